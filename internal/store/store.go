@@ -1,0 +1,182 @@
+// Package store opens Perk's database, SQLite or PostgreSQL, runs the embedded
+// migrations and gives the domain packages transactions and the few helpers
+// that hide the differences between the two.
+//
+// Queries are written once, in the SQL both engines accept, with $1-style
+// placeholders (modernc.org/sqlite binds them by number like PostgreSQL). Only
+// the schema differs, so the migrations come in one folder per dialect. The
+// store knows no domain tables: the SQL lives next to the code that uses it.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the database engine behind a DB.
+type Dialect string
+
+// The two supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database. Reads go to R, writes to W: for SQLite W holds one
+// connection, since SQLite allows one writer at a time and queueing in Go is
+// cheaper and fairer than retrying on SQLITE_BUSY; for PostgreSQL both are the
+// same pool.
+type DB struct {
+	R, W    *sql.DB
+	Dialect Dialect
+	dsn     string
+}
+
+// IsPostgres reports whether the DSN names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to dsn: a postgres:// URL, or a SQLite file path (optionally
+// prefixed "sqlite:"); a SQLite file's folder is created if missing. It pings
+// the database but does not migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var db *DB
+	var err error
+	if IsPostgres(dsn) {
+		db, err = openPostgres(dsn)
+	} else {
+		db, err = openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.W.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", db.Redacted(), err)
+	}
+	return db, nil
+}
+
+func openPostgres(dsn string) (*DB, error) {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(10)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{R: pool, W: pool, Dialect: Postgres, dsn: dsn}, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("store: empty SQLite path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("store: create data folder: %w", err)
+		}
+	}
+	// _txlock=immediate takes the write lock at BEGIN, so a write transaction
+	// waits (busy_timeout) instead of failing when it upgrades from a read.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+		"&_pragma=foreign_keys(ON)&_time_format=sqlite"
+	base := "file:" + path + "?" + pragmas
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(ON)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	return &DB{R: r, W: w, Dialect: SQLite, dsn: path}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.W.Close()
+	if db.R != db.W {
+		err = errors.Join(err, db.R.Close())
+	}
+	return err
+}
+
+// Redacted describes the database for logs without its password.
+func (db *DB) Redacted() string {
+	if db.Dialect != Postgres {
+		return "sqlite:" + db.dsn
+	}
+	u, err := url.Parse(db.dsn)
+	if err != nil {
+		return "postgres://(unparsable)"
+	}
+	return u.Redacted()
+}
+
+// Tx runs fn in a write transaction, committing if fn returns nil and rolling
+// back otherwise.
+func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error { return db.W.PingContext(ctx) }
+
+// UniqueViolation reports whether err is a unique-constraint violation and on
+// which constraint, named the PostgreSQL way ("members_phone_key") for both
+// engines, so callers can tell a duplicate phone from a code collision.
+func UniqueViolation(err error) (constraint string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName, pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		code := sqErr.Code()
+		if code != sqlite3.SQLITE_CONSTRAINT_UNIQUE && code != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			return "", false
+		}
+		// "UNIQUE constraint failed: members.phone (2067)"
+		msg := sqErr.Error()
+		if i := strings.LastIndex(msg, "failed: "); i >= 0 {
+			col := strings.Fields(msg[i+len("failed: "):])[0]
+			col = strings.TrimSuffix(col, ",")
+			return strings.ReplaceAll(col, ".", "_") + "_key", true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// NullString maps "" to SQL NULL, for optional columns under a unique index.
+func NullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+)
+
+func TestMigrate_IsIdempotentAndCreatesSchema(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		n, err := db.Migrate(ctx) // storetest already migrated once
+		if err != nil || n != 0 {
+			t.Fatalf("second Migrate = %d, %v; want 0, nil", n, err)
+		}
+		ms, _ := store.Migrations(db.Dialect)
+		var count int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&count); err != nil {
+			t.Fatal(err)
+		}
+		if count != len(ms) {
+			t.Fatalf("schema_migrations has %d rows, want %d", count, len(ms))
+		}
+	})
+}
+
+func TestDialects_HaveTheSameMigrations(t *testing.T) {
+	a, _ := store.Migrations(store.SQLite)
+	b, _ := store.Migrations(store.Postgres)
+	if len(a) != len(b) {
+		t.Fatalf("sqlite has %d migrations, postgres %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name {
+			t.Errorf("migration %d: sqlite %s, postgres %s", i, a[i].Name, b[i].Name)
+		}
+	}
+}
+
+func TestUniqueViolation_NamesTheConstraintOnBothEngines(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		insert := func(id, code, phone string) error {
+			_, err := db.W.ExecContext(ctx, `INSERT INTO members (id, code, phone, channel, status, enrolled_at, updated_at)
+				VALUES ($1, $2, $3, 'api', 'active', $4, $4)`, id, code, store.NullString(phone), now)
+			return err
+		}
+		if err := insert("m1", "96385074", "+447400123456"); err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name, id, code, phone, want string
+		}{
+			{"same phone", "m2", "40170725", "+447400123456", "members_phone_key"},
+			{"same code", "m3", "96385074", "+447400123457", "members_code_key"},
+		}
+		for _, tt := range tests {
+			err := insert(tt.id, tt.code, tt.phone)
+			got, ok := store.UniqueViolation(err)
+			if !ok || got != tt.want {
+				t.Errorf("%s: UniqueViolation(%v) = %q, %v; want %q", tt.name, err, got, ok, tt.want)
+			}
+		}
+		// NULL phones (erased members) never collide.
+		if err := insert("m4", "11111116", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert("m5", "22222222", ""); err != nil {
+			t.Fatalf("second NULL phone: %v", err)
+		}
+		if _, ok := store.UniqueViolation(errors.New("other")); ok {
+			t.Error("a plain error is not a unique violation")
+		}
+	})
+}
+
+func TestTx_RollsBackOnError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO stores (id, name, created_at) VALUES ('S1', 'x', $1)`, time.Now().UTC()); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Tx = %v, want boom", err)
+		}
+		var n int
+		db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM stores`).Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d stores after rollback", n)
+		}
+	})
+}
+
+func TestTimes_RoundTripInUTC(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		at := time.Date(2026, 3, 29, 0, 30, 15, 123456000, time.UTC)
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO stores (id, name, created_at) VALUES ('S1', 'x', $1)`, at); err != nil {
+			t.Fatal(err)
+		}
+		var got time.Time
+		if err := db.R.QueryRowContext(ctx, `SELECT created_at FROM stores WHERE id = 'S1'`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(at) {
+			t.Fatalf("read %v, wrote %v", got, at)
+		}
+	})
+}

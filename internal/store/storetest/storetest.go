@@ -1,0 +1,91 @@
+// Package storetest runs a storage test against every database Perk
+// supports: SQLite always, PostgreSQL when PERK_TEST_POSTGRES holds a DSN.
+// Each test gets a fresh database (a temp SQLite file, or its own PostgreSQL
+// schema dropped afterwards), so tests run in parallel and leave nothing.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/testenv"
+)
+
+// PostgresEnv names the variable holding the PostgreSQL DSN for tests.
+const PostgresEnv = "PERK_TEST_POSTGRES"
+
+// Each runs fn once per database as subtests named "sqlite" and "postgres".
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, SQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, Postgres(t))
+	})
+}
+
+// SQLite opens a migrated database in a temp file.
+func SQLite(t testing.TB) *store.DB {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "perk.db"))
+}
+
+// Postgres opens a migrated database in a fresh schema of the database named
+// by PERK_TEST_POSTGRES, skipping the test when it is unset outside CI.
+func Postgres(t testing.TB) *store.DB {
+	t.Helper()
+	base := testenv.Env(t, PostgresEnv, "PostgreSQL")
+	dsn := DSN(t, base)
+	return open(t, dsn)
+}
+
+// DSN creates a fresh schema in the database at base and returns a DSN whose
+// connections use it; the schema is dropped when the test ends.
+func DSN(t testing.TB, base string) string {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "perk_test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
+		admin.Close()
+	})
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t testing.TB, dsn string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
