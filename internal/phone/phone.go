@@ -8,6 +8,7 @@ package phone
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // zones must resolve on hosts without /usr/share/zoneinfo
@@ -110,7 +111,17 @@ func (n Number) TimeZone() string {
 	if !sameClock(zones) {
 		return ""
 	}
+	if z, ok := mainZone[phonenumbers.GetRegionCodeForNumber(num)]; ok && slices.Contains(zones, z) {
+		return z
+	}
 	return zones[0]
+}
+
+// mainZone names the zone people expect where a calling code also covers
+// dependencies on the same clock (+44 lists Guernsey before London).
+var mainZone = map[string]string{
+	"GB": "Europe/London", "NO": "Europe/Oslo", "FI": "Europe/Helsinki", "IT": "Europe/Rome",
+	"FR": "Europe/Paris", "DK": "Europe/Copenhagen", "NL": "Europe/Amsterdam",
 }
 
 // sameClock reports whether all zones keep the same time all year, as the

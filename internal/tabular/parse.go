@@ -66,7 +66,11 @@ func (r *Reader) readRecord() (int, error) {
 // is taken to be its first line only: the most common cause is one stray
 // quote, and the lines it swallowed are usually good rows, so they are
 // handed back to be parsed again. Each error still consumes at least the
-// starting line, so reading always progresses.
+// starting line, so reading always progresses. Replaying costs no more than
+// one extra pass: between correctly parsed quotes the open/closed state is
+// the parity of the quotes seen, so a fresh parse starting on any replayed
+// line but the last is out of quotes at that line's end, the opposite of the
+// failed parse, and cannot itself run on across the replayed lines.
 func (r *Reader) quoteError(start int, reason string) *RowError {
 	e := &RowError{Row: start, Column: r.column(len(r.ends)), Reason: reason}
 	if len(r.cont) > 0 {

@@ -1,0 +1,114 @@
+package member
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/phone"
+)
+
+func phoneNumber(s string) phone.Number { return phone.Number(s) }
+
+// insertMembers inserts ms with multi-row INSERTs, first drawing codes that
+// are free both in the database and within ms.
+func insertMembers(ctx context.Context, q querier, ms []*Member) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	if err := assignFreeCodes(ctx, q, ms); err != nil {
+		return err
+	}
+	const cols = 18
+	// Stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
+	const perStmt = 1000
+	for start := 0; start < len(ms); start += perStmt {
+		part := ms[start:min(start+perStmt, len(ms))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO members (` + memberColumns + `) VALUES `)
+		args := make([]any, 0, len(part)*cols)
+		for i, m := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*cols+1, cols) + ")")
+			args = append(args, memberArgs(m)...)
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return conflictOr(err, "import insert")
+		}
+	}
+	return nil
+}
+
+func assignFreeCodes(ctx context.Context, q querier, ms []*Member) error {
+	pending := ms
+	taken := map[Code]bool{}
+	for round := 0; len(pending) > 0; round++ {
+		if round > maxCodeTries {
+			return fmt.Errorf("import: could not draw free member codes (code space nearly full?)")
+		}
+		args := make([]any, len(pending))
+		for i, m := range pending {
+			for {
+				c, err := NewCode()
+				if err != nil {
+					return err
+				}
+				if !taken[c] {
+					m.Code, taken[c] = c, true
+					break
+				}
+			}
+			args[i] = string(m.Code)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT code FROM members WHERE code IN (`+placeholders(1, len(args))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("import codes: %w", err)
+		}
+		inUse := map[Code]bool{}
+		for rows.Next() {
+			var c Code
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			inUse[c] = true
+		}
+		rows.Close()
+		var again []*Member
+		for _, m := range pending {
+			if inUse[m.Code] {
+				again = append(again, m)
+			}
+		}
+		pending = again
+	}
+	return nil
+}
+
+type consentRow struct {
+	memberID, action string
+}
+
+func insertConsents(ctx context.Context, q querier, cs []consentRow, source, version string, now time.Time) error {
+	const perStmt = 1000
+	for start := 0; start < len(cs); start += perStmt {
+		part := cs[start:min(start+perStmt, len(cs))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at) VALUES `)
+		args := []any{source, version, now}
+		for i, c := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "($%d, 'sms', $%d, 'import', $1, $2, $3)", len(args)+1, len(args)+2)
+			args = append(args, c.memberID, c.action)
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("import consents: %w", err)
+		}
+	}
+	return nil
+}

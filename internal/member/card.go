@@ -1,0 +1,97 @@
+package member
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+)
+
+// Card tokens are the bearer secret in a card page link (/c/{token}): 128
+// random bits, so links cannot be guessed from codes or ids. They are stored
+// as issued because the link must be re-sent (CODE by SMS, the API's
+// card_url); revoking one and issuing another is how a leaked link is closed.
+
+func issueCardToken(ctx context.Context, q querier, memberID string, now time.Time) (string, error) {
+	token := id.Token(16)
+	if _, err := q.ExecContext(ctx, `INSERT INTO card_tokens (token, member_id, created_at) VALUES ($1, $2, $3)`,
+		token, memberID, now); err != nil {
+		return "", fmt.Errorf("issue card token: %w", err)
+	}
+	return token, nil
+}
+
+// activeCardToken returns the member's newest unrevoked token, issuing one
+// if there is none (members imported in bulk get theirs on first use).
+func activeCardToken(ctx context.Context, q querier, memberID string, now time.Time) (string, error) {
+	var token string
+	err := q.QueryRowContext(ctx, `SELECT token FROM card_tokens WHERE member_id = $1 AND revoked_at IS NULL
+		ORDER BY created_at DESC LIMIT 1`, memberID).Scan(&token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return issueCardToken(ctx, q, memberID, now)
+	}
+	if err != nil {
+		return "", fmt.Errorf("card token: %w", err)
+	}
+	return token, nil
+}
+
+// CardToken returns the member's card token, issuing one if needed.
+func (s *Service) CardToken(ctx context.Context, memberID string) (string, error) {
+	var token string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		m, err := getOne(ctx, tx, `id = $1`, memberID)
+		if err != nil {
+			return err
+		}
+		if m.Status == StatusErased {
+			return ErrErased
+		}
+		token, err = activeCardToken(ctx, tx, memberID, nowUTC(s.opt.Now))
+		return err
+	})
+	return token, err
+}
+
+// ReissueCardToken revokes every token of the member and issues a new one:
+// old links stop working at once.
+func (s *Service) ReissueCardToken(ctx context.Context, memberID string) (string, error) {
+	now := nowUTC(s.opt.Now)
+	var token string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		m, err := getOne(ctx, tx, `id = $1`, memberID)
+		if err != nil {
+			return err
+		}
+		if m.Status == StatusErased {
+			return ErrErased
+		}
+		if err := revokeCardTokens(ctx, tx, memberID, now); err != nil {
+			return err
+		}
+		token, err = issueCardToken(ctx, tx, memberID, now)
+		return err
+	})
+	return token, err
+}
+
+// RevokeCardTokens disables every card link of the member.
+func (s *Service) RevokeCardTokens(ctx context.Context, memberID string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getOne(ctx, tx, `id = $1`, memberID); err != nil {
+			return err
+		}
+		return revokeCardTokens(ctx, tx, memberID, nowUTC(s.opt.Now))
+	})
+}
+
+func revokeCardTokens(ctx context.Context, q querier, memberID string, now time.Time) error {
+	if _, err := q.ExecContext(ctx, `UPDATE card_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL`,
+		memberID, now); err != nil {
+		return fmt.Errorf("revoke card tokens: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package member
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/phone"
+)
+
+// Consent actions as recorded in the consent history.
+const (
+	consentRequested = "requested" // double opt-in asked, not yet confirmed
+	consentGranted   = "granted"
+	consentWithdrawn = "withdrawn"
+)
+
+// Consent is one entry in a member's consent history. Entries are only ever
+// added, so the history proves what the member agreed to and when.
+type Consent struct {
+	Channel        string    `json:"channel"`
+	Action         string    `json:"action"`
+	Method         Channel   `json:"method"`
+	Source         string    `json:"source,omitempty"`
+	WordingVersion string    `json:"wording_version,omitempty"`
+	At             time.Time `json:"at"`
+}
+
+// confirmTTL is how long a double opt-in link stays valid.
+const confirmTTL = 7 * 24 * time.Hour
+
+func recordConsent(ctx context.Context, q querier, memberID, action string, method Channel, source, version string, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at)
+		VALUES ($1, 'sms', $2, $3, $4, $5, $6)`, memberID, action, string(method), source, version, now)
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) requestConfirmation(ctx context.Context, tx *sql.Tx, m *Member, req EnrolRequest, now time.Time) error {
+	if err := recordConsent(ctx, tx, m.ID, consentRequested, req.Channel, req.Source, req.ConsentVersion, now); err != nil {
+		return err
+	}
+	token := id.Token(16)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO optin_confirmations (token, member_id, created_at, expires_at)
+		VALUES ($1, $2, $3, $4)`, token, m.ID, now, now.Add(confirmTTL)); err != nil {
+		return fmt.Errorf("request confirmation: %w", err)
+	}
+	body := fmt.Sprintf("%s: reply YES or tap %s/join/confirm/%s to confirm you want our offers by SMS.",
+		s.opt.Programme, s.opt.PublicURL, token)
+	return queueSMS(ctx, tx, m, "confirm_optin", body, now)
+}
+
+// ConfirmOptIn completes a double opt-in from the link sent by SMS.
+func (s *Service) ConfirmOptIn(ctx context.Context, token string) (*Member, error) {
+	now := nowUTC(s.opt.Now)
+	var m *Member
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var memberID string
+		var expires time.Time
+		err := tx.QueryRowContext(ctx, `SELECT member_id, expires_at FROM optin_confirmations
+			WHERE token = $1 AND confirmed_at IS NULL`, token).Scan(&memberID, &expires)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && now.After(expires)) {
+			return ErrTokenNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("confirm opt-in: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE optin_confirmations SET confirmed_at = $2 WHERE token = $1`, token, now); err != nil {
+			return fmt.Errorf("confirm opt-in: %w", err)
+		}
+		m, err = s.confirm(ctx, tx, memberID, ChannelWeb, "confirmation link", now)
+		return err
+	})
+	return m, err
+}
+
+// ConfirmByPhone completes a pending double opt-in when the member replies
+// YES by SMS. A member with nothing pending is returned unchanged.
+func (s *Service) ConfirmByPhone(ctx context.Context, n phone.Number) (*Member, error) {
+	now := nowUTC(s.opt.Now)
+	var m *Member
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		found, err := getOne(ctx, tx, `phone = $1`, string(n))
+		if err != nil {
+			return err
+		}
+		if found.Status != StatusPending {
+			m = found
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE optin_confirmations SET confirmed_at = $2
+			WHERE member_id = $1 AND confirmed_at IS NULL`, found.ID, now); err != nil {
+			return fmt.Errorf("confirm opt-in: %w", err)
+		}
+		m, err = s.confirm(ctx, tx, found.ID, ChannelSMS, "YES reply", now)
+		return err
+	})
+	return m, err
+}
+
+func (s *Service) confirm(ctx context.Context, tx *sql.Tx, memberID string, method Channel, source string, now time.Time) (*Member, error) {
+	m, err := getOne(ctx, tx, `id = $1`, memberID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != StatusPending {
+		return m, nil // already confirmed, or opted out since: a stale link must not re-subscribe
+	}
+	m.Status, m.UpdatedAt = StatusActive, now
+	if err := updateProfile(ctx, tx, m); err != nil {
+		return nil, err
+	}
+	return m, recordConsent(ctx, tx, m.ID, consentGranted, method, source, s.opt.ConsentVersion, now)
+}
+
+// OptOut withdraws a member's marketing consent at once. It is idempotent:
+// opting out twice records one withdrawal.
+func (s *Service) OptOut(ctx context.Context, memberID string, method Channel, source string) (*Member, error) {
+	return s.setConsent(ctx, memberID, false, method, source)
+}
+
+// OptIn records a member's (renewed) marketing consent.
+func (s *Service) OptIn(ctx context.Context, memberID string, method Channel, source string) (*Member, error) {
+	return s.setConsent(ctx, memberID, true, method, source)
+}
+
+func (s *Service) setConsent(ctx context.Context, memberID string, granted bool, method Channel, source string) (*Member, error) {
+	now := nowUTC(s.opt.Now)
+	var m *Member
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		m, err = getOne(ctx, tx, `id = $1`, memberID)
+		if err != nil {
+			return err
+		}
+		if m.Status == StatusErased {
+			return ErrErased
+		}
+		want, action := StatusOptedOut, consentWithdrawn
+		if granted {
+			want, action = StatusActive, consentGranted
+		}
+		if m.Status == want {
+			return nil
+		}
+		m.Status, m.UpdatedAt = want, now
+		if err := updateProfile(ctx, tx, m); err != nil {
+			return err
+		}
+		if !granted {
+			// Pending confirmation links must not re-subscribe later.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM optin_confirmations WHERE member_id = $1 AND confirmed_at IS NULL`, m.ID); err != nil {
+				return fmt.Errorf("opt out: %w", err)
+			}
+		}
+		return recordConsent(ctx, tx, m.ID, action, method, source, s.opt.ConsentVersion, now)
+	})
+	if err == nil {
+		s.opt.Log.InfoContext(ctx, "consent changed", "member", memberID, "status", m.Status, "method", method)
+	}
+	return m, err
+}
+
+// Consents returns a member's consent history, oldest first.
+func (s *Service) Consents(ctx context.Context, memberID string) ([]Consent, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT channel, action, method, source, wording_version, created_at
+		FROM consents WHERE member_id = $1 ORDER BY id`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("consents: %w", err)
+	}
+	defer rows.Close()
+	out := []Consent{}
+	for rows.Next() {
+		var c Consent
+		if err := rows.Scan(&c.Channel, &c.Action, &c.Method, &c.Source, &c.WordingVersion, &c.At); err != nil {
+			return nil, fmt.Errorf("consents: %w", err)
+		}
+		c.At = c.At.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
