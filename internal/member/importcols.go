@@ -20,7 +20,7 @@ var columnAliases = map[string]string{
 	"home_store": "home_store", "store": "home_store", "store_id": "home_store",
 	"external_id": "external_id", "crm_id": "external_id", "customer_id": "external_id", "customer_number": "external_id",
 	"timezone": "timezone", "time_zone": "timezone",
-	"tags": "tags",
+	"tags":    "tags",
 	"consent": "consent", "sms_consent": "consent", "sms_opt_in": "consent", "opt_in": "consent", "marketing_sms": "consent",
 }
 

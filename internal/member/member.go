@@ -21,10 +21,10 @@ type Status string
 // transactional messages (their code, an opt-out confirmation) go to any
 // member who is not erased.
 const (
-	StatusActive    Status = "active"    // consented to marketing SMS
-	StatusPending   Status = "pending"   // double opt-in requested, not yet confirmed
-	StatusOptedOut  Status = "opted_out" // never consented, or withdrew consent
-	StatusErased    Status = "erased"    // personal data removed; the row remains for aggregates
+	StatusActive   Status = "active"    // consented to marketing SMS
+	StatusPending  Status = "pending"   // double opt-in requested, not yet confirmed
+	StatusOptedOut Status = "opted_out" // never consented, or withdrew consent
+	StatusErased   Status = "erased"    // personal data removed; the row remains for aggregates
 )
 
 // Channel is how a member enrolled or how a consent was given.
