@@ -95,3 +95,18 @@ func revokeCardTokens(ctx context.Context, q querier, memberID string, now time.
 	}
 	return nil
 }
+
+// ExistingCardToken returns the member's active card token without issuing
+// one: "" when there is none. Read paths use it so that a GET changes nothing.
+func (s *Service) ExistingCardToken(ctx context.Context, memberID string) (string, error) {
+	var token string
+	err := s.db.R.QueryRowContext(ctx, `SELECT token FROM card_tokens WHERE member_id = $1 AND revoked_at IS NULL
+		ORDER BY created_at DESC LIMIT 1`, memberID).Scan(&token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("card token: %w", err)
+	}
+	return token, nil
+}

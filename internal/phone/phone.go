@@ -111,7 +111,11 @@ func (n Number) TimeZone() string {
 	if !sameClock(zones) {
 		return ""
 	}
-	if z, ok := mainZone[phonenumbers.GetRegionCodeForNumber(num)]; ok && slices.Contains(zones, z) {
+	region := phonenumbers.GetRegionCodeForNumber(num)
+	if region == "" { // the drama range is not assigned to a region
+		region = phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
+	}
+	if z, ok := mainZone[region]; ok && slices.Contains(zones, z) {
 		return z
 	}
 	return zones[0]

@@ -75,6 +75,7 @@ func TestParse_AcceptsOfcomDramaRange(t *testing.T) {
 func TestNumber_RegionAndTimeZone(t *testing.T) {
 	tests := []struct{ n, region, zone string }{
 		{"+447400123456", "GB", "Europe/London"},
+		{"+447700900123", "", "Europe/London"}, // drama range: no region, still London
 		{"+33612345678", "FR", "Europe/Paris"},
 		{"+14155552671", "US", "America/Los_Angeles"},
 		{"+12025550143", "US", "America/New_York"},

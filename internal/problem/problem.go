@@ -17,7 +17,8 @@ type Kind int
 // Kinds of problem, each mapped to one HTTP status by the web package.
 const (
 	Internal     Kind = iota // a bug or an outage: 500, the detail is logged, not shown
-	Invalid                  // bad input: 400 or 422
+	Invalid                  // input that parses but is not acceptable: 422
+	BadRequest               // input that does not parse: 400
 	NotFound                 // 404
 	Conflict                 // 409
 	Unauthorized             // 401

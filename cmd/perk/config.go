@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Config is every setting of the perk binary. Flags win over PERK_*
+// environment variables, which win over the defaults.
+type Config struct {
+	DB        string
+	DataDir   string
+	Region    string
+	LogLevel  string
+	LogFormat string
+
+	Addr           string
+	PublicURL      string
+	Demo           bool
+	DoubleOptIn    bool
+	Barcode        string
+	Programme      string
+	ConsentWording string
+	ConsentVersion string
+	JoinPerMinute  int
+}
+
+// commonFlags registers the settings every command needs.
+func commonFlags(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.DB, "db", "PERK_DB", "", "database: postgres://... or a SQLite file path (default DATA-DIR/perk.db)")
+	strFlag(fs, &c.DataDir, "data-dir", "PERK_DATA_DIR", "./data", "folder for the SQLite database and uploads")
+	strFlag(fs, &c.Region, "region", "PERK_REGION", "GB", "default phone region for numbers without a country code (ISO 3166)")
+	strFlag(fs, &c.LogLevel, "log-level", "PERK_LOG_LEVEL", "info", "debug, info, warn or error")
+	strFlag(fs, &c.LogFormat, "log-format", "PERK_LOG_FORMAT", "text", "text or json")
+}
+
+func strFlag(fs *flag.FlagSet, p *string, name, env, def, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	fs.StringVar(p, name, def, usage+" ["+env+"]")
+}
+
+func boolFlag(fs *flag.FlagSet, p *bool, name, env string, def bool, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		}
+	}
+	fs.BoolVar(p, name, def, usage+" ["+env+"]")
+}
+
+func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, usage+" ["+env+"]")
+}
+
+// parse parses args, turning -h and flag errors into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+func (c *Config) dsn() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "perk.db")
+}
+
+func (c *Config) validate() error {
+	if err := phone.ValidRegion(c.Region); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+}
+
+// openDB opens and migrates the database.
+func (c *Config) openDB(ctx context.Context, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, c.dsn())
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("database migrated", "db", db.Redacted(), "applied", n)
+	}
+	return db, nil
+}
+
+func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
+	return member.NewService(db, member.Options{
+		Region: c.Region, PublicURL: c.PublicURL, Programme: c.Programme, ConsentVersion: c.ConsentVersion,
+		Now: time.Now, Log: log,
+	})
+}
+
+// logAttrs describes the configuration for the start-up log line, with the
+// database password redacted.
+func (c *Config) logAttrs(db *store.DB) []any {
+	return []any{"addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
+		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
+		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute}
+}
+
+// setup is the shared start of commands that use the database.
+func setup(ctx context.Context, c *Config) (*store.DB, *slog.Logger, error) {
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, nil, err
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + strings.TrimPrefix(c.Addr, "http://")
+	}
+	db, err := c.openDB(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, log, nil
+}

@@ -1,0 +1,79 @@
+// Command perk runs the Perk mobile customer engagement platform: the HTTP
+// server and the operator commands around it.
+//
+//	perk serve [--demo]            run the server
+//	perk migrate                   apply database migrations
+//	perk members import FILE       import members from CSV/TSV
+//	perk keys create --role ROLE   create an API key
+//	perk bench ...                 load generator and test data
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `perk: mobile customer engagement for retailers
+
+Usage:
+  perk serve [flags]                         run the HTTP server (--demo seeds a demo retailer)
+  perk migrate [flags]                       apply database migrations and exit
+  perk members import [flags] FILE           import members from a CSV/TSV file
+  perk keys create --role ROLE [--store S]   create an API key (printed once)
+  perk keys list | perk keys revoke ID
+  perk bench gen-members [flags]             write a members CSV for import benchmarks
+  perk bench http [flags]                    load-test a running server
+
+Run "perk COMMAND -h" for the flags of a command. Every flag can also be set
+through its PERK_* environment variable (e.g. --db / PERK_DB).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "perk:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest)
+	case "migrate":
+		return cmdMigrate(ctx, rest)
+	case "members":
+		return cmdMembers(ctx, rest)
+	case "keys":
+		return cmdKeys(ctx, rest)
+	case "bench":
+		return cmdBench(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "perk: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/demo"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/web"
+)
+
+func serveFlags(fs *flag.FlagSet, c *Config) {
+	commonFlags(fs, c)
+	strFlag(fs, &c.Addr, "addr", "PERK_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
+	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "", "base URL shoppers reach, used in SMS links (default http://ADDR)")
+	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo retailer (stores, products, members) if the database is empty")
+	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
+	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
+	strFlag(fs, &c.Programme, "programme", "PERK_PROGRAMME", "Perk Rewards", "programme name shown to shoppers")
+	strFlag(fs, &c.ConsentWording, "consent-wording", "PERK_CONSENT_WORDING",
+		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
+	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
+	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
+}
+
+func cmdServe(ctx context.Context, args []string) error {
+	var c Config
+	fs := flag.NewFlagSet("perk serve", flag.ContinueOnError)
+	serveFlags(fs, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sym, err := barcode.ParseSymbology(c.Barcode)
+	if err != nil {
+		return fmt.Errorf("--barcode: %w", err)
+	}
+	// Listen before anything else so that the real address (port 0) is known
+	// for the default public URL.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	c.Addr = ln.Addr().String()
+	db, log, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("perk starting", c.logAttrs(db)...)
+
+	members := c.memberService(db, log)
+	jobs := member.NewJobs(members)
+	if err := jobs.FailInterrupted(ctx); err != nil {
+		return err
+	}
+	keys := auth.NewService(db, nil)
+	if c.Demo {
+		if err := demo.Seed(ctx, db, members, keys, log); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	srv := web.New(ctx, db, members, jobs, keys, web.Options{
+		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
+		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
+	})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads of large member files
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("perk listening", "url", "http://"+c.Addr, "public_url", c.PublicURL)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("perk shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutCtx)
+	jobs.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func cmdMigrate(ctx context.Context, args []string) error {
+	var c Config
+	fs := flag.NewFlagSet("perk migrate", flag.ContinueOnError)
+	commonFlags(fs, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, log, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	log.Info("database is up to date", "db", db.Redacted())
+	return nil
+}

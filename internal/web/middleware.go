@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// apiHandler is an API endpoint: it returns an error instead of writing one,
+// so every failure goes through writeError.
+type apiHandler func(w http.ResponseWriter, r *http.Request, key *auth.Key) error
+
+type ctxKey struct{}
+
+// authorize checks the bearer key and the permission, then runs h.
+func (s *Server) authorize(perm auth.Permission, h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		presented, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeError(w, r, s.log, auth.ErrUnauthorized)
+			return
+		}
+		key, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(presented))
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if !key.Role.Allows(perm) {
+			writeError(w, r, s.log, auth.ErrForbidden)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.ID))
+		if err := h(w, r, key); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+func (s *Server) apiNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, problem.New(problem.NotFound, "no_such_endpoint", "no endpoint "+r.Method+" "+r.URL.Path))
+	})
+}
+
+// statusWriter remembers the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe logs each request and feeds the request metrics. It logs the route
+// pattern, never the path: paths can hold phone numbers and card tokens.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.metrics.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
+			return
+		}
+		keyID, _ := r.Context().Value(ctxKey{}).(string)
+		s.log.LogAttrs(r.Context(), levelFor(sw.status), "http request", slogAttrs(route, sw.status, elapsed, keyID)...)
+	})
+}

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+var templateFuncs = template.FuncMap{
+	// spaced prints a code as "9638 5074": easier to read out and key in.
+	"spaced": func(c member.Code) string {
+		if len(c) != member.CodeLen {
+			return string(c)
+		}
+		return string(c[:4]) + " " + string(c[4:])
+	},
+}
+
+// page is the data every shopper page template gets.
+type page struct {
+	Title     string
+	Programme string
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) page(title string) page { return page{Title: title, Programme: s.opt.Programme} }
+
+func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	s.render(w, r, status, "message", struct {
+		page
+		Message string
+	}{s.page(title), msg})
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "home", s.page("Welcome"))
+}
+
+// joinForm is what the sign-up form holds, echoed back on errors.
+type joinForm struct {
+	Phone, FirstName, LastName string
+	Consent                    bool
+}
+
+type joinData struct {
+	page
+	Form    joinForm
+	Errors  map[string]string
+	Wording string
+}
+
+func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "join", joinData{page: s.page("Join"), Wording: s.opt.ConsentWording})
+}
+
+func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.joinRL.allow(clientAddr(r)); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.message(w, r, http.StatusTooManyRequests, "Too many sign-ups",
+			"Too many sign-ups from your connection. Please wait a minute and try again.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.message(w, r, http.StatusBadRequest, "Something went wrong", "The form could not be read. Please try again.")
+		return
+	}
+	f := joinForm{
+		Phone: strings.TrimSpace(r.PostFormValue("phone")), FirstName: r.PostFormValue("first_name"),
+		LastName: r.PostFormValue("last_name"), Consent: r.PostFormValue("consent") == "yes",
+	}
+	data := joinData{page: s.page("Join"), Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
+	if f.Phone == "" {
+		data.Errors["phone"] = "Enter your mobile number."
+	}
+	if !f.Consent {
+		data.Errors["consent"] = "Tick the box to agree to receive your card and offers by SMS."
+	}
+	if len(data.Errors) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, "join", data)
+		return
+	}
+	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
+		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName},
+		Channel: member.ChannelWeb, Source: "join form", Consent: true, DoubleOptIn: s.opt.DoubleOptIn,
+	})
+	var p *problem.Error
+	if errors.As(err, &p) && p.Kind == problem.Invalid {
+		data.Errors[p.Field] = fieldMessage(p)
+		s.render(w, r, http.StatusUnprocessableEntity, "join", data)
+		return
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "web sign-up", "err", err)
+		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "We could not sign you up just now. Please try again in a moment.")
+		return
+	}
+	outcome := "existing"
+	if e.Created {
+		outcome = "created"
+	}
+	s.metrics.enrolments.WithLabelValues(string(member.ChannelWeb), outcome).Inc()
+	s.render(w, r, http.StatusOK, "joined", struct {
+		page
+		Member           *member.Member
+		CardURL          string
+		Created, Pending bool
+	}{s.page("Your card"), e.Member, s.members.CardURL(e.CardToken), e.Created, e.Member.Status == member.StatusPending})
+}
+
+// fieldMessage words a validation problem for a shopper.
+func fieldMessage(p *problem.Error) string {
+	if p.Field == "phone" {
+		return "That is not a mobile number we can text (" + p.Message + "). Check it and try again."
+	}
+	return strings.ToUpper(p.Message[:1]) + p.Message[1:] + "."
+}
+
+func (s *Server) joinConfirm(w http.ResponseWriter, r *http.Request) {
+	_, err := s.members.ConfirmOptIn(r.Context(), r.PathValue("token"))
+	ok := err == nil
+	status := http.StatusOK
+	if !ok {
+		if !errors.Is(err, member.ErrTokenNotFound) {
+			s.log.ErrorContext(r.Context(), "confirm opt-in", "err", err)
+		}
+		status = http.StatusNotFound
+	}
+	s.render(w, r, status, "confirmed", struct {
+		page
+		OK bool
+	}{s.page("Confirm"), ok})
+}
+
+func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
+	m, err := s.members.ByCardToken(r.Context(), r.PathValue("token"))
+	if err != nil {
+		if !errors.Is(err, member.ErrNotFound) {
+			s.log.ErrorContext(r.Context(), "card page", "err", err)
+		}
+		s.message(w, r, http.StatusNotFound, "Card not found", "This card link is not valid. It may have been replaced by a newer one: text CARD to get yours.")
+		return
+	}
+	var svg bytes.Buffer
+	if err := barcode.SVG(&svg, string(m.Code), s.opt.Symbology); err != nil {
+		s.log.ErrorContext(r.Context(), "card barcode", "member", m.ID, "err", err)
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	s.render(w, r, http.StatusOK, "card", struct {
+		page
+		Member  *member.Member
+		Barcode template.HTML // generated by package barcode, which escapes its text
+	}{s.page("Your card"), m, template.HTML(svg.String())})
+}
+
+// cardBarcode serves the card's barcode on its own, for wallets and printing.
+func (s *Server) cardBarcode(w http.ResponseWriter, r *http.Request) {
+	m, err := s.members.ByCardToken(r.Context(), r.PathValue("token"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := writeBarcode(w, string(m.Code), s.opt.Symbology, "svg"); err != nil {
+		s.log.ErrorContext(r.Context(), "card barcode", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}

@@ -1,0 +1,143 @@
+// Package web is Perk's HTTP face: the JSON API for EPoS terminals and CRMs,
+// the shopper's pages (sign-up form, card page) and the operational endpoints
+// (health, readiness, metrics). Handlers are thin: decode, call the domain
+// package, encode. Templates and assets are embedded; nothing loads from a CDN.
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure the HTTP layer.
+type Options struct {
+	Programme      string            // shown on pages
+	ConsentWording string            // text next to the consent checkbox on /join
+	DoubleOptIn    bool              // web sign-ups confirm by SMS link or YES
+	Symbology      barcode.Symbology // for barcodes
+	UploadDir      string            // where uploaded import files wait for their job
+	JoinPerMinute  int               // sign-ups allowed per client address per minute
+	Log            *slog.Logger
+}
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	db      *store.DB
+	members *member.Service
+	jobs    *member.Jobs
+	keys    *auth.Service
+	opt     Options
+	log     *slog.Logger
+	pages   *template.Template
+	metrics *metrics
+	reg     *prometheus.Registry
+	joinRL  *rateLimiter
+	// ctx bounds background work started by requests (upload imports).
+	ctx context.Context
+}
+
+// New builds a Server. ctx is the server's lifetime: background imports stop
+// when it ends.
+func New(ctx context.Context, db *store.DB, members *member.Service, jobs *member.Jobs, keys *auth.Service, opt Options) *Server {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.JoinPerMinute == 0 {
+		opt.JoinPerMinute = 5
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s := &Server{
+		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
+		metrics: newMetrics(reg),
+		pages:   template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
+		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute),
+	}
+	return s
+}
+
+// Handler returns the routed handler with logging and metrics around it.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, perm auth.Permission, h apiHandler) {
+		mux.Handle(pattern, s.authorize(perm, h))
+	}
+	api("POST /v1/members", auth.MembersEnrol, s.enrolMember)
+	api("GET /v1/members", auth.MembersRead, s.listMembers)
+	api("GET /v1/members/{key}", auth.MembersRead, s.getMember)
+	api("PATCH /v1/members/{key}", auth.MembersWrite, s.patchMember)
+	api("DELETE /v1/members/{key}", auth.MembersErase, s.eraseMember)
+	api("GET /v1/members/{key}/consents", auth.MembersRead, s.memberConsents)
+	api("POST /v1/members/{key}/opt-out", auth.MembersWrite, s.optOut)
+	api("POST /v1/members/{key}/opt-in", auth.MembersWrite, s.optIn)
+	api("POST /v1/members/{key}/card-token", auth.MembersWrite, s.reissueCard)
+	api("DELETE /v1/members/{key}/card-token", auth.MembersWrite, s.revokeCard)
+	api("GET /v1/members/{key}/barcode.png", auth.MembersRead, s.memberBarcode("png"))
+	api("GET /v1/members/{key}/barcode.svg", auth.MembersRead, s.memberBarcode("svg"))
+	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
+	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
+	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
+	mux.Handle("/v1/", s.apiNotFound())
+
+	// Shopper pages. Forms are protected from cross-site posts by
+	// http.CrossOriginProtection, which needs no token in the page.
+	csrf := http.NewCrossOriginProtection()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /join", s.joinForm)
+	mux.Handle("POST /join", csrf.Handler(http.HandlerFunc(s.joinSubmit)))
+	mux.HandleFunc("GET /join/confirm/{token}", s.joinConfirm)
+	mux.HandleFunc("GET /c/{token}", s.cardPage)
+	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
+
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	return s.observe(mux)
+}
+
+func staticHandler(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when the database answers, so a load balancer
+// stops sending tills to an instance that cannot serve them.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		s.log.WarnContext(ctx, "not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
