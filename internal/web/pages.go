@@ -11,6 +11,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -93,6 +94,9 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	data := joinData{page: s.page("Join"), Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
 	if f.Phone == "" {
 		data.Errors["phone"] = "Enter your mobile number."
+	} else if _, err := phone.Parse(f.Phone, s.members.Region()); err != nil {
+		// Checked here too so that every mistake is shown at once.
+		data.Errors["phone"] = phoneMessage(err)
 	}
 	if !f.Consent {
 		data.Errors["consent"] = "Tick the box to agree to receive your card and offers by SMS."
@@ -132,9 +136,18 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 // fieldMessage words a validation problem for a shopper.
 func fieldMessage(p *problem.Error) string {
 	if p.Field == "phone" {
-		return "That is not a mobile number we can text (" + p.Message + "). Check it and try again."
+		return phoneMessage(p)
 	}
 	return strings.ToUpper(p.Message[:1]) + p.Message[1:] + "."
+}
+
+func phoneMessage(err error) string {
+	reason := err.Error()
+	var p *problem.Error
+	if errors.As(err, &p) {
+		reason = p.Message
+	}
+	return "That is not a mobile number we can text (" + reason + "). Check it and try again."
 }
 
 func (s *Server) joinConfirm(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+)
+
+func TestAPI_KeysAndRoles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		body := map[string]any{"phone": "07400 123456", "consent": map[string]any{"sms": true}}
+		tests := []struct {
+			name   string
+			method string
+			path   string
+			role   auth.Role
+			body   any
+			status int
+		}{
+			{"no key", "GET", "/v1/members", "", nil, http.StatusUnauthorized},
+			{"reporting cannot enrol", "POST", "/v1/members", auth.RoleReporting, body, http.StatusForbidden},
+			{"pos enrols at its till", "POST", "/v1/members", auth.RolePOS, body, http.StatusCreated},
+			{"pos cannot browse members", "GET", "/v1/members", auth.RolePOS, nil, http.StatusForbidden},
+			{"reporting reads", "GET", "/v1/members/07400123456", auth.RoleReporting, nil, http.StatusOK},
+			{"manager cannot erase", "DELETE", "/v1/members/07400123456", auth.RoleManager, nil, http.StatusForbidden},
+			{"admin erases", "DELETE", "/v1/members/07400123456", auth.RoleAdmin, nil, http.StatusNoContent},
+		}
+		for _, tt := range tests {
+			status, out, hdr := e.do(tt.method, tt.path, tt.role, tt.body)
+			if status != tt.status {
+				t.Errorf("%s: %s %s = %d %s, want %d", tt.name, tt.method, tt.path, status, out, tt.status)
+				continue
+			}
+			if status >= 400 {
+				errorOf(t, out)
+			}
+			if status == http.StatusUnauthorized && hdr.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: 401 without WWW-Authenticate", tt.name)
+			}
+		}
+		// The pos enrolment above was recorded as the till's channel and store.
+		m, err := e.members.Lookup(t.Context(), "07400123456")
+		if err == nil {
+			t.Fatalf("erased member still found by phone: %+v", m)
+		}
+		status, _, _ := e.do("GET", "/v1/members", "", nil)
+		req, _ := http.NewRequest("GET", e.url+"/v1/members", nil)
+		req.Header.Set("Authorization", "Bearer "+e.keys[auth.RoleAdmin]+"x")
+		res, _ := http.DefaultClient.Do(req)
+		res.Body.Close()
+		if status != 401 || res.StatusCode != 401 {
+			t.Errorf("tampered key: %d", res.StatusCode)
+		}
+	})
+}
+
+func TestAPI_EnrolIsIdempotentByPhone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		req := map[string]any{"phone": "07400 123456", "first_name": "Ann", "store": "S002",
+			"attributes": map[string]string{"tier": "gold"}, "consent": map[string]any{"sms": true, "source": "poster"}}
+		status, out, hdr := e.do("POST", "/v1/members", auth.RoleManager, req)
+		if status != http.StatusCreated {
+			t.Fatalf("first POST = %d %s", status, out)
+		}
+		first := decodeMember(t, out)
+		if first.ID == "" || len(first.Code) != 8 || first.Phone != "+447400123456" || first.Status != "active" ||
+			!strings.HasPrefix(first.CardURL, "http://perk.test/c/") || hdr.Get("Location") != "/v1/members/"+first.ID {
+			t.Fatalf("created member %+v (Location %q)", first, hdr.Get("Location"))
+		}
+		req["phone"] = "+44 7400-123456"
+		status, out, _ = e.do("POST", "/v1/members", auth.RoleManager, req)
+		again := decodeMember(t, out)
+		if status != http.StatusOK || again.ID != first.ID || again.Code != first.Code || again.CardURL != first.CardURL {
+			t.Fatalf("second POST = %d %+v, want 200 with the same member", status, again)
+		}
+		for _, key := range []string{first.ID, first.Code, "07400123456", "%2B447400123456"} {
+			status, out, _ := e.do("GET", "/v1/members/"+key, auth.RoleReporting, nil)
+			if got := decodeMember(t, out); status != 200 || got.ID != first.ID || got.CardURL != first.CardURL {
+				t.Errorf("GET /v1/members/%s = %d %s", key, status, out)
+			}
+		}
+	})
+}
+
+func TestAPI_BadInputGetsA4xxJSONError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		status, out, _ := e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400123456"}`)
+		if status != http.StatusCreated {
+			t.Fatalf("setup: %d %s", status, out)
+		}
+		m := decodeMember(t, out)
+		typo := m.Code[:7] + fmt.Sprint((int(m.Code[7]-'0')+1)%10)
+		tests := []struct {
+			name, method, path, body string
+			status                   int
+			code, field              string
+		}{
+			{"malformed JSON", "POST", "/v1/members", `{"phone":`, 400, "bad_request", ""},
+			{"wrong type", "POST", "/v1/members", `{"phone":447400123456}`, 400, "bad_request", "phone"},
+			{"unknown field", "POST", "/v1/members", `{"phone":"07400123457","frist_name":"A"}`, 400, "bad_request", "frist_name"},
+			{"two objects", "POST", "/v1/members", `{"phone":"07400123457"}{}`, 400, "bad_request", ""},
+			{"empty body", "POST", "/v1/members", ``, 400, "bad_request", ""},
+			{"landline", "POST", "/v1/members", `{"phone":"020 7946 0018"}`, 422, "phone_invalid", "phone"},
+			{"too short", "POST", "/v1/members", `{"phone":"0740"}`, 422, "phone_invalid", "phone"},
+			{"bad email", "POST", "/v1/members", `{"phone":"07400123457","email":"x@"}`, 422, "email_invalid", "email"},
+			{"huge body", "POST", "/v1/members", `{"phone":"` + strings.Repeat("1", 2<<20) + `"}`, 413, "body_too_large", ""},
+			{"mistyped code", "GET", "/v1/members/" + typo, "", 422, "code_invalid", "code"},
+			{"unknown member", "GET", "/v1/members/mem_0000000000000000000000000a", "", 404, "member_not_found", ""},
+			{"unknown phone", "GET", "/v1/members/07400999999", "", 404, "member_not_found", ""},
+			{"patch other's phone", "PATCH", "/v1/members/" + m.ID, `{"phone":"07400123457"}`, 200, "", ""},
+			{"bad limit", "GET", "/v1/members?limit=9999", "", 422, "limit_invalid", "limit"},
+			{"bad cursor", "GET", "/v1/members?cursor=zzz", "", 422, "cursor_invalid", "cursor"},
+			{"no such endpoint", "GET", "/v1/nothing", "", 404, "no_such_endpoint", ""},
+			{"unknown import", "GET", "/v1/imports/imp_x", "", 404, "import_not_found", ""},
+		}
+		for _, tt := range tests {
+			var body any
+			if tt.body != "" {
+				body = tt.body
+			}
+			status, out, _ := e.do(tt.method, tt.path, auth.RoleAdmin, body)
+			if status != tt.status {
+				t.Errorf("%s: %d %.200s, want %d", tt.name, status, out, tt.status)
+				continue
+			}
+			if tt.code == "" {
+				continue
+			}
+			code, field := errorOf(t, out)
+			if code != tt.code || field != tt.field {
+				t.Errorf("%s: error code %q field %q, want %q %q", tt.name, code, field, tt.code, tt.field)
+			}
+		}
+		// After the patch above moved the member to ...457, that number is taken.
+		e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400123458"}`)
+		status, out, _ = e.do("PATCH", "/v1/members/07400123458", auth.RoleAdmin, `{"phone":"07400123457"}`)
+		if code, _ := errorOf(t, out); status != 409 || code != "phone_taken" {
+			t.Errorf("phone clash: %d %s", status, out)
+		}
+	})
+}
+
+func TestAPI_PatchListConsentAndErase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for i := 0; i < 3; i++ {
+			e.do("POST", "/v1/members", auth.RoleAdmin, fmt.Sprintf(`{"phone":"0740012345%d","first_name":"N%d","consent":{"sms":true}}`, i, i))
+		}
+		status, out, _ := e.do("PATCH", "/v1/members/07400123450", auth.RoleManager, `{"last_name":"Lee","tags":["vip"]}`)
+		if status != 200 || !strings.Contains(string(out), `"last_name":"Lee"`) || !strings.Contains(string(out), `"tags":["vip"]`) {
+			t.Fatalf("PATCH = %d %s", status, out)
+		}
+		var page struct {
+			Members    []memberJSON `json:"members"`
+			NextCursor string       `json:"next_cursor"`
+		}
+		_, out, _ = e.do("GET", "/v1/members?limit=2", auth.RoleReporting, nil)
+		json.Unmarshal(out, &page)
+		if len(page.Members) != 2 || page.NextCursor == "" {
+			t.Fatalf("first page %s", out)
+		}
+		_, out, _ = e.do("GET", "/v1/members?limit=2&cursor="+page.NextCursor, auth.RoleReporting, nil)
+		page.Members, page.NextCursor = nil, ""
+		json.Unmarshal(out, &page)
+		if len(page.Members) != 1 || page.NextCursor != "" {
+			t.Fatalf("second page %s", out)
+		}
+		status, out, _ = e.do("POST", "/v1/members/07400123451/opt-out", auth.RoleManager, `{"source":"call centre"}`)
+		if status != 200 || decodeMember(t, out).Status != "opted_out" {
+			t.Fatalf("opt-out = %d %s", status, out)
+		}
+		_, out, _ = e.do("GET", "/v1/members/07400123451/consents", auth.RoleReporting, nil)
+		if !strings.Contains(string(out), `"action":"withdrawn"`) || !strings.Contains(string(out), `"source":"call centre"`) {
+			t.Fatalf("consents %s", out)
+		}
+		status, out, _ = e.do("POST", "/v1/members/07400123452/card-token", auth.RoleManager, nil)
+		if status != 200 || !strings.Contains(string(out), "http://perk.test/c/") {
+			t.Fatalf("reissue = %d %s", status, out)
+		}
+		id := decodeMember(t, mustGet(t, e, "/v1/members/07400123452")).ID
+		if status, _, _ := e.do("DELETE", "/v1/members/"+id, auth.RoleAdmin, nil); status != 204 {
+			t.Fatalf("erase = %d", status)
+		}
+		_, out, _ = e.do("GET", "/v1/members/"+id, auth.RoleAdmin, nil)
+		if got := decodeMember(t, out); got.Status != "erased" || got.Phone != "" || got.FirstName != "" {
+			t.Fatalf("after erasure %s", out)
+		}
+	})
+}
+
+func mustGet(t *testing.T, e *env, path string) []byte {
+	t.Helper()
+	status, out, _ := e.do("GET", path, auth.RoleAdmin, nil)
+	if status != 200 {
+		t.Fatalf("GET %s = %d %s", path, status, out)
+	}
+	return out
+}
+
+func TestLogs_NeverHoldAFullPhoneNumber(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400 123456","consent":{"sms":true}}`)
+	e.do("GET", "/v1/members/07400123456", auth.RoleAdmin, nil)
+	e.do("GET", "/v1/members/%2B447400123456", auth.RoleAdmin, nil)
+	e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"020 7946 0018"}`)
+	logs := e.logs.String()
+	if !strings.Contains(logs, "+44 74** ***456") {
+		t.Fatalf("expected the masked number in the enrolment log:\n%s", logs)
+	}
+	for _, leak := range []string{"7400123456", "74001 23456", "7946 0018", "79460018"} {
+		if strings.Contains(logs, leak) {
+			t.Fatalf("log holds %q:\n%s", leak, logs)
+		}
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.do("GET", "/v1/members", auth.RoleAdmin, nil)
+	for path, want := range map[string]string{
+		"/healthz": `"ok"`, "/readyz": `"ready"`,
+		"/metrics": `perk_http_requests_total{code="200",route="GET /v1/members"} 1`,
+	} {
+		status, out, _ := e.do("GET", path, "", nil)
+		if status != 200 || !strings.Contains(string(out), want) {
+			t.Errorf("GET %s = %d, missing %s", path, status, want)
+		}
+	}
+	e.db.Close()
+	if status, _, _ := e.do("GET", "/readyz", "", nil); status != http.StatusServiceUnavailable {
+		t.Errorf("readyz with the database closed = %d, want 503", status)
+	}
+}

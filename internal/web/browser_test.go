@@ -1,0 +1,182 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
+)
+
+// newBrowser starts headless Debian Chromium with a phone-sized window. It
+// needs PERK_TEST_CHROMIUM or chromium on PATH.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := testenv.Binary(t, "PERK_TEST_CHROMIUM", "chromium", "headless Chromium")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(360, 800),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// screenshot saves a full-page PNG in the test's temp dir, or in
+// PERK_SCREENSHOT_DIR when set (so CI or a person can look at it).
+func screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("PERK_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	os.MkdirAll(dir, 0o755)
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 1000 {
+		t.Fatalf("screenshot %s is only %d bytes", p, len(png))
+	}
+	t.Logf("screenshot: %s", p)
+	return p
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// fitsWidth fails the test if the page scrolls sideways at 360 px.
+func fitsWidth(t *testing.T, ctx context.Context) {
+	t.Helper()
+	w, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w > 360 {
+		t.Errorf("page is %d px wide at a 360 px viewport", w)
+	}
+}
+
+func TestCardPage_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07400 123456",
+		FirstName: "Siân", LastName: "O'Brien"}, Channel: member.ChannelAPI, Consent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/c/"+enr.CardToken), chromedp.WaitVisible(chromedp.CSS("#member-card"))); err != nil {
+		t.Fatal(err)
+	}
+	code := string(enr.Member.Code)
+	if got := text(t, ctx, "#member-name"); got != "Siân O'Brien" {
+		t.Errorf("name = %q", got)
+	}
+	if got := text(t, ctx, "#member-code"); got != code[:4]+" "+code[4:] {
+		t.Errorf("code = %q, want %s", got, code)
+	}
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#barcode svg rect").length`))
+	if err != nil || bars < 10 {
+		t.Errorf("barcode has %d bars (%v)", bars, err)
+	}
+	width, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("#barcode svg").getBoundingClientRect().width`))
+	if width < 200 {
+		t.Errorf("barcode is %.0f px wide: too small to scan from a phone", width)
+	}
+	external, _ := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`[...document.querySelectorAll("[src],[href]")].filter(e => !(e.src||e.href).startsWith(location.origin)).length`))
+	if external != 0 {
+		t.Errorf("%d external assets on the card page", external)
+	}
+	fitsWidth(t, ctx)
+	screenshot(t, ctx, "card-page-360")
+
+	// A revoked link stops working at once.
+	if _, err := e.members.ReissueCardToken(t.Context(), enr.Member.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/c/"+enr.CardToken)); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "h1"); got != "Card not found" {
+		t.Errorf("revoked link shows %q", got)
+	}
+}
+
+func TestJoinForm_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	ctx := newBrowser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.url+"/join"),
+		chromedp.WaitVisible(chromedp.CSS("#phone")),
+		chromedp.SendKeys(chromedp.CSS("#phone"), "020 7946 0018"),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#phone-error"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#phone-error"); !strings.Contains(got, "not a mobile number") {
+		t.Errorf("phone error = %q", got)
+	}
+	if got := text(t, ctx, ".consent + .error"); !strings.Contains(got, "Tick the box") {
+		t.Errorf("consent error = %q", got)
+	}
+	fitsWidth(t, ctx)
+	screenshot(t, ctx, "join-errors-360")
+
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#phone").value = ""`)); err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#phone"), "07400 123456"),
+		chromedp.SendKeys(chromedp.CSS("#first_name"), "Ann"),
+		chromedp.Click(chromedp.CSS("input[name=consent]")),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#card-link")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "h1"); got != "Welcome, Ann!" {
+		t.Errorf("heading = %q", got)
+	}
+	link := text(t, ctx, "#card-link")
+	screenshot(t, ctx, "join-done-360")
+	m, err := e.members.ByPhone(t.Context(), "07400123456")
+	if err != nil || m.Channel != member.ChannelWeb || m.Status != member.StatusActive {
+		t.Fatalf("member after web sign-up: %+v, %v", m, err)
+	}
+	token := strings.TrimPrefix(link, "http://perk.test/c/")
+	if byToken, err := e.members.ByCardToken(t.Context(), token); err != nil || byToken.ID != m.ID {
+		t.Fatalf("card link %q does not lead to the member: %v", link, err)
+	}
+}

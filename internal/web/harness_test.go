@@ -1,0 +1,146 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/web"
+)
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is a running Perk HTTP server over a test database.
+type env struct {
+	t       *testing.T
+	db      *store.DB
+	url     string
+	members *member.Service
+	keys    map[auth.Role]string
+	logs    *syncBuffer
+}
+
+func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &env{t: t, db: db, logs: logs, keys: map[auth.Role]string{}}
+	srvURL := ""
+	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards",
+		ConsentVersion: "v1", Log: log})
+	jobs := member.NewJobs(ms)
+	keys := auth.NewService(db, nil)
+	opt := web.Options{Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
+		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log}
+	for _, m := range mutate {
+		m(&opt)
+	}
+	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		jobs.Wait()
+	})
+	srvURL = srv.URL
+	e.url, e.members = srvURL, ms
+	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting} {
+		secret, _, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.keys[r] = secret
+	}
+	return e
+}
+
+// do sends a request with the role's key (none if role is "") and returns
+// the status and body.
+func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, http.Header) {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if role != "" {
+		req.Header.Set("Authorization", "Bearer "+e.keys[role])
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, out, res.Header
+}
+
+// errorOf decodes the JSON error body, failing the test if it is not one.
+func errorOf(t *testing.T, body []byte) (code, field string) {
+	t.Helper()
+	var e struct {
+		Error struct{ Code, Message, Field string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("not a JSON error body: %s", body)
+	}
+	return e.Error.Code, e.Error.Field
+}
+
+type memberJSON struct {
+	ID, Code, Phone, Status, Channel, CardURL string
+	HomeStore                                 string `json:"home_store"`
+	FirstName                                 string `json:"first_name"`
+}
+
+func decodeMember(t *testing.T, body []byte) memberJSON {
+	t.Helper()
+	var m memberJSON
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+	json.Unmarshal(body, &m)
+	if u, ok := raw["card_url"].(string); ok {
+		m.CardURL = u
+	}
+	return m
+}
