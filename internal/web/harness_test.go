@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
@@ -143,4 +144,23 @@ func decodeMember(t *testing.T, body []byte) memberJSON {
 		m.CardURL = u
 	}
 	return m
+}
+
+// waitFor polls cond until it holds or ten seconds pass.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func jsonUnmarshal(t *testing.T, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
 }

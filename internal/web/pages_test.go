@@ -1,0 +1,172 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
+	"github.com/perk-platform/perk/internal/web"
+)
+
+func postForm(t *testing.T, e *env, path string, form url.Values, header map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestJoin_FormRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, func(o *web.Options) { o.JoinPerMinute = 3 })
+		res, err := http.Get(e.url + "/join")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), "Yes, text me offers. Reply STOP to opt out.") {
+			t.Fatalf("GET /join = %d, consent wording missing", res.StatusCode)
+		}
+		good := url.Values{"phone": {"07400 123456"}, "first_name": {"Ann"}, "consent": {"yes"}}
+		tests := []struct {
+			name   string
+			form   url.Values
+			header map[string]string
+			status int
+			want   string
+		}{
+			{"cross-site post is refused", good, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, ""},
+			{"no consent", url.Values{"phone": {"07400 123456"}}, nil, 422, "Tick the box"},
+			{"signs up", good, nil, 200, "Welcome, Ann!"},
+			{"again: already a member", good, nil, 200, "You are already a member"},
+			{"rate limited", good, nil, 429, "Too many sign-ups"},
+		}
+		for _, tt := range tests {
+			status, body := postForm(t, e, "/join", tt.form, tt.header)
+			if status != tt.status || !strings.Contains(body, tt.want) {
+				t.Errorf("%s: %d, want %d with %q:\n%.300s", tt.name, status, tt.status, tt.want, body)
+			}
+		}
+		m, err := e.members.ByPhone(t.Context(), "07400123456")
+		if err != nil || m.Channel != member.ChannelWeb {
+			t.Fatalf("member %+v, %v", m, err)
+		}
+	})
+}
+
+func TestJoin_DoubleOptInByLink(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, func(o *web.Options) { o.DoubleOptIn = true })
+		status, body := postForm(t, e, "/join", url.Values{"phone": {"07400 123456"}, "consent": {"yes"}}, nil)
+		if status != 200 || !strings.Contains(body, "Reply YES") {
+			t.Fatalf("sign-up = %d %.300s", status, body)
+		}
+		m, _ := e.members.ByPhone(t.Context(), "07400123456")
+		if m.Status != member.StatusPending {
+			t.Fatalf("status %s, want pending", m.Status)
+		}
+		var msg string
+		db.R.QueryRow(`SELECT body FROM sms_outbox WHERE purpose = 'confirm_optin'`).Scan(&msg)
+		i := strings.Index(msg, "/join/confirm/")
+		if i < 0 {
+			t.Fatalf("confirmation SMS without a link: %q", msg)
+		}
+		token := strings.Fields(msg[i+len("/join/confirm/"):])[0]
+		for want, path := range map[int]string{404: "/join/confirm/bogus", 200: "/join/confirm/" + token} {
+			res, _ := http.Get(e.url + path)
+			res.Body.Close()
+			if res.StatusCode != want {
+				t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
+			}
+		}
+		m, _ = e.members.ByPhone(t.Context(), "07400123456")
+		if m.Status != member.StatusActive {
+			t.Fatalf("status after confirmation %s", m.Status)
+		}
+	})
+}
+
+// TestBarcode_DecodesWithZbar renders a member's barcode through the API and
+// reads it back with a real decoder, as a till scanner would.
+func TestBarcode_DecodesWithZbar(t *testing.T) {
+	zbar := testenv.Binary(t, "PERK_TEST_ZBARIMG", "zbarimg", "barcode decoding")
+	e := newEnv(t, storetest.SQLite(t))
+	status, out, _ := e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400123456"}`)
+	if status != 201 {
+		t.Fatalf("enrol: %d %s", status, out)
+	}
+	m := decodeMember(t, out)
+	for _, sym := range []barcode.Symbology{barcode.Code128, barcode.EAN8} {
+		status, png, hdr := e.do("GET", "/v1/members/"+m.ID+"/barcode.png?symbology="+string(sym), auth.RoleReporting, nil)
+		if status != 200 || hdr.Get("Content-Type") != "image/png" {
+			t.Fatalf("%s: %d %s", sym, status, hdr.Get("Content-Type"))
+		}
+		file := filepath.Join(t.TempDir(), string(sym)+".png")
+		os.WriteFile(file, png, 0o644)
+		got, err := exec.Command(zbar, "--quiet", "--raw", file).Output()
+		if err != nil {
+			t.Fatalf("%s: zbarimg: %v", sym, err)
+		}
+		if strings.TrimSpace(string(got)) != m.Code {
+			t.Errorf("%s: zbarimg read %q, want %s", sym, got, m.Code)
+		}
+	}
+	status, svg, _ := e.do("GET", "/v1/members/"+m.Code+"/barcode.svg", auth.RoleReporting, nil)
+	if status != 200 || !strings.Contains(string(svg), "<svg") || !strings.Contains(string(svg), m.Code) {
+		t.Errorf("svg: %d %.200s", status, svg)
+	}
+}
+
+func TestImportUpload_RunsAsAJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		csv := "Mobile,First Name,Loyalty Tier\n07400 100001,Ann,gold\n0740,Bad,x\n07400 100002,Bob,\n"
+		status, out, hdr := e.do("POST", "/v1/imports/members?source=crm&filename=m.csv", auth.RoleManager, csv)
+		if status != http.StatusAccepted || hdr.Get("Location") == "" {
+			t.Fatalf("upload = %d %s", status, out)
+		}
+		var job member.ImportJob
+		waitFor(t, func() bool {
+			_, out, _ := e.do("GET", hdr.Get("Location"), auth.RoleReporting, nil)
+			jsonUnmarshal(t, out, &job)
+			return job.Status != member.JobRunning
+		})
+		want := member.ImportStats{Rows: 3, Created: 2, Rejected: 1}
+		if job.Status != member.JobDone || job.Stats != want || job.Filename != "m.csv" || job.Source != "crm" {
+			t.Fatalf("job %+v", job)
+		}
+		status, out, _ = e.do("GET", hdr.Get("Location")+"/errors.csv", auth.RoleReporting, nil)
+		if status != 200 || string(out) != "row,column,reason\n3,mobile,too short\n" {
+			t.Fatalf("errors.csv = %d %q", status, out)
+		}
+		ann, err := e.members.ByPhone(context.Background(), "07400100001")
+		if err != nil || ann.Attributes["loyalty_tier"] != "gold" || ann.Source != "crm" {
+			t.Fatalf("Ann: %+v %v", ann, err)
+		}
+		status, out, _ = e.do("POST", "/v1/imports/members", auth.RoleReporting, csv)
+		if status != 403 {
+			t.Errorf("reporting key uploaded: %d %s", status, out)
+		}
+	})
+}
