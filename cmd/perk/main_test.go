@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
+)
+
+var perkBin string
+
+// TestMain builds the real binary once; the tests drive it as an operator would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "perk-bin-")
+	if err != nil {
+		panic(err)
+	}
+	perkBin = filepath.Join(dir, "perk")
+	if out, err := exec.Command("go", "build", "-o", perkBin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// perk runs the binary to completion and returns stdout and stderr.
+func perk(t *testing.T, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(perkBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// databases returns the PERK_DB values to run each test against.
+func databases(t *testing.T) map[string]func(t *testing.T) string {
+	return map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "perk.db") },
+		"postgres": func(t *testing.T) string { return storetest.DSN(t, testenv.Env(t, storetest.PostgresEnv, "PostgreSQL")) },
+	}
+}
+
+func TestCLI_ImportKeysAndServe(t *testing.T) {
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := []string{"PERK_DB=" + dsn(t), "PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn"}
+			if _, stderr, err := perk(t, env, "migrate"); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, stderr)
+			}
+			file := filepath.Join(dir, "members.tsv")
+			os.WriteFile(file, []byte("\ufeffPhone\tFirst Name\tShoe Size\n07400 100001\tAnn\t5\n020 7946 0018\tLand\t\n07400 100002\tBob\t9\n"), 0o644)
+			_, stderr, err := perk(t, env, "members", "import", "--source", "crm-nov", file)
+			if err != nil {
+				t.Fatalf("import: %v\n%s", err, stderr)
+			}
+			if !strings.Contains(stderr, "3 rows") || !strings.Contains(stderr, "2 created, 0 updated, 0 unchanged, 1 rejected") {
+				t.Fatalf("import summary:\n%s", stderr)
+			}
+			errs, _ := os.ReadFile(file + ".errors.csv")
+			if string(errs) != "row,column,reason\n3,phone,not a mobile number\n" {
+				t.Fatalf("errors file %q", errs)
+			}
+			_, stderr, _ = perk(t, env, "members", "import", file)
+			if !strings.Contains(stderr, "0 created, 0 updated, 2 unchanged, 1 rejected") {
+				t.Fatalf("re-import should change nothing:\n%s", stderr)
+			}
+			key, stderr, err := perk(t, env, "keys", "create", "--role", "manager", "--name", "crm")
+			if err != nil || !strings.HasPrefix(key, "perk_") {
+				t.Fatalf("keys create: %q %v\n%s", key, err, stderr)
+			}
+			key = strings.TrimSpace(key)
+			if _, stderr, err := perk(t, env, "keys", "create", "--role", "pos"); err == nil {
+				t.Fatalf("a pos key without --store was created: %s", stderr)
+			}
+
+			url, stop := serve(t, env, "--addr", "127.0.0.1:0")
+			req, _ := http.NewRequest("GET", url+"/v1/members/07400100002", nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), `"shoe_size":"9"`) || !strings.Contains(string(body), `"source":"crm-nov"`) {
+				t.Fatalf("GET member = %d %s", res.StatusCode, body)
+			}
+			if logs := stop(); strings.Contains(logs, "7400100002") {
+				t.Fatalf("server log holds a full phone number:\n%s", logs)
+			}
+		})
+	}
+}
+
+// serve starts "perk serve", waits until it listens and returns its URL and
+// a stop func that sends SIGTERM, checks a clean exit and returns the log.
+func serve(t *testing.T, env []string, args ...string) (string, func() string) {
+	t.Helper()
+	cmd := exec.Command(perkBin, append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), append(env, "PERK_LOG_LEVEL=info")...)
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	urlc := make(chan string, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		re := regexp.MustCompile(`msg="perk listening" url=(\S+)`)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	var url string
+	select {
+	case url = <-urlc:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("perk serve did not start:\n%s", logs.String())
+	}
+	stopped := false
+	stop := func() string {
+		if stopped {
+			return logs.String()
+		}
+		stopped = true
+		cmd.Process.Signal(syscall.SIGTERM)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() { errc <- cmd.Wait() }()
+		select {
+		case err := <-errc:
+			pw.Close()
+			<-done
+			if err != nil {
+				t.Errorf("perk serve exited with %v:\n%s", err, logs.String())
+			}
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			t.Errorf("perk serve did not stop on SIGTERM")
+		}
+		return logs.String()
+	}
+	t.Cleanup(func() { stop() })
+	return url, stop
+}
+
+func TestServe_DemoIsReadyAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	url, stop := serve(t, []string{"PERK_DATA_DIR=" + dir}, "--addr", "127.0.0.1:0", "--demo")
+	for _, path := range []string{"/healthz", "/readyz", "/join", "/metrics", "/"} {
+		res, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s = %d", path, res.StatusCode)
+		}
+	}
+	logs := stop()
+	card := regexp.MustCompile(`card=(http://\S+/c/\S+)`).FindStringSubmatch(logs)
+	key := regexp.MustCompile(`key=(perk_\S+)`).FindStringSubmatch(logs)
+	if card == nil || key == nil {
+		t.Fatalf("demo did not log card links and an admin key:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "perk.db")); err != nil {
+		t.Fatalf("default SQLite file: %v", err)
+	}
+	// A second start keeps the demo data and does not seed it twice.
+	_, stop2 := serve(t, []string{"PERK_DATA_DIR=" + dir}, "--addr", "127.0.0.1:0", "--demo")
+	if logs := stop2(); !strings.Contains(logs, "demo data already present") {
+		t.Fatalf("second demo start:\n%s", logs)
+	}
+}
+
+func TestCLI_UsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "Usage:"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"serve", "--region", "XX", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, "unknown phone region"},
+		{[]string{"serve", "--barcode", "qr", "--addr", "127.0.0.1:0"}, "--barcode"},
+		{[]string{"members", "import"}, "usage: perk members import"},
+	}
+	for _, tt := range tests {
+		_, stderr, err := perk(t, nil, tt.args...)
+		if err == nil || !strings.Contains(stderr, tt.want) {
+			t.Errorf("perk %v: err %v, stderr %q; want failure mentioning %q", tt.args, err, stderr, tt.want)
+		}
+	}
+}
