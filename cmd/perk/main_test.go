@@ -51,8 +51,10 @@ func perk(t *testing.T, env []string, args ...string) (string, string, error) {
 // databases returns the PERK_DB values to run each test against.
 func databases(t *testing.T) map[string]func(t *testing.T) string {
 	return map[string]func(t *testing.T) string{
-		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "perk.db") },
-		"postgres": func(t *testing.T) string { return storetest.DSN(t, testenv.Env(t, storetest.PostgresEnv, "PostgreSQL")) },
+		"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "perk.db") },
+		"postgres": func(t *testing.T) string {
+			return storetest.DSN(t, testenv.Env(t, storetest.PostgresEnv, "PostgreSQL"))
+		},
 	}
 }
 

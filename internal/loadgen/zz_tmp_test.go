@@ -1,37 +1,32 @@
 package loadgen
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/perk-platform/perk/internal/phone"
 )
 
-func TestTmpPattern(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, x := range "45789" {
-		for y := 0; y < 10; y++ {
-			bad := 0
-			var ex string
-			for zw := 0; zw < 100; zw++ {
-				for k := 0; k < 6; k++ {
-					var s string
-					switch k {
-					case 0:
-						s = fmt.Sprintf("07%c%d%02d00000", x, y, zw)
-					case 1:
-						s = fmt.Sprintf("07%c%d%02d99999", x, y, zw)
-					default:
-						s = fmt.Sprintf("07%c%d%02d%05d", x, y, zw, r.IntN(100000))
-					}
-					if _, err := phone.Parse(s, "GB"); err != nil {
-						bad++
-						ex = s + " " + err.Error()
-					}
+func TestTmpLibphonenumber(t *testing.T) {
+	var buf []byte
+	bad := 0
+	for _, use := range []phoneUse{phonesForFiles, phonesForAPI} {
+		for i := uint64(0); i < 1_000_000; i++ {
+			buf = appendMobile(buf[:0], use, i*97+phoneStart(int64(i%7)))
+			s := string(buf)
+			if use == phonesForAPI {
+				s = "+44" + s[1:]
+			}
+			if _, err := phone.Parse(s, "GB"); err != nil {
+				bad++
+				if bad < 10 {
+					t.Errorf("%s: %v", s, err)
 				}
 			}
-			fmt.Printf("07%c%d bad=%d %s\n", x, y, bad, ex)
 		}
+	}
+	t.Logf("bad=%d", bad)
+	for _, s := range []string{"07400 12", "020 7946 0123"} {
+		_, err := phone.Parse(s, "GB")
+		t.Logf("%s -> %v", s, err)
 	}
 }
