@@ -1,0 +1,100 @@
+package loadgen
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tally is one worker's record. Each worker owns its own, so the hot loop
+// takes no lock; Run merges them once the workers have stopped.
+type tally struct {
+	lat      []time.Duration
+	status   map[int]int
+	requests int // completed, or failed before sending
+	errors   int
+}
+
+// measure runs the workers until the run's bounds are reached.
+func (r *runner) measure(ctx context.Context, codes []string) Result {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Duration)
+	defer cancel()
+	n := r.opts.Concurrency
+	// Pre-size for the count bound, or for a guess, so appends in the timed
+	// loop rarely reallocate. A guess that is too small only costs a copy.
+	perWorker := 1 << 14
+	if m := r.opts.MaxRequests; m > 0 {
+		perWorker = min(perWorker, m/n+1)
+	}
+	tallies := make([]tally, n)
+	var claimed atomic.Int64
+	var wg sync.WaitGroup
+	began := time.Now()
+	for w := range tallies {
+		t := &tallies[w]
+		t.lat, t.status = make([]time.Duration, 0, perWorker), make(map[int]int, 4)
+		wg.Go(func() { r.work(ctx, t, w, codes, &claimed) })
+	}
+	wg.Wait()
+	return r.result(tallies, time.Since(began))
+}
+
+// work is one closed-loop worker: it sends the next request as soon as the
+// previous answer has been read.
+func (r *runner) work(ctx context.Context, t *tally, w int, codes []string, claimed *atomic.Int64) {
+	cursor := 0
+	if len(codes) > 0 {
+		cursor = w * len(codes) / r.opts.Concurrency // spread workers over the codes
+	}
+	for ctx.Err() == nil {
+		// Claiming a slot before sending makes MaxRequests exact across workers.
+		if m := r.opts.MaxRequests; m > 0 && claimed.Add(1) > int64(m) {
+			return
+		}
+		var req *http.Request
+		var err error
+		if r.opts.Scenario == ScenarioEnrol {
+			req, err = r.enrolRequest(ctx)
+		} else {
+			req, err = r.lookupRequest(ctx, codes[cursor])
+			cursor = (cursor + 1) % len(codes)
+		}
+		if err != nil { // only a malformed URL, which the probe already caught; every request would fail alike
+			t.requests++
+			t.errors++
+			return
+		}
+		began := time.Now()
+		status, err := r.send(req)
+		lat := time.Since(began)
+		if err != nil && ctx.Err() != nil {
+			return // cut off by the end of the run: not the server's failure
+		}
+		t.lat = append(t.lat, lat)
+		t.requests++
+		if err != nil {
+			t.errors++
+			continue
+		}
+		t.status[status]++
+		if status/100 != 2 {
+			t.errors++
+		}
+	}
+}
+
+// send does one request and reads the whole body, since the time to the last
+// byte is what a client waits for and an unread body stops the connection
+// from being reused.
+func (r *runner) send(req *http.Request) (int, error) {
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, err
+}
