@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,9 @@ func cmdMembers(ctx context.Context, args []string) error {
 	commonFlags(fs, &c)
 	fs.StringVar(&source, "source", "", "name recorded on new members and consents (default: the file name)")
 	fs.StringVar(&errorsPath, "errors", "", "where to write rejected rows as CSV (default FILE.errors.csv)")
-	fs.IntVar(&batch, "batch", 1000, "rows per database transaction")
+	fs.IntVar(&batch, "batch", 5000, "rows per database transaction")
+	var cpuprofile string
+	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the import to this file")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -65,6 +68,17 @@ func cmdMembers(ctx context.Context, args []string) error {
 	defer ef.Close()
 	ew := tabular.NewErrorWriter(ef)
 
+	if cpuprofile != "" {
+		pf, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	counter := &countingReader{r: f}
 	prog := newProgress(os.Stderr, info.Size(), counter)
 	jobs := member.NewJobs(c.memberService(db, log))

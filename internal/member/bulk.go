@@ -7,22 +7,23 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 func phoneNumber(s string) phone.Number { return phone.Number(s) }
 
 // insertMembers inserts ms with multi-row INSERTs, first drawing codes that
 // are free both in the database and within ms.
-func insertMembers(ctx context.Context, q querier, ms []*Member) error {
+func insertMembers(ctx context.Context, q querier, d store.Dialect, ms []*Member) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	if err := assignFreeCodes(ctx, q, ms); err != nil {
+	if err := assignFreeCodes(ctx, q, d, ms); err != nil {
 		return err
 	}
 	const cols = 18
 	// Stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
-	const perStmt = 1000
+	const perStmt = 500
 	for start := 0; start < len(ms); start += perStmt {
 		part := ms[start:min(start+perStmt, len(ms))]
 		var b strings.Builder
@@ -32,7 +33,7 @@ func insertMembers(ctx context.Context, q querier, ms []*Member) error {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(" + placeholders(i*cols+1, cols) + ")")
+			b.WriteString("(" + d.Placeholders(i*cols+1, cols) + ")")
 			args = append(args, memberArgs(m)...)
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
@@ -42,7 +43,7 @@ func insertMembers(ctx context.Context, q querier, ms []*Member) error {
 	return nil
 }
 
-func assignFreeCodes(ctx context.Context, q querier, ms []*Member) error {
+func assignFreeCodes(ctx context.Context, q querier, d store.Dialect, ms []*Member) error {
 	pending := ms
 	taken := map[Code]bool{}
 	for round := 0; len(pending) > 0; round++ {
@@ -63,7 +64,7 @@ func assignFreeCodes(ctx context.Context, q querier, ms []*Member) error {
 			}
 			args[i] = string(m.Code)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT code FROM members WHERE code IN (`+placeholders(1, len(args))+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT code FROM members WHERE code IN (`+d.Placeholders(1, len(args))+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("import codes: %w", err)
 		}
@@ -92,19 +93,20 @@ type consentRow struct {
 	memberID, action string
 }
 
-func insertConsents(ctx context.Context, q querier, cs []consentRow, source, version string, now time.Time) error {
+func insertConsents(ctx context.Context, q querier, d store.Dialect, cs []consentRow, source, version string, now time.Time) error {
 	const perStmt = 1000
 	for start := 0; start < len(cs); start += perStmt {
 		part := cs[start:min(start+perStmt, len(cs))]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at) VALUES `)
-		args := []any{source, version, now}
+		args := make([]any, 0, len(part)*5)
 		for i, c := range part {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "($%d, 'sms', $%d, 'import', $1, $2, $3)", len(args)+1, len(args)+2)
-			args = append(args, c.memberID, c.action)
+			p := strings.Split(d.Placeholders(len(args)+1, 5), ", ")
+			fmt.Fprintf(&b, "(%s, 'sms', %s, 'import', %s, %s, %s)", p[0], p[1], p[2], p[3], p[4])
+			args = append(args, c.memberID, c.action, source, version, now)
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("import consents: %w", err)

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
@@ -42,8 +43,8 @@ func (a *ImportStats) add(b ImportStats) {
 	a.Rejected += b.Rejected
 }
 
-// importBatch carries cleaned rows and rejected rows, in file order, from the
-// parsing goroutine to the writer.
+// importBatch carries cleaned rows and rejected rows, in file order, from a
+// cleaning worker to the writer.
 type importBatch struct {
 	rows   []importRow
 	errors []*tabular.RowError
@@ -74,36 +75,79 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan importBatch, 4)
+	// Reading is cheap; cleaning (phone numbers above all) costs more than
+	// writing. So one goroutine reads chunks of records, one worker per CPU
+	// cleans them, and this goroutine writes the batches back in file order.
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	chunks := make(chan rawChunk, workers)
+	parsed := make(chan parsedChunk, workers)
 	readErr := make(chan error, 1)
-	// Parsing (phone numbers above all) costs about as much as writing, so it
-	// runs on its own goroutine and the two overlap.
 	go func() {
-		defer close(batches)
-		readErr <- s.parseFile(ctx, rd, cm, opt.BatchSize, batches)
+		defer close(chunks)
+		readErr <- readChunks(ctx, rd, opt.BatchSize, chunks)
 	}()
-	for b := range batches {
-		st, err := s.writeBatch(ctx, b, cm, opt)
-		if err != nil {
-			cancel()
-			for range batches {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				select {
+				case parsed <- parsedChunk{seq: c.seq, batch: s.cleanChunk(c, cm)}:
+				case <-ctx.Done():
+					return
+				}
 			}
-			return total, err
-		}
-		total.add(st)
-		if opt.OnProgress != nil {
-			opt.OnProgress(total)
+		}()
+	}
+	go func() { wg.Wait(); close(parsed) }()
+
+	waiting := map[int]importBatch{}
+	next := 0
+	for p := range parsed {
+		waiting[p.seq] = p.batch
+		for b, ok := waiting[next]; ok; b, ok = waiting[next] {
+			delete(waiting, next)
+			next++
+			st, err := s.writeBatch(ctx, b, cm, opt)
+			if err != nil {
+				cancel()
+				for range parsed {
+				}
+				return total, err
+			}
+			total.add(st)
+			if opt.OnProgress != nil {
+				opt.OnProgress(total)
+			}
 		}
 	}
 	return total, <-readErr
 }
 
-func (s *Service) parseFile(ctx context.Context, rd *tabular.Reader, cm *columnMap, size int, out chan<- importBatch) error {
-	b := importBatch{}
+// rawChunk is a run of records, or the reader's errors for broken rows, in
+// file order.
+type rawChunk struct {
+	seq   int
+	items []rawItem
+}
+
+type rawItem struct {
+	rec tabular.Record
+	err *tabular.RowError
+}
+
+type parsedChunk struct {
+	seq   int
+	batch importBatch
+}
+
+func readChunks(ctx context.Context, rd *tabular.Reader, size int, out chan<- rawChunk) error {
+	c := rawChunk{items: make([]rawItem, 0, size)}
 	send := func() bool {
 		select {
-		case out <- b:
-			b = importBatch{rows: make([]importRow, 0, size)}
+		case out <- c:
+			c = rawChunk{seq: c.seq + 1, items: make([]rawItem, 0, size)}
 			return true
 		case <-ctx.Done():
 			return false
@@ -117,27 +161,38 @@ func (s *Service) parseFile(ctx context.Context, rd *tabular.Reader, cm *columnM
 		var rowErr *tabular.RowError
 		switch {
 		case errors.As(err, &rowErr):
-			b.errors = append(b.errors, rowErr)
+			c.items = append(c.items, rawItem{err: rowErr})
 		case err != nil:
 			return fmt.Errorf("import: %w", err)
 		default:
-			row, rowErr := cm.parse(rec, s.opt.Region, s)
-			if rowErr != nil {
-				b.errors = append(b.errors, rowErr)
-			} else {
-				b.rows = append(b.rows, row)
-			}
+			c.items = append(c.items, rawItem{rec: rec})
 		}
-		if len(b.rows) >= size || len(b.errors) >= size {
-			if !send() {
-				return ctx.Err()
-			}
+		if len(c.items) >= size && !send() {
+			return ctx.Err()
 		}
 	}
-	if len(b.rows) > 0 || len(b.errors) > 0 {
-		send()
+	if len(c.items) > 0 && !send() {
+		return ctx.Err()
 	}
 	return nil
+}
+
+// cleanChunk turns records into cleaned rows and row errors, in file order.
+func (s *Service) cleanChunk(c rawChunk, cm *columnMap) importBatch {
+	b := importBatch{rows: make([]importRow, 0, len(c.items))}
+	for _, it := range c.items {
+		if it.err != nil {
+			b.errors = append(b.errors, it.err)
+			continue
+		}
+		row, rowErr := cm.parse(it.rec, s.opt.Region, s)
+		if rowErr != nil {
+			b.errors = append(b.errors, rowErr)
+		} else {
+			b.rows = append(b.rows, row)
+		}
+	}
+	return b
 }
 
 // writeBatch reports the batch's rejected rows, then upserts its rows. Rows
@@ -225,11 +280,12 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 			exts = append(exts, r.profile.ExternalID)
 		}
 	}
-	byPhone, err := membersWhereIn(ctx, tx, "phone", phones)
+	d := s.db.Dialect
+	byPhone, err := membersWhereIn(ctx, tx, d, "phone", phones)
 	if err != nil {
 		return st, nil, err
 	}
-	byExt, err := membersWhereIn(ctx, tx, "external_id", exts)
+	byExt, err := membersWhereIn(ctx, tx, d, "external_id", exts)
 	if err != nil {
 		return st, nil, err
 	}
@@ -256,7 +312,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 				st.Rows--
 				continue
 			}
-			m := s.newImported(p, r.consent, source, now)
+			m := s.newImported(r, source, now)
 			inserts = append(inserts, m)
 			if m.Status == StatusActive {
 				consents = append(consents, consentRow{m.ID, consentGranted})
@@ -283,16 +339,17 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		}
 		st.Updated++
 	}
-	if err := insertMembers(ctx, tx, inserts); err != nil {
+	if err := insertMembers(ctx, tx, d, inserts); err != nil {
 		return st, nil, err
 	}
-	if err := insertConsents(ctx, tx, consents, source, s.opt.ConsentVersion, now); err != nil {
+	if err := insertConsents(ctx, tx, d, consents, source, s.opt.ConsentVersion, now); err != nil {
 		return st, nil, err
 	}
 	return st, rejected, nil
 }
 
-func (s *Service) newImported(p Profile, consent *bool, source string, now time.Time) *Member {
+func (s *Service) newImported(r importRow, source string, now time.Time) *Member {
+	p := r.profile
 	m := &Member{
 		ID: id.New("mem", now), FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
 		Birthday: p.Birthday, HomeStore: p.HomeStore, ExternalID: p.ExternalID, Attributes: p.Attributes,
@@ -301,21 +358,21 @@ func (s *Service) newImported(p Profile, consent *bool, source string, now time.
 	}
 	m.Phone = phoneNumber(p.Phone)
 	if m.TimeZone == "" {
-		m.TimeZone = m.Phone.TimeZone()
+		m.TimeZone = p.zone
 	}
-	if consent != nil && *consent {
+	if r.consent != nil && *r.consent {
 		m.Status = StatusActive
 	}
 	return m
 }
 
 // membersWhereIn loads the members whose column is one of vals, keyed by it.
-func membersWhereIn(ctx context.Context, q querier, column string, vals []any) (map[string]*Member, error) {
+func membersWhereIn(ctx context.Context, q querier, d store.Dialect, column string, vals []any) (map[string]*Member, error) {
 	out := make(map[string]*Member, len(vals))
 	if len(vals) == 0 {
 		return out, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE `+column+` IN (`+placeholders(1, len(vals))+`)`, vals...)
+	rows, err := q.QueryContext(ctx, `SELECT `+memberColumns+` FROM members WHERE `+column+` IN (`+d.Placeholders(1, len(vals))+`)`, vals...)
 	if err != nil {
 		return nil, fmt.Errorf("import lookup: %w", err)
 	}
@@ -332,16 +389,4 @@ func membersWhereIn(ctx context.Context, q querier, column string, vals []any) (
 		}
 	}
 	return out, rows.Err()
-}
-
-// placeholders returns "$from, $from+1, ..." n of them.
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/tabular"
 )
 
@@ -110,7 +111,7 @@ func (j *Jobs) run(ctx context.Context, job *ImportJob, r io.Reader, opt ImportO
 		if len(pending) == 0 {
 			return nil
 		}
-		err := insertImportErrors(ctx, j.svc.db.W, job.ID, pending)
+		err := insertImportErrors(ctx, j.svc.db, job.ID, pending)
 		pending = pending[:0]
 		return err
 	}
@@ -207,18 +208,18 @@ func (j *Jobs) WriteErrors(ctx context.Context, jobID string, w io.Writer) error
 	return ew.Flush()
 }
 
-func insertImportErrors(ctx context.Context, q querier, jobID string, es []*tabular.RowError) error {
+func insertImportErrors(ctx context.Context, db *store.DB, jobID string, es []*tabular.RowError) error {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO import_errors (import_id, row_num, col, reason) VALUES `)
-	args := []any{jobID}
+	args := make([]any, 0, len(es)*4)
 	for i, e := range es {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "($1, $%d, $%d, $%d)", len(args)+1, len(args)+2, len(args)+3)
-		args = append(args, e.Row, e.Column, e.Reason)
+		b.WriteString("(" + db.Dialect.Placeholders(len(args)+1, 4) + ")")
+		args = append(args, jobID, e.Row, e.Column, e.Reason)
 	}
-	if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := db.W.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("record import errors: %w", err)
 	}
 	return nil

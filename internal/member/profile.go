@@ -26,6 +26,8 @@ type Profile struct {
 	TimeZone   string            `json:"timezone"`
 	Attributes map[string]string `json:"attributes"`
 	Tags       []string          `json:"tags"`
+
+	zone string // set by clean: the phone's time zone, for a new member without one
 }
 
 // Limits on free-form data, so one bad file cannot bloat the database.
@@ -47,6 +49,14 @@ func cleanPhone(field, raw, region string) (phone.Number, error) {
 		return "", problem.InvalidField(field, "phone_invalid", err, "%v", err)
 	}
 	return n, nil
+}
+
+func cleanPhoneZone(field, raw, region string) (phone.Number, string, error) {
+	n, zone, err := phone.ParseZone(raw, region)
+	if err != nil {
+		return "", "", problem.InvalidField(field, "phone_invalid", err, "%v", err)
+	}
+	return n, zone, nil
 }
 
 // cleanText trims s and refuses control characters and over-long values.
@@ -165,11 +175,11 @@ func (p Profile) clean(region string, now time.Time, requirePhone bool) (Profile
 	var out Profile
 	var err error
 	if p.Phone != "" || requirePhone {
-		n, err := cleanPhone("phone", p.Phone, region)
+		n, zone, err := cleanPhoneZone("phone", p.Phone, region)
 		if err != nil {
 			return out, err
 		}
-		out.Phone = string(n)
+		out.Phone, out.zone = string(n), zone
 	}
 	if out.FirstName, err = cleanText("first_name", p.FirstName, maxName); err != nil {
 		return out, err

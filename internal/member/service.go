@@ -126,7 +126,7 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 		EnrolledAt: now, UpdatedAt: now,
 	}
 	if m.TimeZone == "" {
-		m.TimeZone = n.TimeZone()
+		m.TimeZone = p.zone
 	}
 	switch {
 	case req.Consent && req.DoubleOptIn:

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,12 +98,15 @@ func openSQLite(path string) (*DB, error) {
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(ON)&_time_format=sqlite"
 	base := "file:" + path + "?" + pragmas
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	// A large page cache on the writer keeps the unique indexes (code, phone,
+	// external id) in memory: with SQLite's 2 MB default a million-member
+	// import slowed to a third of its starting rate as they outgrew it.
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-131072)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(ON)")
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -180,3 +184,26 @@ func UniqueViolation(err error) (constraint string, ok bool) {
 
 // NullString maps "" to SQL NULL, for optional columns under a unique index.
 func NullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// Placeholders returns n bind parameters for a bulk statement, numbered from
+// "from" on PostgreSQL ("$3, $4") and anonymous on SQLite ("?, ?"). SQLite
+// looks up every named or numbered parameter in a list (quadratic in a
+// statement of thousands of them: a million-row import spent 90% of its time
+// there); anonymous ones cost nothing. So a statement built with this must
+// use its parameters once each, in order, from 1.
+func (d Dialect) Placeholders(from, n int) string {
+	var b strings.Builder
+	b.Grow(n * 6)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if d == SQLite {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(from + i))
+		}
+	}
+	return b.String()
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strconv"
 
@@ -85,6 +86,41 @@ func (s *Server) lookup(r *http.Request) (*member.Member, error) {
 
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
 	m, err := s.lookup(r)
+	if err != nil {
+		return err
+	}
+	token, err := s.members.ExistingCardToken(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(m, token))
+	return nil
+}
+
+// lookupMember finds one member by exactly one of the query parameters
+// code, phone, external_id or card_token: for CRMs that hold their own id and
+// for support staff handed a card link.
+func (s *Server) lookupMember(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	q := r.URL.Query()
+	finders := []struct {
+		param string
+		find  func(context.Context, string) (*member.Member, error)
+	}{
+		{"code", s.members.ByCode}, {"phone", s.members.ByPhone},
+		{"external_id", s.members.ByExternalID}, {"card_token", s.members.ByCardToken},
+	}
+	var m *member.Member
+	var err error
+	given := 0
+	for _, f := range finders {
+		if v := q.Get(f.param); v != "" {
+			given++
+			m, err = f.find(r.Context(), v)
+		}
+	}
+	if given != 1 {
+		return problem.InvalidField("", "lookup_invalid", nil, "give exactly one of code, phone, external_id, card_token")
+	}
 	if err != nil {
 		return err
 	}

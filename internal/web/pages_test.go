@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -167,6 +169,61 @@ func TestImportUpload_RunsAsAJob(t *testing.T) {
 		status, out, _ = e.do("POST", "/v1/imports/members", auth.RoleReporting, csv)
 		if status != 403 {
 			t.Errorf("reporting key uploaded: %d %s", status, out)
+		}
+	})
+}
+
+func TestImportUpload_Multipart(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("source", "crm-upload")
+	fw, _ := mw.CreateFormFile("file", "members.csv")
+	fw.Write([]byte("phone;name\n07400 100001;Ann\n"))
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/v1/imports/members", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+e.keys[auth.RoleManager])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("multipart upload = %d", res.StatusCode)
+	}
+	var job member.ImportJob
+	waitFor(t, func() bool {
+		jsonUnmarshal(t, mustGet(t, e, res.Header.Get("Location")), &job)
+		return job.Status != member.JobRunning
+	})
+	if job.Stats.Created != 1 || job.Filename != "members.csv" || job.Source != "crm-upload" {
+		t.Fatalf("job %+v", job)
+	}
+	status, out, _ := e.do("POST", "/v1/imports/members", auth.RoleManager, "")
+	if code, field := errorOf(t, out); status != 422 || code != "file_empty" || field != "file" {
+		t.Fatalf("empty upload: %d %s", status, out)
+	}
+}
+
+func TestLookup_ByEachIdentifier(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07400123456", ExternalID: "CRM 7"},
+			Channel: member.ChannelAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"code=" + string(enr.Member.Code), "phone=07400%20123456", "external_id=CRM%207", "card_token=" + enr.CardToken} {
+			status, out, _ := e.do("GET", "/v1/members/lookup?"+q, auth.RoleReporting, nil)
+			if status != 200 || decodeMember(t, out).ID != enr.Member.ID {
+				t.Errorf("lookup?%s = %d %s", q, status, out)
+			}
+		}
+		for q, want := range map[string]int{"": 422, "code=1&phone=2": 422, "external_id=nope": 404, "card_token=nope": 404} {
+			if status, out, _ := e.do("GET", "/v1/members/lookup?"+q, auth.RoleReporting, nil); status != want {
+				t.Errorf("lookup?%s = %d %s, want %d", q, status, out, want)
+			}
 		}
 	})
 }

@@ -84,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	api("POST /v1/members", auth.MembersEnrol, s.enrolMember)
 	api("GET /v1/members", auth.MembersRead, s.listMembers)
+	api("GET /v1/members/lookup", auth.MembersRead, s.lookupMember)
 	api("GET /v1/members/{key}", auth.MembersRead, s.getMember)
 	api("PATCH /v1/members/{key}", auth.MembersWrite, s.patchMember)
 	api("DELETE /v1/members/{key}", auth.MembersErase, s.eraseMember)

@@ -38,7 +38,6 @@ CREATE TABLE members (
     CONSTRAINT members_external_id_key UNIQUE (external_id)
 );
 CREATE INDEX members_enrolled_at_idx ON members (enrolled_at);
-CREATE INDEX members_last_name_idx ON members (last_name);
 
 CREATE TABLE card_tokens (
     token      TEXT PRIMARY KEY,
