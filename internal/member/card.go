@@ -43,13 +43,10 @@ func activeCardToken(ctx context.Context, q querier, memberID string, now time.T
 func (s *Service) CardToken(ctx context.Context, memberID string) (string, error) {
 	var token string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		m, err := getOne(ctx, tx, `id = $1`, memberID)
-		if err != nil {
+		if _, err := liveMember(ctx, tx, memberID); err != nil {
 			return err
 		}
-		if m.Status == StatusErased {
-			return ErrErased
-		}
+		var err error
 		token, err = activeCardToken(ctx, tx, memberID, nowUTC(s.opt.Now))
 		return err
 	})
@@ -62,16 +59,13 @@ func (s *Service) ReissueCardToken(ctx context.Context, memberID string) (string
 	now := nowUTC(s.opt.Now)
 	var token string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		m, err := getOne(ctx, tx, `id = $1`, memberID)
-		if err != nil {
+		if _, err := liveMember(ctx, tx, memberID); err != nil {
 			return err
-		}
-		if m.Status == StatusErased {
-			return ErrErased
 		}
 		if err := revokeCardTokens(ctx, tx, memberID, now); err != nil {
 			return err
 		}
+		var err error
 		token, err = issueCardToken(ctx, tx, memberID, now)
 		return err
 	})

@@ -134,12 +134,9 @@ func (s *Service) setConsent(ctx context.Context, memberID string, granted bool,
 	var m *Member
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = getOne(ctx, tx, `id = $1`, memberID)
+		m, err = liveMember(ctx, tx, memberID)
 		if err != nil {
 			return err
-		}
-		if m.Status == StatusErased {
-			return ErrErased
 		}
 		want, action := StatusOptedOut, consentWithdrawn
 		if granted {

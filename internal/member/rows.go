@@ -70,6 +70,18 @@ func getOne(ctx context.Context, q querier, where string, arg any) (*Member, err
 	return m, nil
 }
 
+// liveMember loads a member for a change: erased members cannot be changed.
+func liveMember(ctx context.Context, q querier, memberID string) (*Member, error) {
+	m, err := getOne(ctx, q, `id = $1`, memberID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == StatusErased {
+		return nil, ErrErased
+	}
+	return m, nil
+}
+
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -32,12 +32,9 @@ func (s *Service) Update(ctx context.Context, memberID string, p Patch) (*Member
 	var m *Member
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = getOne(ctx, tx, `id = $1`, memberID)
+		m, err = liveMember(ctx, tx, memberID)
 		if err != nil {
 			return err
-		}
-		if m.Status == StatusErased {
-			return ErrErased
 		}
 		merged := profileOf(m)
 		set := func(dst *string, src *string) {

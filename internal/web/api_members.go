@@ -89,6 +89,11 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request, _ *auth.Key) 
 	if err != nil {
 		return err
 	}
+	return s.writeMember(w, r, m)
+}
+
+// writeMember answers with the member and its current card link, if any.
+func (s *Server) writeMember(w http.ResponseWriter, r *http.Request, m *member.Member) error {
 	token, err := s.members.ExistingCardToken(r.Context(), m.ID)
 	if err != nil {
 		return err
@@ -124,12 +129,7 @@ func (s *Server) lookupMember(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 	if err != nil {
 		return err
 	}
-	token, err := s.members.ExistingCardToken(r.Context(), m.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, s.view(m, token))
-	return nil
+	return s.writeMember(w, r, m)
 }
 
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
