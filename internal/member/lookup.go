@@ -120,8 +120,12 @@ func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {
 		args = append(args, arg)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if q.Status != "" {
+	switch q.Status {
+	case "":
+	case StatusActive, StatusPending, StatusOptedOut, StatusErased:
 		add(`status = $%d`, string(q.Status))
+	default:
+		return nil, problem.InvalidField("status", "status_invalid", nil, "must be active, pending, opted_out or erased")
 	}
 	if term := strings.TrimSpace(q.Query); term != "" {
 		switch {

@@ -119,6 +119,7 @@ func TestAPI_BadInputGetsA4xxJSONError(t *testing.T) {
 			{"patch other's phone", "PATCH", "/v1/members/" + m.ID, `{"phone":"07400123457"}`, 200, "", ""},
 			{"bad limit", "GET", "/v1/members?limit=9999", "", 422, "limit_invalid", "limit"},
 			{"bad cursor", "GET", "/v1/members?cursor=zzz", "", 422, "cursor_invalid", "cursor"},
+			{"bad status filter", "GET", "/v1/members?status=gold", "", 422, "status_invalid", "status"},
 			{"no such endpoint", "GET", "/v1/nothing", "", 404, "no_such_endpoint", ""},
 			{"unknown import", "GET", "/v1/imports/imp_x", "", 404, "import_not_found", ""},
 		}
@@ -239,5 +240,18 @@ func TestHealthReadyMetrics(t *testing.T) {
 	e.db.Close()
 	if status, _, _ := e.do("GET", "/readyz", "", nil); status != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database closed = %d, want 503", status)
+	}
+}
+
+func TestAPI_POSKeyEnrolsIntoItsStore(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	status, out, _ := e.do("POST", "/v1/members", auth.RolePOS, `{"phone":"07400123456"}`)
+	m := decodeMember(t, out)
+	if status != http.StatusCreated || m.Channel != "pos" || m.HomeStore != "S001" {
+		t.Fatalf("pos enrolment = %d %s", status, out)
+	}
+	status, out, _ = e.do("POST", "/v1/members", auth.RolePOS, `{"phone":"07400123457","store":"S009"}`)
+	if m := decodeMember(t, out); status != http.StatusCreated || m.HomeStore != "S009" {
+		t.Fatalf("explicit store = %d %s", status, out)
 	}
 }
