@@ -55,9 +55,11 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 	if key.Role == auth.RolePOS {
 		// A till enrols into its own store.
 		ch = member.ChannelPOS
-		if b.Store == "" {
-			b.Store = key.Store
+		if b.Store != "" && b.Store != key.Store {
+			return &problem.Error{Kind: problem.Forbidden, Code: "store_mismatch", Field: "store",
+				Message: "this till's key is bound to store " + key.Store}
 		}
+		b.Store = key.Store
 	}
 	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
 		Profile: member.Profile{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email,

@@ -251,7 +251,7 @@ func TestAPI_POSKeyEnrolsIntoItsStore(t *testing.T) {
 		t.Fatalf("pos enrolment = %d %s", status, out)
 	}
 	status, out, _ = e.do("POST", "/v1/members", auth.RolePOS, `{"phone":"07400123457","store":"S009"}`)
-	if m := decodeMember(t, out); status != http.StatusCreated || m.HomeStore != "S009" {
-		t.Fatalf("explicit store = %d %s", status, out)
+	if code, field := errorOf(t, out); status != http.StatusForbidden || code != "store_mismatch" || field != "store" {
+		t.Fatalf("another store's enrolment = %d %s", status, out)
 	}
 }
