@@ -1,0 +1,15 @@
+-- The outbox becomes the SMS send queue: each message row is its own job,
+-- with attempts, back-off, a lease for crash recovery and its delivery state.
+ALTER TABLE sms_outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sms_outbox ADD COLUMN send_after TIMESTAMPTZ;
+ALTER TABLE sms_outbox ADD COLUMN lease_until TIMESTAMPTZ;
+ALTER TABLE sms_outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE sms_outbox ADD COLUMN held_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE sms_outbox ADD COLUMN gateway_message_id TEXT;
+ALTER TABLE sms_outbox ADD COLUMN segments INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sms_outbox ADD COLUMN sent_at TIMESTAMPTZ;
+ALTER TABLE sms_outbox ADD COLUMN delivery_state TEXT NOT NULL DEFAULT '';
+ALTER TABLE sms_outbox ADD COLUMN delivered_at TIMESTAMPTZ;
+DROP INDEX sms_outbox_status_idx;
+CREATE INDEX sms_outbox_due_idx ON sms_outbox (status, send_after);
+CREATE INDEX sms_outbox_gateway_idx ON sms_outbox (gateway_message_id);
