@@ -132,10 +132,19 @@ func (q *Queue) claimOne(ctx context.Context, id string, now time.Time) (Message
 
 var errNotClaimed = errors.New("claimed by another sender")
 
-// Sent records that the gateway accepted the message.
+// Sent records that the gateway accepted the message, and applies its
+// delivery receipt if that arrived first.
 func (q *Queue) Sent(ctx context.Context, m Message, gatewayID string, segments int) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'sent', gateway_message_id = $3, segments = $4, sent_at = $5,
-		attempts = attempts + 1, lease_until = NULL, last_error = ''`, gatewayID, segments, q.utc())
+	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'sent', gateway_message_id = $3, segments = $4,
+			sent_at = $5, attempts = attempts + 1, lease_until = NULL, last_error = ''`, gatewayID, segments, q.utc()); err != nil {
+			return err
+		}
+		if err := applyEarlyReceipt(ctx, tx, gatewayID); err != nil {
+			return fmt.Errorf("sms sent %s: %w", m.ID, err)
+		}
+		return nil
+	})
 }
 
 // Retry puts a message back after a temporary failure, with exponential
@@ -185,8 +194,16 @@ var ErrLeaseLost = errors.New("sms: lease lost")
 // settle runs an UPDATE whose SET clause uses $3 onwards, restricted to the
 // message while this claim still holds it ($1 id, $2 lease).
 func (q *Queue) settle(ctx context.Context, m Message, update string, args ...any) error {
+	return q.settleIn(ctx, q.db.W, m, update, args...)
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (q *Queue) settleIn(ctx context.Context, ex execer, m Message, update string, args ...any) error {
 	query := update + ` WHERE id = $1 AND status = 'sending' AND lease_until = $2`
-	res, err := q.db.W.ExecContext(ctx, query, append([]any{m.ID, m.lease}, args...)...)
+	res, err := ex.ExecContext(ctx, query, append([]any{m.ID, m.lease}, args...)...)
 	if err != nil {
 		return fmt.Errorf("sms settle %s: %w", m.ID, err)
 	}

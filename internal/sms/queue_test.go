@@ -160,3 +160,37 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("Backoff(50) = %v, want the 1h cap", got)
 	}
 }
+
+func TestReceipts_AppliedEvenWhenTheyArriveBeforeTheSubmitIsRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		q, c := setup(t, db)
+		enqueue(t, db, "m1", c.t)
+		enqueue(t, db, "m2", c.t.Add(time.Millisecond))
+		got, _ := q.Claim(ctx, 2)
+		// m1: the normal order.
+		q.Sent(ctx, got[0], "gw-1", 1)
+		if err := q.Delivered(ctx, sms.Receipt{GatewayID: "gw-1", State: sms.Delivered, At: c.t}); err != nil {
+			t.Fatal(err)
+		}
+		// m2: the receipt overtakes the submit response.
+		if err := q.Delivered(ctx, sms.Receipt{GatewayID: "gw-2", State: sms.Undeliv, At: c.t}); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Sent(ctx, got[1], "gw-2", 1); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]string{"m1": sms.Delivered, "m2": sms.Undeliv} {
+			var st string
+			db.R.QueryRow(`SELECT delivery_state FROM sms_outbox WHERE id = $1`, id).Scan(&st)
+			if st != want {
+				t.Errorf("%s delivery state %q, want %q", id, st, want)
+			}
+		}
+		var waiting int
+		db.R.QueryRow(`SELECT COUNT(*) FROM sms_early_receipts`).Scan(&waiting)
+		if waiting != 0 {
+			t.Errorf("%d receipts still waiting", waiting)
+		}
+	})
+}

@@ -13,3 +13,11 @@ ALTER TABLE sms_outbox ADD COLUMN delivered_at TIMESTAMPTZ;
 DROP INDEX sms_outbox_status_idx;
 CREATE INDEX sms_outbox_due_idx ON sms_outbox (status, send_after);
 CREATE INDEX sms_outbox_gateway_idx ON sms_outbox (gateway_message_id);
+
+-- Receipts that arrive before the submit is recorded (an SMSC may send the
+-- DLR before Perk has stored its submit_sm_resp) wait here.
+CREATE TABLE sms_early_receipts (
+    gateway_message_id TEXT PRIMARY KEY,
+    state              TEXT NOT NULL,
+    at                 TIMESTAMPTZ NOT NULL
+);
