@@ -136,6 +136,9 @@ var errNotClaimed = errors.New("claimed by another sender")
 // delivery receipt if that arrived first.
 func (q *Queue) Sent(ctx context.Context, m Message, gatewayID string, segments int) error {
 	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := q.lockGatewayID(ctx, tx, gatewayID); err != nil {
+			return err
+		}
 		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'sent', gateway_message_id = $3, segments = $4,
 			sent_at = $5, attempts = attempts + 1, lease_until = NULL, last_error = ''`, gatewayID, segments, q.utc()); err != nil {
 			return err

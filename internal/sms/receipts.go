@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Delivered records a delivery receipt against the message the gateway id
@@ -14,6 +16,9 @@ import (
 func (q *Queue) Delivered(ctx context.Context, r Receipt) error {
 	at := r.At.UTC()
 	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := q.lockGatewayID(ctx, tx, r.GatewayID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3
 			WHERE gateway_message_id = $1`, r.GatewayID, r.State, at)
 		if err != nil {
@@ -52,4 +57,18 @@ func applyEarlyReceipt(ctx context.Context, tx *sql.Tx, gatewayID string) error 
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, gatewayID)
 	return err
+}
+
+// lockGatewayID serialises the receipt and the submit record of one message.
+// Without it, on PostgreSQL a receipt can miss the message (not yet
+// committed) while the submit misses the receipt (not yet kept), and the
+// receipt is stranded. SQLite's single writer already serialises them.
+func (q *Queue) lockGatewayID(ctx context.Context, tx *sql.Tx, gatewayID string) error {
+	if q.db.Dialect != store.Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext($1))`, gatewayID); err != nil {
+		return fmt.Errorf("sms lock %s: %w", gatewayID, err)
+	}
+	return nil
 }

@@ -1,0 +1,153 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/perk-platform/perk/internal/phone"
+)
+
+// Verdict is the contact policy's answer for one marketing message.
+type Verdict struct {
+	Hold   bool      // never send; recorded with Reason
+	Until  time.Time // if after now, defer until then; recorded with Reason
+	Reason string    // ok, opted_out, quiet_hours, capped
+}
+
+// Policy decides whether a marketing message may go now.
+// Transactional messages never reach it.
+type Policy interface {
+	Check(ctx context.Context, m Message, now time.Time) (Verdict, error)
+}
+
+// ReceiptSource is a gateway that reports delivery receipts.
+type ReceiptSource interface {
+	Receipts() <-chan Receipt
+}
+
+// Sender moves queued messages to a gateway. Make it with NewSender.
+type Sender struct {
+	Queue   *Queue
+	Gateway Gateway
+	Policy  Policy // may be nil only if no marketing messages are queued
+	Log     *slog.Logger
+	Now     func() time.Time
+	Poll    time.Duration // idle wait between claims
+	Batch   int           // messages claimed at once
+
+	wake chan struct{}
+}
+
+// NewSender returns a sender with the defaults (100 ms poll, 50 a batch).
+func NewSender(q *Queue, gw Gateway, p Policy, log *slog.Logger, now func() time.Time) *Sender {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sender{Queue: q, Gateway: gw, Policy: p, Log: log, Now: now, Poll: 100 * time.Millisecond, Batch: 50,
+		wake: make(chan struct{}, 1)}
+}
+
+// Wake makes an idle sender look for work at once (after an enqueue).
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx ends. It also applies the gateway's receipts.
+func (s *Sender) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	if rs, ok := s.Gateway.(ReceiptSource); ok {
+		go func() {
+			defer close(done)
+			s.receipts(ctx, rs.Receipts())
+		}()
+	} else {
+		close(done)
+	}
+	defer func() { <-done }()
+	for {
+		n, err := s.Once(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.Log.Error("sms sender", "err", err)
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-time.After(s.Poll):
+		}
+	}
+}
+
+func (s *Sender) receipts(ctx context.Context, rs <-chan Receipt) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-rs:
+			if err := s.Queue.Delivered(context.WithoutCancel(ctx), r); err != nil {
+				s.Log.Error("sms receipt", "gateway_id", r.GatewayID, "err", err)
+			}
+		}
+	}
+}
+
+// Once claims one batch and settles every message in it; it returns how
+// many it claimed.
+func (s *Sender) Once(ctx context.Context) (int, error) {
+	msgs, err := s.Queue.Claim(ctx, max(s.Batch, 1))
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, m := range msgs {
+		// A claimed message is settled even if ctx ends mid-batch, so it
+		// does not wait for its lease to run out.
+		if err := s.one(context.WithoutCancel(ctx), m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(msgs), errors.Join(errs...)
+}
+
+func (s *Sender) one(ctx context.Context, m Message) error {
+	now := s.Now().UTC()
+	if m.Kind != "transactional" {
+		if s.Policy == nil {
+			return s.Queue.Hold(ctx, m, "no_policy")
+		}
+		v, err := s.Policy.Check(ctx, m, now)
+		if err != nil {
+			_, rerr := s.Queue.Retry(ctx, m, err)
+			return errors.Join(err, rerr)
+		}
+		switch {
+		case v.Hold:
+			return s.Queue.Hold(ctx, m, v.Reason)
+		case v.Until.After(now):
+			return s.Queue.Defer(ctx, m, v.Reason, v.Until)
+		}
+	}
+	sub, err := s.Gateway.Send(ctx, m)
+	if err == nil {
+		return s.Queue.Sent(ctx, m, sub.GatewayID, sub.Segments)
+	}
+	log := s.Log.With("message", m.ID, "to", phone.Mask(m.To), "gateway", s.Gateway.Name(), "err", err)
+	if errors.Is(err, ErrPermanent) {
+		log.Warn("sms failed permanently")
+		return s.Queue.Fail(ctx, m, err)
+	}
+	again, qerr := s.Queue.Retry(ctx, m, err)
+	log.Warn("sms send failed", "retry", again)
+	return qerr
+}
