@@ -104,3 +104,21 @@ func (s *Service) ExistingCardToken(ctx context.Context, memberID string) (strin
 	}
 	return token, nil
 }
+
+// ResendCode queues a message with the member's code and card link, for a
+// member who asks again (CODE, or JOIN from a member).
+func (s *Service) ResendCode(ctx context.Context, memberID string) error {
+	now := nowUTC(s.opt.Now)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		m, err := liveMember(ctx, tx, memberID)
+		if err != nil {
+			return err
+		}
+		token, err := activeCardToken(ctx, tx, m.ID, now)
+		if err != nil {
+			return err
+		}
+		body := fmt.Sprintf("%s: your member code is %s. Your card: %s", s.opt.Programme, m.Code, s.CardURL(token))
+		return queueSMS(ctx, tx, m, "code", body, now)
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -223,10 +224,7 @@ func (s *Service) queueWelcome(ctx context.Context, tx *sql.Tx, m *Member, token
 
 // queueSMS records a transactional message for the SMS sender.
 func queueSMS(ctx context.Context, tx *sql.Tx, m *Member, purpose, body string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, created_at)
-		VALUES ($1, $2, $3, $4, 'transactional', $5, $6)`, id.New("msg", now), m.ID, string(m.Phone), body, purpose, now)
-	if err != nil {
-		return fmt.Errorf("queue %s sms: %w", purpose, err)
-	}
-	return nil
+	_, err := sms.Enqueue(ctx, tx, sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: body,
+		Kind: sms.Transactional, Purpose: purpose}, now)
+	return err
 }

@@ -1,0 +1,37 @@
+package sms
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Outbound is a message to queue.
+type Outbound struct {
+	MemberID string // "" for a number that is not a member (e.g. STOP from a stranger)
+	To       string // E.164
+	Body     string
+	Kind     string // transactional or marketing
+	Purpose  string // welcome, code, stop_confirm, help, ...
+}
+
+// Kinds of message.
+const (
+	Transactional = "transactional"
+	Marketing     = "marketing"
+)
+
+// Enqueue writes a message to the queue, in the caller's transaction when
+// ex is one, so the message exists if and only if what caused it does.
+func Enqueue(ctx context.Context, ex execer, o Outbound, now time.Time) (string, error) {
+	msgID := id.New("msg", now)
+	_, err := ex.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, msgID, store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, now.UTC())
+	if err != nil {
+		return "", fmt.Errorf("queue %s sms: %w", o.Purpose, err)
+	}
+	return msgID, nil
+}

@@ -1,0 +1,152 @@
+package router_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/sms/router"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+type env struct {
+	t       *testing.T
+	db      *store.DB
+	members *member.Service
+	r       *router.Router
+	clk     *clock
+	wakes   int
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	e := &env{t: t, db: db, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.members = member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Test Rewards",
+		Now: e.clk.Now, Log: log})
+	e.r = router.New(db, e.members, router.Options{Programme: "Test Rewards", HelpContact: "0800 000 000",
+		Frequency: "Up to 3 msgs/week", Now: e.clk.Now, Log: log, Wake: func() { e.wakes++ }})
+	return e
+}
+
+// text sends an inbound SMS and returns the bodies of the replies it queued.
+func (e *env) text(from, body string) []string {
+	e.t.Helper()
+	before := e.clk.t
+	e.clk.t = e.clk.t.Add(time.Second)
+	if _, err := e.r.Handle(context.Background(), sms.Inbound{From: from, To: "80800", Body: body}); err != nil {
+		e.t.Fatalf("Handle(%q): %v", body, err)
+	}
+	rows, err := e.db.R.Query(`SELECT body FROM sms_outbox WHERE created_at > $1 ORDER BY created_at, id`, before)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var b string
+		rows.Scan(&b)
+		out = append(out, b)
+	}
+	return out
+}
+
+func one(t *testing.T, replies []string, wants ...string) {
+	t.Helper()
+	if len(replies) != 1 {
+		t.Fatalf("replies %q, want exactly one", replies)
+	}
+	for _, w := range wants {
+		if !strings.Contains(replies[0], w) {
+			t.Fatalf("reply %q lacks %q", replies[0], w)
+		}
+	}
+}
+
+func TestRouter_AMembersLifeBySMS(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		const ann = "+447400123456"
+
+		one(t, e.text(ann, "Join Ann Lee"), "Welcome to Test Rewards", "https://perk.test/c/")
+		m, err := e.members.ByPhone(ctx, ann)
+		if err != nil || m.Channel != member.ChannelSMS || m.FirstName != "Ann" || m.LastName != "Lee" || m.Status != member.StatusActive {
+			t.Fatalf("member after JOIN: %+v, %v", m, err)
+		}
+		one(t, e.text(ann, "JOIN"), "your member code is "+string(m.Code))
+		one(t, e.text(ann, "card please"), "your member code is "+string(m.Code))
+
+		// Marketing queued before the STOP must never go out.
+		sms.Enqueue(ctx, db.W, sms.Outbound{MemberID: m.ID, To: ann, Body: "20% off", Kind: sms.Marketing, Purpose: "campaign"}, e.clk.t)
+		one(t, e.text(ann, "Stop!!"), "unsubscribed", "START")
+		m, _ = e.members.Get(ctx, m.ID)
+		var held string
+		db.R.QueryRow(`SELECT status || '/' || held_reason FROM sms_outbox WHERE purpose = 'campaign'`).Scan(&held)
+		if m.Status != member.StatusOptedOut || held != "held/opted_out" {
+			t.Fatalf("after STOP: member %s, queued marketing %s", m.Status, held)
+		}
+		one(t, e.text(ann, "start"), "subscribed again", "STOP")
+		if m, _ = e.members.Get(ctx, m.ID); m.Status != member.StatusActive {
+			t.Fatalf("after START: %s", m.Status)
+		}
+		one(t, e.text(ann, "HELP"), "Test Rewards", "0800 000 000", "Up to 3 msgs/week", "Msg&data rates may apply", "STOP")
+
+		var inbox, unknown int
+		db.R.QueryRow(`SELECT COUNT(*), SUM(CASE WHEN keyword = '' THEN 1 ELSE 0 END) FROM sms_inbox WHERE member_id = $1`, m.ID).Scan(&inbox, &unknown)
+		if inbox != 5 || unknown != 0 { // the first JOIN came from a non-member
+			t.Fatalf("inbox rows for Ann: %d (unknown %d)", inbox, unknown)
+		}
+	})
+}
+
+func TestRouter_StrangersAndUnknownMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		const bob = "+447400123457"
+		one(t, e.text(bob, "UNSUBSCRIBE"), "unsubscribed") // a STOP is confirmed even to a non-member
+		one(t, e.text(bob, "CODE"), "not a member yet", "JOIN")
+		one(t, e.text(bob, "hello?"), "did not understand", "JOIN", "STOP")
+		if got := e.text(bob, "anyone there?"); len(got) != 0 {
+			t.Fatalf("second unknown reply the same day: %q", got)
+		}
+		e.clk.t = e.clk.t.Add(25 * time.Hour)
+		one(t, e.text(bob, "hello again"), "did not understand")
+		var stored int
+		db.R.QueryRow(`SELECT COUNT(*) FROM sms_inbox WHERE keyword = '' AND from_phone = $1`, bob).Scan(&stored)
+		if stored != 3 {
+			t.Fatalf("%d unknown messages kept for the operator, want 3", stored)
+		}
+		if got := e.text("12", "JOIN"); len(got) != 0 {
+			t.Fatalf("replied to an unusable number: %q", got)
+		}
+		if e.wakes == 0 {
+			t.Fatal("the sender was never woken")
+		}
+	})
+}
+
+func TestRouter_YESConfirmsADoubleOptIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		en, err := e.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: "07400123458"},
+			Channel: member.ChannelWeb, Consent: true, DoubleOptIn: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		one(t, e.text("+447400123458", "yes"), "thank you")
+		if m, _ := e.members.Get(ctx, en.Member.ID); m.Status != member.StatusActive {
+			t.Fatalf("after YES: %s", m.Status)
+		}
+	})
+}
