@@ -35,6 +35,13 @@ type Config struct {
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
+
+	SMS          string
+	QuietHours   string
+	FrequencyCap string
+	DefaultZone  string
+	HelpContact  string
+	Frequency    string
 }
 
 // commonFlags registers the settings every command needs.

@@ -25,6 +25,8 @@ Usage:
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list | perk keys revoke ID
+  perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
+  perk sms outbox [--to NUMBER]              list queued and sent messages
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
 
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdKeys(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
+	case "sms":
+		return cmdSMS(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -29,6 +29,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
+	smsFlags(fs, c)
 }
 
 func cmdServe(ctx context.Context, args []string) error {
@@ -68,9 +69,15 @@ func cmdServe(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
+	smsStack, err := c.startSMS(ctx, db, members, log)
+	if err != nil {
+		return err
+	}
+	defer smsStack.wait()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
+		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router},
 	})
 	hs := &http.Server{
 		Handler:           srv.Handler(),

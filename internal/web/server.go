@@ -37,6 +37,7 @@ type Options struct {
 	Symbology      barcode.Symbology // for barcodes
 	UploadDir      string            // where uploaded import files wait for their job
 	JoinPerMinute  int               // sign-ups allowed per client address per minute
+	Sim            SimOptions        // the simulator page, when the simulator is the gateway
 	Log            *slog.Logger
 }
 
@@ -109,6 +110,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /join/confirm/{token}", s.joinConfirm)
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
+	if s.opt.Sim.Gateway != nil && s.opt.Sim.Router != nil {
+		mux.HandleFunc("GET /sim", s.simPage)
+		mux.Handle("POST /sim/inbound", csrf.Handler(http.HandlerFunc(s.simInbound)))
+		mux.HandleFunc("GET /sim/events", s.simEvents)
+	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
 

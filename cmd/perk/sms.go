@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/sms/policy"
+	"github.com/perk-platform/perk/internal/sms/router"
+	"github.com/perk-platform/perk/internal/sms/sim"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+func smsFlags(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.SMS, "sms", "PERK_SMS", "sim", "SMS gateway: sim (built-in simulator)")
+	strFlag(fs, &c.QuietHours, "quiet-hours", "PERK_QUIET_HOURS", "08:00-21:00", "local hours in which marketing SMS may be sent")
+	strFlag(fs, &c.FrequencyCap, "frequency-cap", "PERK_FREQUENCY_CAP", "3/7d", "marketing SMS per member per rolling window (0 for none)")
+	strFlag(fs, &c.DefaultZone, "default-zone", "PERK_DEFAULT_ZONE", "Europe/London", "time zone for members whose number gives none")
+	strFlag(fs, &c.HelpContact, "help-contact", "PERK_HELP_CONTACT", "reply HELP or visit the store", "contact given in HELP replies")
+	strFlag(fs, &c.Frequency, "frequency-text", "PERK_FREQUENCY_TEXT", "Up to 3 msgs/week", "message frequency stated in replies")
+}
+
+// smsStack is the running SMS side of the server.
+type smsStack struct {
+	sim    *sim.Gateway
+	router *router.Router
+	wg     sync.WaitGroup
+}
+
+func (s *smsStack) wait() { s.wg.Wait() }
+
+// newRouter builds the keyword router from the configuration.
+func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logger, wake func()) *router.Router {
+	return router.New(db, members, router.Options{Programme: c.Programme, HelpContact: c.HelpContact,
+		Frequency: c.Frequency, Log: log, Wake: wake})
+}
+
+// startSMS starts the gateway and the sender, which stop with ctx.
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, log *slog.Logger) (*smsStack, error) {
+	if c.SMS != "sim" {
+		return nil, fmt.Errorf("--sms %q: only the built-in simulator (sim) is available in this version", c.SMS)
+	}
+	window, err := policy.ParseWindow(c.QuietHours)
+	if err != nil {
+		return nil, fmt.Errorf("--quiet-hours: %w", err)
+	}
+	capping, err := policy.ParseCap(c.FrequencyCap)
+	if err != nil {
+		return nil, fmt.Errorf("--frequency-cap: %w", err)
+	}
+	pol, err := policy.New(policy.Config{Window: window, Cap: capping, DefaultZone: c.DefaultZone})
+	if err != nil {
+		return nil, err
+	}
+	st := &smsStack{sim: sim.New(nil)}
+	queue := sms.NewQueue(db, nil, 30*time.Second, 8)
+	sender := sms.NewSender(queue, st.sim, sms.NewContactPolicy(db, pol), log, nil)
+	st.router = c.newRouter(db, members, log, sender.Wake)
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		sender.Run(ctx)
+	}()
+	return st, nil
+}
+
+func cmdSMS(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "inject" && args[0] != "outbox") {
+		fmt.Fprintln(os.Stderr, `usage: perk sms inject --from NUMBER "TEXT" | perk sms outbox [--to NUMBER] [--limit N]`)
+		return errUsage
+	}
+	var c Config
+	var from, to string
+	var limit int
+	fs := flag.NewFlagSet("perk sms "+args[0], flag.ContinueOnError)
+	commonFlags(fs, &c)
+	fs.StringVar(&c.Programme, "programme", "Perk Rewards", "programme name in replies")
+	fs.StringVar(&c.HelpContact, "help-contact", "reply HELP or visit the store", "contact given in HELP replies")
+	fs.StringVar(&c.Frequency, "frequency-text", "Up to 3 msgs/week", "message frequency stated in replies")
+	fs.StringVar(&c.PublicURL, "public-url", "http://127.0.0.1:8080", "base URL of card links in replies")
+	if args[0] == "inject" {
+		fs.StringVar(&from, "from", "", "the sender's mobile number")
+	} else {
+		fs.StringVar(&to, "to", "", "only messages to this number")
+		fs.IntVar(&limit, "limit", 20, "messages to show, newest first")
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	db, log, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "outbox" {
+		return printOutbox(ctx, db, to, limit, c.Region)
+	}
+	if from == "" || fs.NArg() == 0 {
+		return fmt.Errorf(`usage: perk sms inject --from NUMBER "TEXT"`)
+	}
+	// The reply is queued in the database; a running "perk serve" sends it.
+	rt := c.newRouter(db, c.memberService(db, log), log, nil)
+	res, err := rt.Handle(ctx, sms.Inbound{From: from, To: "cli", Body: strings.Join(fs.Args(), " ")})
+	if err != nil {
+		return err
+	}
+	kw := string(res.Keyword)
+	if kw == "" {
+		kw = "(not understood)"
+	}
+	fmt.Printf("keyword %s, member %s, reply queued: %v\n", kw, res.MemberID, res.Replied)
+	return nil
+}
+
+func printOutbox(ctx context.Context, db *store.DB, to string, limit int, region string) error {
+	q := `SELECT created_at, COALESCE(to_phone, ''), kind, purpose, status, delivery_state, held_reason, body FROM sms_outbox`
+	args := []any{}
+	if to != "" {
+		n, err := phone.Parse(to, region)
+		if err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+		q += ` WHERE to_phone = $1`
+		args = append(args, string(n))
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args))
+	rows, err := db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREATED\tTO\tKIND\tPURPOSE\tSTATUS\tDELIVERY\tHELD\tTEXT")
+	for rows.Next() {
+		var at time.Time
+		var toPhone, kind, purpose, status, delivery, held, body string
+		if err := rows.Scan(&at, &toPhone, &kind, &purpose, &status, &delivery, &held, &body); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.UTC().Format(time.RFC3339), phone.Mask(toPhone), kind, purpose,
+			status, delivery, held, body)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return tw.Flush()
+}

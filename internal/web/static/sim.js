@@ -1,0 +1,24 @@
+// SMS simulator: post typed messages, and show traffic live from /sim/events.
+(function () {
+  "use strict";
+  var log = document.getElementById("sim-log");
+  var form = document.getElementById("sim-form");
+  function add(e) {
+    var li = document.createElement("li");
+    li.className = "sim-" + e.dir;
+    li.dataset.phone = e.phone;
+    var meta = document.createElement("span");
+    meta.className = "muted";
+    meta.textContent = new Date(e.at).toTimeString().slice(0, 8) + " " + e.dir + " " + e.phone + " ";
+    li.appendChild(meta);
+    li.appendChild(document.createTextNode(e.text ? e.text : e.state + " (" + e.id + ")"));
+    log.appendChild(li);
+  }
+  new EventSource("/sim/events").onmessage = function (m) { add(JSON.parse(m.data)); };
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    fetch("/sim/inbound", { method: "POST", body: new URLSearchParams(new FormData(form)) })
+      .then(function (r) { if (!r.ok) { r.text().then(function (t) { alert(t); }); } });
+    document.getElementById("sim-text").value = "";
+  });
+})();
