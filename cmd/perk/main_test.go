@@ -218,3 +218,29 @@ func TestCLI_UsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCLI_SMSInjectQueuesTheReplyThatServeSends(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn"}
+	out, stderr, err := perk(t, env, "sms", "inject", "--from", "07700 900123", "JOIN", "Ann")
+	if err != nil || !strings.Contains(out, "keyword JOIN") {
+		t.Fatalf("inject: %q %v\n%s", out, err, stderr)
+	}
+	out, _, _ = perk(t, env, "sms", "outbox")
+	if !strings.Contains(out, "welcome") || !strings.Contains(out, "queued") || strings.Contains(out, "7700900123") {
+		t.Fatalf("outbox before serve (queued, number masked):\n%s", out)
+	}
+	_, stop := serve(t, env, "--addr", "127.0.0.1:0")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _, _ = perk(t, env, "sms", "outbox")
+		if strings.Contains(out, "delivered") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not send the queued welcome:\n%s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+}
