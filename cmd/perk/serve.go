@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/demo"
+	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
 )
@@ -77,7 +78,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
-		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router},
+		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: links.NewService(db, c.PublicURL, nil),
 	})
 	hs := &http.Server{
 		Handler:           srv.Handler(),

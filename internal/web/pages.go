@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
@@ -198,4 +199,18 @@ func (s *Server) cardBarcode(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "card barcode", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
+}
+
+// followLink records the click on a tracked link and sends the shopper on.
+func (s *Server) followLink(w http.ResponseWriter, r *http.Request) {
+	target, err := s.opt.Links.Click(r.Context(), r.PathValue("code"))
+	if err != nil {
+		if !errors.Is(err, links.ErrNotFound) {
+			s.log.ErrorContext(r.Context(), "follow link", "err", err)
+		}
+		s.message(w, r, http.StatusNotFound, "Link not found", "This link is not valid. It may have been mistyped.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store") // every click must reach us to be counted
+	http.Redirect(w, r, target, http.StatusFound)
 }

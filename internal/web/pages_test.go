@@ -15,6 +15,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -224,6 +225,33 @@ func TestLookup_ByEachIdentifier(t *testing.T) {
 			if status, out, _ := e.do("GET", "/v1/members/lookup?"+q, auth.RoleReporting, nil); status != want {
 				t.Errorf("lookup?%s = %d %s, want %d", q, status, out, want)
 			}
+		}
+	})
+}
+
+func TestShortLink_RecordsTheClickAndRedirects(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ls := links.NewService(db, "http://perk.test", nil)
+		e := newEnv(t, db, func(o *web.Options) { o.Links = ls })
+		short, err := ls.Shorten(t.Context(), nil, links.Link{URL: "https://shop.example.com/spring"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code := strings.TrimPrefix(short, "http://perk.test/l/")
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Get(e.url + "/l/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "https://shop.example.com/spring" {
+			t.Fatalf("GET /l/%s = %d to %q", code, res.StatusCode, res.Header.Get("Location"))
+		}
+		if n, _ := ls.Clicks(t.Context(), code); n != 1 {
+			t.Fatalf("%d clicks recorded", n)
+		}
+		if res, _ := client.Get(e.url + "/l/nope"); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("unknown link = %d", res.StatusCode)
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -38,6 +39,7 @@ type Options struct {
 	UploadDir      string            // where uploaded import files wait for their job
 	JoinPerMinute  int               // sign-ups allowed per client address per minute
 	Sim            SimOptions        // the simulator page, when the simulator is the gateway
+	Links          *links.Service    // tracked short links (/l/{code}); none if nil
 	Log            *slog.Logger
 }
 
@@ -110,6 +112,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /join/confirm/{token}", s.joinConfirm)
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
+	if s.opt.Links != nil {
+		mux.HandleFunc("GET /l/{code}", s.followLink)
+	}
 	if s.opt.Sim.Gateway != nil && s.opt.Sim.Router != nil {
 		mux.HandleFunc("GET /sim", s.simPage)
 		mux.Handle("POST /sim/inbound", csrf.Handler(http.HandlerFunc(s.simInbound)))

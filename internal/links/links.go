@@ -1,0 +1,97 @@
+// Package links makes the tracked short links Perk puts in messages
+// (/l/{code}) and records their clicks, so a click joins the member's contact
+// and reaction history before the shopper is sent on to the real address.
+package links
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// ErrNotFound is returned for an unknown short link.
+var ErrNotFound = problem.New(problem.NotFound, "link_not_found", "link not found")
+
+// Link is where a short link goes and whom it was sent to.
+type Link struct {
+	URL       string // the target
+	MemberID  string // "" for a link not tied to a member
+	MessageID string
+	Campaign  string
+}
+
+// Service shortens links and records clicks.
+type Service struct {
+	db        *store.DB
+	publicURL string
+	now       func() time.Time
+}
+
+// NewService returns a service whose short links start with publicURL.
+func NewService(db *store.DB, publicURL string, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, publicURL: strings.TrimRight(publicURL, "/"), now: now}
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// codeBytes gives 8 base32 characters, 40 bits: enough that links cannot be
+// enumerated, short enough to keep an SMS in one part.
+const codeBytes = 5
+
+// Shorten stores l and returns its short URL. ex may be the transaction that
+// queues the message carrying it. Only http and https targets are allowed.
+func (s *Service) Shorten(ctx context.Context, ex execer, l Link) (string, error) {
+	u, err := url.Parse(l.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", problem.InvalidField("url", "url_invalid", nil, "%q is not an http(s) address", l.URL)
+	}
+	if ex == nil {
+		ex = s.db.W
+	}
+	code := id.Token(codeBytes)
+	_, err = ex.ExecContext(ctx, `INSERT INTO short_links (code, url, member_id, message_id, campaign, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, code, l.URL, store.NullString(l.MemberID), store.NullString(l.MessageID),
+		l.Campaign, s.now().UTC())
+	if err != nil {
+		return "", fmt.Errorf("shorten: %w", err)
+	}
+	return s.publicURL + "/l/" + code, nil
+}
+
+// Click records a click and returns the target.
+func (s *Service) Click(ctx context.Context, code string) (string, error) {
+	var target string
+	var member sql.NullString
+	err := s.db.R.QueryRowContext(ctx, `SELECT url, member_id FROM short_links WHERE code = $1`, code).Scan(&target, &member)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("click: %w", err)
+	}
+	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO link_clicks (code, member_id, clicked_at) VALUES ($1, $2, $3)`,
+		code, member, s.now().UTC()); err != nil {
+		return "", fmt.Errorf("click: %w", err)
+	}
+	return target, nil
+}
+
+// Clicks counts the clicks on a link.
+func (s *Service) Clicks(ctx context.Context, code string) (int, error) {
+	var n int
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM link_clicks WHERE code = $1`, code).Scan(&n)
+	return n, err
+}
