@@ -42,6 +42,7 @@ type Config struct {
 	DefaultZone  string
 	HelpContact  string
 	Frequency    string
+	Keywords     string
 }
 
 // commonFlags registers the settings every command needs.

@@ -27,6 +27,7 @@ func smsFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.DefaultZone, "default-zone", "PERK_DEFAULT_ZONE", "Europe/London", "time zone for members whose number gives none")
 	strFlag(fs, &c.HelpContact, "help-contact", "PERK_HELP_CONTACT", "reply HELP or visit the store", "contact given in HELP replies")
 	strFlag(fs, &c.Frequency, "frequency-text", "PERK_FREQUENCY_TEXT", "Up to 3 msgs/week", "message frequency stated in replies")
+	strFlag(fs, &c.Keywords, "keywords", "PERK_KEYWORDS", "", "JSON file of keyword aliases and reply texts (see docs/sms.md)")
 }
 
 // smsStack is the running SMS side of the server.
@@ -39,9 +40,18 @@ type smsStack struct {
 func (s *smsStack) wait() { s.wg.Wait() }
 
 // newRouter builds the keyword router from the configuration.
-func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logger, wake func()) *router.Router {
-	return router.New(db, members, router.Options{Programme: c.Programme, HelpContact: c.HelpContact,
-		Frequency: c.Frequency, Log: log, Wake: wake})
+func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logger, wake func()) (*router.Router, error) {
+	opt := router.Options{Programme: c.Programme, HelpContact: c.HelpContact, Frequency: c.Frequency, Log: log, Wake: wake}
+	if c.Keywords != "" {
+		kc, err := router.LoadConfig(c.Keywords)
+		if err != nil {
+			return nil, err
+		}
+		if err := kc.Apply(&opt); err != nil {
+			return nil, err
+		}
+	}
+	return router.New(db, members, opt)
 }
 
 // startSMS starts the gateway and the sender, which stop with ctx.
@@ -64,7 +74,9 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	st := &smsStack{sim: sim.New(nil)}
 	queue := sms.NewQueue(db, nil, 30*time.Second, 8)
 	sender := sms.NewSender(queue, st.sim, sms.NewContactPolicy(db, pol), log, nil)
-	st.router = c.newRouter(db, members, log, sender.Wake)
+	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
+		return nil, err
+	}
 	st.wg.Add(1)
 	go func() {
 		defer st.wg.Done()
@@ -87,6 +99,7 @@ func cmdSMS(ctx context.Context, args []string) error {
 	fs.StringVar(&c.HelpContact, "help-contact", "reply HELP or visit the store", "contact given in HELP replies")
 	fs.StringVar(&c.Frequency, "frequency-text", "Up to 3 msgs/week", "message frequency stated in replies")
 	fs.StringVar(&c.PublicURL, "public-url", "http://127.0.0.1:8080", "base URL of card links in replies")
+	fs.StringVar(&c.Keywords, "keywords", os.Getenv("PERK_KEYWORDS"), "JSON file of keyword aliases and reply texts")
 	if args[0] == "inject" {
 		fs.StringVar(&from, "from", "", "the sender's mobile number")
 	} else {
@@ -108,7 +121,10 @@ func cmdSMS(ctx context.Context, args []string) error {
 		return fmt.Errorf(`usage: perk sms inject --from NUMBER "TEXT"`)
 	}
 	// The reply is queued in the database; a running "perk serve" sends it.
-	rt := c.newRouter(db, c.memberService(db, log), log, nil)
+	rt, err := c.newRouter(db, c.memberService(db, log), log, nil)
+	if err != nil {
+		return err
+	}
 	res, err := rt.Handle(ctx, sms.Inbound{From: from, To: "cli", Body: strings.Join(fs.Args(), " ")})
 	if err != nil {
 		return err

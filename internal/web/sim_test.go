@@ -30,7 +30,10 @@ func TestSimPage_InChromium(t *testing.T) {
 	// A member service of the router's own: services hold no state besides
 	// the database, so it sees what the server's does.
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards"})
-	rt := router.New(db, ms, router.Options{Programme: "Test Rewards", Wake: sender.Wake})
+	rt, err := router.New(db, ms, router.Options{Programme: "Test Rewards", Wake: sender.Wake})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, db, func(o *web.Options) { o.Sim = web.SimOptions{Gateway: gw, Router: rt} })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -14,13 +14,17 @@ import (
 // Data is what a template can use: {{.FirstName}}, {{.Code}}, {{.CardURL}},
 // {{index .Attributes "tier"}}, and {{link "https://..."}}.
 type Data struct {
-	FirstName  string
-	LastName   string
-	Name       string
-	Code       string
-	CardURL    string
-	Programme  string
-	Attributes map[string]string
+	FirstName string
+	LastName  string
+	Name      string
+	Code      string
+	CardURL   string
+	Programme string
+	// HelpContact and Frequency are the programme's help line and message
+	// frequency, for replies that must state them.
+	HelpContact string
+	Frequency   string
+	Attributes  map[string]string
 }
 
 // Template is a parsed message template.

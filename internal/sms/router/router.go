@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/sms/compose"
 	"github.com/perk-platform/perk/internal/sms/keyword"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -30,6 +31,21 @@ type Options struct {
 	Now         func() time.Time
 	Log         *slog.Logger
 	Wake        func() // called after a reply is queued (the sender's Wake)
+	// Replies replaces default reply texts, by purpose (see DefaultReplies).
+	Replies map[string]string
+}
+
+// DefaultReplies are the reply templates by purpose. Operators replace any
+// of them (Options.Replies), e.g. to answer in another language.
+var DefaultReplies = map[string]string{
+	"stop_confirm":  "{{.Programme}}: you are unsubscribed and will get no more marketing texts. Reply START to subscribe again.",
+	"start_reply":   "{{.Programme}}: you are not a member yet. Text JOIN to join.",
+	"start_confirm": "{{.Programme}}: you are subscribed again. {{.Frequency}}. Reply STOP to opt out.",
+	"code_reply":    "{{.Programme}}: you are not a member yet. Text JOIN to get your card.",
+	"yes_confirm":   "{{.Programme}}: thank you, you will now get our offers by SMS. {{.Frequency}}. Reply STOP to opt out.",
+	"help": "{{.Programme}}: member card and offers by SMS. Help: {{.HelpContact}}. {{.Frequency}}. " +
+		"Msg&data rates may apply. Text CODE for your card, STOP to opt out.",
+	"unknown_reply": "{{.Programme}}: sorry, we did not understand that. Text JOIN to join, CODE for your card, HELP for help or STOP to opt out.",
 }
 
 // Router handles inbound messages.
@@ -37,10 +53,12 @@ type Router struct {
 	db      *store.DB
 	members *member.Service
 	opt     Options
+	replies map[string]*compose.Template
 }
 
-// New returns a router.
-func New(db *store.DB, members *member.Service, opt Options) *Router {
+// New returns a router. It fails if a reply template does not parse or names
+// an unknown purpose.
+func New(db *store.DB, members *member.Service, opt Options) (*Router, error) {
 	if opt.Keywords == nil {
 		opt.Keywords = keyword.Default()
 	}
@@ -53,7 +71,36 @@ func New(db *store.DB, members *member.Service, opt Options) *Router {
 	if opt.Wake == nil {
 		opt.Wake = func() {}
 	}
-	return &Router{db: db, members: members, opt: opt}
+	r := &Router{db: db, members: members, opt: opt, replies: map[string]*compose.Template{}}
+	for purpose := range opt.Replies {
+		if _, ok := DefaultReplies[purpose]; !ok {
+			return nil, fmt.Errorf("reply %q: unknown purpose", purpose)
+		}
+	}
+	for purpose, def := range DefaultReplies {
+		src := def
+		if custom, ok := opt.Replies[purpose]; ok {
+			src = custom
+		}
+		t, err := compose.Parse(purpose, src)
+		if err != nil {
+			return nil, fmt.Errorf("reply %w", err)
+		}
+		r.replies[purpose] = t
+	}
+	return r, nil
+}
+
+// reply renders the reply for purpose; replies carry no links.
+func (r *Router) reply(purpose string, m *member.Member) (string, string, error) {
+	d := compose.Data{Programme: r.opt.Programme, HelpContact: r.opt.HelpContact, Frequency: r.opt.Frequency}
+	if m != nil {
+		d.FirstName, d.LastName, d.Name, d.Code = m.FirstName, m.LastName, m.Name(), string(m.Code)
+	}
+	text, err := r.replies[purpose].Render(d, func(string) (string, error) {
+		return "", fmt.Errorf("links are not available in replies")
+	})
+	return text, purpose, err
 }
 
 // Result says what the router made of a message.
@@ -121,7 +168,6 @@ func (r *Router) store(ctx context.Context, in sms.Inbound, from, kw, memberID s
 // act performs the keyword and returns the reply to queue ("" for none: a
 // new member's welcome is queued by the enrolment itself).
 func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m *member.Member, now time.Time) (string, string, error) {
-	p := r.opt.Programme
 	switch k.Keyword {
 	case keyword.Stop:
 		if m != nil {
@@ -132,20 +178,20 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m 
 		if err := r.holdQueuedMarketing(ctx, from); err != nil {
 			return "", "", err
 		}
-		return fmt.Sprintf("%s: you are unsubscribed and will get no more marketing texts. Reply START to subscribe again.", p), "stop_confirm", nil
+		return r.reply("stop_confirm", m)
 	case keyword.Start:
 		if m == nil {
-			return fmt.Sprintf("%s: you are not a member yet. Text JOIN to join.", p), "start_reply", nil
+			return r.reply("start_reply", m)
 		}
 		if _, err := r.members.OptIn(ctx, m.ID, member.ChannelSMS, k.Alias); err != nil {
 			return "", "", err
 		}
-		return fmt.Sprintf("%s: you are subscribed again. %s. Reply STOP to opt out.", p, r.opt.Frequency), "start_confirm", nil
+		return r.reply("start_confirm", m)
 	case keyword.Join:
 		return r.join(ctx, k, from, m)
 	case keyword.Code:
 		if m == nil {
-			return fmt.Sprintf("%s: you are not a member yet. Text JOIN to get your card.", p), "code_reply", nil
+			return r.reply("code_reply", m)
 		}
 		return "", "", r.members.ResendCode(ctx, m.ID)
 	case keyword.Yes:
@@ -153,19 +199,14 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m 
 			if _, err := r.members.ConfirmByPhone(ctx, from); err != nil {
 				return "", "", err
 			}
-			return fmt.Sprintf("%s: thank you, you will now get our offers by SMS. %s. Reply STOP to opt out.", p, r.opt.Frequency), "yes_confirm", nil
+			return r.reply("yes_confirm", m)
 		}
 	case keyword.Help, keyword.Points, keyword.Offers:
 		// Points and offers arrive with campaigns; until then the help text
 		// says what can be asked.
-		return r.help(), "help", nil
+		return r.reply("help", m)
 	}
 	return r.unknown(ctx, from, now)
-}
-
-func (r *Router) help() string {
-	return fmt.Sprintf("%s: member card and offers by SMS. Help: %s. %s. Msg&data rates may apply. Text CODE for your card, STOP to opt out.",
-		r.opt.Programme, r.opt.HelpContact, r.opt.Frequency)
 }
 
 func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, m *member.Member) (string, string, error) {
@@ -224,6 +265,5 @@ func (r *Router) unknown(ctx context.Context, from phone.Number, now time.Time) 
 	if recent > 0 {
 		return "", "", nil
 	}
-	return fmt.Sprintf("%s: sorry, we did not understand that. Text JOIN to join, CODE for your card, HELP for help or STOP to opt out.",
-		r.opt.Programme), "unknown_reply", nil
+	return r.reply("unknown_reply", nil)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,8 +35,12 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.members = member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Test Rewards",
 		Now: e.clk.Now, Log: log})
-	e.r = router.New(db, e.members, router.Options{Programme: "Test Rewards", HelpContact: "0800 000 000",
+	var err error
+	e.r, err = router.New(db, e.members, router.Options{Programme: "Test Rewards", HelpContact: "0800 000 000",
 		Frequency: "Up to 3 msgs/week", Now: e.clk.Now, Log: log, Wake: func() { e.wakes++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -149,4 +155,44 @@ func TestRouter_YESConfirmsADoubleOptIn(t *testing.T) {
 			t.Fatalf("after YES: %s", m.Status)
 		}
 	})
+}
+
+func TestRouter_OperatorKeywordFileInFrench(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		file := t.TempDir() + "/keywords.json"
+		os.WriteFile(file, []byte(`{"aliases": {"STOP": ["ARRET", "ARRÊT"], "join": ["INSCRIPTION"]},
+			"replies": {"stop_confirm": "{{.Programme}} : vous êtes désinscrit. START pour revenir."}}`), 0o644)
+		cfg, err := router.LoadConfig(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := router.Options{Programme: "Test Rewards", Now: e.clk.Now}
+		if err := cfg.Apply(&opt); err != nil {
+			t.Fatal(err)
+		}
+		if e.r, err = router.New(db, e.members, opt); err != nil {
+			t.Fatal(err)
+		}
+		one(t, e.text("+33612345678", "inscription Chloé"), "Welcome")
+		one(t, e.text("+33612345678", "Arrêt"), "Test Rewards : vous êtes désinscrit")
+	})
+}
+
+func TestRouter_RefusesBadReplyTemplates(t *testing.T) {
+	db := storetest.SQLite(t)
+	ms := member.NewService(db, member.Options{Region: "GB"})
+	for _, replies := range []map[string]string{{"help": "{{.Nope}}"}, {"halp": "typo in the purpose"}, {"help": "{{"}} {
+		if _, err := router.New(db, ms, router.Options{Replies: replies}); err == nil {
+			t.Errorf("router.New accepted replies %v", replies)
+		}
+	}
+	if _, err := router.LoadConfig(filepath.Join(t.TempDir(), "missing.json")); err == nil {
+		t.Error("missing keyword file accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"alias": {}}`), 0o644)
+	if _, err := router.LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "alias") {
+		t.Errorf("unknown field in keyword file: %v", err)
+	}
 }
