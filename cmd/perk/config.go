@@ -43,6 +43,7 @@ type Config struct {
 	HelpContact  string
 	Frequency    string
 	Keywords     string
+	SMSLease     time.Duration
 }
 
 // commonFlags registers the settings every command needs.
@@ -77,6 +78,15 @@ func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string) 
 		}
 	}
 	fs.IntVar(p, name, def, usage+" ["+env+"]")
+}
+
+func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			def = d
+		}
+	}
+	fs.DurationVar(p, name, def, usage+" ["+env+"]")
 }
 
 // parse parses args, turning -h and flag errors into errUsage.

@@ -28,6 +28,7 @@ func smsFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.HelpContact, "help-contact", "PERK_HELP_CONTACT", "reply HELP or visit the store", "contact given in HELP replies")
 	strFlag(fs, &c.Frequency, "frequency-text", "PERK_FREQUENCY_TEXT", "Up to 3 msgs/week", "message frequency stated in replies")
 	strFlag(fs, &c.Keywords, "keywords", "PERK_KEYWORDS", "", "JSON file of keyword aliases and reply texts (see docs/sms.md)")
+	durationFlag(fs, &c.SMSLease, "sms-lease", "PERK_SMS_LEASE", 30*time.Second, "how long a claimed message is reserved for its sender before another may retry it")
 }
 
 // smsStack is the running SMS side of the server.
@@ -72,7 +73,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return nil, err
 	}
 	st := &smsStack{sim: sim.New(nil)}
-	queue := sms.NewQueue(db, nil, 30*time.Second, 8)
+	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	sender := sms.NewSender(queue, st.sim, sms.NewContactPolicy(db, pol), log, nil)
 	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
 		return nil, err
