@@ -7,7 +7,8 @@ import (
 )
 
 // Erase removes a member's personal data for good: phone, names, e-mail,
-// birthday, external id, attributes and tags, queued messages and card links.
+// birthday, external id, attributes and tags, the text and number of messages
+// to and from them, and card links.
 // The row stays with its code (never reused), channel, home store, status and
 // dates, and the consent history keeps its entries, which name no person, so
 // enrolment counts and campaign reports still add up. Erasing twice is a no-op.
@@ -32,6 +33,7 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 			{`DELETE FROM optin_confirmations WHERE member_id = $1`, []any{memberID}},
 			{`UPDATE sms_outbox SET to_phone = NULL, body = '', status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
 				WHERE member_id = $1`, []any{memberID}},
+			{`UPDATE sms_inbox SET from_phone = NULL, body = '' WHERE member_id = $1`, []any{memberID}},
 			{`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at)
 				VALUES ($1, 'sms', 'withdrawn', 'api', 'erasure', '', $2)`, []any{memberID, now}},
 		}

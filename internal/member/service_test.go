@@ -364,6 +364,10 @@ func TestErase_RemovesPersonalDataKeepsTheCount(t *testing.T) {
 		e := enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400123456", FirstName: "Ann", Email: "ann@example.com",
 			ExternalID: "CRM-9", Attributes: map[string]string{"tier": "gold"}}, Consent: true})
 		enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400123457"}})
+		if _, err := db.W.Exec(`INSERT INTO sms_inbox (id, from_phone, body, keyword, member_id, received_at)
+			VALUES ('mo1', '+447400123456', 'JOIN Ann', 'JOIN', $1, $2)`, e.Member.ID, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Erase(ctx, e.Member.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -383,6 +387,9 @@ func TestErase_RemovesPersonalDataKeepsTheCount(t *testing.T) {
 		}
 		if _, err := s.ByCardToken(ctx, e.CardToken); !errors.Is(err, member.ErrNotFound) {
 			t.Fatalf("card link of an erased member: %v", err)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_inbox WHERE member_id = $1 AND (from_phone IS NOT NULL OR body <> '')`, m.ID); n != 0 {
+			t.Fatalf("%d inbound messages still hold the number or text", n)
 		}
 		if n := countRows(t, db, `SELECT COUNT(*) FROM members WHERE enrolled_at IS NOT NULL`); n != 2 {
 			t.Fatalf("member count %d, want 2 (aggregates keep the erased member)", n)
