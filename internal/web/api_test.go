@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/store"
@@ -254,4 +255,43 @@ func TestAPI_POSKeyEnrolsIntoItsStore(t *testing.T) {
 	if code, field := errorOf(t, out); status != http.StatusForbidden || code != "store_mismatch" || field != "store" {
 		t.Fatalf("another store's enrolment = %d %s", status, out)
 	}
+}
+
+func TestAPI_SMSListsForOperators(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400123456","consent":{"sms":true}}`)
+		e.do("POST", "/v1/members", auth.RoleAdmin, `{"phone":"07400123457"}`)
+		now := time.Now().UTC()
+		db.W.Exec(`INSERT INTO sms_inbox (id, from_phone, body, keyword, received_at) VALUES ('mo_1', '+447400123456', 'what?', '', $1),
+			('mo_2', '+447400123456', 'STOP', 'STOP', $1)`, now)
+		var out struct {
+			Messages []struct {
+				To, From, Purpose, Body, Keyword string
+			} `json:"messages"`
+		}
+		status, body, _ := e.do("GET", "/v1/sms/outbox?phone=07400%20123456", auth.RoleReporting, nil)
+		jsonUnmarshal(t, body, &out)
+		if status != 200 || len(out.Messages) != 1 || out.Messages[0].Purpose != "welcome" || out.Messages[0].To != "+447400123456" {
+			t.Fatalf("outbox = %d %s", status, body)
+		}
+		status, body, _ = e.do("GET", "/v1/sms/outbox?limit=1", auth.RoleReporting, nil)
+		out.Messages = nil
+		jsonUnmarshal(t, body, &out)
+		if status != 200 || len(out.Messages) != 1 {
+			t.Fatalf("limited outbox = %d %s", status, body)
+		}
+		status, body, _ = e.do("GET", "/v1/sms/inbox?unrecognised=true", auth.RoleReporting, nil)
+		out.Messages = nil
+		jsonUnmarshal(t, body, &out)
+		if status != 200 || len(out.Messages) != 1 || out.Messages[0].Body != "what?" {
+			t.Fatalf("unrecognised inbox = %d %s", status, body)
+		}
+		if status, _, _ := e.do("GET", "/v1/sms/inbox?limit=0", auth.RoleReporting, nil); status != 422 {
+			t.Fatalf("bad limit = %d", status)
+		}
+		if status, _, _ := e.do("GET", "/v1/sms/inbox", auth.RolePOS, nil); status != 403 {
+			t.Fatalf("pos key reading SMS = %d", status)
+		}
+	})
 }

@@ -101,6 +101,8 @@ func (s *Server) Handler() http.Handler {
 	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
 	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
+	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)
+	api("GET /v1/sms/inbox", auth.MembersRead, s.listInbox)
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by
