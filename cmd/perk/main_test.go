@@ -233,15 +233,21 @@ func TestCLI_SMSInjectQueuesTheReplyThatServeSends(t *testing.T) {
 	if !strings.Contains(out, "welcome") || !strings.Contains(out, "queued") || strings.Contains(out, "7700900123") {
 		t.Fatalf("outbox before serve (queued, number masked):\n%s", out)
 	}
+	// A marketing message to a number that is not a member is held, not sent.
+	if out, stderr, err := perk(t, env, "sms", "send", "--to", "07400 123456", "--marketing", "--campaign", "c1", "Sale!"); err != nil {
+		t.Fatalf("send: %v %s", err, stderr)
+	} else if !strings.Contains(out, "queued msg_") {
+		t.Fatalf("send said %q", out)
+	}
 	_, stop := serve(t, env, "--addr", "127.0.0.1:0")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		out, _, _ = perk(t, env, "sms", "outbox")
-		if strings.Contains(out, "delivered") {
+		out, _, _ = perk(t, env, "sms", "status")
+		if strings.Contains(out, "messages 2: queued 0, sending 0, sent 1, failed 0, held 1") && strings.Contains(out, "delivered 1,") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the server did not send the queued welcome:\n%s", out)
+			t.Fatalf("the server did not settle the queued messages:\n%s", out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

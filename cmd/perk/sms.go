@@ -87,13 +87,23 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 }
 
 func cmdSMS(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "inject" && args[0] != "outbox") {
-		fmt.Fprintln(os.Stderr, `usage: perk sms inject --from NUMBER "TEXT" | perk sms outbox [--to NUMBER] [--limit N]`)
-		return errUsage
+	switch {
+	case len(args) == 0:
+	case args[0] == "inject", args[0] == "outbox", args[0] == "send", args[0] == "status":
+		return smsCommand(ctx, args)
 	}
+	fmt.Fprintln(os.Stderr, `usage: perk sms send --to NUMBER [--marketing] [--campaign ID] "TEXT"
+       perk sms inject --from NUMBER "TEXT"
+       perk sms outbox [--to NUMBER] [--limit N]
+       perk sms status [--campaign ID]`)
+	return errUsage
+}
+
+func smsCommand(ctx context.Context, args []string) error {
 	var c Config
-	var from, to string
+	var from, to, campaign string
 	var limit int
+	var marketing bool
 	fs := flag.NewFlagSet("perk sms "+args[0], flag.ContinueOnError)
 	commonFlags(fs, &c)
 	fs.StringVar(&c.Programme, "programme", "Perk Rewards", "programme name in replies")
@@ -101,11 +111,18 @@ func cmdSMS(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Frequency, "frequency-text", "Up to 3 msgs/week", "message frequency stated in replies")
 	fs.StringVar(&c.PublicURL, "public-url", "http://127.0.0.1:8080", "base URL of card links in replies")
 	fs.StringVar(&c.Keywords, "keywords", os.Getenv("PERK_KEYWORDS"), "JSON file of keyword aliases and reply texts")
-	if args[0] == "inject" {
+	switch args[0] {
+	case "inject":
 		fs.StringVar(&from, "from", "", "the sender's mobile number")
-	} else {
+	case "outbox":
 		fs.StringVar(&to, "to", "", "only messages to this number")
 		fs.IntVar(&limit, "limit", 20, "messages to show, newest first")
+	case "send":
+		fs.StringVar(&to, "to", "", "the recipient's mobile number")
+		fs.BoolVar(&marketing, "marketing", false, "a marketing message: the contact policy applies")
+		fs.StringVar(&campaign, "campaign", "", "campaign the message is sent for")
+	case "status":
+		fs.StringVar(&campaign, "campaign", "", "only this campaign's messages")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -115,8 +132,13 @@ func cmdSMS(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if args[0] == "outbox" {
+	switch args[0] {
+	case "outbox":
 		return printOutbox(ctx, db, to, limit, c.Region)
+	case "status":
+		return printStatus(ctx, db, campaign)
+	case "send":
+		return smsSend(ctx, db, &c, log, to, strings.Join(fs.Args(), " "), marketing, campaign)
 	}
 	if from == "" || fs.NArg() == 0 {
 		return fmt.Errorf(`usage: perk sms inject --from NUMBER "TEXT"`)
@@ -171,4 +193,39 @@ func printOutbox(ctx context.Context, db *store.DB, to string, limit int, region
 		return err
 	}
 	return tw.Flush()
+}
+
+// smsSend queues one message; a running "perk serve" sends it.
+func smsSend(ctx context.Context, db *store.DB, c *Config, log *slog.Logger, to, text string, marketing bool, campaign string) error {
+	n, err := phone.Parse(to, c.Region)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	if strings.TrimSpace(text) == "" {
+		return fmt.Errorf(`usage: perk sms send --to NUMBER "TEXT"`)
+	}
+	o := sms.Outbound{To: string(n), Body: text, Kind: sms.Transactional, Purpose: "operator", Campaign: campaign}
+	if marketing {
+		o.Kind = sms.Marketing
+	}
+	if m, err := c.memberService(db, log).ByPhone(ctx, string(n)); err == nil {
+		o.MemberID = m.ID
+	}
+	msgID, err := sms.Enqueue(ctx, db.W, o, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Printf("queued %s to %s (%s)\n", msgID, phone.Mask(string(n)), o.Kind)
+	return nil
+}
+
+func printStatus(ctx context.Context, db *store.DB, campaign string) error {
+	c, err := sms.Count(ctx, db, campaign)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("messages %d: queued %d, sending %d, sent %d, failed %d, held %d, cancelled %d; delivered %d, not delivered %d; clicks %d\n",
+		c.Total, c.ByStatus[sms.StatusQueued], c.ByStatus[sms.StatusSending], c.ByStatus[sms.StatusSent], c.ByStatus[sms.StatusFailed],
+		c.ByStatus[sms.StatusHeld], c.ByStatus[sms.StatusCancelled], c.Delivered, c.Undeliv, c.Clicks)
+	return nil
 }

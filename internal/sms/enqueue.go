@@ -16,6 +16,7 @@ type Outbound struct {
 	Body     string
 	Kind     string // transactional or marketing
 	Purpose  string // welcome, code, stop_confirm, help, ...
+	Campaign string // the campaign the message is sent for, if any
 }
 
 // Kinds of message.
@@ -28,8 +29,8 @@ const (
 // ex is one, so the message exists if and only if what caused it does.
 func Enqueue(ctx context.Context, ex execer, o Outbound, now time.Time) (string, error) {
 	msgID := id.New("msg", now)
-	_, err := ex.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, msgID, store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, now.UTC())
+	_, err := ex.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, campaign_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, msgID, store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, o.Campaign, now.UTC())
 	if err != nil {
 		return "", fmt.Errorf("queue %s sms: %w", o.Purpose, err)
 	}

@@ -18,6 +18,7 @@ type OutboxEntry struct {
 	Body          string     `json:"body"`
 	Kind          string     `json:"kind"`
 	Purpose       string     `json:"purpose"`
+	Campaign      string     `json:"campaign_id,omitempty"`
 	Status        string     `json:"status"`
 	HeldReason    string     `json:"held_reason,omitempty"`
 	Attempts      int        `json:"attempts"`
@@ -45,6 +46,7 @@ type Filter struct {
 	Phone        string // E.164, optional
 	MemberID     string
 	Status       string // outbox only
+	Campaign     string // outbox only
 	Unrecognised bool   // inbox only: messages no keyword matched
 	Before       string // id cursor: entries older than this one
 	Limit        int    // 1..500
@@ -66,6 +68,9 @@ func (f Filter) where(phoneCol string) (string, []any) {
 	if f.Status != "" {
 		add("status = $%d", f.Status)
 	}
+	if f.Campaign != "" {
+		add("campaign_id = $%d", f.Campaign)
+	}
 	if f.Unrecognised {
 		conds = append(conds, "keyword = ''")
 	}
@@ -84,7 +89,7 @@ func (f Filter) where(phoneCol string) (string, []any) {
 func ListOutbox(ctx context.Context, db *store.DB, f Filter) ([]OutboxEntry, error) {
 	w, args := f.where("to_phone")
 	rows, err := db.R.QueryContext(ctx, `SELECT id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose,
-		status, held_reason, attempts, last_error, segments, delivery_state, created_at, send_after, sent_at, delivered_at
+		campaign_id, status, held_reason, attempts, last_error, segments, delivery_state, created_at, send_after, sent_at, delivered_at
 		FROM sms_outbox`+w, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
@@ -94,7 +99,7 @@ func ListOutbox(ctx context.Context, db *store.DB, f Filter) ([]OutboxEntry, err
 	for rows.Next() {
 		var e OutboxEntry
 		var after, sent, delivered sql.NullTime
-		if err := rows.Scan(&e.ID, &e.MemberID, &e.To, &e.Body, &e.Kind, &e.Purpose, &e.Status, &e.HeldReason, &e.Attempts,
+		if err := rows.Scan(&e.ID, &e.MemberID, &e.To, &e.Body, &e.Kind, &e.Purpose, &e.Campaign, &e.Status, &e.HeldReason, &e.Attempts,
 			&e.LastError, &e.Segments, &e.DeliveryState, &e.CreatedAt, &after, &sent, &delivered); err != nil {
 			return nil, fmt.Errorf("list outbox: %w", err)
 		}
@@ -132,4 +137,55 @@ func utcPtr(t sql.NullTime) *time.Time {
 	}
 	u := t.Time.UTC()
 	return &u
+}
+
+// Counts is how many messages are in each state, for a campaign or all.
+type Counts struct {
+	Total     int            `json:"total"`
+	ByStatus  map[string]int `json:"by_status"`
+	Delivered int            `json:"delivered"`
+	Undeliv   int            `json:"failed_delivery"`
+	Clicks    int            `json:"clicks"`
+}
+
+// Count sums messages by status and delivery state, and the clicks on their
+// links, for one campaign ("" for all messages).
+func Count(ctx context.Context, db *store.DB, campaign string) (Counts, error) {
+	c := Counts{ByStatus: map[string]int{}}
+	where, args := "", []any{}
+	if campaign != "" {
+		where, args = " WHERE campaign_id = $1", []any{campaign}
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT status, delivery_state, COUNT(*) FROM sms_outbox`+where+
+		` GROUP BY status, delivery_state`, args...)
+	if err != nil {
+		return c, fmt.Errorf("count sms: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, delivery string
+		var n int
+		if err := rows.Scan(&status, &delivery, &n); err != nil {
+			return c, fmt.Errorf("count sms: %w", err)
+		}
+		c.Total += n
+		c.ByStatus[status] += n
+		switch delivery {
+		case Delivered:
+			c.Delivered += n
+		case Undeliv, Expired:
+			c.Undeliv += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c, err
+	}
+	q := `SELECT COUNT(*) FROM link_clicks k JOIN short_links l ON l.code = k.code`
+	if campaign != "" {
+		q += ` WHERE l.campaign = $1`
+	}
+	if err := db.R.QueryRowContext(ctx, q, args...).Scan(&c.Clicks); err != nil {
+		return c, fmt.Errorf("count clicks: %w", err)
+	}
+	return c, nil
 }
