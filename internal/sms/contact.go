@@ -25,7 +25,7 @@ func NewContactPolicy(db *store.DB, p *policy.Policy) *ContactPolicy {
 
 // Check decides one marketing message. Status is read at send time, so a
 // member who opted out after the message was queued is not messaged.
-func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time) (Verdict, error) {
+func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time, unrecorded []time.Time) (Verdict, error) {
 	if m.MemberID == "" {
 		return Verdict{Hold: true, Reason: string(policy.OptedOut)}, nil // marketing goes to members only
 	}
@@ -53,6 +53,7 @@ func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time) (Ve
 			pm.Sent = append(pm.Sent, t)
 		}
 		rows.Close()
+		pm.Sent = append(pm.Sent, unrecorded...)
 	}
 	d := c.p.Decide(now, policy.Marketing, pm)
 	switch {

@@ -34,8 +34,8 @@ func TestContactPolicy_HoldsDefersAndCaps(t *testing.T) {
 		addMember(t, db, "stopped", "opted_out", "Europe/London")
 		addMember(t, db, "la", "active", "America/Los_Angeles")
 		add := func(id, member string, at time.Time) {
-			if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, created_at)
-				VALUES ($1, $2, '+447400000000', 'offer', 'marketing', 'campaign', $3)`, id, member, at); err != nil {
+			if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, created_at, send_after)
+				VALUES ($1, $2, '+447400000000', 'offer', 'marketing', 'campaign', $3, $4)`, id, member, at, at.Add(-time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -29,8 +29,8 @@ const (
 // ex is one, so the message exists if and only if what caused it does.
 func Enqueue(ctx context.Context, ex execer, o Outbound, now time.Time) (string, error) {
 	msgID := id.New("msg", now)
-	_, err := ex.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, campaign_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, msgID, store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, o.Campaign, now.UTC())
+	_, err := ex.ExecContext(ctx, `INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, campaign_id, created_at, send_after)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, msgID, store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, o.Campaign, now.UTC())
 	if err != nil {
 		return "", fmt.Errorf("queue %s sms: %w", o.Purpose, err)
 	}

@@ -15,15 +15,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 )
 
 // Message states in sms_outbox.status.
 const (
 	StatusQueued    = "queued"    // waiting for send_after
-	StatusSending   = "sending"   // claimed by a sender until lease_until
+	StatusSending   = "sending"   // claimed by a sender until send_after (its lease)
 	StatusSent      = "sent"      // accepted by the gateway; delivery_state follows
 	StatusFailed    = "failed"    // permanent gateway error, or out of attempts
 	StatusHeld      = "held"      // kept back for good by the contact policy (held_reason)
@@ -40,7 +43,7 @@ type Message struct {
 	Purpose  string
 	Attempts int // attempts made before this one
 
-	lease time.Time // this claim's lease end, which settling checks: a stale sender cannot overwrite a newer claim
+	token string // the claim; settling checks it, so a stale sender cannot overwrite a newer claim
 }
 
 // Queue claims and settles outbound messages.
@@ -63,91 +66,87 @@ func NewQueue(db *store.DB, now func() time.Time, lease time.Duration, maxAttemp
 
 func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
 
-// Claim reserves up to n due messages, oldest first: queued ones whose
-// send_after has come, and sending ones whose lease ran out. A message is
-// claimed by a conditional update, so two senders never get the same one.
+// due is the condition of a row a sender may claim: queued and due, or
+// claimed by a sender whose lease ran out. It is repeated in the outer
+// UPDATE so that on PostgreSQL a row another sender claimed meanwhile is
+// re-checked after its lock and skipped, never claimed twice.
+const due = `status IN ('queued', 'sending') AND send_after <= $1`
+
+// Claim reserves up to n due messages, oldest first, in one statement.
 func (q *Queue) Claim(ctx context.Context, n int) ([]Message, error) {
 	now := q.utc()
-	rows, err := q.db.R.QueryContext(ctx, `SELECT id FROM sms_outbox
-		WHERE (status = 'queued' AND (send_after IS NULL OR send_after <= $1))
-		   OR (status = 'sending' AND lease_until <= $1)
-		ORDER BY created_at LIMIT $2`, now, n)
+	token := id.Token(10)
+	rows, err := q.db.W.QueryContext(ctx, `UPDATE sms_outbox SET status = 'sending', send_after = $2, claim_token = $3
+		WHERE id IN (SELECT id FROM sms_outbox WHERE `+due+` ORDER BY send_after LIMIT $4) AND `+due+`
+		RETURNING id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose, attempts`,
+		now, now.Add(q.lease), token, n)
 	if err != nil {
 		return nil, fmt.Errorf("sms claim: %w", err)
 	}
-	var ids []string
+	defer rows.Close()
+	var out []Message
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+		m := Message{token: token}
+		if err := rows.Scan(&m.ID, &m.MemberID, &m.To, &m.Body, &m.Kind, &m.Purpose, &m.Attempts); err != nil {
 			return nil, fmt.Errorf("sms claim: %w", err)
 		}
-		ids = append(ids, id)
+		out = append(out, m)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sms claim: %w", err)
 	}
-	var out []Message
-	for _, id := range ids {
-		m, ok, err := q.claimOne(ctx, id, now)
-		if err != nil {
-			return out, err
-		}
-		if ok {
-			out = append(out, m)
-		}
-	}
+	// RETURNING follows no order; the sender sends oldest first.
+	slices.SortFunc(out, func(a, b Message) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-func (q *Queue) claimOne(ctx context.Context, id string, now time.Time) (Message, bool, error) {
-	var m Message
-	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET status = 'sending', lease_until = $2
-			WHERE id = $1 AND ((status = 'queued' AND (send_after IS NULL OR send_after <= $3))
-			   OR (status = 'sending' AND lease_until <= $3))`, id, now.Add(q.lease), now)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errNotClaimed
-		}
-		var member, to sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT member_id, to_phone, body, kind, purpose, attempts FROM sms_outbox WHERE id = $1`, id).
-			Scan(&member, &to, &m.Body, &m.Kind, &m.Purpose, &m.Attempts); err != nil {
-			return err
-		}
-		m.ID, m.MemberID, m.To, m.lease = id, member.String, to.String, now.Add(q.lease)
-		return nil
-	})
-	if errors.Is(err, errNotClaimed) {
-		return m, false, nil
-	}
-	if err != nil {
-		return m, false, fmt.Errorf("sms claim %s: %w", id, err)
-	}
-	return m, true, nil
+// SentResult is one message a gateway accepted.
+type SentResult struct {
+	Message   Message
+	GatewayID string
+	Segments  int
 }
 
-var errNotClaimed = errors.New("claimed by another sender")
-
-// Sent records that the gateway accepted the message, and applies its
-// delivery receipt if that arrived first.
+// Sent records that the gateway accepted the message.
 func (q *Queue) Sent(ctx context.Context, m Message, gatewayID string, segments int) error {
-	return q.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := q.lockGatewayID(ctx, tx, gatewayID); err != nil {
-			return err
-		}
-		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'sent', gateway_message_id = $3, segments = $4,
-			sent_at = $5, attempts = attempts + 1, lease_until = NULL, last_error = ''`, gatewayID, segments, q.utc()); err != nil {
-			return err
-		}
-		if err := applyEarlyReceipt(ctx, tx, gatewayID); err != nil {
-			return fmt.Errorf("sms sent %s: %w", m.ID, err)
-		}
+	return q.SentBatch(ctx, []SentResult{{m, gatewayID, segments}})
+}
+
+// SentBatch records accepted messages in one transaction, and applies the
+// receipts of any that arrived first. A message whose claim was lost is
+// skipped and reported with ErrLeaseLost; the others are recorded.
+func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
+	if len(rs) == 0 {
 		return nil
+	}
+	now := q.utc()
+	var lost []error
+	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
+		lost = lost[:0]
+		ids := make([]string, len(rs))
+		for i, r := range rs {
+			ids[i] = r.GatewayID
+		}
+		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			err := q.settleIn(ctx, tx, r.Message, `UPDATE sms_outbox SET status = 'sent', gateway_message_id = $3, segments = $4,
+				sent_at = $5, attempts = attempts + 1, last_error = ''`, r.GatewayID, r.Segments, now)
+			if errors.Is(err, ErrLeaseLost) {
+				lost = append(lost, err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
 	})
+	if err != nil {
+		return fmt.Errorf("sms sent: %w", err)
+	}
+	return errors.Join(lost...)
 }
 
 // Retry puts a message back after a temporary failure, with exponential
@@ -159,7 +158,7 @@ func (q *Queue) Retry(ctx context.Context, m Message, cause error) (bool, error)
 		return false, q.Fail(ctx, m, fmt.Errorf("gave up after %d attempts: %w", attempts, cause))
 	}
 	return true, q.settle(ctx, m, `UPDATE sms_outbox SET status = 'queued', attempts = $3, send_after = $4,
-		lease_until = NULL, last_error = $5`, attempts, q.utc().Add(Backoff(attempts)), cause.Error())
+		last_error = $5`, attempts, q.utc().Add(Backoff(attempts)), cause.Error())
 }
 
 // Backoff is the wait before retry number attempts (1-based).
@@ -173,21 +172,19 @@ func Backoff(attempts int) time.Duration {
 
 // Fail records a permanent failure.
 func (q *Queue) Fail(ctx context.Context, m Message, cause error) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, lease_until = NULL,
-		last_error = $3`, cause.Error())
+	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error())
 }
 
 // Defer puts a claimed message back until a later time without counting an
 // attempt, with the reason (e.g. quiet_hours, capped).
 func (q *Queue) Defer(ctx context.Context, m Message, reason string, until time.Time) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'queued', send_after = $3, held_reason = $4,
-		lease_until = NULL`, until.UTC(), reason)
+	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'queued', send_after = $3, held_reason = $4`, until.UTC(), reason)
 }
 
 // Hold keeps a claimed message back for good, with the reason (e.g.
 // opted_out): it is recorded, never silently dropped.
 func (q *Queue) Hold(ctx context.Context, m Message, reason string) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'held', held_reason = $3, lease_until = NULL`, reason)
+	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'held', held_reason = $3`, reason)
 }
 
 // ErrLeaseLost means the message was no longer claimed by this sender (its
@@ -195,7 +192,7 @@ func (q *Queue) Hold(ctx context.Context, m Message, reason string) error {
 var ErrLeaseLost = errors.New("sms: lease lost")
 
 // settle runs an UPDATE whose SET clause uses $3 onwards, restricted to the
-// message while this claim still holds it ($1 id, $2 lease).
+// message while this claim still holds it ($1 id, $2 claim token).
 func (q *Queue) settle(ctx context.Context, m Message, update string, args ...any) error {
 	return q.settleIn(ctx, q.db.W, m, update, args...)
 }
@@ -205,8 +202,8 @@ type execer interface {
 }
 
 func (q *Queue) settleIn(ctx context.Context, ex execer, m Message, update string, args ...any) error {
-	query := update + ` WHERE id = $1 AND status = 'sending' AND lease_until = $2`
-	res, err := ex.ExecContext(ctx, query, append([]any{m.ID, m.lease}, args...)...)
+	query := update + ` WHERE id = $1 AND status = 'sending' AND claim_token = $2`
+	res, err := ex.ExecContext(ctx, query, append([]any{m.ID, m.token}, args...)...)
 	if err != nil {
 		return fmt.Errorf("sms settle %s: %w", m.ID, err)
 	}

@@ -23,8 +23,8 @@ func setup(t *testing.T, db *store.DB) (*sms.Queue, *clock) {
 
 func enqueue(t *testing.T, db *store.DB, id string, at time.Time) {
 	t.Helper()
-	if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, to_phone, body, kind, purpose, created_at)
-		VALUES ($1, '+447400123456', 'hello', 'transactional', 'test', $2)`, id, at); err != nil {
+	if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, to_phone, body, kind, purpose, created_at, send_after)
+		VALUES ($1, '+447400123456', 'hello', 'transactional', 'test', $2, $3)`, id, at, at.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 }

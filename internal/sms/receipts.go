@@ -4,71 +4,109 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/perk-platform/perk/internal/store"
 )
 
-// Delivered records a delivery receipt against the message the gateway id
-// names. A receipt for a message whose submission is not recorded yet is kept
-// and applied when it is (see Sent), so an early receipt is never lost.
-// Gateway ids must already be normalised by the gateway.
+// Delivered records one delivery receipt (see DeliveredBatch).
 func (q *Queue) Delivered(ctx context.Context, r Receipt) error {
-	at := r.At.UTC()
+	return q.DeliveredBatch(ctx, []Receipt{r})
+}
+
+// DeliveredBatch records delivery receipts against the messages their
+// gateway ids name, in one transaction. A receipt for a message whose
+// submission is not recorded yet is kept and applied when it is (see
+// SentBatch), so an early receipt is never lost. Gateway ids must already be
+// normalised by the gateway.
+func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.GatewayID
+	}
 	return q.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := q.lockGatewayID(ctx, tx, r.GatewayID); err != nil {
+		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3
-			WHERE gateway_message_id = $1`, r.GatewayID, r.State, at)
-		if err != nil {
-			return fmt.Errorf("sms receipt: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, r.GatewayID); err != nil {
-			return fmt.Errorf("sms receipt: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO sms_early_receipts (gateway_message_id, state, at) VALUES ($1, $2, $3)`,
-			r.GatewayID, r.State, at)
-		if err != nil {
-			return fmt.Errorf("sms receipt: %w", err)
+		for _, r := range rs {
+			at := r.At.UTC()
+			res, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3
+				WHERE gateway_message_id = $1`, r.GatewayID, r.State, at)
+			if err != nil {
+				return fmt.Errorf("sms receipt: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, r.GatewayID); err != nil {
+				return fmt.Errorf("sms receipt: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sms_early_receipts (gateway_message_id, state, at) VALUES ($1, $2, $3)`,
+				r.GatewayID, r.State, at); err != nil {
+				return fmt.Errorf("sms receipt: %w", err)
+			}
 		}
 		return nil
 	})
 }
 
-// applyEarlyReceipt moves a waiting receipt onto the message just recorded
+// applyEarlyReceipts moves waiting receipts onto the messages just recorded
 // as sent.
-func applyEarlyReceipt(ctx context.Context, tx *sql.Tx, gatewayID string) error {
-	var state string
-	var at time.Time
-	err := tx.QueryRowContext(ctx, `SELECT state, at FROM sms_early_receipts WHERE gateway_message_id = $1`, gatewayID).Scan(&state, &at)
-	if err == sql.ErrNoRows {
-		return nil
+func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) error {
+	args := make([]any, len(gatewayIDs))
+	for i, g := range gatewayIDs {
+		args[i] = g
 	}
+	rows, err := tx.QueryContext(ctx, `SELECT gateway_message_id, state, at FROM sms_early_receipts
+		WHERE gateway_message_id IN (`+d.Placeholders(1, len(args))+`)`, args...)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
-		gatewayID, state, at.UTC()); err != nil {
-		return err
+	type early struct {
+		id, state string
+		at        time.Time
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, gatewayID)
-	return err
+	var found []early
+	for rows.Next() {
+		var e early
+		if err := rows.Scan(&e.id, &e.state, &e.at); err != nil {
+			rows.Close()
+			return err
+		}
+		found = append(found, e)
+	}
+	rows.Close()
+	for _, e := range found {
+		if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
+			e.id, e.state, e.at.UTC()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// lockGatewayID serialises the receipt and the submit record of one message.
-// Without it, on PostgreSQL a receipt can miss the message (not yet
+// lockGatewayIDs serialises the receipt and the submit record of each
+// message. Without it, on PostgreSQL a receipt can miss the message (not yet
 // committed) while the submit misses the receipt (not yet kept), and the
-// receipt is stranded. SQLite's single writer already serialises them.
-func (q *Queue) lockGatewayID(ctx context.Context, tx *sql.Tx, gatewayID string) error {
+// receipt is stranded. Locks are taken in sorted order so that two batches
+// cannot deadlock. SQLite's single writer already serialises them.
+func (q *Queue) lockGatewayIDs(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if q.db.Dialect != store.Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext($1))`, gatewayID); err != nil {
-		return fmt.Errorf("sms lock %s: %w", gatewayID, err)
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	for _, g := range slices.Compact(sorted) {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext($1))`, g); err != nil {
+			return fmt.Errorf("sms lock %s: %w", g, err)
+		}
 	}
 	return nil
 }

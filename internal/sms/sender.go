@@ -17,9 +17,11 @@ type Verdict struct {
 }
 
 // Policy decides whether a marketing message may go now.
-// Transactional messages never reach it.
+// Transactional messages never reach it. unrecorded lists marketing messages
+// to the same member that the sender has sent but not yet recorded (they are
+// recorded a batch at a time), so the frequency cap counts them.
 type Policy interface {
-	Check(ctx context.Context, m Message, now time.Time) (Verdict, error)
+	Check(ctx context.Context, m Message, now time.Time, unrecorded []time.Time) (Verdict, error)
 }
 
 // ReceiptSource is a gateway that reports delivery receipts.
@@ -89,15 +91,28 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// receipts applies the gateway's receipts, as many as are waiting in one
+// transaction: a busy SMSC sends thousands a second.
 func (s *Sender) receipts(ctx context.Context, rs <-chan Receipt) {
+	batch := make([]Receipt, 0, 500)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-rs:
-			if err := s.Queue.Delivered(context.WithoutCancel(ctx), r); err != nil {
-				s.Log.Error("sms receipt", "gateway_id", r.GatewayID, "err", err)
+			batch = append(batch[:0], r)
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-rs:
+				batch = append(batch, r)
+			default:
+				break drain
 			}
+		}
+		if err := s.Queue.DeliveredBatch(context.WithoutCancel(ctx), batch); err != nil {
+			s.Log.Error("sms receipts", "count", len(batch), "err", err)
 		}
 	}
 }
@@ -110,44 +125,59 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var errs []error
+	sent := make([]SentResult, 0, len(msgs))
+	marketing := map[string][]time.Time{} // member -> marketing sent in this batch
 	for _, m := range msgs {
 		// A claimed message is settled even if ctx ends mid-batch, so it
 		// does not wait for its lease to run out.
-		if err := s.one(context.WithoutCancel(ctx), m); err != nil {
+		r, err := s.one(context.WithoutCancel(ctx), m, marketing[m.MemberID])
+		if err != nil {
 			errs = append(errs, err)
 		}
+		if r != nil {
+			sent = append(sent, *r)
+			if m.Kind != Transactional && m.MemberID != "" {
+				marketing[m.MemberID] = append(marketing[m.MemberID], s.Now().UTC())
+			}
+		}
+	}
+	// The accepted messages of a batch are recorded in one transaction.
+	if err := s.Queue.SentBatch(context.WithoutCancel(ctx), sent); err != nil {
+		errs = append(errs, err)
 	}
 	return len(msgs), errors.Join(errs...)
 }
 
-func (s *Sender) one(ctx context.Context, m Message) error {
+// one handles a claimed message: every outcome but acceptance is settled
+// here; an accepted message is returned for the batch record.
+func (s *Sender) one(ctx context.Context, m Message, unrecorded []time.Time) (*SentResult, error) {
 	now := s.Now().UTC()
-	if m.Kind != "transactional" {
+	if m.Kind != Transactional {
 		if s.Policy == nil {
-			return s.Queue.Hold(ctx, m, "no_policy")
+			return nil, s.Queue.Hold(ctx, m, "no_policy")
 		}
-		v, err := s.Policy.Check(ctx, m, now)
+		v, err := s.Policy.Check(ctx, m, now, unrecorded)
 		if err != nil {
 			_, rerr := s.Queue.Retry(ctx, m, err)
-			return errors.Join(err, rerr)
+			return nil, errors.Join(err, rerr)
 		}
 		switch {
 		case v.Hold:
-			return s.Queue.Hold(ctx, m, v.Reason)
+			return nil, s.Queue.Hold(ctx, m, v.Reason)
 		case v.Until.After(now):
-			return s.Queue.Defer(ctx, m, v.Reason, v.Until)
+			return nil, s.Queue.Defer(ctx, m, v.Reason, v.Until)
 		}
 	}
 	sub, err := s.Gateway.Send(ctx, m)
 	if err == nil {
-		return s.Queue.Sent(ctx, m, sub.GatewayID, sub.Segments)
+		return &SentResult{Message: m, GatewayID: sub.GatewayID, Segments: sub.Segments}, nil
 	}
 	log := s.Log.With("message", m.ID, "to", phone.Mask(m.To), "gateway", s.Gateway.Name(), "err", err)
 	if errors.Is(err, ErrPermanent) {
 		log.Warn("sms failed permanently")
-		return s.Queue.Fail(ctx, m, err)
+		return nil, s.Queue.Fail(ctx, m, err)
 	}
 	again, qerr := s.Queue.Retry(ctx, m, err)
 	log.Warn("sms send failed", "retry", again)
-	return qerr
+	return nil, qerr
 }

@@ -20,7 +20,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // ruleByPurpose is a contact policy that answers by the message's purpose.
 type ruleByPurpose map[string]sms.Verdict
 
-func (r ruleByPurpose) Check(_ context.Context, m sms.Message, _ time.Time) (sms.Verdict, error) {
+func (r ruleByPurpose) Check(_ context.Context, m sms.Message, _ time.Time, _ []time.Time) (sms.Verdict, error) {
 	return r[m.Purpose], nil
 }
 
@@ -34,8 +34,8 @@ func (f failing) Send(context.Context, sms.Message) (sms.Submitted, error) {
 
 func enqueueKind(t *testing.T, db *store.DB, id, kind, purpose string, at time.Time) {
 	t.Helper()
-	if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, to_phone, body, kind, purpose, created_at)
-		VALUES ($1, '+447400123456', 'Spring sale: 20% off!', $2, $3, $4)`, id, kind, purpose, at); err != nil {
+	if _, err := db.W.Exec(`INSERT INTO sms_outbox (id, to_phone, body, kind, purpose, created_at, send_after)
+		VALUES ($1, '+447400123456', 'Spring sale: 20% off!', $2, $3, $4, $5)`, id, kind, purpose, at, at.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,8 +1,11 @@
 -- The outbox becomes the SMS send queue: each message row is its own job,
 -- with attempts, back-off, a lease for crash recovery and its delivery state.
+-- send_after is when the row next needs a sender: for a queued message the
+-- time it may go, for a claimed one the end of its lease; claim_token names
+-- the claim, so only its sender may settle the message.
 ALTER TABLE sms_outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sms_outbox ADD COLUMN send_after TIMESTAMPTZ;
-ALTER TABLE sms_outbox ADD COLUMN lease_until TIMESTAMPTZ;
+ALTER TABLE sms_outbox ADD COLUMN claim_token TEXT;
 ALTER TABLE sms_outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE sms_outbox ADD COLUMN held_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE sms_outbox ADD COLUMN gateway_message_id TEXT;
