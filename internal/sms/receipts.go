@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/store"
@@ -32,21 +33,42 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
-		for _, r := range rs {
-			at := r.At.UTC()
-			res, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3
-				WHERE gateway_message_id = $1`, r.GatewayID, r.State, at)
-			if err != nil {
-				return fmt.Errorf("sms receipt: %w", err)
+		var b strings.Builder
+		args := make([]any, 0, 3*len(rs))
+		b.WriteString(`UPDATE sms_outbox SET delivery_state = v.state, delivered_at = v.at FROM (`)
+		for i, r := range rs {
+			if i > 0 {
+				b.WriteString(" UNION ALL ")
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			n := len(args)
+			fmt.Fprintf(&b, "SELECT $%d AS gid, $%d AS state, %s AS at", n+1, n+2, timeParam(q.db.Dialect, n+3))
+			args = append(args, r.GatewayID, r.State, r.At.UTC())
+		}
+		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid RETURNING sms_outbox.gateway_message_id`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("sms receipts: %w", err)
+		}
+		matched := map[string]bool{}
+		for rows.Next() {
+			var g string
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return fmt.Errorf("sms receipts: %w", err)
+			}
+			matched[g] = true
+		}
+		rows.Close()
+		for _, r := range rs {
+			if matched[r.GatewayID] {
 				continue
 			}
+			// Not recorded as sent yet: keep the receipt for SentBatch.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, r.GatewayID); err != nil {
 				return fmt.Errorf("sms receipt: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO sms_early_receipts (gateway_message_id, state, at) VALUES ($1, $2, $3)`,
-				r.GatewayID, r.State, at); err != nil {
+				r.GatewayID, r.State, r.At.UTC()); err != nil {
 				return fmt.Errorf("sms receipt: %w", err)
 			}
 		}
@@ -103,10 +125,40 @@ func (q *Queue) lockGatewayIDs(ctx context.Context, tx *sql.Tx, ids []string) er
 	}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
-	for _, g := range slices.Compact(sorted) {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext($1))`, g); err != nil {
-			return fmt.Errorf("sms lock %s: %w", g, err)
-		}
+	sorted = slices.Compact(sorted)
+	args := make([]any, len(sorted))
+	for i, g := range sorted {
+		args[i] = g
 	}
-	return nil
+	rows, err := tx.QueryContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext(v.g)) FROM (VALUES `+
+		valuesRows(len(args))+`) AS v(g) ORDER BY v.g`, args...) // PostgreSQL only: it may name VALUES columns
+	if err != nil {
+		return fmt.Errorf("sms lock: %w", err)
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// valuesRows returns "($1), ($2), ..." for a one-column VALUES list.
+func valuesRows(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "($%d)", i)
+	}
+	return b.String()
+}
+
+// timeParam is parameter n typed as a timestamp where the engine needs it:
+// PostgreSQL cannot infer the type of a parameter in a SELECT list, while in
+// SQLite a CAST would turn the stored text form into a number.
+func timeParam(d store.Dialect, n int) string {
+	if d == store.Postgres {
+		return fmt.Sprintf("CAST($%d AS TIMESTAMPTZ)", n)
+	}
+	return fmt.Sprintf("$%d", n)
 }

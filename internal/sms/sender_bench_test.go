@@ -49,10 +49,13 @@ func BenchmarkSender(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					// As Sender.Run does: the waiting receipts in one batch.
+					var rs []sms.Receipt
 					for len(gw.Receipts()) > 0 {
-						if err := q.Delivered(ctx, <-gw.Receipts()); err != nil {
-							b.Fatal(err)
-						}
+						rs = append(rs, <-gw.Receipts())
+					}
+					if err := q.DeliveredBatch(ctx, rs); err != nil {
+						b.Fatal(err)
 					}
 					if k == 0 {
 						break
