@@ -154,7 +154,7 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 // logAttrs describes the configuration for the start-up log line, with the
 // database password redacted.
 func (c *Config) logAttrs(db *store.DB) []any {
-	return []any{"addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
+	return []any{"sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
 		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -318,5 +319,82 @@ func TestServe_KilledMidSendLosesNoMessage(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	stop()
+}
+
+// TestServe_SMPPEndToEnd runs perk serve against a third-party SMSC (the npm
+// smpp@0.5.1 server in internal/sms/smpp/testdata/smsc.js): a shopper texts
+// JOIN, gets the welcome with the code, texts STOP, and a marketing message
+// afterwards is held, not sent.
+func TestServe_SMPPEndToEnd(t *testing.T) {
+	node := testenv.Binary(t, "PERK_TEST_NODE", "node", "SMPP end to end")
+	modules := testenv.Env(t, "PERK_TEST_SMPP_NODE_MODULES", "SMPP end to end (node_modules with smpp@0.5.1)")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	smsc := exec.Command(node, "../../internal/sms/smpp/testdata/smsc.js", fmt.Sprint(port))
+	smsc.Env = append(os.Environ(), "NODE_PATH="+modules)
+	out, _ := smsc.StdoutPipe()
+	if err := smsc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smsc.Process.Kill(); smsc.Wait() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening") {
+				ready <- true
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the node SMSC did not start")
+	}
+
+	dir := t.TempDir()
+	env := []string{"PERK_DATA_DIR=" + dir, fmt.Sprintf("PERK_SMS=smpp://perk:secret@127.0.0.1:%d?source=PERK", port),
+		"PERK_QUIET_HOURS=00:00-24:00"}
+	_, stop := serve(t, env, "--addr", "127.0.0.1:0")
+	db, err := store.Open(context.Background(), filepath.Join(dir, "perk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitRow := func(what, query string, args ...any) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var n int
+			db.R.QueryRow(query, args...).Scan(&n)
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	send := func(args ...string) {
+		t.Helper()
+		if _, stderr, err := perk(t, env, append([]string{"sms", "send"}, args...)...); err != nil {
+			t.Fatalf("sms send %v: %v %s", args, err, stderr)
+		}
+	}
+	send("--to", "+447700900999", "trigger JOIN") // the SMSC answers with an MO "JOIN Ann"
+	waitRow("Ann to be enrolled by SMS", `SELECT COUNT(*) FROM members WHERE phone = '+447700900123' AND channel = 'sms' AND first_name = 'Ann'`)
+	waitRow("the welcome to be delivered", `SELECT COUNT(*) FROM sms_outbox WHERE to_phone = '+447700900123' AND purpose = 'welcome'
+		AND status = 'sent' AND delivery_state = 'delivered' AND body LIKE '%member code is%'`)
+	send("--to", "+447700900998", "trigger STOP") // the SMSC answers with an MO "STOP"
+	waitRow("the STOP confirmation", `SELECT COUNT(*) FROM sms_outbox WHERE to_phone = '+447700900123' AND purpose = 'stop_confirm' AND status = 'sent'`)
+	send("--to", "07700 900123", "--marketing", "Spring sale!")
+	waitRow("the marketing message to be held", `SELECT COUNT(*) FROM sms_outbox WHERE to_phone = '+447700900123' AND kind = 'marketing'
+		AND status = 'held' AND held_reason = 'opted_out'`)
 	stop()
 }

@@ -79,6 +79,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: links.NewService(db, c.PublicURL, nil),
+		GatewayCallbacks: smsStack.handler,
 	})
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -14,14 +16,16 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/sms/kannel"
 	"github.com/perk-platform/perk/internal/sms/policy"
 	"github.com/perk-platform/perk/internal/sms/router"
 	"github.com/perk-platform/perk/internal/sms/sim"
+	"github.com/perk-platform/perk/internal/sms/smpp"
 	"github.com/perk-platform/perk/internal/store"
 )
 
 func smsFlags(fs *flag.FlagSet, c *Config) {
-	strFlag(fs, &c.SMS, "sms", "PERK_SMS", "sim", "SMS gateway: sim (built-in simulator)")
+	strFlag(fs, &c.SMS, "sms", "PERK_SMS", "sim", "SMS gateway: sim (built-in simulator), smpp://system_id:password@host:2775?source=PERK&tps=100&window=50, or kannel://user:pass@host:13013?secret=S&from=PERK")
 	strFlag(fs, &c.QuietHours, "quiet-hours", "PERK_QUIET_HOURS", "08:00-21:00", "local hours in which marketing SMS may be sent")
 	strFlag(fs, &c.FrequencyCap, "frequency-cap", "PERK_FREQUENCY_CAP", "3/7d", "marketing SMS per member per rolling window (0 for none)")
 	strFlag(fs, &c.DefaultZone, "default-zone", "PERK_DEFAULT_ZONE", "Europe/London", "time zone for members whose number gives none")
@@ -33,9 +37,10 @@ func smsFlags(fs *flag.FlagSet, c *Config) {
 
 // smsStack is the running SMS side of the server.
 type smsStack struct {
-	sim    *sim.Gateway
-	router *router.Router
-	wg     sync.WaitGroup
+	sim     *sim.Gateway // set when the simulator is the gateway
+	router  *router.Router
+	handler http.Handler // Kannel's callbacks (/kannel/...), when Kannel is the gateway
+	wg      sync.WaitGroup
 }
 
 func (s *smsStack) wait() { s.wg.Wait() }
@@ -57,9 +62,6 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logg
 
 // startSMS starts the gateway and the sender, which stop with ctx.
 func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, log *slog.Logger) (*smsStack, error) {
-	if c.SMS != "sim" {
-		return nil, fmt.Errorf("--sms %q: only the built-in simulator (sim) is available in this version", c.SMS)
-	}
 	window, err := policy.ParseWindow(c.QuietHours)
 	if err != nil {
 		return nil, fmt.Errorf("--quiet-hours: %w", err)
@@ -72,9 +74,50 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	if err != nil {
 		return nil, err
 	}
-	st := &smsStack{sim: sim.New(nil)}
+	st := &smsStack{}
+	// Inbound messages go to the router, which is built after the sender it
+	// wakes; gateways only call this once they run.
+	inbound := func(ctx context.Context, in sms.Inbound) error {
+		_, err := st.router.Handle(ctx, in)
+		return err
+	}
+	var gw sms.Gateway
+	switch {
+	case c.SMS == "sim":
+		st.sim = sim.New(nil)
+		gw = st.sim
+	case strings.HasPrefix(c.SMS, "smpp://"):
+		cfg, err := smpp.ParseURL(c.SMS)
+		if err != nil {
+			return nil, fmt.Errorf("--sms: %w", err)
+		}
+		cfg.Log = log
+		client := smpp.New(cfg, inbound)
+		st.wg.Add(1)
+		go func() {
+			defer st.wg.Done()
+			if err := client.Run(ctx); err != nil {
+				log.Error("smpp client stopped", "err", err)
+			}
+		}()
+		gw = client
+	case strings.HasPrefix(c.SMS, "kannel://"):
+		cfg, err := kannel.ParseURL(c.SMS)
+		if err != nil {
+			return nil, fmt.Errorf("--sms: %w", err)
+		}
+		if cfg.PublicURL == "" {
+			cfg.PublicURL = c.PublicURL
+		}
+		cfg.Log = log
+		k := kannel.New(cfg, inbound)
+		st.handler = k.Handler()
+		gw = k
+	default:
+		return nil, fmt.Errorf("--sms %q: want sim, smpp://... or kannel://...", redactURL(c.SMS))
+	}
 	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
-	sender := sms.NewSender(queue, st.sim, sms.NewContactPolicy(db, pol), log, nil)
+	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
 	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
 		return nil, err
 	}
@@ -83,7 +126,17 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		defer st.wg.Done()
 		sender.Run(ctx)
 	}()
+	log.Info("sms gateway", "gateway", gw.Name(), "quiet_hours", window.String(), "frequency_cap", capping.String())
 	return st, nil
+}
+
+// redactURL hides the password of a gateway URL for messages and logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
 
 func cmdSMS(ctx context.Context, args []string) error {

@@ -40,7 +40,10 @@ type Options struct {
 	JoinPerMinute  int               // sign-ups allowed per client address per minute
 	Sim            SimOptions        // the simulator page, when the simulator is the gateway
 	Links          *links.Service    // tracked short links (/l/{code}); none if nil
-	Log            *slog.Logger
+	// GatewayCallbacks serves an SMS gateway's calls into Perk (Kannel's MO
+	// and delivery reports under /kannel/); it checks its own secret.
+	GatewayCallbacks http.Handler
+	Log              *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -114,6 +117,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /join/confirm/{token}", s.joinConfirm)
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
+	if s.opt.GatewayCallbacks != nil {
+		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
+	}
 	if s.opt.Links != nil {
 		mux.HandleFunc("GET /l/{code}", s.followLink)
 	}

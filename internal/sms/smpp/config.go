@@ -1,0 +1,111 @@
+package smpp
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Config of a connection to one SMSC.
+type Config struct {
+	Addr       string // host:port
+	SystemID   string // at most 15 characters (section 4.1.1)
+	Password   string // at most 8 characters
+	SystemType string // often empty; some SMSCs route by it
+	Source     string // sender id: alphanumeric (up to 11) or a number
+
+	TPS    int // submit_sm per second; 0 means no limit
+	Window int // most submit_sm awaiting a response; 0 means 10
+
+	EnquireLink     time.Duration // keep-alive interval; 0 means 30 s
+	BindTimeout     time.Duration // connect plus bind; 0 means 10 s
+	ResponseTimeout time.Duration // wait for any response; 0 means 10 s
+
+	Log *slog.Logger // nil means slog.Default()
+}
+
+// withDefaults fills the zero fields as documented above.
+func (c Config) withDefaults() Config {
+	if c.Window <= 0 {
+		c.Window = 10
+	}
+	if c.EnquireLink <= 0 {
+		c.EnquireLink = 30 * time.Second
+	}
+	if c.BindTimeout <= 0 {
+		c.BindTimeout = 10 * time.Second
+	}
+	if c.ResponseTimeout <= 0 {
+		c.ResponseTimeout = 10 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// ParseURL reads a connection URL:
+//
+//	smpp://system_id:password@host:2775?system_type=&source=PERK&tps=100&window=50&bind=trx
+//
+// The port defaults to 2775 (the IANA port for SMPP). bind may only be trx
+// (a transceiver: one connection both sends and receives), since the client
+// needs receipts and MO on the connection it submits on. Credentials are
+// percent-decoded, so a password may hold any character.
+func ParseURL(raw string) (Config, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Config{}, fmt.Errorf("smpp url: %w", err)
+	}
+	if u.Scheme != "smpp" {
+		return Config{}, fmt.Errorf("smpp url: scheme %q, want smpp", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return Config{}, fmt.Errorf("smpp url: no host")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "2775"
+	}
+	c := Config{Addr: net.JoinHostPort(u.Hostname(), port)}
+	if u.User != nil {
+		c.SystemID = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	if c.SystemID == "" {
+		return Config{}, fmt.Errorf("smpp url: no system_id")
+	}
+	if len(c.SystemID) > 15 || len(c.Password) > 8 {
+		return Config{}, fmt.Errorf("smpp url: system_id over 15 or password over 8 characters (SMPP 3.4 limits)")
+	}
+	q := u.Query()
+	c.SystemType, c.Source = q.Get("system_type"), q.Get("source")
+	if len(c.SystemType) > 12 {
+		return Config{}, fmt.Errorf("smpp url: system_type over 12 characters")
+	}
+	if c.TPS, err = intParam(q, "tps"); err != nil {
+		return Config{}, err
+	}
+	if c.Window, err = intParam(q, "window"); err != nil {
+		return Config{}, err
+	}
+	if b := q.Get("bind"); b != "" && b != "trx" {
+		return Config{}, fmt.Errorf("smpp url: bind=%q: only trx (transceiver) is supported", b)
+	}
+	return c, nil
+}
+
+func intParam(q url.Values, name string) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("smpp url: %s=%q: want a whole number >= 0", name, s)
+	}
+	return n, nil
+}

@@ -1,0 +1,49 @@
+package smpp
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseURLReadsTheConnectionSettings(t *testing.T) {
+	got, err := ParseURL("smpp://perk:s%40cret@smsc.example.net:2776?system_type=VMA&source=PERK&tps=100&window=50&bind=trx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: "smsc.example.net:2776", SystemID: "perk", Password: "s@cret", SystemType: "VMA", Source: "PERK", TPS: 100, Window: 50}
+	if got != want {
+		t.Errorf("ParseURL =\n %+v\nwant\n %+v", got, want)
+	}
+}
+
+func TestParseURLDefaultsThePortTo2775(t *testing.T) {
+	got, err := ParseURL("smpp://perk:pw@[::1]")
+	if err != nil || got.Addr != "[::1]:2775" {
+		t.Errorf("ParseURL = %+v, %v; want Addr [::1]:2775", got, err)
+	}
+}
+
+func TestParseURLRefusesWhatCannotWork(t *testing.T) {
+	for _, raw := range []string{
+		"http://perk:pw@host",                           // wrong scheme
+		"smpp://host:2775",                              // no system_id
+		"smpp://perk:pw@",                               // no host
+		"smpp://perk:pw@host?bind=tx",                   // transmitter cannot get receipts
+		"smpp://perk:pw@host?tps=fast",                  // not a number
+		"smpp://perk:pw@host?window=-1",                 // negative
+		"smpp://averyveryverylongid:pw@host",            // system_id over 15
+		"smpp://perk:toolongpassword@host",              // password over 8
+		"smpp://perk:pw@host?system_type=abcdefghijklm", // over 12
+	} {
+		if c, err := ParseURL(raw); err == nil {
+			t.Errorf("ParseURL(%q) = %+v, want an error", raw, c)
+		}
+	}
+}
+
+func TestConfigDefaultsFillOnlyZeroFields(t *testing.T) {
+	c := Config{Window: 3}.withDefaults()
+	if c.Window != 3 || c.EnquireLink != 30*time.Second || c.BindTimeout != 10*time.Second || c.ResponseTimeout != 10*time.Second || c.Log == nil {
+		t.Errorf("withDefaults = %+v", c)
+	}
+}
