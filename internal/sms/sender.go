@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/phone"
@@ -31,18 +32,20 @@ type ReceiptSource interface {
 
 // Sender moves queued messages to a gateway. Make it with NewSender.
 type Sender struct {
-	Queue   *Queue
-	Gateway Gateway
-	Policy  Policy // may be nil only if no marketing messages are queued
-	Log     *slog.Logger
-	Now     func() time.Time
-	Poll    time.Duration // idle wait between claims
-	Batch   int           // messages claimed at once
+	Queue    *Queue
+	Gateway  Gateway
+	Policy   Policy // may be nil only if no marketing messages are queued
+	Log      *slog.Logger
+	Now      func() time.Time
+	Poll     time.Duration // idle wait between claims
+	Batch    int           // messages claimed at once
+	Parallel int           // messages handed to the gateway at once (fill an SMPP window)
 
 	wake chan struct{}
 }
 
-// NewSender returns a sender with the defaults (100 ms poll, 50 a batch).
+// NewSender returns a sender with the defaults (100 ms poll, 200 a batch,
+// 64 in flight).
 func NewSender(q *Queue, gw Gateway, p Policy, log *slog.Logger, now func() time.Time) *Sender {
 	if now == nil {
 		now = time.Now
@@ -50,8 +53,8 @@ func NewSender(q *Queue, gw Gateway, p Policy, log *slog.Logger, now func() time
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sender{Queue: q, Gateway: gw, Policy: p, Log: log, Now: now, Poll: 100 * time.Millisecond, Batch: 50,
-		wake: make(chan struct{}, 1)}
+	return &Sender{Queue: q, Gateway: gw, Policy: p, Log: log, Now: now, Poll: 100 * time.Millisecond, Batch: 200,
+		Parallel: 64, wake: make(chan struct{}, 1)}
 }
 
 // Wake makes an idle sender look for work at once (after an enqueue).
@@ -118,56 +121,88 @@ func (s *Sender) receipts(ctx context.Context, rs <-chan Receipt) {
 }
 
 // Once claims one batch and settles every message in it; it returns how
-// many it claimed.
+// many it claimed. The contact policy is applied in order; the messages it
+// lets through are handed to the gateway concurrently (Parallel at a time),
+// so that an SMPP window is actually filled.
 func (s *Sender) Once(ctx context.Context) (int, error) {
 	msgs, err := s.Queue.Claim(ctx, max(s.Batch, 1))
 	if err != nil {
 		return 0, err
 	}
+	// A claimed message is settled even if ctx ends mid-batch, so it does
+	// not wait for its lease to run out.
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
-	sent := make([]SentResult, 0, len(msgs))
-	marketing := map[string][]time.Time{} // member -> marketing sent in this batch
+	approved := make([]Message, 0, len(msgs))
+	marketing := map[string][]time.Time{} // member -> marketing let through in this batch
 	for _, m := range msgs {
-		// A claimed message is settled even if ctx ends mid-batch, so it
-		// does not wait for its lease to run out.
-		r, err := s.one(context.WithoutCancel(ctx), m, marketing[m.MemberID])
+		ok, err := s.admit(ctx, m, marketing[m.MemberID])
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if r != nil {
-			sent = append(sent, *r)
+		if ok {
+			approved = append(approved, m)
 			if m.Kind != Transactional && m.MemberID != "" {
 				marketing[m.MemberID] = append(marketing[m.MemberID], s.Now().UTC())
 			}
 		}
 	}
+	results := make([]*SentResult, len(approved))
+	sendErrs := make([]error, len(approved))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, max(s.Parallel, 1))
+	for i, m := range approved {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			results[i], sendErrs[i] = s.send(ctx, m)
+		}()
+	}
+	wg.Wait()
+	sent := make([]SentResult, 0, len(approved))
+	for i, r := range results {
+		if r != nil {
+			sent = append(sent, *r)
+		}
+		if sendErrs[i] != nil {
+			errs = append(errs, sendErrs[i])
+		}
+	}
 	// The accepted messages of a batch are recorded in one transaction.
-	if err := s.Queue.SentBatch(context.WithoutCancel(ctx), sent); err != nil {
+	if err := s.Queue.SentBatch(ctx, sent); err != nil {
 		errs = append(errs, err)
 	}
 	return len(msgs), errors.Join(errs...)
 }
 
-// one handles a claimed message: every outcome but acceptance is settled
-// here; an accepted message is returned for the batch record.
-func (s *Sender) one(ctx context.Context, m Message, unrecorded []time.Time) (*SentResult, error) {
-	now := s.Now().UTC()
-	if m.Kind != Transactional {
-		if s.Policy == nil {
-			return nil, s.Queue.Hold(ctx, m, "no_policy")
-		}
-		v, err := s.Policy.Check(ctx, m, now, unrecorded)
-		if err != nil {
-			_, rerr := s.Queue.Retry(ctx, m, err)
-			return nil, errors.Join(err, rerr)
-		}
-		switch {
-		case v.Hold:
-			return nil, s.Queue.Hold(ctx, m, v.Reason)
-		case v.Until.After(now):
-			return nil, s.Queue.Defer(ctx, m, v.Reason, v.Until)
-		}
+// admit applies the contact policy to a marketing message, settling it if it
+// is held or deferred; transactional messages are always admitted.
+func (s *Sender) admit(ctx context.Context, m Message, unrecorded []time.Time) (bool, error) {
+	if m.Kind == Transactional {
+		return true, nil
 	}
+	now := s.Now().UTC()
+	if s.Policy == nil {
+		return false, s.Queue.Hold(ctx, m, "no_policy")
+	}
+	v, err := s.Policy.Check(ctx, m, now, unrecorded)
+	if err != nil {
+		_, rerr := s.Queue.Retry(ctx, m, err)
+		return false, errors.Join(err, rerr)
+	}
+	switch {
+	case v.Hold:
+		return false, s.Queue.Hold(ctx, m, v.Reason)
+	case v.Until.After(now):
+		return false, s.Queue.Defer(ctx, m, v.Reason, v.Until)
+	}
+	return true, nil
+}
+
+// send hands an admitted message to the gateway. A failure is settled here;
+// an accepted message is returned for the batch record.
+func (s *Sender) send(ctx context.Context, m Message) (*SentResult, error) {
 	sub, err := s.Gateway.Send(ctx, m)
 	if err == nil {
 		return &SentResult{Message: m, GatewayID: sub.GatewayID, Segments: sub.Segments}, nil
