@@ -7,7 +7,6 @@ import (
 
 	"github.com/perk-platform/perk/internal/loadgen"
 	"github.com/perk-platform/perk/internal/member"
-	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
 
@@ -24,12 +23,7 @@ func BenchmarkImport(b *testing.B) {
 			rows := 0
 			for b.Loop() {
 				b.StopTimer()
-				var db *store.DB
-				if engine == "sqlite" {
-					db = storetest.SQLite(b)
-				} else {
-					db = storetest.Postgres(b)
-				}
+				db := storetest.Engine(b, engine)
 				s := member.NewService(db, member.Options{Region: "GB"})
 				b.StartTimer()
 				st, err := s.Import(context.Background(), bytes.NewReader(file.Bytes()), member.ImportOptions{BatchSize: 1000})

@@ -8,7 +8,6 @@ import (
 
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/sim"
-	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
 
@@ -23,12 +22,7 @@ func BenchmarkSender(b *testing.B) {
 			sent := 0
 			for b.Loop() {
 				b.StopTimer()
-				var db *store.DB
-				if engine == "sqlite" {
-					db = storetest.SQLite(b)
-				} else {
-					db = storetest.Postgres(b)
-				}
+				db := storetest.Engine(b, engine)
 				ctx := context.Background()
 				now := time.Now().UTC()
 				tx, _ := db.W.Begin()

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +16,10 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/testenv"
 	"github.com/perk-platform/perk/internal/web"
 )
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is a running Perk HTTP server over a test database.
 type env struct {
@@ -45,13 +28,13 @@ type env struct {
 	url     string
 	members *member.Service
 	keys    map[auth.Role]string
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 }
 
 func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := &env{t: t, db: db, logs: logs, keys: map[auth.Role]string{}}
 	srvURL := ""

@@ -1,14 +1,12 @@
 package kannel
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +17,12 @@ import (
 // kannel.conf, starts and kills processes, and keeps their output so a
 // failure shows what the boxes said.
 
-// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // box is one running Kannel process.
 type box struct {
 	name    string
 	cmd     *exec.Cmd
-	out     syncBuffer // stdout and stderr
+	out     testenv.Buffer // stdout and stderr
 	logFile string     // the box's log-file, if it has one
 	done    chan struct{}
 }

@@ -33,6 +33,16 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	})
 }
 
+// Engine opens a fresh migrated database of the named engine, "sqlite" or
+// "postgres", for benchmarks that compare the two.
+func Engine(tb testing.TB, name string) *store.DB {
+	tb.Helper()
+	if name == "postgres" {
+		return Postgres(tb)
+	}
+	return SQLite(tb)
+}
+
 // SQLite opens a migrated database in a temp file.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
