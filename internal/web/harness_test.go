@@ -20,7 +20,6 @@ import (
 	"github.com/perk-platform/perk/internal/web"
 )
 
-
 // env is a running Perk HTTP server over a test database.
 type env struct {
 	t       *testing.T

@@ -17,13 +17,12 @@ import (
 // kannel.conf, starts and kills processes, and keeps their output so a
 // failure shows what the boxes said.
 
-
 // box is one running Kannel process.
 type box struct {
 	name    string
 	cmd     *exec.Cmd
 	out     testenv.Buffer // stdout and stderr
-	logFile string     // the box's log-file, if it has one
+	logFile string         // the box's log-file, if it has one
 	done    chan struct{}
 }
 
