@@ -90,7 +90,7 @@ func assignFreeCodes(ctx context.Context, q querier, d store.Dialect, ms []*Memb
 }
 
 type consentRow struct {
-	memberID, action string
+	memberID, action, phone string
 }
 
 func insertConsents(ctx context.Context, q querier, d store.Dialect, cs []consentRow, source, version string, now time.Time) error {
@@ -98,15 +98,15 @@ func insertConsents(ctx context.Context, q querier, d store.Dialect, cs []consen
 	for start := 0; start < len(cs); start += perStmt {
 		part := cs[start:min(start+perStmt, len(cs))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at) VALUES `)
-		args := make([]any, 0, len(part)*5)
+		b.WriteString(`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at, phone) VALUES `)
+		args := make([]any, 0, len(part)*6)
 		for i, c := range part {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			p := strings.Split(d.Placeholders(len(args)+1, 5), ", ")
-			fmt.Fprintf(&b, "(%s, 'sms', %s, 'import', %s, %s, %s)", p[0], p[1], p[2], p[3], p[4])
-			args = append(args, c.memberID, c.action, source, version, now)
+			p := strings.Split(d.Placeholders(len(args)+1, 6), ", ")
+			fmt.Fprintf(&b, "(%s, 'sms', %s, 'import', %s, %s, %s, %s)", p[0], p[1], p[2], p[3], p[4], p[5])
+			args = append(args, c.memberID, c.action, source, version, now, store.NullString(c.phone))
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("import consents: %w", err)

@@ -19,22 +19,37 @@ const (
 )
 
 // Consent is one entry in a member's consent history. Entries are only ever
-// added, so the history proves what the member agreed to and when.
+// added, so the history proves what the member agreed to, when, and how.
 type Consent struct {
 	Channel        string    `json:"channel"`
 	Action         string    `json:"action"`
 	Method         Channel   `json:"method"`
 	Source         string    `json:"source,omitempty"`
+	Campaign       string    `json:"campaign,omitempty"`
+	SourceAddress  string    `json:"source_address,omitempty"`
+	Phone          string    `json:"phone,omitempty"`
 	WordingVersion string    `json:"wording_version,omitempty"`
 	At             time.Time `json:"at"`
+}
+
+// Origin says where a consent change came from, for the consent log.
+type Origin struct {
+	Method   Channel
+	Source   string // the form, keyword, file or note behind the change
+	Campaign string // the campaign that prompted it, if any
+	Address  string // the short code texted, the client address of a form, the API key used
 }
 
 // confirmTTL is how long a double opt-in link stays valid.
 const confirmTTL = 7 * 24 * time.Hour
 
-func recordConsent(ctx context.Context, q querier, memberID, action string, method Channel, source, version string, now time.Time) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at)
-		VALUES ($1, 'sms', $2, $3, $4, $5, $6)`, memberID, action, string(method), source, version, now)
+// recordConsent appends to the consent log, with the member's number at
+// that moment.
+func recordConsent(ctx context.Context, q querier, memberID, action string, o Origin, version string, now time.Time) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO consents (member_id, channel, action, method, source, campaign, source_address,
+		wording_version, created_at, phone)
+		SELECT $1, 'sms', $2, $3, $4, $5, $6, $7, $8, phone FROM members WHERE id = $1`,
+		memberID, action, string(o.Method), o.Source, o.Campaign, o.Address, version, now)
 	if err != nil {
 		return fmt.Errorf("record consent: %w", err)
 	}
@@ -42,7 +57,7 @@ func recordConsent(ctx context.Context, q querier, memberID, action string, meth
 }
 
 func (s *Service) requestConfirmation(ctx context.Context, tx *sql.Tx, m *Member, req EnrolRequest, now time.Time) error {
-	if err := recordConsent(ctx, tx, m.ID, consentRequested, req.Channel, req.Source, req.ConsentVersion, now); err != nil {
+	if err := recordConsent(ctx, tx, m.ID, consentRequested, req.origin(), req.ConsentVersion, now); err != nil {
 		return err
 	}
 	token := id.Token(16)
@@ -73,7 +88,7 @@ func (s *Service) ConfirmOptIn(ctx context.Context, token string) (*Member, erro
 		if _, err := tx.ExecContext(ctx, `UPDATE optin_confirmations SET confirmed_at = $2 WHERE token = $1`, token, now); err != nil {
 			return fmt.Errorf("confirm opt-in: %w", err)
 		}
-		m, err = s.confirm(ctx, tx, memberID, ChannelWeb, "confirmation link", now)
+		m, err = s.confirm(ctx, tx, memberID, Origin{Method: ChannelWeb, Source: "confirmation link"}, now)
 		return err
 	})
 	return m, err
@@ -97,13 +112,13 @@ func (s *Service) ConfirmByPhone(ctx context.Context, n phone.Number) (*Member, 
 			WHERE member_id = $1 AND confirmed_at IS NULL`, found.ID, now); err != nil {
 			return fmt.Errorf("confirm opt-in: %w", err)
 		}
-		m, err = s.confirm(ctx, tx, found.ID, ChannelSMS, "YES reply", now)
+		m, err = s.confirm(ctx, tx, found.ID, Origin{Method: ChannelSMS, Source: "YES reply"}, now)
 		return err
 	})
 	return m, err
 }
 
-func (s *Service) confirm(ctx context.Context, tx *sql.Tx, memberID string, method Channel, source string, now time.Time) (*Member, error) {
+func (s *Service) confirm(ctx context.Context, tx *sql.Tx, memberID string, o Origin, now time.Time) (*Member, error) {
 	m, err := getOne(ctx, tx, `id = $1`, memberID)
 	if err != nil {
 		return nil, err
@@ -115,21 +130,21 @@ func (s *Service) confirm(ctx context.Context, tx *sql.Tx, memberID string, meth
 	if err := updateProfile(ctx, tx, m); err != nil {
 		return nil, err
 	}
-	return m, recordConsent(ctx, tx, m.ID, consentGranted, method, source, s.opt.ConsentVersion, now)
+	return m, recordConsent(ctx, tx, m.ID, consentGranted, o, s.opt.ConsentVersion, now)
 }
 
 // OptOut withdraws a member's marketing consent at once. It is idempotent:
 // opting out twice records one withdrawal.
-func (s *Service) OptOut(ctx context.Context, memberID string, method Channel, source string) (*Member, error) {
-	return s.setConsent(ctx, memberID, false, method, source)
+func (s *Service) OptOut(ctx context.Context, memberID string, o Origin) (*Member, error) {
+	return s.setConsent(ctx, memberID, false, o)
 }
 
 // OptIn records a member's (renewed) marketing consent.
-func (s *Service) OptIn(ctx context.Context, memberID string, method Channel, source string) (*Member, error) {
-	return s.setConsent(ctx, memberID, true, method, source)
+func (s *Service) OptIn(ctx context.Context, memberID string, o Origin) (*Member, error) {
+	return s.setConsent(ctx, memberID, true, o)
 }
 
-func (s *Service) setConsent(ctx context.Context, memberID string, granted bool, method Channel, source string) (*Member, error) {
+func (s *Service) setConsent(ctx context.Context, memberID string, granted bool, o Origin) (*Member, error) {
 	now := nowUTC(s.opt.Now)
 	var m *Member
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -155,18 +170,18 @@ func (s *Service) setConsent(ctx context.Context, memberID string, granted bool,
 				return fmt.Errorf("opt out: %w", err)
 			}
 		}
-		return recordConsent(ctx, tx, m.ID, action, method, source, s.opt.ConsentVersion, now)
+		return recordConsent(ctx, tx, m.ID, action, o, s.opt.ConsentVersion, now)
 	})
 	if err == nil {
-		s.opt.Log.InfoContext(ctx, "consent changed", "member", memberID, "status", m.Status, "method", method)
+		s.opt.Log.InfoContext(ctx, "consent changed", "member", memberID, "status", m.Status, "method", o.Method)
 	}
 	return m, err
 }
 
 // Consents returns a member's consent history, oldest first.
 func (s *Service) Consents(ctx context.Context, memberID string) ([]Consent, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT channel, action, method, source, wording_version, created_at
-		FROM consents WHERE member_id = $1 ORDER BY id`, memberID)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT channel, action, method, source, campaign, source_address,
+		COALESCE(phone, ''), wording_version, created_at FROM consents WHERE member_id = $1 ORDER BY id`, memberID)
 	if err != nil {
 		return nil, fmt.Errorf("consents: %w", err)
 	}
@@ -174,7 +189,8 @@ func (s *Service) Consents(ctx context.Context, memberID string) ([]Consent, err
 	out := []Consent{}
 	for rows.Next() {
 		var c Consent
-		if err := rows.Scan(&c.Channel, &c.Action, &c.Method, &c.Source, &c.WordingVersion, &c.At); err != nil {
+		if err := rows.Scan(&c.Channel, &c.Action, &c.Method, &c.Source, &c.Campaign, &c.SourceAddress, &c.Phone,
+			&c.WordingVersion, &c.At); err != nil {
 			return nil, fmt.Errorf("consents: %w", err)
 		}
 		c.At = c.At.UTC()

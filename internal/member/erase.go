@@ -34,6 +34,7 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 			{`UPDATE sms_outbox SET to_phone = NULL, body = '', status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
 				WHERE member_id = $1`, []any{memberID}},
 			{`UPDATE sms_inbox SET from_phone = NULL, body = '' WHERE member_id = $1`, []any{memberID}},
+			{`UPDATE consents SET phone = NULL WHERE member_id = $1`, []any{memberID}},
 			{`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at)
 				VALUES ($1, 'sms', 'withdrawn', 'api', 'erasure', '', $2)`, []any{memberID, now}},
 		}

@@ -315,7 +315,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 			m := s.newImported(r, source, now)
 			inserts = append(inserts, m)
 			if m.Status == StatusActive {
-				consents = append(consents, consentRow{m.ID, consentGranted})
+				consents = append(consents, consentRow{m.ID, consentGranted, string(m.Phone)})
 			}
 			st.Created++
 			continue
@@ -323,7 +323,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		changed := applyProfile(target, p, false)
 		if r.consent != nil && !*r.consent && (target.Status == StatusActive || target.Status == StatusPending) {
 			target.Status = StatusOptedOut
-			consents = append(consents, consentRow{target.ID, consentWithdrawn})
+			consents = append(consents, consentRow{target.ID, consentWithdrawn, string(target.Phone)})
 			changed = true
 		}
 		if !changed {

@@ -100,7 +100,7 @@ func TestImport_ConsentNoWithdrawsButYesNeverResubscribes(t *testing.T) {
 		s, _ := newService(t, db)
 		active := enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400100001"}, Consent: true}).Member
 		stopped := enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400100002"}, Consent: true}).Member
-		if _, err := s.OptOut(ctx, stopped.ID, member.ChannelSMS, "STOP"); err != nil {
+		if _, err := s.OptOut(ctx, stopped.ID, member.Origin{Method: member.ChannelSMS, Source: "STOP"}); err != nil {
 			t.Fatal(err)
 		}
 		file := filepath.Join(t.TempDir(), "c.csv")

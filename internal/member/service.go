@@ -66,6 +66,14 @@ type EnrolRequest struct {
 	// DoubleOptIn holds marketing consent as pending until the member confirms
 	// by link (or by replying YES).
 	DoubleOptIn bool
+	// Campaign and SourceAddress go to the consent log: the campaign that
+	// prompted the sign-up, and the short code, client address or API key.
+	Campaign      string
+	SourceAddress string
+}
+
+func (r EnrolRequest) origin() Origin {
+	return Origin{Method: r.Channel, Source: r.Source, Campaign: r.Campaign, Address: r.SourceAddress}
 }
 
 // Enrolment is the outcome of Enrol.
@@ -144,7 +152,7 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 	}
 	switch m.Status {
 	case StatusActive:
-		err = recordConsent(ctx, tx, m.ID, consentGranted, req.Channel, req.Source, req.ConsentVersion, now)
+		err = recordConsent(ctx, tx, m.ID, consentGranted, req.origin(), req.ConsentVersion, now)
 	case StatusPending:
 		err = s.requestConfirmation(ctx, tx, m, req, now)
 	}
@@ -200,7 +208,7 @@ func (s *Service) reenrol(ctx context.Context, tx *sql.Tx, m *Member, req EnrolR
 		if m.Status == StatusPending {
 			err = s.requestConfirmation(ctx, tx, m, req, now)
 		} else {
-			err = recordConsent(ctx, tx, m.ID, consentGranted, req.Channel, req.Source, req.ConsentVersion, now)
+			err = recordConsent(ctx, tx, m.ID, consentGranted, req.origin(), req.ConsentVersion, now)
 		}
 		if err != nil {
 			return nil, err

@@ -204,13 +204,14 @@ func TestOptOut_IsRecordedOnceAndStopsMarketing(t *testing.T) {
 		s, _ := newService(t, db)
 		e := enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400123456"}, Consent: true})
 		for i := 0; i < 2; i++ {
-			m, err := s.OptOut(ctx, e.Member.ID, member.ChannelSMS, "STOP")
+			m, err := s.OptOut(ctx, e.Member.ID, member.Origin{Method: member.ChannelSMS, Source: "STOP", Address: "80800"})
 			if err != nil || m.Status != member.StatusOptedOut {
 				t.Fatalf("OptOut = %+v, %v", m, err)
 			}
 		}
 		cs, _ := s.Consents(ctx, e.Member.ID)
-		if len(cs) != 2 || cs[1].Action != "withdrawn" || cs[1].Method != member.ChannelSMS {
+		if len(cs) != 2 || cs[1].Action != "withdrawn" || cs[1].Method != member.ChannelSMS || cs[1].SourceAddress != "80800" ||
+			cs[1].Phone != "+447400123456" {
 			t.Fatalf("consent history %+v", cs)
 		}
 		// Signing up again with consent re-subscribes, and is recorded.
@@ -387,6 +388,9 @@ func TestErase_RemovesPersonalDataKeepsTheCount(t *testing.T) {
 		}
 		if _, err := s.ByCardToken(ctx, e.CardToken); !errors.Is(err, member.ErrNotFound) {
 			t.Fatalf("card link of an erased member: %v", err)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM consents WHERE member_id = $1 AND phone IS NOT NULL`, m.ID); n != 0 {
+			t.Fatalf("%d consent entries still hold the number", n)
 		}
 		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_inbox WHERE member_id = $1 AND (from_phone IS NOT NULL OR body <> '')`, m.ID); n != 0 {
 			t.Fatalf("%d inbound messages still hold the number or text", n)

@@ -28,6 +28,7 @@ type enrolBody struct {
 	Consent     struct {
 		SMS            bool   `json:"sms"`
 		Source         string `json:"source"`
+		Campaign       string `json:"campaign"`
 		WordingVersion string `json:"wording_version"`
 	} `json:"consent"`
 }
@@ -66,7 +67,7 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 			Birthday: b.Birthday, HomeStore: b.Store, ExternalID: b.ExternalID, TimeZone: b.TimeZone,
 			Attributes: b.Attributes, Tags: b.Tags},
 		Channel: ch, Source: b.Consent.Source, Consent: b.Consent.SMS, ConsentVersion: b.Consent.WordingVersion,
-		DoubleOptIn: b.DoubleOptIn,
+		DoubleOptIn: b.DoubleOptIn, Campaign: b.Consent.Campaign, SourceAddress: "api key " + key.ID,
 	})
 	if err != nil {
 		return err
@@ -204,7 +205,8 @@ func (s *Server) optIn(w http.ResponseWriter, r *http.Request, key *auth.Key) er
 
 func (s *Server) setConsent(w http.ResponseWriter, r *http.Request, key *auth.Key, granted bool) error {
 	var b struct {
-		Source string `json:"source"`
+		Source   string `json:"source"`
+		Campaign string `json:"campaign"`
 	}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &b); err != nil {
@@ -218,10 +220,11 @@ func (s *Server) setConsent(w http.ResponseWriter, r *http.Request, key *auth.Ke
 	if err != nil {
 		return err
 	}
+	o := member.Origin{Method: member.ChannelAPI, Source: b.Source, Campaign: b.Campaign, Address: "api key " + key.ID}
 	if granted {
-		m, err = s.members.OptIn(r.Context(), m.ID, member.ChannelAPI, b.Source)
+		m, err = s.members.OptIn(r.Context(), m.ID, o)
 	} else {
-		m, err = s.members.OptOut(r.Context(), m.ID, member.ChannelAPI, b.Source)
+		m, err = s.members.OptOut(r.Context(), m.ID, o)
 	}
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 // joinForm is what the sign-up form holds, echoed back on errors.
 type joinForm struct {
 	Phone, FirstName, LastName string
+	Campaign                   string // from /join?campaign=..., carried by the form into the consent log
 	Consent                    bool
 }
 
@@ -73,7 +74,8 @@ type joinData struct {
 }
 
 func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "join", joinData{page: s.page("Join"), Wording: s.opt.ConsentWording})
+	s.render(w, r, http.StatusOK, "join", joinData{page: s.page("Join"), Wording: s.opt.ConsentWording,
+		Form: joinForm{Campaign: r.URL.Query().Get("campaign")}})
 }
 
 func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
@@ -91,6 +93,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	f := joinForm{
 		Phone: strings.TrimSpace(r.PostFormValue("phone")), FirstName: r.PostFormValue("first_name"),
 		LastName: r.PostFormValue("last_name"), Consent: r.PostFormValue("consent") == "yes",
+		Campaign: strings.TrimSpace(r.PostFormValue("campaign")),
 	}
 	data := joinData{page: s.page("Join"), Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
 	if f.Phone == "" {
@@ -109,6 +112,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
 		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName},
 		Channel: member.ChannelWeb, Source: "join form", Consent: true, DoubleOptIn: s.opt.DoubleOptIn,
+		SourceAddress: clientAddr(r), Campaign: f.Campaign,
 	})
 	var p *problem.Error
 	if errors.As(err, &p) && p.Kind == problem.Invalid {

@@ -75,7 +75,33 @@ func TestJoin_FormRules(t *testing.T) {
 		if err != nil || m.Channel != member.ChannelWeb {
 			t.Fatalf("member %+v, %v", m, err)
 		}
+		cs, _ := e.members.Consents(t.Context(), m.ID)
+		if len(cs) != 1 || cs[0].SourceAddress != "127.0.0.1" || cs[0].Method != member.ChannelWeb {
+			t.Fatalf("consent log %+v", cs)
+		}
 	})
+}
+
+func TestJoin_CampaignLinkIsRecordedWithTheConsent(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	res, err := http.Get(e.url + "/join?campaign=spring-poster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), `name="campaign" value="spring-poster"`) {
+		t.Fatalf("the form does not carry the campaign:\n%s", b)
+	}
+	status, body := postForm(t, e, "/join", url.Values{"phone": {"07400 123456"}, "consent": {"yes"}, "campaign": {"spring-poster"}}, nil)
+	if status != 200 {
+		t.Fatalf("sign-up = %d %.200s", status, body)
+	}
+	m, _ := e.members.ByPhone(t.Context(), "07400123456")
+	cs, _ := e.members.Consents(t.Context(), m.ID)
+	if len(cs) != 1 || cs[0].Campaign != "spring-poster" || cs[0].Phone != "+447400123456" {
+		t.Fatalf("consent log %+v", cs)
+	}
 }
 
 func TestJoin_DoubleOptInByLink(t *testing.T) {

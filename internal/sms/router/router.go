@@ -137,7 +137,7 @@ func (r *Router) Handle(ctx context.Context, in sms.Inbound) (Result, error) {
 	if err := r.store(ctx, in, string(from), string(match.Keyword), res.MemberID, now); err != nil {
 		return res, err
 	}
-	reply, purpose, err := r.act(ctx, match, from, m, now)
+	reply, purpose, err := r.act(ctx, match, from, in.To, m, now)
 	if err != nil {
 		return res, err
 	}
@@ -167,11 +167,12 @@ func (r *Router) store(ctx context.Context, in sms.Inbound, from, kw, memberID s
 
 // act performs the keyword and returns the reply to queue ("" for none: a
 // new member's welcome is queued by the enrolment itself).
-func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m *member.Member, now time.Time) (string, string, error) {
+func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, now time.Time) (string, string, error) {
+	origin := member.Origin{Method: member.ChannelSMS, Source: "keyword " + k.Alias, Address: to}
 	switch k.Keyword {
 	case keyword.Stop:
 		if m != nil {
-			if _, err := r.members.OptOut(ctx, m.ID, member.ChannelSMS, k.Alias); err != nil {
+			if _, err := r.members.OptOut(ctx, m.ID, origin); err != nil {
 				return "", "", err
 			}
 		}
@@ -183,12 +184,12 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m 
 		if m == nil {
 			return r.reply("start_reply", m)
 		}
-		if _, err := r.members.OptIn(ctx, m.ID, member.ChannelSMS, k.Alias); err != nil {
+		if _, err := r.members.OptIn(ctx, m.ID, origin); err != nil {
 			return "", "", err
 		}
 		return r.reply("start_confirm", m)
 	case keyword.Join:
-		return r.join(ctx, k, from, m)
+		return r.join(ctx, k, from, to, m)
 	case keyword.Code:
 		if m == nil {
 			return r.reply("code_reply", m)
@@ -209,13 +210,13 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, m 
 	return r.unknown(ctx, from, now)
 }
 
-func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, m *member.Member) (string, string, error) {
+func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member) (string, string, error) {
 	if m != nil && m.Status != member.StatusOptedOut {
 		return "", "", r.members.ResendCode(ctx, m.ID)
 	}
 	first, last := splitName(k.Args)
 	req := member.EnrolRequest{Profile: member.Profile{Phone: string(from), FirstName: first, LastName: last},
-		Channel: member.ChannelSMS, Source: "sms " + k.Alias, Consent: true}
+		Channel: member.ChannelSMS, Source: "keyword " + k.Alias, SourceAddress: to, Consent: true}
 	e, err := r.members.Enrol(ctx, req)
 	if problem.KindOf(err) == problem.Invalid {
 		// A name we cannot store must not cost the shopper the membership.
