@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -327,38 +326,9 @@ func TestServe_KilledMidSendLosesNoMessage(t *testing.T) {
 // JOIN, gets the welcome with the code, texts STOP, and a marketing message
 // afterwards is held, not sent.
 func TestServe_SMPPEndToEnd(t *testing.T) {
-	node := testenv.Binary(t, "PERK_TEST_NODE", "node", "SMPP end to end")
-	modules := testenv.Env(t, "PERK_TEST_SMPP_NODE_MODULES", "SMPP end to end (node_modules with smpp@0.5.1)")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	smsc := exec.Command(node, "../../internal/sms/smpp/testdata/smsc.js", fmt.Sprint(port))
-	smsc.Env = append(os.Environ(), "NODE_PATH="+modules)
-	out, _ := smsc.StdoutPipe()
-	if err := smsc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { smsc.Process.Kill(); smsc.Wait() })
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening") {
-				ready <- true
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the node SMSC did not start")
-	}
-
+	smsc := startNodeSMSC(t)
 	dir := t.TempDir()
-	env := []string{"PERK_DATA_DIR=" + dir, fmt.Sprintf("PERK_SMS=smpp://perk:secret@127.0.0.1:%d?source=PERK", port),
+	env := []string{"PERK_DATA_DIR=" + dir, "PERK_SMS=" + smsc.url(""),
 		"PERK_QUIET_HOURS=00:00-24:00"}
 	_, stop := serve(t, env, "--addr", "127.0.0.1:0")
 	db, err := store.Open(context.Background(), filepath.Join(dir, "perk.db"))

@@ -82,6 +82,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return err
 	}
 	var gw sms.Gateway
+	batch := 0 // sender batch; 0 keeps the default
 	switch {
 	case c.SMS == "sim":
 		st.sim = sim.New(nil)
@@ -92,6 +93,12 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 			return nil, fmt.Errorf("--sms: %w", err)
 		}
 		cfg.Log = log
+		// A batch is recorded after it is sent, so a crash can resend at most
+		// one batch: keep it to the window, the duplicates SMPP allows anyway.
+		batch = cfg.Window
+		if batch <= 0 {
+			batch = 10
+		}
 		client := smpp.New(cfg, inbound)
 		st.wg.Add(1)
 		go func() {
@@ -102,12 +109,18 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		}()
 		gw = client
 	case strings.HasPrefix(c.SMS, "kannel://"):
-		cfg, err := kannel.ParseURL(c.SMS)
+		raw := c.SMS
+		if !strings.Contains(raw, "public=") {
+			// Kannel calls Perk back at its public URL unless told otherwise.
+			sep := "?"
+			if strings.Contains(raw, "?") {
+				sep = "&"
+			}
+			raw += sep + "public=" + url.QueryEscape(c.PublicURL)
+		}
+		cfg, err := kannel.ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("--sms: %w", err)
-		}
-		if cfg.PublicURL == "" {
-			cfg.PublicURL = c.PublicURL
 		}
 		cfg.Log = log
 		k := kannel.New(cfg, inbound)
@@ -118,6 +131,9 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	}
 	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
+	if batch > 0 {
+		sender.Batch, sender.Parallel = batch, batch
+	}
 	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
 		return nil, err
 	}
@@ -130,12 +146,20 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	return st, nil
 }
 
-// redactURL hides the password of a gateway URL for messages and logs.
+// redactURL hides the password and any shared secret of a gateway URL for
+// messages and logs.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unparsable)"
 	}
+	q := u.Query()
+	for _, k := range []string{"secret", "password", "pass"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
 

@@ -16,6 +16,8 @@ if (!port) {
 }
 
 let nextID = 1000;
+// Messages seen, so a test can count what a restarted sender sent twice.
+const seen = new Set();
 
 const server = smpp.createServer((session) => {
 	session.on('error', (err) => console.error('session error:', err.message));
@@ -29,6 +31,11 @@ const server = smpp.createServer((session) => {
 	});
 	session.on('submit_sm', (pdu) => {
 		const id = String(nextID++);
+		const key = pdu.destination_addr + '|' + Buffer.from(pdu.short_message.message || '').toString('hex');
+		if (seen.has(key)) {
+			console.log('duplicate ' + pdu.destination_addr);
+		}
+		seen.add(key);
 		session.send(pdu.response({ message_id: id }));
 		if (pdu.registered_delivery & 1) {
 			session.deliver_sm({

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// TestServe_KilledMidSMPPSendLosesNothingAndRepeatsAtMostAWindow queues
+// messages, kills perk serve with SIGKILL while it submits them over SMPP to
+// the npm SMSC, restarts it, and counts: no message may be lost, and the
+// SMSC may see at most one window of them twice (those submitted but not yet
+// recorded when the process died). PERK_KILL_TEST_MESSAGES sets the count
+// (20,000 by default; the figure in docs/benchmarks.md used 100,000).
+func TestServe_KilledMidSMPPSendLosesNothingAndRepeatsAtMostAWindow(t *testing.T) {
+	smsc := startNodeSMSC(t)
+	total := 20000
+	if n, err := strconv.Atoi(os.Getenv("PERK_KILL_TEST_MESSAGES")); err == nil && n > 0 {
+		total = n
+	}
+	const window = 50
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "perk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := db.W.Begin()
+	now := time.Now().UTC()
+	for i := 0; i < total; i++ {
+		if _, err := sms.Enqueue(ctx, tx, sms.Outbound{To: fmt.Sprintf("+4474%08d", i), Body: "Your code is 96385074",
+			Kind: sms.Transactional, Purpose: "test"}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	sent := func() int {
+		var n int
+		db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'sent'`).Scan(&n)
+		return n
+	}
+	env := []string{"PERK_DATA_DIR=" + dir, "PERK_SMS_LEASE=1s", "PERK_LOG_LEVEL=error",
+		"PERK_SMS=" + smsc.url(fmt.Sprintf("window=%d&tps=100000", window))}
+	cmd := exec.Command(perkBin, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for sent() < total/10 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("only %d sent before the kill", sent())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Kill at a random moment within a batch's time, not right after one
+	// was recorded, so that submits in flight are lost with the process.
+	time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	atKill := sent()
+
+	_, stop := serve(t, env, "--addr", "127.0.0.1:0")
+	deadline = time.Now().Add(5 * time.Minute)
+	for sent() < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart only %d of %d sent", sent(), total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	dups := smsc.count("duplicate ")
+	t.Logf("%d messages: killed with %d recorded as sent; after the restart all %d sent, %d submitted twice (window %d)",
+		total, atKill, total, dups, window)
+	if dups > window {
+		t.Fatalf("%d messages submitted twice, more than the window of %d", dups, window)
+	}
+}
