@@ -15,13 +15,13 @@ import (
 	"github.com/perk-platform/perk/internal/store"
 )
 
-// TestServe_KilledMidSMPPSendLosesNothingAndRepeatsAtMostAWindow queues
+// TestServe_KilledMidSMPPSendLosesNothingAndRepeatsLittle queues
 // messages, kills perk serve with SIGKILL while it submits them over SMPP to
 // the npm SMSC, restarts it, and counts: no message may be lost, and the
-// SMSC may see at most one window of them twice (those submitted but not yet
-// recorded when the process died). PERK_KILL_TEST_MESSAGES sets the count
+// SMSC may see at most two windows of them twice (those in flight and those
+// accepted but not yet recorded when the process died). PERK_KILL_TEST_MESSAGES sets the count
 // (20,000 by default; the figure in docs/benchmarks.md used 100,000).
-func TestServe_KilledMidSMPPSendLosesNothingAndRepeatsAtMostAWindow(t *testing.T) {
+func TestServe_KilledMidSMPPSendLosesNothingAndRepeatsLittle(t *testing.T) {
 	smsc := startNodeSMSC(t)
 	total := 20000
 	if n, err := strconv.Atoi(os.Getenv("PERK_KILL_TEST_MESSAGES")); err == nil && n > 0 {
@@ -88,7 +88,7 @@ func TestServe_KilledMidSMPPSendLosesNothingAndRepeatsAtMostAWindow(t *testing.T
 	dups := smsc.count("duplicate ")
 	t.Logf("%d messages: killed with %d recorded as sent; after the restart all %d sent, %d submitted twice (window %d)",
 		total, atKill, total, dups, window)
-	if dups > window {
-		t.Fatalf("%d messages submitted twice, more than the window of %d", dups, window)
+	if dups > 2*window {
+		t.Fatalf("%d messages submitted twice, more than two windows of %d", dups, window)
 	}
 }

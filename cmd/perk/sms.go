@@ -82,7 +82,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return err
 	}
 	var gw sms.Gateway
-	batch := 0 // sender batch; 0 keeps the default
+	parallel := 0 // messages in flight at once; 0 keeps the default
 	switch {
 	case c.SMS == "sim":
 		st.sim = sim.New(nil)
@@ -93,11 +93,11 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 			return nil, fmt.Errorf("--sms: %w", err)
 		}
 		cfg.Log = log
-		// A batch is recorded after it is sent, so a crash can resend at most
-		// one batch: keep it to the window, the duplicates SMPP allows anyway.
-		batch = cfg.Window
-		if batch <= 0 {
-			batch = 10
+		// At most Parallel messages are in flight and about as many accepted
+		// but unrecorded, so a crash repeats about two windows at most.
+		parallel = cfg.Window
+		if parallel <= 0 {
+			parallel = 10
 		}
 		client := smpp.New(cfg, inbound)
 		st.wg.Add(1)
@@ -131,8 +131,8 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	}
 	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
-	if batch > 0 {
-		sender.Batch, sender.Parallel = batch, batch
+	if parallel > 0 {
+		sender.Parallel = parallel
 	}
 	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/phone"
@@ -122,7 +121,7 @@ func (s *Sender) receipts(ctx context.Context, rs <-chan Receipt) {
 
 // Once claims one batch and settles every message in it; it returns how
 // many it claimed. The contact policy is applied in order; the messages it
-// lets through are handed to the gateway concurrently (Parallel at a time),
+// lets through are handed to the gateway concurrently, Parallel at a time,
 // so that an SMPP window is actually filled.
 func (s *Sender) Once(ctx context.Context) (int, error) {
 	msgs, err := s.Queue.Claim(ctx, max(s.Batch, 1))
@@ -147,32 +146,48 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	results := make([]*SentResult, len(approved))
-	sendErrs := make([]error, len(approved))
-	var wg sync.WaitGroup
+	// Hand the admitted messages to the gateway with at most Parallel in
+	// flight, and record acceptances as they come, a few at a time, so the
+	// gateway's window stays full and a crash repeats at most about two
+	// windows (those in flight and those accepted but not yet recorded).
+	type outcome struct {
+		r   *SentResult
+		err error
+	}
+	outcomes := make(chan outcome, len(approved))
 	slots := make(chan struct{}, max(s.Parallel, 1))
-	for i, m := range approved {
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			results[i], sendErrs[i] = s.send(ctx, m)
-		}()
-	}
-	wg.Wait()
-	sent := make([]SentResult, 0, len(approved))
-	for i, r := range results {
-		if r != nil {
-			sent = append(sent, *r)
+	go func() {
+		for _, m := range approved {
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots }()
+				r, err := s.send(ctx, m)
+				outcomes <- outcome{r, err}
+			}()
 		}
-		if sendErrs[i] != nil {
-			errs = append(errs, sendErrs[i])
+	}()
+	pending := make([]SentResult, 0, max(s.Parallel, 1))
+	flush := func() {
+		if err := s.Queue.SentBatch(ctx, pending); err != nil {
+			errs = append(errs, err)
+		}
+		pending = pending[:0]
+	}
+	for range approved {
+		o := <-outcomes
+		if o.err != nil {
+			errs = append(errs, o.err)
+		}
+		if o.r != nil {
+			pending = append(pending, *o.r)
+		}
+		// Record when a window's worth is waiting, or when nothing more has
+		// arrived yet: never sit on accepted messages.
+		if len(pending) >= cap(pending) || len(outcomes) == 0 {
+			flush()
 		}
 	}
-	// The accepted messages of a batch are recorded in one transaction.
-	if err := s.Queue.SentBatch(ctx, sent); err != nil {
-		errs = append(errs, err)
-	}
+	flush()
 	return len(msgs), errors.Join(errs...)
 }
 
