@@ -119,6 +119,10 @@ func (r *Router) Handle(ctx context.Context, in sms.Inbound) (Result, error) {
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = now
 	}
+	// A gateway may pass bytes that are not text (a broken encoding, NULs);
+	// PostgreSQL refuses those, and the SMSC would redeliver forever.
+	in.Body = strings.ReplaceAll(strings.ToValidUTF8(in.Body, "\uFFFD"), "\x00", "")
+	in.To = strings.ReplaceAll(strings.ToValidUTF8(in.To, "\uFFFD"), "\x00", "")
 	from, err := phone.Parse(in.From, r.members.Region())
 	if err != nil {
 		// Nothing to reply to: keep the message for the operator.
