@@ -81,6 +81,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		_, err := st.router.Handle(ctx, in)
 		return err
 	}
+	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	var gw sms.Gateway
 	parallel := 0 // messages in flight at once; 0 keeps the default
 	switch {
@@ -100,6 +101,8 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 			parallel = 10
 		}
 		client := smpp.New(cfg, inbound)
+		// Receipts are stored before the SMSC is acknowledged.
+		client.SetReceiptHandler(queue.Delivered)
 		st.wg.Add(1)
 		go func() {
 			defer st.wg.Done()
@@ -124,12 +127,12 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		}
 		cfg.Log = log
 		k := kannel.New(cfg, inbound)
+		k.SetReceiptHandler(queue.Delivered) // stored before Kannel gets its 200
 		st.handler = k.Handler()
 		gw = k
 	default:
 		return nil, fmt.Errorf("--sms %q: want sim, smpp://... or kannel://...", redactURL(c.SMS))
 	}
-	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
 	if parallel > 0 {
 		sender.Parallel = parallel

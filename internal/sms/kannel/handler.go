@@ -122,6 +122,14 @@ func (g *Gateway) dlr(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := sms.Receipt{GatewayID: idPrefix + id, State: state, At: g.at(r.FormValue("ts"))}
+	if g.onReceipt != nil {
+		if err := g.onReceipt(r.Context(), rc); err != nil {
+			http.Error(w, "receipt not stored, retry", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	select {
 	case g.receipts <- rc:
 		w.WriteHeader(http.StatusOK)

@@ -33,6 +33,7 @@ type Gateway struct {
 	cfg       Config
 	onInbound func(context.Context, sms.Inbound) error
 	receipts  chan sms.Receipt
+	onReceipt func(context.Context, sms.Receipt) error // if set, receipts go here instead of the channel
 	now       func() time.Time
 }
 
@@ -59,6 +60,12 @@ func (g *Gateway) Name() string { return "kannel" }
 
 // Receipts delivers the final delivery reports Kannel posts to Handler.
 func (g *Gateway) Receipts() <-chan sms.Receipt { return g.receipts }
+
+// SetReceiptHandler makes the DLR endpoint hand each final receipt to f and
+// answer Kannel 200 only once f has stored it (503 otherwise, so Kannel
+// retries). Receipts then no longer appear on Receipts. Call it before the
+// handler serves.
+func (g *Gateway) SetReceiptHandler(f func(context.Context, sms.Receipt) error) { g.onReceipt = f }
 
 // Send submits m to Kannel. The destination is passed in E.164 with its
 // leading '+': Kannel accepts it, and SMSC modules such as SMPP read the '+'

@@ -24,12 +24,13 @@ type Client struct {
 	log       *slog.Logger
 	onInbound func(context.Context, sms.Inbound) error
 
-	receipts chan sms.Receipt
-	window   chan struct{} // a slot per outstanding submit_sm
-	bucket   *bucket
-	reasm    *gsm.Reassembler
-	seq      atomic.Uint32
-	ref      atomic.Uint32 // concatenation references
+	receipts  chan sms.Receipt
+	onReceipt func(context.Context, sms.Receipt) error // if set, receipts go here instead of the channel
+	window    chan struct{}                            // a slot per outstanding submit_sm
+	bucket    *bucket
+	reasm     *gsm.Reassembler
+	seq       atomic.Uint32
+	ref       atomic.Uint32 // concatenation references
 
 	minBackoff, maxBackoff time.Duration // fields so tests can shorten them
 	now                    func() time.Time
@@ -78,6 +79,12 @@ func (c *Client) Name() string { return "smpp" }
 // Receipts delivers the SMSC's delivery receipts, with GatewayID in the
 // NormalizeID form that Send returns.
 func (c *Client) Receipts() <-chan sms.Receipt { return c.receipts }
+
+// SetReceiptHandler makes the client hand each delivery receipt to f and
+// acknowledge the deliver_sm only once f has stored it (a failure is
+// answered ESME_RX_T_APPN, so the SMSC delivers it again). Receipts then no
+// longer appear on Receipts. Call it before Run.
+func (c *Client) SetReceiptHandler(f func(context.Context, sms.Receipt) error) { c.onReceipt = f }
 
 var (
 	_ sms.Gateway       = (*Client)(nil)

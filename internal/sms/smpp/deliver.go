@@ -41,6 +41,13 @@ func (c *Client) deliver(ctx context.Context, sm SM) Status {
 	text := decodeText(sm.DataCoding, ud)
 	if r, ok := receiptOf(sm, text); ok {
 		r.At = c.now().UTC()
+		if c.onReceipt != nil {
+			if err := c.onReceipt(ctx, r); err != nil {
+				c.log.WarnContext(ctx, "smpp receipt not stored; the SMSC will redeliver", "id", r.GatewayID, "err", err)
+				return StatusXTAppn
+			}
+			return StatusOK
+		}
 		select {
 		case c.receipts <- r:
 			return StatusOK
