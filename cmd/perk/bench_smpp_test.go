@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,9 +59,36 @@ func BenchmarkSMPPEndToEnd(b *testing.B) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		elapsed := time.Since(start)
+		cpu, rss := procUsage(cmd.Process.Pid)
 		cmd.Process.Kill()
 		cmd.Wait()
 		db.Close()
 		b.ReportMetric(float64(total)/elapsed.Seconds(), "msgs/s")
+		b.ReportMetric(cpu.Seconds()/elapsed.Seconds()*100, "server-cpu-%")
+		b.ReportMetric(float64(rss)/1024, "server-peak-rss-MB")
 	}
+}
+
+// procUsage reads a Linux process's CPU time (user+system) and peak RSS in
+// KiB from /proc.
+func procUsage(pid int) (time.Duration, int) {
+	var cpu time.Duration
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// Fields after the command name, which is in parentheses.
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		if len(f) > 12 {
+			u, _ := strconv.Atoi(f[11])
+			s, _ := strconv.Atoi(f[12])
+			cpu = time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
+		}
+	}
+	rss := 0
+	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				rss, _ = strconv.Atoi(strings.Fields(v)[0])
+			}
+		}
+	}
+	return cpu, rss
 }
