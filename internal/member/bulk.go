@@ -6,11 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/store"
 )
-
-func phoneNumber(s string) phone.Number { return phone.Number(s) }
 
 // insertMembers inserts ms with multi-row INSERTs, first drawing codes that
 // are free both in the database and within ms.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/tabular"
 )
@@ -356,7 +357,7 @@ func (s *Service) newImported(r importRow, source string, now time.Time) *Member
 		Tags: p.Tags, TimeZone: p.TimeZone, Channel: ChannelImport, Source: source, Status: StatusOptedOut,
 		EnrolledAt: now, UpdatedAt: now,
 	}
-	m.Phone = phoneNumber(p.Phone)
+	m.Phone = phone.Number(p.Phone)
 	if m.TimeZone == "" {
 		m.TimeZone = p.zone
 	}

@@ -46,7 +46,7 @@ const (
 func cleanPhone(field, raw, region string) (phone.Number, error) {
 	n, err := phone.Parse(raw, region)
 	if err != nil {
-		return "", problem.InvalidField(field, "phone_invalid", err, "%v", err)
+		return "", InvalidPhone(field, err)
 	}
 	return n, nil
 }
@@ -54,9 +54,15 @@ func cleanPhone(field, raw, region string) (phone.Number, error) {
 func cleanPhoneZone(field, raw, region string) (phone.Number, string, error) {
 	n, zone, err := phone.ParseZone(raw, region)
 	if err != nil {
-		return "", "", problem.InvalidField(field, "phone_invalid", err, "%v", err)
+		return "", "", InvalidPhone(field, err)
 	}
 	return n, zone, nil
+}
+
+// InvalidPhone is the problem for a phone number phone.Parse refused, naming
+// the field and the reason, the same way on every path.
+func InvalidPhone(field string, err error) error {
+	return problem.InvalidField(field, "phone_invalid", err, "%v", err)
 }
 
 // cleanText trims s and refuses control characters and over-long values.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms"
@@ -18,7 +19,7 @@ func (s *Server) smsFilter(r *http.Request) (sms.Filter, error) {
 	if p := q.Get("phone"); p != "" {
 		n, err := phone.Parse(p, s.members.Region())
 		if err != nil {
-			return f, problem.InvalidField("phone", "phone_invalid", err, "%v", err)
+			return f, member.InvalidPhone("phone", err)
 		}
 		f.Phone = string(n)
 	}

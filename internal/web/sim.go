@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/router"
 	"github.com/perk-platform/perk/internal/sms/sim"
@@ -49,9 +51,12 @@ func (s *Server) simInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	from, text := strings.TrimSpace(r.PostFormValue("from")), r.PostFormValue("text")
 	n, err := phone.Parse(from, s.members.Region())
-	if err != nil || strings.TrimSpace(text) == "" {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{
-			"code": "bad_message", "message": "give a mobile number and a message"}})
+	if err != nil {
+		writeError(w, r, s.log, member.InvalidPhone("from", err))
+		return
+	}
+	if strings.TrimSpace(text) == "" {
+		writeError(w, r, s.log, problem.InvalidField("text", "text_empty", nil, "type a message"))
 		return
 	}
 	in := sms.Inbound{From: string(n), To: "sim", Body: text, ReceivedAt: time.Now().UTC()}
