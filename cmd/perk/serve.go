@@ -25,12 +25,16 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo retailer (stores, products, members) if the database is empty")
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
-	strFlag(fs, &c.Programme, "programme", "PERK_PROGRAMME", "Perk Rewards", "programme name shown to shoppers")
+	programmeFlag(fs, c)
 	strFlag(fs, &c.ConsentWording, "consent-wording", "PERK_CONSENT_WORDING",
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
 	smsFlags(fs, c)
+}
+
+func programmeFlag(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.Programme, "programme", "PERK_PROGRAMME", "Perk Rewards", "programme name shown to shoppers")
 }
 
 func cmdServe(ctx context.Context, args []string) error {

@@ -29,10 +29,16 @@ func smsFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.QuietHours, "quiet-hours", "PERK_QUIET_HOURS", "08:00-21:00", "local hours in which marketing SMS may be sent")
 	strFlag(fs, &c.FrequencyCap, "frequency-cap", "PERK_FREQUENCY_CAP", "3/7d", "marketing SMS per member per rolling window (0 for none)")
 	strFlag(fs, &c.DefaultZone, "default-zone", "PERK_DEFAULT_ZONE", "Europe/London", "time zone for members whose number gives none")
+	replyFlags(fs, c)
+	durationFlag(fs, &c.SMSLease, "sms-lease", "PERK_SMS_LEASE", 30*time.Second, "how long a claimed message is reserved for its sender before another may retry it")
+}
+
+// replyFlags registers the wording of keyword replies, shared by perk serve
+// and perk sms.
+func replyFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.HelpContact, "help-contact", "PERK_HELP_CONTACT", "reply HELP or visit the store", "contact given in HELP replies")
 	strFlag(fs, &c.Frequency, "frequency-text", "PERK_FREQUENCY_TEXT", "Up to 3 msgs/week", "message frequency stated in replies")
 	strFlag(fs, &c.Keywords, "keywords", "PERK_KEYWORDS", "", "JSON file of keyword aliases and reply texts (see docs/sms.md)")
-	durationFlag(fs, &c.SMSLease, "sms-lease", "PERK_SMS_LEASE", 30*time.Second, "how long a claimed message is reserved for its sender before another may retry it")
 }
 
 // smsStack is the running SMS side of the server.
@@ -186,11 +192,11 @@ func smsCommand(ctx context.Context, args []string) error {
 	var marketing bool
 	fs := flag.NewFlagSet("perk sms "+args[0], flag.ContinueOnError)
 	commonFlags(fs, &c)
-	fs.StringVar(&c.Programme, "programme", "Perk Rewards", "programme name in replies")
-	fs.StringVar(&c.HelpContact, "help-contact", "reply HELP or visit the store", "contact given in HELP replies")
-	fs.StringVar(&c.Frequency, "frequency-text", "Up to 3 msgs/week", "message frequency stated in replies")
-	fs.StringVar(&c.PublicURL, "public-url", "http://127.0.0.1:8080", "base URL of card links in replies")
-	fs.StringVar(&c.Keywords, "keywords", os.Getenv("PERK_KEYWORDS"), "JSON file of keyword aliases and reply texts")
+	// The same settings as perk serve, so a reply queued here reads as one
+	// the server would have written.
+	programmeFlag(fs, &c)
+	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "http://127.0.0.1:8080", "base URL of card links in replies")
+	replyFlags(fs, &c)
 	switch args[0] {
 	case "inject":
 		fs.StringVar(&from, "from", "", "the sender's mobile number")
