@@ -100,8 +100,8 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 			return nil, fmt.Errorf("--sms: %w", err)
 		}
 		cfg.Log = log
-		// At most Parallel messages are in flight and about as many accepted
-		// but unrecorded, so a crash repeats about two windows at most.
+		// Messages in flight or accepted but unrecorded never exceed
+		// Parallel, so a crash repeats at most one window.
 		parallel = cfg.Window
 		if parallel <= 0 {
 			parallel = 10

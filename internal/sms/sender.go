@@ -146,10 +146,11 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	// Hand the admitted messages to the gateway with at most Parallel in
-	// flight, and record acceptances as they come, a few at a time, so the
-	// gateway's window stays full and a crash repeats at most about two
-	// windows (those in flight and those accepted but not yet recorded).
+	// Hand the admitted messages to the gateway keeping the window full,
+	// and record acceptances as they come, a few at a time. A slot is freed
+	// only once its message is settled (recorded, retried or failed), so
+	// messages in flight plus those accepted but not yet recorded never
+	// exceed Parallel: a crash repeats at most one window.
 	type outcome struct {
 		r   *SentResult
 		err error
@@ -160,7 +161,6 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		for _, m := range approved {
 			slots <- struct{}{}
 			go func() {
-				defer func() { <-slots }()
 				r, err := s.send(ctx, m)
 				outcomes <- outcome{r, err}
 			}()
@@ -171,6 +171,9 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		if err := s.Queue.SentBatch(ctx, pending); err != nil {
 			errs = append(errs, err)
 		}
+		for range pending {
+			<-slots
+		}
 		pending = pending[:0]
 	}
 	for range approved {
@@ -180,6 +183,8 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		}
 		if o.r != nil {
 			pending = append(pending, *o.r)
+		} else {
+			<-slots // settled by send already
 		}
 		// Record when a window's worth is waiting, or when nothing more has
 		// arrived yet: never sit on accepted messages.
