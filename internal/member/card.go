@@ -122,3 +122,10 @@ func (s *Service) ResendCode(ctx context.Context, memberID string) error {
 		return queueSMS(ctx, tx, m, "code", body, now)
 	})
 }
+
+// CardTokenTx returns the member's card token inside the caller's
+// transaction, issuing one if the member has none, for code that writes
+// messages carrying card links in its own transaction (campaign launch).
+func CardTokenTx(ctx context.Context, tx *sql.Tx, memberID string, now time.Time) (string, error) {
+	return activeCardToken(ctx, tx, memberID, now.UTC())
+}

@@ -1,0 +1,135 @@
+package campaign
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// ListRowError is one line of an uploaded audience list that named no member.
+type ListRowError struct {
+	Row    int    `json:"row"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+// ListResult is the outcome of an audience list upload.
+type ListResult struct {
+	Members int            `json:"members"` // distinct members now in the list
+	Rows    int            `json:"rows"`
+	Errors  []ListRowError `json:"errors"`
+}
+
+// Resolver finds a member id from a code, phone number, member id or
+// external id (member.Service.Lookup fits).
+type Resolver func(ctx context.Context, key string) (string, error)
+
+// SetList replaces a draft campaign's uploaded audience with the members
+// named in r, one per line (a code, phone, member id or external id; a
+// header line and blank lines are skipped). Lines that name no member are
+// reported with their line number and loaded nothing; the rest load.
+func (s *Service) SetList(ctx context.Context, cid string, r io.Reader, resolve Resolver) (*ListResult, error) {
+	c, err := s.Get(ctx, cid)
+	if err != nil {
+		return nil, err
+	}
+	if c.Launched() {
+		return nil, ErrNotDraft
+	}
+	if c.Spec.Audience.Kind != AudienceList {
+		return nil, problem.InvalidField("audience.kind", "not_a_list", nil, "the campaign's audience is %q, not list", c.Spec.Audience.Kind)
+	}
+	res := &ListResult{Errors: []ListRowError{}}
+	ids := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		v := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(sc.Text(), "\ufeff"), ",", 2)[0])
+		v = strings.Trim(v, `"`)
+		if v == "" || (n == 1 && isHeader(v)) {
+			continue
+		}
+		res.Rows++
+		mid, err := resolve(ctx, v)
+		if err != nil {
+			reason := "no member has this code, phone or id"
+			var pe *problem.Error
+			if errors.As(err, &pe) && problem.KindOf(err) != problem.NotFound {
+				reason = pe.Error()
+			} else if problem.KindOf(err) != problem.NotFound {
+				return nil, fmt.Errorf("list row %d: %w", n, err)
+			}
+			res.Errors = append(res.Errors, ListRowError{Row: n, Value: v, Reason: reason})
+			continue
+		}
+		ids[mid] = true
+	}
+	if err := sc.Err(); err != nil {
+		return nil, problem.New(problem.BadRequest, "list_unreadable", "the list could not be read: "+err.Error())
+	}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_lists WHERE campaign_id = $1`, cid); err != nil {
+			return err
+		}
+		for mid := range ids {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_lists (campaign_id, member_id) VALUES ($1, $2)`, cid, mid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store list: %w", err)
+	}
+	res.Members = len(ids)
+	return res, nil
+}
+
+func isHeader(v string) bool {
+	switch strings.ToLower(v) {
+	case "code", "phone", "member", "member_id", "id", "mobile", "external_id":
+		return true
+	}
+	return false
+}
+
+// AddContent adds codes (or links) to a free-content pool; codes already in
+// the pool are skipped. It returns how many were added.
+func (s *Service) AddContent(ctx context.Context, pool string, codes []string) (int, error) {
+	if strings.TrimSpace(pool) == "" {
+		return 0, problem.InvalidField("pool", "required", nil, "is required")
+	}
+	added := 0
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for i, c := range codes {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			if len(c) > 500 {
+				return problem.InvalidField(fmt.Sprintf("codes[%d]", i), "too_long", nil, "must be at most 500 characters")
+			}
+			r, err := tx.ExecContext(ctx, `INSERT INTO content_codes (pool, code) VALUES ($1, $2) ON CONFLICT DO NOTHING`, pool, c)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			added += int(n)
+		}
+		return nil
+	})
+	return added, err
+}
+
+// ContentLeft counts the unissued codes of a pool.
+func (s *Service) ContentLeft(ctx context.Context, pool string) (int64, error) {
+	var n int64
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM content_codes WHERE pool = $1 AND issued_at IS NULL`, pool).Scan(&n)
+	return n, err
+}

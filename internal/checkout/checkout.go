@@ -1,0 +1,252 @@
+// Package checkout is the till's side of Perk: evaluate a basket against the
+// member's offers, commit it (consume offers, write points, store the
+// basket), return lines of it and void it. The matching itself is the pure
+// engine in checkout/engine; this package supplies what the engine must not
+// know (who the member is, their audiences and use counts, budgets) and does
+// every write of a transaction in one database transaction.
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/perk-platform/perk/internal/money"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Options are the programme's checkout rules.
+type Options struct {
+	Currency     string // ISO 4217, the only one accepted
+	BaseEarn     int64  // points per whole currency unit paid
+	MinorPerUnit int64  // minor units per currency unit (100)
+	Now          func() time.Time
+	Log          *slog.Logger
+}
+
+// Service evaluates, commits, returns and voids.
+type Service struct {
+	db        *store.DB
+	members   *member.Service
+	campaigns *campaign.Service
+	ledger    *ledger.Ledger
+	opt       Options
+}
+
+// NewService returns a checkout service.
+func NewService(db *store.DB, members *member.Service, campaigns *campaign.Service, l *ledger.Ledger, opt Options) *Service {
+	if opt.Currency == "" {
+		opt.Currency = "GBP"
+	}
+	if opt.MinorPerUnit == 0 {
+		opt.MinorPerUnit = 100
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt}
+}
+
+// Errors callers branch on.
+var (
+	ErrConflict        = problem.New(problem.Conflict, "transaction_conflict", "this transaction id was committed with a different basket")
+	ErrReturnConflict  = problem.New(problem.Conflict, "return_conflict", "this return id was used for different lines")
+	ErrNotFound        = problem.New(problem.NotFound, "transaction_not_found", "no committed transaction with this id at this store")
+	ErrVoided          = problem.New(problem.Conflict, "transaction_voided", "the transaction has been voided")
+	ErrMemberErased    = problem.New(problem.Conflict, "member_erased", "the member has been erased")
+	ErrPointsOverTotal = problem.InvalidField("redeem_points", "points_over_total", nil, "pays more than the basket costs after discounts")
+)
+
+// MemberInfo is the identified member in a checkout answer.
+type MemberInfo struct {
+	ID            string `json:"id"`
+	Code          string `json:"code"`
+	PointsBalance int64  `json:"points_balance"`
+	PointsPending int64  `json:"points_pending"`
+}
+
+// Benefit is an applied offer in a checkout answer.
+type Benefit struct {
+	engine.Applied
+	Content string `json:"content,omitempty"` // the free content code or link issued at commit
+}
+
+// Response is the answer to evaluate and commit; a commit's answer is
+// stored and returned again for a repeated request.
+type Response struct {
+	TransactionID  string              `json:"transaction_id,omitempty"`
+	Store          string              `json:"store"`
+	Member         *MemberInfo         `json:"member"`
+	Currency       string              `json:"currency"`
+	Lines          []engine.LineResult `json:"lines"`
+	Benefits       []Benefit           `json:"benefits"`
+	Subtotal       int64               `json:"subtotal"`
+	TotalDiscount  int64               `json:"total_discount"`
+	Total          int64               `json:"total"` // subtotal - total_discount
+	PointsEarned   int64               `json:"points_earned"`
+	PointsRedeemed int64               `json:"points_redeemed"`
+	PointsValue    int64               `json:"points_value"` // minor units paid with points
+	AmountDue      int64               `json:"amount_due"`   // total - points_value
+	ReceiptText    []string            `json:"receipt_text"`
+	Explain        []engine.Rejection  `json:"explain,omitempty"`
+}
+
+// resolveMember finds the member a till names by code, phone or card token.
+func (s *Service) resolveMember(ctx context.Context, key string) (*member.Member, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return nil, nil
+	}
+	m, err := s.members.Lookup(ctx, key)
+	if problem.KindOf(err) == problem.Invalid && !strings.ContainsAny(key, "+ ") && len(key) >= 16 {
+		// Not a code or a phone number: a card token read from the card page.
+		m, err = s.members.ByCardToken(ctx, key)
+	}
+	if err != nil {
+		var pe *problem.Error
+		if errors.As(err, &pe) && pe.Field != "" {
+			pe2 := *pe
+			pe2.Field = "member"
+			return nil, &pe2
+		}
+		return nil, err
+	}
+	if m.Status == member.StatusErased {
+		return nil, ErrMemberErased
+	}
+	return m, nil
+}
+
+func (s *Service) engineOptions(explain bool) engine.Options {
+	pol := s.ledger.Policy()
+	return engine.Options{
+		BaseEarn: s.opt.BaseEarn, MinorPerUnit: s.opt.MinorPerUnit,
+		PointValueNum: pol.RedeemValue, PointValueDen: pol.RedeemPoints, Explain: explain,
+	}
+}
+
+func basket(req *Request, m *member.Member, now time.Time, loc *time.Location) engine.Basket {
+	b := engine.Basket{Store: req.Store, Time: now, Location: loc, Currency: req.Currency, Member: m != nil,
+		Lines: make([]engine.Line, len(req.Items))}
+	for i, it := range req.Items {
+		b.Lines[i] = engine.Line{Line: it.Line, SKU: it.SKU, Categories: it.Categories, Quantity: it.Quantity, UnitPrice: it.UnitPrice}
+	}
+	return b
+}
+
+func subtotal(req *Request) int64 {
+	var t int64
+	for _, it := range req.Items {
+		t += int64(it.Quantity) * it.UnitPrice
+	}
+	return t
+}
+
+// Evaluate answers what the basket would get now, changing nothing.
+func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Response, error) {
+	if err := req.Validate(s.opt.Currency, false); err != nil {
+		return nil, err
+	}
+	m, err := s.resolveMember(ctx, req.Member)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opt.Now().UTC()
+	live, err := s.campaigns.Live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := loadState(ctx, s.db.R, live, m, now)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.storeZone(ctx, req.Store)
+	if err != nil {
+		return nil, err
+	}
+	res := engine.Evaluate(basket(req, m, now, loc), st.candidates(live, nil), s.engineOptions(explain))
+	resp := s.response(req, m, res)
+	if m != nil {
+		bal, err := s.ledger.Balance(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		resp.Member.PointsBalance, resp.Member.PointsPending = bal.Available, bal.Pending
+	}
+	return resp, nil
+}
+
+func (s *Service) response(req *Request, m *member.Member, res engine.Result) *Response {
+	resp := &Response{
+		TransactionID: req.TransactionID, Store: req.Store, Currency: strings.ToUpper(req.Currency),
+		Lines: res.Lines, Benefits: make([]Benefit, len(res.Benefits)), Subtotal: subtotal(req),
+		TotalDiscount: res.TotalDiscount, PointsEarned: res.PointsEarned, Explain: res.Rejected,
+	}
+	if m != nil {
+		resp.Member = &MemberInfo{ID: m.ID, Code: string(m.Code)}
+	} else {
+		resp.PointsEarned = 0 // nobody to give them to
+	}
+	for i, a := range res.Benefits {
+		resp.Benefits[i] = Benefit{Applied: a}
+	}
+	resp.Total = resp.Subtotal - resp.TotalDiscount
+	resp.AmountDue = resp.Total
+	resp.ReceiptText = receipt(resp)
+	return resp
+}
+
+func (s *Service) storeZone(ctx context.Context, storeID string) (*time.Location, error) {
+	var tz string
+	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM stores WHERE id = $1`, storeID).Scan(&tz)
+	if err != nil || tz == "" {
+		// An unknown store still trades; its windows run in UTC until the
+		// retailer registers it.
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return time.UTC, nil
+	}
+	return loc, nil
+}
+
+// receipt is the text for the till to print, one line per entry.
+func receipt(r *Response) []string {
+	out := []string{}
+	for _, b := range r.Benefits {
+		switch {
+		case b.Discount > 0:
+			out = append(out, fmt.Sprintf("%s  -%s", b.Description, money.Format(b.Discount)))
+		case b.Points > 0:
+			out = append(out, fmt.Sprintf("%s  +%d pts", b.Description, b.Points))
+		case b.Content != "":
+			out = append(out, fmt.Sprintf("%s: %s", b.Description, b.Content))
+		default:
+			out = append(out, b.Description)
+		}
+	}
+	if r.TotalDiscount > 0 {
+		out = append(out, fmt.Sprintf("You saved %s", money.Format(r.TotalDiscount)))
+	}
+	if r.PointsValue > 0 {
+		out = append(out, fmt.Sprintf("Paid with %d points  -%s", r.PointsRedeemed, money.Format(r.PointsValue)))
+	}
+	if r.Member != nil {
+		if r.PointsEarned > 0 {
+			out = append(out, fmt.Sprintf("Points earned: %d", r.PointsEarned))
+		}
+	}
+	return out
+}

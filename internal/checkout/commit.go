@@ -1,0 +1,406 @@
+package checkout
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// errRetry restarts a commit whose cached view of a campaign was stale: a
+// limit or budget turned out to be used up when the commit tried to take it.
+var errRetry = errors.New("retry with fresh limits")
+
+// ErrContentExhausted is returned when a free-content pool has no codes left.
+var ErrContentExhausted = problem.New(problem.Conflict, "content_exhausted", "the free content pool has no codes left")
+
+// Commit applies exactly what Evaluate would now: it takes the offer uses
+// and budgets, pays with points if asked, writes the points ledger and
+// stores the basket, all in one database transaction. The same
+// transaction id and body returns the stored answer; another body is
+// ErrConflict.
+func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
+	if err := req.Validate(s.opt.Currency, true); err != nil {
+		return nil, err
+	}
+	h := hash(req)
+	if resp, err := storedCommit(ctx, s.db.R, req, h); resp != nil || err != nil {
+		return resp, err
+	}
+	m, err := s.resolveMember(ctx, req.Member)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := s.storeZone(ctx, req.Store)
+	if err != nil {
+		return nil, err
+	}
+	exhausted := map[string]engine.Reason{}
+	for attempt := 0; ; attempt++ {
+		var resp *Response
+		var ended bool
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if resp, err = storedCommit(ctx, tx, req, h); resp != nil || err != nil {
+				return err
+			}
+			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, exhausted)
+			return err
+		})
+		if errors.Is(err, errRetry) && attempt < 20 {
+			s.campaigns.Invalidate()
+			continue
+		}
+		if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
+			// A concurrent commit of the same transaction id won.
+			return storedCommit(ctx, s.db.R, req, h)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ended {
+			s.campaigns.Invalidate()
+		}
+		return resp, nil
+	}
+}
+
+// storedCommit returns the stored answer for a repeated commit, ErrConflict
+// for the same id with another body, or nil, nil.
+func storedCommit(ctx context.Context, q querier, req *Request, h string) (*Response, error) {
+	var stored, body string
+	err := q.QueryRowContext(ctx, `SELECT request_hash, response FROM baskets WHERE store_id = $1 AND transaction_id = $2`,
+		req.Store, req.TransactionID).Scan(&stored, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find transaction: %w", err)
+	}
+	if stored != h {
+		return nil, ErrConflict
+	}
+	var resp Response
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		return nil, fmt.Errorf("stored response: %w", err)
+	}
+	return &resp, nil
+}
+
+func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, loc *time.Location, exhausted map[string]engine.Reason) (*Response, bool, error) {
+	now := s.opt.Now().UTC()
+	live, err := s.campaigns.Live(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	st, err := loadState(ctx, tx, live, m, now)
+	if err != nil {
+		return nil, false, err
+	}
+	res := engine.Evaluate(basket(req, m, now, loc), st.candidates(live, exhausted), s.engineOptions(false))
+
+	// Take every applying campaign's limits before writing anything else;
+	// a limit that is gone restarts the commit without that campaign.
+	perCampaign := map[string]*engine.Applied{}
+	for i := range res.Benefits {
+		a := &res.Benefits[i]
+		if t := perCampaign[a.CampaignID]; t != nil {
+			t.Discount += a.Discount
+			t.Points += a.Points
+		} else {
+			c := *a
+			perCampaign[a.CampaignID] = &c
+		}
+	}
+	ended := false
+	periods := map[string]string{}
+	for _, cid := range res.Campaigns {
+		l := live.ByID[cid]
+		a := perCampaign[cid]
+		reason, end, period, err := takeLimits(ctx, tx, l, m, a.Discount, a.Points, now)
+		if err != nil {
+			return nil, false, err
+		}
+		if reason != "" {
+			exhausted[cid] = reason
+			return nil, false, errRetry
+		}
+		ended = ended || end
+		periods[cid] = period
+	}
+
+	resp := s.response(req, m, res)
+	if req.RedeemPoints > 0 {
+		pol := s.ledger.Policy()
+		value := pol.Value(req.RedeemPoints)
+		if value > resp.Total {
+			return nil, false, ErrPointsOverTotal
+		}
+		if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
+			return nil, false, err
+		}
+		resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
+		resp.AmountDue = resp.Total - value
+	}
+
+	basketID := id.New("bsk", now)
+	var memberID sql.NullString
+	if m != nil {
+		memberID = sql.NullString{String: m.ID, Valid: true}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
+		points_earned, points_redeemed, points_value, status, request_hash, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12, '', $13)`,
+		basketID, req.Store, req.TransactionID, req.Terminal, memberID, resp.Currency, resp.Subtotal, resp.TotalDiscount,
+		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, now); err != nil {
+		return nil, false, fmt.Errorf("store basket: %w", err)
+	}
+	if err := insertLines(ctx, tx, basketID, req, res, resp.PointsEarned); err != nil {
+		return nil, false, err
+	}
+	for i := range resp.Benefits {
+		b := &resp.Benefits[i]
+		if b.Kind == engine.FreeContent {
+			b.Content, err = issueContent(ctx, tx, b.Pool, basketID, memberID, now)
+			if errors.Is(err, ErrContentExhausted) {
+				// A dry pool must not stop the sale: the shopper is told,
+				// the operator sees it in the log and the report.
+				s.opt.Log.WarnContext(ctx, "free content pool empty", "pool", b.Pool, "campaign", b.CampaignID)
+				b.Description += " (none left)"
+			} else if err != nil {
+				return nil, false, err
+			}
+		}
+		shares, _ := json.Marshal(b.Lines)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO redemptions (basket_id, offer_id, campaign_id, member_id, store_id, kind, discount, points,
+			lines, content_code, period, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			basketID, b.OfferID, b.CampaignID, memberID, req.Store, string(b.Kind), b.Discount, b.Points, string(shares),
+			b.Content, periods[b.CampaignID], now); err != nil {
+			return nil, false, fmt.Errorf("store redemption: %w", err)
+		}
+	}
+	resp.ReceiptText = receipt(resp)
+
+	if m != nil {
+		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {
+			return nil, false, err
+		}
+		bal, err := s.ledger.BalanceTx(ctx, tx, m.ID, now)
+		if err != nil {
+			return nil, false, err
+		}
+		resp.Member.PointsBalance, resp.Member.PointsPending = bal.Available, bal.Pending
+	}
+	body, err := json.Marshal(resp)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE baskets SET response = $2 WHERE id = $1`, basketID, string(body)); err != nil {
+		return nil, false, fmt.Errorf("store response: %w", err)
+	}
+	return resp, ended, nil
+}
+
+// earn writes the base points and each campaign's points as ledger entries.
+func (s *Service) earn(ctx context.Context, tx *sql.Tx, memberID, txnID string, res engine.Result, now time.Time) error {
+	if res.BasePoints > 0 {
+		if _, err := s.ledger.Earn(ctx, tx, ledger.Credit{MemberID: memberID, Kind: ledger.KindEarn, Points: res.BasePoints,
+			Reason: "purchase", TransactionID: txnID}, now); err != nil {
+			return err
+		}
+	}
+	for _, b := range res.Benefits {
+		if b.Points <= 0 {
+			continue
+		}
+		if _, err := s.ledger.Earn(ctx, tx, ledger.Credit{MemberID: memberID, Kind: ledger.KindBonus, Points: b.Points,
+			Reason: b.Description, TransactionID: txnID, CampaignID: b.CampaignID}, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertLines stores each line with its discount and its share of the
+// points earned, spread by net value like a basket discount, so a return
+// takes back exactly that share.
+func insertLines(ctx context.Context, tx *sql.Tx, basketID string, req *Request, res engine.Result, points int64) error {
+	nets := make([]int64, len(req.Items))
+	for i, it := range req.Items {
+		nets[i] = int64(it.Quantity)*it.UnitPrice - res.Lines[i].Discount
+	}
+	shares := Spread(points, nets)
+	for i, it := range req.Items {
+		cats, _ := json.Marshal(nonNil(it.Categories))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, basketID, it.Line, it.SKU, string(cats), it.Quantity, it.UnitPrice,
+			res.Lines[i].Discount, shares[i]); err != nil {
+			return fmt.Errorf("store line %d: %w", it.Line, err)
+		}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Spread splits total over weights in proportion (floor), giving the
+// leftover to the largest weight (the first of equals). With no positive
+// weight it all goes to the first entry.
+func Spread(total int64, weights []int64) []int64 {
+	out := make([]int64, len(weights))
+	if len(weights) == 0 || total == 0 {
+		return out
+	}
+	var sum int64
+	big := 0
+	for i, w := range weights {
+		if w > 0 {
+			sum += w
+		}
+		if w > weights[big] {
+			big = i
+		}
+	}
+	if sum == 0 {
+		out[0] = total
+		return out
+	}
+	var given int64
+	for i, w := range weights {
+		if w > 0 {
+			out[i] = mulDiv(total, w, sum)
+			given += out[i]
+		}
+	}
+	out[big] += total - given
+	return out
+}
+
+// mulDiv is a*b/c for non-negative a, b and b <= c, exact for any int64
+// amounts (the product is taken in 128 bits).
+func mulDiv(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	return int64(q)
+}
+
+// takeLimits takes one use of campaign l for this basket: the member's uses
+// (ever and this period) and the campaign's redemptions and budget, each by
+// an atomic conditional write that fails when the limit is reached. It
+// returns the reason when a limit is gone, whether the campaign has now
+// reached its total limit (and was ended), and the period key used.
+func takeLimits(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member.Member, discount, points int64, now time.Time) (engine.Reason, bool, string, error) {
+	lim := l.Spec.Limits
+	period := ""
+	if m != nil {
+		if lim.PerMember > 0 {
+			ok, err := takeUse(ctx, tx, l.ID, m.ID, "", lim.PerMember)
+			if err != nil || !ok {
+				return engine.LimitReached, false, "", err
+			}
+		}
+		if lim.PerPeriod > 0 {
+			period = campaign.PeriodKey(lim.Period, now, l.Location)
+			ok, err := takeUse(ctx, tx, l.ID, m.ID, period, lim.PerPeriod)
+			if err != nil || !ok {
+				return engine.LimitReached, false, "", err
+			}
+		}
+	}
+	if lim.MaxRedemptions == 0 && lim.Budget == 0 {
+		return "", false, period, nil
+	}
+	var redemptions, given int64
+	err := tx.QueryRowContext(ctx, `UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $2,
+		points_given = points_given + $3
+		WHERE id = $1 AND status IN ('active', 'scheduled') AND (max_redemptions IS NULL OR redemptions < max_redemptions)
+		AND (budget IS NULL OR discount_given + $2 <= budget)
+		RETURNING redemptions, discount_given`, l.ID, discount, points).Scan(&redemptions, &given)
+	if errors.Is(err, sql.ErrNoRows) {
+		if lim.MaxRedemptions > 0 && l.Redemptions+1 >= lim.MaxRedemptions {
+			return engine.LimitReached, false, "", nil
+		}
+		return engine.BudgetExhausted, false, "", nil
+	}
+	if err != nil {
+		return "", false, "", fmt.Errorf("take campaign limit: %w", err)
+	}
+	reason := ""
+	switch {
+	case lim.MaxRedemptions > 0 && redemptions >= lim.MaxRedemptions:
+		reason = "redemption limit reached"
+	case lim.Budget > 0 && given >= lim.Budget:
+		reason = "budget spent"
+	}
+	if reason == "" {
+		return "", false, period, nil
+	}
+	// A limit reached ends the offer for everyone at once.
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1, updated_at = $3
+		WHERE id = $1`, l.ID, reason, now); err != nil {
+		return "", false, "", fmt.Errorf("end campaign: %w", err)
+	}
+	return "", true, period, nil
+}
+
+// takeUse adds one use of a campaign by a member in a period unless the
+// limit is reached. The conditional upsert is atomic on both engines: on
+// PostgreSQL a concurrent taker waits for the row lock and then sees the new
+// count.
+func takeUse(ctx context.Context, tx *sql.Tx, cid, memberID, period string, limit int) (bool, error) {
+	var uses int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO offer_uses (campaign_id, member_id, period, uses) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (member_id, campaign_id, period) DO UPDATE SET uses = offer_uses.uses + 1 WHERE offer_uses.uses < $4
+		RETURNING uses`, cid, memberID, period, limit).Scan(&uses)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("take offer use: %w", err)
+	}
+	return true, nil
+}
+
+// issueContent hands out the next free code of a pool. The outer
+// "issued_at IS NULL" makes a concurrent taker of the same code update
+// nothing and try the next one.
+func issueContent(ctx context.Context, tx *sql.Tx, pool, basketID string, memberID sql.NullString, now time.Time) (string, error) {
+	for range 50 {
+		var code string
+		err := tx.QueryRowContext(ctx, `UPDATE content_codes SET basket_id = $2, member_id = $3, issued_at = $4
+			WHERE pool = $1 AND issued_at IS NULL
+			AND code = (SELECT code FROM content_codes WHERE pool = $1 AND issued_at IS NULL ORDER BY code LIMIT 1)
+			RETURNING code`, pool, basketID, memberID, now).Scan(&code)
+		if errors.Is(err, sql.ErrNoRows) {
+			var left int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM content_codes WHERE pool = $1 AND issued_at IS NULL`, pool).Scan(&left); err != nil {
+				return "", err
+			}
+			if left == 0 {
+				return "", ErrContentExhausted
+			}
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("issue content: %w", err)
+		}
+		return code, nil
+	}
+	return "", ErrContentExhausted
+}

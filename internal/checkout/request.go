@@ -1,0 +1,190 @@
+package checkout
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// Item is a basket line as the till sends it. Amounts are integer minor
+// units.
+type Item struct {
+	Line       int      `json:"line"`
+	SKU        string   `json:"sku"`
+	Categories []string `json:"categories,omitempty"`
+	Quantity   int      `json:"quantity"`
+	UnitPrice  int64    `json:"unit_price"`
+}
+
+// Request is the body of evaluate and commit.
+type Request struct {
+	Store    string `json:"store"`
+	Terminal string `json:"terminal,omitempty"`
+	// Member is what the till has of the shopper: the 8-digit code (scanned
+	// or keyed), the phone number, or the card token; empty for an
+	// anonymous basket.
+	Member   string `json:"member,omitempty"`
+	Currency string `json:"currency"`
+	Items    []Item `json:"items"`
+	// TransactionID identifies a commit; unique per store.
+	TransactionID string `json:"transaction_id,omitempty"`
+	// RedeemPoints pays part of the basket with points (commit only).
+	RedeemPoints int64 `json:"redeem_points,omitempty"`
+}
+
+// ReturnItem is a quantity of one committed line coming back.
+type ReturnItem struct {
+	Line     int `json:"line"`
+	Quantity int `json:"quantity"`
+}
+
+// ReturnRequest is the body of a return.
+type ReturnRequest struct {
+	Store         string       `json:"store"`
+	TransactionID string       `json:"transaction_id"`
+	ReturnID      string       `json:"return_id"`
+	Items         []ReturnItem `json:"items"`
+}
+
+// VoidRequest is the body of a void.
+type VoidRequest struct {
+	Store         string `json:"store"`
+	TransactionID string `json:"transaction_id"`
+}
+
+// Limits on a request, so one till cannot make the server do unbounded work.
+const (
+	MaxItems      = 500
+	MaxQuantity   = 100000
+	MaxUnitPrice  = 100_000_000_00 // one hundred million in minor units
+	maxIDLen      = 100
+	maxCategories = 20
+)
+
+func checkID(field, v string, required bool) error {
+	if v == "" {
+		if required {
+			return problem.InvalidField(field, "required", nil, "is required")
+		}
+		return nil
+	}
+	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return problem.InvalidField(field, "id_invalid", nil, "must be at most %d printable characters", maxIDLen)
+	}
+	return nil
+}
+
+// Validate checks a request's shape; commit says whether it is a commit
+// (which needs a transaction id).
+func (r *Request) Validate(currency string, commit bool) error {
+	if err := checkID("store", r.Store, true); err != nil {
+		return err
+	}
+	if err := checkID("terminal", r.Terminal, false); err != nil {
+		return err
+	}
+	if err := checkID("transaction_id", r.TransactionID, commit); err != nil {
+		return err
+	}
+	if len(r.Member) > 200 {
+		return problem.InvalidField("member", "member_invalid", nil, "is too long")
+	}
+	if r.Currency == "" {
+		return problem.InvalidField("currency", "required", nil, "is required (%s)", currency)
+	}
+	if !strings.EqualFold(r.Currency, currency) {
+		return problem.InvalidField("currency", "currency_unsupported", nil, "%q is not this programme's currency (%s)", r.Currency, currency)
+	}
+	if r.RedeemPoints < 0 {
+		return problem.InvalidField("redeem_points", "points_invalid", nil, "must not be negative")
+	}
+	if r.RedeemPoints > 0 && !commit {
+		return problem.InvalidField("redeem_points", "commit_only", nil, "points are redeemed at commit")
+	}
+	if r.RedeemPoints > 0 && r.Member == "" {
+		return problem.InvalidField("redeem_points", "member_required", nil, "redeeming points needs a member")
+	}
+	if len(r.Items) == 0 {
+		return problem.InvalidField("items", "required", nil, "must list at least one item")
+	}
+	if len(r.Items) > MaxItems {
+		return problem.InvalidField("items", "too_many", nil, "at most %d lines", MaxItems)
+	}
+	seen := make(map[int]bool, len(r.Items))
+	for i, it := range r.Items {
+		f := func(name string) string { return fmt.Sprintf("items[%d].%s", i, name) }
+		if it.Line < 1 {
+			return problem.InvalidField(f("line"), "line_invalid", nil, "must be a positive line number")
+		}
+		if seen[it.Line] {
+			return problem.InvalidField(f("line"), "line_duplicate", nil, "line %d appears twice", it.Line)
+		}
+		seen[it.Line] = true
+		if err := checkID(f("sku"), it.SKU, true); err != nil {
+			return err
+		}
+		if len(it.Categories) > maxCategories {
+			return problem.InvalidField(f("categories"), "too_many", nil, "at most %d categories", maxCategories)
+		}
+		for j, c := range it.Categories {
+			if err := checkID(fmt.Sprintf("items[%d].categories[%d]", i, j), c, true); err != nil {
+				return err
+			}
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			return problem.InvalidField(f("quantity"), "quantity_invalid", nil, "must be 1 to %d", MaxQuantity)
+		}
+		if it.UnitPrice < 0 || it.UnitPrice > MaxUnitPrice {
+			return problem.InvalidField(f("unit_price"), "price_invalid", nil, "must be 0 to %d minor units", int64(MaxUnitPrice))
+		}
+	}
+	return nil
+}
+
+// Validate checks a return request.
+func (r *ReturnRequest) Validate() error {
+	if err := checkID("store", r.Store, true); err != nil {
+		return err
+	}
+	if err := checkID("transaction_id", r.TransactionID, true); err != nil {
+		return err
+	}
+	if err := checkID("return_id", r.ReturnID, true); err != nil {
+		return err
+	}
+	if len(r.Items) == 0 {
+		return problem.InvalidField("items", "required", nil, "must list at least one line")
+	}
+	seen := map[int]bool{}
+	for i, it := range r.Items {
+		if it.Line < 1 || seen[it.Line] {
+			return problem.InvalidField(fmt.Sprintf("items[%d].line", i), "line_invalid", nil, "must be a line of the transaction, once")
+		}
+		seen[it.Line] = true
+		if it.Quantity < 1 {
+			return problem.InvalidField(fmt.Sprintf("items[%d].quantity", i), "quantity_invalid", nil, "must be at least 1")
+		}
+	}
+	return nil
+}
+
+// Validate checks a void request.
+func (r *VoidRequest) Validate() error {
+	if err := checkID("store", r.Store, true); err != nil {
+		return err
+	}
+	return checkID("transaction_id", r.TransactionID, true)
+}
+
+// hash is the fingerprint of a request for idempotency: the same
+// transaction id with the same body returns the stored answer.
+func hash(v any) string {
+	b, _ := json.Marshal(v) // plain structs of strings and numbers
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

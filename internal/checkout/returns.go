@@ -1,0 +1,343 @@
+package checkout
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// ReturnLine is what a return gives back for one line.
+type ReturnLine struct {
+	Line     int   `json:"line"`
+	Quantity int   `json:"quantity"`
+	Gross    int64 `json:"gross"`    // unit price x quantity
+	Discount int64 `json:"discount"` // the line's stored discount share for these units
+	Refund   int64 `json:"refund"`   // what the shopper paid for them: gross - discount
+	Points   int64 `json:"points"`   // the line's stored points share for these units
+}
+
+// ReturnResponse is the answer to a return (and, with every remaining line,
+// to a void).
+type ReturnResponse struct {
+	TransactionID   string       `json:"transaction_id"`
+	ReturnID        string       `json:"return_id,omitempty"`
+	Status          string       `json:"status"` // committed, or voided
+	Lines           []ReturnLine `json:"lines"`
+	Refund          int64        `json:"refund"`           // money to give back, minor units
+	PointsReversed  int64        `json:"points_reversed"`  // earned points taken back
+	PointsShortfall int64        `json:"points_shortfall"` // earned points already spent, handled by the clawback policy
+	PointsRefunded  int64        `json:"points_refunded"`  // points paid with, given back (void)
+	OffersRestored  []string     `json:"offers_restored"`  // offer ids whose use was given back
+}
+
+// ErrReturnTooMany is returned when a return asks for more units than are left.
+var ErrReturnTooMany = problem.New(problem.Invalid, "return_exceeds_purchase", "more units returned than were bought and not yet returned")
+
+type basketRow struct {
+	id, memberID, status string
+	pointsRedeemed       int64
+}
+
+type lineRow struct {
+	line, quantity, returned int
+	unitPrice, discount      int64
+	points                   int64
+}
+
+// lockBasket finds a committed basket and, on PostgreSQL, locks its row so
+// returns and voids of one transaction run one after another.
+func lockBasket(ctx context.Context, tx *sql.Tx, storeID, txnID string) (*basketRow, error) {
+	var b basketRow
+	var mid sql.NullString
+	err := tx.QueryRowContext(ctx, `UPDATE baskets SET status = status WHERE store_id = $1 AND transaction_id = $2
+		RETURNING id, member_id, status, points_redeemed`, storeID, txnID).Scan(&b.id, &mid, &b.status, &b.pointsRedeemed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find transaction: %w", err)
+	}
+	b.memberID = mid.String
+	return &b, nil
+}
+
+func loadLines(ctx context.Context, tx *sql.Tx, basketID string) (map[int]*lineRow, []int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT line, quantity, returned_qty, unit_price, discount, points FROM basket_lines
+		WHERE basket_id = $1 ORDER BY line`, basketID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("basket lines: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]*lineRow{}
+	var order []int
+	for rows.Next() {
+		var l lineRow
+		if err := rows.Scan(&l.line, &l.quantity, &l.returned, &l.unitPrice, &l.discount, &l.points); err != nil {
+			return nil, nil, err
+		}
+		out[l.line] = &l
+		order = append(order, l.line)
+	}
+	return out, order, rows.Err()
+}
+
+// shareOf is the part of amount belonging to units before..after of qty:
+// cumulative floors, so successive partial returns add up exactly to the
+// whole amount once every unit is back, and never re-spread anything.
+func shareOf(amount int64, before, after, qty int) int64 {
+	return mulDiv(amount, int64(after), int64(qty)) - mulDiv(amount, int64(before), int64(qty))
+}
+
+// Return takes back some units of a committed transaction: it reverses the
+// points earned on them and their share of the discounts as stored at
+// commit, and gives back a limited offer's use when every line it applied
+// to has come back. The same return id and lines return the stored answer.
+func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	h := hash(req)
+	var resp *ReturnResponse
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
+		if err != nil {
+			return err
+		}
+		var stored, body string
+		err = tx.QueryRowContext(ctx, `SELECT request_hash, response FROM basket_returns WHERE basket_id = $1 AND return_id = $2`,
+			b.id, req.ReturnID).Scan(&stored, &body)
+		if err == nil {
+			if stored != h {
+				return ErrReturnConflict
+			}
+			resp = &ReturnResponse{}
+			return json.Unmarshal([]byte(body), resp)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if b.status == "voided" {
+			return ErrVoided
+		}
+		items := map[int]int{}
+		for _, it := range req.Items {
+			items[it.Line] = it.Quantity
+		}
+		resp, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, items, false)
+		if err != nil {
+			return err
+		}
+		out, _ := json.Marshal(resp)
+		_, err = tx.ExecContext(ctx, `INSERT INTO basket_returns (basket_id, return_id, request_hash, response, refund, points, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.id, req.ReturnID, h, string(out), resp.Refund, resp.PointsReversed, s.opt.Now().UTC())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Void cancels a committed transaction: every unit not yet returned comes
+// back, points paid with are refunded and every offer use is given back.
+// Voiding a voided transaction answers the same without changing anything.
+func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	var resp *ReturnResponse
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
+		if err != nil {
+			return err
+		}
+		if b.status == "voided" {
+			resp = &ReturnResponse{TransactionID: req.TransactionID, Status: "voided", Lines: []ReturnLine{}, OffersRestored: []string{}}
+			return nil
+		}
+		lines, _, err := loadLines(ctx, tx, b.id)
+		if err != nil {
+			return err
+		}
+		items := map[int]int{}
+		for _, l := range lines {
+			if left := l.quantity - l.returned; left > 0 {
+				items[l.line] = left
+			}
+		}
+		if resp, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
+			return err
+		}
+		now := s.opt.Now().UTC()
+		if b.pointsRedeemed > 0 && b.memberID != "" {
+			if _, err := s.ledger.Refund(ctx, tx, b.memberID, req.TransactionID, b.pointsRedeemed, "transaction voided", now); err != nil {
+				return err
+			}
+			resp.PointsRefunded = b.pointsRedeemed
+		}
+		resp.Status = "voided"
+		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2 WHERE id = $1`, b.id, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.campaigns.Invalidate()
+	return resp, nil
+}
+
+type redemptionRow struct {
+	offerID, campaignID, period string
+	discount                    int64
+	lines                       []engine.LineShare
+}
+
+// undo takes back the given units (line -> quantity) and, for returns, the
+// offer uses whose qualifying lines are now all back; all restores every
+// use (a void).
+func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, error) {
+	now := s.opt.Now().UTC()
+	lines, order, err := loadLines(ctx, tx, b.id)
+	if err != nil {
+		return nil, err
+	}
+	resp := &ReturnResponse{TransactionID: txnID, ReturnID: returnID, Status: b.status, Lines: []ReturnLine{}, OffersRestored: []string{}}
+	before := map[int]int{}
+	for _, ln := range order {
+		q, ok := items[ln]
+		if !ok {
+			continue
+		}
+		l := lines[ln]
+		if q > l.quantity-l.returned {
+			return nil, problem.InvalidField(fmt.Sprintf("items[line=%d].quantity", ln), ErrReturnTooMany.Code, nil,
+				"%d returned but %d of %d left on line %d", q, l.quantity-l.returned, l.quantity, ln)
+		}
+		before[ln] = l.returned
+		after := l.returned + q
+		rl := ReturnLine{Line: ln, Quantity: q, Gross: l.unitPrice * int64(q),
+			Discount: shareOf(l.discount, l.returned, after, l.quantity), Points: shareOf(l.points, l.returned, after, l.quantity)}
+		rl.Refund = rl.Gross - rl.Discount
+		resp.Lines = append(resp.Lines, rl)
+		resp.Refund += rl.Refund
+		resp.PointsReversed += rl.Points
+		if _, err := tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, b.id, ln, after); err != nil {
+			return nil, fmt.Errorf("return line %d: %w", ln, err)
+		}
+		l.returned = after
+	}
+	for ln := range items {
+		if lines[ln] == nil {
+			return nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
+		}
+	}
+	if b.memberID != "" && resp.PointsReversed > 0 {
+		rev, err := s.ledger.Reverse(ctx, tx, b.memberID, txnID, resp.PointsReversed, "returned: "+txnID, now)
+		if err != nil {
+			return nil, err
+		}
+		resp.PointsShortfall = rev.Shortfall
+		resp.PointsReversed = rev.Taken
+	}
+	reds, err := loadRedemptions(ctx, tx, b.id)
+	if err != nil {
+		return nil, err
+	}
+	byCampaign := map[string][]*redemptionRow{}
+	var campaigns []string
+	for _, r := range reds {
+		if byCampaign[r.campaignID] == nil {
+			campaigns = append(campaigns, r.campaignID)
+		}
+		byCampaign[r.campaignID] = append(byCampaign[r.campaignID], r)
+	}
+	for _, cid := range campaigns {
+		rs := byCampaign[cid]
+		var refunded int64
+		qualifying := map[int]bool{}
+		for _, r := range rs {
+			for _, sh := range r.lines {
+				qualifying[sh.Line] = true
+				if b, ok := before[sh.Line]; ok {
+					refunded += shareOf(sh.Discount, b, lines[sh.Line].returned, lines[sh.Line].quantity)
+				}
+			}
+		}
+		if len(qualifying) == 0 {
+			for _, ln := range order {
+				qualifying[ln] = true
+			}
+		}
+		back := true
+		for ln := range qualifying {
+			if l := lines[ln]; l != nil && l.returned < l.quantity {
+				back = false
+			}
+		}
+		restore := all || back
+		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, restore); err != nil {
+			return nil, err
+		}
+		if restore {
+			if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET restored_at = $3 WHERE basket_id = $1 AND campaign_id = $2`, b.id, cid, now); err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				resp.OffersRestored = append(resp.OffersRestored, r.offerID)
+			}
+		}
+	}
+	return resp, nil
+}
+
+func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redemptionRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT offer_id, campaign_id, period, discount, lines FROM redemptions
+		WHERE basket_id = $1 AND restored_at IS NULL ORDER BY created_at, offer_id`, basketID)
+	if err != nil {
+		return nil, fmt.Errorf("redemptions: %w", err)
+	}
+	defer rows.Close()
+	var out []*redemptionRow
+	for rows.Next() {
+		var r redemptionRow
+		var shares string
+		if err := rows.Scan(&r.offerID, &r.campaignID, &r.period, &r.discount, &shares); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(shares), &r.lines); err != nil {
+			return nil, fmt.Errorf("redemption %s lines: %w", r.offerID, err)
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// releaseCampaign gives back what a return or void frees of a campaign: the
+// discount share returned leaves its budget, and a restored use leaves the
+// member's use counts and the campaign's redemption count. A campaign ended
+// by its limit stays ended: reopening an offer that shoppers were told had
+// run out would surprise them more than it helps.
+func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded int64, restore bool) error {
+	one := 0
+	if restore {
+		one = 1
+	}
+	if refunded != 0 || restore {
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3
+			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one); err != nil {
+			return fmt.Errorf("release campaign: %w", err)
+		}
+	}
+	if restore && memberID != "" {
+		if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
+			WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
+			return fmt.Errorf("restore offer use: %w", err)
+		}
+	}
+	return nil
+}
