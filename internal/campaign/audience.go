@@ -237,3 +237,50 @@ func audiencePage(ctx context.Context, tx *sql.Tx, q *query, after string, n int
 	}
 	return out, rows.Err()
 }
+
+// Audience returns the ids of the members a campaign is for now, with
+// whether each is in the control group: the stored audience of a launched
+// campaign, or the one a launch would fix now. nil means every member (an
+// audience of kind all or open), whose control group is InControl.
+func (s *Service) Audience(ctx context.Context, c *Campaign) (map[string]bool, error) {
+	if c.Launched() {
+		return s.collect(ctx, `SELECT member_id, control FROM campaign_members WHERE campaign_id = $1`, c.ID)
+	}
+	if k := c.Spec.Audience.Kind; k == AudienceAll || k == AudienceOpen {
+		return nil, nil
+	}
+	loc, err := c.Spec.Location(s.opt.Zone)
+	if err != nil {
+		return nil, err
+	}
+	q, err := audienceQuery(s.db.Dialect, c.ID, c.Spec.Audience, loc, s.now())
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.collect(ctx, `SELECT m.id, 0 FROM members m WHERE `+strings.Join(q.where, " AND "), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	for id := range ids {
+		ids[id] = InControl(c.ID, id, c.Spec.ControlGroup)
+	}
+	return ids, nil
+}
+
+func (s *Service) collect(ctx context.Context, query string, args ...any) (map[string]bool, error) {
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audience: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		var control int
+		if err := rows.Scan(&id, &control); err != nil {
+			return nil, err
+		}
+		out[id] = control == 1
+	}
+	return out, rows.Err()
+}

@@ -126,3 +126,7 @@ func balance(t *testing.T, w *world, memberID string) ledger.Balance {
 }
 
 func phoneN(i int) string { return fmt.Sprintf("+4477009%05d", i) }
+
+func voidReq(txn string) *checkout.VoidRequest {
+	return &checkout.VoidRequest{Store: "S1", TransactionID: txn}
+}

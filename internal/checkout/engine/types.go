@@ -192,5 +192,29 @@ type Result struct {
 // afterwards and safe to share between goroutines.
 type Compiled struct {
 	Campaign
-	// Unexported fields are the engine's own.
+	// Unexported fields are the engine's own. Evaluate reads only these (the
+	// embedded Campaign is a copy for readers), so changing the Campaign after
+	// Compile does not change how the campaign evaluates.
+
+	id        string
+	priority  int
+	exclusive bool
+	open      bool
+
+	hasStart, hasEnd bool
+	startS, endS     int64 // Unix seconds and nanoseconds, compared without time.Time's monotonic checks
+	startN, endN     int32
+
+	hasStores bool
+	stores    keySet
+
+	days     uint8 // bit d: time.Weekday d allowed; 0 = every day
+	window   bool  // false: the whole day
+	from, to int32 // minutes of the local day, [from, to); to < from spans midnight
+
+	minBasket        int64
+	reqSKUs, reqCats keySet
+
+	benefits                        []compiledBenefit
+	hasDiscount, hasPoints, hasFree bool
 }
