@@ -44,6 +44,8 @@ type Config struct {
 	Frequency    string
 	Keywords     string
 	SMSLease     time.Duration
+
+	Loyalty loyaltyConfig
 }
 
 // commonFlags registers the settings every command needs.
@@ -78,6 +80,15 @@ func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string) 
 		}
 	}
 	fs.IntVar(p, name, def, usage+" ["+env+"]")
+}
+
+func int64Flag(fs *flag.FlagSet, p *int64, name, env string, def int64, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			def = n
+		}
+	}
+	fs.Int64Var(p, name, def, usage+" ["+env+"]")
 }
 
 func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {

@@ -31,6 +31,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
 	smsFlags(fs, c)
+	loyaltyFlags(fs, c)
 }
 
 func programmeFlag(fs *flag.FlagSet, c *Config) {
@@ -79,11 +80,19 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer smsStack.wait()
+	shortLinks := links.NewService(db, c.PublicURL, nil)
+	loy, err := c.loyalty(db, members, shortLinks, log)
+	if err != nil {
+		return err
+	}
+	expiryDone := make(chan struct{})
+	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
+	defer func() { <-expiryDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
-		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: links.NewService(db, c.PublicURL, nil),
-		GatewayCallbacks: smsStack.handler,
+		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
+		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 	})
 	hs := &http.Server{
 		Handler:           srv.Handler(),

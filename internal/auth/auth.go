@@ -51,13 +51,18 @@ const (
 	MembersEnrol Permission = "members:enrol"
 	MembersWrite Permission = "members:write"
 	MembersErase Permission = "members:erase"
+
+	CampaignsRead  Permission = "campaigns:read"  // campaigns, previews, simulations
+	CampaignsWrite Permission = "campaigns:write" // create, change, launch, pause
+	Checkout       Permission = "checkout"        // evaluate, commit, return, void at a till
+	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase},
-	RoleManager:   {MembersRead, MembersEnrol, MembersWrite},
-	RolePOS:       {MembersEnrol},
-	RoleReporting: {MembersRead},
+	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust},
+	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust},
+	RolePOS:       {MembersEnrol, Checkout},
+	RoleReporting: {MembersRead, CampaignsRead},
 }
 
 // Allows reports whether the role grants p.

@@ -14,6 +14,9 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/testenv"
@@ -41,8 +44,12 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		ConsentVersion: "v1", Log: log})
 	jobs := member.NewJobs(ms)
 	keys := auth.NewService(db, nil)
+	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
+	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	opt := web.Options{Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
-		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log}
+		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log,
+		Campaigns: camps, Ledger: led,
+		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log})}
 	for _, m := range mutate {
 		m(&opt)
 	}

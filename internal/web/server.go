@@ -19,6 +19,9 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
@@ -43,7 +46,12 @@ type Options struct {
 	// GatewayCallbacks serves an SMS gateway's calls into Perk (Kannel's MO
 	// and delivery reports under /kannel/); it checks its own secret.
 	GatewayCallbacks http.Handler
-	Log              *slog.Logger
+	// Campaigns, Checkout and Ledger serve the campaign manager, the tills
+	// and points; their routes are left out when Checkout is nil.
+	Campaigns *campaign.Service
+	Checkout  *checkout.Service
+	Ledger    *ledger.Ledger
+	Log       *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -106,6 +114,27 @@ func (s *Server) Handler() http.Handler {
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
 	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)
 	api("GET /v1/sms/inbox", auth.MembersRead, s.listInbox)
+	if s.opt.Checkout != nil {
+		api("GET /v1/campaigns", auth.CampaignsRead, s.listCampaigns)
+		api("POST /v1/campaigns", auth.CampaignsWrite, s.createCampaign)
+		api("GET /v1/campaigns/{id}", auth.CampaignsRead, s.getCampaign)
+		api("PUT /v1/campaigns/{id}", auth.CampaignsWrite, s.putCampaign)
+		api("DELETE /v1/campaigns/{id}", auth.CampaignsWrite, s.deleteCampaign)
+		api("GET /v1/campaigns/{id}/preview", auth.CampaignsRead, s.previewCampaign)
+		api("POST /v1/campaigns/{id}/preview", auth.CampaignsRead, s.previewCampaign)
+		api("POST /v1/campaigns/{id}/simulate", auth.CampaignsRead, s.simulateCampaign)
+		api("POST /v1/campaigns/{id}/launch", auth.CampaignsWrite, s.launchCampaign)
+		api("POST /v1/campaigns/{id}/pause", auth.CampaignsWrite, s.pauseCampaign)
+		api("POST /v1/campaigns/{id}/resume", auth.CampaignsWrite, s.resumeCampaign)
+		api("PUT /v1/campaigns/{id}/audience-list", auth.CampaignsWrite, s.putAudienceList)
+		api("POST /v1/content-pools/{pool}/codes", auth.CampaignsWrite, s.addContent)
+		api("POST /v1/checkout/evaluate", auth.Checkout, s.evaluate)
+		api("POST /v1/checkout/commit", auth.Checkout, s.commit)
+		api("POST /v1/checkout/return", auth.Checkout, s.returnItems)
+		api("POST /v1/checkout/void", auth.Checkout, s.void)
+		api("GET /v1/members/{key}/ledger", auth.MembersRead, s.memberLedger)
+		api("POST /v1/members/{key}/points", auth.PointsAdjust, s.adjustPoints)
+	}
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/links"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Loyalty settings: the programme's currency, how points are earned, held,
+// expire, pay and are taken back.
+type loyaltyConfig struct {
+	Currency      string
+	BaseEarn      int64
+	PointsPending time.Duration
+	PointsExpire  time.Duration
+	PointsRate    string
+	Clawback      string
+	Zone          string
+}
+
+func loyaltyFlags(fs *flag.FlagSet, c *Config) {
+	l := &c.Loyalty
+	strFlag(fs, &l.Currency, "currency", "PERK_CURRENCY", "GBP", "the programme's currency (ISO 4217); tills must send it")
+	int64Flag(fs, &l.BaseEarn, "points-per-unit", "PERK_POINTS_PER_UNIT", 1, "points earned per whole currency unit paid")
+	durationFlag(fs, &l.PointsPending, "points-pending", "PERK_POINTS_PENDING", 14*24*time.Hour, "how long earned points wait (the returns window) before they can be spent")
+	durationFlag(fs, &l.PointsExpire, "points-expire", "PERK_POINTS_EXPIRE", 365*24*time.Hour, "how long points stay spendable; 0 = never expire")
+	strFlag(fs, &l.PointsRate, "points-rate", "PERK_POINTS_RATE", "1:1", "points:minor units when paying with points (100:50 = 100 points pay 0.50)")
+	strFlag(fs, &l.Clawback, "points-clawback", "PERK_POINTS_CLAWBACK", ledger.ClawbackWithinBalance,
+		"points already spent when a purchase is returned: pending_only, within_balance or debt")
+	strFlag(fs, &l.Zone, "campaign-zone", "PERK_CAMPAIGN_ZONE", "Europe/London", "time zone of campaign dates that name none")
+}
+
+func (l loyaltyConfig) policy() (ledger.Policy, error) {
+	a, b, ok := strings.Cut(l.PointsRate, ":")
+	pts, err1 := strconv.ParseInt(a, 10, 64)
+	val, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || pts <= 0 || val <= 0 {
+		return ledger.Policy{}, fmt.Errorf("--points-rate %q: want POINTS:MINOR_UNITS, e.g. 100:50", l.PointsRate)
+	}
+	p := ledger.Policy{PendingFor: l.PointsPending, ExpireAfter: l.PointsExpire, RedeemPoints: pts, RedeemValue: val, Clawback: l.Clawback}
+	if err := p.Validate(); err != nil {
+		return ledger.Policy{}, err
+	}
+	return p, nil
+}
+
+// loyalty is the campaign manager, the points ledger and the checkout.
+type loyalty struct {
+	campaigns *campaign.Service
+	ledger    *ledger.Ledger
+	checkout  *checkout.Service
+}
+
+func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger) (*loyalty, error) {
+	zone, err := time.LoadLocation(c.Loyalty.Zone)
+	if err != nil {
+		return nil, fmt.Errorf("--campaign-zone: %w", err)
+	}
+	pol, err := c.Loyalty.policy()
+	if err != nil {
+		return nil, err
+	}
+	cur := strings.ToUpper(c.Loyalty.Currency)
+	if len(cur) != 3 {
+		return nil, fmt.Errorf("--currency %q: want an ISO 4217 code such as GBP", c.Loyalty.Currency)
+	}
+	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Links: l, Log: log})
+	led := ledger.New(db, pol, time.Now)
+	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log})
+	return &loyalty{campaigns: camps, ledger: led, checkout: co}, nil
+}
+
+// expirePoints writes the expiry entries of lots past their date every
+// interval until ctx ends, so balances and reports agree without waiting
+// for each member's next purchase.
+func expirePoints(ctx context.Context, l *ledger.Ledger, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := l.ExpireDue(ctx, time.Now(), 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("points expiry", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				log.Info("points expired", "lots", n)
+			}
+			if n < 1000 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,144 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// tillStore binds a till's request to the store of its key: a pos key may
+// name only its own store (or none, meaning its own).
+func tillStore(key *auth.Key, store *string) error {
+	if key.Role != auth.RolePOS {
+		return nil
+	}
+	if *store != "" && *store != key.Store {
+		return &problem.Error{Kind: problem.Forbidden, Code: "store_mismatch", Field: "store",
+			Message: "this till's key is bound to store " + key.Store}
+	}
+	*store = key.Store
+	return nil
+}
+
+func (s *Server) checkoutRequest(w http.ResponseWriter, r *http.Request, key *auth.Key) (*checkout.Request, error) {
+	var req checkout.Request
+	if err := decodeJSON(w, r, &req); err != nil {
+		return nil, err
+	}
+	if err := tillStore(key, &req.Store); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	req, err := s.checkoutRequest(w, r, key)
+	if err != nil {
+		return err
+	}
+	resp, err := s.opt.Checkout.Evaluate(r.Context(), req, r.URL.Query().Get("explain") == "true")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	req, err := s.checkoutRequest(w, r, key)
+	if err != nil {
+		return err
+	}
+	resp, err := s.opt.Checkout.Commit(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) returnItems(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	var req checkout.ReturnRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := tillStore(key, &req.Store); err != nil {
+		return err
+	}
+	resp, err := s.opt.Checkout.Return(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+func (s *Server) void(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	var req checkout.VoidRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := tillStore(key, &req.Store); err != nil {
+		return err
+	}
+	resp, err := s.opt.Checkout.Void(r.Context(), &req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// memberLedger answers a member's balance and a page of their entries.
+func (s *Server) memberLedger(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	m, err := s.lookup(r)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 50)
+	if err != nil {
+		return err
+	}
+	bal, err := s.opt.Ledger.Balance(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	page, err := s.opt.Ledger.Entries(r.Context(), m.ID, ledger.Query{Limit: limit, Cursor: r.URL.Query().Get("cursor")})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"member_id": m.ID, "balance": bal, "entries": page.Entries, "next_cursor": page.NextCursor})
+	return nil
+}
+
+func (s *Server) adjustPoints(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	var b struct {
+		Points int64  `json:"points"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	m, err := s.lookup(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.opt.Ledger.Adjust(r.Context(), m.ID, b.Points, b.Reason, "api key "+key.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, e)
+	return nil
+}
+
+func (s *Server) resolveMemberID(ctx context.Context, key string) (string, error) {
+	m, err := s.members.Lookup(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
