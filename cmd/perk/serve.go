@@ -75,11 +75,6 @@ func cmdServe(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	smsStack, err := c.startSMS(ctx, db, members, log)
-	if err != nil {
-		return err
-	}
-	defer smsStack.wait()
 	shortLinks := links.NewService(db, c.PublicURL, nil)
 	loy, err := c.loyalty(db, members, shortLinks, log)
 	if err != nil {
@@ -88,6 +83,11 @@ func cmdServe(ctx context.Context, args []string) error {
 	expiryDone := make(chan struct{})
 	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
 	defer func() { <-expiryDone }()
+	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, log)
+	if err != nil {
+		return err
+	}
+	defer smsStack.wait()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,

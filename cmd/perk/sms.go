@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/links"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,8 +54,8 @@ type smsStack struct {
 func (s *smsStack) wait() { s.wg.Wait() }
 
 // newRouter builds the keyword router from the configuration.
-func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logger, wake func()) (*router.Router, error) {
-	opt := router.Options{Programme: c.Programme, HelpContact: c.HelpContact, Frequency: c.Frequency, Log: log, Wake: wake}
+func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger, wake func()) (*router.Router, error) {
+	opt := router.Options{Programme: c.Programme, HelpContact: c.HelpContact, Frequency: c.Frequency, Log: log, Wake: wake, Wallet: wallet}
 	if c.Keywords != "" {
 		kc, err := router.LoadConfig(c.Keywords)
 		if err != nil {
@@ -67,7 +69,7 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, log *slog.Logg
 }
 
 // startSMS starts the gateway and the sender, which stop with ctx.
-func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, log *slog.Logger) (*smsStack, error) {
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger) (*smsStack, error) {
 	window, err := policy.ParseWindow(c.QuietHours)
 	if err != nil {
 		return nil, fmt.Errorf("--quiet-hours: %w", err)
@@ -143,7 +145,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	if parallel > 0 {
 		sender.Parallel = parallel
 	}
-	if st.router, err = c.newRouter(db, members, log, sender.Wake); err != nil {
+	if st.router, err = c.newRouter(db, members, wallet, log, sender.Wake); err != nil {
 		return nil, err
 	}
 	st.wg.Add(1)
@@ -197,6 +199,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	programmeFlag(fs, &c)
 	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "http://127.0.0.1:8080", "base URL of card links in replies")
 	replyFlags(fs, &c)
+	loyaltyFlags(fs, &c)
 	switch args[0] {
 	case "inject":
 		fs.StringVar(&from, "from", "", "the sender's mobile number")
@@ -230,7 +233,12 @@ func smsCommand(ctx context.Context, args []string) error {
 		return fmt.Errorf(`usage: perk sms inject --from NUMBER "TEXT"`)
 	}
 	// The reply is queued in the database; a running "perk serve" sends it.
-	rt, err := c.newRouter(db, c.memberService(db, log), log, nil)
+	members := c.memberService(db, log)
+	loy, err := c.loyalty(db, members, links.NewService(db, c.PublicURL, nil), log)
+	if err != nil {
+		return err
+	}
+	rt, err := c.newRouter(db, members, loy.checkout, log, nil)
 	if err != nil {
 		return err
 	}

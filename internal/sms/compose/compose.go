@@ -25,6 +25,12 @@ type Data struct {
 	HelpContact string
 	Frequency   string
 	Attributes  map[string]string
+	// Points, PointsPending and Offers answer POINTS and OFFERS: the
+	// spendable and pending balance, and the member's live offers as one
+	// line ("20% off coffee (until 30 Nov); ...").
+	Points        int64
+	PointsPending int64
+	Offers        string
 }
 
 // Template is a parsed message template.
@@ -53,7 +59,7 @@ func Parse(name, src string) (*Template, error) {
 	}
 	tp := &Template{src: src, t: t}
 	sample := Data{FirstName: "Ann", LastName: "Lee", Name: "Ann Lee", Code: "96385074", CardURL: "https://example.com/c/x",
-		Programme: "Perk", Attributes: map[string]string{}}
+		Programme: "Perk", Attributes: map[string]string{}, Points: 120, PointsPending: 30, Offers: "20% off coffee (until 30 Nov)"}
 	if _, err := tp.Render(sample, func(u string) (string, error) { return u, nil }); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
@@ -33,6 +34,8 @@ type Options struct {
 	Wake        func() // called after a reply is queued (the sender's Wake)
 	// Replies replaces default reply texts, by purpose (see DefaultReplies).
 	Replies map[string]string
+	// Wallet answers POINTS and OFFERS; without it they get the help text.
+	Wallet *checkout.Service
 }
 
 // DefaultReplies are the reply templates by purpose. Operators replace any
@@ -45,6 +48,9 @@ var DefaultReplies = map[string]string{
 	"yes_confirm":   "{{.Programme}}: thank you, you will now get our offers by SMS. {{.Frequency}}. Reply STOP to opt out.",
 	"help": "{{.Programme}}: member card and offers by SMS. Help: {{.HelpContact}}. {{.Frequency}}. " +
 		"Msg&data rates may apply. Text CODE for your card, STOP to opt out.",
+	"points_reply":  "{{.Programme}}: you have {{.Points}} points to spend{{if .PointsPending}} and {{.PointsPending}} on the way{{end}}. Your card: {{.CardURL}}",
+	"offers_reply":  "{{.Programme}}: your offers: {{.Offers}}. Show your card at the till: {{.CardURL}}",
+	"no_offers":     "{{.Programme}}: no offers for you right now; we will text you when there are. Your card: {{.CardURL}}",
 	"unknown_reply": "{{.Programme}}: sorry, we did not understand that. Text JOIN to join, CODE for your card, HELP for help or STOP to opt out.",
 }
 
@@ -93,7 +99,45 @@ func New(db *store.DB, members *member.Service, opt Options) (*Router, error) {
 
 // reply renders the reply for purpose; replies carry no links.
 func (r *Router) reply(purpose string, m *member.Member) (string, string, error) {
-	d := compose.Data{Programme: r.opt.Programme, HelpContact: r.opt.HelpContact, Frequency: r.opt.Frequency}
+	return r.render(purpose, m, compose.Data{})
+}
+
+// wallet answers POINTS or OFFERS with the member's balance or live offers
+// and their card link.
+func (r *Router) wallet(ctx context.Context, kw keyword.Keyword, m *member.Member) (string, string, error) {
+	w, err := r.opt.Wallet.Wallet(ctx, m)
+	if err != nil {
+		return "", "", err
+	}
+	token, err := r.members.CardToken(ctx, m.ID)
+	if err != nil {
+		return "", "", err
+	}
+	d := compose.Data{Points: w.Points.Available, PointsPending: w.Points.Pending, CardURL: r.members.CardURL(token)}
+	if kw == keyword.Points {
+		return r.render("points_reply", m, d)
+	}
+	if len(w.Offers) == 0 {
+		return r.render("no_offers", m, d)
+	}
+	parts := make([]string, len(w.Offers))
+	for i, o := range w.Offers {
+		parts[i] = fmt.Sprintf("%s (until %s)", o.Description, o.Ends.Add(-time.Nanosecond).In(r.zone(m)).Format("2 Jan"))
+	}
+	d.Offers = strings.Join(parts, "; ")
+	return r.render("offers_reply", m, d)
+}
+
+// zone is the member's time zone for dates in replies.
+func (r *Router) zone(m *member.Member) *time.Location {
+	if loc, err := time.LoadLocation(m.TimeZone); err == nil && m.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+func (r *Router) render(purpose string, m *member.Member, d compose.Data) (string, string, error) {
+	d.Programme, d.HelpContact, d.Frequency = r.opt.Programme, r.opt.HelpContact, r.opt.Frequency
 	if m != nil {
 		d.FirstName, d.LastName, d.Name, d.Code = m.FirstName, m.LastName, m.Name(), string(m.Code)
 	}
@@ -206,9 +250,15 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 			}
 			return r.reply("yes_confirm", m)
 		}
-	case keyword.Help, keyword.Points, keyword.Offers:
-		// Points and offers arrive with campaigns; until then the help text
-		// says what can be asked.
+	case keyword.Points, keyword.Offers:
+		if m == nil {
+			return r.reply("code_reply", m)
+		}
+		if r.opt.Wallet != nil {
+			return r.wallet(ctx, k.Keyword, m)
+		}
+		return r.reply("help", m)
+	case keyword.Help:
 		return r.reply("help", m)
 	}
 	return r.unknown(ctx, from, now)
