@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,4 +181,43 @@ func TestJoinForm_InChromium(t *testing.T) {
 	if byToken, err := e.members.ByCardToken(t.Context(), token); err != nil || byToken.ID != m.ID {
 		t.Fatalf("card link %q does not lead to the member: %v", link, err)
 	}
+}
+
+func TestCardPageShowsPointsAndOffers_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	ctx := t.Context()
+	enr, err := e.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: "07400 123456", FirstName: "Ann"},
+		Channel: member.ChannelAPI, Consent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ledger.Adjust(ctx, enr.Member.ID, 250, "welcome bonus", "test"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.campaigns.Create(ctx, campaign.Spec{Name: "Coffee week", Description: "20% off every coffee",
+		Start: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), End: "2099-12-01T00:00:00Z",
+		Audience: campaign.Audience{Kind: campaign.AudienceAll}, Limits: campaign.Limits{PerMember: 2},
+		Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 20}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.campaigns.Launch(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(e.url+"/c/"+enr.CardToken), chromedp.WaitVisible(chromedp.CSS("#wallet"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#points-available"); got != "250" {
+		t.Errorf("points = %q", got)
+	}
+	offer := text(t, b, "#offers .offer")
+	for _, want := range []string{"Coffee week", "20% off every coffee", "Until 30 November", "2 uses left"} {
+		if !strings.Contains(offer, want) {
+			t.Errorf("offer %q lacks %q", offer, want)
+		}
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "card-wallet-360")
 }

@@ -31,6 +31,9 @@ type env struct {
 	members *member.Service
 	keys    map[auth.Role]string
 	logs    *testenv.Buffer
+
+	campaigns *campaign.Service
+	ledger    *ledger.Ledger
 }
 
 func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
@@ -60,7 +63,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		jobs.Wait()
 	})
 	srvURL = srv.URL
-	e.url, e.members = srvURL, ms
+	e.url, e.members, e.campaigns, e.ledger = srvURL, ms, camps, led
 	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting} {
 		secret, _, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
 		if err != nil {
