@@ -175,10 +175,11 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		}
 		now := s.opt.Now().UTC()
 		if b.pointsRedeemed > 0 && b.memberID != "" {
-			if _, err := s.ledger.Refund(ctx, tx, b.memberID, req.TransactionID, b.pointsRedeemed, "transaction voided", now); err != nil {
+			n, err := s.ledger.Refund(ctx, tx, b.memberID, req.TransactionID, b.pointsRedeemed, "transaction voided", now)
+			if err != nil {
 				return err
 			}
-			resp.PointsRefunded = b.pointsRedeemed
+			resp.PointsRefunded = n
 		}
 		resp.Status = "voided"
 		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2 WHERE id = $1`, b.id, now)

@@ -1,0 +1,251 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// account is one member's write in progress: their account row is locked and
+// what was due has expired; its methods append entries and move lots.
+type account struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	p       Policy
+	member  string
+	now     time.Time
+	debt    int64
+	expired int // lots expired by this write
+}
+
+// write runs fn for memberID inside a savepoint of tx, after locking the
+// member's account (creating it on first use) and expiring due lots. When fn
+// or anything before it fails, the savepoint is rolled back, so tx is left
+// as it was and stays usable.
+func (l *Ledger) write(ctx context.Context, tx *sql.Tx, memberID string, now time.Time, fn func(a *account) error) (err error) {
+	if memberID == "" {
+		return ErrMemberNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT points_write`); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			if _, rbErr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT points_write`); rbErr != nil {
+				err = errors.Join(err, rbErr)
+				return
+			}
+		}
+		if _, relErr := tx.ExecContext(ctx, `RELEASE SAVEPOINT points_write`); relErr != nil {
+			err = errors.Join(err, relErr)
+		}
+	}()
+	a := &account{ctx: ctx, tx: tx, p: l.p, member: memberID, now: utc(now)}
+	if err := a.lock(); err != nil {
+		return err
+	}
+	if err := a.expireDue(); err != nil {
+		return err
+	}
+	if fn == nil {
+		return nil
+	}
+	return fn(a)
+}
+
+const lockAccount = `UPDATE points_accounts SET version = version + 1, updated_at = $2 WHERE member_id = $1 RETURNING debt`
+
+// lock bumps the account's version, which on PostgreSQL holds the row lock
+// until the transaction ends. A member's first write creates the row; two
+// first writes at once meet at the unique key and the second waits.
+func (a *account) lock() error {
+	err := a.tx.QueryRowContext(a.ctx, lockAccount, a.member, a.now).Scan(&a.debt)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO points_accounts (member_id)
+		SELECT id FROM members WHERE id = $1 ON CONFLICT (member_id) DO NOTHING`, a.member); err != nil {
+		return fmt.Errorf("create points account: %w", err)
+	}
+	err = a.tx.QueryRowContext(a.ctx, lockAccount, a.member, a.now).Scan(&a.debt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrMemberNotFound
+	}
+	return err
+}
+
+// lot is an open lot: a positive entry with points left.
+type lot struct {
+	id          string // its entry's id
+	txID        string
+	remaining   int64
+	availableAt time.Time
+	expiresAt   sql.NullTime
+}
+
+func (o lot) available(now time.Time) bool { return !o.availableAt.After(now) }
+
+// openLots returns the member's unexpired lots with points left, in spending
+// order: earliest expiry first, lots that never expire last, then earliest
+// available, then id.
+func (a *account) openLots() ([]lot, error) {
+	rows, err := a.tx.QueryContext(a.ctx, `SELECT entry_id, COALESCE(transaction_id, ''), remaining, available_at, expires_at
+		FROM points_lots WHERE member_id = $1 AND remaining > 0 AND (expires_at IS NULL OR expires_at > $2)
+		ORDER BY (expires_at IS NULL), expires_at, available_at, entry_id`, a.member, a.now)
+	if err != nil {
+		return nil, fmt.Errorf("read lots: %w", err)
+	}
+	defer rows.Close()
+	var out []lot
+	for rows.Next() {
+		var o lot
+		if err := rows.Scan(&o.id, &o.txID, &o.remaining, &o.availableAt, &o.expiresAt); err != nil {
+			return nil, fmt.Errorf("read lots: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// availableLots keeps the lots that can be spent now, in order.
+func (a *account) availableLots() ([]lot, int64, error) {
+	lots, err := a.openLots()
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []lot
+	var sum int64
+	for _, o := range lots {
+		if o.available(a.now) {
+			out = append(out, o)
+			sum += o.remaining
+		}
+	}
+	return out, sum, nil
+}
+
+// draw is part of a debit taken from one lot.
+type draw struct {
+	lot    string
+	points int64
+}
+
+// plan takes up to want points from lots in their order.
+func plan(lots []lot, want int64) (draws []draw, taken int64) {
+	for _, o := range lots {
+		if taken == want {
+			break
+		}
+		n := min(o.remaining, want-taken)
+		draws = append(draws, draw{o.id, n})
+		taken += n
+	}
+	return draws, taken
+}
+
+const insertEntry = `INSERT INTO points_entries (id, member_id, kind, points, reason, transaction_id, campaign_id,
+	operator, created_at, available_at, expires_at, shortfall, debt)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+
+func (a *account) insert(e *Entry) error {
+	e.ID = id.New("pts", a.now)
+	e.MemberID = a.member
+	e.CreatedAt = a.now
+	_, err := a.tx.ExecContext(a.ctx, insertEntry, e.ID, e.MemberID, string(e.Kind), e.Points, e.Reason,
+		store.NullString(e.TransactionID), store.NullString(e.CampaignID), store.NullString(e.Operator),
+		e.CreatedAt, nullTime(e.AvailableAt), nullTime(e.ExpiresAt), e.Shortfall, e.Debt)
+	if err != nil {
+		return fmt.Errorf("insert %s entry: %w", e.Kind, err)
+	}
+	return nil
+}
+
+// debit writes e as a negative entry of the drawn points and takes them
+// from their lots.
+func (a *account) debit(e Entry, draws []draw) (Entry, error) {
+	e.Points = 0
+	for _, d := range draws {
+		e.Points -= d.points
+	}
+	if err := a.insert(&e); err != nil {
+		return e, err
+	}
+	for _, d := range draws {
+		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO points_allocations (entry_id, lot_id, points) VALUES ($1, $2, $3)`,
+			e.ID, d.lot, d.points); err != nil {
+			return e, fmt.Errorf("allocate %s: %w", e.Kind, err)
+		}
+		res, err := a.tx.ExecContext(a.ctx, `UPDATE points_lots SET remaining = remaining - $2 WHERE entry_id = $1 AND remaining >= $2`,
+			d.lot, d.points)
+		if err != nil {
+			return e, fmt.Errorf("take from lot: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return e, fmt.Errorf("take from lot: %w", err)
+		} else if n != 1 {
+			return e, fmt.Errorf("take %d points from lot %s: it no longer holds them, though the account is locked", d.points, d.lot)
+		}
+	}
+	return e, nil
+}
+
+// credit writes e (Points > 0) as a lot available at availableAt and
+// expiring ExpireAfter later, then repays any debt from it.
+func (a *account) credit(e Entry, availableAt time.Time) (Entry, error) {
+	e.AvailableAt = availableAt
+	if a.p.ExpireAfter > 0 {
+		e.ExpiresAt = availableAt.Add(a.p.ExpireAfter)
+	}
+	if err := a.insert(&e); err != nil {
+		return e, err
+	}
+	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO points_lots (entry_id, member_id, transaction_id, remaining, available_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, e.ID, a.member, store.NullString(e.TransactionID), e.Points,
+		e.AvailableAt, nullTime(e.ExpiresAt)); err != nil {
+		return e, fmt.Errorf("open lot: %w", err)
+	}
+	return e, a.repay(e)
+}
+
+// repay pays the member's debt first from a new lot, with an adjust entry.
+// While there is debt the member holds no other points, so the new lot is
+// all there is to pay from.
+func (a *account) repay(from Entry) error {
+	if a.debt == 0 {
+		return nil
+	}
+	n := min(a.debt, from.Points)
+	_, err := a.debit(Entry{Kind: KindAdjust, Debt: -n,
+		Reason: fmt.Sprintf("repays %d of %d points owed after returns", n, a.debt)}, []draw{{from.ID, n}})
+	if err != nil {
+		return err
+	}
+	return a.addDebt(-n)
+}
+
+func (a *account) addDebt(n int64) error {
+	if _, err := a.tx.ExecContext(a.ctx, `UPDATE points_accounts SET debt = debt + $2 WHERE member_id = $1`, a.member, n); err != nil {
+		return fmt.Errorf("record debt: %w", err)
+	}
+	a.debt += n
+	return nil
+}
+
+// sumForTransaction adds up the member's entries of a transaction: expr is
+// an SQL expression over one entry's columns, counted for entries of kind.
+func (a *account) sumForTransaction(txID string, kind Kind, expr string) (int64, error) {
+	var n int64
+	err := a.tx.QueryRowContext(a.ctx, `SELECT CAST(COALESCE(SUM(`+expr+`), 0) AS BIGINT) FROM points_entries
+		WHERE transaction_id = $1 AND member_id = $2 AND kind = $3`, txID, a.member, string(kind)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sum %s entries of transaction: %w", kind, err)
+	}
+	return n, nil
+}
+
+func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
