@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"os"
@@ -220,4 +222,72 @@ func TestCardPageShowsPointsAndOffers_InChromium(t *testing.T) {
 	}
 	fitsWidth(t, b)
 	screenshot(t, b, "card-wallet-360")
+}
+
+// TestCampaignManager_InChromium: an operator signs in with a manager key,
+// fills the campaign form (first with a mistake the form names), launches
+// the campaign and simulates it, on a 360 px phone screen.
+func TestCampaignManager_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	for i := range 3 {
+		if _, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("07400 12345%d", i), FirstName: "Ann"},
+			Channel: member.ChannelAPI, Consent: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowser(t)
+	err := chromedp.Do(b,
+		chromedp.Navigate(e.url+"/manage/campaigns/new"),
+		chromedp.WaitVisible(chromedp.CSS("#key")),
+		chromedp.SendKeys(chromedp.CSS("#key"), e.keys[auth.RoleManager]),
+		chromedp.Submit(chromedp.CSS("#key")),
+		chromedp.WaitVisible(chromedp.CSS("#campaign-form")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Winter warmers"),
+		chromedp.SetValue(chromedp.CSS("#value"), "150"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#campaign-form .error")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#campaign-form .error"); !strings.Contains(got, "percent") {
+		t.Errorf("error for 150%% = %q", got)
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "manager-form-error-360")
+	err = chromedp.Do(b,
+		chromedp.SetValue(chromedp.CSS("#value"), "15"),
+		chromedp.SetValue(chromedp.CSS("#message"), "{{.FirstName}}, 15% off warm drinks: {{.CardURL}}"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#launch")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#campaign-status"); got != "draft" {
+		t.Errorf("status = %q", got)
+	}
+	if got := text(t, b, "#audience-count"); !strings.HasPrefix(got, "3 members") {
+		t.Errorf("audience = %q", got)
+	}
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#launch")), chromedp.WaitVisible(chromedp.CSS("#notice"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#notice"); !strings.Contains(got, "3 announcements queued") {
+		t.Errorf("notice = %q", got)
+	}
+	if got := text(t, b, "#campaign-status"); got != "active" {
+		t.Errorf("status after launch = %q", got)
+	}
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#simulate")), chromedp.WaitVisible(chromedp.CSS("#simulation"))); err != nil {
+		t.Fatal(err)
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "manager-campaign-360")
+	var queued int
+	db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'campaign'`).Scan(&queued)
+	if queued != 3 {
+		t.Errorf("%d announcements queued, want 3", queued)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/money"
 	"html/template"
 	"math"
 	"net/http"
@@ -29,6 +30,15 @@ var templateFuncs = template.FuncMap{
 	// lastDay is the last day an offer ending (exclusively) at t can be
 	// used, in the shopper's zone: an offer ending at midnight on 1 December
 	// runs "until 30 November".
+	"money": money.Format,
+	// kinds are the benefit kinds the simple campaign form offers.
+	"kinds": func() map[string]string {
+		return map[string]string{
+			"percent_off": "Percent off", "amount_off": "Amount off", "fixed_price": "Fixed price",
+			"buy_x_get_y": "Buy X get Y free", "spend_threshold": "Spend X, get Y off",
+			"points_bonus": "Bonus points", "points_per_unit": "Points per unit spent", "points_multiplier": "Points multiplier",
+		}
+	},
 	"lastDay": func(t time.Time, loc *time.Location) string {
 		return t.Add(-time.Nanosecond).In(loc).Format("2 January")
 	},

@@ -146,6 +146,20 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /join/confirm/{token}", s.joinConfirm)
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
+	if s.opt.Checkout != nil {
+		mux.HandleFunc("GET /manage/{$}", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
+		})
+		mux.Handle("POST /manage/login", csrf.Handler(http.HandlerFunc(s.manageLogin)))
+		mux.Handle("POST /manage/logout", csrf.Handler(http.HandlerFunc(s.manageLogout)))
+		mux.HandleFunc("GET /manage/campaigns", s.manageCampaigns)
+		mux.HandleFunc("GET /manage/campaigns/new", s.manageNew)
+		mux.Handle("POST /manage/campaigns", csrf.Handler(http.HandlerFunc(s.manageCreate)))
+		mux.HandleFunc("GET /manage/campaigns/{id}", s.manageCampaign)
+		mux.HandleFunc("GET /manage/campaigns/{id}/edit", s.manageEdit)
+		mux.Handle("POST /manage/campaigns/{id}/edit", csrf.Handler(http.HandlerFunc(s.manageUpdate)))
+		mux.Handle("POST /manage/campaigns/{id}/{action}", csrf.Handler(http.HandlerFunc(s.manageAction)))
+	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
 	}

@@ -1,0 +1,400 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// The campaign manager pages (/manage/...) are the operator's forms over
+// the same campaign service as the API and `perk campaigns apply`. Until
+// operator accounts exist, an operator signs in with a manager or admin API
+// key, kept in an HttpOnly, SameSite=Strict cookie; forms are protected from
+// cross-site posts by http.CrossOriginProtection.
+
+const keyCookie = "perk_key"
+
+// operator returns the key signed in on this browser, or nil after sending
+// the sign-in page.
+func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Permission) *auth.Key {
+	c, err := r.Cookie(keyCookie)
+	if err == nil {
+		k, err := s.keys.Authenticate(r.Context(), c.Value)
+		if err == nil && k.Role.Allows(perm) {
+			return k
+		}
+	}
+	s.render(w, r, http.StatusUnauthorized, "manage_login", struct {
+		page
+		Next  string
+		Error string
+	}{s.page("Sign in"), r.URL.Path, ""})
+	return nil
+}
+
+func (s *Server) manageLogin(w http.ResponseWriter, r *http.Request) {
+	secret := strings.TrimSpace(r.PostFormValue("key"))
+	next := r.PostFormValue("next")
+	if !strings.HasPrefix(next, "/manage/") {
+		next = "/manage/campaigns"
+	}
+	k, err := s.keys.Authenticate(r.Context(), secret)
+	if err != nil || !k.Role.Allows(auth.CampaignsRead) {
+		s.render(w, r, http.StatusUnauthorized, "manage_login", struct {
+			page
+			Next  string
+			Error string
+		}{s.page("Sign in"), next, "That key is not valid for the campaign manager (a manager or admin key is needed)."})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: keyCookie, Value: secret, Path: "/manage/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) manageLogout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: keyCookie, Value: "", Path: "/manage/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
+}
+
+func (s *Server) manageCampaigns(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsRead) == nil {
+		return
+	}
+	cs, err := s.opt.Campaigns.List(r.Context(), "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage_campaigns", struct {
+		page
+		Campaigns []*campaign.Campaign
+	}{s.page("Campaigns"), cs})
+}
+
+// campaignForm is the simple form's fields, as typed.
+type campaignForm struct {
+	Name, Description, Start, End, TimeZone      string
+	Audience, Tags, HomeStores                   string
+	Kind, Value, Threshold, Buy, Get, SKUs, Cats string
+	PerMember, MaxRedemptions, Budget, Control   string
+	Priority, Message, MinBasket                 string
+	Exclusive                                    bool
+	JSON                                         string // the whole spec, for what the form does not cover
+}
+
+func (s *Server) manageNew(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsWrite) == nil {
+		return
+	}
+	now := time.Now().UTC()
+	s.renderForm(w, r, http.StatusOK, "", campaignForm{Start: now.Format("2006-01-02"), End: now.AddDate(0, 0, 14).Format("2006-01-02"),
+		Audience: "all", Kind: "percent_off", Value: "10"}, nil)
+}
+
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, id string, f campaignForm, err error) {
+	errs := map[string]string{}
+	general := ""
+	var pe *problem.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &pe) && pe.Field != "":
+		errs[formField(pe.Field)] = pe.Message
+	default:
+		general = err.Error()
+		if problem.KindOf(err) == problem.Internal {
+			s.log.ErrorContext(r.Context(), "campaign form", "err", err)
+			general = "Something went wrong; the campaign was not saved."
+		}
+	}
+	s.render(w, r, status, "manage_form", struct {
+		page
+		ID      string
+		Form    campaignForm
+		Errors  map[string]string
+		General string
+	}{s.page("Campaign"), id, f, errs, general})
+}
+
+// formField maps a spec field to the form input that holds it.
+func formField(f string) string {
+	switch {
+	case strings.HasPrefix(f, "benefits"):
+		return "value"
+	case strings.HasPrefix(f, "audience"):
+		return "audience"
+	case strings.HasPrefix(f, "limits"):
+		return "limits"
+	case f == "control_group":
+		return "control"
+	case strings.HasPrefix(f, "conditions"):
+		return "min_basket"
+	}
+	return f
+}
+
+// spec builds a campaign spec from the form: the JSON box when filled,
+// else the simple fields.
+func (f *campaignForm) spec() (campaign.Spec, error) {
+	if strings.TrimSpace(f.JSON) != "" {
+		var sp campaign.Spec
+		dec := json.NewDecoder(strings.NewReader(f.JSON))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sp); err != nil {
+			return sp, problem.InvalidField("json", "json_invalid", err, "is not a campaign: %v", err)
+		}
+		return sp, nil
+	}
+	num := func(field, v string) (int64, error) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, problem.InvalidField(field, "number_invalid", err, "must be a whole number")
+		}
+		return n, nil
+	}
+	money := func(field, v string) (int64, error) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return 0, nil
+		}
+		whole, frac, _ := strings.Cut(v, ".")
+		if len(frac) > 2 {
+			return 0, problem.InvalidField(field, "amount_invalid", nil, "must have at most two decimals")
+		}
+		frac += strings.Repeat("0", 2-len(frac))
+		n, err := strconv.ParseInt(whole+frac, 10, 64)
+		if err != nil || n < 0 {
+			return 0, problem.InvalidField(field, "amount_invalid", err, "must be an amount such as 5 or 4.99")
+		}
+		return n, nil
+	}
+	sp := campaign.Spec{Name: strings.TrimSpace(f.Name), Description: strings.TrimSpace(f.Description), Start: f.Start, End: f.End,
+		TimeZone: strings.TrimSpace(f.TimeZone), Exclusive: f.Exclusive, Message: strings.TrimSpace(f.Message)}
+	sp.Audience.Kind = f.Audience
+	if tags, stores := split(f.Tags), split(f.HomeStores); f.Audience == campaign.AudienceFilter {
+		sp.Audience.Filter = &campaign.Filter{Tags: tags, HomeStores: stores}
+	}
+	b := engine.Benefit{Kind: engine.Kind(f.Kind), Scope: engine.Scope{SKUs: split(f.SKUs), Categories: split(f.Cats)}}
+	var err error
+	switch b.Kind {
+	case engine.PercentOff:
+		var p int64
+		p, err = num("value", f.Value)
+		b.Percent = int(p)
+	case engine.AmountOff:
+		b.Amount, err = money("value", f.Value)
+	case engine.FixedPrice:
+		b.Price, err = money("value", f.Value)
+	case engine.SpendThreshold:
+		if b.Amount, err = money("value", f.Value); err == nil {
+			b.Threshold, err = money("threshold", f.Threshold)
+		}
+	case engine.BuyXGetY:
+		var x, y int64
+		if x, err = num("buy", f.Buy); err == nil {
+			y, err = num("get", f.Get)
+		}
+		b.Buy, b.Get = int(x), int(y)
+	case engine.PointsBonus, engine.PointsPerUnit:
+		b.Points, err = num("value", f.Value)
+	case engine.PointsMultiplier:
+		var m int64
+		m, err = num("value", f.Value)
+		b.Multiplier = int(m)
+	}
+	if err != nil {
+		return sp, err
+	}
+	sp.Benefits = []engine.Benefit{b}
+	var pm, ctl, prio int64
+	if pm, err = num("limits", f.PerMember); err != nil {
+		return sp, err
+	}
+	if sp.Limits.MaxRedemptions, err = num("limits", f.MaxRedemptions); err != nil {
+		return sp, err
+	}
+	if sp.Limits.Budget, err = money("limits", f.Budget); err != nil {
+		return sp, err
+	}
+	if ctl, err = num("control", f.Control); err != nil {
+		return sp, err
+	}
+	if prio, err = num("priority", f.Priority); err != nil {
+		return sp, err
+	}
+	if sp.Conditions.MinBasket, err = money("min_basket", f.MinBasket); err != nil {
+		return sp, err
+	}
+	sp.Limits.PerMember, sp.ControlGroup, sp.Priority = int(pm), int(ctl), int(prio)
+	return sp, nil
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func formOf(r *http.Request) campaignForm {
+	v := r.PostFormValue
+	return campaignForm{Name: v("name"), Description: v("description"), Start: v("start"), End: v("end"), TimeZone: v("timezone"),
+		Audience: v("audience"), Tags: v("tags"), HomeStores: v("home_stores"), Kind: v("kind"), Value: v("value"),
+		Threshold: v("threshold"), Buy: v("buy"), Get: v("get"), SKUs: v("skus"), Cats: v("categories"),
+		PerMember: v("per_member"), MaxRedemptions: v("max_redemptions"), Budget: v("budget"), Control: v("control"),
+		Priority: v("priority"), Message: v("message"), MinBasket: v("min_basket"), Exclusive: v("exclusive") == "on", JSON: v("json")}
+}
+
+func (s *Server) manageCreate(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsWrite) == nil {
+		return
+	}
+	f := formOf(r)
+	sp, err := f.spec()
+	if err != nil {
+		s.renderForm(w, r, http.StatusUnprocessableEntity, "", f, err)
+		return
+	}
+	c, err := s.opt.Campaigns.Create(r.Context(), sp)
+	if err != nil {
+		s.renderForm(w, r, statusOf(problem.KindOf(err)), "", f, err)
+		return
+	}
+	http.Redirect(w, r, "/manage/campaigns/"+c.ID, http.StatusSeeOther)
+}
+
+// manageEdit shows a campaign's whole spec as JSON to change.
+func (s *Server) manageEdit(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsWrite) == nil {
+		return
+	}
+	c, err := s.opt.Campaigns.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	js, _ := json.MarshalIndent(c.Spec, "", "  ")
+	s.renderForm(w, r, http.StatusOK, c.ID, campaignForm{Name: c.Spec.Name, JSON: string(js)}, nil)
+}
+
+func (s *Server) manageUpdate(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsWrite) == nil {
+		return
+	}
+	id := r.PathValue("id")
+	f := formOf(r)
+	sp, err := f.spec()
+	if err == nil {
+		_, err = s.opt.Campaigns.Update(r.Context(), id, sp, 0)
+	}
+	if err != nil {
+		s.renderForm(w, r, statusOf(problem.KindOf(err)), id, f, err)
+		return
+	}
+	http.Redirect(w, r, "/manage/campaigns/"+id, http.StatusSeeOther)
+}
+
+func (s *Server) manageCampaign(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsRead) == nil {
+		return
+	}
+	s.showCampaign(w, r, http.StatusOK, "", nil)
+}
+
+func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int, notice string, sim *checkout.Simulation) {
+	ctx := r.Context()
+	c, err := s.opt.Campaigns.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	pv, err := s.opt.Campaigns.Preview(ctx, c.ID, 10)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	js, _ := json.MarshalIndent(c.Spec, "", "  ")
+	s.render(w, r, status, "manage_campaign", struct {
+		page
+		C       *campaign.Campaign
+		Preview *campaign.Preview
+		Sim     *checkout.Simulation
+		Spec    string
+		Notice  string
+	}{s.page(c.Spec.Name), c, pv, sim, string(js), notice})
+}
+
+// manageAction runs launch, pause, resume, simulate or delete from the
+// campaign page's buttons.
+func (s *Server) manageAction(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsWrite) == nil {
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	var err error
+	notice := ""
+	switch r.PathValue("action") {
+	case "launch":
+		var l *campaign.Launched
+		if l, err = s.opt.Campaigns.Launch(ctx, id); err == nil {
+			notice = "Launched: " + strconv.FormatInt(l.Audience, 10) + " members, " + strconv.FormatInt(l.Control, 10) +
+				" held back, " + strconv.FormatInt(l.Announced, 10) + " announcements queued."
+		}
+	case "pause":
+		_, err = s.opt.Campaigns.Pause(ctx, id)
+		notice = "Paused: the tills no longer apply it."
+	case "resume":
+		_, err = s.opt.Campaigns.Resume(ctx, id)
+		notice = "Resumed."
+	case "simulate":
+		days, _ := strconv.Atoi(r.PostFormValue("days"))
+		if days == 0 {
+			days = 28
+		}
+		sim, err := s.opt.Checkout.Simulate(ctx, id, days)
+		if err == nil {
+			s.showCampaign(w, r, http.StatusOK, "", sim)
+			return
+		}
+		notice = err.Error()
+	case "delete":
+		if err = s.opt.Campaigns.Delete(ctx, id); err == nil {
+			http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
+			return
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.showCampaign(w, r, statusOf(problem.KindOf(err)), err.Error(), nil)
+		return
+	}
+	s.showCampaign(w, r, http.StatusOK, notice, nil)
+}
+
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	k := problem.KindOf(err)
+	if k == problem.Internal {
+		s.log.ErrorContext(r.Context(), "manager page", "err", err)
+		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.")
+		return
+	}
+	s.message(w, r, statusOf(k), "Not possible", err.Error())
+}
