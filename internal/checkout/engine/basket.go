@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"hash/maphash"
 	"math/bits"
 	"sync"
 	"time"
@@ -19,7 +20,7 @@ type scratch struct {
 
 	// Index from product and category codes to the lines carrying them, so a
 	// scope costs one probe per code it lists rather than one per line.
-	skuIdx, catIdx map[string]int32 // code -> offset of its line set in keyMasks
+	skuIdx, catIdx codeIndex // code -> offset of its line set in keyMasks
 	keyMasks       []uint64
 	keyRefs        int // probes a line-by-line scope match would make
 
@@ -31,11 +32,12 @@ type scratch struct {
 	cands []candState // one per candidate, in the caller's order
 	bens  []benState  // benefits of the candidates that passed the static checks
 	masks []uint64    // line set of each of those benefits' scopes, words apiece
-	elig  []int32     // candidates that passed the static checks, in rank order
-	stack []int32     // the non-exclusive ones among them
-	excl  []int32     // the exclusive ones
-	log   []share     // discounts of the option being built, in application order
-	delta []int64     // per line, one benefit's discount being worked out
+	keys  []rankKey
+	elig  []int32 // candidates that passed the static checks, in rank order
+	stack []int32 // the non-exclusive ones among them
+	excl  []int32 // the exclusive ones
+	log   []share // discounts of the option being built, in application order
+	delta []int64 // per line, one benefit's discount being worked out
 	items []portion
 	runs  []unitRun
 	tmp   []uint64 // one line set
@@ -46,16 +48,14 @@ type scratch struct {
 	leader int32  // its best-ranked campaign (candidate index), -1 if none
 }
 
-// share is one benefit's discount on one line.
+// share is one benefit's discount on one line; which benefit is known from
+// the benefit's range of the log (benState.logStart, logEnd).
 type share struct {
-	ben    int32 // index into scratch.bens
 	line   int32 // basket position
 	amount int64
 }
 
-var scratchPool = sync.Pool{New: func() any {
-	return &scratch{skuIdx: make(map[string]int32), catIdx: make(map[string]int32)}
-}}
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // maxLineValue caps a line's value so sums and products of money stay far
 // from int64 overflow: 2^50 minor units is over 11 trillion pounds.
@@ -83,8 +83,12 @@ func (s *scratch) load(b *Basket) {
 	s.present = resize(s.present, s.words)
 	s.tmp = resize(s.tmp, s.words)
 	clear(s.present)
-	clear(s.skuIdx)
-	clear(s.catIdx)
+	ncats := 0
+	for i := range b.Lines {
+		ncats += len(b.Lines[i].Categories)
+	}
+	s.skuIdx.reset(n)
+	s.catIdx.reset(ncats)
 	s.keyMasks = s.keyMasks[:0]
 	s.keyRefs = 0
 	s.grossTotal = 0
@@ -99,9 +103,9 @@ func (s *scratch) load(b *Basket) {
 		}
 		s.qty[i] = int64(l.Quantity)
 		s.present[i/64] |= 1 << (i % 64)
-		s.index(s.skuIdx, l.SKU, i)
+		s.index(&s.skuIdx, l.SKU, i)
 		for _, c := range l.Categories {
-			s.index(s.catIdx, c, i)
+			s.index(&s.catIdx, c, i)
 		}
 		s.keyRefs += 1 + len(l.Categories)
 	}
@@ -118,37 +122,47 @@ func (s *scratch) load(b *Basket) {
 	s.cands = s.cands[:0]
 	s.bens = s.bens[:0]
 	s.masks = s.masks[:0]
+	s.keys = s.keys[:0]
 	s.elig = s.elig[:0]
 	s.stack = s.stack[:0]
 	s.excl = s.excl[:0]
 	s.log = s.log[:0]
 }
 
-func (s *scratch) index(m map[string]int32, code string, line int) {
-	off, ok := m[code]
+func (s *scratch) index(x *codeIndex, code string, line int) {
+	h := hashCode(code)
+	off, ok := x.find(h, code)
 	if !ok {
 		off = int32(len(s.keyMasks))
 		for range s.words {
 			s.keyMasks = append(s.keyMasks, 0)
 		}
-		m[code] = off
+		x.insert(h, code, off)
 	}
 	s.keyMasks[int(off)+line/64] |= 1 << (line % 64)
 }
 
-// match sets dst to the lines whose SKU is in skus or that are in one of
-// cats, probing whichever side is smaller.
-func (s *scratch) match(dst []uint64, skus, cats *keySet, lines []Line) {
+// match sets dst to the lines whose SKU is in c's codes sp or that are in
+// one of its categories cats. It probes the basket's index with each code,
+// unless the lists are long (sets is not nil) and the basket has fewer codes,
+// when it checks each line against the sets.
+func (s *scratch) match(dst []uint64, c *Compiled, skus, cats span, sets *codeSets, lines []Line) {
 	clear(dst)
-	if len(skus.keys)+len(cats.keys) <= s.keyRefs {
-		for _, k := range skus.keys {
-			if off, ok := s.skuIdx[k]; ok {
-				orInto(dst, s.keyMasks[off:int(off)+s.words])
+	if sets == nil || skus.len()+cats.len() <= s.keyRefs {
+		// Most codes are not in the basket: the filter turns them away before
+		// the code itself is even loaded.
+		for k := skus.lo; k < skus.hi; k++ {
+			if h := c.hashes[k]; s.skuIdx.mayHave(h) {
+				if off, ok := s.skuIdx.find(h, c.codes[k]); ok {
+					orInto(dst, s.keyMasks[off:int(off)+s.words])
+				}
 			}
 		}
-		for _, k := range cats.keys {
-			if off, ok := s.catIdx[k]; ok {
-				orInto(dst, s.keyMasks[off:int(off)+s.words])
+		for k := cats.lo; k < cats.hi; k++ {
+			if h := c.hashes[k]; s.catIdx.mayHave(h) {
+				if off, ok := s.catIdx.find(h, c.codes[k]); ok {
+					orInto(dst, s.keyMasks[off:int(off)+s.words])
+				}
 			}
 		}
 		return
@@ -158,12 +172,12 @@ func (s *scratch) match(dst []uint64, skus, cats *keySet, lines []Line) {
 			continue
 		}
 		l := &lines[i]
-		hit := skus.has(l.SKU)
-		for _, c := range l.Categories {
-			if hit {
+		hit := skus.len() > 0 && has(sets.skus, l.SKU)
+		for _, cat := range l.Categories {
+			if hit || cats.len() == 0 {
 				break
 			}
-			hit = cats.has(c)
+			hit = has(sets.cats, cat)
 		}
 		if hit {
 			dst[i/64] |= 1 << (i % 64)
@@ -171,13 +185,74 @@ func (s *scratch) match(dst []uint64, skus, cats *keySet, lines []Line) {
 	}
 }
 
-// scope sets dst to the lines in b's scope.
-func (s *scratch) scope(dst []uint64, b *compiledBenefit, lines []Line) {
-	if b.all {
+// codeSeed hashes product and category codes. It differs from process to
+// process; only lookups depend on it, never a result.
+var codeSeed = maphash.MakeSeed()
+
+func hashCode(code string) uint64 { return maphash.String(codeSeed, code) }
+
+// codeIndex is an open-addressing hash table from a code to the offset of
+// its line set. The campaigns' codes are hashed once by Compile, so a probe
+// costs a load and a compare where a Go map would hash the string again.
+type codeIndex struct {
+	filter [16]uint64 // a one-hash Bloom filter of the codes: 1,024 bits, two cache lines
+	slots  []codeSlot // a power of two, at most half full
+}
+
+type codeSlot struct {
+	hash uint64
+	code string
+	off  int32
+	used bool
+}
+
+func (x *codeIndex) reset(codes int) {
+	size := 16
+	for size < 2*codes {
+		size <<= 1
+	}
+	x.slots = resize(x.slots, size)
+	clear(x.slots)
+	x.filter = [16]uint64{}
+}
+
+func (x *codeIndex) mayHave(h uint64) bool {
+	b := h >> 54 // the top bits: the table's slot comes from the bottom ones
+	return x.filter[b/64]&(1<<(b%64)) != 0
+}
+
+func (x *codeIndex) find(h uint64, code string) (int32, bool) {
+	m := uint64(len(x.slots) - 1)
+	for i := h & m; ; i = (i + 1) & m {
+		sl := &x.slots[i]
+		if !sl.used {
+			return 0, false
+		}
+		if sl.hash == h && sl.code == code {
+			return sl.off, true
+		}
+	}
+}
+
+func (x *codeIndex) insert(h uint64, code string, off int32) {
+	m := uint64(len(x.slots) - 1)
+	i := h & m
+	for x.slots[i].used {
+		i = (i + 1) & m
+	}
+	x.slots[i] = codeSlot{hash: h, code: code, off: off, used: true}
+	b := h >> 54
+	x.filter[b/64] |= 1 << (b % 64)
+}
+
+// scope sets dst to the lines in the scope of c's benefit j.
+func (s *scratch) scope(dst []uint64, c *Compiled, j int, lines []Line) {
+	sc := &c.scopes[j]
+	if sc.all {
 		copy(dst, s.present)
 		return
 	}
-	s.match(dst, &b.skus, &b.cats, lines)
+	s.match(dst, c, sc.skus, sc.cats, sc.sets, lines)
 }
 
 // sumNet is the net value of the lines in m.

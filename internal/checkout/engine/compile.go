@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -16,41 +17,67 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string { return e.Message }
 
-// compiledBenefit is a Benefit with its scope turned into sets. The Benefit
-// is a copy, so Evaluate never reads memory the caller could still change.
-type compiledBenefit struct {
-	Benefit
-	all        bool // empty scope: every line
-	discount   bool // changes what the shopper pays
-	points     bool // adds points
-	skus, cats keySet
+// scope is where a benefit applies, in the compact form Evaluate checks for
+// every candidate: ranges of the campaign's codes.
+type scope struct {
+	skus, cats       span
+	all              bool // empty scope: every line
+	discount, points bool // the kind changes what is paid, or adds points
+	sets             *codeSets
 }
 
-// keySet keeps both shapes of a set of codes because Evaluate picks whichever
-// is cheaper for the basket at hand: probing the basket's index with each key,
-// or probing the set with each basket line.
-type keySet struct {
-	keys []string // distinct, in first-seen order
-	set  map[string]struct{}
-}
+// span is a range of a campaign's codes and hashes.
+type span struct{ lo, hi int32 }
 
-func newKeySet(keys []string) keySet {
-	if len(keys) == 0 {
-		return keySet{}
-	}
-	ks := keySet{set: make(map[string]struct{}, len(keys))}
-	for _, k := range keys {
-		if _, dup := ks.set[k]; !dup {
-			ks.set[k] = struct{}{}
-			ks.keys = append(ks.keys, k)
-		}
-	}
-	return ks
-}
+func (sp span) len() int { return int(sp.hi - sp.lo) }
 
-func (ks *keySet) has(k string) bool {
-	_, ok := ks.set[k]
+// longList is the length from which a list of codes also gets a set, so a
+// basket with fewer codes than the list can be scanned line by line instead.
+const longList = 32
+
+// codeSets are a long pair of lists (SKUs, categories) as sets.
+type codeSets struct{ skus, cats map[string]struct{} }
+
+func has(set map[string]struct{}, code string) bool {
+	_, ok := set[code]
 	return ok
+}
+
+// addCodes appends a list of codes, without repeats, to the campaign's codes.
+func (cc *Compiled) addCodes(list []string) span {
+	lo := len(cc.codes)
+	var seen map[string]struct{}
+	if len(list) > longList {
+		seen = make(map[string]struct{}, len(list))
+	}
+	for _, code := range list {
+		if seen != nil {
+			if _, dup := seen[code]; dup {
+				continue
+			}
+			seen[code] = struct{}{}
+		} else if slices.Contains(cc.codes[lo:], code) {
+			continue
+		}
+		cc.codes = append(cc.codes, code)
+		cc.hashes = append(cc.hashes, hashCode(code))
+	}
+	return span{int32(lo), int32(len(cc.codes))}
+}
+
+// setsFor returns sets of the codes in two spans when they are long, else nil.
+func (cc *Compiled) setsFor(skus, cats span) *codeSets {
+	if skus.len()+cats.len() <= longList {
+		return nil
+	}
+	set := func(sp span) map[string]struct{} {
+		m := make(map[string]struct{}, sp.len())
+		for _, c := range cc.codes[sp.lo:sp.hi] {
+			m[c] = struct{}{}
+		}
+		return m
+	}
+	return &codeSets{skus: set(skus), cats: set(cats)}
 }
 
 // Compile validates c and prepares it for Evaluate. Every error is a
@@ -76,15 +103,23 @@ func Compile(c Campaign) (*Compiled, error) {
 		to:        minutesPerDay,
 		minBasket: c.Conditions.MinBasket,
 	}
+	cc.rankStartS = math.MinInt64
 	if !c.Start.IsZero() {
 		cc.hasStart, cc.startS, cc.startN = true, c.Start.Unix(), int32(c.Start.Nanosecond())
+		cc.rankStartS = cc.startS
 	}
 	if !c.End.IsZero() {
 		cc.hasEnd, cc.endS, cc.endN = true, c.End.Unix(), int32(c.End.Nanosecond())
 	}
 	if len(c.Stores) > 0 {
-		cc.stores = newKeySet(c.Stores)
 		cc.hasStores = true
+		cc.storeSet = make(map[string]struct{}, len(c.Stores))
+		for _, st := range c.Stores {
+			if _, dup := cc.storeSet[st]; !dup {
+				cc.storeSet[st] = struct{}{}
+				cc.stores = append(cc.stores, st)
+			}
+		}
 	}
 	if err := cc.compileConditions(&c.Conditions); err != nil {
 		return nil, err
@@ -93,7 +128,8 @@ func Compile(c Campaign) (*Compiled, error) {
 		return nil, invalid("benefits", "a campaign needs at least one benefit")
 	}
 	ids := make(map[string]int, len(c.Benefits))
-	cc.benefits = make([]compiledBenefit, len(c.Benefits))
+	cc.benefits = make([]Benefit, len(c.Benefits))
+	cc.scopes = make([]scope, len(c.Benefits))
 	for i, b := range c.Benefits {
 		if b.ID == "" {
 			return nil, invalid(fmt.Sprintf("benefits[%d].id", i), fmt.Sprintf("benefit %d: id is required", i+1))
@@ -103,14 +139,23 @@ func Compile(c Campaign) (*Compiled, error) {
 				fmt.Sprintf("benefit %d: id %q is also benefit %d's", i+1, b.ID, j+1))
 		}
 		ids[b.ID] = i
-		cb, err := compileBenefit(i, b)
-		if err != nil {
+		if err := checkBenefit(i, b); err != nil {
 			return nil, err
 		}
-		cc.benefits[i] = cb
-		cc.hasDiscount = cc.hasDiscount || cb.discount
-		cc.hasPoints = cc.hasPoints || cb.points
-		cc.hasFree = cc.hasFree || b.Kind == FreeContent
+		cc.benefits[i] = b
+		sc := &cc.scopes[i]
+		sc.skus, sc.cats = cc.addCodes(b.Scope.SKUs), cc.addCodes(b.Scope.Categories)
+		sc.all = sc.skus.len() == 0 && sc.cats.len() == 0
+		sc.sets = cc.setsFor(sc.skus, sc.cats)
+		switch b.Kind {
+		case PercentOff, AmountOff, FixedPrice, BuyXGetY, SpendThreshold:
+			sc.discount = true
+		case PointsBonus, PointsPerUnit, PointsMultiplier:
+			sc.points = true
+			cc.hasPoints = true
+		case FreeContent:
+			cc.hasFree = true
+		}
 	}
 	// The embedded Campaign is for readers of the compiled value; cloning its
 	// slices stops a caller's later edits from showing through it.
@@ -146,8 +191,8 @@ func (cc *Compiled) compileConditions(k *Conditions) error {
 	if err := checkCodes("conditions.require_categories", "conditions: required category", k.RequireCategories); err != nil {
 		return err
 	}
-	cc.reqSKUs = newKeySet(k.RequireSKUs)
-	cc.reqCats = newKeySet(k.RequireCategories)
+	cc.reqSKUs, cc.reqCats = cc.addCodes(k.RequireSKUs), cc.addCodes(k.RequireCategories)
+	cc.reqSets = cc.setsFor(cc.reqSKUs, cc.reqCats)
 	if k.From != "" {
 		m, ok := parseHHMM(k.From)
 		if !ok {
@@ -173,83 +218,70 @@ func (cc *Compiled) compileConditions(k *Conditions) error {
 	return nil
 }
 
-func compileBenefit(i int, b Benefit) (compiledBenefit, error) {
+func checkBenefit(i int, b Benefit) error {
 	field := func(name string) string { return fmt.Sprintf("benefits[%d].%s", i, name) }
 	bad := func(name, msg string) error {
 		return invalid(field(name), fmt.Sprintf("benefit %d: %s %s", i+1, name, msg))
 	}
-	cb := compiledBenefit{Benefit: b}
 	switch b.Kind {
 	case PercentOff:
 		if b.Percent < 1 || b.Percent > 100 {
-			return cb, bad("percent", "must be 1..100")
+			return bad("percent", "must be 1..100")
 		}
 	case AmountOff:
 		if b.Amount <= 0 {
-			return cb, bad("amount", "must be more than 0")
+			return bad("amount", "must be more than 0")
 		}
 	case FixedPrice:
 		if b.Price < 0 {
-			return cb, bad("price", "must not be negative")
+			return bad("price", "must not be negative")
 		}
 	case BuyXGetY:
 		if b.Buy < 1 {
-			return cb, bad("buy", "must be at least 1")
+			return bad("buy", "must be at least 1")
 		}
 		if b.Get < 1 {
-			return cb, bad("get", "must be at least 1")
+			return bad("get", "must be at least 1")
 		}
 		if b.Percent < 0 || b.Percent > 100 {
-			return cb, bad("percent", "must be 0 (free) or 1..100")
+			return bad("percent", "must be 0 (free) or 1..100")
 		}
 	case SpendThreshold:
 		if b.Threshold <= 0 {
-			return cb, bad("threshold", "must be more than 0")
+			return bad("threshold", "must be more than 0")
 		}
 		if b.Percent < 0 || b.Percent > 100 {
-			return cb, bad("percent", "must be 0 (use amount) or 1..100")
+			return bad("percent", "must be 0 (use amount) or 1..100")
 		}
 		if b.Percent == 0 && b.Amount <= 0 {
-			return cb, bad("amount", "must be more than 0 when percent is not set")
+			return bad("amount", "must be more than 0 when percent is not set")
 		}
 	case PointsBonus, PointsPerUnit:
 		if b.Points <= 0 {
-			return cb, bad("points", "must be more than 0")
+			return bad("points", "must be more than 0")
 		}
 	case PointsMultiplier:
 		if b.Multiplier < 2 {
-			return cb, bad("multiplier", "must be at least 2")
+			return bad("multiplier", "must be at least 2")
 		}
 	case FreeContent:
 		if b.Pool == "" {
-			return cb, bad("pool", "is required")
+			return bad("pool", "is required")
 		}
 		// Free content applies whenever the campaign does; a scope would look
 		// like a condition and silently be none.
 		if len(b.Scope.SKUs) > 0 || len(b.Scope.Categories) > 0 {
-			return cb, bad("scope", "is not used by free_content: use conditions.require_skus or require_categories")
+			return bad("scope", "is not used by free_content: use conditions.require_skus or require_categories")
 		}
 	case "":
-		return cb, bad("kind", "is required")
+		return bad("kind", "is required")
 	default:
-		return cb, bad("kind", fmt.Sprintf("%q is not a known kind", b.Kind))
+		return bad("kind", fmt.Sprintf("%q is not a known kind", b.Kind))
 	}
 	if err := checkCodes(field("scope.skus"), fmt.Sprintf("benefit %d: scope SKU", i+1), b.Scope.SKUs); err != nil {
-		return cb, err
+		return err
 	}
-	if err := checkCodes(field("scope.categories"), fmt.Sprintf("benefit %d: scope category", i+1), b.Scope.Categories); err != nil {
-		return cb, err
-	}
-	cb.all = len(b.Scope.SKUs) == 0 && len(b.Scope.Categories) == 0
-	cb.skus = newKeySet(b.Scope.SKUs)
-	cb.cats = newKeySet(b.Scope.Categories)
-	switch b.Kind {
-	case PercentOff, AmountOff, FixedPrice, BuyXGetY, SpendThreshold:
-		cb.discount = true
-	case PointsBonus, PointsPerUnit, PointsMultiplier:
-		cb.points = true
-	}
-	return cb, nil
+	return checkCodes(field("scope.categories"), fmt.Sprintf("benefit %d: scope category", i+1), b.Scope.Categories)
 }
 
 func checkCodes(field, what string, codes []string) error {

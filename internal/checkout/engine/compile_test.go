@@ -121,7 +121,7 @@ func TestCompile_IsNotChangedByLaterEdits(t *testing.T) {
 	if res.TotalDiscount != 100 {
 		t.Errorf("total = %d, want 100 as compiled", res.TotalDiscount)
 	}
-	if cc.Stores[0] != "S1" || cc.Benefits[0].Percent != 10 {
+	if cc.Stores[0] != "S1" || cc.Benefits[0].Percent != 10 || cc.Benefits[0].Scope.SKUs[0] != "A" {
 		t.Errorf("compiled campaign changed with its source: %+v", cc.Campaign)
 	}
 }

@@ -44,9 +44,9 @@ type unitRun struct {
 }
 
 // discount works out one discount benefit on the lines in m, applies it to
-// s.net and logs it as benefit bi. The lines' net values bound every share,
+// s.net and logs it. The lines' net values bound every share,
 // so no line ever goes below zero.
-func (s *scratch) discount(cb *compiledBenefit, m []uint64, bi int32) (int64, why, int64) {
+func (s *scratch) discount(cb *Benefit, m []uint64) (int64, why, int64) {
 	if empty(m) {
 		return 0, whyNoLine, 0
 	}
@@ -68,14 +68,14 @@ func (s *scratch) discount(cb *compiledBenefit, m []uint64, bi int32) (int64, wh
 		if d == 0 {
 			return 0, whyRoundsToNothing, 0
 		}
-		s.spreadOver(m, v, d, bi)
+		s.spreadOver(m, v, d)
 		return d, whyNone, 0
 	case FixedPrice:
 		var d int64
 		forEach(m, func(i int) {
 			if target := satMul(s.qty[i], cb.Price); s.net[i] > target {
 				d += s.net[i] - target
-				s.emit(bi, i, s.net[i]-target)
+				s.emit(i, s.net[i]-target)
 			}
 		})
 		if d == 0 {
@@ -83,19 +83,19 @@ func (s *scratch) discount(cb *compiledBenefit, m []uint64, bi int32) (int64, wh
 		}
 		return d, whyNone, 0
 	case BuyXGetY:
-		return s.buyXGetY(cb, m, bi)
+		return s.buyXGetY(cb, m)
 	}
 	return 0, whyNone, 0
 }
 
-func (s *scratch) emit(bi int32, line int, amount int64) {
+func (s *scratch) emit(line int, amount int64) {
 	s.net[line] -= amount
-	s.log = append(s.log, share{ben: bi, line: int32(line), amount: amount})
+	s.log = append(s.log, share{line: int32(line), amount: amount})
 }
 
 // spreadOver shares d (at most v, the lines' net value) over the lines in m
 // in proportion to their net values, logging each line's part.
-func (s *scratch) spreadOver(m []uint64, v, d int64, bi int32) {
+func (s *scratch) spreadOver(m []uint64, v, d int64) {
 	items := s.items[:0]
 	forEach(m, func(i int) {
 		if s.net[i] > 0 {
@@ -105,7 +105,7 @@ func (s *scratch) spreadOver(m []uint64, v, d int64, bi int32) {
 	spread(items, v, d)
 	for _, it := range items {
 		if it.share > 0 {
-			s.emit(bi, int(it.line), it.share)
+			s.emit(int(it.line), it.share)
 		}
 	}
 	s.items = items
@@ -148,7 +148,7 @@ func spread(items []portion, total, d int64) {
 // and discounts the last Get units of every complete group. A line's net is
 // split over its units so the unit prices add up to it exactly: the first
 // net%qty units cost one minor unit more.
-func (s *scratch) buyXGetY(cb *compiledBenefit, m []uint64, bi int32) (int64, why, int64) {
+func (s *scratch) buyXGetY(cb *Benefit, m []uint64) (int64, why, int64) {
 	runs := s.runs[:0]
 	var units int64
 	forEach(m, func(i int) {
@@ -169,7 +169,12 @@ func (s *scratch) buyXGetY(cb *compiledBenefit, m []uint64, bi int32) (int64, wh
 	if groups == 0 {
 		return 0, whyTooFewUnits, units
 	}
-	slices.SortStableFunc(runs, func(a, b unitRun) int { return cmp.Compare(b.price, a.price) })
+	slices.SortFunc(runs, func(a, b unitRun) int { // a line's runs differ in price, so this order is total
+		if a.price != b.price {
+			return cmp.Compare(b.price, a.price)
+		}
+		return cmp.Compare(a.line, b.line)
+	})
 
 	if p := int64(cb.Percent); p == 0 || p == 100 {
 		// Whole units free: each run's free units, counted arithmetically so a
@@ -192,7 +197,7 @@ func (s *scratch) buyXGetY(cb *compiledBenefit, m []uint64, bi int32) (int64, wh
 	forEach(m, func(i int) {
 		if s.delta[i] > 0 {
 			d += s.delta[i]
-			s.emit(bi, i, s.delta[i])
+			s.emit(i, s.delta[i])
 		}
 	})
 	if d == 0 {
@@ -247,7 +252,7 @@ func (s *scratch) percentPerGroup(runs []unitRun, groups, buy, get, p int64) {
 }
 
 // points works out one points benefit on the final net values.
-func (s *scratch) points(cb *compiledBenefit, m []uint64, opt *Options, perUnit int64) (int64, why, int64) {
+func (s *scratch) points(cb *Benefit, m []uint64, opt *Options, perUnit int64) (int64, why, int64) {
 	if empty(m) {
 		return 0, whyNoLine, 0
 	}

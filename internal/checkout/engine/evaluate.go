@@ -59,8 +59,8 @@ func (o option) beats(p option) bool {
 //
 // Evaluate is pure and deterministic: the same basket, candidates (in any
 // order) and options always give the same Result. Campaign ids must be unique
-// among the candidates. Each Candidate.Campaign must come from Compile.
-// Lines with Quantity <= 0 match nothing; a negative UnitPrice counts as 0;
+// among the candidates. Each Candidate.Campaign must come from Compile (it
+// panics on a nil or uncompiled one: a programming error). Lines with Quantity <= 0 match nothing; a negative UnitPrice counts as 0;
 // a line worth more than 2^50 minor units counts as 2^50.
 func Evaluate(b Basket, cands []Candidate, opt Options) Result {
 	s := scratchPool.Get().(*scratch)
@@ -70,18 +70,17 @@ func Evaluate(b Basket, cands []Candidate, opt Options) Result {
 
 	// Exclusive options first and the stack last, so that when the stack wins
 	// (the usual case) its discounts are still in the log.
-	best, winner := option{}, int32(-1)
+	best, winner := option{}, -1
 	for k := range s.excl {
-		o := s.run(s.excl[k:k+1], &opt)
-		if o.beats(best) {
-			best, winner = o, s.excl[k]
+		if o := s.run(s.excl[k:k+1], &opt); o.beats(best) {
+			best, winner = o, k
 		}
 	}
 	win := s.stack
 	if so := s.run(s.stack, &opt); winner < 0 || so.beats(best) {
 		best = so
 	} else {
-		win = []int32{winner}
+		win = s.excl[winner : winner+1]
 		s.run(win, &opt)
 	}
 	s.markLosers(win, best)
@@ -113,18 +112,28 @@ func (s *scratch) check(b *Basket, cands []Candidate) {
 		s.bens = slices.Grow(s.bens, nb)[:len(s.bens)+nb]
 		s.masks = slices.Grow(s.masks, nb*s.words)[:len(s.masks)+nb*s.words]
 		chance := c.hasFree
-		for j := range c.benefits {
+		for j := range c.scopes {
 			m := s.mask(st, j)
-			s.scope(m, &c.benefits[j], b.Lines)
+			s.scope(m, c, j, b.Lines)
 			chance = chance || !empty(m)
 		}
 		if !chance {
 			st.reason, st.why = NothingToDiscount, whyNoLineInAnyScope
 			continue
 		}
-		s.elig = append(s.elig, int32(i))
+		s.keys = append(s.keys, rankKey{prio: c.priority, startS: c.rankStartS, startN: c.startN, ci: int32(i)})
 	}
-	slices.SortFunc(s.elig, func(x, y int32) int { return compareRank(s.cands[x].c, s.cands[y].c) })
+	// Sorting keys copied side by side, rather than candidate indexes that
+	// lead to campaigns all over the heap, keeps the comparisons in cache.
+	slices.SortFunc(s.keys, func(x, y rankKey) int {
+		if c := x.compare(y); c != 0 {
+			return c
+		}
+		return cmp.Compare(s.cands[x.ci].c.id, s.cands[y.ci].c.id)
+	})
+	for _, k := range s.keys {
+		s.elig = append(s.elig, k.ci)
+	}
 	for r, ci := range s.elig {
 		st := &s.cands[ci]
 		st.rank = int32(r)
@@ -137,7 +146,7 @@ func (s *scratch) check(b *Basket, cands []Candidate) {
 }
 
 // conditions checks what a campaign needs of the basket regardless of other
-// campaigns, cheapest first.
+// campaigns, in the order their reasons are documented.
 func (s *scratch) conditions(b *Basket, c *Compiled) (Reason, why) {
 	if c.hasStart && before(s.unixS, s.unixN, c.startS, c.startN) {
 		return OutsideDates, whyBeforeStart
@@ -145,7 +154,7 @@ func (s *scratch) conditions(b *Basket, c *Compiled) (Reason, why) {
 	if c.hasEnd && !before(s.unixS, s.unixN, c.endS, c.endN) {
 		return OutsideDates, whyAtOrAfterEnd
 	}
-	if c.hasStores && !c.stores.has(b.Store) {
+	if c.hasStores && !has(c.storeSet, b.Store) {
 		return NotInStore, 0
 	}
 	if !c.inWindow(s.weekday, s.minute) {
@@ -154,21 +163,20 @@ func (s *scratch) conditions(b *Basket, c *Compiled) (Reason, why) {
 	if !b.Member && !c.open {
 		return MemberOnly, 0
 	}
+	if c.reqSKUs.len() > 0 {
+		if s.match(s.tmp, c, c.reqSKUs, span{}, c.reqSets, b.Lines); empty(s.tmp) {
+			return RequiredItems, whyNoRequiredSKU
+		}
+	}
+	if c.reqCats.len() > 0 {
+		if s.match(s.tmp, c, span{}, c.reqCats, c.reqSets, b.Lines); empty(s.tmp) {
+			return RequiredItems, whyNoRequiredCategory
+		}
+	}
 	// The gross total bounds every net total, so this saves running
 	// campaigns that can never reach their minimum.
 	if s.grossTotal < c.minBasket {
 		return MinimumNotMet, 0
-	}
-	var none keySet
-	if len(c.reqSKUs.keys) > 0 {
-		if s.match(s.tmp, &c.reqSKUs, &none, b.Lines); empty(s.tmp) {
-			return RequiredItems, whyNoRequiredSKU
-		}
-	}
-	if len(c.reqCats.keys) > 0 {
-		if s.match(s.tmp, &none, &c.reqCats, b.Lines); empty(s.tmp) {
-			return RequiredItems, whyNoRequiredCategory
-		}
 	}
 	return "", 0
 }
@@ -198,25 +206,38 @@ func before(s1 int64, n1 int32, s2 int64, n2 int32) bool {
 	return s1 < s2 || s1 == s2 && n1 < n2
 }
 
-// compareRank orders campaigns best first: priority descending, then start
-// ascending (no start is earliest), then id ascending.
-func compareRank(a, b *Compiled) int {
-	if a.priority != b.priority {
-		return cmp.Compare(b.priority, a.priority)
-	}
-	if a.hasStart != b.hasStart {
-		if !a.hasStart {
-			return -1
-		}
-		return 1
-	}
-	if c := cmp.Compare(a.startS, b.startS); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.startN, b.startN); c != 0 {
+// CompareRank orders campaigns as Evaluate ranks them, best first: priority
+// descending, then start ascending (no start is earliest), then id
+// ascending. Evaluate sorts its candidates itself; handing them over already
+// in this order (an active set sorted once when it is loaded) saves it most
+// of that work.
+func CompareRank(a, b *Compiled) int {
+	if c := a.rankKey().compare(b.rankKey()); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.id, b.id)
+}
+
+// rankKey is a campaign's rank but for the id, with the candidate it is for.
+type rankKey struct {
+	prio   int
+	startS int64
+	startN int32
+	ci     int32
+}
+
+func (c *Compiled) rankKey() rankKey {
+	return rankKey{prio: c.priority, startS: c.rankStartS, startN: c.startN}
+}
+
+func (k rankKey) compare(o rankKey) int {
+	if k.prio != o.prio {
+		return cmp.Compare(o.prio, k.prio)
+	}
+	if k.startS != o.startS {
+		return cmp.Compare(k.startS, o.startS)
+	}
+	return cmp.Compare(k.startN, o.startN)
 }
 
 func (s *scratch) mask(st *candState, j int) []uint64 {
@@ -243,14 +264,13 @@ func (s *scratch) run(list []int32, opt *Options) option {
 		var d int64
 		for j := range c.benefits {
 			cb := &c.benefits[j]
-			bi := st.benBase + int32(j)
-			bs := &s.bens[bi]
+			bs := &s.bens[st.benBase+int32(j)]
 			*bs = benState{}
-			if !cb.discount {
+			if !c.scopes[j].discount {
 				continue
 			}
 			bs.logStart = int32(len(s.log))
-			bs.discount, bs.why, bs.whyN = s.discount(cb, s.mask(st, j), bi)
+			bs.discount, bs.why, bs.whyN = s.discount(cb, s.mask(st, j))
 			bs.logEnd = int32(len(s.log))
 			d += bs.discount
 		}
@@ -278,7 +298,7 @@ func (s *scratch) run(list []int32, opt *Options) option {
 		var p int64
 		for j := range c.benefits {
 			cb := &c.benefits[j]
-			if !cb.points {
+			if !c.scopes[j].points {
 				continue
 			}
 			bs := &s.bens[st.benBase+int32(j)]

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -253,7 +254,7 @@ func checkInvariants(t testing.TB, b Basket, cands []Candidate, opt Options, res
 		} else if !applied[r.CampaignID] {
 			fail("offer-level rejection %+v for a campaign that did not apply", r)
 		}
-		if i > 0 && compareRank(byID[res.Rejected[i-1].CampaignID], byID[r.CampaignID]) > 0 {
+		if i > 0 && CompareRank(byID[res.Rejected[i-1].CampaignID], byID[r.CampaignID]) > 0 {
 			fail("rejections out of rank order: %+v", res.Rejected)
 		}
 	}
@@ -280,6 +281,39 @@ func TestEvaluate_Invariants(t *testing.T) {
 		if other := Evaluate(b, shuffled, opt); !reflect.DeepEqual(res, other) {
 			t.Fatalf("case %d: depends on candidate order:\n%+v\n%+v", i, res, other)
 		}
+	}
+}
+
+func TestEvaluate_ConcurrentCallsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	type tc struct {
+		b     Basket
+		cands []Candidate
+		opt   Options
+		want  Result
+	}
+	cases := make([]tc, 50)
+	for i := range cases {
+		b, cands, opt := genCase(t, r, 12, 8)
+		cases[i] = tc{b, cands, opt, Evaluate(b, cands, opt)}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 200 {
+				c := &cases[(g*7+k)%len(cases)]
+				if got := Evaluate(c.b, c.cands, c.opt); !reflect.DeepEqual(got, c.want) {
+					errs <- fmt.Sprintf("goroutine %d, case %d: results differ", g, k)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
 

@@ -97,7 +97,7 @@ func (s *scratch) explain(b *Basket, opt *Options) []Rejection {
 	for i := range s.cands {
 		s.order = append(s.order, int32(i))
 	}
-	slices.SortStableFunc(s.order, func(x, y int32) int { return compareRank(s.cands[x].c, s.cands[y].c) })
+	slices.SortStableFunc(s.order, func(x, y int32) int { return CompareRank(s.cands[x].c, s.cands[y].c) })
 	var out []Rejection
 	for _, ci := range s.order {
 		st := &s.cands[ci]
@@ -132,7 +132,7 @@ func (s *scratch) detail(b *Basket, st *candState, opt *Options) string {
 		return fmt.Sprintf("the basket's time %s is not before its end %s",
 			b.Time.Format(time.RFC3339), c.End.Format(time.RFC3339))
 	case NotInStore:
-		list := c.stores.keys
+		list := c.stores
 		if len(list) > 5 {
 			list = append(list[:5:5], "...")
 		}
