@@ -8,11 +8,13 @@ package checkout
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"github.com/perk-platform/perk/internal/money"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -39,6 +41,7 @@ type Service struct {
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
 	opt       Options
+	zones     sync.Map // store id -> zoneEntry
 }
 
 // NewService returns a checkout service.
@@ -207,19 +210,33 @@ func (s *Service) response(req *Request, m *member.Member, res engine.Result) *R
 	return resp
 }
 
+// storeZone is the store's time zone for day and time-of-day conditions.
+// Zones change rarely, so they are cached for a minute: a till's hot path
+// then reads no store row.
 func (s *Service) storeZone(ctx context.Context, storeID string) (*time.Location, error) {
+	now := s.opt.Now()
+	if z, ok := s.zones.Load(storeID); ok && now.Before(z.(zoneEntry).until) {
+		return z.(zoneEntry).loc, nil
+	}
+	loc := time.UTC // an unknown store still trades, in UTC, until the retailer registers it
 	var tz string
 	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM stores WHERE id = $1`, storeID).Scan(&tz)
-	if err != nil || tz == "" {
-		// An unknown store still trades; its windows run in UTC until the
-		// retailer registers it.
-		return time.UTC, nil
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return nil, fmt.Errorf("store zone: %w", err)
+	default:
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC, nil
-	}
+	s.zones.Store(storeID, zoneEntry{loc: loc, until: now.Add(time.Minute)})
 	return loc, nil
+}
+
+type zoneEntry struct {
+	loc   *time.Location
+	until time.Time
 }
 
 // receipt is the text for the till to print, one line per entry.

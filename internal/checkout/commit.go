@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -50,12 +51,20 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 	for attempt := 0; ; attempt++ {
 		var resp *Response
 		var ended bool
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// The live set is read before the transaction: on PostgreSQL reads
+		// and writes share one pool, and a transaction waiting for a second
+		// connection could wait for ever once every connection is a
+		// transaction doing the same.
+		live, err := s.campaigns.Live(ctx)
+		if err != nil {
+			return nil, err
+		}
+		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
 			if resp, err = storedCommit(ctx, tx, req, h); resp != nil || err != nil {
 				return err
 			}
-			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, exhausted)
+			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, live, exhausted)
 			return err
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
@@ -98,12 +107,9 @@ func storedCommit(ctx context.Context, q querier, req *Request, h string) (*Resp
 	return &resp, nil
 }
 
-func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, loc *time.Location, exhausted map[string]engine.Reason) (*Response, bool, error) {
+func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, loc *time.Location,
+	live *campaign.LiveSet, exhausted map[string]engine.Reason) (*Response, bool, error) {
 	now := s.opt.Now().UTC()
-	live, err := s.campaigns.Live(ctx)
-	if err != nil {
-		return nil, false, err
-	}
 	st, err := loadState(ctx, tx, live, m, now)
 	if err != nil {
 		return nil, false, err
@@ -241,13 +247,22 @@ func insertLines(ctx context.Context, tx *sql.Tx, basketID string, req *Request,
 		nets[i] = int64(it.Quantity)*it.UnitPrice - res.Lines[i].Discount
 	}
 	shares := Spread(points, nets)
+	// One statement for all lines: a commit is on the till's critical path
+	// and SQLite's single writer pays for every round trip.
+	var b strings.Builder
+	b.WriteString(`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points) VALUES `)
+	args := make([]any, 0, 8*len(req.Items))
 	for i, it := range req.Items {
 		cats, _ := json.Marshal(nonNil(it.Categories))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, basketID, it.Line, it.SKU, string(cats), it.Quantity, it.UnitPrice,
-			res.Lines[i].Discount, shares[i]); err != nil {
-			return fmt.Errorf("store line %d: %w", it.Line, err)
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
+		args = append(args, basketID, it.Line, it.SKU, string(cats), it.Quantity, it.UnitPrice, res.Lines[i].Discount, shares[i])
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("store lines: %w", err)
 	}
 	return nil
 }

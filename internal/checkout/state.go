@@ -26,32 +26,30 @@ type memberState struct {
 	uses     map[string]map[string]int64 // campaign id -> period ("" = ever) -> uses
 }
 
-// loadState reads the member's audiences and uses in two indexed queries.
+// loadState reads the member's audiences and uses, at most two indexed
+// queries.
 func loadState(ctx context.Context, q querier, live *campaign.LiveSet, m *member.Member, now time.Time) (*memberState, error) {
 	st := &memberState{member: m, now: now, audience: map[string]bool{}, uses: map[string]map[string]int64{}}
 	if m == nil || len(live.List) == 0 {
 		return st, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT campaign_id, control FROM campaign_members WHERE member_id = $1`, m.ID)
-	if err != nil {
-		return nil, fmt.Errorf("member audiences: %w", err)
+	// Only ask what a live campaign needs: most programmes run campaigns
+	// for all members with no per-member limit, and then a till's evaluate
+	// reads neither table.
+	fixed, limited := false, false
+	for _, l := range live.List {
+		fixed = fixed || !l.Dynamic
+		limited = limited || l.Spec.Limits.PerMember > 0 || l.Spec.Limits.PerPeriod > 0
 	}
-	for rows.Next() {
-		var cid string
-		var control int
-		if err := rows.Scan(&cid, &control); err != nil {
-			rows.Close()
+	if fixed {
+		if err := st.loadAudiences(ctx, q, live); err != nil {
 			return nil, err
 		}
-		if live.ByID[cid] != nil {
-			st.audience[cid] = control == 1
-		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if !limited {
+		return st, nil
 	}
-	rows, err = q.QueryContext(ctx, `SELECT campaign_id, period, uses FROM offer_uses WHERE member_id = $1`, m.ID)
+	rows, err := q.QueryContext(ctx, `SELECT campaign_id, period, uses FROM offer_uses WHERE member_id = $1`, st.member.ID)
 	if err != nil {
 		return nil, fmt.Errorf("member offer uses: %w", err)
 	}
@@ -71,6 +69,25 @@ func loadState(ctx context.Context, q querier, live *campaign.LiveSet, m *member
 		st.uses[cid][period] = n
 	}
 	return st, rows.Err()
+}
+
+func (st *memberState) loadAudiences(ctx context.Context, q querier, live *campaign.LiveSet) error {
+	rows, err := q.QueryContext(ctx, `SELECT campaign_id, control FROM campaign_members WHERE member_id = $1`, st.member.ID)
+	if err != nil {
+		return fmt.Errorf("member audiences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid string
+		var control int
+		if err := rows.Scan(&cid, &control); err != nil {
+			return err
+		}
+		if live.ByID[cid] != nil {
+			st.audience[cid] = control == 1
+		}
+	}
+	return rows.Err()
 }
 
 // blocked says why the member may not have campaign l now, "" if they may.
