@@ -5,6 +5,7 @@
 //	perk migrate                   apply database migrations
 //	perk members import FILE       import members from CSV/TSV
 //	perk keys create --role ROLE   create an API key
+//	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
 //	perk bench ...                 load generator and test data
 package main
 
@@ -25,6 +26,9 @@ Usage:
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list | perk keys revoke ID
+  perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
+  perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
+  perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER]              list queued and sent messages
   perk bench gen-members [flags]             write a members CSV for import benchmarks
@@ -70,6 +74,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdMembers(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
+	case "campaigns":
+		return cmdCampaigns(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":
