@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -99,7 +100,13 @@ func (s *Service) loadLive(ctx context.Context) (*LiveSet, error) {
 		set.List = append(set.List, l)
 		set.ByID[c.ID] = l
 	}
-	return set, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The engine ranks candidates on every call; handing them over already
+	// in rank order makes that sort nearly free.
+	slices.SortStableFunc(set.List, func(a, b *Live) int { return engine.CompareRank(a.Compiled, b.Compiled) })
+	return set, nil
 }
 
 func (s *Service) compile(c *Campaign) (*Live, error) {
