@@ -175,7 +175,21 @@ func (s *Service) Get(ctx context.Context, cid string) (*Campaign, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get campaign: %w", err)
 	}
-	return c, nil
+	return c, s.counts(ctx, c)
+}
+
+// counts fills a campaign's redemption figures from the redemptions
+// themselves. The counters on the campaign row are kept only for campaigns
+// with a total limit or budget (they are what the tills take under a
+// conditional update); for the others a hot row updated by every basket
+// would serialise the tills on PostgreSQL.
+func (s *Service) counts(ctx context.Context, c *Campaign) error {
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0), COALESCE(SUM(points), 0)
+		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL`, c.ID).Scan(&c.Redemptions, &c.DiscountGiven, &c.PointsGiven)
+	if err != nil {
+		return fmt.Errorf("campaign counts: %w", err)
+	}
+	return nil
 }
 
 // ByName returns a campaign by its unique name.
@@ -187,7 +201,7 @@ func (s *Service) ByName(ctx context.Context, name string) (*Campaign, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get campaign: %w", err)
 	}
-	return c, nil
+	return c, s.counts(ctx, c)
 }
 
 // List returns every campaign, newest first, optionally only those with
@@ -208,7 +222,16 @@ func (s *Service) List(ctx context.Context, status Status) ([]*Campaign, error) 
 			out = append(out, c)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for _, c := range out {
+		if err := s.counts(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Update replaces a campaign's spec. A draft may change in any way; once

@@ -21,7 +21,7 @@ func TestEvaluateChangesNothing_CommitAppliesTheSame(t *testing.T) {
 		w := newWorld(t, db, defaultPolicy)
 		ctx := context.Background()
 		m := w.enrol(t, phoneN(1))
-		w.launch(t, campaign.Spec{Name: "Coffee 20", Benefits: []engine.Benefit{percent(20, "COF")}})
+		c := w.launch(t, campaign.Spec{Name: "Coffee 20", Benefits: []engine.Benefit{percent(20, "COF")}})
 		req := basket(string(m.Code), "", item(1, "COF", 2, 250), item(2, "MILK", 1, 99))
 
 		ev, err := w.checkout.Evaluate(ctx, req, false)
@@ -53,6 +53,10 @@ func TestEvaluateChangesNothing_CommitAppliesTheSame(t *testing.T) {
 		}
 		if got := balance(t, w, m.ID); got.Available != 4 {
 			t.Errorf("ledger balance = %+v", got)
+		}
+		got, err := w.campaigns.Get(ctx, c.ID)
+		if err != nil || got.Redemptions != 1 || got.DiscountGiven != 100 {
+			t.Errorf("campaign counts %d redemptions, %d given (%v); want 1 and 100", got.Redemptions, got.DiscountGiven, err)
 		}
 	})
 }
