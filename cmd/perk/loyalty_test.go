@@ -38,6 +38,32 @@ func api(t *testing.T, method, url, key string, body any, out any) int {
 	return res.StatusCode
 }
 
+type outboxMsg struct {
+	Body, Purpose, Status string
+	DeliveryState         string `json:"delivery_state"`
+}
+
+// waitOutbox polls the outbox until a message matches and returns its body.
+func waitOutbox(t *testing.T, url, key string, match func(outboxMsg) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var out struct {
+			Messages []outboxMsg `json:"messages"`
+		}
+		api(t, "GET", url+"/v1/sms/outbox?limit=50", key, nil, &out)
+		for _, m := range out.Messages {
+			if match(m) {
+				return m.Body
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no such message in the outbox: %+v", out.Messages)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestServe_CampaignStory is the issue's "done when" through the real
 // binary: a shopper joins by SMS; an operator writes, previews, simulates
 // and launches a campaign; the announcement is sent; the card page shows
@@ -83,26 +109,7 @@ func TestServe_CampaignStory(t *testing.T) {
 			}
 
 			// The simulator gateway sends and delivers the announcement.
-			var announcement string
-			deadline := time.Now().Add(20 * time.Second)
-			for announcement == "" {
-				var out struct {
-					Messages []struct {
-						Body, Purpose, Status string
-						DeliveryState         string `json:"delivery_state"`
-					} `json:"messages"`
-				}
-				api(t, "GET", url+"/v1/sms/outbox?limit=50", admin, nil, &out)
-				for _, m := range out.Messages {
-					if m.Purpose == "campaign" && m.DeliveryState == "delivered" {
-						announcement = m.Body
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("announcement not delivered: %+v", out.Messages)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			announcement := waitOutbox(t, url, admin, func(m outboxMsg) bool { return m.Purpose == "campaign" && m.DeliveryState == "delivered" })
 			card := regexp.MustCompile(`https?://\S+/c/\S+`).FindString(announcement)
 			if !strings.HasPrefix(announcement, "Ann, 20% off coffee") || card == "" {
 				t.Fatalf("announcement %q", announcement)
@@ -146,23 +153,7 @@ func TestServe_CampaignStory(t *testing.T) {
 			if _, stderr, err := perk(t, env, "sms", "inject", "--from", "07700 900123", "POINTS"); err != nil {
 				t.Fatalf("POINTS: %v %s", err, stderr)
 			}
-			var reply string
-			deadline = time.Now().Add(20 * time.Second)
-			for reply == "" {
-				var out struct {
-					Messages []struct{ Body, Purpose, Status string } `json:"messages"`
-				}
-				api(t, "GET", url+"/v1/sms/outbox?limit=50", admin, nil, &out)
-				for _, m := range out.Messages {
-					if m.Purpose == "points_reply" && m.Status == "sent" {
-						reply = m.Body
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no POINTS reply sent: %+v", out.Messages)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			reply := waitOutbox(t, url, admin, func(m outboxMsg) bool { return m.Purpose == "points_reply" && m.Status == "sent" })
 			if !strings.Contains(reply, "you have 5 points") {
 				t.Fatalf("POINTS reply %q", reply)
 			}

@@ -138,13 +138,28 @@ func effectiveStatus(stored Status, start, end, now time.Time) Status {
 	return stored
 }
 
-// Create stores a new draft.
-func (s *Service) Create(ctx context.Context, spec Spec) (*Campaign, error) {
+// prepare validates a spec and encodes it for storage.
+func (s *Service) prepare(spec Spec) (Window, string, error) {
 	_, w, err := spec.Validate(s.opt.Zone)
 	if err != nil {
-		return nil, err
+		return Window{}, "", err
 	}
 	body, err := json.Marshal(spec)
+	return w, string(body), err
+}
+
+// inTx reads a campaign inside a transaction.
+func (s *Service) inTx(ctx context.Context, tx *sql.Tx, cid string) (*Campaign, error) {
+	c, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, cid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return c, err
+}
+
+// Create stores a new draft.
+func (s *Service) Create(ctx context.Context, spec Spec) (*Campaign, error) {
+	w, body, err := s.prepare(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +168,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Campaign, error) {
 	lim := spec.Limits
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO campaigns (id, name, status, spec, starts_at, ends_at, max_redemptions, budget, created_at, updated_at)
 		VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $8)`,
-		cid, spec.Name, string(body), w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
+		cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
 	if err != nil {
 		if _, ok := store.UniqueViolation(err); ok {
 			return nil, ErrNameTaken
@@ -168,7 +183,12 @@ func nullPositive(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid:
 
 // Get returns a campaign by id.
 func (s *Service) Get(ctx context.Context, cid string) (*Campaign, error) {
-	c, err := s.scan(s.db.R.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, cid))
+	return s.getBy(ctx, "id", cid)
+}
+
+// getBy reads one campaign by a unique column (id or name) with its counts.
+func (s *Service) getBy(ctx context.Context, col, v string) (*Campaign, error) {
+	c, err := s.scan(s.db.R.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE `+col+` = $1`, v))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -194,14 +214,7 @@ func (s *Service) counts(ctx context.Context, c *Campaign) error {
 
 // ByName returns a campaign by its unique name.
 func (s *Service) ByName(ctx context.Context, name string) (*Campaign, error) {
-	c, err := s.scan(s.db.R.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE name = $1`, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get campaign: %w", err)
-	}
-	return c, s.counts(ctx, c)
+	return s.getBy(ctx, "name", name)
 }
 
 // List returns every campaign, newest first, optionally only those with
@@ -240,20 +253,13 @@ func (s *Service) List(ctx context.Context, status Status) ([]*Campaign, error) 
 // not 0, must match the stored version (optimistic locking for the manager
 // page).
 func (s *Service) Update(ctx context.Context, cid string, spec Spec, version int64) (*Campaign, error) {
-	_, w, err := spec.Validate(s.opt.Zone)
-	if err != nil {
-		return nil, err
-	}
-	body, err := json.Marshal(spec)
+	w, body, err := s.prepare(spec)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		cur, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, cid))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		cur, err := s.inTx(ctx, tx, cid)
 		if err != nil {
 			return err
 		}
@@ -271,7 +277,7 @@ func (s *Service) Update(ctx context.Context, cid string, spec Spec, version int
 		lim := spec.Limits
 		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET name = $2, spec = $3, starts_at = $4, ends_at = $5,
 			max_redemptions = $6, budget = $7, version = version + 1, updated_at = $8 WHERE id = $1`,
-			cid, spec.Name, string(body), w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
+			cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
 		if _, ok := store.UniqueViolation(err); ok {
 			return ErrNameTaken
 		}
@@ -357,10 +363,7 @@ var ErrNotLaunched = problem.New(problem.Conflict, "campaign_not_launched", "the
 
 func (s *Service) setStatus(ctx context.Context, cid string, next func(*Campaign) (Status, error)) (*Campaign, error) {
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		cur, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, cid))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		cur, err := s.inTx(ctx, tx, cid)
 		if err != nil {
 			return err
 		}

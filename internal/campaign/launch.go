@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -38,10 +37,7 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 	out := &Launched{}
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		c, err := s.scan(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, cid))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		c, err := s.inTx(ctx, tx, cid)
 		if err != nil {
 			return err
 		}
