@@ -2,7 +2,9 @@ package checkout_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -289,6 +291,62 @@ func TestBadRequestsAreRefusedWithTheField(t *testing.T) {
 				_, err := w.checkout.Commit(ctx, c.req)
 				wantProblem(t, err, c.code)
 			})
+		}
+	})
+}
+
+func TestFreeContentIsIssuedOncePerRedemption(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		ctx := context.Background()
+		a, b, c := w.enrol(t, phoneN(1)), w.enrol(t, phoneN(2)), w.enrol(t, phoneN(3))
+		w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}}})
+		if n, err := w.campaigns.AddContent(ctx, "songs", []string{"SONG-1", "SONG-2", "SONG-1"}); err != nil || n != 2 {
+			t.Fatalf("added %d codes (%v), want 2", n, err)
+		}
+		got := map[string]bool{}
+		for i, m := range []string{string(a.Code), string(b.Code)} {
+			r, err := w.checkout.Commit(ctx, basket(m, fmt.Sprint("T-", i), item(1, "A", 1, 100)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Benefits) != 1 || r.Benefits[0].Content == "" || got[r.Benefits[0].Content] {
+				t.Fatalf("benefits = %+v (issued so far %v)", r.Benefits, got)
+			}
+			got[r.Benefits[0].Content] = true
+		}
+		// The pool is dry: the sale goes through and the receipt says so.
+		r, err := w.checkout.Commit(ctx, basket(string(c.Code), "T-3", item(1, "A", 1, 100)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Benefits[0].Content != "" || !strings.Contains(r.Benefits[0].Description, "none left") {
+			t.Fatalf("dry pool: %+v", r.Benefits[0])
+		}
+		if left, _ := w.campaigns.ContentLeft(ctx, "songs"); left != 0 {
+			t.Fatalf("%d codes left", left)
+		}
+	})
+}
+
+func TestPerPeriodLimitOpensAgainNextWeek(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		ctx := context.Background()
+		m := w.enrol(t, phoneN(1))
+		w.launch(t, campaign.Spec{Name: "Weekly", TimeZone: "Europe/London", Benefits: []engine.Benefit{{Kind: engine.AmountOff, Amount: 100}},
+			Limits: campaign.Limits{PerPeriod: 1, Period: "week"}})
+		discounts := []int64{}
+		for i, step := range []time.Duration{0, time.Hour, 7 * 24 * time.Hour} { // Mon 23 Nov, same day, Mon 30 Nov
+			w.clock.Advance(step)
+			r, err := w.checkout.Commit(ctx, basket(string(m.Code), fmt.Sprint("T-", i), item(1, "A", 1, 500)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			discounts = append(discounts, r.TotalDiscount)
+		}
+		if !reflect.DeepEqual(discounts, []int64{100, 0, 100}) {
+			t.Fatalf("discounts = %v, want once a week", discounts)
 		}
 	})
 }
