@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--out FILE] | perk bench http --key KEY [flags]")
+		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -22,6 +23,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		return benchGenMembers(args[1:])
 	case "http":
 		return benchHTTP(ctx, args[1:])
+	case "checkout":
+		return benchCheckout(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown bench command %q", args[0])
 }
@@ -70,6 +73,7 @@ func benchHTTP(ctx context.Context, args []string) error {
 	fs.IntVar(&opt.MaxRequests, "n", 0, "stop after this many requests (0: only -d)")
 	fs.IntVar(&opt.Setup, "setup", 1000, "lookup: members to enrol first")
 	fs.Int64Var(&opt.PhoneSeed, "seed", time.Now().UnixNano(), "phone numbering seed (a new one enrols new members)")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -78,6 +82,92 @@ func benchHTTP(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println(res)
-	return nil
+	return printResult(res, *asJSON, res.Report())
+}
+
+func benchCheckout(ctx context.Context, args []string) error {
+	var opt loadgen.Options
+	var scenario, codesFrom string
+	fs := flag.NewFlagSet("perk bench checkout", flag.ContinueOnError)
+	strFlag(fs, &opt.BaseURL, "url", "PERK_BENCH_URL", "http://127.0.0.1:8080", "server to load")
+	strFlag(fs, &opt.APIKey, "key", "PERK_BENCH_KEY", "", "API key with the checkout permission: a pos key (its store is used) or an admin key with --store")
+	fs.StringVar(&scenario, "scenario", "evaluate", "evaluate (POST /v1/checkout/evaluate), commit (POST /v1/checkout/commit) or mixed (80% evaluate, 20% commit)")
+	fs.IntVar(&opt.Concurrency, "c", 16, "concurrent workers (tills)")
+	fs.DurationVar(&opt.Duration, "d", 10*time.Second, "run time")
+	fs.IntVar(&opt.MaxRequests, "n", 0, "stop after this many requests (0: only -d)")
+	fs.IntVar(&opt.Setup, "members", 1000, "member pool: enrol this many members first (POST /v1/members with --key; pos keys may enrol)")
+	fs.StringVar(&codesFrom, "codes-from", "", "member pool: read member codes from this file (one a line) instead of enrolling")
+	fs.IntVar(&opt.Checkout.Lines, "lines", 10, "lines per basket (1-500)")
+	fs.StringVar(&opt.Checkout.Store, "store", "", "store id sent in every basket (default: none, so a pos key's own store)")
+	fs.StringVar(&opt.Checkout.Currency, "currency", "GBP", "the server's --currency")
+	fs.Int64Var(&opt.Checkout.Seed, "seed", time.Now().UnixNano(), "the same seed gives the same baskets and members (transaction ids are new on every run); also numbers the phones of --members")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if codesFrom != "" {
+		if flagSet(fs, "members") {
+			fmt.Fprintln(os.Stderr, "perk bench checkout: give --members or --codes-from, not both")
+			return errUsage
+		}
+		f, err := os.Open(codesFrom)
+		if err != nil {
+			return err
+		}
+		opt.Codes, err = loadgen.ReadCodes(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", codesFrom, err)
+		}
+	} else if opt.Setup < 1 {
+		fmt.Fprintln(os.Stderr, "perk bench checkout: --members must be at least 1")
+		return errUsage
+	}
+	if opt.Concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "perk bench checkout: -c must be at least 1")
+		return errUsage
+	}
+	opt.Scenario = loadgen.Scenario(scenario)
+	if opt.Scenario != loadgen.ScenarioEvaluate && opt.Scenario != loadgen.ScenarioCommit && opt.Scenario != loadgen.ScenarioMixed {
+		fmt.Fprintf(os.Stderr, "perk bench checkout: --scenario %q: want evaluate, commit or mixed\n", scenario)
+		return errUsage
+	}
+	opt.PhoneSeed = opt.Checkout.Seed // enrolled pool members: a new seed, new members
+	pool := len(opt.Codes)
+	if pool == 0 {
+		pool = opt.Setup
+	}
+	if !*asJSON {
+		fmt.Fprintf(os.Stderr, "checkout %s: %d workers, %d lines a basket, %d members, seed %d\n",
+			opt.Scenario, opt.Concurrency, opt.Checkout.Lines, pool, opt.Checkout.Seed)
+	}
+	res, err := loadgen.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	return printResult(res, *asJSON, struct {
+		loadgen.Report
+		Seed        int64  `json:"seed"`
+		Lines       int    `json:"lines"`
+		Members     int    `json:"members"`
+		Concurrency int    `json:"concurrency"`
+		URL         string `json:"url"`
+	}{res.Report(), opt.Checkout.Seed, opt.Checkout.Lines, pool, opt.Concurrency, opt.BaseURL})
+}
+
+// printResult prints a load run's result as text lines, or v as one line
+// of JSON.
+func printResult(res loadgen.Result, asJSON bool, v any) error {
+	if !asJSON {
+		fmt.Println(res.Text())
+		return nil
+	}
+	return json.NewEncoder(os.Stdout).Encode(v)
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

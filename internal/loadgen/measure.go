@@ -18,6 +18,10 @@ type tally struct {
 	errors   int
 }
 
+// nextFunc builds a worker's next request and says which of the run's
+// operations (runner.ops) it is.
+type nextFunc func(ctx context.Context) (*http.Request, int, error)
+
 // measure runs the workers until the run's bounds are reached.
 func (r *runner) measure(ctx context.Context, codes []string) Result {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Duration)
@@ -29,39 +33,52 @@ func (r *runner) measure(ctx context.Context, codes []string) Result {
 	if m := r.opts.MaxRequests; m > 0 {
 		perWorker = min(perWorker, m/n+1)
 	}
-	tallies := make([]tally, n)
+	tallies := make([][]tally, n) // worker, operation
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
 	began := time.Now()
 	for w := range tallies {
-		t := &tallies[w]
-		t.lat, t.status = make([]time.Duration, 0, perWorker), make(map[int]int, 4)
-		wg.Go(func() { r.work(ctx, t, w, codes, &claimed) })
+		ts := make([]tally, len(r.ops))
+		for i := range ts {
+			ts[i].lat, ts[i].status = make([]time.Duration, 0, perWorker/len(ts)), make(map[int]int, 4)
+		}
+		tallies[w] = ts
+		next := r.next(w, codes)
+		wg.Go(func() { r.work(ctx, ts, next, &claimed) })
 	}
 	wg.Wait()
 	return r.result(tallies, time.Since(began))
 }
 
+// next returns worker w's request source for the run's scenario.
+func (r *runner) next(w int, codes []string) nextFunc {
+	switch {
+	case r.opts.Scenario == ScenarioEnrol:
+		return func(ctx context.Context) (*http.Request, int, error) {
+			req, err := r.enrolRequest(ctx)
+			return req, 0, err
+		}
+	case r.opts.Scenario.checkout():
+		return r.checkoutWorker(w).next
+	}
+	cursor := w * len(codes) / r.opts.Concurrency // spread workers over the codes
+	return func(ctx context.Context) (*http.Request, int, error) {
+		req, err := r.lookupRequest(ctx, codes[cursor])
+		cursor = (cursor + 1) % len(codes)
+		return req, 0, err
+	}
+}
+
 // work is one closed-loop worker: it sends the next request as soon as the
 // previous answer has been read.
-func (r *runner) work(ctx context.Context, t *tally, w int, codes []string, claimed *atomic.Int64) {
-	cursor := 0
-	if len(codes) > 0 {
-		cursor = w * len(codes) / r.opts.Concurrency // spread workers over the codes
-	}
+func (r *runner) work(ctx context.Context, ts []tally, next nextFunc, claimed *atomic.Int64) {
 	for ctx.Err() == nil {
 		// Claiming a slot before sending makes MaxRequests exact across workers.
 		if m := r.opts.MaxRequests; m > 0 && claimed.Add(1) > int64(m) {
 			return
 		}
-		var req *http.Request
-		var err error
-		if r.opts.Scenario == ScenarioEnrol {
-			req, err = r.enrolRequest(ctx)
-		} else {
-			req, err = r.lookupRequest(ctx, codes[cursor])
-			cursor = (cursor + 1) % len(codes)
-		}
+		req, op, err := next(ctx)
+		t := &ts[op]
 		if err != nil { // only a malformed URL, which the probe already caught; every request would fail alike
 			t.requests++
 			t.errors++

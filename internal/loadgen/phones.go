@@ -1,6 +1,7 @@
 // Package loadgen generates load and test data for Perk's benchmarks: large
 // member CSV files for import runs (GenerateMembersCSV) and a closed-loop HTTP
-// load generator for the member API (Run).
+// load generator (Run) for the member API and for the till's checkout, with
+// generated baskets from a fixed catalogue (SKU).
 //
 // Both need many phone numbers that libphonenumber accepts as UK mobiles and
 // that never repeat, so both draw them from one deterministic numbering

@@ -19,11 +19,35 @@ type Result struct {
 	// Exact latency percentiles (nearest rank) over every request sent,
 	// from sending to reading the last byte of the answer.
 	P50, P90, P99, Max time.Duration
+	// Ops breaks the result down by operation when the scenario mixes
+	// several (ScenarioMixed: evaluate, then commit); nil otherwise.
+	Ops []Result
 }
 
-// result merges the workers' tallies.
-func (r *runner) result(tallies []tally, elapsed time.Duration) Result {
-	res := Result{Scenario: r.opts.Scenario, Status: map[int]int{}, Elapsed: elapsed}
+// result merges the workers' tallies (indexed by worker, then operation):
+// all of them into the result, and each operation's into one of Ops when the
+// scenario mixes several.
+func (r *runner) result(tallies [][]tally, elapsed time.Duration) Result {
+	var all []tally
+	for _, ts := range tallies {
+		all = append(all, ts...)
+	}
+	res := merge(r.opts.Scenario, all, elapsed)
+	if len(r.ops) > 1 {
+		for op, name := range r.ops {
+			var mine []tally
+			for _, ts := range tallies {
+				mine = append(mine, ts[op])
+			}
+			res.Ops = append(res.Ops, merge(name, mine, elapsed))
+		}
+	}
+	return res
+}
+
+// merge adds up tallies into one result.
+func merge(sc Scenario, tallies []tally, elapsed time.Duration) Result {
+	res := Result{Scenario: sc, Status: map[int]int{}, Elapsed: elapsed}
 	total := 0
 	for _, t := range tallies {
 		total += len(t.lat)
@@ -94,4 +118,14 @@ func sumValues(m map[int]int) int {
 		n += v
 	}
 	return n
+}
+
+// Text is String followed, when the scenario mixes operations, by one
+// indented String line per operation.
+func (r Result) Text() string {
+	s := r.String()
+	for _, op := range r.Ops {
+		s += "\n  " + op.String()
+	}
+	return s
 }

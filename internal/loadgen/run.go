@@ -21,20 +21,27 @@ const (
 	// ScenarioLookup GETs /v1/members/{code} for codes collected first by
 	// enrolling Setup members (or given in Codes) and expects 200.
 	ScenarioLookup Scenario = "lookup"
+	// ScenarioEvaluate, ScenarioCommit and ScenarioMixed POST generated
+	// baskets to /v1/checkout/evaluate or /v1/checkout/commit (mixed: 80%
+	// evaluate, 20% commit) and expect 200; see checkout.go.
+	ScenarioEvaluate Scenario = "evaluate"
+	ScenarioCommit   Scenario = "commit"
+	ScenarioMixed    Scenario = "mixed"
 )
 
 // Options configure Run. Zero values take the documented defaults.
 type Options struct {
-	BaseURL     string        // e.g. http://127.0.0.1:8080
-	APIKey      string        // sent as "Authorization: Bearer <key>"
-	Scenario    Scenario      // ScenarioEnrol or ScenarioLookup
-	Concurrency int           // workers, default 16
-	Duration    time.Duration // run time, default 10s; the run is ALSO bounded by MaxRequests
-	MaxRequests int           // 0 = no count bound (Duration still applies)
-	Setup       int           // lookup: members to enrol first (default 1000)
-	Codes       []string      // lookup: member codes to fetch instead of enrolling Setup members
-	PhoneSeed   int64         // so concurrent or repeated runs use different phones
-	Client      *http.Client  // optional; by default one tuned for Concurrency keep-alive connections
+	BaseURL     string          // e.g. http://127.0.0.1:8080
+	APIKey      string          // sent as "Authorization: Bearer <key>"
+	Scenario    Scenario        // ScenarioEnrol, ScenarioLookup or a checkout scenario
+	Concurrency int             // workers, default 16
+	Duration    time.Duration   // run time, default 10s; the run is ALSO bounded by MaxRequests
+	MaxRequests int             // 0 = no count bound (Duration still applies)
+	Setup       int             // lookup and checkout: members to enrol first (default 1000)
+	Codes       []string        // lookup and checkout: member codes to use instead of enrolling Setup members
+	PhoneSeed   int64           // so concurrent or repeated runs use different phones
+	Checkout    CheckoutOptions // the checkout scenarios' baskets
+	Client      *http.Client    // optional; by default one tuned for Concurrency keep-alive connections
 }
 
 // Defaults and safety limits.
@@ -54,6 +61,10 @@ type runner struct {
 	base   string // BaseURL without a trailing slash
 	start  uint64 // first phone index, from PhoneSeed
 	phones atomic.Uint64
+	ops    []Scenario // what Result.Ops counts: opts.Scenario.ops()
+	// members are the checkout scenarios' member codes as JSON strings,
+	// shared read-only by the workers.
+	members [][]byte
 }
 
 // Run drives the API with opts.Concurrency closed-loop workers until
@@ -62,16 +73,17 @@ type runner struct {
 //
 // Before measuring, Run makes unmeasured requests that must succeed: one
 // enrolment for ScenarioEnrol, the Setup enrolments (or one lookup of
-// Codes[0]) for ScenarioLookup. So a bad key or URL fails at once with the
-// server's status and the start of its answer, instead of producing a run
-// full of errors. The Duration clock starts after them. If ctx is cancelled during the measured phase, Run returns
+// Codes[0]) for ScenarioLookup, the Setup enrolments (unless Codes are
+// given) and one evaluate of a basket for the first member for the checkout
+// scenarios. So a bad key or URL fails at once with the server's status and
+// the start of its answer, instead of producing a run full of errors. The Duration clock starts after them. If ctx is cancelled during the measured phase, Run returns
 // the result so far together with ctx's error.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	if err := opts.fill(); err != nil {
 		return Result{Scenario: opts.Scenario}, err
 	}
 	r := &runner{opts: opts, client: opts.Client, base: strings.TrimRight(opts.BaseURL, "/"),
-		start: phoneStart(opts.PhoneSeed)}
+		start: phoneStart(opts.PhoneSeed), ops: opts.Scenario.ops()}
 	if r.client == nil {
 		tr := newTransport(opts.Concurrency)
 		defer tr.CloseIdleConnections() // leave no keep-alive goroutines behind
@@ -84,10 +96,16 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		_, err = r.enrolOnce(ctx)
 		err = wrap("probe", err)
 	case len(codes) > 0:
-		err = wrap("probe", r.probeLookup(ctx, codes[0]))
+		if opts.Scenario == ScenarioLookup {
+			err = wrap("probe", r.probeLookup(ctx, codes[0]))
+		}
 	default:
 		codes, err = r.setup(ctx, opts.Setup)
 		err = wrap("setup", err)
+	}
+	if err == nil && opts.Scenario.checkout() {
+		r.members = encodeMembers(codes)
+		err = wrap("probe", r.probeCheckout(ctx))
 	}
 	if err != nil {
 		return Result{Scenario: opts.Scenario}, err
@@ -109,10 +127,16 @@ func (o *Options) fill() error {
 	switch {
 	case o.BaseURL == "":
 		return errors.New("loadgen: BaseURL is required")
-	case o.Scenario != ScenarioEnrol && o.Scenario != ScenarioLookup:
-		return fmt.Errorf("loadgen: unknown scenario %q (want %q or %q)", o.Scenario, ScenarioEnrol, ScenarioLookup)
+	case o.Scenario != ScenarioEnrol && o.Scenario != ScenarioLookup && !o.Scenario.checkout():
+		return fmt.Errorf("loadgen: unknown scenario %q (want %s, %s, %s, %s or %s)", o.Scenario,
+			ScenarioEnrol, ScenarioLookup, ScenarioEvaluate, ScenarioCommit, ScenarioMixed)
 	case o.Concurrency < 0 || o.Duration < 0 || o.MaxRequests < 0 || o.Setup < 0:
 		return errors.New("loadgen: Concurrency, Duration, MaxRequests and Setup must not be negative")
+	}
+	if o.Scenario.checkout() {
+		if err := o.Checkout.fill(); err != nil {
+			return err
+		}
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = defaultConcurrency
