@@ -119,8 +119,7 @@ func (s *Service) compile(c *Campaign) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.Spec.Audience.Kind
-	return &Live{Campaign: c, Compiled: comp, Location: loc, Dynamic: k == AudienceAll || k == AudienceOpen}, nil
+	return &Live{Campaign: c, Compiled: comp, Location: loc, Dynamic: c.dynamic()}, nil
 }
 
 // Compile prepares any campaign, launched or not, for the engine (used by

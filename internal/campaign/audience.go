@@ -168,7 +168,7 @@ func (s *Service) Preview(ctx context.Context, cid string, sample int) (*Preview
 		sample = 10
 	}
 	p := &Preview{Sample: []SampleMember{}}
-	if c.Launched() {
+	if c.Launched() && !c.dynamic() {
 		err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(control), 0),
 			COALESCE(SUM(CASE WHEN cm.control = 0 AND m.status = 'active' THEN 1 ELSE 0 END), 0)
 			FROM campaign_members cm JOIN members m ON m.id = cm.member_id WHERE cm.campaign_id = $1`, cid).Scan(&p.Count, &p.Control, &p.Reach)
@@ -238,16 +238,22 @@ func audiencePage(ctx context.Context, tx *sql.Tx, q *query, after string, n int
 	return out, rows.Err()
 }
 
+// dynamic reports whether the audience is whoever is a member at the time
+// (all, open) rather than fixed at launch.
+func (c *Campaign) dynamic() bool {
+	return c.Spec.Audience.Kind == AudienceAll || c.Spec.Audience.Kind == AudienceOpen
+}
+
 // Audience returns the ids of the members a campaign is for now, with
 // whether each is in the control group: the stored audience of a launched
 // campaign, or the one a launch would fix now. nil means every member (an
 // audience of kind all or open), whose control group is InControl.
 func (s *Service) Audience(ctx context.Context, c *Campaign) (map[string]bool, error) {
+	if c.dynamic() {
+		return nil, nil
+	}
 	if c.Launched() {
 		return s.collect(ctx, `SELECT member_id, control FROM campaign_members WHERE campaign_id = $1`, c.ID)
-	}
-	if k := c.Spec.Audience.Kind; k == AudienceAll || k == AudienceOpen {
-		return nil, nil
 	}
 	loc, err := c.Spec.Location(s.opt.Zone)
 	if err != nil {

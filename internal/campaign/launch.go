@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -61,6 +62,15 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 		if err != nil {
 			return err
 		}
+		dynamic := c.dynamic()
+		if dynamic && tmpl == nil && c.Spec.ControlGroup == 0 {
+			// Nobody to tell, nobody to hold back, no rows to write: count.
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM members m WHERE `+strings.Join(q.where, " AND "), q.args...).Scan(&out.Audience)
+			if err != nil {
+				return fmt.Errorf("audience: %w", err)
+			}
+			return s.markLaunched(ctx, tx, c, out, now)
+		}
 		after := ""
 		for {
 			page, err := audiencePage(ctx, tx, q, after, launchPage)
@@ -86,17 +96,16 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 				rows = append(rows, cid, m.id, boolInt(control), nullString(msgID))
 				out.Audience++
 			}
-			if err := insertMembers(ctx, tx, rows); err != nil {
-				return err
+			// A dynamic audience (all, open) is whoever is a member at the
+			// till, control group by hash; rows would only repeat the
+			// members table (a million of them per launch).
+			if !dynamic {
+				if err := s.insertMembers(ctx, tx, rows); err != nil {
+					return err
+				}
 			}
 		}
-		status := Active
-		if c.Start.After(now) {
-			status = Scheduled
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET status = $2, launched_at = $3, audience_size = $4, control_size = $5,
-			version = version + 1, updated_at = $3 WHERE id = $1`, cid, string(status), now, out.Audience, out.Control)
-		return err
+		return s.markLaunched(ctx, tx, c, out, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("launch campaign: %w", err)
@@ -109,7 +118,17 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 	return out, nil
 }
 
-func insertMembers(ctx context.Context, tx *sql.Tx, rows []any) error {
+func (s *Service) markLaunched(ctx context.Context, tx *sql.Tx, c *Campaign, out *Launched, now time.Time) error {
+	status := Active
+	if c.Start.After(now) {
+		status = Scheduled
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = $2, launched_at = $3, audience_size = $4, control_size = $5,
+		version = version + 1, updated_at = $3 WHERE id = $1`, c.ID, string(status), now, out.Audience, out.Control)
+	return err
+}
+
+func (s *Service) insertMembers(ctx context.Context, tx *sql.Tx, rows []any) error {
 	n := len(rows) / 4
 	var b strings.Builder
 	b.WriteString(`INSERT INTO campaign_members (campaign_id, member_id, control, message_id) VALUES `)
@@ -117,7 +136,7 @@ func insertMembers(ctx context.Context, tx *sql.Tx, rows []any) error {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+		b.WriteString("(" + s.db.Dialect.Placeholders(4*i+1, 4) + ")")
 	}
 	if _, err := tx.ExecContext(ctx, b.String(), rows...); err != nil {
 		return fmt.Errorf("store audience: %w", err)
