@@ -129,12 +129,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 			perCampaign[a.CampaignID] = &c
 		}
 	}
-	ended := false
 	periods := map[string]string{}
 	for _, cid := range res.Campaigns {
-		l := live.ByID[cid]
-		a := perCampaign[cid]
-		reason, end, period, err := takeLimits(ctx, tx, l, m, a.Discount, a.Points, now)
+		reason, period, err := takeMemberUses(ctx, tx, live.ByID[cid], m, now)
 		if err != nil {
 			return nil, false, err
 		}
@@ -142,7 +139,6 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 			exhausted[cid] = reason
 			return nil, false, errRetry
 		}
-		ended = ended || end
 		periods[cid] = period
 	}
 
@@ -207,6 +203,22 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 			return nil, false, err
 		}
 		resp.Member.PointsBalance, resp.Member.PointsPending = bal.Available, bal.Pending
+	}
+	// Campaign totals last: their row lock is held until the transaction
+	// commits, and every till redeeming the same budgeted campaign waits for
+	// it (on PostgreSQL), so it is taken as late as possible.
+	ended := false
+	for _, cid := range res.Campaigns {
+		a := perCampaign[cid]
+		reason, end, err := takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now)
+		if err != nil {
+			return nil, false, err
+		}
+		if reason != "" {
+			exhausted[cid] = reason
+			return nil, false, errRetry
+		}
+		ended = ended || end
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
@@ -315,31 +327,39 @@ func mulDiv(a, b, c int64) int64 {
 	return int64(q)
 }
 
-// takeLimits takes one use of campaign l for this basket: the member's uses
-// (ever and this period) and the campaign's redemptions and budget, each by
-// an atomic conditional write that fails when the limit is reached. It
-// returns the reason when a limit is gone, whether the campaign has now
-// reached its total limit (and was ended), and the period key used.
-func takeLimits(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member.Member, discount, points int64, now time.Time) (engine.Reason, bool, string, error) {
+// takeMemberUses takes one of the member's uses of campaign l (ever and
+// this period) by an atomic conditional write that fails when the limit is
+// reached. It returns the reason when a limit is gone and the period key.
+func takeMemberUses(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member.Member, now time.Time) (engine.Reason, string, error) {
 	lim := l.Spec.Limits
-	period := ""
-	if m != nil {
-		if lim.PerMember > 0 {
-			ok, err := takeUse(ctx, tx, l.ID, m.ID, "", lim.PerMember)
-			if err != nil || !ok {
-				return engine.LimitReached, false, "", err
-			}
-		}
-		if lim.PerPeriod > 0 {
-			period = campaign.PeriodKey(lim.Period, now, l.Location)
-			ok, err := takeUse(ctx, tx, l.ID, m.ID, period, lim.PerPeriod)
-			if err != nil || !ok {
-				return engine.LimitReached, false, "", err
-			}
+	if m == nil {
+		return "", "", nil
+	}
+	if lim.PerMember > 0 {
+		ok, err := takeUse(ctx, tx, l.ID, m.ID, "", lim.PerMember)
+		if err != nil || !ok {
+			return engine.LimitReached, "", err
 		}
 	}
+	period := ""
+	if lim.PerPeriod > 0 {
+		period = campaign.PeriodKey(lim.Period, now, l.Location)
+		ok, err := takeUse(ctx, tx, l.ID, m.ID, period, lim.PerPeriod)
+		if err != nil || !ok {
+			return engine.LimitReached, "", err
+		}
+	}
+	return "", period, nil
+}
+
+// takeTotals counts one redemption of campaign l against its total limit
+// and budget by an atomic conditional update. It returns the reason when
+// one is used up, and whether this redemption reached it (and ended the
+// campaign for everyone).
+func takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, points int64, now time.Time) (engine.Reason, bool, error) {
+	lim := l.Spec.Limits
 	if lim.MaxRedemptions == 0 && lim.Budget == 0 {
-		return "", false, period, nil
+		return "", false, nil
 	}
 	var redemptions, given int64
 	err := tx.QueryRowContext(ctx, `UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $2,
@@ -349,12 +369,12 @@ func takeLimits(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member.Mem
 		RETURNING redemptions, discount_given`, l.ID, discount, points).Scan(&redemptions, &given)
 	if errors.Is(err, sql.ErrNoRows) {
 		if lim.MaxRedemptions > 0 && l.Redemptions+1 >= lim.MaxRedemptions {
-			return engine.LimitReached, false, "", nil
+			return engine.LimitReached, false, nil
 		}
-		return engine.BudgetExhausted, false, "", nil
+		return engine.BudgetExhausted, false, nil
 	}
 	if err != nil {
-		return "", false, "", fmt.Errorf("take campaign limit: %w", err)
+		return "", false, fmt.Errorf("take campaign limit: %w", err)
 	}
 	reason := ""
 	switch {
@@ -364,14 +384,14 @@ func takeLimits(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member.Mem
 		reason = "budget spent"
 	}
 	if reason == "" {
-		return "", false, period, nil
+		return "", false, nil
 	}
 	// A limit reached ends the offer for everyone at once.
 	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1, updated_at = $3
 		WHERE id = $1`, l.ID, reason, now); err != nil {
-		return "", false, "", fmt.Errorf("end campaign: %w", err)
+		return "", false, fmt.Errorf("end campaign: %w", err)
 	}
-	return "", true, period, nil
+	return "", true, nil
 }
 
 // takeUse adds one use of a campaign by a member in a period unless the
