@@ -33,6 +33,7 @@ Usage:
   perk sms outbox [--to NUMBER]              list queued and sent messages
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
+  perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
 
 Run "perk COMMAND -h" for the flags of a command. Every flag can also be set
 through its PERK_* environment variable (e.g. --db / PERK_DB).
