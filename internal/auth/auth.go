@@ -146,7 +146,7 @@ func (s *Service) Authenticate(ctx context.Context, presented string) (*Key, err
 	var k Key
 	var stored string
 	var revoked sql.NullTime
-	err := s.db.R.QueryRowContext(ctx, `SELECT id, name, secret_hash, role, store_id, created_at, revoked_at
+	err := s.db.Read.QueryRowContext(ctx, `SELECT id, name, secret_hash, role, store_id, created_at, revoked_at
 		FROM api_keys WHERE id = $1`, keyID).Scan(&k.ID, &k.Name, &stored, &k.Role, &k.Store, &k.CreatedAt, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnauthorized

@@ -170,7 +170,7 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	if err != nil {
 		return nil, err
 	}
-	st, err := loadState(ctx, s.db.R, live, m, now)
+	st, err := loadState(ctx, s.db.Read, live, m, now)
 	if err != nil {
 		return nil, err
 	}

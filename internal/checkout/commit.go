@@ -36,7 +36,7 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	h := hash(req)
-	if resp, err := storedCommit(ctx, s.db.R, req, h); resp != nil || err != nil {
+	if resp, err := storedCommit(ctx, s.db.Read, req, h); resp != nil || err != nil {
 		return resp, err
 	}
 	m, err := s.resolveMember(ctx, req.Member)
@@ -73,7 +73,7 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		}
 		if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
 			// A concurrent commit of the same transaction id won.
-			return storedCommit(ctx, s.db.R, req, h)
+			return storedCommit(ctx, s.db.Read, req, h)
 		}
 		if err != nil {
 			return nil, err

@@ -41,7 +41,7 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*Wallet, error)
 		return nil, err
 	}
 	now := s.opt.Now().UTC()
-	st, err := loadState(ctx, s.db.R, live, m, now)
+	st, err := loadState(ctx, s.db.Read, live, m, now)
 	if err != nil {
 		return nil, err
 	}

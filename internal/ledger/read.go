@@ -29,7 +29,7 @@ const balanceQuery = `SELECT
 // Balance returns the member's balance now, from the read pool. A member
 // with no points (or no such member) has a zero balance.
 func (l *Ledger) Balance(ctx context.Context, memberID string) (Balance, error) {
-	return balance(ctx, l.db.R, memberID, l.clock())
+	return balance(ctx, l.db.Read, memberID, l.clock())
 }
 
 // BalanceTx returns the member's balance at now as tx sees it, for the

@@ -13,7 +13,7 @@ import (
 
 // Get returns the member with the internal id.
 func (s *Service) Get(ctx context.Context, memberID string) (*Member, error) {
-	return getOne(ctx, s.db.R, `id = $1`, memberID)
+	return getOne(ctx, s.db.Read, `id = $1`, memberID)
 }
 
 // ByCode finds a member by code. A mistyped code fails its check digit
@@ -23,7 +23,7 @@ func (s *Service) ByCode(ctx context.Context, raw string) (*Member, error) {
 	if err != nil {
 		return nil, problem.InvalidField("code", "code_invalid", err, "%v", err)
 	}
-	return getOne(ctx, s.db.R, `code = $1`, string(code))
+	return getOne(ctx, s.db.Read, `code = $1`, string(code))
 }
 
 // ByPhone finds a member by phone number in any common format.
@@ -32,18 +32,18 @@ func (s *Service) ByPhone(ctx context.Context, raw string) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getOne(ctx, s.db.R, `phone = $1`, string(n))
+	return getOne(ctx, s.db.Read, `phone = $1`, string(n))
 }
 
 // ByExternalID finds a member by the retailer's CRM id.
 func (s *Service) ByExternalID(ctx context.Context, ext string) (*Member, error) {
-	return getOne(ctx, s.db.R, `external_id = $1`, strings.TrimSpace(ext))
+	return getOne(ctx, s.db.Read, `external_id = $1`, strings.TrimSpace(ext))
 }
 
 // ByCardToken finds the member behind a card link; revoked tokens and erased
 // members are not found.
 func (s *Service) ByCardToken(ctx context.Context, token string) (*Member, error) {
-	m, err := getOne(ctx, s.db.R, `id = (SELECT member_id FROM card_tokens WHERE token = $1 AND revoked_at IS NULL)`, token)
+	m, err := getOne(ctx, s.db.Read, `id = (SELECT member_id FROM card_tokens WHERE token = $1 AND revoked_at IS NULL)`, token)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,10 @@ const (
 type DB struct {
 	R, W    *sql.DB
 	Dialect Dialect
-	dsn     string
+	// Read runs constant queries on R as statements prepared once per
+	// connection: for the hot reads of a till request.
+	Read *Prepared
+	dsn  string
 }
 
 // IsPostgres reports whether the DSN names a PostgreSQL database.
@@ -84,7 +87,7 @@ func openPostgres(dsn string) (*DB, error) {
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(20)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{R: pool, W: pool, Dialect: Postgres, dsn: dsn}, nil
+	return &DB{R: pool, W: pool, Dialect: Postgres, Read: newPrepared(pool), dsn: dsn}, nil
 }
 
 func openSQLite(path string) (*DB, error) {
@@ -118,11 +121,14 @@ func openSQLite(path string) (*DB, error) {
 	// Keep them all: a new SQLite connection starts with a cold page cache
 	// and re-reads the schema (14% of evaluate CPU at the default of 2 idle).
 	r.SetMaxIdleConns(8)
-	return &DB{R: r, W: w, Dialect: SQLite, dsn: path}, nil
+	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path}, nil
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.Read != nil {
+		db.Read.close()
+	}
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
