@@ -93,13 +93,16 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 					}
 					out.Announced++
 				}
-				rows = append(rows, cid, m.id, boolInt(control), nullString(msgID))
+				// A dynamic audience (all, open) is whoever is a member at
+				// the till: only its control group at launch gets rows (for
+				// reports); the treated rows would repeat the members table,
+				// a million of them per launch.
+				if !dynamic || control {
+					rows = append(rows, cid, m.id, boolInt(control), nullString(msgID))
+				}
 				out.Audience++
 			}
-			// A dynamic audience (all, open) is whoever is a member at the
-			// till, control group by hash; rows would only repeat the
-			// members table (a million of them per launch).
-			if !dynamic {
+			if len(rows) > 0 {
 				if err := s.insertMembers(ctx, tx, rows); err != nil {
 					return err
 				}

@@ -129,3 +129,12 @@ func (s *Service) ResendCode(ctx context.Context, memberID string) error {
 func CardTokenTx(ctx context.Context, tx *sql.Tx, memberID string, now time.Time) (string, error) {
 	return activeCardToken(ctx, tx, memberID, now.UTC())
 }
+
+// RecordCardVisit notes that the member opened their card page, for their
+// contact and reaction history.
+func (s *Service) RecordCardVisit(ctx context.Context, memberID string) error {
+	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO card_visits (member_id, visited_at) VALUES ($1, $2)`, memberID, nowUTC(s.opt.Now)); err != nil {
+		return fmt.Errorf("record card visit: %w", err)
+	}
+	return nil
+}

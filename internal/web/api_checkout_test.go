@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,6 +158,29 @@ func TestCheckoutRejectsBadBodiesWithTheField(t *testing.T) {
 					t.Fatalf("%d field %q (%s), want %d %q", st, field, body, c.status, c.field)
 				}
 			})
+		}
+	})
+}
+
+func TestCardPageVisitsAreRecorded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07700 900123"})
+		if st != http.StatusCreated {
+			t.Fatalf("enrol: %d %s", st, body)
+		}
+		m := decodeMember(t, body)
+		for range 2 {
+			res, err := http.Get(e.url + strings.TrimPrefix(m.CardURL, "http://perk.test"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+		}
+		var n int
+		db.R.QueryRow(`SELECT COUNT(*) FROM card_visits WHERE member_id = $1`, m.ID).Scan(&n)
+		if n != 2 {
+			t.Fatalf("%d visits recorded, want 2", n)
 		}
 	})
 }

@@ -202,6 +202,10 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	if err := barcode.SVG(&svg, string(m.Code), s.opt.Symbology); err != nil {
 		s.log.ErrorContext(r.Context(), "card barcode", "member", m.ID, "err", err)
 	}
+	if err := s.members.RecordCardVisit(r.Context(), m.ID); err != nil {
+		// The shopper at the till matters more than the history line.
+		s.log.ErrorContext(r.Context(), "card visit", "member", m.ID, "err", err)
+	}
 	var wallet *checkout.Wallet
 	if s.opt.Checkout != nil {
 		// The card still shows without points and offers if they fail: the
