@@ -15,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags]")
+		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -25,6 +25,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		return benchHTTP(ctx, args[1:])
 	case "checkout":
 		return benchCheckout(ctx, args[1:])
+	case "gen-data":
+		return benchGenData(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown bench command %q", args[0])
 }
@@ -170,4 +172,41 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// benchGenData fills an empty database with the reporting data set.
+func benchGenData(ctx context.Context, args []string) error {
+	var c Config
+	var opt loadgen.DatasetOptions
+	fs := flag.NewFlagSet("perk bench gen-data", flag.ContinueOnError)
+	commonFlags(fs, &c)
+	fs.IntVar(&opt.Members, "members", 1_000_000, "members")
+	fs.IntVar(&opt.Messages, "messages", 10_000_000, "campaign SMS")
+	fs.IntVar(&opt.Baskets, "baskets", 5_000_000, "committed baskets")
+	fs.IntVar(&opt.Campaigns, "campaigns", 20, "launched campaigns")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "same seed, same data")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, _, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM members`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("gen-data fills an empty database; %s has %d members", db.Redacted(), n)
+	}
+	start := time.Now()
+	opt.Progress = func(table string, rows int, took time.Duration) {
+		fmt.Fprintf(os.Stderr, "%-16s %10d rows in %6.1fs (%.0f rows/s)\n", table, rows, took.Seconds(), float64(rows)/max(took.Seconds(), 1e-9))
+	}
+	if err := loadgen.GenerateDataset(ctx, db, opt); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Second))
+	return nil
 }
