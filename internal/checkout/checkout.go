@@ -32,6 +32,9 @@ type Options struct {
 	MinorPerUnit int64  // minor units per currency unit (100)
 	Now          func() time.Time
 	Log          *slog.Logger
+	// OnChange, if set, is told after a commit, return or void which
+	// campaigns' figures moved (for live dashboards). It must not block.
+	OnChange func(campaignIDs ...string)
 }
 
 // Service evaluates, commits, returns and voids.
@@ -57,6 +60,9 @@ func NewService(db *store.DB, members *member.Service, campaigns *campaign.Servi
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
+	}
+	if opt.OnChange == nil {
+		opt.OnChange = func(...string) {}
 	}
 	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt}
 }
@@ -103,6 +109,9 @@ type Response struct {
 	AmountDue      int64               `json:"amount_due"`   // total - points_value
 	ReceiptText    []string            `json:"receipt_text"`
 	Explain        []engine.Rejection  `json:"explain,omitempty"`
+
+	basketID  string   // set by a new commit (not a replay)
+	campaigns []string // the campaigns a new commit redeemed
 }
 
 // resolveMember finds the member a till names by code, phone or card token.

@@ -350,3 +350,27 @@ func TestPerPeriodLimitOpensAgainNextWeek(t *testing.T) {
 		}
 	})
 }
+
+func TestOnChangeNamesTheCampaignsATillMoved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		ctx := context.Background()
+		var got [][]string
+		co := checkout.NewService(db, w.members, w.campaigns, w.ledger, checkout.Options{Currency: "GBP", Now: w.clock.Now,
+			OnChange: func(ids ...string) { got = append(got, ids) }})
+		m := w.enrol(t, phoneN(1))
+		c := w.launch(t, campaign.Spec{Name: "Ten", Benefits: []engine.Benefit{percent(10)}})
+		req := basket(string(m.Code), "T-1", item(1, "A", 1, 1000))
+		for range 2 { // the replay moves nothing
+			if _, err := co.Commit(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := co.Void(ctx, voidReq("T-1")); err != nil {
+			t.Fatal(err)
+		}
+		if want := [][]string{{c.ID}, {c.ID}}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("OnChange calls %v, want %v", got, want)
+		}
+	})
+}

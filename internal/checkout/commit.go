@@ -81,6 +81,9 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		if ended {
 			s.campaigns.Invalidate()
 		}
+		if resp.basketID != "" { // a new commit, not a replay
+			s.opt.OnChange(resp.campaigns...)
+		}
 		return resp, nil
 	}
 }
@@ -193,6 +196,7 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 		}
 	}
 	resp.ReceiptText = receipt(resp)
+	resp.basketID, resp.campaigns = basketID, res.Campaigns
 
 	if m != nil {
 		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {

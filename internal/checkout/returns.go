@@ -24,6 +24,7 @@ type ReturnLine struct {
 // ReturnResponse is the answer to a return (and, with every remaining line,
 // to a void).
 type ReturnResponse struct {
+	campaigns       []string     // whose figures the return or void moved
 	TransactionID   string       `json:"transaction_id"`
 	ReturnID        string       `json:"return_id,omitempty"`
 	Status          string       `json:"status"` // committed, or voided
@@ -140,6 +141,7 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 	if err != nil {
 		return nil, err
 	}
+	s.opt.OnChange(resp.campaigns...)
 	return resp, nil
 }
 
@@ -189,6 +191,7 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		return nil, err
 	}
 	s.campaigns.Invalidate()
+	s.opt.OnChange(resp.campaigns...)
 	return resp, nil
 }
 
@@ -257,6 +260,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		}
 		byCampaign[r.campaignID] = append(byCampaign[r.campaignID], r)
 	}
+	resp.campaigns = campaigns
 	for _, cid := range campaigns {
 		rs := byCampaign[cid]
 		var refunded int64
