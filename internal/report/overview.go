@@ -1,0 +1,87 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Overview is the dashboard's front page: the programme at a glance.
+type Overview struct {
+	Members      int64       `json:"members"`       // not erased
+	OptedIn      int64       `json:"opted_in"`      // may receive marketing SMS
+	NewByDay     []DayCounts `json:"new_by_day"`    // enrolments per day and channel, oldest first
+	Campaigns    int64       `json:"campaigns"`     // live now (active)
+	Transactions int64       `json:"transactions"`  // committed baskets today
+	Sales        int64       `json:"sales"`         // gross - discount of today's committed baskets, minor units
+	Redemptions  int64       `json:"redemptions"`   // offers redeemed today (not given back)
+	Discount     int64       `json:"discount"`      // discount of today's redemptions, minor units
+	PointsEarned int64       `json:"points_earned"` // by today's committed baskets
+	SMSSent      int64       `json:"sms_sent"`      // messages queued today and sent
+	SMSDelivered int64       `json:"sms_delivered"` // of those, delivered
+	Since        time.Time   `json:"since"`         // the start of "today" in the programme's zone, as UTC
+}
+
+// DayCounts is one day's enrolments by channel.
+type DayCounts struct {
+	Day       string           `json:"day"` // YYYY-MM-DD in the programme's zone
+	ByChannel map[string]int64 `json:"by_channel"`
+	Total     int64            `json:"total"`
+}
+
+// ProgrammeOverview computes the overview at now: "today" and the days of
+// the enrolment chart are days in loc; days counts the chart's days.
+func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *time.Location, days int) (*Overview, error) {
+	local := now.In(loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	o := &Overview{Since: today.UTC()}
+	q := db.R
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0)
+		FROM members WHERE status <> 'erased'`).Scan(&o.Members, &o.OptedIn)
+	if err != nil {
+		return nil, fmt.Errorf("overview members: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE status IN ('active', 'scheduled') AND starts_at <= $1 AND ends_at > $1`,
+		now.UTC()).Scan(&o.Campaigns); err != nil {
+		return nil, fmt.Errorf("overview campaigns: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(gross - discount), 0), COALESCE(SUM(points_earned), 0)
+		FROM baskets WHERE created_at >= $1 AND status = 'committed'`, o.Since).Scan(&o.Transactions, &o.Sales, &o.PointsEarned); err != nil {
+		return nil, fmt.Errorf("overview baskets: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions
+		WHERE created_at >= $1 AND restored_at IS NULL`, o.Since).Scan(&o.Redemptions, &o.Discount); err != nil {
+		return nil, fmt.Errorf("overview redemptions: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
+		FROM sms_outbox WHERE status = 'sent' AND created_at >= $1`, o.Since).Scan(&o.SMSSent, &o.SMSDelivered); err != nil {
+		return nil, fmt.Errorf("overview sms: %w", err)
+	}
+	first := today.AddDate(0, 0, -(days - 1))
+	rows, err := q.QueryContext(ctx, `SELECT enrolled_at, channel FROM members WHERE enrolled_at >= $1`, first.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("overview enrolments: %w", err)
+	}
+	defer rows.Close()
+	o.NewByDay = make([]DayCounts, days)
+	byDay := map[string]*DayCounts{}
+	for d := range o.NewByDay {
+		k := first.AddDate(0, 0, d).Format("2006-01-02")
+		o.NewByDay[d] = DayCounts{Day: k, ByChannel: map[string]int64{}}
+		byDay[k] = &o.NewByDay[d]
+	}
+	for rows.Next() {
+		var at time.Time
+		var ch string
+		if err := rows.Scan(&at, &ch); err != nil {
+			return nil, err
+		}
+		if dc := byDay[at.In(loc).Format("2006-01-02")]; dc != nil {
+			dc.ByChannel[ch]++
+			dc.Total++
+		}
+	}
+	return o, rows.Err()
+}
