@@ -380,3 +380,7 @@ func (s *Service) setStatus(ctx context.Context, cid string, next func(*Campaign
 	s.active.invalidate()
 	return s.Get(ctx, cid)
 }
+
+// Zone is the programme's time zone (campaign dates that name none, the
+// dashboard's days).
+func (s *Service) Zone() *time.Location { return s.opt.Zone }

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"github.com/perk-platform/perk/internal/report"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -397,4 +399,26 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.message(w, r, statusOf(k), "Not possible", err.Error())
+}
+
+// manageOverview is the dashboard's front page.
+func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.CampaignsRead) == nil {
+		return
+	}
+	o, err := report.ProgrammeOverview(r.Context(), s.db, time.Now(), s.opt.Campaigns.Zone(), 14)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	labels := make([]string, len(o.NewByDay))
+	totals := make([]int64, len(o.NewByDay))
+	for i, d := range o.NewByDay {
+		labels[i], totals[i] = d.Day[8:], d.Total
+	}
+	s.render(w, r, http.StatusOK, "manage_overview", struct {
+		page
+		O     *report.Overview
+		Chart template.HTML
+	}{s.page("Overview"), o, barChart("New members per day, last 14 days", labels, Series{Name: "new members", Values: totals, Class: "s1"})})
 }

@@ -147,9 +147,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
 	if s.opt.Checkout != nil {
-		mux.HandleFunc("GET /manage/{$}", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
-		})
+		mux.HandleFunc("GET /manage/{$}", s.manageOverview)
 		mux.Handle("POST /manage/login", csrf.Handler(http.HandlerFunc(s.manageLogin)))
 		mux.Handle("POST /manage/logout", csrf.Handler(http.HandlerFunc(s.manageLogout)))
 		mux.HandleFunc("GET /manage/campaigns", s.manageCampaigns)
