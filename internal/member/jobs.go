@@ -162,17 +162,25 @@ func (j *Jobs) finish(ctx context.Context, job *ImportJob, runErr error) {
 
 // Get returns an import's current state.
 func (j *Jobs) Get(ctx context.Context, jobID string) (*ImportJob, error) {
-	var job ImportJob
-	var finished sql.NullTime
-	st := &job.Stats
-	err := j.svc.db.R.QueryRowContext(ctx, `SELECT id, source, filename, status, rows_read, created, updated, unchanged,
-		rejected, error, started_at, finished_at FROM imports WHERE id = $1`, jobID).Scan(&job.ID, &job.Source, &job.Filename,
-		&job.Status, &st.Rows, &st.Created, &st.Updated, &st.Unchanged, &st.Rejected, &job.Error, &job.StartedAt, &finished)
+	job, err := scanJob(j.svc.db.R.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM imports WHERE id = $1`, jobID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrJobNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("import status: %w", err)
+	}
+	return job, nil
+}
+
+const jobColumns = `id, source, filename, status, rows_read, created, updated, unchanged, rejected, error, started_at, finished_at`
+
+func scanJob(row interface{ Scan(...any) error }) (*ImportJob, error) {
+	var job ImportJob
+	var finished sql.NullTime
+	st := &job.Stats
+	if err := row.Scan(&job.ID, &job.Source, &job.Filename, &job.Status, &st.Rows, &st.Created, &st.Updated, &st.Unchanged,
+		&st.Rejected, &job.Error, &job.StartedAt, &finished); err != nil {
+		return nil, err
 	}
 	job.StartedAt = job.StartedAt.UTC()
 	if finished.Valid {
@@ -180,6 +188,24 @@ func (j *Jobs) Get(ctx context.Context, jobID string) (*ImportJob, error) {
 		job.FinishedAt = &t
 	}
 	return &job, nil
+}
+
+// List returns the most recent imports, newest first.
+func (j *Jobs) List(ctx context.Context, limit int) ([]*ImportJob, error) {
+	rows, err := j.svc.db.R.QueryContext(ctx, `SELECT `+jobColumns+` FROM imports ORDER BY started_at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	defer rows.Close()
+	out := []*ImportJob{}
+	for rows.Next() {
+		job, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, job)
+	}
+	return out, rows.Err()
 }
 
 // WriteErrors writes an import's rejected rows as an errors CSV.
