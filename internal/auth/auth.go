@@ -4,6 +4,9 @@
 // A key is shown once, when created ("perk_<id>_<secret>"); only a SHA-256 of
 // the secret is stored. The secret carries 160 random bits, so a fast hash is
 // enough: there is nothing to brute-force that a slow hash would protect.
+//
+// It also keeps the operators who sign in to the dashboard with email and
+// password (argon2id), their sessions and the login rate limit (user*.go).
 package auth
 
 import (
@@ -14,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -91,10 +95,13 @@ var (
 	ErrForbidden    = problem.New(problem.Forbidden, "forbidden", "this API key's role does not allow that")
 )
 
-// Service manages keys.
+// Service manages keys, and operators and their sessions (user.go).
 type Service struct {
 	db  *store.DB
 	now func() time.Time
+	// For operators' logins: failed attempts, and the argon2id slots.
+	throttle *throttle
+	hasher   *hasher
 }
 
 // NewService returns a Service over db; now is time.Now if nil.
@@ -102,7 +109,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now}
+	return &Service{db: db, now: now, throttle: newThrottle(), hasher: newHasher(runtime.GOMAXPROCS(0))}
 }
 
 const keyPrefix = "perk_"

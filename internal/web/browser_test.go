@@ -224,9 +224,9 @@ func TestCardPageShowsPointsAndOffers_InChromium(t *testing.T) {
 	screenshot(t, b, "card-wallet-360")
 }
 
-// TestCampaignManager_InChromium: an operator signs in with a manager key,
-// fills the campaign form (first with a mistake the form names), launches
-// the campaign and simulates it, on a 360 px phone screen.
+// TestCampaignManager_InChromium: a manager signs in with email and password
+// (first mistyped), fills the campaign form (first with a mistake the form
+// names), launches the campaign and simulates it, on a 360 px phone screen.
 func TestCampaignManager_InChromium(t *testing.T) {
 	db := storetest.SQLite(t)
 	e := newEnv(t, db)
@@ -236,12 +236,24 @@ func TestCampaignManager_InChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	email := e.newOperator(auth.RoleManager)
 	b := newBrowser(t)
 	err := chromedp.Do(b,
 		chromedp.Navigate(e.url+"/manage/campaigns/new"),
-		chromedp.WaitVisible(chromedp.CSS("#key")),
-		chromedp.SendKeys(chromedp.CSS("#key"), e.keys[auth.RoleManager]),
-		chromedp.Submit(chromedp.CSS("#key")),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not my password"),
+		chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#login-error")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "manager-login-error-360")
+	err = chromedp.Do(b,
+		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword), // the page came back with the email only
+		chromedp.Click(chromedp.CSS("#sign-in")),
 		chromedp.WaitVisible(chromedp.CSS("#campaign-form")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Winter warmers"),
 		chromedp.SetValue(chromedp.CSS("#value"), "150"),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/perk-platform/perk/internal/report"
 	"html/template"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,53 +19,133 @@ import (
 )
 
 // The campaign manager pages (/manage/...) are the operator's forms over
-// the same campaign service as the API and `perk campaigns apply`. Until
-// operator accounts exist, an operator signs in with a manager or admin API
-// key, kept in an HttpOnly, SameSite=Strict cookie; forms are protected from
+// the same campaign service as the API and `perk campaigns apply`. Operators
+// sign in with email and password (auth.Service.Login) for a 12-hour session
+// whose token is in the perk_session cookie; forms are protected from
 // cross-site posts by http.CrossOriginProtection.
+//
+// The cookie is SameSite=Lax, not Strict: a link to a campaign page in an
+// e-mail or a chat then opens signed in, and Lax still keeps the cookie off
+// every cross-site POST and sub-request. Every page that changes something
+// is a POST, which CrossOriginProtection also refuses from another origin,
+// so Strict would add nothing but signing in again from such links.
 
-const keyCookie = "perk_key"
+const sessionCookie = "perk_session"
 
-// operator returns the key signed in on this browser, or nil after sending
-// the sign-in page.
-func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Permission) *auth.Key {
-	c, err := r.Cookie(keyCookie)
-	if err == nil {
-		k, err := s.keys.Authenticate(r.Context(), c.Value)
-		if err == nil && k.Role.Allows(perm) {
-			return k
+// legacyKeyCookie held an API key before operator accounts; it is cleared on
+// sign-in and sign-out.
+const legacyKeyCookie = "perk_key"
+
+// loginPage is the sign-in form's data.
+type loginPage struct {
+	page
+	Next, Email, Error string
+}
+
+// operator returns the operator signed in on this browser with perm. If no
+// one is signed in it sends the sign-in page (401); if the operator's role
+// lacks perm, a page saying so (403). Either way it returns nil.
+func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Permission) *auth.Operator {
+	var op *auth.Operator
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		op, err = s.keys.Session(r.Context(), c.Value)
+		if err != nil && problem.KindOf(err) != problem.Unauthorized {
+			s.pageError(w, r, err)
+			return nil
 		}
 	}
-	s.render(w, r, http.StatusUnauthorized, "manage_login", struct {
-		page
-		Next  string
-		Error string
-	}{s.page("Sign in"), r.URL.Path, ""})
-	return nil
+	switch {
+	case op == nil:
+		next := r.URL.Path
+		if r.Method != http.MethodGet {
+			next = "/manage/campaigns" // a form posted after the session ended is not replayed
+		}
+		s.render(w, r, http.StatusUnauthorized, "manage_login", loginPage{page: s.page("Sign in"), Next: next})
+		return nil
+	case !op.Role.Allows(perm):
+		s.render(w, r, http.StatusForbidden, "manage_forbidden", struct {
+			page
+			Operator *auth.Operator
+			Perm     auth.Permission
+		}{s.page("Not allowed"), op, perm})
+		return nil
+	}
+	return op
+}
+
+// sessionCookieFor is the cookie that carries a session token; an empty
+// token makes the cookie that deletes it.
+func sessionCookieFor(r *http.Request, token string) *http.Cookie {
+	c := &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(auth.SessionTTL / time.Second)}
+	if token == "" {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+func clearLegacyKey(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(legacyKeyCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: legacyKeyCookie, Path: "/manage/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	}
 }
 
 func (s *Server) manageLogin(w http.ResponseWriter, r *http.Request) {
-	secret := strings.TrimSpace(r.PostFormValue("key"))
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	email := strings.TrimSpace(r.PostFormValue("email"))
 	next := r.PostFormValue("next")
 	if !strings.HasPrefix(next, "/manage/") {
 		next = "/manage/campaigns"
 	}
-	k, err := s.keys.Authenticate(r.Context(), secret)
-	if err != nil || !k.Role.Allows(auth.CampaignsRead) {
-		s.render(w, r, http.StatusUnauthorized, "manage_login", struct {
-			page
-			Next  string
-			Error string
-		}{s.page("Sign in"), next, "That key is not valid for the campaign manager (a manager or admin key is needed)."})
+	data := loginPage{page: s.page("Sign in"), Next: next, Email: email}
+	token, op, err := s.keys.Login(r.Context(), email, r.PostFormValue("password"),
+		auth.Client{Addr: clientAddr(r), UserAgent: r.UserAgent()})
+	var throttled *auth.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(throttled.RetryAfter.Seconds()))))
+		data.Error = "Too many failed sign-in attempts for this account or from your connection. Please wait " +
+			plural(throttled.Minutes(), "minute") + " and try again."
+		s.log.WarnContext(r.Context(), "sign-in throttled", "addr", clientAddr(r))
+		s.render(w, r, http.StatusTooManyRequests, "manage_login", data)
+		return
+	case problem.KindOf(err) == problem.Unauthorized:
+		data.Error = "That email and password do not match an active operator account."
+		s.log.InfoContext(r.Context(), "sign-in failed", "addr", clientAddr(r))
+		s.render(w, r, http.StatusUnauthorized, "manage_login", data)
+		return
+	case err != nil:
+		s.pageError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: keyCookie, Value: secret, Path: "/manage/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
+	// A session the browser already had (another operator's) ends here.
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.keys.Logout(r.Context(), c.Value)
+	}
+	s.log.InfoContext(r.Context(), "operator signed in", "operator", op.ID, "role", op.Role)
+	clearLegacyKey(w, r)
+	http.SetCookie(w, sessionCookieFor(r, token))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// manageLogout ends the session (POST only, behind CrossOriginProtection,
+// so another site cannot sign an operator out).
 func (s *Server) manageLogout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: keyCookie, Value: "", Path: "/manage/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.keys.Logout(r.Context(), c.Value); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	clearLegacyKey(w, r)
+	http.SetCookie(w, sessionCookieFor(r, ""))
 	http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
 }
 

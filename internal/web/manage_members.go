@@ -1,0 +1,111 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/phone"
+)
+
+// memberRow is a member as the operator pages show them: phone masked.
+type memberRow struct {
+	*member.Member
+	MaskedPhone string
+}
+
+func masked(m *member.Member) memberRow {
+	r := memberRow{Member: m}
+	if m.Phone != "" {
+		r.MaskedPhone = phone.Mask(string(m.Phone))
+	}
+	return r
+}
+
+// manageMembers lists members, searched by code, phone or name.
+func (s *Server) manageMembers(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.MembersRead) == nil {
+		return
+	}
+	q := r.URL.Query()
+	found, err := s.members.List(r.Context(), member.ListQuery{Query: q.Get("q"), Cursor: q.Get("cursor"), Limit: 50})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	rows := make([]memberRow, len(found.Members))
+	for i, m := range found.Members {
+		rows[i] = masked(m)
+	}
+	s.render(w, r, http.StatusOK, "manage_members", struct {
+		page
+		Query   string
+		Members []memberRow
+		Next    string
+	}{s.page("Members"), q.Get("q"), rows, found.NextCursor})
+}
+
+// manageMember is one member: profile, consent history, points and the
+// contact and reaction history.
+func (s *Server) manageMember(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.MembersRead) == nil {
+		return
+	}
+	ctx := r.Context()
+	m, err := s.members.Get(ctx, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	consents, err := s.members.Consents(ctx, m.ID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	bal, err := s.opt.Ledger.Balance(ctx, m.ID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	entries, err := s.opt.Ledger.Entries(ctx, m.ID, ledger.Query{Limit: 20})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage_member", struct {
+		page
+		M        memberRow
+		Consents []member.Consent
+		Balance  ledger.Balance
+		Entries  []ledger.Entry
+	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries})
+}
+
+// manageImports lists recent imports with their error files.
+func (s *Server) manageImports(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.MembersRead) == nil {
+		return
+	}
+	jobs, err := s.jobs.List(r.Context(), 50)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "manage_imports", struct {
+		page
+		Jobs []*member.ImportJob
+	}{s.page("Imports"), jobs})
+}
+
+// manageImportErrors downloads an import's rejected rows.
+func (s *Server) manageImportErrors(w http.ResponseWriter, r *http.Request) {
+	if s.operator(w, r, auth.MembersRead) == nil {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="import-errors.csv"`)
+	if err := s.jobs.WriteErrors(r.Context(), r.PathValue("id"), w); err != nil {
+		s.pageError(w, r, err)
+	}
+}
