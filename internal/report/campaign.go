@@ -1,0 +1,392 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// Options shape a campaign report.
+type Options struct {
+	// Bucket is the width of the series' buckets: time.Hour or 24h. Zero
+	// picks hours while the series spans at most three days, days beyond.
+	Bucket time.Duration
+}
+
+// maxBuckets bounds a series (a year of hours).
+const maxBuckets = 24 * 366
+
+// CampaignReport is a campaign's progress. Money is in minor units of the
+// programme's currency. Every count is computed from the rows when asked.
+type CampaignReport struct {
+	CampaignID   string          `json:"campaign_id"`
+	Name         string          `json:"name"`
+	Status       campaign.Status `json:"status"`
+	AudienceKind string          `json:"audience_kind"`
+	Start        time.Time       `json:"start"`
+	End          time.Time       `json:"end"`
+	LaunchedAt   *time.Time      `json:"launched_at,omitempty"`
+	GeneratedAt  time.Time       `json:"generated_at"`
+
+	// Audience is TreatedSize + ControlSize. For a fixed audience (filter,
+	// list) they count the campaign_members rows written at launch (control
+	// 0 and 1), erased members included. For a dynamic audience (all, open)
+	// the audience is every member not erased now and enrolled before the
+	// end of the window (see Uplift.To); ControlSize is those of them with a
+	// control row from launch plus those enrolled since launch whom
+	// campaign.InControl holds back; TreatedSize is the rest.
+	Audience    int64 `json:"audience"`
+	ControlSize int64 `json:"control_size"`
+	TreatedSize int64 `json:"treated_size"`
+	// AudienceAtLaunch and ControlAtLaunch are the figures fixed at launch.
+	AudienceAtLaunch int64 `json:"audience_at_launch"`
+	ControlAtLaunch  int64 `json:"control_at_launch"`
+
+	Messages Messages `json:"messages"`
+
+	// Clicks counts every recorded click (link_clicks) on the short links
+	// made for the campaign (short_links.campaign), repeats included, at any
+	// time; UniqueClickers the distinct members among them (clicks on links
+	// tied to no member are in Clicks only).
+	Clicks         int64 `json:"clicks"`
+	UniqueClickers int64 `json:"unique_clickers"`
+
+	// Redemptions counts the distinct baskets holding at least one
+	// redemption of the campaign that was not restored (a void, or a return
+	// of every line it applied to, restores it); RedeemingMembers the
+	// distinct members behind them (anonymous baskets of open campaigns are
+	// in Redemptions only). DiscountGiven and PointsGiven sum the discount
+	// and points of those redemption rows. Revenue sums gross - discount of
+	// those baskets that are committed (not voided), each basket once,
+	// whatever else it bought; returns are not deducted.
+	Redemptions      int64 `json:"redemptions"`
+	RedeemingMembers int64 `json:"redeeming_members"`
+	DiscountGiven    int64 `json:"discount_given"`
+	PointsGiven      int64 `json:"points_given"`
+	Revenue          int64 `json:"revenue"`
+	// RedemptionRate is RedeemingMembers / TreatedSize; null when nobody is
+	// treated.
+	RedemptionRate *float64 `json:"redemption_rate"`
+
+	Uplift   Uplift         `json:"uplift"`
+	PerStore []StoreFigures `json:"per_store"`
+	Series   Series         `json:"series"`
+}
+
+// Messages counts the campaign's messages (sms_outbox rows with its
+// campaign_id) by where they are now. Total = Queued + Sent + Failed + Held
+// + Cancelled.
+type Messages struct {
+	Total int64 `json:"total"` // every message queued for the campaign, whatever became of it
+	// Queued are still waiting to go: status queued, or sending (claimed by
+	// a sender, not yet settled).
+	Queued int64 `json:"queued"`
+	// Sent reached status sent (the gateway accepted them), whatever their
+	// delivery state; Delivered are the sent ones whose receipt said
+	// delivered; Undelivered the sent ones whose receipt said failed or
+	// expired. Sent - Delivered - Undelivered await a receipt (or got
+	// "unknown").
+	Sent        int64 `json:"sent"`
+	Delivered   int64 `json:"delivered"`
+	Undelivered int64 `json:"undelivered"`
+	// Failed were refused by the gateway for good or ran out of attempts
+	// (status failed); Held were kept back by the contact policy (opt-out,
+	// frequency cap ...); Cancelled were withdrawn (the member was erased).
+	Failed    int64 `json:"failed"`
+	Held      int64 `json:"held"`
+	Cancelled int64 `json:"cancelled"`
+}
+
+// StoreFigures are a campaign's redemptions in one store, defined as in
+// CampaignReport.
+type StoreFigures struct {
+	StoreID     string `json:"store_id"`
+	Redemptions int64  `json:"redemptions"`
+	Discount    int64  `json:"discount"`
+	Revenue     int64  `json:"revenue"`
+}
+
+// Series is the campaign over time, for charts: consecutive UTC buckets
+// from the one holding the launch or the start (the earlier) to the one
+// holding the end of the window (min(end, now)), empty ones included.
+// Events outside that span (a receipt or click after the end) are in the
+// totals but not in the series.
+type Series struct {
+	Bucket  string   `json:"bucket"` // "hour" or "day"
+	Buckets []Bucket `json:"buckets"`
+}
+
+// Bucket is one step of the series. Sent counts messages of status sent
+// by sent_at; Delivered delivered ones by delivered_at; Clicks by the
+// click's time; Redemptions (distinct baskets) and Discount of non-restored
+// redemptions by the time of the sale.
+type Bucket struct {
+	Start       time.Time `json:"start"`
+	Sent        int64     `json:"sent"`
+	Delivered   int64     `json:"delivered"`
+	Clicks      int64     `json:"clicks"`
+	Redemptions int64     `json:"redemptions"`
+	Discount    int64     `json:"discount"`
+}
+
+// ErrBucket refuses a bucket other than an hour or a day.
+var ErrBucket = problem.InvalidField("bucket", "bucket_invalid", nil, "must be hour or day")
+
+// Campaign reports on one campaign (campaign.ErrNotFound if there is none).
+func (s *Service) Campaign(ctx context.Context, campaignID string, opt Options) (*CampaignReport, error) {
+	if opt.Bucket != 0 && opt.Bucket != time.Hour && opt.Bucket != 24*time.Hour {
+		return nil, ErrBucket
+	}
+	c, err := s.campaigns.Get(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	r := &CampaignReport{
+		CampaignID: c.ID, Name: c.Spec.Name, Status: c.Status, AudienceKind: c.Spec.Audience.Kind,
+		Start: c.Start, End: c.End, LaunchedAt: c.LaunchedAt, GeneratedAt: now,
+		AudienceAtLaunch: c.AudienceSize, ControlAtLaunch: c.ControlSize, PerStore: []StoreFigures{},
+	}
+	steps := []func(context.Context, *campaign.Campaign, *CampaignReport) error{
+		s.messages, s.clicks, s.redemptions, s.perStore,
+	}
+	for _, step := range steps {
+		if err := step(ctx, c, r); err != nil {
+			return nil, fmt.Errorf("campaign report %s: %w", c.ID, err)
+		}
+	}
+	if err := s.uplift(ctx, c, r, now); err != nil {
+		return nil, fmt.Errorf("campaign report %s: uplift: %w", c.ID, err)
+	}
+	r.Audience, r.ControlSize, r.TreatedSize = r.Uplift.Treated.Members+r.Uplift.Control.Members, r.Uplift.Control.Members, r.Uplift.Treated.Members
+	if r.TreatedSize > 0 {
+		rate := float64(r.RedeemingMembers) / float64(r.TreatedSize)
+		r.RedemptionRate = &rate
+	}
+	if err := s.series(ctx, c, r, now, opt.Bucket); err != nil {
+		return nil, fmt.Errorf("campaign report %s: series: %w", c.ID, err)
+	}
+	return r, nil
+}
+
+func (s *Service) messages(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
+	// sms_outbox_campaign_idx (campaign_id, status) finds the rows; the
+	// delivery state is read from each row.
+	rows, err := s.db.R.QueryContext(ctx, `SELECT status, delivery_state, COUNT(*) FROM sms_outbox
+		WHERE campaign_id = $1 GROUP BY status, delivery_state`, c.ID)
+	if err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	defer rows.Close()
+	m := &r.Messages
+	for rows.Next() {
+		var status, delivery string
+		var n int64
+		if err := rows.Scan(&status, &delivery, &n); err != nil {
+			return fmt.Errorf("messages: %w", err)
+		}
+		m.Total += n
+		switch status {
+		case "queued", "sending":
+			m.Queued += n
+		case "sent":
+			m.Sent += n
+			switch delivery {
+			case "delivered":
+				m.Delivered += n
+			case "failed", "expired":
+				m.Undelivered += n
+			}
+		case "failed":
+			m.Failed += n
+		case "held":
+			m.Held += n
+		case "cancelled":
+			m.Cancelled += n
+		}
+	}
+	return rows.Err()
+}
+
+func (s *Service) clicks(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT k.member_id) FROM link_clicks k
+		JOIN short_links l ON l.code = k.code WHERE l.campaign = $1`, c.ID).Scan(&r.Clicks, &r.UniqueClickers)
+	if err != nil {
+		return fmt.Errorf("clicks: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) redemptions(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
+	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT basket_id), COUNT(DISTINCT member_id),
+		COALESCE(SUM(discount), 0), COALESCE(SUM(points), 0)
+		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL`, c.ID).
+		Scan(&r.Redemptions, &r.RedeemingMembers, &r.DiscountGiven, &r.PointsGiven)
+	if err != nil {
+		return fmt.Errorf("redemptions: %w", err)
+	}
+	return nil
+}
+
+// perStore splits redemptions, discount and revenue by store; Revenue is
+// the sum of the stores'.
+func (s *Service) perStore(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
+	byStore := map[string]*StoreFigures{}
+	get := func(id string) *StoreFigures {
+		f := byStore[id]
+		if f == nil {
+			f = &StoreFigures{StoreID: id}
+			byStore[id] = f
+		}
+		return f
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT store_id, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0)
+		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL GROUP BY store_id`, c.ID)
+	if err != nil {
+		return fmt.Errorf("per store: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n, d int64
+		if err := rows.Scan(&id, &n, &d); err != nil {
+			rows.Close()
+			return fmt.Errorf("per store: %w", err)
+		}
+		f := get(id)
+		f.Redemptions, f.Discount = n, d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("per store: %w", err)
+	}
+	rows, err = s.db.R.QueryContext(ctx, `SELECT b.store_id, COALESCE(SUM(b.gross - b.discount), 0) FROM baskets b
+		WHERE b.status = 'committed' AND b.id IN (SELECT basket_id FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL)
+		GROUP BY b.store_id`, c.ID)
+	if err != nil {
+		return fmt.Errorf("revenue: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var rev int64
+		if err := rows.Scan(&id, &rev); err != nil {
+			return fmt.Errorf("revenue: %w", err)
+		}
+		get(id).Revenue = rev
+		r.Revenue += rev
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("revenue: %w", err)
+	}
+	for _, f := range byStore {
+		r.PerStore = append(r.PerStore, *f)
+	}
+	sortStores(r.PerStore)
+	return nil
+}
+
+// sortStores orders stores by revenue, then discount, then id.
+func sortStores(fs []StoreFigures) {
+	slices.SortFunc(fs, func(a, b StoreFigures) int {
+		return cmp.Or(cmp.Compare(b.Revenue, a.Revenue), cmp.Compare(b.Discount, a.Discount), strings.Compare(a.StoreID, b.StoreID))
+	})
+}
+
+// window is the campaign window so far, [start, min(end, now)), empty
+// (To = From) before the start.
+func window(c *campaign.Campaign, now time.Time) (from, to time.Time) {
+	from, to = c.Start, c.End
+	if now.Before(to) {
+		to = now
+	}
+	if to.Before(from) {
+		to = from
+	}
+	return from, to
+}
+
+func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignReport, now time.Time, bucket time.Duration) error {
+	r.Series.Buckets = []Bucket{}
+	from := c.Start
+	if c.LaunchedAt != nil && c.LaunchedAt.Before(from) {
+		from = *c.LaunchedAt
+	}
+	to := c.End
+	if now.Before(to) {
+		to = now
+	}
+	if bucket == 0 {
+		bucket = time.Hour
+		if to.Sub(from) > 72*time.Hour {
+			bucket = 24 * time.Hour
+		}
+	}
+	r.Series.Bucket = map[time.Duration]string{time.Hour: "hour", 24 * time.Hour: "day"}[bucket]
+	if c.LaunchedAt == nil || !to.After(from) {
+		return nil
+	}
+	secs := int64(bucket / time.Second)
+	first, last := from.Unix()/secs, (to.Unix()-1)/secs
+	if to.Unix() <= from.Unix() {
+		last = first
+	}
+	if last-first+1 > maxBuckets {
+		return problem.InvalidField("bucket", "bucket_too_small", nil, "more than %d buckets: ask for days", maxBuckets)
+	}
+	buckets := make([]Bucket, last-first+1)
+	for i := range buckets {
+		buckets[i].Start = time.Unix((first+int64(i))*secs, 0).UTC()
+	}
+	at := func(n int64) *Bucket {
+		if n < first || n > last {
+			return nil
+		}
+		return &buckets[n-first]
+	}
+	d := s.db.Dialect
+	queries := []struct {
+		sql string
+		add func(b *Bucket, n, sum int64)
+	}{
+		{`SELECT ` + epochBucket(d, "sent_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+			WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2 AND sent_at < $3 GROUP BY 1`,
+			func(b *Bucket, n, _ int64) { b.Sent += n }},
+		{`SELECT ` + epochBucket(d, "delivered_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+			WHERE campaign_id = $1 AND status = 'sent' AND delivery_state = 'delivered' AND delivered_at >= $2 AND delivered_at < $3 GROUP BY 1`,
+			func(b *Bucket, n, _ int64) { b.Delivered += n }},
+		{`SELECT ` + epochBucket(d, "k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
+			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`,
+			func(b *Bucket, n, _ int64) { b.Clicks += n }},
+		{`SELECT ` + epochBucket(d, "created_at", secs) + `, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0) FROM redemptions
+			WHERE campaign_id = $1 AND restored_at IS NULL AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
+			func(b *Bucket, n, sum int64) { b.Redemptions += n; b.Discount += sum }},
+	}
+	for _, q := range queries {
+		rows, err := s.db.R.QueryContext(ctx, q.sql, c.ID, from, to)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k, n, sum int64
+			if err := rows.Scan(&k, &n, &sum); err != nil {
+				rows.Close()
+				return err
+			}
+			if b := at(k); b != nil {
+				q.add(b, n, sum)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	r.Series.Buckets = buckets
+	return nil
+}

@@ -1,0 +1,46 @@
+// Package report computes what operators and BI tools read about a running
+// programme: a campaign's progress (messages, clicks, redemptions, revenue,
+// uplift of the treated group over the control group, per store, over time)
+// and a member's contact and reaction history as one timeline.
+//
+// Every figure is an aggregate over the rows the other packages write
+// (sms_outbox, link_clicks, baskets, redemptions, ...), computed when asked
+// with set-based queries; nothing is cached or counted on the side, so a
+// report always equals the sum of the underlying rows.
+//
+// It is not for writing anything, for rendering (web draws the charts) or for
+// the data-mart export.
+package report
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Service computes reports.
+type Service struct {
+	db        *store.DB
+	campaigns *campaign.Service
+	now       func() time.Time
+}
+
+// NewService returns a report service; now is the clock (time.Now if nil).
+func NewService(db *store.DB, campaigns *campaign.Service, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, campaigns: campaigns, now: now}
+}
+
+// epochBucket is the dialect's SQL expression numbering the bucket of secs
+// seconds (counted from the Unix epoch, so UTC-aligned) that col falls in.
+func epochBucket(d store.Dialect, col string, secs int64) string {
+	s := strconv.FormatInt(secs, 10)
+	if d == store.Postgres {
+		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / " + s + ") AS BIGINT)"
+	}
+	return "(CAST(strftime('%s', " + col + ") AS INTEGER) / " + s + ")"
+}
