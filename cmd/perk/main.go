@@ -26,11 +26,13 @@ Usage:
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list | perk keys revoke ID
+  perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER]              list queued and sent messages
+  perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
@@ -75,12 +77,16 @@ func run(ctx context.Context, args []string) error {
 		return cmdMembers(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
+	case "users":
+		return cmdUsers(ctx, rest)
 	case "campaigns":
 		return cmdCampaigns(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":
 		return cmdSMS(ctx, rest)
+	case "export":
+		return cmdExport(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
