@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/perk-platform/perk/internal/report"
+	"github.com/perk-platform/perk/internal/web"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -60,6 +62,9 @@ type loyalty struct {
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
 	checkout  *checkout.Service
+	reports   *report.Service
+	// live wakes dashboard pages when a till moves a campaign.
+	live *web.Live
 }
 
 func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger) (*loyalty, error) {
@@ -77,8 +82,9 @@ func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service
 	}
 	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Links: l, Log: log})
 	led := ledger.New(db, pol, time.Now)
-	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log})
-	return &loyalty{campaigns: camps, ledger: led, checkout: co}, nil
+	live := web.NewLive()
+	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify})
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live}, nil
 }
 
 // expirePoints writes the expiry entries of lots past their date every

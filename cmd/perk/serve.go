@@ -93,6 +93,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
+		Reports: loy.reports, Live: loy.live,
 	})
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/perk-platform/perk/internal/id"
 	"log/slog"
 	"time"
 
@@ -86,5 +87,12 @@ func Seed(ctx context.Context, db *store.DB, ms *member.Service, keys *auth.Serv
 		return err
 	}
 	log.Warn("demo admin API key (demo only: revoke it before real use)", "key", secret)
+	// A random password, shown once, so the demo's dashboard opens without
+	// a fixed credential anyone could read in the source.
+	password := id.Token(12)
+	if _, err := keys.CreateOperator(ctx, "demo@perk.example", "Demo manager", auth.RoleAdmin, password); err != nil {
+		return fmt.Errorf("demo operator: %w", err)
+	}
+	log.Warn("demo operator for /manage (demo only)", "email", "demo@perk.example", "password", password)
 	return nil
 }

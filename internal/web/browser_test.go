@@ -230,11 +230,14 @@ func TestCardPageShowsPointsAndOffers_InChromium(t *testing.T) {
 func TestCampaignManager_InChromium(t *testing.T) {
 	db := storetest.SQLite(t)
 	e := newEnv(t, db)
+	var codes []string
 	for i := range 3 {
-		if _, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("07400 12345%d", i), FirstName: "Ann"},
-			Channel: member.ChannelAPI, Consent: true}); err != nil {
+		enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("07400 12345%d", i), FirstName: "Ann"},
+			Channel: member.ChannelAPI, Consent: true})
+		if err != nil {
 			t.Fatal(err)
 		}
+		codes = append(codes, string(enr.Member.Code))
 	}
 	email := e.newOperator(auth.RoleManager)
 	b := newBrowser(t)
@@ -301,5 +304,68 @@ func TestCampaignManager_InChromium(t *testing.T) {
 	db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'campaign'`).Scan(&queued)
 	if queued != 3 {
 		t.Errorf("%d announcements queued, want 3", queued)
+	}
+
+	// A till commits a basket; the open page counts the redemption without
+	// a reload.
+	if got := text(t, b, "#live-redemptions"); got != "0" {
+		t.Fatalf("redemptions before the sale = %q", got)
+	}
+	st, body, _ := e.do("POST", "/v1/checkout/commit", auth.RolePOS, map[string]any{"transaction_id": "T-1", "member": codes[0], "currency": "GBP",
+		"items": []map[string]any{{"line": 1, "sku": "TEA", "quantity": 1, "unit_price": 300}}})
+	if st != 200 {
+		t.Fatalf("commit: %d %s", st, body)
+	}
+	wait, cancel := context.WithTimeout(b, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(wait, chromedp.Poll[bool](`document.querySelector("#live-redemptions").textContent === "1"`)); err != nil {
+		t.Fatalf("the page did not show the redemption: %v (shows %q)", err, text(t, b, "#live-redemptions"))
+	}
+	if got := text(t, b, "#live-discount"); got != "0.45" {
+		t.Errorf("discount shown %q, want 0.45", got)
+	}
+	screenshot(t, b, "manager-campaign-live-360")
+}
+
+// TestEveryOperatorPageFits360_InChromium opens every dashboard page on a
+// 360 px phone screen: nothing may scroll sideways.
+func TestEveryOperatorPageFits360_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e := newEnv(t, db)
+	enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07400 123450", FirstName: "Bartholomew-Maximilian",
+		LastName: "Featherstonehaugh-Cholmondeley"}, Channel: member.ChannelAPI, Consent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.campaigns.Create(t.Context(), campaign.Spec{Name: "A rather long campaign name for a small screen", Start: "2026-01-01", End: "2099-01-01",
+		Audience: campaign.Audience{Kind: campaign.AudienceAll}, ControlGroup: 20, Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.campaigns.Launch(t.Context(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	email := e.newOperator(auth.RoleAdmin)
+	b := newBrowser(t)
+	if err := chromedp.Do(b, chromedp.Navigate(e.url+"/manage/"), chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email), chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword),
+		chromedp.Click(chromedp.CSS("#sign-in")), chromedp.WaitVisible(chromedp.CSS("#overview"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ path, ready, shot string }{
+		{"/manage/", "#overview", "dash-overview-360"},
+		{"/manage/campaigns", "#campaigns", "dash-campaigns-360"},
+		{"/manage/campaigns/new", "#campaign-form", "dash-new-campaign-360"},
+		{"/manage/campaigns/" + c.ID, "#live", "dash-campaign-360"},
+		{"/manage/campaigns/" + c.ID + "/edit", "#campaign-form", "dash-edit-campaign-360"},
+		{"/manage/members?q=Bart", "#members", "dash-members-360"},
+		{"/manage/members/" + enr.Member.ID, "#history", "dash-member-360"},
+		{"/manage/imports", "#imports", "dash-imports-360"},
+	} {
+		if err := chromedp.Do(b, chromedp.Navigate(e.url+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready))); err != nil {
+			t.Fatalf("%s: %v", p.path, err)
+		}
+		fitsWidth(t, b)
+		screenshot(t, b, p.shot)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/perk-platform/perk/internal/report"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,10 +50,11 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	keys := auth.NewService(db, nil)
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
+	live := web.NewLive()
 	opt := web.Options{Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
 		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log,
-		Campaigns: camps, Ledger: led,
-		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log})}
+		Campaigns: camps, Ledger: led, Live: live, Reports: report.NewService(db, camps, nil),
+		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, OnChange: live.Notify})}
 	for _, m := range mutate {
 		m(&opt)
 	}

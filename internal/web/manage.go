@@ -412,6 +412,13 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		s.pageError(w, r, err)
 		return
 	}
+	var live *liveData
+	if c.Launched() && s.opt.Reports != nil {
+		if live, err = s.campaignLive(r, c.ID); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	js, _ := json.MarshalIndent(c.Spec, "", "  ")
 	s.render(w, r, status, "manage_campaign", struct {
 		page
@@ -420,7 +427,8 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		Sim     *checkout.Simulation
 		Spec    string
 		Notice  string
-	}{s.page(c.Spec.Name), c, pv, sim, string(js), notice})
+		Live    *liveData
+	}{s.page(c.Spec.Name), c, pv, sim, string(js), notice, live})
 }
 
 // manageAction runs launch, pause, resume, simulate or delete from the

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"github.com/perk-platform/perk/internal/report"
 	"net/http"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/ledger"
@@ -73,13 +75,28 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
+	var history *report.History
+	if s.opt.Reports != nil {
+		var before time.Time
+		if b := r.URL.Query().Get("before"); b != "" {
+			if before, err = time.Parse(time.RFC3339Nano, b); err != nil {
+				s.message(w, r, http.StatusBadRequest, "Not possible", "That page link is broken: start again from the member.")
+				return
+			}
+		}
+		if history, err = s.opt.Reports.MemberHistory(ctx, m.ID, report.HistoryQuery{Limit: 100, Before: before}); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	s.render(w, r, http.StatusOK, "manage_member", struct {
 		page
 		M        memberRow
 		Consents []member.Consent
 		Balance  ledger.Balance
 		Entries  []ledger.Entry
-	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries})
+		History  *report.History
+	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history})
 }
 
 // manageImports lists recent imports with their error files.

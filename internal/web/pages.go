@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/money"
 	"html/template"
@@ -31,6 +32,22 @@ var templateFuncs = template.FuncMap{
 	// used, in the shopper's zone: an offer ending at midnight on 1 December
 	// runs "until 30 November".
 	"money": money.Format,
+	// moneyf formats a computed amount (an average, an interval end) in
+	// minor units, rounded to the nearest minor unit for display only.
+	"moneyf": func(v float64) string { return money.Format(int64(math.Round(v))) },
+	// pct and pp show a share and a difference of shares.
+	"pct": func(v any) string {
+		switch x := v.(type) {
+		case float64:
+			return fmt.Sprintf("%.1f%%", 100*x)
+		case *float64:
+			if x != nil {
+				return fmt.Sprintf("%.1f%%", 100**x)
+			}
+		}
+		return "–"
+	},
+	"pp": func(v float64) string { return fmt.Sprintf("%+.1f pts", 100*v) },
 	// kinds are the benefit kinds the simple campaign form offers.
 	"kinds": func() map[string]string {
 		return map[string]string{

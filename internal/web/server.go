@@ -24,6 +24,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -51,7 +52,12 @@ type Options struct {
 	Campaigns *campaign.Service
 	Checkout  *checkout.Service
 	Ledger    *ledger.Ledger
-	Log       *slog.Logger
+	// Reports serves campaign reports and member histories (API and
+	// dashboard); Live wakes open dashboard pages when a till moves a
+	// campaign (nil: pages refresh on their timer only).
+	Reports *report.Service
+	Live    *Live
+	Log     *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -135,6 +141,9 @@ func (s *Server) Handler() http.Handler {
 		api("GET /v1/members/{key}/ledger", auth.MembersRead, s.memberLedger)
 		api("POST /v1/members/{key}/points", auth.PointsAdjust, s.adjustPoints)
 	}
+	if s.opt.Reports != nil {
+		newReportHandlers(s, s.opt.Reports).register(api)
+	}
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by
@@ -158,6 +167,7 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /manage/campaigns/new", s.manageNew)
 		mux.Handle("POST /manage/campaigns", csrf.Handler(http.HandlerFunc(s.manageCreate)))
 		mux.HandleFunc("GET /manage/campaigns/{id}", s.manageCampaign)
+		mux.HandleFunc("GET /manage/campaigns/{id}/live", s.manageCampaignLive)
 		mux.HandleFunc("GET /manage/campaigns/{id}/edit", s.manageEdit)
 		mux.Handle("POST /manage/campaigns/{id}/edit", csrf.Handler(http.HandlerFunc(s.manageUpdate)))
 		mux.Handle("POST /manage/campaigns/{id}/{action}", csrf.Handler(http.HandlerFunc(s.manageAction)))
