@@ -109,9 +109,6 @@ type Response struct {
 	AmountDue      int64               `json:"amount_due"`   // total - points_value
 	ReceiptText    []string            `json:"receipt_text"`
 	Explain        []engine.Rejection  `json:"explain,omitempty"`
-
-	basketID  string   // set by a new commit (not a replay)
-	campaigns []string // the campaigns a new commit redeemed
 }
 
 // resolveMember finds the member a till names by code, phone or card token.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 	for attempt := 0; ; attempt++ {
 		var resp *Response
 		var ended bool
+		var moved []string // campaigns a new commit redeemed; nil for a replay
 		// The live set is read before the transaction: on PostgreSQL reads
 		// and writes share one pool, and a transaction waiting for a second
 		// connection could wait for ever once every connection is a
@@ -65,6 +67,9 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 				return err
 			}
 			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, live, exhausted)
+			if err == nil {
+				moved = slices.Clone(resp.campaignsOf())
+			}
 			return err
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
@@ -81,8 +86,8 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		if ended {
 			s.campaigns.Invalidate()
 		}
-		if resp.basketID != "" { // a new commit, not a replay
-			s.opt.OnChange(resp.campaigns...)
+		if moved != nil {
+			s.opt.OnChange(moved...)
 		}
 		return resp, nil
 	}
@@ -196,7 +201,6 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 		}
 	}
 	resp.ReceiptText = receipt(resp)
-	resp.basketID, resp.campaigns = basketID, res.Campaigns
 
 	if m != nil {
 		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {
@@ -442,4 +446,16 @@ func issueContent(ctx context.Context, tx *sql.Tx, pool, basketID string, member
 		return code, nil
 	}
 	return "", ErrContentExhausted
+}
+
+// campaignsOf lists the campaigns an answer's benefits belong to, each once,
+// never nil.
+func (r *Response) campaignsOf() []string {
+	out := []string{}
+	for _, b := range r.Benefits {
+		if !slices.Contains(out, b.CampaignID) {
+			out = append(out, b.CampaignID)
+		}
+	}
+	return out
 }

@@ -104,6 +104,7 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 	}
 	h := hash(req)
 	var resp *ReturnResponse
+	var moved []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
@@ -129,7 +130,7 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 		for _, it := range req.Items {
 			items[it.Line] = it.Quantity
 		}
-		resp, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, items, false)
+		resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, items, false)
 		if err != nil {
 			return err
 		}
@@ -141,7 +142,7 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 	if err != nil {
 		return nil, err
 	}
-	s.opt.OnChange(resp.campaigns...)
+	s.opt.OnChange(moved...)
 	return resp, nil
 }
 
@@ -153,6 +154,7 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		return nil, err
 	}
 	var resp *ReturnResponse
+	var moved []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
@@ -172,7 +174,7 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 				items[l.line] = left
 			}
 		}
-		if resp, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
+		if resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
 			return err
 		}
 		now := s.opt.Now().UTC()
@@ -191,7 +193,7 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		return nil, err
 	}
 	s.campaigns.Invalidate()
-	s.opt.OnChange(resp.campaigns...)
+	s.opt.OnChange(moved...)
 	return resp, nil
 }
 
@@ -204,11 +206,11 @@ type redemptionRow struct {
 // undo takes back the given units (line -> quantity) and, for returns, the
 // offer uses whose qualifying lines are now all back; all restores every
 // use (a void).
-func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, error) {
+func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, []string, error) {
 	now := s.opt.Now().UTC()
 	lines, order, err := loadLines(ctx, tx, b.id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp := &ReturnResponse{TransactionID: txnID, ReturnID: returnID, Status: b.status, Lines: []ReturnLine{}, OffersRestored: []string{}}
 	before := map[int]int{}
@@ -219,7 +221,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		}
 		l := lines[ln]
 		if q > l.quantity-l.returned {
-			return nil, problem.InvalidField(fmt.Sprintf("items[line=%d].quantity", ln), ErrReturnTooMany.Code, nil,
+			return nil, nil, problem.InvalidField(fmt.Sprintf("items[line=%d].quantity", ln), ErrReturnTooMany.Code, nil,
 				"%d returned but %d of %d left on line %d", q, l.quantity-l.returned, l.quantity, ln)
 		}
 		before[ln] = l.returned
@@ -231,26 +233,26 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		resp.Refund += rl.Refund
 		resp.PointsReversed += rl.Points
 		if _, err := tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, b.id, ln, after); err != nil {
-			return nil, fmt.Errorf("return line %d: %w", ln, err)
+			return nil, nil, fmt.Errorf("return line %d: %w", ln, err)
 		}
 		l.returned = after
 	}
 	for ln := range items {
 		if lines[ln] == nil {
-			return nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
+			return nil, nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
 		}
 	}
 	if b.memberID != "" && resp.PointsReversed > 0 {
 		rev, err := s.ledger.Reverse(ctx, tx, b.memberID, txnID, resp.PointsReversed, "returned: "+txnID, now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		resp.PointsShortfall = rev.Shortfall
 		resp.PointsReversed = rev.Taken
 	}
 	reds, err := loadRedemptions(ctx, tx, b.id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byCampaign := map[string][]*redemptionRow{}
 	var campaigns []string
@@ -260,7 +262,6 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		}
 		byCampaign[r.campaignID] = append(byCampaign[r.campaignID], r)
 	}
-	resp.campaigns = campaigns
 	for _, cid := range campaigns {
 		rs := byCampaign[cid]
 		var refunded int64
@@ -286,18 +287,18 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		}
 		restore := all || back
 		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, restore); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if restore {
 			if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET restored_at = $3 WHERE basket_id = $1 AND campaign_id = $2`, b.id, cid, now); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, r := range rs {
 				resp.OffersRestored = append(resp.OffersRestored, r.offerID)
 			}
 		}
 	}
-	return resp, nil
+	return resp, campaigns, nil
 }
 
 func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redemptionRow, error) {
