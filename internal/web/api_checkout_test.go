@@ -184,3 +184,24 @@ func TestCardPageVisitsAreRecorded(t *testing.T) {
 		}
 	})
 }
+
+func TestOverviewAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		if st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07700 900123", "consent": map[string]any{"sms": true}}); st != 201 {
+			t.Fatalf("enrol: %d %s", st, body)
+		}
+		st, body, _ := e.do("GET", "/v1/reports/overview", auth.RoleReporting, nil)
+		o := decode[struct {
+			Members  int64 `json:"members"`
+			OptedIn  int64 `json:"opted_in"`
+			NewByDay []any `json:"new_by_day"`
+		}](t, body)
+		if st != 200 || o.Members != 1 || o.OptedIn != 1 || len(o.NewByDay) != 14 {
+			t.Fatalf("overview: %d %s", st, body)
+		}
+		if st, _, _ := e.do("GET", "/v1/reports/overview", auth.RolePOS, nil); st != 403 {
+			t.Fatalf("a till read the overview: %d", st)
+		}
+	})
+}

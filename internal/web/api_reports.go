@@ -77,3 +77,13 @@ func (h *reportHandlers) memberHistory(w http.ResponseWriter, r *http.Request, _
 	writeJSON(w, http.StatusOK, hist)
 	return nil
 }
+
+// overview: GET /v1/reports/overview, the dashboard's front page as JSON.
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	o, err := report.ProgrammeOverview(r.Context(), s.db, time.Now(), s.opt.Campaigns.Zone(), 14)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}

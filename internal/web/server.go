@@ -143,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.opt.Reports != nil {
 		newReportHandlers(s, s.opt.Reports).register(api)
+		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
