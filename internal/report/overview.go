@@ -55,8 +55,12 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 		WHERE created_at >= $1 AND restored_at IS NULL`, o.Since).Scan(&o.Redemptions, &o.Discount); err != nil {
 		return nil, fmt.Errorf("overview redemptions: %w", err)
 	}
+	// send_after >= created_at on every row (a message never becomes due
+	// before it is queued), so the send_after term changes nothing but lets
+	// SQLite range-scan (status, send_after): without it the planner took
+	// that index for status alone and read every sent message (34 s at 10M).
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
-		FROM sms_outbox WHERE status = 'sent' AND created_at >= $1`, o.Since).Scan(&o.SMSSent, &o.SMSDelivered); err != nil {
+		FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1`, o.Since).Scan(&o.SMSSent, &o.SMSDelivered); err != nil {
 		return nil, fmt.Errorf("overview sms: %w", err)
 	}
 	first := today.AddDate(0, 0, -(days - 1))
