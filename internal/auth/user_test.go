@@ -3,8 +3,8 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"github.com/perk-platform/perk/internal/testenv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,19 +15,9 @@ import (
 )
 
 // clock is a settable time for sessions' expiry.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testenv.Clock
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)} }
+func newClock() *clock { return testenv.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)) }
 
 const pw = "correct horse battery"
 
@@ -97,7 +87,7 @@ func TestOperators_EmailIsUniqueWhateverItsCase(t *testing.T) {
 func TestLogin_SessionLifeCycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		clk := newClock()
-		s := auth.NewService(db, clk.now)
+		s := auth.NewService(db, clk.Now)
 		ctx := context.Background()
 		op, err := s.CreateOperator(ctx, "ann@example.com", "Ann", auth.RoleManager, pw)
 		if err != nil {
@@ -122,7 +112,7 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		var ua string
 		var expires time.Time
 		db.R.QueryRow(`SELECT user_agent, expires_at FROM operator_sessions`).Scan(&ua, &expires)
-		if ua != client.UserAgent || !expires.Equal(clk.now().Add(12*time.Hour)) {
+		if ua != client.UserAgent || !expires.Equal(clk.Now().Add(12*time.Hour)) {
 			t.Fatalf("session row: ua %q, expires %v", ua, expires)
 		}
 
@@ -137,11 +127,11 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		}
 
 		// Expiry: 12 hours after sign-in, however active.
-		clk.add(12*time.Hour - time.Second)
+		clk.Advance(12*time.Hour - time.Second)
 		if _, err := s.Session(ctx, token); err != nil {
 			t.Fatalf("a session is over before 12 hours: %v", err)
 		}
-		clk.add(time.Second)
+		clk.Advance(time.Second)
 		if _, err := s.Session(ctx, token); !errors.Is(err, auth.ErrUnauthorized) {
 			t.Fatalf("a 12-hour-old session still works: %v", err)
 		}
@@ -202,7 +192,7 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 func TestLogin_FailuresAreAlikeAndThrottled(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		clk := newClock()
-		s := auth.NewService(db, clk.now)
+		s := auth.NewService(db, clk.Now)
 		ctx := context.Background()
 		if _, err := s.CreateOperator(ctx, "ann@example.com", "Ann", auth.RoleReporting, pw); err != nil {
 			t.Fatal(err)
@@ -233,7 +223,7 @@ func TestLogin_FailuresAreAlikeAndThrottled(t *testing.T) {
 		if _, _, err := s.Login(ctx, "bob@example.com", pw, auth.Client{Addr: "203.0.113.1"}); err != nil {
 			t.Fatalf("bob: %v", err)
 		}
-		clk.add(15 * time.Minute)
+		clk.Advance(15 * time.Minute)
 		if _, _, err := s.Login(ctx, "ann@example.com", pw, client); err != nil {
 			t.Fatalf("after the window: %v", err)
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/perk-platform/perk/internal/testenv"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,17 +20,7 @@ import (
 )
 
 // clock is a settable test clock, safe for the concurrency tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 // world is a programme with a store, some members and the services.
 type world struct {
@@ -44,7 +34,7 @@ type world struct {
 
 func newWorld(t *testing.T, db *store.DB, pol ledger.Policy) *world {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	c := testenv.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &world{db: db, clock: c}
 	w.members = member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Test Rewards", Now: c.Now, Log: log})

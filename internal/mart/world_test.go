@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/perk-platform/perk/internal/testenv"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,17 +26,7 @@ import (
 	"github.com/perk-platform/perk/internal/store"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 // world is a small programme: two stores, members, a launched campaign with
 // announcements, sent and receipted messages, a click, baskets with a
@@ -56,7 +46,7 @@ var day1 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 func newWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{t: day1}
+	c := testenv.NewClock(day1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &world{db: db, clock: c, day2: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Test Rewards", Now: c.Now, Log: log})

@@ -3,9 +3,9 @@ package report_test
 import (
 	"context"
 	"fmt"
+	"github.com/perk-platform/perk/internal/testenv"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,17 +20,7 @@ import (
 )
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testenv.Clock
 
 // world is a programme with two stores and every service a report reads.
 type world struct {
@@ -48,7 +38,7 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func newWorld(t *testing.T, db *store.DB, pol ledger.Policy) *world {
 	t.Helper()
-	c := &clock{t: t0}
+	c := testenv.NewClock(t0)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w := &world{db: db, clock: c}
 	w.links = links.NewService(db, "https://perk.test", c.Now)
