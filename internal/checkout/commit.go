@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
+	"github.com/perk-platform/perk/internal/money"
 	"slices"
 	"strings"
 	"time"
@@ -319,20 +319,12 @@ func Spread(total int64, weights []int64) []int64 {
 	var given int64
 	for i, w := range weights {
 		if w > 0 {
-			out[i] = mulDiv(total, w, sum)
+			out[i] = money.MulDiv(total, w, sum)
 			given += out[i]
 		}
 	}
 	out[big] += total - given
 	return out
-}
-
-// mulDiv is a*b/c for non-negative a, b and b <= c, exact for any int64
-// amounts (the product is taken in 128 bits).
-func mulDiv(a, b, c int64) int64 {
-	hi, lo := bits.Mul64(uint64(a), uint64(b))
-	q, _ := bits.Div64(hi, lo, uint64(c))
-	return int64(q)
 }
 
 // takeMemberUses takes one of the member's uses of campaign l (ever and

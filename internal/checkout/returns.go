@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/perk-platform/perk/internal/money"
 
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
@@ -91,7 +92,7 @@ func loadLines(ctx context.Context, tx *sql.Tx, basketID string) (map[int]*lineR
 // cumulative floors, so successive partial returns add up exactly to the
 // whole amount once every unit is back, and never re-spread anything.
 func shareOf(amount int64, before, after, qty int) int64 {
-	return mulDiv(amount, int64(after), int64(qty)) - mulDiv(amount, int64(before), int64(qty))
+	return money.MulDiv(amount, int64(after), int64(qty)) - money.MulDiv(amount, int64(before), int64(qty))
 }
 
 // Return takes back some units of a committed transaction: it reverses the

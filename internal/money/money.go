@@ -4,7 +4,11 @@
 // (checkout/engine).
 package money
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"math/bits"
+)
 
 // Format writes minor units with two decimals and no symbol ("12.05",
 // "-0.50"), right for every currency with 100 minor units.
@@ -14,4 +18,24 @@ func Format(v int64) string {
 		sign, v = "-", -v
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// MulDiv is floor(a*b/c) for non-negative a, b and positive c, computed in
+// 128 bits so the product never overflows, and saturating at MaxInt64 when
+// the quotient does not fit: the one way Perk takes a share of an amount
+// (a percentage, a line's part of a discount, a return's part of a line).
+// It is 0 when an argument is out of range.
+func MulDiv(a, b, c int64) int64 {
+	if a <= 0 || b <= 0 || c <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	if hi >= uint64(c) {
+		return math.MaxInt64
+	}
+	q, _ := bits.Div64(hi, lo, uint64(c))
+	if q > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(q)
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"github.com/perk-platform/perk/internal/money"
 	"math"
 	"math/bits"
 	"slices"
@@ -119,7 +120,7 @@ func (s *scratch) spreadOver(m []uint64, v, d int64) {
 func spread(items []portion, total, d int64) {
 	var given int64
 	for k := range items {
-		sh := mulDiv(d, items[k].v, total)
+		sh := money.MulDiv(d, items[k].v, total)
 		items[k].share = sh
 		given += sh
 	}
@@ -292,23 +293,6 @@ func percentOf(v, p int64) int64 {
 	hi, lo := bits.Mul64(uint64(v), uint64(p))
 	lo, carry := bits.Add64(lo, 50, 0)
 	q, _ := bits.Div64(hi+carry, lo, 100) // hi < 100 since v < 2^63 and p <= 100
-	return int64(q)
-}
-
-// mulDiv is floor(a*b/c) for non-negative a, b and positive c, saturating at
-// MaxInt64 instead of overflowing.
-func mulDiv(a, b, c int64) int64 {
-	if a <= 0 || b <= 0 || c <= 0 {
-		return 0
-	}
-	hi, lo := bits.Mul64(uint64(a), uint64(b))
-	if hi >= uint64(c) {
-		return math.MaxInt64
-	}
-	q, _ := bits.Div64(hi, lo, uint64(c))
-	if q > math.MaxInt64 {
-		return math.MaxInt64
-	}
 	return int64(q)
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"github.com/perk-platform/perk/internal/money"
 	"slices"
 	"time"
 )
@@ -370,5 +371,5 @@ func pointsWorth(points int64, opt *Options) int64 {
 	if points <= 0 || opt.PointValueNum <= 0 || opt.PointValueDen <= 0 {
 		return 0
 	}
-	return mulDiv(points, opt.PointValueNum, opt.PointValueDen)
+	return money.MulDiv(points, opt.PointValueNum, opt.PointValueDen)
 }
