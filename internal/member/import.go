@@ -251,7 +251,9 @@ func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, 
 }
 
 // upsertChunk applies rows with distinct keys in one transaction, retrying
-// when a concurrent enrolment took one of the codes it drew.
+// when a concurrent writer took one of the codes it drew, or enrolled a phone
+// (or claimed an external id) after the chunk looked its rows up: the retry
+// sees that member and updates it, as if the file had come second.
 func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnMap, source string) (ImportStats, []*tabular.RowError, error) {
 	for try := 0; ; try++ {
 		var st ImportStats
@@ -261,7 +263,9 @@ func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnM
 			st, rejected, err = s.upsertTx(ctx, tx, rows, cm, source)
 			return err
 		})
-		if c, ok := store.UniqueViolation(err); ok && c == "members_code_key" && try < 3 {
+		c, _ := store.UniqueViolation(err)
+		raced := c == "members_code_key" || errors.Is(err, ErrPhoneTaken) || errors.Is(err, ErrExternalTaken)
+		if raced && try < maxCodeTries {
 			continue
 		}
 		return st, rejected, err

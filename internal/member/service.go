@@ -105,16 +105,25 @@ func (s *Service) Enrol(ctx context.Context, req EnrolRequest) (*Enrolment, erro
 	}
 	var out *Enrolment
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		existing, err := getOne(ctx, tx, `phone = $1`, p.Phone)
-		if err == nil {
-			out, err = s.reenrol(ctx, tx, existing, req, now)
-			return err
+		for try := 0; ; try++ {
+			existing, err := getOne(ctx, tx, `phone = $1`, p.Phone)
+			if err == nil {
+				out, err = s.reenrol(ctx, tx, existing, req, now)
+				return err
+			}
+			if !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			out, err = s.create(ctx, tx, p, req, now)
+			// ErrPhoneTaken here means a concurrent enrolment of the same
+			// phone committed between the lookup and the insert (on
+			// PostgreSQL; SQLite serialises writers). The insert was rolled
+			// back to its savepoint and, in READ COMMITTED, the lookup now
+			// sees that member: answer as a sequential repeat would.
+			if !errors.Is(err, ErrPhoneTaken) || try >= 2 {
+				return err
+			}
 		}
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		out, err = s.create(ctx, tx, p, req, now)
-		return err
 	})
 	if err != nil {
 		return nil, err
