@@ -277,6 +277,8 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 	var rejected []*tabular.RowError
 	now := nowUTC(s.opt.Now)
 	phones, exts := make([]any, 0, len(rows)), make([]any, 0, len(rows))
+	var stores []any
+	storeSeen := map[string]bool{}
 	for _, r := range rows {
 		if r.profile.Phone != "" {
 			phones = append(phones, r.profile.Phone)
@@ -284,8 +286,16 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		if r.profile.ExternalID != "" {
 			exts = append(exts, r.profile.ExternalID)
 		}
+		if hs := r.profile.HomeStore; hs != "" && !storeSeen[hs] {
+			storeSeen[hs] = true
+			stores = append(stores, hs)
+		}
 	}
 	d := s.db.Dialect
+	unknownStore, err := unknownStores(ctx, tx, d, stores)
+	if err != nil {
+		return st, nil, err
+	}
 	byPhone, err := membersWhereIn(ctx, tx, d, "phone", phones)
 	if err != nil {
 		return st, nil, err
@@ -309,6 +319,12 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		target := me
 		if target == nil {
 			target = mp
+		}
+		if hs := p.HomeStore; unknownStore[hs] && (target == nil || target.HomeStore != hs) {
+			rejected = append(rejected, &tabular.RowError{Row: r.row, Column: cm.column("home_store"),
+				Reason: unknownHomeStore(hs).Message})
+			st.Rows--
+			continue
 		}
 		if target == nil {
 			if p.Phone == "" {

@@ -105,6 +105,9 @@ func (s *Service) Enrol(ctx context.Context, req EnrolRequest) (*Enrolment, erro
 	}
 	var out *Enrolment
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := checkHomeStore(ctx, tx, s.db.Dialect, p.HomeStore); err != nil {
+			return err
+		}
 		for try := 0; ; try++ {
 			existing, err := getOne(ctx, tx, `phone = $1`, p.Phone)
 			if err == nil {

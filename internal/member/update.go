@@ -63,6 +63,11 @@ func (s *Service) Update(ctx context.Context, memberID string, p Patch) (*Member
 		if err != nil {
 			return err
 		}
+		if clean.HomeStore != m.HomeStore {
+			if err := checkHomeStore(ctx, tx, s.db.Dialect, clean.HomeStore); err != nil {
+				return err
+			}
+		}
 		if !applyProfile(m, clean, true) {
 			return nil
 		}
