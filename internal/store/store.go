@@ -101,8 +101,11 @@ func openSQLite(path string) (*DB, error) {
 	}
 	// _txlock=immediate takes the write lock at BEGIN, so a write transaction
 	// waits (busy_timeout) instead of failing when it upgrades from a read.
+	// secure_delete zeroes deleted content instead of leaving it in free
+	// space and free pages, where an erased member's phone, name and e-mail
+	// would outlive the erasure in the file (see ScrubDeleted for the WAL).
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(ON)&_time_format=sqlite"
+		"&_pragma=foreign_keys(ON)&_pragma=secure_delete(ON)&_time_format=sqlite"
 	base := "file:" + path + "?" + pragmas
 	// A large page cache on the writer keeps the unique indexes (code, phone,
 	// external id) in memory: with SQLite's 2 MB default a million-member
@@ -161,6 +164,35 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// ScrubDeleted makes data that committed transactions deleted or overwrote
+// unreadable from the database's files, as far as the engine allows; erasure
+// calls it after its commit.
+//
+// On SQLite, secure_delete (set on every connection) zeroes deleted content
+// in the pages it writes, but the WAL still holds the earlier images of those
+// pages until they are checkpointed and the log is overwritten, so this runs
+// a TRUNCATE checkpoint: it copies every frame into the database file and
+// empties the WAL. It waits (busy_timeout) for readers still using old frames
+// and fails if they outlast it; calling it again later finishes the job.
+//
+// On PostgreSQL it does nothing: old row versions stay in the table files
+// until VACUUM reclaims (not zeroes) their space, which no query can read;
+// see docs/operations.md.
+func (db *DB) ScrubDeleted(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	var busy, logFrames, done int
+	err := db.W.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	if err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store: checkpoint: readers kept the WAL busy; deleted data stays in it until the next checkpoint")
 	}
 	return nil
 }

@@ -1,9 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -116,4 +119,74 @@ func TestTimes_RoundTripInUTC(t *testing.T) {
 			t.Fatalf("read %v, wrote %v", got, at)
 		}
 	})
+}
+
+// Every SQLite connection, reader or writer, runs with the settings Perk
+// relies on; secure_delete among them, so deleted data is zeroed in the file.
+func TestSQLite_EveryConnectionHasPerksPragmas(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	tests := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+		{"secure_delete", "1"},
+	}
+	for _, pool := range []struct {
+		name string
+		db   *sql.DB
+	}{{"writer", db.W}, {"reader", db.R}} {
+		// Hold several reader connections at once, so more than one is checked.
+		conns := []*sql.Conn{}
+		for range 3 {
+			c, err := pool.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			conns = append(conns, c)
+			if pool.name == "writer" {
+				break
+			}
+		}
+		for i, c := range conns {
+			for _, tt := range tests {
+				var got string
+				if err := c.QueryRowContext(ctx, `PRAGMA `+tt.pragma).Scan(&got); err != nil {
+					t.Fatalf("%s %d: PRAGMA %s: %v", pool.name, i, tt.pragma, err)
+				}
+				if got != tt.want {
+					t.Errorf("%s connection %d: %s = %s, want %s", pool.name, i, tt.pragma, got, tt.want)
+				}
+			}
+		}
+	}
+}
+
+// After ScrubDeleted a deleted row is in neither SQLite's file (zeroed by
+// secure_delete) nor its WAL (emptied by the checkpoint).
+func TestScrubDeleted_LeavesNoDeletedRowInTheFiles(t *testing.T) {
+	db, path := storetest.SQLiteFile(t)
+	ctx := context.Background()
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO stores (id, name, created_at) VALUES ('S1', 'Erasable Name', $1)`, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, `DELETE FROM stores`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ScrubDeleted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("Erasable Name")) {
+			t.Errorf("%s still holds the deleted row", filepath.Base(f))
+		}
+	}
 }

@@ -46,7 +46,16 @@ func Engine(tb testing.TB, name string) *store.DB {
 // SQLite opens a migrated database in a temp file.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
-	return open(t, filepath.Join(t.TempDir(), "perk.db"))
+	db, _ := SQLiteFile(t)
+	return db
+}
+
+// SQLiteFile is SQLite that also returns the database file's path, for tests
+// that read the file itself (and its -wal and -shm beside it).
+func SQLiteFile(t testing.TB) (*store.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "perk.db")
+	return open(t, path), path
 }
 
 // Postgres opens a migrated database in a fresh schema of the database named
