@@ -360,16 +360,22 @@ func TestOnChangeNamesTheCampaignsATillMoved(t *testing.T) {
 			OnChange: func(ids ...string) { got = append(got, ids) }})
 		m := w.enrol(t, phoneN(1))
 		c := w.launch(t, campaign.Spec{Name: "Ten", Benefits: []engine.Benefit{percent(10)}})
-		req := basket(string(m.Code), "T-1", item(1, "A", 1, 1000))
-		for range 2 { // the replay moves nothing
+		req := basket(string(m.Code), "T-1", item(1, "A", 1, 1000), item(2, "B", 1, 1000))
+		ret := &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R1", Items: []checkout.ReturnItem{{Line: 1, Quantity: 1}}}
+		for range 2 { // a replay moves nothing, of a commit, a return or a void
 			if _, err := co.Commit(ctx, req); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := co.Return(ctx, ret); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if _, err := co.Void(ctx, voidReq("T-1")); err != nil {
-			t.Fatal(err)
+		for range 2 {
+			if _, err := co.Void(ctx, voidReq("T-1")); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if want := [][]string{{c.ID}, {c.ID}}; !reflect.DeepEqual(got, want) {
+		if want := [][]string{{c.ID}, {c.ID}, {c.ID}}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("OnChange calls %v, want %v", got, want)
 		}
 	})

@@ -159,3 +159,61 @@ func TestConcurrentPointsPaymentsNeverGoBelowZero(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentRetriesUndoOnceAndAllAnswerAlike(t *testing.T) {
+	tests := []struct {
+		name string
+		call tillCall
+		want figures // after every call has answered
+	}{
+		{
+			// The 300 points paid with come back once (500 given, 300 paid,
+			// 19 earned), the budget and the use are given back once.
+			name: "20 identical voids",
+			call: voidT1,
+			want: figures{Available: 500, DiscountGiven: 0, Redemptions: 0, Uses: 0, Entries: 5, Returned: 3, Status: "voided"},
+		},
+		{
+			// One A comes back once: 25 of the 100 off leaves the budget and
+			// its 5 of the 19 points earned are taken back once.
+			name: "20 identical returns",
+			call: returnT1("R1", units(1, 1)),
+			want: figures{Available: 500 - 300 + 19 - 5, DiscountGiven: 75, Redemptions: 1, Uses: 1, Entries: 4, Returned: 1, Status: "committed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				s := newRetrySale(t, db, 300)
+				const n = 20
+				resps, errs := make([]*checkout.ReturnResponse, n), make([]error, n)
+				var wg sync.WaitGroup
+				start := make(chan struct{})
+				for i := range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						resps[i], errs[i] = tt.call(context.Background(), s)
+					}()
+				}
+				close(start)
+				wg.Wait()
+				for i := range n {
+					if errs[i] != nil {
+						t.Fatalf("call %d: %v", i, errs[i])
+					}
+					if got, want := jsonOf(t, resps[i]), jsonOf(t, resps[0]); got != want {
+						t.Fatalf("call %d answered\n%s\ncall 0 answered\n%s", i, got, want)
+					}
+				}
+				if resps[0].Refund == 0 {
+					t.Fatalf("every call answered no refund: %+v", resps[0])
+				}
+				if got := s.figures(t); got != tt.want {
+					t.Fatalf("figures %+v, want %+v", got, tt.want)
+				}
+			})
+		})
+	}
+}

@@ -43,6 +43,7 @@ var ErrReturnTooMany = problem.New(problem.Invalid, "return_exceeds_purchase", "
 type basketRow struct {
 	id, memberID, status string
 	pointsRedeemed       int64
+	voidResponse         sql.NullString // the void's answer, once voided
 }
 
 type lineRow struct {
@@ -52,12 +53,15 @@ type lineRow struct {
 }
 
 // lockBasket finds a committed basket and, on PostgreSQL, locks its row so
-// returns and voids of one transaction run one after another.
+// returns and voids of one transaction run one after another: a call that
+// waited for the lock reads the row as the call before it left it (voided,
+// with the void's answer), so a retry racing the first call replays it.
 func lockBasket(ctx context.Context, tx *sql.Tx, storeID, txnID string) (*basketRow, error) {
 	var b basketRow
 	var mid sql.NullString
 	err := tx.QueryRowContext(ctx, `UPDATE baskets SET status = status WHERE store_id = $1 AND transaction_id = $2
-		RETURNING id, member_id, status, points_redeemed`, storeID, txnID).Scan(&b.id, &mid, &b.status, &b.pointsRedeemed)
+		RETURNING id, member_id, status, points_redeemed, void_response`, storeID, txnID).Scan(&b.id, &mid, &b.status, &b.pointsRedeemed,
+		&b.voidResponse)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -98,7 +102,9 @@ func shareOf(amount int64, before, after, qty int) int64 {
 // Return takes back some units of a committed transaction: it reverses the
 // points earned on them and their share of the discounts as stored at
 // commit, and gives back a limited offer's use when every line it applied
-// to has come back. The same return id and lines return the stored answer.
+// to has come back. The same return id and body answers the stored answer
+// again, changing nothing, even after a void; the same return id with
+// another body is ErrReturnConflict.
 func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -106,6 +112,7 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 	h := hash(req)
 	var resp *ReturnResponse
 	var moved []string
+	replay := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
@@ -118,8 +125,9 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 			if stored != h {
 				return ErrReturnConflict
 			}
-			resp = &ReturnResponse{}
-			return json.Unmarshal([]byte(body), resp)
+			replay = true
+			resp, err = storedAnswer(body)
+			return err
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -143,27 +151,40 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 	if err != nil {
 		return nil, err
 	}
-	s.opt.OnChange(moved...)
+	if !replay {
+		s.opt.OnChange(moved...)
+	}
 	return resp, nil
 }
 
 // Void cancels a committed transaction: every unit not yet returned comes
 // back, points paid with are refunded and every offer use is given back.
-// Voiding a voided transaction answers the same without changing anything.
+// Voiding a voided transaction answers the first void's answer again,
+// changing nothing. A void names nothing but its transaction, so every void
+// of it is the same request (were VoidRequest to gain a field, its hash
+// would have to be stored beside the answer, as a return's is).
 func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	var resp *ReturnResponse
 	var moved []string
+	replay := false
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
 			return err
 		}
 		if b.status == "voided" {
-			resp = &ReturnResponse{TransactionID: req.TransactionID, Status: "voided", Lines: []ReturnLine{}, OffersRestored: []string{}}
-			return nil
+			replay = true
+			if !b.voidResponse.Valid {
+				// Voided before answers were kept (migration 0012): what
+				// was given back then is not known, only that nothing more is.
+				resp = &ReturnResponse{TransactionID: req.TransactionID, Status: "voided", Lines: []ReturnLine{}, OffersRestored: []string{}}
+				return nil
+			}
+			resp, err = storedAnswer(b.voidResponse.String)
+			return err
 		}
 		lines, _, err := loadLines(ctx, tx, b.id)
 		if err != nil {
@@ -187,15 +208,31 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 			resp.PointsRefunded = n
 		}
 		resp.Status = "voided"
-		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2 WHERE id = $1`, b.id, now)
+		out, err := json.Marshal(resp)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2, void_response = $3 WHERE id = $1`,
+			b.id, now, string(out))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.campaigns.Invalidate()
-	s.opt.OnChange(moved...)
+	if !replay {
+		s.campaigns.Invalidate()
+		s.opt.OnChange(moved...)
+	}
 	return resp, nil
+}
+
+// storedAnswer decodes the answer a return or void stored for its retries.
+func storedAnswer(body string) (*ReturnResponse, error) {
+	var resp ReturnResponse
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		return nil, fmt.Errorf("stored return answer: %w", err)
+	}
+	return &resp, nil
 }
 
 type redemptionRow struct {
