@@ -77,7 +77,7 @@ func New(cfg Config, onInbound func(context.Context, sms.Inbound) error) *Client
 func (c *Client) Name() string { return "smpp" }
 
 // Receipts delivers the SMSC's delivery receipts, with GatewayID in the
-// NormalizeID form that Send returns.
+// form Send returns (see IDMatch).
 func (c *Client) Receipts() <-chan sms.Receipt { return c.receipts }
 
 // SetReceiptHandler makes the client hand each delivery receipt to f and

@@ -20,6 +20,10 @@ type Config struct {
 	TPS    int // submit_sm per second; 0 means no limit
 	Window int // most submit_sm awaiting a response; 0 means 10
 
+	// ReceiptIDs says how receipts' message ids are matched to
+	// submit_sm_resp's; "" means IDExact, as the SMSC wrote them.
+	ReceiptIDs IDMatch
+
 	EnquireLink     time.Duration // keep-alive interval; 0 means 30 s
 	BindTimeout     time.Duration // connect plus bind; 0 means 10 s
 	ResponseTimeout time.Duration // wait for any response; 0 means 10 s
@@ -31,6 +35,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Window <= 0 {
 		c.Window = 10
+	}
+	if c.ReceiptIDs == "" {
+		c.ReceiptIDs = IDExact
 	}
 	if c.EnquireLink <= 0 {
 		c.EnquireLink = 30 * time.Second
@@ -49,11 +56,12 @@ func (c Config) withDefaults() Config {
 
 // ParseURL reads a connection URL:
 //
-//	smpp://system_id:password@host:2775?system_type=&source=PERK&tps=100&window=50&bind=trx
+//	smpp://system_id:password@host:2775?system_type=&source=PERK&tps=100&window=50&bind=trx&receipt_ids=exact
 //
 // The port defaults to 2775 (the IANA port for SMPP). bind may only be trx
 // (a transceiver: one connection both sends and receives), since the client
-// needs receipts and MO on the connection it submits on. Credentials are
+// needs receipts and MO on the connection it submits on. receipt_ids is
+// exact (the default), dec, hex or dec2hex (see IDMatch). Credentials are
 // percent-decoded, so a password may hold any character.
 func ParseURL(raw string) (Config, error) {
 	u, err := url.Parse(raw)
@@ -91,6 +99,11 @@ func ParseURL(raw string) (Config, error) {
 	}
 	if c.Window, err = intParam(q, "window"); err != nil {
 		return Config{}, err
+	}
+	if s := q.Get("receipt_ids"); s != "" {
+		if c.ReceiptIDs, err = ParseIDMatch(s); err != nil {
+			return Config{}, fmt.Errorf("smpp url: %w", err)
+		}
 	}
 	if b := q.Get("bind"); b != "" && b != "trx" {
 		return Config{}, fmt.Errorf("smpp url: bind=%q: only trx (transceiver) is supported", b)

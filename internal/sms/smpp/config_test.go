@@ -6,11 +6,12 @@ import (
 )
 
 func TestParseURLReadsTheConnectionSettings(t *testing.T) {
-	got, err := ParseURL("smpp://perk:s%40cret@smsc.example.net:2776?system_type=VMA&source=PERK&tps=100&window=50&bind=trx")
+	got, err := ParseURL("smpp://perk:s%40cret@smsc.example.net:2776?system_type=VMA&source=PERK&tps=100&window=50&bind=trx&receipt_ids=dec2hex")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: "smsc.example.net:2776", SystemID: "perk", Password: "s@cret", SystemType: "VMA", Source: "PERK", TPS: 100, Window: 50}
+	want := Config{Addr: "smsc.example.net:2776", SystemID: "perk", Password: "s@cret", SystemType: "VMA", Source: "PERK", TPS: 100, Window: 50,
+		ReceiptIDs: IDDec2Hex}
 	if got != want {
 		t.Errorf("ParseURL =\n %+v\nwant\n %+v", got, want)
 	}
@@ -34,6 +35,7 @@ func TestParseURLRefusesWhatCannotWork(t *testing.T) {
 		"smpp://averyveryverylongid:pw@host",            // system_id over 15
 		"smpp://perk:toolongpassword@host",              // password over 8
 		"smpp://perk:pw@host?system_type=abcdefghijklm", // over 12
+		"smpp://perk:pw@host?receipt_ids=auto",          // no guessing mode
 	} {
 		if c, err := ParseURL(raw); err == nil {
 			t.Errorf("ParseURL(%q) = %+v, want an error", raw, c)
@@ -41,9 +43,25 @@ func TestParseURLRefusesWhatCannotWork(t *testing.T) {
 	}
 }
 
+func TestParseURLMatchesReceiptIDsExactlyByDefault(t *testing.T) {
+	for _, raw := range []string{"smpp://perk:pw@host", "smpp://perk:pw@host?receipt_ids=", "smpp://perk:pw@host?receipt_ids=exact"} {
+		c, err := ParseURL(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.withDefaults().ReceiptIDs; got != IDExact {
+			t.Errorf("ParseURL(%q) matches receipt ids %q, want exact", raw, got)
+		}
+	}
+}
+
 func TestConfigDefaultsFillOnlyZeroFields(t *testing.T) {
 	c := Config{Window: 3}.withDefaults()
-	if c.Window != 3 || c.EnquireLink != 30*time.Second || c.BindTimeout != 10*time.Second || c.ResponseTimeout != 10*time.Second || c.Log == nil {
+	if c.Window != 3 || c.EnquireLink != 30*time.Second || c.BindTimeout != 10*time.Second || c.ResponseTimeout != 10*time.Second || c.Log == nil ||
+		c.ReceiptIDs != IDExact {
 		t.Errorf("withDefaults = %+v", c)
+	}
+	if c := (Config{ReceiptIDs: IDHex}).withDefaults(); c.ReceiptIDs != IDHex {
+		t.Errorf("withDefaults replaced ReceiptIDs hex with %q", c.ReceiptIDs)
 	}
 }

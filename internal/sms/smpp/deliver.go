@@ -39,7 +39,7 @@ func (c *Client) deliver(ctx context.Context, sm SM) Status {
 		}
 	}
 	text := decodeText(sm.DataCoding, ud)
-	if r, ok := receiptOf(sm, text); ok {
+	if r, ok := receiptOf(sm, text, c.cfg.ReceiptIDs); ok {
 		r.At = c.now().UTC()
 		if c.onReceipt != nil {
 			if err := c.onReceipt(ctx, r); err != nil {

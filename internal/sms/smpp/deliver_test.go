@@ -12,31 +12,32 @@ import (
 	"github.com/perk-platform/perk/internal/sms/gsm"
 )
 
-func TestReceiptIsQueuedWithTheNormalisedIDBeforeItIsAcknowledged(t *testing.T) {
+func TestReceiptIsQueuedWithTheSubmittedIDBeforeItIsAcknowledged(t *testing.T) {
+	// The SMSC answers the submit_sm with 0000AB0001; each receipt names it
+	// in its own way, which the client's receipt_ids mode must read.
 	tests := []struct {
 		name string
-		sm   func(id string) SM
+		mode IDMatch
+		sm   SM
 	}{
-		{"text id in decimal, esm_class 0x04", func(id string) SM {
-			return SM{ESMClass: 0x04, ShortMessage: []byte("id:" + id + " sub:001 dlvrd:001 submit date:2611231000 done date:2611231000 stat:DELIVRD err:000 text:")}
-		}},
-		{"receipted_message_id TLV preferred to a garbled text id", func(id string) SM {
-			return SM{ESMClass: 0x04, ReceiptedMessageID: "0000AB0001", ShortMessage: []byte("id:garbled stat:DELIVRD err:000")}
-		}},
-		{"text form without the esm_class bit", func(id string) SM {
-			return SM{ShortMessage: []byte("id:" + id + " sub:001 dlvrd:001 stat:DELIVRD err:000")}
-		}},
+		{"text id as issued, esm_class 0x04", IDExact, SM{ESMClass: 0x04,
+			ShortMessage: []byte("id:0000AB0001 sub:001 dlvrd:001 submit date:2611231000 done date:2611231000 stat:DELIVRD err:000 text:")}},
+		{"text id in decimal under dec2hex", IDDec2Hex, SM{ESMClass: 0x04,
+			ShortMessage: []byte("id:" + strconv.Itoa(0xAB0001) + " sub:001 dlvrd:001 submit date:2611231000 done date:2611231000 stat:DELIVRD err:000 text:")}},
+		{"receipted_message_id TLV preferred to a garbled text id", IDExact, SM{ESMClass: 0x04, ReceiptedMessageID: "0000AB0001",
+			ShortMessage: []byte("id:garbled stat:DELIVRD err:000")}},
+		{"text form without the esm_class bit, unpadded lower-case under hex", IDHex, SM{
+			ShortMessage: []byte("id:ab0001 sub:001 dlvrd:001 stat:DELIVRD err:000")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestSMSC(t, nil)
-			c := startClient(t, srv.addr, nil, nil)
+			c := startClient(t, srv.addr, func(cfg *Config) { cfg.ReceiptIDs = tt.mode }, nil)
 			sub, err := c.Send(context.Background(), msg("447700900123", "hello"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The SMSC answered 0000AB0001; this receipt names it in decimal.
-			seq := srv.request(PDU{Command: DeliverSM, SM: tt.sm(strconv.Itoa(0xAB0001))})
+			seq := srv.request(PDU{Command: DeliverSM, SM: tt.sm})
 			resp := recv(t, srv.resps)
 			if resp.Command != DeliverSMResp || resp.Seq != seq || resp.Status != StatusOK {
 				t.Fatalf("got %s seq %d %s, want deliver_sm_resp seq %d ESME_ROK", CommandName(resp.Command), resp.Seq, resp.Status, seq)

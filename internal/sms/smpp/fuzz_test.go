@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"bytes"
+	"math/big"
 	"testing"
 )
 
@@ -35,6 +36,33 @@ func FuzzDecodePDU(f *testing.F) {
 			if err != nil || q.Command != p.Command || q.Seq != p.Seq || q.MessageID != p.MessageID ||
 				q.SystemID != p.SystemID || !bytes.Equal(q.SM.ShortMessage, p.SM.ShortMessage) {
 				t.Fatalf("re-encoding %+v gave %+v, %v", p, q, err)
+			}
+		}
+	})
+}
+
+// FuzzIDMatch checks that no mode gives two different ids from one SMSC the
+// same gateway id: equal forms mean equal ids as written (after trimming),
+// or, in a numeric mode, the same number in that mode's base.
+func FuzzIDMatch(f *testing.F) {
+	for _, p := range [][2]string{{"10", "a"}, {"0A", "a"}, {"01", "1"}, {"aB", "Ab"}, {"", "0"}, {" 7\x00", "7"}, {"0x10", "16"}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		for _, m := range idMatches {
+			ga, gb := m.SubmitID(a), m.SubmitID(b)
+			if ga != gb {
+				continue
+			}
+			ta, tb := trimID(a), trimID(b)
+			if ta == tb {
+				continue
+			}
+			base, _ := m.bases()
+			na, oka := new(big.Int).SetString(ta, base)
+			nb, okb := new(big.Int).SetString(tb, base)
+			if base == 0 || !isNumeral(ta, base) || !isNumeral(tb, base) || !oka || !okb || na.Cmp(nb) != 0 {
+				t.Fatalf("mode %s: %q and %q both give gateway id %q", m, a, b, ga)
 			}
 		}
 	})

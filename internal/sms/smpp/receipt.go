@@ -1,53 +1,10 @@
 package smpp
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/perk-platform/perk/internal/sms"
 )
-
-// NormalizeID puts a message id into the one form under which Send returns
-// it and receipts name it, so the two meet in sms_outbox.
-//
-// SMSCs disagree with themselves: submit_sm_resp may give "0A1B2C" while
-// the receipt's text says "id:662316" (the same number in decimal), or pad
-// with zeros, spaces or a NUL. So, after trimming spaces and NULs:
-//   - an id of decimal digits only that fits a uint64 is read as a decimal
-//     number and written in lower-case hex without leading zeros
-//     ("662316" -> "a1b2c");
-//   - any other id is lower-cased with leading zeros stripped
-//     ("0A1B2C" -> "a1b2c", "ABC-12" -> "abc-12").
-//
-// An all-zero id becomes "0". The rule has one blind spot: a hex id made
-// only of digits ("1234") is taken as decimal, so if the same SMSC writes it
-// as hex in one place and decimal in the other the two do not match. Ids
-// written the same way in both places always match, whatever the form.
-func NormalizeID(id string) string {
-	id = strings.Trim(id, " \t\r\n\x00")
-	if id == "" {
-		return ""
-	}
-	if allDigits(id) {
-		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
-			return strconv.FormatUint(n, 16)
-		}
-	}
-	id = strings.TrimLeft(strings.ToLower(id), "0")
-	if id == "" {
-		return "0"
-	}
-	return id
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // DLR is the text form of a delivery receipt (SMPP 3.4 appendix B):
 //
@@ -110,20 +67,22 @@ var messageStates = [...]string{1: "ENROUTE", 2: "DELIVRD", 3: "EXPIRED", 4: "DE
 // receiptOf reads a receipt from a deliver_sm, if it is one: esm_class
 // says so (bit 0x04, SMSC delivery receipt) or its text looks like one.
 // The receipted_message_id TLV, when present, is preferred to the text's
-// id (it is the structured form); the text's stat is preferred to the
-// message_state TLV, falling back to it when the text has none.
-func receiptOf(sm SM, text string) (sms.Receipt, bool) {
-	if sm.ESMClass&0x04 == 0 && !looksLikeDLR(text) {
+// id (it is the structured form, the submit_sm_resp's message_id); ids
+// take the GatewayID form by ids (see IDMatch). The text's stat is
+// preferred to the message_state TLV, falling back to it when the text has
+// none.
+func receiptOf(sm SM, text string, ids IDMatch) (sms.Receipt, bool) {
+	if sm.ESMClass&esmReceipt == 0 && !looksLikeDLR(text) {
 		return sms.Receipt{}, false
 	}
 	d := ParseDLR(text)
-	id := d.ID
+	id := ids.ReceiptTextID(d.ID)
 	if sm.ReceiptedMessageID != "" {
-		id = sm.ReceiptedMessageID
+		id = ids.SubmitID(sm.ReceiptedMessageID)
 	}
 	stat := d.Stat
 	if stat == "" && int(sm.MessageState) < len(messageStates) {
 		stat = messageStates[sm.MessageState]
 	}
-	return sms.Receipt{GatewayID: NormalizeID(id), State: stateOfStat(stat)}, true
+	return sms.Receipt{GatewayID: id, State: stateOfStat(stat)}, true
 }

@@ -23,7 +23,8 @@ const (
 // Send submits m, split into as many parts as it needs, each part its own
 // submit_sm waited for in turn. Only the last part asks for a delivery
 // receipt, so the receipt names the last part's message_id, which is the
-// GatewayID returned (normalised by NormalizeID).
+// GatewayID returned (as Config.ReceiptIDs.SubmitID writes it: by default
+// as the SMSC wrote it).
 //
 // If an earlier part was accepted and a later one fails, the error is
 // returned and a retry sends every part again: the handset may show a
@@ -56,7 +57,7 @@ func (c *Client) Send(ctx context.Context, m sms.Message) (sms.Submitted, error)
 		}
 		id = r.MessageID
 	}
-	gid := NormalizeID(id)
+	gid := c.cfg.ReceiptIDs.SubmitID(id)
 	c.log.DebugContext(ctx, "smpp submitted", "message", m.ID, "to", phone.Mask(m.To), "gateway_id", gid, "parts", len(parts))
 	return sms.Submitted{GatewayID: gid, Segments: len(parts)}, nil
 }

@@ -28,8 +28,8 @@ func TestSendSinglePartGSMIsOneSubmitOfUnpackedSeptetsAskingForAReceipt(t *testi
 	if p.Source != "PERK" || p.SourceTON != 5 || p.Dest != "447700900123" || p.DestTON != 1 || p.DestNPI != 1 {
 		t.Errorf("addresses: source %q TON %d, dest %q TON %d NPI %d", p.Source, p.SourceTON, p.Dest, p.DestTON, p.DestNPI)
 	}
-	if got != (sms.Submitted{GatewayID: "ab0001", Segments: 1}) {
-		t.Errorf("Send = %+v, want the normalised id ab0001 (from 0000AB0001) and 1 segment", got)
+	if got != (sms.Submitted{GatewayID: "0000AB0001", Segments: 1}) {
+		t.Errorf("Send = %+v, want the SMSC's id 0000AB0001 as written and 1 segment", got)
 	}
 }
 
@@ -50,8 +50,8 @@ func TestSendSplitsLongMessagesWithOneUDHPerPartAndAReceiptOnlyOnTheLast(t *test
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Segments != 3 || got.GatewayID != "ab0003" {
-				t.Errorf("Send = %+v, want 3 segments named by the last part's id ab0003", got)
+			if got.Segments != 3 || got.GatewayID != "0000AB0003" {
+				t.Errorf("Send = %+v, want 3 segments named by the last part's id 0000AB0003", got)
 			}
 			seqs := map[uint32]bool{}
 			var ref byte

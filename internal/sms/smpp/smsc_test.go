@@ -20,13 +20,14 @@ const (
 )
 
 // testSMSC is an in-process SMSC built on the package's own codec. It binds
-// anyone, answers submit_sm with hex ids ("0000AB0001", which exercise
-// NormalizeID), refuses the destinations above, and reports what it sees on
-// channels so tests wait on events rather than sleep.
+// anyone, answers submit_sm with zero-padded upper-case hex ids
+// ("0000AB0001") unless smscOptions.ids says otherwise, refuses the
+// destinations above, and reports what it sees on channels so tests wait on
+// events rather than sleep.
 type testSMSC struct {
 	t    *testing.T
 	addr string
-	gate chan struct{} // if not nil, each submit_sm_resp waits for a value from it
+	opts smscOptions
 
 	binds   chan PDU // bind_transceiver received
 	submits chan PDU // submit_sm received
@@ -40,6 +41,28 @@ type testSMSC struct {
 	seq            uint32
 	outstanding    int // submit_sm not yet answered, on the current connection
 	maxOutstanding int
+	issued         []issued // with opts.receipt: each id issued, in the order the receipts went out
+}
+
+// smscOptions change how the test SMSC answers.
+type smscOptions struct {
+	gate chan struct{} // if not nil, each submit_sm_resp waits for a value from it
+
+	// ids, if set, gives the message_id for the n-th submit_sm (n from 1).
+	ids func(n int) string
+
+	// receipt, if set, makes the SMSC send a delivery receipt (built by
+	// receipt from n and the id it issued) for each submit_sm that asked
+	// for one, right after its submit_sm_resp, and record it in issued.
+	// The submits and resps channels then stay silent (a run of thousands
+	// would fill them).
+	receipt func(n int, id string) SM
+}
+
+// issued is one message id the SMSC gave out, with the text of the
+// submit_sm it was for.
+type issued struct {
+	id, text string
 }
 
 type smscConn struct {
@@ -57,11 +80,17 @@ func (c *smscConn) send(p PDU) {
 // held until the test sends on it.
 func newTestSMSC(t *testing.T, gate chan struct{}) *testSMSC {
 	t.Helper()
+	return newTestSMSCWith(t, smscOptions{gate: gate})
+}
+
+// newTestSMSCWith starts a test SMSC that answers as opts says.
+func newTestSMSCWith(t *testing.T, opts smscOptions) *testSMSC {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testSMSC{t: t, addr: ln.Addr().String(), gate: gate, binds: make(chan PDU, 16), submits: make(chan PDU, 1000),
+	s := &testSMSC{t: t, addr: ln.Addr().String(), opts: opts, binds: make(chan PDU, 16), submits: make(chan PDU, 1000),
 		unbinds: make(chan PDU, 16), enquire: make(chan PDU, 100), resps: make(chan PDU, 100), seq: 1000}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -106,6 +135,10 @@ func (s *testSMSC) serve(c *smscConn) {
 			return
 		case SubmitSM:
 			s.submit(c, p)
+		case DeliverSMResp:
+			if s.opts.receipt == nil {
+				s.resps <- p
+			}
 		default:
 			s.resps <- p
 		}
@@ -117,27 +150,43 @@ func (s *testSMSC) submit(c *smscConn, p PDU) {
 	s.outstanding++
 	s.maxOutstanding = max(s.maxOutstanding, s.outstanding)
 	s.nextID++
-	resp := PDU{Command: SubmitSMResp, Seq: p.Seq, MessageID: fmt.Sprintf("%010X", 0xAB0000+s.nextID)}
+	n := s.nextID
+	id := fmt.Sprintf("%010X", 0xAB0000+n)
+	if s.opts.ids != nil {
+		id = s.opts.ids(n)
+	}
 	s.mu.Unlock()
+	resp := PDU{Command: SubmitSMResp, Seq: p.Seq, MessageID: id}
 	switch p.SM.Dest {
 	case destThrottled:
 		resp = PDU{Command: SubmitSMResp, Seq: p.Seq, Status: StatusThrottled}
 	case destInvalid:
 		resp = PDU{Command: SubmitSMResp, Seq: p.Seq, Status: StatusInvDstAdr}
 	}
-	s.submits <- p
+	if s.opts.receipt == nil {
+		s.submits <- p
+	}
 	answer := func() {
 		s.mu.Lock()
 		s.outstanding--
 		s.mu.Unlock()
 		c.send(resp)
+		if s.opts.receipt != nil && resp.Status == StatusOK && p.SM.RegisteredDelivery&1 != 0 {
+			// Recorded and sent under one lock, so issued is in the
+			// order the receipts are on the wire.
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.issued = append(s.issued, issued{id: id, text: string(p.SM.ShortMessage)})
+			s.seq++
+			c.send(PDU{Command: DeliverSM, Seq: s.seq, SM: s.opts.receipt(n, id)})
+		}
 	}
-	if s.gate == nil {
+	if s.opts.gate == nil {
 		answer()
 		return
 	}
 	go func() {
-		<-s.gate
+		<-s.opts.gate
 		answer()
 	}()
 }
@@ -170,15 +219,27 @@ func (s *testSMSC) maxInFlight() int {
 }
 
 // startClient runs a Client against addr until the test ends. mod adjusts
-// the config.
+// the config (see testConfig).
 func startClient(t *testing.T, addr string, mod func(*Config), onInbound func(context.Context, sms.Inbound) error) *Client {
 	t.Helper()
+	c := New(testConfig(addr, mod), onInbound)
+	runClient(t, c)
+	return c
+}
+
+// testConfig is the config tests connect to a test SMSC with; mod adjusts it.
+func testConfig(addr string, mod func(*Config)) Config {
 	cfg := Config{Addr: addr, SystemID: "perk", Password: "secret", Source: "PERK", Window: 5,
 		ResponseTimeout: 5 * time.Second, BindTimeout: 5 * time.Second, Log: slog.New(slog.DiscardHandler)}
 	if mod != nil {
 		mod(&cfg)
 	}
-	c := New(cfg, onInbound)
+	return cfg
+}
+
+// runClient runs c until the test ends.
+func runClient(t *testing.T, c *Client) {
+	t.Helper()
 	c.minBackoff = 10 * time.Millisecond // reconnect tests must not wait a second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -189,7 +250,6 @@ func startClient(t *testing.T, addr string, mod func(*Config), onInbound func(co
 			t.Errorf("Run returned %v after cancel, want nil", err)
 		}
 	})
-	return c
 }
 
 // recv waits for a value, failing the test after 10 s rather than hanging.
