@@ -83,7 +83,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		if dec.Decode(&struct{}{}) != io.EOF {
 			return badJSON("", "request body must hold a single JSON object")
 		}
-		return nil
+		return checkDecodedText(v)
 	}
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
