@@ -35,6 +35,7 @@ type Config struct {
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
+	MetricsAddr    string
 
 	SMS          string
 	QuietHours   string
@@ -167,7 +168,7 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 func (c *Config) logAttrs(db *store.DB) []any {
 	return []any{"sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
-		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute}
+		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr}
 }
 
 // setup is the shared start of commands that use the database.

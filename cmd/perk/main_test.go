@@ -119,7 +119,16 @@ func TestCLI_ImportKeysAndServe(t *testing.T) {
 func serve(t *testing.T, env []string, args ...string) (string, func() string) {
 	t.Helper()
 	cmd := exec.Command(perkBin, append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), append(env, "PERK_LOG_LEVEL=info")...)
+	// The simulator, unless the test names a gateway: perk serve's own
+	// default is none (TestServe_NoGatewayByDefault).
+	cmd.Env = append(os.Environ(), "PERK_SMS=sim")
+	cmd.Env = append(cmd.Env, append(env, "PERK_LOG_LEVEL=info")...)
+	return serveCmd(t, cmd)
+}
+
+// serveCmd starts a prepared perk serve command; see serve.
+func serveCmd(t *testing.T, cmd *exec.Cmd) (string, func() string) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -177,14 +186,15 @@ func serve(t *testing.T, env []string, args ...string) (string, func() string) {
 func TestServe_DemoIsReadyAtOnce(t *testing.T) {
 	dir := t.TempDir()
 	url, stop := serve(t, []string{"PERK_DATA_DIR=" + dir}, "--addr", "127.0.0.1:0", "--demo")
-	for _, path := range []string{"/healthz", "/readyz", "/join", "/metrics", "/"} {
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/join": 200, "/": 200,
+		"/metrics": http.StatusUnauthorized, "/sim": http.StatusUnauthorized} {
 		res, err := http.Get(url + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != 200 {
-			t.Errorf("GET %s = %d", path, res.StatusCode)
+		if res.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
 		}
 	}
 	logs := stop()
@@ -200,6 +210,26 @@ func TestServe_DemoIsReadyAtOnce(t *testing.T) {
 	_, stop2 := serve(t, []string{"PERK_DATA_DIR=" + dir}, "--addr", "127.0.0.1:0", "--demo")
 	if logs := stop2(); !strings.Contains(logs, "demo data already present") {
 		t.Fatalf("second demo start:\n%s", logs)
+	}
+}
+
+// Without --demo or --sms, perk serve sends nothing, says so loudly, queues,
+// and has no simulator for anyone to text members' numbers from.
+func TestServe_NoGatewayByDefault(t *testing.T) {
+	cmd := exec.Command(perkBin, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
+	cmd.Env = append(os.Environ(), "PERK_SMS=", "PERK_LOG_LEVEL=info")
+	url, stop := serveCmd(t, cmd)
+	res, err := http.Get(url + "/sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /sim without the simulator = %d, want 404", res.StatusCode)
+	}
+	logs := stop()
+	if !strings.Contains(logs, "level=WARN msg=\"NO SMS GATEWAY") || !strings.Contains(logs, "sms=none") {
+		t.Errorf("no warning about the missing gateway:\n%s", logs)
 	}
 }
 
@@ -281,7 +311,7 @@ func TestServe_KilledMidSendLosesNoMessage(t *testing.T) {
 		db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE status = $1`, status).Scan(&n)
 		return n
 	}
-	env := []string{"PERK_DATA_DIR=" + dir, "PERK_SMS_LEASE=1s"}
+	env := []string{"PERK_DATA_DIR=" + dir, "PERK_SMS_LEASE=1s", "PERK_SMS=sim"}
 	cmd := exec.Command(perkBin, "serve", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {

@@ -30,6 +30,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
+	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
 }
@@ -44,6 +45,14 @@ func cmdServe(ctx context.Context, args []string) error {
 	serveFlags(fs, &c)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if c.SMS == "" {
+		// The simulator answers anyone who can reach /sim: it is for demos,
+		// and never the silent default of a real deployment.
+		c.SMS = "none"
+		if c.Demo {
+			c.SMS = "sim"
+		}
 	}
 	sym, err := barcode.ParseSymbology(c.Barcode)
 	if err != nil {
@@ -93,8 +102,18 @@ func cmdServe(ctx context.Context, args []string) error {
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
-		Reports: loy.reports, Live: loy.live,
+		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "",
 	})
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("metrics listening", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

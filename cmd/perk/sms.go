@@ -27,7 +27,7 @@ import (
 )
 
 func smsFlags(fs *flag.FlagSet, c *Config) {
-	strFlag(fs, &c.SMS, "sms", "PERK_SMS", "sim", "SMS gateway: sim (built-in simulator), smpp://system_id:password@host:2775?source=PERK&tps=100&window=50, or kannel://user:pass@host:13013?secret=S&from=PERK")
+	strFlag(fs, &c.SMS, "sms", "PERK_SMS", "", "SMS gateway: none (queue only; the default, or sim with --demo), sim (built-in simulator), smpp://system_id:password@host:2775?source=PERK&tps=100&window=50, or kannel://user:pass@host:13013?secret=S&from=PERK")
 	strFlag(fs, &c.QuietHours, "quiet-hours", "PERK_QUIET_HOURS", "08:00-21:00", "local hours in which marketing SMS may be sent")
 	strFlag(fs, &c.FrequencyCap, "frequency-cap", "PERK_FREQUENCY_CAP", "3/7d", "marketing SMS per member per rolling window (0 for none)")
 	strFlag(fs, &c.DefaultZone, "default-zone", "PERK_DEFAULT_ZONE", "Europe/London", "time zone for members whose number gives none")
@@ -93,6 +93,8 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	var gw sms.Gateway
 	parallel := 0 // messages in flight at once; 0 keeps the default
 	switch {
+	case c.SMS == "none":
+		// Nothing sends: messages wait in the queue for a gateway.
 	case c.SMS == "sim":
 		st.sim = sim.New(nil)
 		gw = st.sim
@@ -139,7 +141,14 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		st.handler = k.Handler()
 		gw = k
 	default:
-		return nil, fmt.Errorf("--sms %q: want sim, smpp://... or kannel://...", redactURL(c.SMS))
+		return nil, fmt.Errorf("--sms %q: want none, sim, smpp://... or kannel://...", redactURL(c.SMS))
+	}
+	if gw == nil {
+		if st.router, err = c.newRouter(db, members, wallet, log, func() {}); err != nil {
+			return nil, err
+		}
+		log.Warn("NO SMS GATEWAY: messages are queued and not sent until perk serve runs with --sms (sim, smpp://... or kannel://...)")
+		return st, nil
 	}
 	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
 	if parallel > 0 {

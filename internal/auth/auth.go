@@ -60,13 +60,14 @@ const (
 	CampaignsWrite Permission = "campaigns:write" // create, change, launch, pause
 	Checkout       Permission = "checkout"        // evaluate, commit, return, void at a till
 	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
+	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust},
+	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead},
 	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust},
 	RolePOS:       {MembersEnrol, Checkout},
-	RoleReporting: {MembersRead, CampaignsRead},
+	RoleReporting: {MembersRead, CampaignsRead, MetricsRead},
 }
 
 // Allows reports whether the role grants p.

@@ -11,6 +11,7 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/web"
 )
 
 func TestAPI_KeysAndRoles(t *testing.T) {
@@ -229,18 +230,35 @@ func TestLogs_NeverHoldAFullPhoneNumber(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	e.do("GET", "/v1/members", auth.RoleAdmin, nil)
-	for path, want := range map[string]string{
-		"/healthz": `"ok"`, "/readyz": `"ready"`,
-		"/metrics": `perk_http_requests_total{code="200",route="GET /v1/members"} 1`,
-	} {
-		status, out, _ := e.do("GET", path, "", nil)
-		if status != 200 || !strings.Contains(string(out), want) {
-			t.Errorf("GET %s = %d, missing %s", path, status, want)
+	tests := []struct {
+		path   string
+		role   auth.Role
+		status int
+		want   string
+	}{
+		{"/healthz", "", 200, `"ok"`},
+		{"/readyz", "", 200, `"ready"`},
+		{"/metrics", auth.RoleReporting, 200, `perk_http_requests_total{code="200",route="GET /v1/members"} 1`},
+		{"/metrics", auth.RoleAdmin, 200, `perk_http_requests_total`},
+		{"/metrics", "", http.StatusUnauthorized, `"unauthorized"`},
+		{"/metrics", auth.RolePOS, http.StatusForbidden, `"forbidden"`},
+	}
+	for _, tt := range tests {
+		status, out, _ := e.do("GET", tt.path, tt.role, nil)
+		if status != tt.status || !strings.Contains(string(out), tt.want) {
+			t.Errorf("GET %s as %q = %d, want %d with %s", tt.path, tt.role, status, tt.status, tt.want)
 		}
 	}
 	e.db.Close()
 	if status, _, _ := e.do("GET", "/readyz", "", nil); status != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database closed = %d, want 503", status)
+	}
+}
+
+func TestMetrics_OnTheirOwnListenerAndNotOnTheMainOne(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.MetricsElsewhere = true })
+	if status, out, _ := e.do("GET", "/metrics", auth.RoleAdmin, nil); status != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main listener = %d %s, want 404", status, out)
 	}
 }
 

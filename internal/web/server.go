@@ -57,7 +57,11 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
-	Log     *slog.Logger
+	// MetricsElsewhere leaves /metrics off this handler because it is served
+	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
+	// key with the metrics:read permission (admin or reporting).
+	MetricsElsewhere bool
+	Log              *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -180,17 +184,29 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /l/{code}", s.followLink)
 	}
 	if s.opt.Sim.Gateway != nil && s.opt.Sim.Router != nil {
-		mux.HandleFunc("GET /sim", s.simPage)
-		mux.Handle("POST /sim/inbound", csrf.Handler(http.HandlerFunc(s.simInbound)))
-		mux.HandleFunc("GET /sim/events", s.simEvents)
+		mux.Handle("GET /sim", s.simOperator(s.simPage))
+		mux.Handle("POST /sim/inbound", csrf.Handler(s.simOperator(s.simInbound)))
+		mux.Handle("GET /sim/events", s.simOperator(s.simEvents))
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(static)))
 
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	if !s.opt.MetricsElsewhere {
+		metrics := s.MetricsHandler()
+		api("GET /metrics", auth.MetricsRead, func(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+			metrics.ServeHTTP(w, r)
+			return nil
+		})
+	}
 	return s.observe(mux)
+}
+
+// MetricsHandler serves the Prometheus metrics without asking for a key, for
+// a listen address of its own that only the monitoring network reaches.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})
 }
 
 func staticHandler(fsys fs.FS) http.Handler {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
@@ -39,6 +40,17 @@ func (s *Server) simPage(w http.ResponseWriter, r *http.Request) {
 		Phones []string
 		Events []sim.Event
 	}{s.page("SMS simulator"), order, s.opt.Sim.Gateway.History("")})
+}
+
+// simOperator lets only a signed-in operator who may change members use the
+// simulator: texting as any number reads that member's code and card link
+// in the reply, and JOIN or STOP change the member.
+func (s *Server) simOperator(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.operator(w, r, auth.MembersWrite) != nil {
+			h(w, r)
+		}
+	})
 }
 
 // simInbound takes a message typed on a simulated phone and routes it like
