@@ -8,6 +8,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 )
@@ -78,8 +79,33 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 		w.Header().Set("Location", "/v1/members/"+e.Member.ID)
 	}
 	s.metrics.enrolments.WithLabelValues(string(ch), outcome).Inc()
+	if key.Role == auth.RolePOS {
+		// A till has no right to read members: it learns what a till needs,
+		// as in a checkout answer, not the profile or the card link (a
+		// bearer link to the member's card).
+		v, err := s.tillView(r.Context(), e.Member)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, status, v)
+		return nil
+	}
 	writeJSON(w, status, s.view(e.Member, e.CardToken))
 	return nil
+}
+
+// tillView is a member as a till sees it, whatever the path: id, code and
+// points.
+func (s *Server) tillView(ctx context.Context, m *member.Member) (*checkout.MemberInfo, error) {
+	v := &checkout.MemberInfo{ID: m.ID, Code: string(m.Code)}
+	if s.opt.Ledger != nil {
+		b, err := s.opt.Ledger.Balance(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.PointsBalance, v.PointsPending = b.Available, b.Pending
+	}
+	return v, nil
 }
 
 // lookup resolves the {key} path value: id, code or phone.

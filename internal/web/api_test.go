@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -265,14 +266,48 @@ func TestMetrics_OnTheirOwnListenerAndNotOnTheMainOne(t *testing.T) {
 func TestAPI_POSKeyEnrolsIntoItsStore(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	status, out, _ := e.do("POST", "/v1/members", auth.RolePOS, `{"phone":"07400123456"}`)
-	m := decodeMember(t, out)
-	if status != http.StatusCreated || m.Channel != "pos" || m.HomeStore != "S001" {
+	if status != http.StatusCreated {
 		t.Fatalf("pos enrolment = %d %s", status, out)
+	}
+	_, out, _ = e.do("GET", "/v1/members/07400123456", auth.RoleAdmin, nil)
+	if m := decodeMember(t, out); m.Channel != "pos" || m.HomeStore != "S001" {
+		t.Fatalf("member enrolled at a till: %s", out)
 	}
 	status, out, _ = e.do("POST", "/v1/members", auth.RolePOS, `{"phone":"07400123457","store":"S009"}`)
 	if code, field := errorOf(t, out); status != http.StatusForbidden || code != "store_mismatch" || field != "store" {
 		t.Fatalf("another store's enrolment = %d %s", status, out)
 	}
+}
+
+// A pos key has no right to read members, so enrolling a number that is
+// already a member tells the till what a checkout answer would (id, code,
+// points) and nothing of the profile, another store's home store, or the
+// card link, which is a bearer link to the member's card.
+func TestAPI_ATillLearnsOnlyWhatATillNeeds(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		full := `{"phone":"07400123456","first_name":"Ann","last_name":"Lee","email":"ann@example.com","birthday":"1990-04-01",
+			"store":"S009","external_id":"CRM-1","consent":{"sms":true}}`
+		if status, out, _ := e.do("POST", "/v1/members", auth.RoleAdmin, full); status != http.StatusCreated {
+			t.Fatalf("enrol = %d %s", status, out)
+		}
+		for _, body := range []string{`{"phone":"07400123456"}`, `{"phone":"+44 7400 123456","first_name":"Someone"}`} {
+			status, out, _ := e.do("POST", "/v1/members", auth.RolePOS, body)
+			if status != http.StatusOK {
+				t.Fatalf("pos enrolment of a member's number = %d %s", status, out)
+			}
+			var got map[string]any
+			jsonUnmarshal(t, out, &got)
+			keys := make([]string, 0, len(got))
+			for k := range got {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			if want := "code id points_balance points_pending"; strings.Join(keys, " ") != want {
+				t.Errorf("a till sees %s, want only %s", out, want)
+			}
+		}
+	})
 }
 
 func TestAPI_SMSListsForOperators(t *testing.T) {

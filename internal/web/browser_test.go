@@ -8,6 +8,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,20 +166,24 @@ func TestJoinForm_InChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#first_name"), "Ann"),
 		chromedp.Click(chromedp.CSS("input[name=consent]")),
 		chromedp.Click(chromedp.CSS("button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#card-link")),
+		chromedp.WaitVisible(chromedp.CSS("#joined")),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := text(t, ctx, "h1"); got != "Welcome, Ann!" {
+	if got := text(t, ctx, "h1"); got != "Check your phone" {
 		t.Errorf("heading = %q", got)
 	}
-	link := text(t, ctx, "#card-link")
+	fitsWidth(t, ctx)
 	screenshot(t, ctx, "join-done-360")
 	m, err := e.members.ByPhone(t.Context(), "07400123456")
 	if err != nil || m.Channel != member.ChannelWeb || m.Status != member.StatusActive {
 		t.Fatalf("member after web sign-up: %+v, %v", m, err)
 	}
+	// The card went by text, not on the page.
+	var welcome string
+	db.R.QueryRow(`SELECT body FROM sms_outbox WHERE member_id = $1 AND purpose = 'welcome'`, m.ID).Scan(&welcome)
+	link := regexp.MustCompile(`http://perk.test/c/\S+`).FindString(welcome)
 	token := strings.TrimPrefix(link, "http://perk.test/c/")
 	if byToken, err := e.members.ByCardToken(t.Context(), token); err != nil || byToken.ID != m.ID {
 		t.Fatalf("card link %q does not lead to the member: %v", link, err)

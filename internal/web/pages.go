@@ -162,15 +162,18 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	outcome := "existing"
 	if e.Created {
-		outcome = "created"
+		outcome = "created" // the welcome text carries the card
+	} else if _, err := s.members.SendCard(r.Context(), e.Member.ID); err != nil {
+		s.log.ErrorContext(r.Context(), "web sign-up: send card", "err", err)
 	}
 	s.metrics.enrolments.WithLabelValues(string(member.ChannelWeb), outcome).Inc()
+	// Whoever typed the number sees the same page whether it was a member
+	// or not, and never the card: the card goes by text to that phone only.
 	s.render(w, r, http.StatusOK, "joined", struct {
 		page
-		Member           *member.Member
-		CardURL          string
-		Created, Pending bool
-	}{s.page("Your card"), e.Member, s.members.CardURL(e.CardToken), e.Created, e.Member.Status == member.StatusPending})
+		Phone       string
+		DoubleOptIn bool
+	}{s.page("Check your phone"), phone.Mask(string(e.Member.Phone)), s.opt.DoubleOptIn})
 }
 
 // fieldMessage words a validation problem for a shopper.

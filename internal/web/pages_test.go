@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
@@ -61,8 +62,8 @@ func TestJoin_FormRules(t *testing.T) {
 		}{
 			{"cross-site post is refused", good, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, ""},
 			{"no consent", url.Values{"phone": {"07400 123456"}}, nil, 422, "Tick the box"},
-			{"signs up", good, nil, 200, "Welcome, Ann!"},
-			{"again: already a member", good, nil, 200, "You are already a member"},
+			{"signs up", good, nil, 200, "Check your phone"},
+			{"again: the same answer", good, nil, 200, "Check your phone"},
 			{"rate limited", good, nil, 429, "Too many sign-ups"},
 		}
 		for _, tt := range tests {
@@ -78,6 +79,61 @@ func TestJoin_FormRules(t *testing.T) {
 		cs, _ := e.members.Consents(t.Context(), m.ID)
 		if len(cs) != 1 || cs[0].SourceAddress != "127.0.0.1" || cs[0].Method != member.ChannelWeb {
 			t.Fatalf("consent log %+v", cs)
+		}
+	})
+}
+
+// Anyone can type anyone's number into /join: the answer must not tell
+// whether it is a member, and must never show that member's card. The card
+// goes by text to the phone, at most once per member.CardResendGap.
+func TestJoin_AnExistingNumberGetsTheNeutralAnswerAndItsCardByText(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		// Ann joined an hour before the server's clock, so her welcome is
+		// older than the resend gap.
+		joined := time.Now().Add(-time.Hour)
+		ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards",
+			Now: func() time.Time { return joined }})
+		ann, err := ms.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07700 900001", FirstName: "Ann",
+			LastName: "Lee"}, Channel: member.ChannelAPI, Consent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, fresh := postForm(t, e, "/join", url.Values{"phone": {"07700 900002"}, "consent": {"yes"}}, nil)
+		status, existing := postForm(t, e, "/join", url.Values{"phone": {"07700 900001"}, "consent": {"yes"}}, nil)
+		if status != 200 {
+			t.Fatalf("sign-up with a member's number = %d", status)
+		}
+		for _, secret := range []string{string(ann.Member.Code), ann.CardToken, "/c/", "Ann", "Lee", "already"} {
+			if strings.Contains(existing, secret) {
+				t.Errorf("the answer to a member's number shows %q:\n%s", secret, existing)
+			}
+		}
+		if strings.ReplaceAll(fresh, "***002", "***001") != existing {
+			t.Errorf("a member's number and a new one get different pages:\n%s\n---\n%s", fresh, existing)
+		}
+		cards := func() []string {
+			rows, err := db.R.Query(`SELECT body FROM sms_outbox WHERE to_phone = '+447700900001' AND purpose IN ('welcome', 'card') ORDER BY created_at`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var b string
+				rows.Scan(&b)
+				out = append(out, b)
+			}
+			return out
+		}
+		got := cards()
+		if len(got) != 2 || !strings.Contains(got[1], string(ann.Member.Code)) || !strings.Contains(got[1], "/c/"+ann.CardToken) {
+			t.Fatalf("texts with the card to the member's phone: %q, want the welcome and one resend with code and link", got)
+		}
+		// Within the gap another sign-up with the number sends nothing more.
+		postForm(t, e, "/join", url.Values{"phone": {"07700 900001"}, "consent": {"yes"}}, nil)
+		if n := len(cards()); n != 2 {
+			t.Errorf("a second sign-up within %v queued another card text (%d in all)", member.CardResendGap, n)
 		}
 	})
 }
@@ -108,7 +164,7 @@ func TestJoin_DoubleOptInByLink(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, func(o *web.Options) { o.DoubleOptIn = true })
 		status, body := postForm(t, e, "/join", url.Values{"phone": {"07400 123456"}, "consent": {"yes"}}, nil)
-		if status != 200 || !strings.Contains(body, "Reply YES") {
+		if status != 200 || !strings.Contains(body, "reply YES") {
 			t.Fatalf("sign-up = %d %.300s", status, body)
 		}
 		m, _ := e.members.ByPhone(t.Context(), "07400123456")
