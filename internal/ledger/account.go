@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -21,6 +22,11 @@ type account struct {
 	now     time.Time
 	debt    int64
 	expired int // lots expired by this write
+	// held is what the member's lots hold (available and pending: what was
+	// due has expired), read by the first credit of the write and kept up to
+	// date by every entry after it; heldKnown says whether it was read.
+	held      int64
+	heldKnown bool
 }
 
 // write runs fn for memberID inside a savepoint of tx, after locking the
@@ -175,6 +181,7 @@ func (a *account) debit(e Entry, draws []draw) (Entry, error) {
 	if err := a.insert(&e); err != nil {
 		return e, err
 	}
+	a.held += e.Points
 	for _, d := range draws {
 		if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO points_allocations (entry_id, lot_id, points) VALUES ($1, $2, $3)`,
 			e.ID, d.lot, d.points); err != nil {
@@ -195,8 +202,12 @@ func (a *account) debit(e Entry, draws []draw) (Entry, error) {
 }
 
 // credit writes e (Points > 0) as a lot available at availableAt and
-// expiring ExpireAfter later, then repays any debt from it.
+// expiring ExpireAfter later, then repays any debt from it. It refuses, with
+// ErrBalanceLimit, a credit that would take the member past MaxBalance.
 func (a *account) credit(e Entry, availableAt time.Time) (Entry, error) {
+	if err := a.roomFor(e.Points); err != nil {
+		return e, err
+	}
 	e.AvailableAt = availableAt
 	if a.p.ExpireAfter > 0 {
 		e.ExpiresAt = availableAt.Add(a.p.ExpireAfter)
@@ -209,7 +220,24 @@ func (a *account) credit(e Entry, availableAt time.Time) (Entry, error) {
 		e.AvailableAt, nullTime(e.ExpiresAt)); err != nil {
 		return e, fmt.Errorf("open lot: %w", err)
 	}
+	a.held += e.Points
 	return e, a.repay(e)
+}
+
+// roomFor checks that n more points keep the member within MaxBalance.
+func (a *account) roomFor(n int64) error {
+	if !a.heldKnown {
+		if err := a.tx.QueryRowContext(a.ctx, `SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
+			WHERE member_id = $1 AND remaining > 0`, a.member).Scan(&a.held); err != nil {
+			return fmt.Errorf("read points held: %w", err)
+		}
+		a.heldKnown = true
+	}
+	if n > MaxBalance-a.held {
+		return &problem.Error{Kind: problem.Invalid, Code: ErrBalanceLimit.Code, Field: "points",
+			Message: fmt.Sprintf("the member holds %d points; %d more would pass the limit of %d", a.held, n, int64(MaxBalance))}
+	}
+	return nil
 }
 
 // repay pays the member's debt first from a new lot, with an adjust entry.

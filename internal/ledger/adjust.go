@@ -25,12 +25,16 @@ func (l *Ledger) Adjust(ctx context.Context, memberID string, points int64, reas
 // points open a lot available at once (expiring per policy, repaying any
 // debt first); negative points are taken from available points, oldest
 // expiry first, and fail with ErrInsufficientPoints rather than go below
-// zero. The reason and the operator's name are required.
+// zero. The reason and the operator's name are required. Points must be
+// -MaxPoints..MaxPoints and not 0, and a positive adjustment must leave the
+// member within MaxBalance (ErrBalanceLimit); both are 422s.
 func (l *Ledger) AdjustTx(ctx context.Context, tx *sql.Tx, memberID string, points int64, reason, operator string, now time.Time) (Entry, error) {
 	reason, operator = strings.TrimSpace(reason), strings.TrimSpace(operator)
 	switch {
 	case points == 0:
 		return Entry{}, problem.InvalidField("points", "points_invalid", nil, "must not be zero")
+	case points < -MaxPoints || points > MaxPoints:
+		return Entry{}, problem.InvalidField("points", "points_invalid", nil, "must be %d..%d", -MaxPoints, MaxPoints)
 	case reason == "":
 		return Entry{}, problem.InvalidField("reason", "reason_required", nil, "say why the points are adjusted")
 	case operator == "":

@@ -12,10 +12,15 @@ import (
 // Earn adds points for a purchase (KindEarn, pending for PendingFor) or a
 // campaign (KindBonus: pending too when it has a TransactionID, available at
 // once otherwise), and returns the new entry's id. Points <= 0 writes nothing
-// and returns "". Any debt is repaid from the new points first.
+// and returns "". Any debt is repaid from the new points first. Points over
+// MaxPoints, or a credit that would take the member past MaxBalance
+// (ErrBalanceLimit), are refused with a 422 and write nothing.
 func (l *Ledger) Earn(ctx context.Context, tx *sql.Tx, c Credit, now time.Time) (string, error) {
 	if c.Points <= 0 {
 		return "", nil
+	}
+	if c.Points > MaxPoints {
+		return "", problem.InvalidField("points", "points_invalid", nil, "must be at most %d", MaxPoints)
 	}
 	if c.Kind == "" {
 		c.Kind = KindEarn
@@ -45,6 +50,8 @@ func (l *Ledger) Earn(ctx context.Context, tx *sql.Tx, c Credit, now time.Time) 
 // ExpireAfter from now. It gives back at most what the transaction redeemed
 // less earlier refunds, returns how many points it gave back (0, writing
 // nothing, when there is nothing left to refund), and repays any debt first.
+// A refund that would take the member past MaxBalance is refused
+// (ErrBalanceLimit).
 func (l *Ledger) Refund(ctx context.Context, tx *sql.Tx, memberID, transactionID string, points int64, reason string, now time.Time) (int64, error) {
 	if points <= 0 {
 		return 0, nil

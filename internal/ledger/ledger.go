@@ -93,8 +93,28 @@ const (
 	KindRefund  Kind = "refund"  // redeemed points given back on a return or void
 )
 
+// Ranges. Points that move in one entry and points a member holds are
+// bounded, so a balance, its sums in SQL and a member's lifetime total stay
+// far inside int64 (about 9.2 * 10^18): a member at MaxBalance needs over
+// 9 * 10^9 more maximal credits to overflow even their lifetime total.
+// docs/api.md ("Ranges") lists them.
+const (
+	// MaxPoints is the most points one adjustment moves either way, and the
+	// most one earn or bonus credit adds (10^9; the checkout engine never
+	// earns more for a basket).
+	MaxPoints = 1_000_000_000
+	// MaxBalance is the most points (available and pending together) a
+	// member may hold: a credit that would take them past it is refused
+	// with ErrBalanceLimit (10^12).
+	MaxBalance = 1_000_000_000_000
+)
+
 // Errors callers branch on.
 var (
+	// ErrBalanceLimit: the credit would take the member past MaxBalance
+	// points (422). Returned with the figures in the message; errors.Is
+	// matches.
+	ErrBalanceLimit = problem.New(problem.Invalid, "balance_limit", "the member would hold more points than allowed")
 	// ErrInsufficientPoints: the member has fewer available points than asked
 	// (409). Returned with the amounts in the message; errors.Is matches.
 	ErrInsufficientPoints = problem.New(problem.Conflict, "insufficient_points", "not enough points available")
