@@ -77,6 +77,23 @@ type Filter struct {
 	BoughtDays         int               `json:"bought_days,omitempty" yaml:"bought_days,omitempty"` // window for Bought*; 0 = ever
 }
 
+// Ranges of a campaign's own figures; its benefits and conditions have the
+// engine's (engine.MaxAmount, engine.MaxPoints ...). They keep a campaign's
+// running totals far inside int64: with at most MaxUses redemptions of at
+// most engine.MaxAmount each, the discount a limited campaign counts stays
+// under 10^18, and a budget stops it at MaxBudget. docs/api.md ("Ranges")
+// lists them.
+const (
+	// MaxUses is the most per_member, per_period and max_redemptions can be.
+	MaxUses = 10_000_000
+	// MaxBudget is the most a budget, or an audience's spend_at_least, can
+	// be, in minor units (10^15).
+	MaxBudget = 1_000_000_000_000_000
+	// MaxFilterDays is the longest window (spend_days, bought_days) an
+	// audience filter looks back over: ten years.
+	MaxFilterDays = 3660
+)
+
 // Limits cap a campaign's use. Zero means no limit.
 type Limits struct {
 	PerMember      int    `json:"per_member,omitempty" yaml:"per_member,omitempty"`           // uses per member, ever (1 = single-use personal offer)
@@ -258,8 +275,18 @@ func (f *Filter) validate() error {
 			return problem.InvalidField("audience.filter.statuses", "status_invalid", nil, "%q is not active, pending or opted_out", st)
 		}
 	}
-	if f.SpendAtLeast < 0 || f.SpendDays < 0 || f.BoughtDays < 0 {
-		return problem.InvalidField("audience.filter", "filter_invalid", nil, "spend and day counts must not be negative")
+	for _, r := range []struct {
+		field   string
+		v, max  int64
+		meaning string
+	}{
+		{"spend_at_least", f.SpendAtLeast, MaxBudget, "minor units"},
+		{"spend_days", int64(f.SpendDays), MaxFilterDays, "days"},
+		{"bought_days", int64(f.BoughtDays), MaxFilterDays, "days"},
+	} {
+		if r.v < 0 || r.v > r.max {
+			return problem.InvalidField("audience.filter."+r.field, "filter_invalid", nil, "must be 0 to %d %s", r.max, r.meaning)
+		}
 	}
 	if f.SpendAtLeast > 0 && f.SpendDays == 0 {
 		return problem.InvalidField("audience.filter.spend_days", "required", nil, "is required with spend_at_least")
@@ -273,8 +300,19 @@ func (f *Filter) validate() error {
 }
 
 func (l *Limits) validate() error {
-	if l.PerMember < 0 || l.PerPeriod < 0 || l.MaxRedemptions < 0 || l.Budget < 0 {
-		return problem.InvalidField("limits", "limit_invalid", nil, "limits must not be negative")
+	for _, r := range []struct {
+		field   string
+		v, max  int64
+		meaning string
+	}{
+		{"per_member", int64(l.PerMember), MaxUses, "uses"},
+		{"per_period", int64(l.PerPeriod), MaxUses, "uses"},
+		{"max_redemptions", l.MaxRedemptions, MaxUses, "redemptions"},
+		{"budget", l.Budget, MaxBudget, "minor units"},
+	} {
+		if r.v < 0 || r.v > r.max {
+			return problem.InvalidField("limits."+r.field, "limit_invalid", nil, "must be 0 (no limit) to %d %s", r.max, r.meaning)
+		}
 	}
 	if l.PerPeriod > 0 {
 		switch l.Period {

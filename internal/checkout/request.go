@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -57,11 +59,14 @@ type VoidRequest struct {
 	TransactionID string `json:"transaction_id"`
 }
 
-// Limits on a request, so one till cannot make the server do unbounded work.
+// Limits on a request, so one till cannot make the server do unbounded work
+// nor hand it figures whose sums overflow: the engine's ranges
+// (checkout/engine/ranges.go, docs/api.md "Ranges").
 const (
-	MaxItems      = 500
-	MaxQuantity   = 100000
-	MaxUnitPrice  = 100_000_000_00 // one hundred million in minor units
+	MaxItems      = engine.MaxLines
+	MaxQuantity   = engine.MaxQuantity
+	MaxUnitPrice  = engine.MaxUnitPrice // 10^10 minor units: a hundred million pounds
+	MaxBasket     = engine.MaxAmount    // 10^11 minor units, the most a basket is worth: a billion pounds
 	maxIDLen      = 100
 	maxCategories = 20
 )
@@ -100,8 +105,8 @@ func (r *Request) Validate(currency string, commit bool) error {
 	if !strings.EqualFold(r.Currency, currency) {
 		return problem.InvalidField("currency", "currency_unsupported", nil, "%q is not this programme's currency (%s)", r.Currency, currency)
 	}
-	if r.RedeemPoints < 0 {
-		return problem.InvalidField("redeem_points", "points_invalid", nil, "must not be negative")
+	if r.RedeemPoints < 0 || r.RedeemPoints > ledger.MaxBalance {
+		return problem.InvalidField("redeem_points", "points_invalid", nil, "must be 0 to %d", int64(ledger.MaxBalance))
 	}
 	if r.RedeemPoints > 0 && !commit {
 		return problem.InvalidField("redeem_points", "commit_only", nil, "points are redeemed at commit")
@@ -116,6 +121,7 @@ func (r *Request) Validate(currency string, commit bool) error {
 		return problem.InvalidField("items", "too_many", nil, "at most %d lines", MaxItems)
 	}
 	seen := make(map[int]bool, len(r.Items))
+	var value int64 // at most MaxItems * MaxQuantity * MaxUnitPrice = 5 * 10^17
 	for i, it := range r.Items {
 		f := func(name string) string { return fmt.Sprintf("items[%d].%s", i, name) }
 		if it.Line < 1 {
@@ -142,6 +148,11 @@ func (r *Request) Validate(currency string, commit bool) error {
 		if it.UnitPrice < 0 || it.UnitPrice > MaxUnitPrice {
 			return problem.InvalidField(f("unit_price"), "price_invalid", nil, "must be 0 to %d minor units", int64(MaxUnitPrice))
 		}
+		value += int64(it.Quantity) * it.UnitPrice
+	}
+	if value > MaxBasket {
+		return problem.InvalidField("items", "basket_too_large", nil, "the basket is worth %d minor units, more than the most a basket may be, %d",
+			value, int64(MaxBasket))
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ type scratch struct {
 	// The basket, by position (index into Basket.Lines).
 	n, words   int     // lines, and 64-bit words in a line set
 	gross, net []int64 // value before any discount, and after the discounts applied so far
-	qty        []int64 // units; 0 for a line with Quantity <= 0, which nothing matches
+	qty        []int64 // units (lineQuantity); 0 for a line with Quantity <= 0, which nothing matches
 	grossTotal int64
 	present    []uint64 // line set of the lines with Quantity > 0
 
@@ -57,17 +57,31 @@ type share struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// maxLineValue caps a line's value so sums and products of money stay far
-// from int64 overflow: 2^50 minor units is over 11 trillion pounds.
-const maxLineValue = 1 << 50
+// maxUnits caps a line's units as the engine counts them. The API allows
+// MaxQuantity; the engine takes far more (its unit arithmetic does not grow
+// with the quantity), but no more than the units of millions of lines can
+// sum to without overflowing.
+const maxUnits = 1 << 40
 
-func lineValue(l *Line) int64 {
-	if l.Quantity <= 0 || l.UnitPrice <= 0 {
+// lineQuantity is a line's units as the engine counts them: none for a
+// quantity <= 0, at most maxUnits.
+func lineQuantity(l *Line) int64 {
+	if l.Quantity <= 0 {
 		return 0
 	}
-	q := int64(l.Quantity)
-	if l.UnitPrice > maxLineValue/q {
-		return maxLineValue
+	return min(int64(l.Quantity), maxUnits)
+}
+
+// lineValue is a line's gross value: its units times its unit price, 0 for a
+// negative price, at most MaxAmount (as a basket is), so that sums and
+// products of money stay far from int64 overflow however many lines come.
+func lineValue(l *Line) int64 {
+	q := lineQuantity(l)
+	if q == 0 || l.UnitPrice <= 0 {
+		return 0
+	}
+	if l.UnitPrice > MaxAmount/q {
+		return MaxAmount
 	}
 	return q * l.UnitPrice
 }
@@ -97,11 +111,10 @@ func (s *scratch) load(b *Basket) {
 		v := lineValue(l)
 		s.gross[i] = v
 		s.grossTotal += v
-		s.qty[i] = 0
-		if l.Quantity <= 0 {
+		s.qty[i] = lineQuantity(l)
+		if s.qty[i] == 0 {
 			continue
 		}
-		s.qty[i] = int64(l.Quantity)
 		s.present[i/64] |= 1 << (i % 64)
 		s.index(&s.skuIdx, l.SKU, i)
 		for _, c := range l.Categories {

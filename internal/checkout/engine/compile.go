@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -175,8 +176,8 @@ func Compile(c Campaign) (*Compiled, error) {
 const minutesPerDay = 24 * 60
 
 func (cc *Compiled) compileConditions(k *Conditions) error {
-	if k.MinBasket < 0 {
-		return invalid("conditions.min_basket", "conditions: min_basket must not be negative")
+	if k.MinBasket < 0 || k.MinBasket > MaxAmount {
+		return invalid("conditions.min_basket", fmt.Sprintf("conditions: min_basket must be 0..%d", int64(MaxAmount)))
 	}
 	for i, d := range k.Days {
 		if d < time.Sunday || d > time.Saturday {
@@ -223,47 +224,43 @@ func checkBenefit(i int, b Benefit) error {
 	bad := func(name, msg string) error {
 		return invalid(field(name), fmt.Sprintf("benefit %d: %s %s", i+1, name, msg))
 	}
+	// outside checks one figure against its range (ranges.go), naming it.
+	outside := func(name string, v, lo, hi int64) error {
+		if v < lo || v > hi {
+			return bad(name, fmt.Sprintf("must be %d..%d", lo, hi))
+		}
+		return nil
+	}
+	var err error
 	switch b.Kind {
 	case PercentOff:
-		if b.Percent < 1 || b.Percent > 100 {
-			return bad("percent", "must be 1..100")
-		}
+		err = outside("percent", int64(b.Percent), 1, 100)
 	case AmountOff:
-		if b.Amount <= 0 {
-			return bad("amount", "must be more than 0")
-		}
+		err = outside("amount", b.Amount, 1, MaxAmount)
 	case FixedPrice:
-		if b.Price < 0 {
-			return bad("price", "must not be negative")
-		}
+		err = outside("price", b.Price, 0, MaxUnitPrice)
 	case BuyXGetY:
-		if b.Buy < 1 {
-			return bad("buy", "must be at least 1")
-		}
-		if b.Get < 1 {
-			return bad("get", "must be at least 1")
-		}
-		if b.Percent < 0 || b.Percent > 100 {
-			return bad("percent", "must be 0 (free) or 1..100")
+		err = cmp.Or(outside("buy", int64(b.Buy), 1, MaxQuantity), outside("get", int64(b.Get), 1, MaxQuantity))
+		if err == nil && (b.Percent < 0 || b.Percent > 100) {
+			err = bad("percent", "must be 0 (free) or 1..100")
 		}
 	case SpendThreshold:
-		if b.Threshold <= 0 {
-			return bad("threshold", "must be more than 0")
+		err = outside("threshold", b.Threshold, 1, MaxAmount)
+		switch {
+		case err != nil:
+		case b.Percent < 0 || b.Percent > 100:
+			err = bad("percent", "must be 0 (use amount) or 1..100")
+		case b.Percent == 0 && (b.Amount < 1 || b.Amount > MaxAmount):
+			err = bad("amount", fmt.Sprintf("must be 1..%d when percent is not set", int64(MaxAmount)))
+		case b.Amount < 0 || b.Amount > MaxAmount:
+			err = bad("amount", fmt.Sprintf("must be 0 (use percent) or 1..%d", int64(MaxAmount)))
 		}
-		if b.Percent < 0 || b.Percent > 100 {
-			return bad("percent", "must be 0 (use amount) or 1..100")
-		}
-		if b.Percent == 0 && b.Amount <= 0 {
-			return bad("amount", "must be more than 0 when percent is not set")
-		}
-	case PointsBonus, PointsPerUnit:
-		if b.Points <= 0 {
-			return bad("points", "must be more than 0")
-		}
+	case PointsBonus:
+		err = outside("points", b.Points, 1, MaxPoints)
+	case PointsPerUnit:
+		err = outside("points", b.Points, 1, MaxPointsPerUnit)
 	case PointsMultiplier:
-		if b.Multiplier < 2 {
-			return bad("multiplier", "must be at least 2")
-		}
+		err = outside("multiplier", int64(b.Multiplier), 2, MaxMultiplier)
 	case FreeContent:
 		if b.Pool == "" {
 			return bad("pool", "is required")
@@ -277,6 +274,9 @@ func checkBenefit(i int, b Benefit) error {
 		return bad("kind", "is required")
 	default:
 		return bad("kind", fmt.Sprintf("%q is not a known kind", b.Kind))
+	}
+	if err != nil {
+		return err
 	}
 	if err := checkCodes(field("scope.skus"), fmt.Sprintf("benefit %d: scope SKU", i+1), b.Scope.SKUs); err != nil {
 		return err

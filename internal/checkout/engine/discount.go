@@ -28,6 +28,7 @@ const (
 	whyLessThanOneUnit  // whyN: the scope's net value
 	whyNoBaseEarn       // a multiplier of nothing
 	whyNothingInBenefit // campaign-level: each benefit says why
+	whyPointsCap        // the basket already earns MaxPoints
 )
 
 // portion is a line's part in something to be shared out.
@@ -252,13 +253,14 @@ func (s *scratch) percentPerGroup(runs []unitRun, groups, buy, get, p int64) {
 	}
 }
 
-// points works out one points benefit on the final net values.
+// points works out one points benefit on the final net values, at most
+// MaxPoints (run then fits it in what the basket may still earn).
 func (s *scratch) points(cb *Benefit, m []uint64, opt *Options, perUnit int64) (int64, why, int64) {
 	if empty(m) {
 		return 0, whyNoLine, 0
 	}
 	if cb.Kind == PointsBonus {
-		return cb.Points, whyNone, 0
+		return min(cb.Points, MaxPoints), whyNone, 0
 	}
 	if cb.Kind == PointsMultiplier && opt.BaseEarn <= 0 {
 		return 0, whyNoBaseEarn, 0
@@ -269,9 +271,9 @@ func (s *scratch) points(cb *Benefit, m []uint64, opt *Options, perUnit int64) (
 		return 0, whyLessThanOneUnit, v
 	}
 	if cb.Kind == PointsPerUnit {
-		return satMul(whole, cb.Points), whyNone, 0
+		return min(satMul(whole, cb.Points), MaxPoints), whyNone, 0
 	}
-	return satMul(satMul(whole, opt.BaseEarn), int64(cb.Multiplier-1)), whyNone, 0
+	return min(satMul(satMul(whole, opt.BaseEarn), int64(cb.Multiplier)-1), MaxPoints), whyNone, 0
 }
 
 // forEach calls f with each line in m, in basket order.
@@ -296,7 +298,16 @@ func percentOf(v, p int64) int64 {
 	return int64(q)
 }
 
-// satMul is a*b for non-negative a and b, saturating at MaxInt64.
+// satAdd is a+b for non-negative a and b, saturating at MaxInt64.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// satMul is a*b for non-negative a and b, saturating at MaxInt64; 0 when
+// either is not positive.
 func satMul(a, b int64) int64 {
 	if a <= 0 || b <= 0 {
 		return 0

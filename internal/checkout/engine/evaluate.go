@@ -61,8 +61,11 @@ func (o option) beats(p option) bool {
 // Evaluate is pure and deterministic: the same basket, candidates (in any
 // order) and options always give the same Result. Campaign ids must be unique
 // among the candidates. Each Candidate.Campaign must come from Compile (it
-// panics on a nil or uncompiled one: a programming error). Lines with Quantity <= 0 match nothing; a negative UnitPrice counts as 0;
-// a line worth more than 2^50 minor units counts as 2^50.
+// panics on a nil or uncompiled one: a programming error). Lines with
+// Quantity <= 0 match nothing; a negative UnitPrice counts as 0; a line's
+// quantity counts as at most 2^40 and its value as at most MaxAmount;
+// and the points a basket earns, base earn included, stop at MaxPoints (see
+// ranges.go; the API refuses baskets outside the ranges).
 func Evaluate(b Basket, cands []Candidate, opt Options) Result {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
@@ -290,6 +293,9 @@ func (s *scratch) run(list []int32, opt *Options) option {
 
 	o := option{first: -1}
 	perUnit := minorPerUnit(opt)
+	// A basket earns at most MaxPoints, base earn first; the points benefits
+	// share what is left in rank order, and one that finds none gives none.
+	room := MaxPoints - basePoints(netTotal, opt)
 	for _, ci := range list {
 		st := &s.cands[ci]
 		if !st.applied {
@@ -304,6 +310,13 @@ func (s *scratch) run(list []int32, opt *Options) option {
 			}
 			bs := &s.bens[st.benBase+int32(j)]
 			bs.points, bs.why, bs.whyN = s.points(cb, s.mask(st, j), opt, perUnit)
+			if bs.points > room {
+				bs.points = room
+				if room == 0 {
+					bs.why, bs.whyN = whyPointsCap, 0
+				}
+			}
+			room -= bs.points
 			p += bs.points
 		}
 		if st.discount == 0 && p == 0 && !c.hasFree {
@@ -318,7 +331,7 @@ func (s *scratch) run(list []int32, opt *Options) option {
 			o.first = st.rank
 		}
 	}
-	o.value = o.discount + pointsWorth(o.points, opt)
+	o.value = satAdd(o.discount, pointsWorth(o.points, opt))
 	for _, ci := range list {
 		s.cands[ci].optValue = o.value
 	}
@@ -363,6 +376,14 @@ func minorPerUnit(opt *Options) int64 {
 		return 100
 	}
 	return opt.MinorPerUnit
+}
+
+// basePoints is the base earn on net minor units paid, at most MaxPoints.
+func basePoints(net int64, opt *Options) int64 {
+	if opt.BaseEarn <= 0 {
+		return 0
+	}
+	return min(satMul(net/minorPerUnit(opt), opt.BaseEarn), MaxPoints)
 }
 
 // pointsWorth is what points are worth in minor units, rounded down, for

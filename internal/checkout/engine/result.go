@@ -74,9 +74,7 @@ func (s *scratch) result(b *Basket, win []int32, opt *Options) Result {
 			points += bs.points
 		}
 	}
-	if opt.BaseEarn > 0 {
-		res.BasePoints = satMul((s.grossTotal-res.TotalDiscount)/minorPerUnit(opt), opt.BaseEarn)
-	}
+	res.BasePoints = basePoints(s.grossTotal-res.TotalDiscount, opt)
 	res.PointsEarned = res.BasePoints + points
 	if opt.Explain {
 		res.Rejected = s.explain(b, opt)
@@ -203,6 +201,8 @@ func (s *scratch) benefitWhy(st *candState, j int, opt *Options) string {
 		return fmt.Sprintf("its scope's net value %d is less than one currency unit (%d)", bs.whyN, minorPerUnit(opt))
 	case whyNoBaseEarn:
 		return "the programme has no base earn to multiply"
+	case whyPointsCap:
+		return fmt.Sprintf("the basket already earns the most points one basket can (%d)", int64(MaxPoints))
 	}
 	return "it gives nothing"
 }
