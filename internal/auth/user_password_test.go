@@ -3,7 +3,6 @@ package auth
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestPasswordHash_VerifiesRightRefusesWrong(t *testing.T) {
@@ -72,41 +71,6 @@ func TestPasswordHash_UnreadableHashesAreRefused(t *testing.T) {
 		if !needsRehash(b) {
 			t.Errorf("needsRehash(%q) = false", b)
 		}
-	}
-}
-
-func TestThrottle_FailuresPerEmailAndAddressInASlidingWindow(t *testing.T) {
-	th := newThrottle()
-	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	for i := range loginFailsPerMail {
-		if w := th.wait(t0, "ann@example.com", "10.0.0.1"); w != 0 {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		th.fail(t0.Add(time.Duration(i)*time.Minute), "ann@example.com", "10.0.0.1")
-	}
-	now := t0.Add(5 * time.Minute)
-	if w := th.wait(now, "ann@example.com", "10.0.0.2"); w != 10*time.Minute {
-		t.Fatalf("wait = %v, want 10m (the first failure leaves the window)", w)
-	}
-	if w := th.wait(now, "bob@example.com", "10.0.0.1"); w != 0 {
-		t.Fatalf("another email from the same address waits %v", w)
-	}
-	if w := th.wait(t0.Add(loginWindow), "ann@example.com", ""); w != 0 {
-		t.Fatalf("still blocked after the window: %v", w)
-	}
-	// The address: many emails, one client.
-	for i := range loginFailsPerAddr - loginFailsPerMail {
-		th.fail(now, "user"+string(rune('a'+i))+"@example.com", "10.0.0.1")
-	}
-	if w := th.wait(now, "new@example.com", "10.0.0.1"); w <= 0 {
-		t.Fatal("an address that failed for many emails is not blocked")
-	}
-	if w := th.wait(now, "new@example.com", "10.0.0.9"); w != 0 {
-		t.Fatalf("another address waits %v", w)
-	}
-	th.succeed("ann@example.com")
-	if w := th.wait(now, "ann@example.com", "10.0.0.2"); w != 0 {
-		t.Fatalf("a success did not clear the email's failures: %v", w)
 	}
 }
 

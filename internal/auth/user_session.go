@@ -30,8 +30,22 @@ const maxUserAgent = 200 // bytes kept of the User-Agent
 
 // Client describes where a login comes from.
 type Client struct {
-	Addr      string // IP address, for the per-address limit
+	Addr      string // IP address, for the per-address limits
 	UserAgent string // stored with the session, truncated
+	// Devices is the device cookie the browser sent, if any: the tokens of
+	// earlier sign-ins that make it a known device (user_device.go).
+	Devices string
+}
+
+// SignIn is a successful Login.
+type SignIn struct {
+	Operator *Operator
+	// Token is the session's token, for the session cookie; it is not
+	// stored.
+	Token string
+	// Devices is the device cookie's new value, which makes the browser a
+	// known device of the operator for DeviceTTL.
+	Devices string
 }
 
 // ErrLoginFailed is Login's answer for a wrong email or password, or a
@@ -41,45 +55,51 @@ var ErrLoginFailed = problem.New(problem.Unauthorized, "unauthorized", "wrong em
 // errNoSession matches ErrUnauthorized with a message about sessions.
 var errNoSession = problem.New(problem.Unauthorized, "unauthorized", "not signed in, or the session has ended")
 
-// Login checks an operator's email and password and opens a session,
-// returning its token (to put in a cookie; it is not stored) and the
-// operator. It returns ErrLoginFailed (an ErrUnauthorized) for an unknown
-// email, a wrong password or a disabled operator alike, taking as long for
-// each, and a *ThrottledError (an ErrTooManyAttempts) while the email or the
-// client's address has had too many failures.
-func (s *Service) Login(ctx context.Context, email, password string, c Client) (string, *Operator, error) {
-	email = normEmail(email)
-	if wait := s.throttle.wait(s.now(), email, c.Addr); wait > 0 {
-		return "", nil, &ThrottledError{RetryAfter: wait}
-	}
+// Login checks an operator's email and password and opens a session. It
+// returns ErrLoginFailed (an ErrUnauthorized) for an unknown email, a wrong
+// password or a disabled operator alike, taking as long for each; and a
+// *ThrottledError (an ErrTooManyAttempts), without checking the password,
+// while one of the attempt's counts is at its limit (user_throttle.go): a
+// known device's own, or else those of the email from this address, of the
+// address and of the email from unknown devices.
+func (s *Service) Login(ctx context.Context, email, password string, c Client) (*SignIn, error) {
+	email, at := normEmail(email), s.now()
 	op, phc, err := s.operatorForLogin(ctx, email)
 	if errors.Is(err, ErrOperatorNotFound) {
 		op, err = nil, nil
 	}
 	if err != nil {
-		return "", nil, err
+		return nil, err
+	}
+	device := ""
+	if op != nil && c.Devices != "" {
+		device = knownDevice(at, op.ID, phc, c.Devices)
+	}
+	keys := attemptKeys(email, c.Addr, device)
+	if wait := s.throttle.take(at, keys); wait > 0 {
+		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	release, err := s.hasher.acquire(ctx)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	ok := false
 	if op == nil {
 		verifyPassword(s.hasher.dummy(), password) // as slow as a real check
 	} else if ok, err = verifyPassword(phc, password); err != nil {
 		release()
-		return "", nil, fmt.Errorf("login %s: stored password: %w", op.ID, err)
+		return nil, fmt.Errorf("login %s: stored password: %w", op.ID, err)
 	}
 	release()
 	if !ok || op.DisabledAt != nil {
-		s.throttle.fail(s.now(), email, c.Addr)
-		return "", nil, ErrLoginFailed
+		return nil, ErrLoginFailed // take counted it
 	}
-	s.throttle.succeed(email)
+	s.throttle.succeed(at, keys)
 
-	rehash := ""
+	rehash, key := "", phc
 	if needsRehash(phc) {
 		rehash = hashPassword(password, currentParams)
+		key = rehash
 	}
 	token := id.Token(32)
 	now := s.now().UTC()
@@ -92,9 +112,13 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 			return err
 		}
 		if rehash != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE operators SET password_hash = $2 WHERE id = $1 AND password_hash = $3`,
-				op.ID, rehash, phc); err != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE operators SET password_hash = $2 WHERE id = $1 AND password_hash = $3`,
+				op.ID, rehash, phc)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 0 {
+				key = phc // changed meanwhile: the device token will not verify, which is right
 			}
 		}
 		// Housekeeping: the operator's sessions that ended a day ago go.
@@ -103,10 +127,10 @@ func (s *Service) Login(ctx context.Context, email, password string, c Client) (
 		return err
 	})
 	if err != nil {
-		return "", nil, fmt.Errorf("login: %w", err)
+		return nil, fmt.Errorf("login: %w", err)
 	}
 	op.LastLoginAt = &now
-	return token, op, nil
+	return &SignIn{Operator: op, Token: token, Devices: withDevice(now, op.ID, key, c.Devices, device)}, nil
 }
 
 func (s *Service) operatorForLogin(ctx context.Context, email string) (*Operator, string, error) {

@@ -1,12 +1,16 @@
 package auth_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"github.com/perk-platform/perk/internal/testenv"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perk-platform/perk/internal/testenv"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/problem"
@@ -93,10 +97,11 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, got, err := s.Login(ctx, "ANN@example.com ", pw, client)
-		if err != nil || got.ID != op.ID || got.LastLoginAt == nil {
-			t.Fatalf("Login = %+v, %v", got, err)
+		in, err := s.Login(ctx, "ANN@example.com ", pw, client)
+		if err != nil || in.Operator.ID != op.ID || in.Operator.LastLoginAt == nil {
+			t.Fatalf("Login = %+v, %v", in, err)
 		}
+		token := in.Token
 		if len(token) < 50 {
 			t.Fatalf("token %q is short of 256 bits", token)
 		}
@@ -137,10 +142,11 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		}
 
 		// Logout ends the session at once; a second logout is harmless.
-		token, _, err = s.Login(ctx, "ann@example.com", pw, client)
+		in, err = s.Login(ctx, "ann@example.com", pw, client)
 		if err != nil {
 			t.Fatal(err)
 		}
+		token = in.Token
 		if err := s.Logout(ctx, token); err != nil {
 			t.Fatal(err)
 		}
@@ -152,19 +158,21 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		}
 
 		// A new password ends the sessions opened with the old one.
-		token, _, _ = s.Login(ctx, "ann@example.com", pw, client)
+		in, _ = s.Login(ctx, "ann@example.com", pw, client)
+		token = in.Token
 		if err := s.SetPassword(ctx, "ann@example.com", "a much better passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Session(ctx, token); !errors.Is(err, auth.ErrUnauthorized) {
 			t.Fatalf("session after a password change: %v", err)
 		}
-		if _, _, err := s.Login(ctx, "ann@example.com", pw, client); !errors.Is(err, auth.ErrUnauthorized) {
+		if _, err := s.Login(ctx, "ann@example.com", pw, client); !errors.Is(err, auth.ErrUnauthorized) {
 			t.Fatalf("old password still works: %v", err)
 		}
-		if token, _, err = s.Login(ctx, "ann@example.com", "a much better passphrase", client); err != nil {
+		if in, err = s.Login(ctx, "ann@example.com", "a much better passphrase", client); err != nil {
 			t.Fatal(err)
 		}
+		token = in.Token
 
 		// Disabling ends sessions and refuses the right password.
 		if err := s.DisableOperator(ctx, "Ann@example.com"); err != nil {
@@ -173,7 +181,7 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 		if _, err := s.Session(ctx, token); !errors.Is(err, auth.ErrUnauthorized) {
 			t.Fatalf("session of a disabled operator: %v", err)
 		}
-		if _, _, err := s.Login(ctx, "ann@example.com", "a much better passphrase", client); !errors.Is(err, auth.ErrLoginFailed) {
+		if _, err := s.Login(ctx, "ann@example.com", "a much better passphrase", client); !errors.Is(err, auth.ErrLoginFailed) {
 			t.Fatalf("disabled operator logs in: %v", err)
 		}
 		if err := s.DisableOperator(ctx, "nobody@example.com"); !errors.Is(err, auth.ErrOperatorNotFound) {
@@ -189,46 +197,175 @@ func TestLogin_SessionLifeCycle(t *testing.T) {
 	})
 }
 
-func TestLogin_FailuresAreAlikeAndThrottled(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		clk := newClock()
-		s := auth.NewService(db, clk.Now)
-		ctx := context.Background()
-		if _, err := s.CreateOperator(ctx, "ann@example.com", "Ann", auth.RoleReporting, pw); err != nil {
-			t.Fatal(err)
-		}
-		// Unknown email and wrong password give the same error.
-		_, _, errUnknown := s.Login(ctx, "nobody@example.com", pw, client)
-		_, _, errWrong := s.Login(ctx, "ann@example.com", "wrong password!", client)
-		if !errors.Is(errUnknown, auth.ErrLoginFailed) || errUnknown.Error() != errWrong.Error() {
-			t.Fatalf("unknown email: %v; wrong password: %v", errUnknown, errWrong)
-		}
-		for range 4 {
-			s.Login(ctx, "ann@example.com", "wrong password!", auth.Client{Addr: "198.51.100.7"})
-		}
-		// Five failures for ann: even the right password waits now, from
-		// any address, and the answer says for how long.
-		_, _, err := s.Login(ctx, "ann@example.com", pw, auth.Client{Addr: "203.0.113.1"})
-		var te *auth.ThrottledError
-		if !errors.As(err, &te) || !errors.Is(err, auth.ErrTooManyAttempts) || problem.KindOf(err) != problem.RateLimited {
-			t.Fatalf("sixth attempt = %v, want throttled", err)
-		}
-		if te.RetryAfter != 15*time.Minute || te.Minutes() != 15 {
-			t.Fatalf("retry after %v", te.RetryAfter)
-		}
-		// Another operator is not affected from another address.
-		if _, err := s.CreateOperator(ctx, "bob@example.com", "Bob", auth.RoleAdmin, pw); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.Login(ctx, "bob@example.com", pw, auth.Client{Addr: "203.0.113.1"}); err != nil {
-			t.Fatalf("bob: %v", err)
-		}
-		clk.Advance(15 * time.Minute)
-		if _, _, err := s.Login(ctx, "ann@example.com", pw, client); err != nil {
-			t.Fatalf("after the window: %v", err)
-		}
-	})
+func TestLogin_FailuresAreAlike(t *testing.T) {
+	s := auth.NewService(storetest.SQLite(t), newClock().Now)
+	ctx := context.Background()
+	if _, err := s.CreateOperator(ctx, "ann@example.com", "Ann", auth.RoleReporting, pw); err != nil {
+		t.Fatal(err)
+	}
+	// Unknown email and wrong password give the same error.
+	_, errUnknown := s.Login(ctx, "nobody@example.com", pw, client)
+	_, errWrong := s.Login(ctx, "ann@example.com", "wrong password!", client)
+	if !errors.Is(errUnknown, auth.ErrLoginFailed) || errUnknown.Error() != errWrong.Error() {
+		t.Fatalf("unknown email: %v; wrong password: %v", errUnknown, errWrong)
+	}
 }
+
+// Sign-in throttling as a specification (docs/operations.md, "Operator
+// sign-in throttling"). Each scenario starts afresh with ann, an operator;
+// each step is a sign-in from an address, on a browser (named; "" is a
+// browser never seen before), with the right password or a wrong one, after
+// the clock moved on by wait. The browser keeps the device cookie it is
+// given. want is "ok", "wrong" (ErrLoginFailed) or a Retry-After.
+func TestLogin_ThrottleSlowsGuessingButNoStrangerLocksTheOperatorOut(t *testing.T) {
+	type step struct {
+		say     string
+		wait    time.Duration
+		email   string // ann's if ""
+		addr    string
+		browser string
+		right   bool
+		want    any // "ok", "wrong" or the time.Duration to wait
+	}
+	const (
+		a, b   = "203.0.113.66", "198.51.100.20" // the stranger's address, the operator's
+		office = "192.0.2.10"
+	)
+	guesses := func(n int, say, addr string) []step { // n wrong guesses from addr
+		out := make([]step, n)
+		for i := range out {
+			out[i] = step{say: say, addr: addr, want: "wrong"}
+		}
+		return out
+	}
+	fromMany := func(n int, say string) []step { // one wrong guess each from n addresses
+		out := make([]step, n)
+		for i := range out {
+			out[i] = step{say: say, addr: "203.0.113." + strconv.Itoa(100+i), want: "wrong"}
+		}
+		return out
+	}
+	scenarios := []struct {
+		name  string
+		steps []step
+	}{
+		{"a stranger failing many times from one address does not stop the operator at another", concat(
+			guesses(5, "the stranger at A guesses", a),
+			[]step{
+				{say: "A has used up its 5 guesses for ann in 15 minutes", addr: a, want: 15 * time.Minute},
+				{say: "and keeps being refused, without the password being checked", wait: time.Minute, addr: a, want: 14 * time.Minute},
+				{say: "even the right password waits at A: the guesses counted there", addr: a, right: true, want: 14 * time.Minute},
+				{say: "the operator at B, on a browser never seen before, signs in", addr: b, browser: "laptop", right: true, want: "ok"},
+				{say: "A may guess again once the window has passed", wait: 14 * time.Minute, addr: a, want: "wrong"},
+			})},
+		{"one address trying many emails is stopped after 20 failures", concat(
+			[]step{{say: "the operator signs in at the office, which makes that browser a known device", addr: office, browser: "desk", right: true, want: "ok"}},
+			[]step{
+				{say: "someone at the office tries bob", email: "bob@example.com", addr: office, want: "wrong"},
+				{say: "and carol", email: "carol@example.com", addr: office, want: "wrong"},
+			},
+			guesses(5, "and ann", office),
+			[]step{{say: "the office tries more emails", email: "dave@example.com", addr: office, want: "wrong"}},
+			func() []step {
+				var out []step
+				for i := range 12 {
+					out = append(out, step{say: "the office tries more emails", email: "user" + strconv.Itoa(i) + "@example.com", addr: office, want: "wrong"})
+				}
+				return out
+			}(),
+			[]step{
+				{say: "the office has failed 20 times: a new email waits too", email: "erin@example.com", addr: office, want: 15 * time.Minute},
+				{say: "the operator's known device at the office still signs in", addr: office, browser: "desk", right: true, want: "ok"},
+				{say: "B is not limited by the office", email: "erin@example.com", addr: b, want: "wrong"},
+			})},
+		{"guessing one email from many addresses is bounded: 10 failures from unknown devices in 15 minutes", concat(
+			[]step{{say: "the operator signs in at home once", addr: b, browser: "home", right: true, want: "ok"}},
+			fromMany(10, "strangers at ten addresses guess one password each"),
+			[]step{
+				{say: "an eleventh address waits", addr: "203.0.113.200", want: 15 * time.Minute},
+				{say: "so does the operator on a browser never seen before: the price of the bound", addr: office, browser: "new", right: true, want: 15 * time.Minute},
+				{say: "but the operator's known device signs in, from any address", addr: office, browser: "home", right: true, want: "ok"},
+				{say: "and again the next day", wait: 24 * time.Hour, addr: b, browser: "home", right: true, want: "ok"},
+			})},
+		{"a known device has its own limit and the strangers' failures do not count against it", concat(
+			[]step{{say: "the operator signs in at home", addr: b, browser: "home", right: true, want: "ok"}},
+			fromMany(10, "strangers guess from ten addresses"),
+			[]step{
+				{say: "the known device mistypes", addr: b, browser: "home", want: "wrong"},
+				{say: "and again", addr: b, browser: "home", want: "wrong"},
+				{say: "and again", addr: b, browser: "home", want: "wrong"},
+				{say: "and again", addr: b, browser: "home", want: "wrong"},
+				{say: "and again", addr: b, browser: "home", want: "wrong"},
+				{say: "five failures: the device waits too", addr: b, browser: "home", right: true, want: 15 * time.Minute},
+				{say: "until its first failure leaves the window", wait: 15 * time.Minute, addr: b, browser: "home", right: true, want: "ok"},
+			})},
+		{"addresses in one IPv6 /64 count as one", concat(
+			[]step{
+				{say: "the stranger guesses from 2001:db8::1", addr: "2001:db8::1", want: "wrong"},
+				{say: "from 2001:db8::2", addr: "2001:db8::2", want: "wrong"},
+				{say: "from 2001:db8::3", addr: "2001:db8::3", want: "wrong"},
+				{say: "from 2001:db8::4", addr: "2001:db8::4", want: "wrong"},
+				{say: "from 2001:db8::5", addr: "2001:db8::5", want: "wrong"},
+				{say: "the /64 has used up its guesses for ann", addr: "2001:db8::ffff:6", want: 15 * time.Minute},
+				{say: "the next /64 is another address", addr: "2001:db8:0:1::1", want: "wrong"},
+			})},
+		{"a new password forgets the operator's devices", concat(
+			[]step{{say: "the operator signs in at home", addr: b, browser: "home", right: true, want: "ok"}},
+			[]step{{say: "(the password is changed)", email: "passwd"}},
+			fromMany(10, "strangers guess from ten addresses"),
+			[]step{{say: "the old device token no longer makes home a known device", addr: b, browser: "home", right: true, want: 15 * time.Minute}},
+		)},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			clk := newClock()
+			s := auth.NewService(storetest.SQLite(t), clk.Now)
+			ctx := context.Background()
+			if _, err := s.CreateOperator(ctx, "ann@example.com", "Ann", auth.RoleManager, pw); err != nil {
+				t.Fatal(err)
+			}
+			password := pw
+			devices := map[string]string{}
+			for i, st := range sc.steps {
+				clk.Advance(st.wait)
+				if st.email == "passwd" {
+					password = "a new passphrase for ann"
+					if err := s.SetPassword(ctx, "ann@example.com", password); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				email, try := cmp.Or(st.email, "ann@example.com"), "not the password"
+				if st.right {
+					try = password
+				}
+				in, err := s.Login(ctx, email, try, auth.Client{Addr: st.addr, Devices: devices[st.browser]})
+				var got any = "ok"
+				var te *auth.ThrottledError
+				switch {
+				case errors.As(err, &te):
+					got = te.RetryAfter
+					if !errors.Is(err, auth.ErrTooManyAttempts) || problem.KindOf(err) != problem.RateLimited {
+						t.Fatalf("throttled as %v", err)
+					}
+				case errors.Is(err, auth.ErrLoginFailed):
+					got = "wrong"
+				case err != nil:
+					t.Fatal(err)
+				default:
+					if st.browser != "" {
+						devices[st.browser] = in.Devices
+					}
+				}
+				if got != st.want {
+					t.Fatalf("step %d, %s: got %v, want %v", i+1, st.say, got, st.want)
+				}
+			}
+		})
+	}
+}
+
+func concat[T any](s ...[]T) []T { return slices.Concat(s...) }
 
 func TestLogin_UpgradesWeakHashes(t *testing.T) {
 	db := storetest.SQLite(t)
@@ -241,7 +378,8 @@ func TestLogin_UpgradesWeakHashes(t *testing.T) {
 	// A hash of pw made with m=8192,t=1,p=1 (as an older release might have).
 	const old = "$argon2id$v=19$m=8192,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$HhdGxmsoo8pSkWu74EOdjWuyMCjKM2aof0XQCAMO4jU"
 	db.W.Exec(`UPDATE operators SET password_hash = $2 WHERE id = $1`, op.ID, old)
-	if _, _, err := s.Login(ctx, "ann@example.com", pw, client); err != nil {
+	in, err := s.Login(ctx, "ann@example.com", pw, client)
+	if err != nil {
 		t.Fatalf("login with the old hash: %v", err)
 	}
 	var stored string
@@ -249,7 +387,15 @@ func TestLogin_UpgradesWeakHashes(t *testing.T) {
 	if !strings.HasPrefix(stored, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash not upgraded: %s", stored)
 	}
-	if _, _, err := s.Login(ctx, "ann@example.com", pw, client); err != nil {
-		t.Fatalf("login with the upgraded hash: %v", err)
+	// The device token given then was made for the upgraded hash: the
+	// browser is a known device (it signs in while unknown ones wait).
+	for i := range 10 {
+		s.Login(ctx, "ann@example.com", "wrong password!", auth.Client{Addr: "203.0.113." + strconv.Itoa(i)})
+	}
+	if _, err := s.Login(ctx, "ann@example.com", pw, auth.Client{Addr: "198.51.100.1"}); !errors.Is(err, auth.ErrTooManyAttempts) {
+		t.Fatalf("an unknown device after ten failures: %v", err)
+	}
+	if _, err := s.Login(ctx, "ann@example.com", pw, auth.Client{Addr: "198.51.100.1", Devices: in.Devices}); err != nil {
+		t.Fatalf("login with the upgraded hash from the known device: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,12 +30,28 @@ import (
 // every cross-site POST and sub-request. Every page that changes something
 // is a POST, which CrossOriginProtection also refuses from another origin,
 // so Strict would add nothing but signing in again from such links.
+//
+// Cookies are Secure when the request came over TLS or the public URL
+// (--public-url) is https: behind a proxy that terminates TLS, Perk sees
+// plain HTTP, but browsers speak https and must not send the session in
+// the clear.
+//
+// Each sign-in also gives the browser a device token (perk_device, sent to
+// the sign-in form only), which lets the operator's own browser sign in
+// while strangers' guesses make unknown devices wait (auth.Client.Devices).
 
 const sessionCookie = "perk_session"
+
+// deviceCookie holds the browser's device tokens, one per operator who
+// signed in on it; it outlives sessions and sign-outs.
+const deviceCookie = "perk_device"
 
 // legacyKeyCookie held an API key before operator accounts; it is cleared on
 // sign-in and sign-out.
 const legacyKeyCookie = "perk_key"
+
+// managerHome is where a sign-in goes when it was not asked for a page.
+const managerHome = "/manage/"
 
 // loginPage is the sign-in form's data.
 type loginPage struct {
@@ -56,7 +73,7 @@ func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Perm
 	}
 	switch {
 	case op == nil:
-		next := r.URL.Path
+		next := managerPath(r.URL.RequestURI())
 		if r.Method != http.MethodGet {
 			next = "/manage/campaigns" // a form posted after the session ended is not replayed
 		}
@@ -73,10 +90,44 @@ func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Perm
 	return op
 }
 
-// sessionCookieFor is the cookie that carries a session token; an empty
-// token makes the cookie that deletes it.
-func sessionCookieFor(r *http.Request, token string) *http.Cookie {
-	c := &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+// managerPath is next if it is a clean local path under /manage/, with a
+// query if any, else managerHome: it must start with /manage/, hold only
+// printable ASCII without a backslash or a fragment, and its path, decoded,
+// must have no empty, "." or ".." segment, so that no browser can read it
+// as another site or resolve it outside /manage/.
+func managerPath(next string) string {
+	if len(next) > 2048 || !strings.HasPrefix(next, managerHome) {
+		return managerHome
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' || c == '#' {
+			return managerHome
+		}
+	}
+	p, _, _ := strings.Cut(next, "?")
+	dec, err := url.PathUnescape(p)
+	if err != nil || !strings.HasPrefix(dec, managerHome) || strings.Contains(dec, "//") ||
+		strings.IndexFunc(dec, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\\' }) >= 0 {
+		return managerHome
+	}
+	for _, seg := range strings.Split(dec, "/") {
+		if seg == "." || seg == ".." {
+			return managerHome
+		}
+	}
+	return next
+}
+
+// secureCookies reports whether cookies must be Secure: over TLS, or when
+// the public URL is https (TLS ended at a proxy in front).
+func (s *Server) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || s.members != nil && strings.HasPrefix(strings.ToLower(s.members.CardURL("")), "https://")
+}
+
+// sessionCookieOf is the cookie that carries a session token; an empty token
+// makes the cookie that deletes it.
+func (s *Server) sessionCookieOf(r *http.Request, token string) *http.Cookie {
+	c := &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secureCookies(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(auth.SessionTTL / time.Second)}
 	if token == "" {
 		c.MaxAge = -1
@@ -84,29 +135,37 @@ func sessionCookieFor(r *http.Request, token string) *http.Cookie {
 	return c
 }
 
-func clearLegacyKey(w http.ResponseWriter, r *http.Request) {
+// deviceCookieOf is the cookie that carries the browser's device tokens,
+// sent back only to the sign-in form.
+func (s *Server) deviceCookieOf(r *http.Request, devices string) *http.Cookie {
+	return &http.Cookie{Name: deviceCookie, Value: devices, Path: "/manage/login", HttpOnly: true, Secure: s.secureCookies(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: int(auth.DeviceTTL / time.Second)}
+}
+
+func (s *Server) clearLegacyKey(w http.ResponseWriter, r *http.Request) {
 	if _, err := r.Cookie(legacyKeyCookie); err == nil {
-		http.SetCookie(w, &http.Cookie{Name: legacyKeyCookie, Path: "/manage/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.SetCookie(w, &http.Cookie{Name: legacyKeyCookie, Path: "/manage/", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(r),
+			SameSite: http.SameSiteStrictMode})
 	}
 }
 
 func (s *Server) manageLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/manage/") {
-		next = "/manage/campaigns"
-	}
+	next := managerPath(r.PostFormValue("next"))
 	data := loginPage{page: s.page("Sign in"), Next: next, Email: email}
-	token, op, err := s.keys.Login(r.Context(), email, r.PostFormValue("password"),
-		auth.Client{Addr: clientAddr(r), UserAgent: r.UserAgent()})
+	client := auth.Client{Addr: clientAddr(r), UserAgent: r.UserAgent()}
+	if c, err := r.Cookie(deviceCookie); err == nil {
+		client.Devices = c.Value
+	}
+	in, err := s.keys.Login(r.Context(), email, r.PostFormValue("password"), client)
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(throttled.RetryAfter.Seconds()))))
 		data.Error = "Too many failed sign-in attempts for this account or from your connection. Please wait " +
-			plural(throttled.Minutes(), "minute") + " and try again."
-		s.log.WarnContext(r.Context(), "sign-in throttled", "addr", clientAddr(r))
+			plural(throttled.Minutes(), "minute") + " and try again, or sign in from a browser you have used here before."
+		s.log.WarnContext(r.Context(), "sign-in throttled", "addr", clientAddr(r), "device_cookie", client.Devices != "")
 		s.render(w, r, http.StatusTooManyRequests, "manage_login", data)
 		return
 	case problem.KindOf(err) == problem.Unauthorized:
@@ -122,9 +181,10 @@ func (s *Server) manageLogin(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.keys.Logout(r.Context(), c.Value)
 	}
-	s.log.InfoContext(r.Context(), "operator signed in", "operator", op.ID, "role", op.Role)
-	clearLegacyKey(w, r)
-	http.SetCookie(w, sessionCookieFor(r, token))
+	s.log.InfoContext(r.Context(), "operator signed in", "operator", in.Operator.ID, "role", in.Operator.Role)
+	s.clearLegacyKey(w, r)
+	http.SetCookie(w, s.sessionCookieOf(r, in.Token))
+	http.SetCookie(w, s.deviceCookieOf(r, in.Devices))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -144,8 +204,8 @@ func (s *Server) manageLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	clearLegacyKey(w, r)
-	http.SetCookie(w, sessionCookieFor(r, ""))
+	s.clearLegacyKey(w, r)
+	http.SetCookie(w, s.sessionCookieOf(r, ""))
 	http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
 }
 
