@@ -36,6 +36,8 @@ type Config struct {
 	ConsentVersion string
 	JoinPerMinute  int
 	MetricsAddr    string
+	LookupRate     int
+	LookupBurst    int
 
 	SMS          string
 	QuietHours   string
@@ -168,7 +170,8 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 func (c *Config) logAttrs(db *store.DB) []any {
 	return []any{"sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
-		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr}
+		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
+		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}
 }
 
 // setup is the shared start of commands that use the database.

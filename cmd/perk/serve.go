@@ -30,9 +30,19 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
+	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
+	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
+}
+
+// lookupLimit is the till look-up limit; a rate of 0 switches it off.
+func (c *Config) lookupLimit() web.LookupLimit {
+	if c.LookupRate <= 0 {
+		return web.LookupLimit{Rate: -1}
+	}
+	return web.LookupLimit{Rate: float64(c.LookupRate), Burst: float64(c.LookupBurst)}
 }
 
 func programmeFlag(fs *flag.FlagSet, c *Config) {
@@ -102,7 +112,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
-		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "",
+		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

@@ -24,6 +24,15 @@ func tillStore(key *auth.Key, store *string) error {
 	return nil
 }
 
+// resolving runs a checkout under the till's look-up limit when it names a
+// member; anonymous baskets resolve nobody.
+func (s *Server) resolving(key *auth.Key, memberKey string, h func() error) error {
+	if memberKey == "" {
+		return h()
+	}
+	return s.limitLookups(key, h)
+}
+
 func (s *Server) checkoutRequest(w http.ResponseWriter, r *http.Request, key *auth.Key) (*checkout.Request, error) {
 	var req checkout.Request
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -40,7 +49,11 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, key *auth.Key)
 	if err != nil {
 		return err
 	}
-	resp, err := s.opt.Checkout.Evaluate(r.Context(), req, r.URL.Query().Get("explain") == "true")
+	var resp *checkout.Response
+	err = s.resolving(key, req.Member, func() (err error) {
+		resp, err = s.opt.Checkout.Evaluate(r.Context(), req, r.URL.Query().Get("explain") == "true")
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -53,7 +66,11 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, key *auth.Key) e
 	if err != nil {
 		return err
 	}
-	resp, err := s.opt.Checkout.Commit(r.Context(), req)
+	var resp *checkout.Response
+	err = s.resolving(key, req.Member, func() (err error) {
+		resp, err = s.opt.Checkout.Commit(r.Context(), req)
+		return err
+	})
 	if err != nil {
 		return err
 	}

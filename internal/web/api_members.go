@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -63,15 +64,21 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 		}
 		b.Store = key.Store
 	}
-	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
-		Profile: member.Profile{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email,
-			Birthday: b.Birthday, HomeStore: b.Store, ExternalID: b.ExternalID, TimeZone: b.TimeZone,
-			Attributes: b.Attributes, Tags: b.Tags},
-		Channel: ch, Source: b.Consent.Source, Consent: b.Consent.SMS, ConsentVersion: b.Consent.WordingVersion,
-		DoubleOptIn: b.DoubleOptIn, Campaign: b.Consent.Campaign, SourceAddress: "api key " + key.ID,
+	var e *member.Enrolment
+	// Enrolling a number answers with its member when there is one: for a
+	// till that is a look-up like any other.
+	err := s.limitLookups(key, func() (err error) {
+		e, err = s.members.Enrol(r.Context(), member.EnrolRequest{
+			Profile: member.Profile{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email,
+				Birthday: b.Birthday, HomeStore: b.Store, ExternalID: b.ExternalID, TimeZone: b.TimeZone,
+				Attributes: b.Attributes, Tags: b.Tags},
+			Channel: ch, Source: b.Consent.Source, Consent: b.Consent.SMS, ConsentVersion: b.Consent.WordingVersion,
+			DoubleOptIn: b.DoubleOptIn, Campaign: b.Consent.Campaign, SourceAddress: "api key " + key.ID,
+		})
+		return err
 	})
 	if err != nil {
-		return err
+		return storeField(err)
 	}
 	status, outcome := http.StatusOK, "existing"
 	if e.Created {
@@ -92,6 +99,18 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 	}
 	writeJSON(w, status, s.view(e.Member, e.CardToken))
 	return nil
+}
+
+// storeField names the body's field, store, in an error the member service
+// gives about the member's home_store.
+func storeField(err error) error {
+	var p *problem.Error
+	if errors.As(err, &p) && p.Field == "home_store" {
+		q := *p
+		q.Field = "store"
+		return &q
+	}
+	return err
 }
 
 // tillView is a member as a till sees it, whatever the path: id, code and

@@ -57,6 +57,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if p.Kind == problem.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="perk"`)
 	}
+	var ra *retryAfter
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", ra.seconds())
+	}
 	writeJSON(w, statusOf(p.Kind), body)
 }
 

@@ -11,6 +11,7 @@ type metrics struct {
 	requests   *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
 	enrolments *prometheus.CounterVec
+	limited    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -25,8 +26,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		enrolments: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "perk_member_enrolments_total", Help: "Members enrolled through HTTP, by channel and outcome (created or existing).",
 		}, []string{"channel", "outcome"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "perk_member_lookups_limited_total", Help: "Times a pos key (scope key) or a store's keys (scope store) ran out of member look-ups.",
+		}, []string{"scope"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.enrolments)
+	reg.MustRegister(m.requests, m.latency, m.enrolments, m.limited)
 	return m
 }
 

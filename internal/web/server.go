@@ -61,7 +61,11 @@ type Options struct {
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
 	MetricsElsewhere bool
-	Log              *slog.Logger
+	// LookupLimit bounds how fast pos keys resolve members (zero: the
+	// defaults; a negative Rate: no limit). Now is the limiter's clock.
+	LookupLimit LookupLimit
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -76,6 +80,7 @@ type Server struct {
 	metrics *metrics
 	reg     *prometheus.Registry
 	joinRL  *rateLimiter
+	lookups *lookupLimiter
 	// ctx bounds background work started by requests (upload imports).
 	ctx context.Context
 }
@@ -89,6 +94,12 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	if opt.JoinPerMinute == 0 {
 		opt.JoinPerMinute = 5
 	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.LookupLimit == (LookupLimit{}) {
+		opt.LookupLimit = LookupLimit{Rate: DefaultLookupRate, Burst: DefaultLookupBurst}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &Server{
@@ -97,6 +108,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 		pages:   template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute),
 	}
+	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
 }
 
