@@ -3,6 +3,8 @@ package keyword
 import (
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // foldGroups lists the accented Latin capitals folded to plain ASCII, enough
@@ -35,6 +37,9 @@ var fold = func() map[rune]string {
 }()
 
 // appendFolded appends the normalised spelling of the letter or digit r.
+// Compatibility forms are read as what they stand for (NFKC): full-width
+// "ＳＴＯＰ", mathematical "𝐒𝐓𝐎𝐏", circled "Ⓢ" and ligatures such as "ﬆ"
+// are the letters they look like, so a STOP typed with them is honoured.
 func appendFolded(buf []byte, r rune) []byte {
 	if r < utf8.RuneSelf { // the common case, kept off the map
 		if 'a' <= r && r <= 'z' {
@@ -42,11 +47,47 @@ func appendFolded(buf []byte, r rune) []byte {
 		}
 		return append(buf, byte(r))
 	}
-	r = unicode.ToUpper(r)
-	if s, ok := fold[r]; ok {
-		return append(buf, s...)
+	var one [utf8.UTFMax]byte
+	var nfkc [32]byte
+	for _, c := range string(norm.NFKC.Append(nfkc[:0], utf8.AppendRune(one[:0], r)...)) {
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf = append(buf, byte(c))
+			continue
+		}
+		c = unicode.ToUpper(c)
+		if s, ok := fold[c]; ok {
+			buf = append(buf, s...)
+		} else if isWordRune(c) {
+			buf = utf8.AppendRune(buf, c)
+		}
 	}
-	return utf8.AppendRune(buf, r)
+	return buf
+}
+
+// isWordRune reports whether r belongs to a word: a letter or a digit, or a
+// compatibility form of one (circled letters are symbols, not letters).
+func isWordRune(r rune) bool {
+	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return true
+	}
+	if r < utf8.RuneSelf {
+		return false
+	}
+	var one [utf8.UTFMax]byte
+	var nfkc [32]byte
+	decomposed := norm.NFKC.Append(nfkc[:0], utf8.AppendRune(one[:0], r)...)
+	if string(decomposed) == string(r) {
+		return false
+	}
+	for _, c := range string(decomposed) {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // word is one word of a message: where it lies in the original text, so Args
@@ -69,7 +110,7 @@ func scan(s string, buf []byte, words []word, max int) ([]byte, []word) {
 		switch {
 		case size == 1 && r == utf8.RuneError:
 			// An invalid byte separates words, like any non-letter.
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case isWordRune(r):
 			if !in {
 				if len(words) == max {
 					return buf, words

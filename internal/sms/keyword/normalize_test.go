@@ -27,6 +27,12 @@ func TestNormalize_UpperCasesFoldsAccentsAndSplitsOnNonLetters(t *testing.T) {
 		"123 abc4":               {"123", "ABC4"},
 		"\"ARRÊT\"":              {"ARRET"},
 		"inscription\u00a0Marie": {"INSCRIPTION", "MARIE"},
+		"ＳＴＯＰ ｓｔｏｐ":              {"STOP", "STOP"}, // full-width
+		"𝐒𝐓𝐎𝐏 𝘀𝘁𝗼𝗽":              {"STOP", "STOP"}, // mathematical bold and sans
+		"ⓈⓉⓄⓅ":                   {"STOP"},         // circled letters are symbols that NFKC reads as letters
+		"ﬆop ﬁn":                 {"STOP", "FIN"},  // ligatures
+		"ＳＴＯＰ！":                  {"STOP"},
+		"１２３":                    {"123"},
 	} {
 		if got := Normalize(in); !slices.Equal(got, want) {
 			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
@@ -45,5 +51,12 @@ func TestParse_AccentsAndCaseAreTolerated(t *testing.T) {
 		"hélp":           {Help, "HELP", ""},
 		"Øffers":         {Offers, "OFFERS", ""},
 		"ÿes":            {Yes, "YES", ""},
+		"ＳＴＯＰ":           {Stop, "STOP", ""},
+		"Ｓｔｏｐ please":    {Stop, "STOP", "please"},
+		"please ＳＴＯＰ":    {Stop, "STOP", ""},
+		"𝐒𝐓𝐎𝐏":           {Stop, "STOP", ""},
+		"ⓈⓉⓄⓅ":           {Stop, "STOP", ""},
+		"ＵＮＳＵＢＳＣＲＩＢＥ":    {Stop, "UNSUBSCRIBE", ""},
+		"ＪＯＩＮ Ann":       {Join, "JOIN", "Ann"},
 	})
 }
