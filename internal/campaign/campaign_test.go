@@ -76,6 +76,10 @@ func TestSpecValidation(t *testing.T) {
 			{"count without period", func(s *campaign.Spec) { s.Limits.PerPeriod = 1 }, "limits.period"},
 			{"huge control group", func(s *campaign.Spec) { s.ControlGroup = 80 }, "control_group"},
 			{"bad template", func(s *campaign.Spec) { s.Message = "Hi {{.Frist}}" }, "message"},
+			{"javascript link", func(s *campaign.Spec) { s.Message = `Tap {{link "javascript:alert(document.cookie)"}}` }, "message"},
+			{"data link", func(s *campaign.Spec) { s.Message = `Tap {{link "data:text/html,<b>hi</b>"}}` }, "message"},
+			{"relative link", func(s *campaign.Spec) { s.Message = `Tap {{link "/c/abc"}}` }, "message"},
+			{"link without host", func(s *campaign.Spec) { s.Message = `Tap {{link "https:///x"}}` }, "message"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				s := spec("Bad")

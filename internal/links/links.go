@@ -8,12 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/sms/compose"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -54,15 +54,14 @@ const codeBytes = 5
 // Shorten stores l and returns its short URL. ex may be the transaction that
 // queues the message carrying it. Only http and https targets are allowed.
 func (s *Service) Shorten(ctx context.Context, ex execer, l Link) (string, error) {
-	u, err := url.Parse(l.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", problem.InvalidField("url", "url_invalid", nil, "%q is not an http(s) address", l.URL)
+	if err := compose.CheckLink(l.URL); err != nil {
+		return "", problem.InvalidField("url", "url_invalid", nil, "%s", err)
 	}
 	if ex == nil {
 		ex = s.db.W
 	}
 	code := id.Token(codeBytes)
-	_, err = ex.ExecContext(ctx, `INSERT INTO short_links (code, url, member_id, message_id, campaign, created_at)
+	_, err := ex.ExecContext(ctx, `INSERT INTO short_links (code, url, member_id, message_id, campaign, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, code, l.URL, store.NullString(l.MemberID), store.NullString(l.MessageID),
 		l.Campaign, s.now().UTC())
 	if err != nil {

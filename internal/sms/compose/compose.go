@@ -7,6 +7,7 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"text/template"
 )
@@ -60,10 +61,21 @@ func Parse(name, src string) (*Template, error) {
 	tp := &Template{src: src, t: t}
 	sample := Data{FirstName: "Ann", LastName: "Lee", Name: "Ann Lee", Code: "96385074", CardURL: "https://example.com/c/x",
 		Programme: "Perk", Attributes: map[string]string{}, Points: 120, PointsPending: 30, Offers: "20% off coffee (until 30 Nov)"}
-	if _, err := tp.Render(sample, func(u string) (string, error) { return u, nil }); err != nil {
+	if _, err := tp.Render(sample, func(u string) (string, error) { return u, CheckLink(u) }); err != nil {
 		return nil, err
 	}
 	return tp, nil
+}
+
+// CheckLink refuses a {{link}} address a shopper should not be sent to:
+// anything but an absolute http or https address with a host
+// ("javascript:...", "data:...", a relative path).
+func CheckLink(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) address", raw)
+	}
+	return nil
 }
 
 // Source returns the template text.
