@@ -233,6 +233,9 @@ func (s *Service) reenrol(ctx context.Context, tx *sql.Tx, m *Member, req EnrolR
 	return &Enrolment{Member: m, CardToken: token}, nil
 }
 
+// PublicURL is the base URL shoppers reach Perk at (--public-url).
+func (s *Service) PublicURL() string { return s.opt.PublicURL }
+
 // CardURL is the link to a member's card page.
 func (s *Service) CardURL(token string) string { return s.opt.PublicURL + "/c/" + token }
 

@@ -121,7 +121,7 @@ func managerPath(next string) string {
 // secureCookies reports whether cookies must be Secure: over TLS, or when
 // the public URL is https (TLS ended at a proxy in front).
 func (s *Server) secureCookies(r *http.Request) bool {
-	return r.TLS != nil || s.members != nil && strings.HasPrefix(strings.ToLower(s.members.CardURL("")), "https://")
+	return r.TLS != nil || s.members != nil && strings.HasPrefix(strings.ToLower(s.members.PublicURL()), "https://")
 }
 
 // sessionCookieOf is the cookie that carries a session token; an empty token
