@@ -75,6 +75,9 @@ func (j *Jobs) Start(ctx context.Context, path, filename, source string) (*Impor
 	if err != nil {
 		return nil, err
 	}
+	// The caller gets a copy: the import goroutine goes on writing job's
+	// stats and status while the caller encodes its answer.
+	started := *job
 	j.wg.Add(1)
 	go func() {
 		defer j.wg.Done()
@@ -89,7 +92,7 @@ func (j *Jobs) Start(ctx context.Context, path, filename, source string) (*Impor
 			j.svc.opt.Log.Error("import failed", "import", job.ID, "err", err)
 		}
 	}()
-	return job, nil
+	return &started, nil
 }
 
 // Wait blocks until background imports have stopped.

@@ -53,6 +53,19 @@ func TestText_NULAndInvalidUTF8AreRefusedBeforeTheDatabase(t *testing.T) {
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("POST /join with a NUL = %d, want 400", res.StatusCode)
 		}
+		// An API body is JSON whatever the Content-Type (curl -d sends a
+		// form type): it is not read as a form.
+		req, _ := http.NewRequest("POST", e.url+"/v1/members", strings.NewReader(`{"phone":"07400 654321","consent":{"sms":true}}`))
+		req.Header.Set("Authorization", "Bearer "+e.keys[auth.RoleAdmin])
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Errorf("JSON enrolment sent as a form type = %d, want 201", res.StatusCode)
+		}
 		// Nothing was enrolled by any of the refused requests.
 		if status, out, _ := e.do("GET", "/v1/members/07400123456", auth.RoleAdmin, nil); status != http.StatusNotFound {
 			t.Errorf("after refused requests the member exists: %d %s", status, out)

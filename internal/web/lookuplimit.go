@@ -94,11 +94,16 @@ func (l *lookupLimiter) begin(key *auth.Key) (done func(error), wait time.Durati
 			return nil, time.Duration(math.Ceil((1-b.tokens)/rate)) * time.Second
 		}
 	}
+	// A hit's token is taken now, so parallel requests cannot all pass on
+	// the same last token; a miss pays the rest when its outcome is known.
+	for _, name := range names {
+		l.buckets[name].tokens--
+	}
 	return func(err error) {
-		cost := 1.0
-		if isMiss(err) {
-			cost = LookupMissCost
+		if !isMiss(err) {
+			return
 		}
+		const cost = LookupMissCost - 1
 		now := l.now()
 		l.mu.Lock()
 		defer l.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,5 +177,39 @@ func TestLookupLimit_TillEnrolmentsCount(t *testing.T) {
 		if st, out, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07400 123450"}); st != 200 {
 			t.Fatalf("admin enrolment = %d %s", st, out)
 		}
+	}
+}
+
+// Requests in flight together each take their token before they run, so a
+// burst of parallel look-ups cannot pass on the same last tokens.
+func TestLookupLimit_ParallelLookupsServeExactlyTheBurst(t *testing.T) {
+	clock := testenv.NewClock(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) {
+		o.LookupLimit = web.LookupLimit{Rate: 1, Burst: 30}
+		o.Now = clock.Now
+	})
+	enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07400 123456"},
+		Channel: member.ChannelAPI, Consent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	statuses := make(chan int, 64)
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, _, _ := e.withKey(e.keys[auth.RolePOS], "POST", "/v1/checkout/evaluate", basketFor(string(enr.Member.Code)))
+			statuses <- st
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if count[200] != 30 || count[429] != 34 {
+		t.Errorf("64 parallel look-ups with a burst of 30: %v, want 30 served and 34 refused", count)
 	}
 }
