@@ -17,7 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
