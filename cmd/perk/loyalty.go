@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/perk-platform/perk/internal/report"
-	"github.com/perk-platform/perk/internal/web"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -16,7 +14,9 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/web"
 )
 
 // Loyalty settings: the programme's currency, how points are earned, held,

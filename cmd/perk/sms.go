@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/perk-platform/perk/internal/checkout"
-	"github.com/perk-platform/perk/internal/links"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/sms"

@@ -11,13 +11,13 @@ package campaign
 import (
 	"errors"
 	"fmt"
-	"github.com/perk-platform/perk/internal/money"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms/compose"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/perk-platform/perk/internal/testenv"
 	"io"
 	"log/slog"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/testenv"
 )
 
 // clock is a settable test clock, safe for the concurrency tests.

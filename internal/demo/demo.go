@@ -7,11 +7,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/perk-platform/perk/internal/id"
 	"log/slog"
 	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 )

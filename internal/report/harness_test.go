@@ -3,7 +3,6 @@ package report_test
 import (
 	"context"
 	"fmt"
-	"github.com/perk-platform/perk/internal/testenv"
 	"io"
 	"log/slog"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/testenv"
 )
 
 // clock is a settable test clock.

@@ -3,9 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"github.com/perk-platform/perk/internal/auth"
-	"github.com/perk-platform/perk/internal/campaign"
-	"github.com/perk-platform/perk/internal/checkout/engine"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +12,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/testenv"

@@ -2,13 +2,13 @@ package web
 
 import (
 	"errors"
-	"github.com/perk-platform/perk/internal/checkout"
-	"github.com/perk-platform/perk/internal/checkout/engine"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
 )
 

@@ -3,7 +3,6 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"github.com/perk-platform/perk/internal/report"
 	"html/template"
 	"math"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/report"
 )
 
 // The campaign manager pages (/manage/...) are the operator's forms over

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"github.com/perk-platform/perk/internal/report"
 	"net/http"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/report"
 )
 
 // memberRow is a member as the operator pages show them: phone masked.

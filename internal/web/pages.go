@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/perk-platform/perk/internal/checkout"
-	"github.com/perk-platform/perk/internal/money"
 	"html/template"
 	"math"
 	"net/http"
@@ -14,8 +12,10 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 )

@@ -2,10 +2,11 @@ package engine
 
 import (
 	"cmp"
-	"github.com/perk-platform/perk/internal/money"
 	"math"
 	"math/bits"
 	"slices"
+
+	"github.com/perk-platform/perk/internal/money"
 )
 
 // why is the finer cause behind a rejection, turned into words only when the

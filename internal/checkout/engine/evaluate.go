@@ -3,9 +3,10 @@ package engine
 import (
 	"cmp"
 	"fmt"
-	"github.com/perk-platform/perk/internal/money"
 	"slices"
 	"time"
+
+	"github.com/perk-platform/perk/internal/money"
 )
 
 // candState is what Evaluate learns about one candidate.
