@@ -74,12 +74,12 @@ type Benefit struct {
 
 // Conditions must all hold for a campaign to apply to a basket.
 type Conditions struct {
-	MinBasket         int64          `json:"min_basket,omitempty" yaml:"min_basket,omitempty"`                 // net basket value at the campaign's turn, minor units
-	RequireSKUs       []string       `json:"require_skus,omitempty" yaml:"require_skus,omitempty"`             // at least one of these SKUs in the basket
-	RequireCategories []string       `json:"require_categories,omitempty" yaml:"require_categories,omitempty"` // at least one line in one of these
-	Days              []time.Weekday `json:"days,omitempty" yaml:"days,omitempty"`                             // local weekdays; empty = every day
-	From              string         `json:"from,omitempty" yaml:"from,omitempty"`                             // local "HH:MM", inclusive; "" = midnight
-	To                string         `json:"to,omitempty" yaml:"to,omitempty"`                                 // local "HH:MM", exclusive; "" = end of day; To < From spans midnight
+	MinBasket         int64    `json:"min_basket,omitempty" yaml:"min_basket,omitempty"`                 // net basket value at the campaign's turn, minor units
+	RequireSKUs       []string `json:"require_skus,omitempty" yaml:"require_skus,omitempty"`             // at least one of these SKUs in the basket
+	RequireCategories []string `json:"require_categories,omitempty" yaml:"require_categories,omitempty"` // at least one line in one of these
+	Days              Weekdays `json:"days,omitempty" yaml:"days,omitempty"`                             // local weekdays, by name or number; empty = every day
+	From              string   `json:"from,omitempty" yaml:"from,omitempty"`                             // local "HH:MM", inclusive; "" = midnight
+	To                string   `json:"to,omitempty" yaml:"to,omitempty"`                                 // local "HH:MM", exclusive; "" = end of day; To < From spans midnight
 }
 
 // Campaign is a campaign as the engine sees it: when and where it runs, how
