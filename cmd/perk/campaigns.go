@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,15 +8,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
@@ -99,16 +95,16 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 		return fmt.Errorf("--campaign-zone: %w", err)
 	}
 	// A file with a mistake is refused before the database is opened.
-	var docs []*campaignDoc
+	var specs []*campaign.FileSpec
 	if sub == "apply" {
 		src, err := readInput(file)
 		if err != nil {
 			return err
 		}
-		if docs, err = readCampaignDocs(src, zone); err != nil {
-			return fmt.Errorf("%s: %w", inputName(file), err)
+		if specs, err = campaign.DecodeFile(src, zone); err != nil {
+			return nothingApplied(inputName(file), err)
 		}
-		if len(docs) == 0 {
+		if len(specs) == 0 {
 			return fmt.Errorf("%s: no campaigns in the file", inputName(file))
 		}
 	}
@@ -124,7 +120,7 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 	}
 	cc := &campaignCmd{camps: loy.campaigns, checkout: loy.checkout, zone: zone, currency: strings.ToUpper(c.Loyalty.Currency), out: os.Stdout}
 	if sub == "apply" {
-		return cc.apply(ctx, inputName(file), docs, launch)
+		return cc.apply(ctx, inputName(file), specs, launch)
 	}
 	if sub == "get" && len(pos) == 0 {
 		return cc.list(ctx, output)
@@ -217,39 +213,52 @@ func (cc *campaignCmd) find(ctx context.Context, key string) (*campaign.Campaign
 	return c, err
 }
 
+// nothingApplied is the error of a file that DecodeFile refused.
+func nothingApplied(name string, err error) error {
+	var fe *campaign.FileError
+	switch {
+	case !errors.As(err, &fe):
+		return fmt.Errorf("%s: %w", name, err)
+	case len(fe.Problems) == 1:
+		return fmt.Errorf("%s: %s; nothing was applied", name, fe.Problems[0])
+	}
+	return fmt.Errorf("%s: %d problems; nothing was applied:\n  %s", name, len(fe.Problems), strings.Join(fe.Problems, "\n  "))
+}
+
 // apply creates, updates or leaves alone each campaign of a file, in
-// order. The documents were decoded and validated before (readCampaignDocs),
+// order. The file was decoded and validated before (campaign.DecodeFile),
 // so a file with a mistake anywhere applies nothing; a failure only the
 // database can find (a change a launched campaign cannot take, a name taken
-// meanwhile) stops at that document, and the error says which ones were
+// meanwhile) stops at that campaign, and the error says which ones were
 // applied before it.
-func (cc *campaignCmd) apply(ctx context.Context, name string, docs []*campaignDoc, launch bool) error {
-	for i, d := range docs {
-		c, err := cc.applyOne(ctx, d)
+func (cc *campaignCmd) apply(ctx context.Context, name string, specs []*campaign.FileSpec, launch bool) error {
+	for i, f := range specs {
+		c, did, err := cc.camps.Apply(ctx, f.Spec)
 		if err != nil {
-			return applyStopped(name, docs, i, false, d.explain(err))
+			return applyStopped(name, specs, i, false, f.Explain(err))
 		}
+		fmt.Fprintf(cc.out, "campaign %q %s (%s)\n", c.Spec.Name, did, c.ID)
 		if launch && c.Status == campaign.Draft {
 			if err := cc.launch(ctx, c); err != nil {
-				return applyStopped(name, docs, i, true, "applied but not launched: "+d.explain(err))
+				return applyStopped(name, specs, i, true, "applied but not launched: "+f.Explain(err))
 			}
 		}
 	}
 	return nil
 }
 
-// applyStopped is the error of an apply that stopped at docs[i]: why, and
-// which documents were applied.
-func applyStopped(name string, docs []*campaignDoc, i int, applied bool, why string) error {
-	msg := fmt.Sprintf("%s: %s: %s", name, docs[i].label(), why)
-	done := docs[:i]
+// applyStopped is the error of an apply that stopped at specs[i]: why, and
+// which campaigns were applied.
+func applyStopped(name string, specs []*campaign.FileSpec, i int, applied bool, why string) error {
+	msg := fmt.Sprintf("%s: %s: %s", name, specs[i].Label(), why)
+	done := specs[:i]
 	if applied {
-		done = docs[:i+1]
+		done = specs[:i+1]
 	}
 	if len(done) == 0 {
 		return errors.New(msg + "; nothing was applied")
 	}
-	switch after := len(docs) - i - 1; {
+	switch after := len(specs) - i - 1; {
 	case !applied && after > 0:
 		msg += fmt.Sprintf("; it and the %d after it were not applied", after)
 	case !applied:
@@ -259,43 +268,9 @@ func applyStopped(name string, docs []*campaignDoc, i int, applied bool, why str
 	}
 	labels := make([]string, len(done))
 	for j, p := range done {
-		labels[j] = p.label()
+		labels[j] = p.Label()
 	}
 	return fmt.Errorf("%s; applied: %s", msg, strings.Join(labels, ", "))
-}
-
-// applyOne creates the campaign, updates it or leaves it alone, and says
-// which it did.
-func (cc *campaignCmd) applyOne(ctx context.Context, d *campaignDoc) (*campaign.Campaign, error) {
-	cur, err := cc.camps.ByName(ctx, d.spec.Name)
-	var c *campaign.Campaign
-	verb := "created"
-	switch {
-	case errors.Is(err, campaign.ErrNotFound):
-		if c, err = cc.camps.Create(ctx, d.spec); err != nil {
-			return nil, err
-		}
-	case err != nil:
-		return nil, err
-	case sameSpec(cur.Spec, d.spec):
-		c, verb = cur, "unchanged"
-	default:
-		// The version read guards against a change made since.
-		if c, err = cc.camps.Update(ctx, cur.ID, d.spec, cur.Version); err != nil {
-			return nil, err
-		}
-		verb = "configured"
-	}
-	fmt.Fprintf(cc.out, "campaign %q %s (%s)\n", c.Spec.Name, verb, c.ID)
-	return c, nil
-}
-
-// sameSpec compares specs as they are stored (JSON), so that an empty list
-// in a file and a missing one in the database are the same.
-func sameSpec(a, b campaign.Spec) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 func (cc *campaignCmd) launch(ctx context.Context, c *campaign.Campaign) error {
@@ -306,339 +281,6 @@ func (cc *campaignCmd) launch(ctx context.Context, c *campaign.Campaign) error {
 	fmt.Fprintf(cc.out, "campaign %q launched (%s): %s, audience %d, control group %d, announcements queued %d\n",
 		l.Campaign.Spec.Name, c.ID, l.Campaign.Status, l.Audience, l.Control, l.Announced)
 	return nil
-}
-
-// campaignDoc is one campaign of a file.
-type campaignDoc struct {
-	n, item int        // YAML document from 1; position in a list document from 1, else 0
-	node    *yaml.Node // the campaign's mapping, for line numbers
-	spec    campaign.Spec
-}
-
-func (d *campaignDoc) label() string {
-	s := fmt.Sprintf("document %d", d.n)
-	if d.item > 0 {
-		s += fmt.Sprintf(" item %d", d.item)
-	}
-	if d.spec.Name != "" {
-		s += fmt.Sprintf(" (%q)", d.spec.Name)
-	}
-	return s
-}
-
-// explain is err with the line of the field it names, if any.
-func (d *campaignDoc) explain(err error) string {
-	var pe *problem.Error
-	if !errors.As(err, &pe) {
-		return err.Error()
-	}
-	if pe.Field == "" {
-		return pe.Error()
-	}
-	return fmt.Sprintf("line %d: %s", lineOf(d.node, pe.Field), pe.Error())
-}
-
-// readCampaignDocs decodes and validates every campaign in src: YAML
-// documents separated by ---, each a campaign or a list of campaigns (JSON
-// is YAML). Decoding is strict: an unknown field is an error with its line.
-// Weekdays in conditions.days may be names (sat, saturday) or numbers
-// (0 = Sunday). The error lists every problem found.
-func readCampaignDocs(src []byte, zone *time.Location) ([]*campaignDoc, error) {
-	// First pass: the documents as nodes, for line numbers and to turn
-	// weekday names into numbers where they are written. Replacing them in
-	// the text keeps every line where it was, so the strict decoder below
-	// reports the lines of the file.
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var roots []*yaml.Node
-	var docs []*campaignDoc
-	var problems []string
-	var edits []dayEdit
-	for n := 1; ; n++ {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("document %d: %v", n, err))
-			return nil, joinProblems(problems) // the stream cannot be read past a syntax error
-		}
-		var root *yaml.Node
-		if len(doc.Content) > 0 {
-			root = doc.Content[0]
-		}
-		roots = append(roots, root)
-		var items []*yaml.Node
-		switch {
-		case root == nil || root.Kind == yaml.ScalarNode && root.Tag == "!!null":
-			continue // an empty document
-		case root.Kind == yaml.MappingNode:
-			docs = append(docs, &campaignDoc{n: n, node: root})
-			items = append(items, root)
-		case root.Kind == yaml.SequenceNode:
-			for i, it := range root.Content {
-				docs = append(docs, &campaignDoc{n: n, item: i + 1, node: it})
-				items = append(items, it)
-			}
-		default:
-			problems = append(problems, fmt.Sprintf("document %d: line %d: want a campaign (name, start, end, audience, benefits ...) or a list of them", n, root.Line))
-			continue
-		}
-		for i, it := range items {
-			label := fmt.Sprintf("document %d", n)
-			if root.Kind == yaml.SequenceNode {
-				label += fmt.Sprintf(" item %d", i+1)
-			}
-			e, bad := dayEdits(it)
-			edits = append(edits, e...)
-			for _, b := range bad {
-				problems = append(problems, fmt.Sprintf("%s: line %d: conditions.days: %q is not a day of the week (sun to sat, sunday to saturday, or 0 = Sunday to 6 = Saturday)", label, b.Line, b.Value))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return nil, joinProblems(problems)
-	}
-	text, err := applyDayEdits(src, edits)
-	if err != nil {
-		return nil, err
-	}
-	// Second pass: strict decoding of the same documents.
-	dec = yaml.NewDecoder(bytes.NewReader(text))
-	dec.KnownFields(true)
-	next := 0
-	for n, root := range roots {
-		var err error
-		label := fmt.Sprintf("document %d", n+1)
-		switch {
-		case root != nil && root.Kind == yaml.MappingNode:
-			err = dec.Decode(&docs[next].spec)
-			label = docs[next].label() // with the name, if it decoded
-			next++
-		case root != nil && root.Kind == yaml.SequenceNode:
-			var specs []campaign.Spec
-			err = dec.Decode(&specs)
-			for i := range root.Content {
-				if i < len(specs) {
-					docs[next].spec = specs[i]
-				}
-				next++
-			}
-		default:
-			var skip yaml.Node
-			err = dec.Decode(&skip)
-		}
-		var te *yaml.TypeError
-		switch {
-		case errors.As(err, &te):
-			for _, msg := range te.Errors {
-				problems = append(problems, label+": "+msg)
-			}
-		case err != nil:
-			return nil, fmt.Errorf("%s: %w", label, err)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, joinProblems(problems)
-	}
-	// Then the rules a campaign must follow, checked as the service will.
-	names := map[string]*campaignDoc{}
-	for _, d := range docs {
-		if _, _, err := d.spec.Validate(zone); err != nil {
-			problems = append(problems, d.label()+": "+d.explain(err))
-			continue
-		}
-		if prev := names[d.spec.Name]; prev != nil {
-			problems = append(problems, fmt.Sprintf("%s: line %d: name: %s already has this name", d.label(), lineOf(d.node, "name"), prev.label()))
-		}
-		names[d.spec.Name] = d
-	}
-	if len(problems) > 0 {
-		return nil, joinProblems(problems)
-	}
-	return docs, nil
-}
-
-func joinProblems(ps []string) error {
-	if len(ps) == 1 {
-		return errors.New(ps[0] + "; nothing was applied")
-	}
-	return fmt.Errorf("%d problems; nothing was applied:\n  %s", len(ps), strings.Join(ps, "\n  "))
-}
-
-// lineOf finds the line of a field named as the service names it
-// ("benefits[0].percent") in a campaign's node: the deepest part found.
-func lineOf(n *yaml.Node, field string) int {
-	line := n.Line
-	for _, part := range strings.FieldsFunc(field, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
-		if n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					line, next = n.Content[i].Line, n.Content[i+1]
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(part); err == nil && i >= 0 && i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			break
-		}
-		n = next
-	}
-	return line
-}
-
-// Weekdays. engine.Conditions.Days is []time.Weekday, numbers in JSON and
-// YAML; files may name the days instead, and "get -o yaml" writes names.
-
-var weekdays = func() map[string]time.Weekday {
-	m := map[string]time.Weekday{}
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		name := strings.ToLower(d.String())
-		m[name], m[name[:3]], m[strconv.Itoa(int(d))] = d, d, d
-	}
-	return m
-}()
-
-// dayEdit is a weekday written as a string, to be replaced by its number.
-type dayEdit struct {
-	node *yaml.Node
-	day  time.Weekday
-}
-
-// dayEdits finds the days written as strings in a campaign's
-// conditions.days, and those that name no day.
-func dayEdits(camp *yaml.Node) (edits []dayEdit, bad []*yaml.Node) {
-	days := mapValue(mapValue(camp, "conditions"), "days")
-	if days == nil || days.Kind != yaml.SequenceNode {
-		return nil, nil
-	}
-	for _, d := range days.Content {
-		if d.Kind != yaml.ScalarNode || d.Tag != "!!str" {
-			continue // numbers decode as they are; anything else fails decoding with its line
-		}
-		wd, ok := weekdays[strings.ToLower(strings.TrimSpace(d.Value))]
-		if !ok {
-			bad = append(bad, d)
-			continue
-		}
-		edits = append(edits, dayEdit{node: d, day: wd})
-	}
-	return edits, bad
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// applyDayEdits replaces each weekday string in src by its number, in
-// place, so that no line moves.
-func applyDayEdits(src []byte, edits []dayEdit) ([]byte, error) {
-	if len(edits) == 0 {
-		return src, nil
-	}
-	lines := strings.Split(string(src), "\n")
-	// Right to left, so earlier columns stay valid.
-	slices.SortFunc(edits, func(a, b dayEdit) int {
-		if a.node.Line != b.node.Line {
-			return a.node.Line - b.node.Line
-		}
-		return b.node.Column - a.node.Column
-	})
-	for _, e := range edits {
-		n := e.node
-		token := n.Value
-		switch n.Style {
-		case yaml.DoubleQuotedStyle:
-			token = `"` + token + `"`
-		case yaml.SingleQuotedStyle:
-			token = `'` + token + `'`
-		}
-		if n.Line < 1 || n.Line > len(lines) {
-			return nil, fmt.Errorf("line %d: conditions.days: write days as names (sat) or numbers (6)", n.Line)
-		}
-		line := []rune(lines[n.Line-1])
-		at := n.Column - 1
-		if at < 0 || at+len([]rune(token)) > len(line) || string(line[at:at+len([]rune(token))]) != token {
-			return nil, fmt.Errorf("line %d: conditions.days: write days as names (sat) or numbers (6)", n.Line)
-		}
-		lines[n.Line-1] = string(line[:at]) + strconv.Itoa(int(e.day)) + string(line[at+len([]rune(token)):])
-	}
-	return []byte(strings.Join(lines, "\n")), nil
-}
-
-// writeSpecsYAML writes specs as YAML documents that apply reads back
-// unchanged: weekdays by name, no empty benefit ids.
-func writeSpecsYAML(w io.Writer, specs []campaign.Spec) error {
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	for _, s := range specs {
-		var n yaml.Node
-		if err := n.Encode(s); err != nil {
-			return err
-		}
-		flowShortLists(&n)
-		if days := mapValue(mapValue(&n, "conditions"), "days"); days != nil && days.Kind == yaml.SequenceNode {
-			for _, d := range days.Content {
-				if v, err := strconv.Atoi(d.Value); err == nil && v >= 0 && v <= 6 {
-					d.Tag, d.Value = "!!str", strings.ToLower(time.Weekday(v).String()[:3])
-				}
-			}
-		}
-		// Benefit ids are set by the campaign compiler, so files leave
-		// them out; the spec stores them empty.
-		if bs := mapValue(&n, "benefits"); bs != nil {
-			for _, b := range bs.Content {
-				for i := 0; b.Kind == yaml.MappingNode && i+1 < len(b.Content); i += 2 {
-					if b.Content[i].Value == "id" && b.Content[i+1].Value == "" {
-						b.Content = slices.Delete(b.Content, i, i+2)
-						break
-					}
-				}
-			}
-		}
-		if err := enc.Encode(&n); err != nil {
-			return err
-		}
-	}
-	return enc.Close()
-}
-
-// flowShortLists writes short lists of plain values on one line
-// ("stores: [S001, S002]") and long ones one value a line.
-func flowShortLists(n *yaml.Node) {
-	if n.Kind == yaml.SequenceNode {
-		width := 0
-		for _, c := range n.Content {
-			if c.Kind != yaml.ScalarNode {
-				width = math.MaxInt
-				break
-			}
-			width += len(c.Value) + 2
-		}
-		if width <= 60 {
-			n.Style = yaml.FlowStyle
-		}
-	}
-	for _, c := range n.Content {
-		flowShortLists(c)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -659,7 +301,7 @@ func (cc *campaignCmd) list(ctx context.Context, output string) error {
 	}
 	switch output {
 	case "yaml":
-		return writeSpecsYAML(cc.out, specs)
+		return campaign.EncodeYAML(cc.out, specs...)
 	case "json":
 		return writeJSON(cc.out, specs)
 	}
@@ -685,10 +327,12 @@ func fmtTime(t time.Time, loc *time.Location) string { return t.In(loc).Format("
 func (cc *campaignCmd) money(v int64) string { return money.Format(v) + " " + cc.currency }
 
 // show prints one campaign: its spec for yaml and json, a summary otherwise.
+// JSON is what the API answers (weekdays as numbers), so scripts can use
+// either; YAML is the file format (weekdays by name).
 func (cc *campaignCmd) show(c *campaign.Campaign, output string) error {
 	switch output {
 	case "yaml":
-		return writeSpecsYAML(cc.out, []campaign.Spec{c.Spec})
+		return campaign.EncodeYAML(cc.out, c.Spec)
 	case "json":
 		return writeJSON(cc.out, c.Spec)
 	}

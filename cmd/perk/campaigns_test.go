@@ -14,11 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
-	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -276,108 +273,5 @@ func seedShoppers(t *testing.T, dsn string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestReadCampaignDocs_WeekdaysListsAndMistakes(t *testing.T) {
-	const rest = "start: 2040-01-01\nend: 2040-02-01\naudience: {kind: all}\nbenefits: [{kind: points_bonus, points: 10}]\n"
-	tests := []struct {
-		name string
-		src  string
-		want []string // each campaign: label and days
-		err  []string // in the error
-	}{
-		{name: "weekdays by name in any case and quoting, or by number",
-			src:  "name: A\n" + rest + "conditions:\n  days:\n    - Monday\n    - \"fri\"\n    - 'SAT'\n    - 0\n    - \"3\"\n",
-			want: []string{`document 1 ("A") [1 5 6 0 3]`}},
-		{name: "json on one line, wide characters before the days",
-			src:  `{"description": "☕ for all", "name": "Café £5", "start": "2040-01-01", "end": "2040-02-01", "audience": {"kind": "all"}, "benefits": [{"kind": "points_bonus", "points": 1}], "conditions": {"days": ["sat", "Sunday"]}}`,
-			want: []string{`document 1 ("Café £5") [6 0]`}},
-		{name: "a list is one campaign per item",
-			src: "- name: A\n  start: 2040-01-01\n  end: 2040-02-01\n  audience: {kind: all}\n  benefits: [{kind: points_bonus, points: 1}]\n  conditions: {days: [tue]}\n" +
-				"- {name: B, start: 2040-01-01, end: 2040-02-01, audience: {kind: all}, benefits: [{kind: points_bonus, points: 1}]}\n",
-			want: []string{`document 1 item 1 ("A") [2]`, `document 1 item 2 ("B") []`}},
-		{name: "empty documents keep their numbers",
-			src:  "---\n# nothing yet\n---\nname: A\n" + rest + "---\n",
-			want: []string{`document 2 ("A") []`}},
-		{name: "unknown weekday", src: "name: A\n" + rest + "conditions: {days: [sat, Caturday]}\n",
-			err: []string{`document 1: line 6: conditions.days: "Caturday" is not a day of the week`}},
-		{name: "weekday out of range", src: "name: A\n" + rest + "conditions:\n  days: [7]\n",
-			err: []string{`document 1 ("A"): line 7: conditions.days[0]: `}},
-		{name: "same name twice", src: "name: A\n" + rest + "---\nname: A\n" + rest,
-			err: []string{`document 2 ("A"): line 7: name: document 1 ("A") already has this name; nothing was applied`}},
-		{name: "not a campaign", src: "name: A\n" + rest + "---\nhello\n",
-			err: []string{`document 2: line 7: want a campaign`}},
-		{name: "syntax error", src: "name: A\n" + rest + "---\nname: B\n  start: [\n",
-			err: []string{"document 2: yaml: line 8: "}},
-		{name: "wrong type", src: "name: A\n" + rest + "priority: high\n",
-			err: []string{"document 1 (\"A\"): line 6: cannot unmarshal !!str `high` into int"}},
-		{name: "every problem is listed", src: "name: A\n" + rest + "colour: red\n---\nname: B\n" + rest + "limits: {per_weekk: 1}\n",
-			err: []string{"2 problems; nothing was applied:", `document 1 ("A"): line 6: field colour not found in type campaign.Spec`,
-				`document 2 ("B"): line 13: field per_weekk not found in type campaign.Limits`}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			docs, err := readCampaignDocs([]byte(tt.src), time.UTC)
-			if len(tt.err) > 0 {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				for _, w := range tt.err {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error %q lacks %q", err, w)
-					}
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, d := range docs {
-				got = append(got, fmt.Sprintf("%s %d", d.label(), d.spec.Conditions.Days))
-			}
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
-}
-
-// TestCampaignYAML_RoundTrip writes specs with awkward values and reads
-// them back: what get -o yaml writes, apply must find unchanged.
-func TestCampaignYAML_RoundTrip(t *testing.T) {
-	pts := int64(0)
-	specs := []campaign.Spec{
-		{Name: "Yes: no & on", Description: "line one\nline two: \"quoted\"\n", TimeZone: "Europe/Paris", Start: "2040-01-01T09:00:00+01:00", End: "2040-02-01 18:30",
-			Stores: []string{"0123", "true", "null"}, Audience: campaign.Audience{Kind: campaign.AudienceFilter, Filter: &campaign.Filter{
-				Attributes: map[string]string{"tier": "1", "yes": "no"}, PointsAtLeast: &pts, Statuses: []string{"active"}}},
-			Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10, Description: "#1 deal", Scope: engine.Scope{SKUs: []string{"- dash", "1e3"}}},
-				{Kind: engine.FreeContent, Pool: "gifts"}},
-			Conditions:   engine.Conditions{Days: []time.Weekday{0, 1, 2, 3, 4, 5, 6}, From: "23:00", To: "01:00"},
-			ControlGroup: 50, Message: "Hi {{.FirstName}}\n{{link \"https://example.com/x?a=1&b=2\"}}"},
-		{Name: "Plain", Start: "2040-01-01", End: "2040-01-02", Audience: campaign.Audience{Kind: campaign.AudienceOpen},
-			Benefits: []engine.Benefit{{Kind: engine.AmountOff, Amount: 150}}, Limits: campaign.Limits{Budget: 1}},
-	}
-	var buf bytes.Buffer
-	if err := writeSpecsYAML(&buf, specs); err != nil {
-		t.Fatal(err)
-	}
-	docs, err := readCampaignDocs(buf.Bytes(), time.UTC)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, buf.String())
-	}
-	if len(docs) != len(specs) {
-		t.Fatalf("%d documents read back", len(docs))
-	}
-	for i, d := range docs {
-		if !sameSpec(d.spec, specs[i]) {
-			a, _ := json.Marshal(specs[i])
-			b, _ := json.Marshal(d.spec)
-			t.Errorf("spec %d changed:\n%s\n%s\nyaml:\n%s", i, a, b, buf.String())
-		}
-	}
-	if !strings.Contains(buf.String(), "days: [sun, mon, tue, wed, thu, fri, sat]") {
-		t.Errorf("weekdays not written by name:\n%s", buf.String())
 	}
 }

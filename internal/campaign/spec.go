@@ -1,7 +1,9 @@
 // Package campaign is the campaign manager: what a campaign is (dates,
 // stores, audience, benefits, limits, stacking, control group, announcement),
 // its life (draft, scheduled, active, paused, ended), who it is for, and the
-// set of live campaigns compiled for the checkout engine.
+// set of live campaigns compiled for the checkout engine; and campaigns as
+// files: the YAML/JSON format `perk campaigns apply` reads (file.go) and
+// applying a spec by name (apply.go).
 //
 // It does not match baskets (checkout/engine does) and does not send SMS
 // (it queues announcements in the sms outbox; the sender and the contact
