@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -98,7 +101,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	case errors.As(err, &syntax):
 		return badJSON("", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
 	case errors.As(err, &typeErr):
-		return badJSON(typeErr.Field, fmt.Sprintf("must be %s, not %s", jsonType(typeErr.Type.Kind().String()), typeErr.Value))
+		return badJSON(typeErr.Field, fmt.Sprintf("must be %s, not %s", jsonType(typeErr.Type), typeErr.Value))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return badJSON("", "request body is empty or cut short")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -112,8 +115,12 @@ func badJSON(field, msg string) error {
 	return &problem.Error{Kind: problem.BadRequest, Code: "bad_request", Field: field, Message: msg}
 }
 
-func jsonType(kind string) string {
-	switch kind {
+// jsonType says what a value of type t is written as in JSON.
+func jsonType(t reflect.Type) string {
+	if t == reflect.TypeFor[time.Weekday]() { // a day of engine.Weekdays
+		return "a day of the week (" + engine.DayNames + ")"
+	}
+	switch t.Kind().String() {
 	case "string":
 		return "a string"
 	case "bool":
