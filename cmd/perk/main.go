@@ -4,6 +4,7 @@
 //	perk serve [--demo]            run the server
 //	perk migrate                   apply database migrations
 //	perk config print              show the effective settings and their sources
+//	perk backup --out FILE         copy the SQLite database while the server runs
 //	perk members import FILE       import members from CSV/TSV
 //	perk keys create --role ROLE   create an API key
 //	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
@@ -25,6 +26,7 @@ Usage:
   perk serve [flags]                         run the HTTP server (--demo seeds a demo retailer)
   perk migrate [flags]                       apply database migrations and exit
   perk config print [flags]                  the settings perk serve would use, with their sources
+  perk backup --out FILE                     copy a SQLite database safely while perk serve runs
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list | perk keys revoke ID
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdMigrate(ctx, rest)
 	case "config":
 		return cmdConfig(ctx, rest)
+	case "backup":
+		return cmdBackup(ctx, rest)
 	case "members":
 		return cmdMembers(ctx, rest)
 	case "keys":
