@@ -197,12 +197,10 @@ func serveSettings() map[string]bool {
 }
 
 // secretSettings hide what must not be printed: the database password, the
-// SMS gateway's password and shared secret, keys.
+// SMS gateway's password and shared secret.
 var secretSettings = map[string]func(string) string{
-	"PERK_DB":        redactDSN,
-	"PERK_SMS":       redactDSN,
-	"PERK_MART_KEY":  redactAll,
-	"PERK_BENCH_KEY": redactAll,
+	"PERK_DB":  redactDSN,
+	"PERK_SMS": redactDSN,
 }
 
 func redactDSN(v string) string {
@@ -210,13 +208,6 @@ func redactDSN(v string) string {
 		return v // a SQLite path, sim or none
 	}
 	return redactURL(v)
-}
-
-func redactAll(v string) string {
-	if v == "" {
-		return ""
-	}
-	return "xxxxx"
 }
 
 // redacted is a setting's value fit to print.

@@ -62,7 +62,7 @@ func TestSettings_FlagBeatsEnvironmentBeatsConfigFileBeatsDefault(t *testing.T) 
 		{"an empty string in the environment is a value", nil, map[string]string{"PERK_PROGRAMME": ""}, file, "PERK_PROGRAMME", "", sourceEnv},
 		{"an empty number in the environment is unset", nil, map[string]string{"PERK_JOIN_RATE": ""}, file, "PERK_JOIN_RATE", "7", "perk.conf:3"},
 		{"a false bool flag over the file", []string{"--demo=false"}, nil, file, "PERK_DEMO", "false", sourceFlag},
-		{"PERK_CONFIG names the file", nil, map[string]string{"PERK_CONFIG": "/nonexistent"}, file, "PERK_REGION", "IE", "perk.conf:2"},
+		{"--config beats PERK_CONFIG", nil, map[string]string{"PERK_CONFIG": "/nonexistent"}, file, "PERK_REGION", "IE", "perk.conf:2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
