@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +17,15 @@ import (
 )
 
 // Config is every setting of the perk binary. Flags win over PERK_*
-// environment variables, which win over the defaults.
+// environment variables, which win over the --config file, which wins over
+// the defaults.
 type Config struct {
-	DB        string
-	DataDir   string
-	Region    string
-	LogLevel  string
-	LogFormat string
+	ConfigFile string
+	DB         string
+	DataDir    string
+	Region     string
+	LogLevel   string
+	LogFormat  string
 
 	Addr           string
 	PublicURL      string
@@ -53,6 +54,7 @@ type Config struct {
 
 // commonFlags registers the settings every command needs.
 func commonFlags(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.ConfigFile, "config", configEnv, "", "file of PERK_NAME=VALUE lines, one per setting; flags and the environment win over it")
 	strFlag(fs, &c.DB, "db", "PERK_DB", "", "database: postgres://... or a SQLite file path (default DATA-DIR/perk.db)")
 	strFlag(fs, &c.DataDir, "data-dir", "PERK_DATA_DIR", "./data", "folder for the SQLite database and uploads")
 	strFlag(fs, &c.Region, "region", "PERK_REGION", "GB", "default phone region for numbers without a country code (ISO 3166)")
@@ -60,56 +62,41 @@ func commonFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.LogFormat, "log-format", "PERK_LOG_FORMAT", "text", "text or json")
 }
 
+// The helpers below register a flag with its PERK_* variable, named in the
+// usage as " [PERK_DB]" (envUsage); -h shows the built-in default. parse
+// reads the variable back from there (flagEnv) and, after the command line,
+// applies the environment and then the --config file (settings.go).
+
 func strFlag(fs *flag.FlagSet, p *string, name, env, def, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		def = v
-	}
-	fs.StringVar(p, name, def, usage+" ["+env+"]")
+	fs.StringVar(p, name, def, envUsage(usage, env))
 }
 
 func boolFlag(fs *flag.FlagSet, p *bool, name, env string, def bool, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		if b, err := strconv.ParseBool(v); err == nil {
-			def = b
-		}
-	}
-	fs.BoolVar(p, name, def, usage+" ["+env+"]")
+	fs.BoolVar(p, name, def, envUsage(usage, env))
 }
 
 func intFlag(fs *flag.FlagSet, p *int, name, env string, def int, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			def = n
-		}
-	}
-	fs.IntVar(p, name, def, usage+" ["+env+"]")
+	fs.IntVar(p, name, def, envUsage(usage, env))
 }
 
 func int64Flag(fs *flag.FlagSet, p *int64, name, env string, def int64, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			def = n
-		}
-	}
-	fs.Int64Var(p, name, def, usage+" ["+env+"]")
+	fs.Int64Var(p, name, def, envUsage(usage, env))
 }
 
 func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {
-	if v, ok := os.LookupEnv(env); ok {
-		if d, err := time.ParseDuration(v); err == nil {
-			def = d
-		}
-	}
-	fs.DurationVar(p, name, def, usage+" ["+env+"]")
+	fs.DurationVar(p, name, def, envUsage(usage, env))
 }
 
-// parse parses args, turning -h and flag errors into errUsage.
+// parse parses args, turning -h and flag errors into errUsage, and then
+// gives every flag the command line left alone its PERK_* variable or, if
+// the environment has none, the value in the --config file.
 func parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(os.Stderr)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	return nil
+	_, err := resolveSettings(fs, os.LookupEnv)
+	return err
 }
 
 func (c *Config) dsn() string {
@@ -168,7 +155,7 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 // logAttrs describes the configuration for the start-up log line, with the
 // database password redacted.
 func (c *Config) logAttrs(db *store.DB) []any {
-	return []any{"sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
+	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
 		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
 		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}

@@ -3,6 +3,8 @@
 //
 //	perk serve [--demo]            run the server
 //	perk migrate                   apply database migrations
+//	perk config print              show the effective settings and their sources
+//	perk backup --out FILE         copy the SQLite database while the server runs
 //	perk members import FILE       import members from CSV/TSV
 //	perk keys create --role ROLE   create an API key
 //	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
@@ -23,6 +25,8 @@ const usage = `perk: mobile customer engagement for retailers
 Usage:
   perk serve [flags]                         run the HTTP server (--demo seeds a demo retailer)
   perk migrate [flags]                       apply database migrations and exit
+  perk config print [flags]                  the settings perk serve would use, with their sources
+  perk backup --out FILE                     copy a SQLite database safely while perk serve runs
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list | perk keys revoke ID
@@ -38,7 +42,9 @@ Usage:
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
 
 Run "perk COMMAND -h" for the flags of a command. Every flag can also be set
-through its PERK_* environment variable (e.g. --db / PERK_DB).
+through its PERK_* environment variable (e.g. --db / PERK_DB), or as
+PERK_DB=... in a file named by --config or PERK_CONFIG; a flag wins over the
+environment, which wins over the file.
 `
 
 func main() {
@@ -73,6 +79,10 @@ func run(ctx context.Context, args []string) error {
 		return cmdServe(ctx, rest)
 	case "migrate":
 		return cmdMigrate(ctx, rest)
+	case "config":
+		return cmdConfig(ctx, rest)
+	case "backup":
+		return cmdBackup(ctx, rest)
 	case "members":
 		return cmdMembers(ctx, rest)
 	case "keys":

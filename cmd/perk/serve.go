@@ -18,6 +18,10 @@ import (
 	"github.com/perk-platform/perk/internal/web"
 )
 
+// shutdownGrace is how long perk serve lets requests in flight finish after
+// SIGTERM; a supervisor's stop timeout must be longer (deploy/perk.service).
+const shutdownGrace = 20 * time.Second
+
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	strFlag(fs, &c.Addr, "addr", "PERK_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
@@ -141,7 +145,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("perk shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = hs.Shutdown(shutCtx)
 	jobs.Wait()
