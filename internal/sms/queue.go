@@ -52,6 +52,7 @@ type Queue struct {
 	now         func() time.Time
 	lease       time.Duration
 	maxAttempts int
+	metrics     *Metrics // receipts; nil records nothing
 }
 
 // NewQueue returns a queue over db. lease is how long a claimed message is
@@ -63,6 +64,10 @@ func NewQueue(db *store.DB, now func() time.Time, lease time.Duration, maxAttemp
 	}
 	return &Queue{db: db, now: now, lease: lease, maxAttempts: maxAttempts}
 }
+
+// SetMetrics makes the queue count the receipts it records in m. Call it
+// before the queue is used.
+func (q *Queue) SetMetrics(m *Metrics) { q.metrics = m }
 
 func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
 

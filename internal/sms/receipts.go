@@ -29,7 +29,8 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 	for i, r := range rs {
 		ids[i] = r.GatewayID
 	}
-	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+	matched := map[string]bool{}
+	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
@@ -49,7 +50,6 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
-		matched := map[string]bool{}
 		for rows.Next() {
 			var g string
 			if err := rows.Scan(&g); err != nil {
@@ -74,6 +74,20 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		}
 		return nil
 	})
+	if err == nil && q.metrics != nil {
+		counts := map[string]int{}
+		for _, r := range rs {
+			if matched[r.GatewayID] {
+				counts[r.State]++
+			} else {
+				counts[receiptUnmatched]++
+			}
+		}
+		for state, n := range counts {
+			q.metrics.receipt(state, n)
+		}
+	}
+	return err
 }
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
