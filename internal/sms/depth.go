@@ -17,20 +17,22 @@ import (
 const DepthMaxAge = 5 * time.Second
 
 // DepthCollector returns a Prometheus collector that reads, when scraped,
-// how many messages wait in sms_outbox and how long the oldest due one has
-// waited:
+// how many messages wait in sms_outbox, how long the oldest due one has
+// waited, and how many receipts wait for their message:
 //
 //	perk_sms_queue_messages{status="queued"}    due now, waiting for a sender
 //	perk_sms_queue_messages{status="deferred"}  queued for later (quiet hours, frequency cap, retry back-off)
 //	perk_sms_queue_messages{status="sending"}   claimed by a sender
 //	perk_sms_queue_oldest_due_seconds           how long the oldest queued message has been due (0: none)
+//	perk_sms_receipts_waiting                   receipts kept for a message not recorded as sent (yet)
 //
-// Both queries read only the (status, send_after) index, and a reading is
-// reused for DepthMaxAge on the queue's clock. Sent, failed and held
-// messages are history, not depth (counting them would read every message
-// ever sent): perk_sms_sent_total and perk_sms_send_failures_total count
-// them. If the database does not answer, the series are left out of that
-// scrape and the error is logged.
+// The outbox queries read only the (status, send_after) index; the waiting
+// receipts are a small table unless receipt ids do not match (receipt_ids=
+// on the SMPP URL). A reading is reused for DepthMaxAge on the queue's
+// clock. Sent, failed and held messages are history, not depth (counting
+// them would read every message ever sent): perk_sms_sent_total and
+// perk_sms_send_failures_total count them. If the database does not answer,
+// the series are left out of that scrape and the error is logged.
 func (q *Queue) DepthCollector(log *slog.Logger) prometheus.Collector {
 	if log == nil {
 		log = slog.Default()
@@ -41,6 +43,9 @@ func (q *Queue) DepthCollector(log *slog.Logger) prometheus.Collector {
 			[]string{"status"}, nil),
 		oldest: prometheus.NewDesc("perk_sms_queue_oldest_due_seconds",
 			"How long the oldest queued message has been due without being sent; 0 when none is due.", nil, nil),
+		waiting: prometheus.NewDesc("perk_sms_receipts_waiting",
+			"Delivery receipts kept because no sent message had their gateway id; a few come before their submit is recorded, a steady count means receipt ids do not match.",
+			nil, nil),
 	}
 }
 
@@ -48,6 +53,7 @@ type depthCollector struct {
 	q                *Queue
 	log              *slog.Logger
 	messages, oldest *prometheus.Desc
+	waiting          *prometheus.Desc
 
 	mu   sync.Mutex
 	last depthReading // guarded by mu; the latest reading
@@ -57,11 +63,13 @@ type depthReading struct {
 	at                        time.Time // zero until the first reading
 	queued, deferred, sending float64
 	oldestDue                 float64 // seconds
+	waiting                   float64 // early receipts
 }
 
 func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.messages
 	ch <- c.oldest
+	ch <- c.waiting
 }
 
 func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
@@ -83,6 +91,7 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, r.deferred, "deferred")
 	ch <- prometheus.MustNewConstMetric(c.messages, prometheus.GaugeValue, r.sending, StatusSending)
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, r.oldestDue)
+	ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, r.waiting)
 }
 
 // depth reads the queue's depth at now.
@@ -122,6 +131,9 @@ func (q *Queue) depth(ctx context.Context, now time.Time) (depthReading, error) 
 		return r, err
 	default:
 		r.oldestDue = max(0, now.Sub(oldest).Seconds())
+	}
+	if err := q.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_early_receipts`).Scan(&r.waiting); err != nil {
+		return r, err
 	}
 	return r, nil
 }

@@ -19,8 +19,12 @@ type Metrics struct {
 	receipts *prometheus.CounterVec   // state
 }
 
-// Receipt outcomes counted by perk_sms_receipts_total beside the delivery
-// states: a receipt whose gateway id named no sent message when it came.
+// receiptUnmatched is counted by perk_sms_receipts_total beside the
+// delivery states for a receipt whose gateway id named no sent message when
+// it came. It is kept (sms_early_receipts) and counted again under its state
+// if the message's submission is recorded after all: an SMSC's receipt can
+// outrun Perk's record of the submit by a moment. Receipts that stay
+// unmatched are perk_sms_receipts_waiting (DepthCollector).
 const receiptUnmatched = "unmatched"
 
 // NewMetrics makes the series and registers them on reg (nil: nowhere).
@@ -43,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"gateway"}),
 		receipts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "perk_sms_receipts_total",
-			Help: "Delivery receipts recorded, by state: delivered, failed, expired, unknown, or unmatched (named no sent message when it came).",
+			Help: "Delivery receipts: delivered, failed, expired and unknown count each receipt once, when it is recorded against its message; unmatched counts receipts that came before any sent message had their id (kept, and counted again by state if one does).",
 		}, []string{"state"}),
 	}
 	for _, s := range []string{Delivered, Undeliv, Expired, Unknown, receiptUnmatched} {

@@ -91,8 +91,8 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 }
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
-// as sent.
-func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) error {
+// as sent, and returns how many of each state it applied.
+func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) (map[string]int, error) {
 	args := make([]any, len(gatewayIDs))
 	for i, g := range gatewayIDs {
 		args[i] = g
@@ -100,7 +100,7 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 	rows, err := tx.QueryContext(ctx, `SELECT gateway_message_id, state, at FROM sms_early_receipts
 		WHERE gateway_message_id IN (`+d.Placeholders(1, len(args))+`)`, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type early struct {
 		id, state string
@@ -111,21 +111,23 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 		var e early
 		if err := rows.Scan(&e.id, &e.state, &e.at); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		found = append(found, e)
 	}
 	rows.Close()
+	applied := map[string]int{}
 	for _, e := range found {
 		if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
 			e.id, e.state, e.at.UTC()); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
-			return err
+			return nil, err
 		}
+		applied[e.state]++
 	}
-	return nil
+	return applied, nil
 }
 
 // lockGatewayIDs serialises the receipt and the submit record of each
