@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/ledger"
@@ -68,6 +70,11 @@ type loyalty struct {
 }
 
 func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger) (*loyalty, error) {
+	return c.meteredLoyalty(db, members, l, log, nil)
+}
+
+// meteredLoyalty is loyalty with the checkout's series registered on reg.
+func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger, reg prometheus.Registerer) (*loyalty, error) {
 	zone, err := time.LoadLocation(c.Loyalty.Zone)
 	if err != nil {
 		return nil, fmt.Errorf("--campaign-zone: %w", err)
@@ -83,7 +90,8 @@ func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service
 	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Links: l, Log: log})
 	led := ledger.New(db, pol, time.Now)
 	live := web.NewLive()
-	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify})
+	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify,
+		Metrics: reg})
 	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live}, nil
 }
 

@@ -9,6 +9,7 @@
 //	perk keys create --role ROLE   create an API key
 //	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
 //	perk bench ...                 load generator and test data
+//	perk version                   version and commit of the binary
 package main
 
 import (
@@ -40,6 +41,7 @@ Usage:
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
+  perk version                               print the version and commit of this binary
 
 Run "perk COMMAND -h" for the flags of a command. Every flag can also be set
 through its PERK_* environment variable (e.g. --db / PERK_DB), or as
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSMS(ctx, rest)
 	case "export":
 		return cmdExport(ctx, rest)
+	case "version", "--version":
+		return cmdVersion(rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -85,7 +85,9 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	log.Info("perk starting", c.logAttrs(db)...)
+	b := thisBuild()
+	log.Info("perk starting", append(c.logAttrs(db), "version", b.Version, "commit", b.Revision)...)
+	reg := newRegistry(db)
 
 	members := c.memberService(db, log)
 	jobs := member.NewJobs(members)
@@ -99,14 +101,14 @@ func cmdServe(ctx context.Context, args []string) error {
 		}
 	}
 	shortLinks := links.NewService(db, c.PublicURL, nil)
-	loy, err := c.loyalty(db, members, shortLinks, log)
+	loy, err := c.meteredLoyalty(db, members, shortLinks, log, reg)
 	if err != nil {
 		return err
 	}
 	expiryDone := make(chan struct{})
 	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
 	defer func() { <-expiryDone }()
-	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, log)
+	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, log, reg)
 	if err != nil {
 		return err
 	}
@@ -117,6 +119,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
+		Registry: reg, Gateway: smsStack.gateway,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

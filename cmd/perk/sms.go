@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -48,6 +50,7 @@ type smsStack struct {
 	sim     *sim.Gateway // set when the simulator is the gateway
 	router  *router.Router
 	handler http.Handler // Kannel's callbacks (/kannel/...), when Kannel is the gateway
+	gateway sms.Gateway  // nil when none sends
 	wg      sync.WaitGroup
 }
 
@@ -68,8 +71,10 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checko
 	return router.New(db, members, opt)
 }
 
-// startSMS starts the gateway and the sender, which stop with ctx.
-func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger) (*smsStack, error) {
+// startSMS starts the gateway and the sender, which stop with ctx. Their
+// series, and the queue's, go to reg.
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger,
+	reg prometheus.Registerer) (*smsStack, error) {
 	window, err := policy.ParseWindow(c.QuietHours)
 	if err != nil {
 		return nil, fmt.Errorf("--quiet-hours: %w", err)
@@ -90,6 +95,11 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return err
 	}
 	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
+	metrics := sms.NewMetrics(reg)
+	queue.SetMetrics(metrics)
+	if reg != nil {
+		reg.MustRegister(queue.DepthCollector(log)) // without a gateway too: that queue only grows
+	}
 	var gw sms.Gateway
 	parallel := 0 // messages in flight at once; 0 keeps the default
 	switch {
@@ -103,7 +113,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		if err != nil {
 			return nil, fmt.Errorf("--sms: %w", err)
 		}
-		cfg.Log = log
+		cfg.Log, cfg.Registry = log, reg
 		// Messages in flight or accepted but unrecorded never exceed
 		// Parallel, so a crash repeats at most one window.
 		parallel = cfg.Window
@@ -150,7 +160,9 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		log.Warn("NO SMS GATEWAY: messages are queued and not sent until perk serve runs with --sms (sim, smpp://... or kannel://...)")
 		return st, nil
 	}
+	st.gateway = gw
 	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
+	sender.Metrics = metrics
 	if parallel > 0 {
 		sender.Parallel = parallel
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/ledger"
@@ -35,6 +37,9 @@ type Options struct {
 	// OnChange, if set, is told after a commit, return or void which
 	// campaigns' figures moved (for live dashboards). It must not block.
 	OnChange func(campaignIDs ...string)
+	// Metrics receives the service's series (commits by outcome, commit
+	// retries); nil keeps them nowhere.
+	Metrics prometheus.Registerer
 }
 
 // Service evaluates, commits, returns and voids.
@@ -45,6 +50,7 @@ type Service struct {
 	ledger    *ledger.Ledger
 	opt       Options
 	zones     sync.Map // store id -> zoneEntry
+	metrics   *metrics
 }
 
 // NewService returns a checkout service.
@@ -64,7 +70,7 @@ func NewService(db *store.DB, members *member.Service, campaigns *campaign.Servi
 	if opt.OnChange == nil {
 		opt.OnChange = func(...string) {}
 	}
-	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt}
+	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt, metrics: newMetrics(opt.Metrics)}
 }
 
 // Errors callers branch on.

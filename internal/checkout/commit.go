@@ -33,25 +33,32 @@ var ErrContentExhausted = problem.New(problem.Conflict, "content_exhausted", "th
 // transaction id and body returns the stored answer; another body is
 // ErrConflict.
 func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
+	resp, replayed, err := s.commit(ctx, req)
+	s.metrics.commit(replayed, err)
+	return resp, err
+}
+
+// commit is Commit, also telling whether the answer is a stored one.
+func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, error) {
 	if err := req.Validate(s.opt.Currency, true); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	h := hash(req)
 	if resp, err := storedCommit(ctx, s.db.Read, req, h); resp != nil || err != nil {
-		return resp, err
+		return resp, resp != nil, err
 	}
 	m, err := s.resolveMember(ctx, req.Member)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	loc, err := s.storeZone(ctx, req.Store)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	exhausted := map[string]engine.Reason{}
 	for attempt := 0; ; attempt++ {
 		var resp *Response
-		var ended bool
+		var ended, replayed bool
 		var moved []string // campaigns a new commit redeemed; nil for a replay
 		// The live set is read before the transaction: on PostgreSQL reads
 		// and writes share one pool, and a transaction waiting for a second
@@ -59,11 +66,12 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		// transaction doing the same.
 		live, err := s.campaigns.Live(ctx)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
 			if resp, err = storedCommit(ctx, tx, req, h); resp != nil || err != nil {
+				replayed = resp != nil
 				return err
 			}
 			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, live, exhausted)
@@ -73,15 +81,17 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 			return err
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
+			s.metrics.retries.Inc()
 			s.campaigns.Invalidate()
 			continue
 		}
 		if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
 			// A concurrent commit of the same transaction id won.
-			return storedCommit(ctx, s.db.Read, req, h)
+			resp, err := storedCommit(ctx, s.db.Read, req, h)
+			return resp, resp != nil, err
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if ended {
 			s.campaigns.Invalidate()
@@ -89,7 +99,7 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 		if moved != nil {
 			s.opt.OnChange(moved...)
 		}
-		return resp, nil
+		return resp, replayed, nil
 	}
 }
 

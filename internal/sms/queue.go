@@ -52,6 +52,7 @@ type Queue struct {
 	now         func() time.Time
 	lease       time.Duration
 	maxAttempts int
+	metrics     *Metrics // receipts; nil records nothing
 }
 
 // NewQueue returns a queue over db. lease is how long a claimed message is
@@ -63,6 +64,10 @@ func NewQueue(db *store.DB, now func() time.Time, lease time.Duration, maxAttemp
 	}
 	return &Queue{db: db, now: now, lease: lease, maxAttempts: maxAttempts}
 }
+
+// SetMetrics makes the queue count the receipts it records in m. Call it
+// before the queue is used.
+func (q *Queue) SetMetrics(m *Metrics) { q.metrics = m }
 
 func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond) }
 
@@ -121,6 +126,7 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 	}
 	now := q.utc()
 	var recorded int64
+	var early map[string]int // receipts that were waiting for these messages, by state
 	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
 		ids := make([]string, len(rs))
 		for i, r := range rs {
@@ -150,10 +156,14 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 			return err
 		}
 		recorded, _ = res.RowsAffected()
-		return applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
+		early, err = applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sms sent: %w", err)
+	}
+	for state, n := range early {
+		q.metrics.receipt(state, n)
 	}
 	if lost := len(rs) - int(recorded); lost > 0 {
 		return fmt.Errorf("sms sent: %d of %d messages: %w", lost, len(rs), ErrLeaseLost)

@@ -29,7 +29,8 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 	for i, r := range rs {
 		ids[i] = r.GatewayID
 	}
-	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+	matched := map[string]bool{}
+	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
@@ -49,7 +50,6 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
-		matched := map[string]bool{}
 		for rows.Next() {
 			var g string
 			if err := rows.Scan(&g); err != nil {
@@ -74,11 +74,25 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		}
 		return nil
 	})
+	if err == nil && q.metrics != nil {
+		counts := map[string]int{}
+		for _, r := range rs {
+			if matched[r.GatewayID] {
+				counts[r.State]++
+			} else {
+				counts[receiptUnmatched]++
+			}
+		}
+		for state, n := range counts {
+			q.metrics.receipt(state, n)
+		}
+	}
+	return err
 }
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
-// as sent.
-func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) error {
+// as sent, and returns how many of each state it applied.
+func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) (map[string]int, error) {
 	args := make([]any, len(gatewayIDs))
 	for i, g := range gatewayIDs {
 		args[i] = g
@@ -86,7 +100,7 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 	rows, err := tx.QueryContext(ctx, `SELECT gateway_message_id, state, at FROM sms_early_receipts
 		WHERE gateway_message_id IN (`+d.Placeholders(1, len(args))+`)`, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type early struct {
 		id, state string
@@ -97,21 +111,23 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 		var e early
 		if err := rows.Scan(&e.id, &e.state, &e.at); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		found = append(found, e)
 	}
 	rows.Close()
+	applied := map[string]int{}
 	for _, e := range found {
 		if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
 			e.id, e.state, e.at.UTC()); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
-			return err
+			return nil, err
 		}
+		applied[e.state]++
 	}
-	return nil
+	return applied, nil
 }
 
 // lockGatewayIDs serialises the receipt and the submit record of each

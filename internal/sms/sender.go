@@ -39,6 +39,7 @@ type Sender struct {
 	Poll     time.Duration // idle wait between claims
 	Batch    int           // messages claimed at once
 	Parallel int           // messages handed to the gateway at once (fill an SMPP window)
+	Metrics  *Metrics      // sends, failures and their latency; nil records nothing
 
 	wake chan struct{}
 }
@@ -66,6 +67,7 @@ func (s *Sender) Wake() {
 
 // Run sends until ctx ends. It also applies the gateway's receipts.
 func (s *Sender) Run(ctx context.Context) error {
+	s.Metrics.gateway(s.Gateway.Name())
 	done := make(chan struct{})
 	if rs, ok := s.Gateway.(ReceiptSource); ok {
 		go func() {
@@ -223,15 +225,20 @@ func (s *Sender) admit(ctx context.Context, m Message, unrecorded []time.Time) (
 // send hands an admitted message to the gateway. A failure is settled here;
 // an accepted message is returned for the batch record.
 func (s *Sender) send(ctx context.Context, m Message) (*SentResult, error) {
+	start := time.Now() // latency is measured on the real clock, not s.Now
 	sub, err := s.Gateway.Send(ctx, m)
+	took := time.Since(start)
 	if err == nil {
+		s.Metrics.send(s.Gateway.Name(), took, sub.Segments, "")
 		return &SentResult{Message: m, GatewayID: sub.GatewayID, Segments: sub.Segments}, nil
 	}
 	log := s.Log.With("message", m.ID, "to", phone.Mask(m.To), "gateway", s.Gateway.Name(), "err", err)
 	if errors.Is(err, ErrPermanent) {
+		s.Metrics.send(s.Gateway.Name(), took, 0, "permanent")
 		log.Warn("sms failed permanently")
 		return nil, s.Queue.Fail(ctx, m, err)
 	}
+	s.Metrics.send(s.Gateway.Name(), took, 0, "temporary")
 	again, qerr := s.Queue.Retry(ctx, m, err)
 	log.Warn("sms send failed", "retry", again)
 	return nil, qerr

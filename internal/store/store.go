@@ -197,6 +197,16 @@ func (db *DB) ScrubDeleted(ctx context.Context) error {
 	return nil
 }
 
+// Pools names the connection pools for monitoring: "read" and "write" on
+// SQLite; on PostgreSQL, where reads and writes share one pool, that pool
+// once, as "read_write", so no connection is counted twice.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.R == db.W {
+		return map[string]*sql.DB{"read_write": db.W}
+	}
+	return map[string]*sql.DB{"read": db.R, "write": db.W}
+}
+
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error { return db.W.PingContext(ctx) }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -189,4 +190,22 @@ func TestScrubDeleted_LeavesNoDeletedRowInTheFiles(t *testing.T) {
 			t.Errorf("%s still holds the deleted row", filepath.Base(f))
 		}
 	}
+}
+
+func TestPools_NameEachConnectionPoolOnce(t *testing.T) {
+	want := map[store.Dialect][]string{store.SQLite: {"read", "write"}, store.Postgres: {"read_write"}}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		pools := db.Pools()
+		names := make([]string, 0, len(pools))
+		for name, p := range pools {
+			names = append(names, name)
+			if p != db.R && p != db.W {
+				t.Errorf("pool %q is neither R nor W", name)
+			}
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, want[db.Dialect]) {
+			t.Errorf("%s pools %v, want %v", db.Dialect, names, want[db.Dialect])
+		}
+	})
 }

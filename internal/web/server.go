@@ -25,6 +25,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
+	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -61,6 +62,14 @@ type Options struct {
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
 	MetricsElsewhere bool
+	// Registry is where the HTTP series are registered and what /metrics
+	// serves: the process's one registry, on which the domain packages
+	// register theirs. Nil: a registry of the server's own, with the Go and
+	// process collectors.
+	Registry *prometheus.Registry
+	// Gateway is the SMS gateway /readyz reports, with its bind if it keeps
+	// one (SMPP); nil means none.
+	Gateway sms.Gateway
 	// LookupLimit bounds how fast pos keys resolve members (zero: the
 	// defaults; a negative Rate: no limit). Now is the limiter's clock.
 	LookupLimit LookupLimit
@@ -100,8 +109,11 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	if opt.LookupLimit == (LookupLimit{}) {
 		opt.LookupLimit = LookupLimit{Rate: DefaultLookupRate, Burst: DefaultLookupBurst}
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := opt.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
@@ -233,15 +245,44 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readiness is the answer of /readyz.
+type readiness struct {
+	Status   string       `json:"status"`   // ready, or not ready
+	Database string       `json:"database"` // ok, or unavailable
+	SMS      smsReadiness `json:"sms"`
+}
+
+type smsReadiness struct {
+	Gateway string `json:"gateway"`         // none, sim, smpp, kannel
+	Bound   *bool  `json:"bound,omitempty"` // for a gateway that keeps a bind (SMPP)
+}
+
+// binder is a gateway that keeps a connection bound (smpp.Client).
+type binder interface{ Bound() bool }
+
 // readyz answers 200 only when the database answers, so a load balancer
-// stops sending tills to an instance that cannot serve them.
+// stops sending tills to an instance that cannot serve them. It reports
+// the SMS gateway's bind beside it but does not fail on it: tills need no
+// SMSC, messages wait in the queue until the bind is back, and every
+// instance shares the SMSC, so failing here would take them all out of the
+// load balancer at once for an outage none of them can fix. Alert on
+// perk_smpp_bound instead (docs/operations.md).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	ready := readiness{Status: "ready", Database: "ok", SMS: smsReadiness{Gateway: "none"}}
+	if gw := s.opt.Gateway; gw != nil {
+		ready.SMS.Gateway = gw.Name()
+		if b, ok := gw.(binder); ok {
+			bound := b.Bound()
+			ready.SMS.Bound = &bound
+		}
+	}
 	if err := s.db.Ping(ctx); err != nil {
 		s.log.WarnContext(ctx, "not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		ready.Status, ready.Database = "not ready", "unavailable"
+		writeJSON(w, http.StatusServiceUnavailable, ready)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, ready)
 }

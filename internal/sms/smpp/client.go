@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/gsm"
 )
@@ -35,6 +37,9 @@ type Client struct {
 	minBackoff, maxBackoff time.Duration // fields so tests can shorten them
 	now                    func() time.Time
 
+	submitTime prometheus.Histogram // submit_sm to its response
+	binds      prometheus.Counter   // binds that succeeded
+
 	mu      sync.Mutex
 	sess    *session      // guarded by mu; the bound session, or nil
 	state   connState     // guarded by mu
@@ -56,7 +61,7 @@ const (
 // MO (they are then acknowledged and dropped).
 func New(cfg Config, onInbound func(context.Context, sms.Inbound) error) *Client {
 	cfg = cfg.withDefaults()
-	return &Client{
+	c := &Client{
 		cfg:       cfg,
 		log:       cfg.Log.With("gateway", "smpp", "smsc", cfg.Addr),
 		onInbound: onInbound,
@@ -71,6 +76,8 @@ func New(cfg Config, onInbound func(context.Context, sms.Inbound) error) *Client
 		now:        time.Now,
 		changed:    make(chan struct{}),
 	}
+	c.register(cfg.Registry)
+	return c
 }
 
 // Name is the gateway's name in logs and the outbox.
@@ -90,6 +97,14 @@ var (
 	_ sms.Gateway       = (*Client)(nil)
 	_ sms.ReceiptSource = (*Client)(nil)
 )
+
+// Bound reports whether the client holds a bound session now. /readyz
+// reports it; sends fail over to retries while it is false.
+func (c *Client) Bound() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == bound && c.sess != nil
+}
 
 func (c *Client) setState(st connState, s *session) {
 	c.mu.Lock()

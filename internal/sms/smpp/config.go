@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config of a connection to one SMSC.
@@ -29,6 +31,9 @@ type Config struct {
 	ResponseTimeout time.Duration // wait for any response; 0 means 10 s
 
 	Log *slog.Logger // nil means slog.Default()
+	// Registry receives the client's series (bind state, window, submit
+	// latency; see Client); nil means they are kept nowhere.
+	Registry prometheus.Registerer
 }
 
 // withDefaults fills the zero fields as documented above.

@@ -46,6 +46,7 @@ func (c *Client) connect(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("smpp bind as %q: %w", c.cfg.SystemID, err)
 	}
 	c.log.InfoContext(ctx, "smpp bound", "system_id", c.cfg.SystemID, "smsc_id", r.SystemID, "receipt_ids", c.cfg.ReceiptIDs)
+	c.binds.Inc()
 	c.setState(bound, s)
 	return true, c.serve(ctx, s)
 }

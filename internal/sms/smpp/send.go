@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,7 +79,13 @@ func (c *Client) submit(ctx context.Context, sm SM) (PDU, error) {
 	if err != nil {
 		return PDU{}, err
 	}
-	return s.call(ctx, PDU{Command: SubmitSM, Seq: c.nextSeq(), SM: sm}, c.cfg.ResponseTimeout)
+	start := time.Now()
+	r, err := s.call(ctx, PDU{Command: SubmitSM, Seq: c.nextSeq(), SM: sm}, c.cfg.ResponseTimeout)
+	var refused *StatusError
+	if err == nil || errors.As(err, &refused) {
+		c.submitTime.Observe(time.Since(start).Seconds()) // the SMSC answered
+	}
+	return r, err
 }
 
 // session returns the bound session. While the first bind (or a reconnect

@@ -27,6 +27,7 @@ const (
 type testSMSC struct {
 	t    *testing.T
 	addr string
+	ln   net.Listener
 	opts smscOptions
 
 	binds   chan PDU // bind_transceiver received
@@ -90,7 +91,7 @@ func newTestSMSCWith(t *testing.T, opts smscOptions) *testSMSC {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testSMSC{t: t, addr: ln.Addr().String(), opts: opts, binds: make(chan PDU, 16), submits: make(chan PDU, 1000),
+	s := &testSMSC{t: t, addr: ln.Addr().String(), ln: ln, opts: opts, binds: make(chan PDU, 16), submits: make(chan PDU, 1000),
 		unbinds: make(chan PDU, 16), enquire: make(chan PDU, 100), resps: make(chan PDU, 100), seq: 1000}
 	var wg sync.WaitGroup
 	t.Cleanup(func() {
@@ -210,6 +211,12 @@ func (s *testSMSC) drop() {
 	if s.conn != nil {
 		s.conn.Close()
 	}
+}
+
+// stop makes the SMSC go away: no connection, and none accepted.
+func (s *testSMSC) stop() {
+	s.ln.Close()
+	s.drop()
 }
 
 func (s *testSMSC) maxInFlight() int {
