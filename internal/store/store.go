@@ -152,14 +152,15 @@ func (db *DB) Redacted() string {
 }
 
 // Tx runs fn in a write transaction, committing if fn returns nil and rolling
-// back otherwise.
+// back otherwise, also when fn panics (the panic then goes on), so a panic
+// never keeps the transaction and its connection (on SQLite, the one writer).
 func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer tx.Rollback() // after a Commit, a no-op that returns sql.ErrTxDone
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -242,3 +242,42 @@ func TestMigrate_EachMigrationIsItsOwnTransaction(t *testing.T) {
 		}
 	})
 }
+
+func TestTx_APanicRollsBackAndFreesTheConnection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.W.ExecContext(ctx, `CREATE TABLE tx_panic (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		// Cancelling pctx at the end rolls back a leaked transaction, so
+		// that without the fix this test fails instead of hanging.
+		pctx, cancelLeak := context.WithCancel(ctx)
+		defer cancelLeak()
+		func() {
+			defer func() {
+				if v := recover(); v != "boom" {
+					t.Errorf("recovered %v, want the panic's own value", v)
+				}
+			}()
+			db.Tx(pctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(pctx, `INSERT INTO tx_panic (id) VALUES (1)`); err != nil {
+					t.Error(err)
+				}
+				panic("boom")
+			})
+		}()
+		if inUse := db.W.Stats().InUse; inUse != 0 {
+			t.Errorf("%d write connections still in use after the panic", inUse)
+		}
+		// The writer is free again (SQLite has one) and the insert is gone.
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var n int
+		err := db.Tx(tctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(tctx, `SELECT COUNT(*) FROM tx_panic`).Scan(&n)
+		})
+		if err != nil || n != 0 {
+			t.Errorf("after the panic: %d rows, %v; want 0, nil", n, err)
+		}
+	})
+}
