@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/gsm"
 )
@@ -27,7 +29,7 @@ type Client struct {
 	receipts  chan sms.Receipt
 	onReceipt func(context.Context, sms.Receipt) error // if set, receipts go here instead of the channel
 	window    chan struct{}                            // a slot per outstanding submit_sm
-	bucket    *bucket
+	tps       *rate.Limiter                            // submit_sm per second (Config.TPS)
 	reasm     *gsm.Reassembler
 	seq       atomic.Uint32
 	ref       atomic.Uint32 // concatenation references
@@ -64,7 +66,7 @@ func New(cfg Config, onInbound func(context.Context, sms.Inbound) error) *Client
 		// while the sender records them.
 		receipts:   make(chan sms.Receipt, 256),
 		window:     make(chan struct{}, cfg.Window),
-		bucket:     newBucket(cfg.TPS),
+		tps:        newTPSLimit(cfg.TPS),
 		reasm:      gsm.NewReassembler(time.Hour, nil),
 		minBackoff: time.Second,
 		maxBackoff: time.Minute,
