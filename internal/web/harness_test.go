@@ -48,7 +48,6 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards",
 		ConsentVersion: "v1", Log: log})
 	jobs := member.NewJobs(ms)
-	keys := auth.NewService(db, nil)
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	live := web.NewLive()
@@ -59,6 +58,8 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	for _, m := range mutate {
 		m(&opt)
 	}
+	// Sign-ins and their throttling keep the server's time.
+	keys := auth.NewService(db, opt.Now)
 	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())
 	t.Cleanup(func() {
 		srv.Close()

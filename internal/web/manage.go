@@ -239,7 +239,7 @@ func (s *Server) manageNew(w http.ResponseWriter, r *http.Request) {
 	if s.operator(w, r, auth.CampaignsWrite) == nil {
 		return
 	}
-	now := time.Now().UTC()
+	now := s.opt.Now().UTC()
 	s.renderForm(w, r, http.StatusOK, "", campaignForm{Start: now.Format("2006-01-02"), End: now.AddDate(0, 0, 14).Format("2006-01-02"),
 		Audience: "all", Kind: "percent_off", Value: "10"}, nil)
 }
@@ -555,7 +555,7 @@ func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request) {
 	if s.operator(w, r, auth.CampaignsRead) == nil {
 		return
 	}
-	o, err := report.ProgrammeOverview(r.Context(), s.db, time.Now(), s.opt.Campaigns.Zone(), 14)
+	o, err := report.ProgrammeOverview(r.Context(), s.db, s.opt.Now(), s.opt.Campaigns.Zone(), 14)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -62,10 +62,14 @@ type Options struct {
 	// key with the metrics:read permission (admin or reporting).
 	MetricsElsewhere bool
 	// LookupLimit bounds how fast pos keys resolve members (zero: the
-	// defaults; a negative Rate: no limit). Now is the limiter's clock.
+	// defaults; a negative Rate: no limit).
 	LookupLimit LookupLimit
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Now is the server's clock (time.Now if nil): the rate limits, "today"
+	// on the overview, a new campaign's default dates and the simulator's
+	// texts go by it. Latencies (the request log, metrics) are measured on
+	// the wall clock.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -106,7 +110,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
 		pages:   template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
-		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute),
+		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s

@@ -71,7 +71,7 @@ func (s *Server) simInbound(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, problem.InvalidField("text", "text_empty", nil, "type a message"))
 		return
 	}
-	in := sms.Inbound{From: string(n), To: "sim", Body: text, ReceivedAt: time.Now().UTC()}
+	in := sms.Inbound{From: string(n), To: "sim", Body: text, ReceivedAt: s.opt.Now().UTC()}
 	s.opt.Sim.Gateway.RecordInbound(in)
 	res, err := s.opt.Sim.Router.Handle(r.Context(), in)
 	if err != nil {
