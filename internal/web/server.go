@@ -177,21 +177,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
 	if s.opt.Checkout != nil {
-		mux.HandleFunc("GET /manage/{$}", s.manageOverview)
+		// The operators' dashboard: each page for a signed-in operator whose
+		// role has the permission, and every form behind
+		// CrossOriginProtection too.
+		page := func(pattern string, perm auth.Permission, h pageHandler) {
+			mux.Handle(pattern, s.operatorPage(perm, h))
+		}
+		form := func(pattern string, perm auth.Permission, h pageHandler) {
+			mux.Handle(pattern, csrf.Handler(s.operatorPage(perm, h)))
+		}
 		mux.Handle("POST /manage/login", csrf.Handler(http.HandlerFunc(s.manageLogin)))
 		mux.Handle("POST /manage/logout", csrf.Handler(http.HandlerFunc(s.manageLogout)))
-		mux.HandleFunc("GET /manage/campaigns", s.manageCampaigns)
-		mux.HandleFunc("GET /manage/members", s.manageMembers)
-		mux.HandleFunc("GET /manage/members/{id}", s.manageMember)
-		mux.HandleFunc("GET /manage/imports", s.manageImports)
-		mux.HandleFunc("GET /manage/imports/{id}/errors.csv", s.manageImportErrors)
-		mux.HandleFunc("GET /manage/campaigns/new", s.manageNew)
-		mux.Handle("POST /manage/campaigns", csrf.Handler(http.HandlerFunc(s.manageCreate)))
-		mux.HandleFunc("GET /manage/campaigns/{id}", s.manageCampaign)
-		mux.HandleFunc("GET /manage/campaigns/{id}/live", s.manageCampaignLive)
-		mux.HandleFunc("GET /manage/campaigns/{id}/edit", s.manageEdit)
-		mux.Handle("POST /manage/campaigns/{id}/edit", csrf.Handler(http.HandlerFunc(s.manageUpdate)))
-		mux.Handle("POST /manage/campaigns/{id}/{action}", csrf.Handler(http.HandlerFunc(s.manageAction)))
+		page("GET /manage/{$}", auth.CampaignsRead, s.manageOverview)
+		page("GET /manage/campaigns", auth.CampaignsRead, s.manageCampaigns)
+		page("GET /manage/members", auth.MembersRead, s.manageMembers)
+		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
+		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		page("GET /manage/imports/{id}/errors.csv", auth.MembersRead, s.manageImportErrors)
+		page("GET /manage/campaigns/new", auth.CampaignsWrite, s.manageNew)
+		form("POST /manage/campaigns", auth.CampaignsWrite, s.manageCreate)
+		page("GET /manage/campaigns/{id}", auth.CampaignsRead, s.manageCampaign)
+		page("GET /manage/campaigns/{id}/live", auth.CampaignsRead, s.manageCampaignLive)
+		page("GET /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageEdit)
+		form("POST /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageUpdate)
+		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
