@@ -45,15 +45,6 @@ func (q *query) in(vals []string) string {
 	return strings.Join(ps, ", ")
 }
 
-// jsonArrayHas is the dialect's test that a JSON array column holds one of
-// the listed strings.
-func (q *query) jsonArrayHas(d store.Dialect, col string, vals []string) string {
-	if d == store.Postgres {
-		return fmt.Sprintf("EXISTS (SELECT 1 FROM jsonb_array_elements_text(%s::jsonb) j WHERE j IN (%s))", col, q.in(vals))
-	}
-	return fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(%s) j WHERE j.value IN (%s))", col, q.in(vals))
-}
-
 // audienceQuery builds the WHERE clause selecting a campaign's audience from
 // members m. Erased members are never in an audience.
 func audienceQuery(d store.Dialect, cid string, a Audience, loc *time.Location, now time.Time) (*query, error) {
@@ -75,7 +66,7 @@ func audienceQuery(d store.Dialect, cid string, a Audience, loc *time.Location, 
 		return t.UTC()
 	}
 	if len(f.Tags) > 0 {
-		q.where = append(q.where, q.jsonArrayHas(d, "m.tags", f.Tags))
+		q.where = append(q.where, d.JSONArrayHasAny("m.tags", q.in(f.Tags)))
 	}
 	if len(f.HomeStores) > 0 {
 		q.where = append(q.where, "m.home_store IN ("+q.in(f.HomeStores)+")")
@@ -87,11 +78,7 @@ func audienceQuery(d store.Dialect, cid string, a Audience, loc *time.Location, 
 		q.where = append(q.where, "m.channel IN ("+q.in(f.Channels)+")")
 	}
 	for _, k := range sortedKeys(f.Attributes) {
-		if d == store.Postgres {
-			q.where = append(q.where, fmt.Sprintf("(m.attributes::jsonb ->> %s) = %s", q.arg(k), q.arg(f.Attributes[k])))
-		} else {
-			q.where = append(q.where, fmt.Sprintf("json_extract(m.attributes, %s) = %s", q.arg(`$."`+strings.ReplaceAll(k, `"`, `\"`)+`"`), q.arg(f.Attributes[k])))
-		}
+		q.where = append(q.where, d.JSONField("m.attributes", q.arg(d.JSONFieldKey(k)))+" = "+q.arg(f.Attributes[k]))
 	}
 	if f.EnrolledAfter != "" {
 		q.where = append(q.where, "m.enrolled_at >= "+q.arg(day(f.EnrolledAfter)))
@@ -127,7 +114,7 @@ func audienceQuery(d store.Dialect, cid string, a Audience, loc *time.Location, 
 			or = append(or, "bl.sku IN ("+q.in(f.BoughtSKUs)+")")
 		}
 		if len(f.BoughtCategories) > 0 {
-			or = append(or, q.jsonArrayHas(d, "bl.categories", f.BoughtCategories))
+			or = append(or, d.JSONArrayHasAny("bl.categories", q.in(f.BoughtCategories)))
 		}
 		cond := "EXISTS (SELECT 1 FROM baskets b JOIN basket_lines bl ON bl.basket_id = b.id WHERE b.member_id = m.id AND b.status = 'committed' AND bl.returned_qty < bl.quantity"
 		if f.BoughtDays > 0 {

@@ -92,11 +92,7 @@ func Export(ctx context.Context, db *store.DB, o Options) (*Manifest, error) {
 
 	// One read-only transaction: every table comes from the same snapshot,
 	// so each fact's member and campaign are in the dimensions.
-	opts := &sql.TxOptions{ReadOnly: true}
-	if db.Dialect == store.Postgres {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := db.R.BeginTx(ctx, opts)
+	tx, err := db.ReadSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("mart: begin: %w", err)
 	}

@@ -369,16 +369,16 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		sql string
 		add func(b *Bucket, n, sum int64)
 	}{
-		{`SELECT ` + epochBucket(d, "sent_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+		{`SELECT ` + d.EpochBucket("sent_at", secs) + `, COUNT(*), 0 FROM sms_outbox
 			WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2 AND sent_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, _ int64) { b.Sent += n }},
-		{`SELECT ` + epochBucket(d, "delivered_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+		{`SELECT ` + d.EpochBucket("delivered_at", secs) + `, COUNT(*), 0 FROM sms_outbox
 			WHERE campaign_id = $1 AND status = 'sent' AND delivery_state = 'delivered' AND delivered_at >= $2 AND delivered_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, _ int64) { b.Delivered += n }},
-		{`SELECT ` + epochBucket(d, "k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
+		{`SELECT ` + d.EpochBucket("k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
 			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, _ int64) { b.Clicks += n }},
-		{`SELECT ` + epochBucket(d, "created_at", secs) + `, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0) FROM redemptions
+		{`SELECT ` + d.EpochBucket("created_at", secs) + `, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0) FROM redemptions
 			WHERE campaign_id = $1 AND restored_at IS NULL AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, sum int64) { b.Redemptions += n; b.Discount += sum }},
 	}

@@ -13,7 +13,6 @@
 package report
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -33,14 +32,4 @@ func NewService(db *store.DB, campaigns *campaign.Service, now func() time.Time)
 		now = time.Now
 	}
 	return &Service{db: db, campaigns: campaigns, now: now}
-}
-
-// epochBucket is the dialect's SQL expression numbering the bucket of secs
-// seconds (counted from the Unix epoch, so UTC-aligned) that col falls in.
-func epochBucket(d store.Dialect, col string, secs int64) string {
-	s := strconv.FormatInt(secs, 10)
-	if d == store.Postgres {
-		return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / " + s + ") AS BIGINT)"
-	}
-	return "(CAST(strftime('%s', " + col + ") AS INTEGER) / " + s + ")"
 }

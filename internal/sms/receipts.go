@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -42,7 +41,7 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 				b.WriteString(" UNION ALL ")
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "SELECT $%d AS gid, $%d AS state, %s AS at", n+1, n+2, timeParam(q.db.Dialect, n+3))
+			fmt.Fprintf(&b, "SELECT $%d AS gid, $%d AS state, %s AS at", n+1, n+2, q.db.Dialect.TimeParam(fmt.Sprintf("$%d", n+3)))
 			args = append(args, r.GatewayID, r.State, r.At.UTC())
 		}
 		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid RETURNING sms_outbox.gateway_message_id`)
@@ -133,48 +132,14 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 // lockGatewayIDs serialises the receipt and the submit record of each
 // message. Without it, on PostgreSQL a receipt can miss the message (not yet
 // committed) while the submit misses the receipt (not yet kept), and the
-// receipt is stranded. Locks are taken in sorted order so that two batches
-// cannot deadlock. SQLite's single writer already serialises them.
+// receipt is stranded. SQLite's single writer already serialises them
+// (store.Dialect.LockKeys).
 func (q *Queue) lockGatewayIDs(ctx context.Context, tx *sql.Tx, ids []string) error {
-	if q.db.Dialect != store.Postgres {
-		return nil
-	}
-	sorted := slices.Clone(ids)
-	slices.Sort(sorted)
-	sorted = slices.Compact(sorted)
-	args := make([]any, len(sorted))
-	for i, g := range sorted {
-		args[i] = g
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT pg_advisory_xact_lock(7357002, hashtext(v.g)) FROM (VALUES `+
-		valuesRows(len(args))+`) AS v(g) ORDER BY v.g`, args...) // PostgreSQL only: it may name VALUES columns
-	if err != nil {
+	if err := q.db.Dialect.LockKeys(ctx, tx, gatewayIDLocks, ids); err != nil {
 		return fmt.Errorf("sms lock: %w", err)
 	}
-	for rows.Next() {
-	}
-	rows.Close()
-	return rows.Err()
+	return nil
 }
 
-// valuesRows returns "($1), ($2), ..." for a one-column VALUES list.
-func valuesRows(n int) string {
-	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "($%d)", i)
-	}
-	return b.String()
-}
-
-// timeParam is parameter n typed as a timestamp where the engine needs it:
-// PostgreSQL cannot infer the type of a parameter in a SELECT list, while in
-// SQLite a CAST would turn the stored text form into a number.
-func timeParam(d store.Dialect, n int) string {
-	if d == store.Postgres {
-		return fmt.Sprintf("CAST($%d AS TIMESTAMPTZ)", n)
-	}
-	return fmt.Sprintf("$%d", n)
-}
+// gatewayIDLocks is the lock namespace of gateway message ids.
+const gatewayIDLocks = 7357002

@@ -49,42 +49,56 @@ func Migrations(d Dialect) ([]Migration, error) {
 	return out, nil
 }
 
-// Migrate applies the migrations not yet applied, each in its own
-// transaction, and returns how many it applied. On PostgreSQL an advisory lock
-// keeps two Perk processes starting together from migrating at once.
+// Migrate applies the migrations not yet applied and returns how many it
+// applied. Each runs in a transaction of its own, which also records it, so
+// a migration that fails leaves those before it applied and itself not
+// applied at all; the next run starts again from it. On PostgreSQL an
+// advisory lock, taken by each of those transactions, keeps two Perk
+// processes starting together from applying the same migration twice.
 func (db *DB) Migrate(ctx context.Context) (int, error) {
 	ms, err := Migrations(db.Dialect)
 	if err != nil {
 		return 0, err
 	}
-	applied := 0
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		if db.Dialect == Postgres {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357001)`); err != nil {
-				return fmt.Errorf("store: migration lock: %w", err)
-			}
+	return db.Apply(ctx, ms)
+}
+
+// Apply is Migrate with the given migrations, in order: Migrate passes the
+// embedded ones, tests their own.
+func (db *DB) Apply(ctx context.Context, ms []Migration) (int, error) {
+	var done map[int]bool
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockMigrations(ctx, tx); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 			return fmt.Errorf("store: create schema_migrations: %w", err)
 		}
-		done := map[int]bool{}
-		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-		if err != nil {
-			return fmt.Errorf("store: read schema_migrations: %w", err)
+		var err error
+		done, err = appliedVersions(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, m := range ms {
+		if done[m.Version] {
+			continue
 		}
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
+		ran := false
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := db.lockMigrations(ctx, tx); err != nil {
 				return err
 			}
-			done[v] = true
-		}
-		rows.Close()
-		for _, m := range ms {
-			if done[m.Version] {
-				continue
+			// Another process may have applied it since the list was read.
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil {
+				return fmt.Errorf("store: read schema_migrations: %w", err)
+			}
+			if n > 0 {
+				return nil
 			}
 			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 				return fmt.Errorf("store: migration %s: %w", m.Name, err)
@@ -93,12 +107,47 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 				m.Version, m.Name, time.Now().UTC()); err != nil {
 				return fmt.Errorf("store: record migration %s: %w", m.Name, err)
 			}
+			ran = true
+			return nil
+		})
+		if err != nil {
+			return applied, err
+		}
+		if ran {
 			applied++
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
 	}
 	return applied, nil
+}
+
+// lockMigrations serialises migrating processes until tx ends. SQLite's
+// write transactions already take the database's one write lock at BEGIN.
+func (db *DB) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7357001)`); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	return nil
+}
+
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+		}
+		done[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: read schema_migrations: %w", err)
+	}
+	return done, nil
 }

@@ -3,9 +3,10 @@
 // that hide the differences between the two.
 //
 // Queries are written once, in the SQL both engines accept, with $1-style
-// placeholders (modernc.org/sqlite binds them by number like PostgreSQL). Only
-// the schema differs, so the migrations come in one folder per dialect. The
-// store knows no domain tables: the SQL lives next to the code that uses it.
+// placeholders (modernc.org/sqlite binds them by number like PostgreSQL). The
+// schema differs, so the migrations come in one folder per dialect; the few
+// query fragments that differ are methods of Dialect. The store knows no
+// domain tables: the SQL lives next to the code that uses it.
 package store
 
 import (
@@ -16,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,15 +24,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-)
-
-// Dialect names the database engine behind a DB.
-type Dialect string
-
-// The two supported engines.
-const (
-	SQLite   Dialect = "sqlite"
-	Postgres Dialect = "postgres"
 )
 
 // DB is an open database. Reads go to R, writes to W: for SQLite W holds one
@@ -152,20 +143,33 @@ func (db *DB) Redacted() string {
 }
 
 // Tx runs fn in a write transaction, committing if fn returns nil and rolling
-// back otherwise.
+// back otherwise, also when fn panics (the panic then goes on), so a panic
+// never keeps the transaction and its connection (on SQLite, the one writer).
 func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer tx.Rollback() // after a Commit, a no-op that returns sql.ErrTxDone
 	if err := fn(tx); err != nil {
-		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// ReadSnapshot begins a read-only transaction on R in which every query sees
+// the same snapshot of the database: on PostgreSQL at REPEATABLE READ (its
+// default, READ COMMITTED, lets each statement see what committed since the
+// one before); on SQLite every read transaction is one already.
+func (db *DB) ReadSnapshot(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.Dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return db.R.BeginTx(ctx, opts)
 }
 
 // ScrubDeleted makes data that committed transactions deleted or overwrote
@@ -238,26 +242,3 @@ func UniqueViolation(err error) (constraint string, ok bool) {
 
 // NullString maps "" to SQL NULL, for optional columns under a unique index.
 func NullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
-// Placeholders returns n bind parameters for a bulk statement, numbered from
-// "from" on PostgreSQL ("$3, $4") and anonymous on SQLite ("?, ?"). SQLite
-// looks up every named or numbered parameter in a list (quadratic in a
-// statement of thousands of them: a million-row import spent 90% of its time
-// there); anonymous ones cost nothing. So a statement built with this must
-// use its parameters once each, in order, from 1.
-func (d Dialect) Placeholders(from, n int) string {
-	var b strings.Builder
-	b.Grow(n * 6)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		if d == SQLite {
-			b.WriteByte('?')
-		} else {
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(from + i))
-		}
-	}
-	return b.String()
-}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,6 +207,96 @@ func TestPools_NameEachConnectionPoolOnce(t *testing.T) {
 		slices.Sort(names)
 		if !slices.Equal(names, want[db.Dialect]) {
 			t.Errorf("%s pools %v, want %v", db.Dialect, names, want[db.Dialect])
+		}
+	})
+}
+
+func TestMigrate_EachMigrationIsItsOwnTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ms := []store.Migration{
+			{Version: 9001, Name: "9001_first.sql", SQL: `CREATE TABLE t9001 (id INTEGER PRIMARY KEY)`},
+			{Version: 9002, Name: "9002_second.sql", SQL: `CREATE TABLE t9002 (id INTEGER PRIMARY KEY); INSERT INTO t9002 (id) VALUES (1)`},
+			{Version: 9003, Name: "9003_broken.sql", SQL: `CREATE TABLE t9003 (id INTEGER PRIMARY KEY); INSERT INTO no_such_table (id) VALUES (1)`},
+			{Version: 9004, Name: "9004_after.sql", SQL: `CREATE TABLE t9004 (id INTEGER PRIMARY KEY)`},
+		}
+		n, err := db.Apply(ctx, ms)
+		if err == nil || !strings.Contains(err.Error(), "9003_broken.sql") {
+			t.Fatalf("Apply = %d, %v; want an error naming 9003_broken.sql", n, err)
+		}
+		recorded := func(v int) bool {
+			var c int
+			if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, v).Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			return c == 1
+		}
+		exists := func(table string) bool {
+			_, err := db.R.ExecContext(ctx, `SELECT COUNT(*) FROM `+table)
+			return err == nil
+		}
+		tests := []struct {
+			version  int
+			table    string
+			applied  bool
+			describe string
+		}{
+			{9001, "t9001", true, "before the failure: applied and recorded"},
+			{9002, "t9002", true, "before the failure: applied and recorded"},
+			{9003, "t9003", false, "the failure: rolled back whole and not recorded"},
+			{9004, "t9004", false, "after the failure: not tried"},
+		}
+		for _, tt := range tests {
+			if got := recorded(tt.version); got != tt.applied {
+				t.Errorf("%d (%s): recorded = %v", tt.version, tt.describe, got)
+			}
+			if got := exists(tt.table); got != tt.applied {
+				t.Errorf("%d (%s): table %s exists = %v", tt.version, tt.describe, tt.table, got)
+			}
+		}
+		// Fixed, the rest applies on the next run.
+		ms[2].SQL = `CREATE TABLE t9003 (id INTEGER PRIMARY KEY)`
+		if n, err := db.Apply(ctx, ms); err != nil || n != 2 {
+			t.Fatalf("Apply after the fix = %d, %v; want 2, nil", n, err)
+		}
+	})
+}
+
+func TestTx_APanicRollsBackAndFreesTheConnection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.W.ExecContext(ctx, `CREATE TABLE tx_panic (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		// Cancelling pctx at the end rolls back a leaked transaction, so
+		// that without the fix this test fails instead of hanging.
+		pctx, cancelLeak := context.WithCancel(ctx)
+		defer cancelLeak()
+		func() {
+			defer func() {
+				if v := recover(); v != "boom" {
+					t.Errorf("recovered %v, want the panic's own value", v)
+				}
+			}()
+			db.Tx(pctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(pctx, `INSERT INTO tx_panic (id) VALUES (1)`); err != nil {
+					t.Error(err)
+				}
+				panic("boom")
+			})
+		}()
+		if inUse := db.W.Stats().InUse; inUse != 0 {
+			t.Errorf("%d write connections still in use after the panic", inUse)
+		}
+		// The writer is free again (SQLite has one) and the insert is gone.
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var n int
+		err := db.Tx(tctx, func(tx *sql.Tx) error {
+			return tx.QueryRowContext(tctx, `SELECT COUNT(*) FROM tx_panic`).Scan(&n)
+		})
+		if err != nil || n != 0 {
+			t.Errorf("after the panic: %d rows, %v; want 0, nil", n, err)
 		}
 	})
 }

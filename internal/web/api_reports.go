@@ -80,7 +80,7 @@ func (h *reportHandlers) memberHistory(w http.ResponseWriter, r *http.Request, _
 
 // overview: GET /v1/reports/overview, the dashboard's front page as JSON.
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
-	o, err := report.ProgrammeOverview(r.Context(), s.db, time.Now(), s.opt.Campaigns.Zone(), 14)
+	o, err := report.ProgrammeOverview(r.Context(), s.db, s.opt.Now(), s.opt.Campaigns.Zone(), 14)
 	if err != nil {
 		return err
 	}

@@ -228,6 +228,46 @@ func TestLogs_NeverHoldAFullPhoneNumber(t *testing.T) {
 	}
 }
 
+func TestLogs_RequestLineNamesTheAPIKey(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		role   auth.Role
+		status int
+	}{
+		{"a key that may", "GET", "/v1/members", auth.RoleAdmin, http.StatusOK},
+		{"a key whose handler fails", "GET", "/v1/members/07400999999", auth.RoleReporting, http.StatusNotFound},
+		{"a key that may not", "GET", "/v1/members", auth.RolePOS, http.StatusForbidden},
+		{"no key", "GET", "/v1/members", "", http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		before := len(e.logs.String())
+		if status, out, _ := e.do(tt.method, tt.path, tt.role, nil); status != tt.status {
+			t.Fatalf("%s: %s %s = %d %s, want %d", tt.name, tt.method, tt.path, status, out, tt.status)
+		}
+		var line string
+		waitFor(t, func() bool {
+			for l := range strings.Lines(e.logs.String()[before:]) {
+				if strings.Contains(l, `msg="http request"`) {
+					line = l
+					return true
+				}
+			}
+			return false
+		})
+		want := "key=" + e.keyIDs[tt.role]
+		if tt.role == "" {
+			if strings.Contains(line, "key=") {
+				t.Errorf("%s: request log names a key: %s", tt.name, line)
+			}
+		} else if !strings.Contains(line, want+" ") && !strings.HasSuffix(strings.TrimSpace(line), want) {
+			t.Errorf("%s: request log lacks %s: %s", tt.name, want, line)
+		}
+	}
+}
+
 func TestHealthReadyMetrics(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	e.do("GET", "/v1/members", auth.RoleAdmin, nil)

@@ -30,7 +30,8 @@ type env struct {
 	db      *store.DB
 	url     string
 	members *member.Service
-	keys    map[auth.Role]string
+	keys    map[auth.Role]string // secrets
+	keyIDs  map[auth.Role]string
 	logs    *testenv.Buffer
 
 	campaigns *campaign.Service
@@ -42,12 +43,11 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := &env{t: t, db: db, logs: logs, keys: map[auth.Role]string{}}
+	e := &env{t: t, db: db, logs: logs, keys: map[auth.Role]string{}, keyIDs: map[auth.Role]string{}}
 	srvURL := ""
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards",
 		ConsentVersion: "v1", Log: log})
 	jobs := member.NewJobs(ms)
-	keys := auth.NewService(db, nil)
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	live := web.NewLive()
@@ -58,6 +58,8 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	for _, m := range mutate {
 		m(&opt)
 	}
+	// Sign-ins and their throttling keep the server's time.
+	keys := auth.NewService(db, opt.Now)
 	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())
 	t.Cleanup(func() {
 		srv.Close()
@@ -67,11 +69,11 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	srvURL = srv.URL
 	e.url, e.members, e.campaigns, e.ledger = srvURL, ms, camps, led
 	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting} {
-		secret, _, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
+		secret, k, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.keys[r] = secret
+		e.keys[r], e.keyIDs[r] = secret, k.ID
 	}
 	return e
 }

@@ -59,35 +59,98 @@ type loginPage struct {
 	Next, Email, Error string
 }
 
-// operator returns the operator signed in on this browser with perm. If no
-// one is signed in it sends the sign-in page (401); if the operator's role
-// lacks perm, a page saying so (403). Either way it returns nil.
-func (s *Server) operator(w http.ResponseWriter, r *http.Request, perm auth.Permission) *auth.Operator {
-	var op *auth.Operator
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		op, err = s.keys.Session(r.Context(), c.Value)
-		if err != nil && problem.KindOf(err) != problem.Unauthorized {
+// pageHandler is a dashboard page, the pages' apiHandler: it returns an
+// error instead of writing one, so every failure goes through pageError. op
+// is the signed-in operator.
+type pageHandler func(w http.ResponseWriter, r *http.Request, op *auth.Operator) error
+
+// operatorPage runs h for an operator signed in on this browser whose role
+// allows perm. If no one is signed in it sends the sign-in page (401); if the
+// operator's role lacks perm, a page saying so (403).
+func (s *Server) operatorPage(perm auth.Permission, h pageHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, err := s.signedIn(r)
+		switch {
+		case err != nil:
 			s.pageError(w, r, err)
-			return nil
+		case op == nil:
+			next := managerPath(r.URL.RequestURI())
+			if r.Method != http.MethodGet {
+				next = "/manage/campaigns" // a form posted after the session ended is not replayed
+			}
+			s.render(w, r, http.StatusUnauthorized, "manage_login", loginPage{page: s.page("Sign in"), Next: next})
+		case !op.Role.Allows(perm):
+			s.render(w, r, http.StatusForbidden, "manage_forbidden", struct {
+				page
+				Operator *auth.Operator
+				Perm     auth.Permission
+			}{s.page("Not allowed"), op, perm})
+		default:
+			if err := h(w, r, op); err != nil {
+				s.pageError(w, r, err)
+			}
 		}
+	})
+}
+
+// signedIn returns the operator whose session the browser holds, or nil if
+// it holds none or one that ended.
+func (s *Server) signedIn(r *http.Request) (*auth.Operator, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, nil
 	}
+	op, err := s.keys.Session(r.Context(), c.Value)
+	if err != nil {
+		if problem.KindOf(err) == problem.Unauthorized {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return op, nil
+}
+
+// formError is a campaign form that could not be saved: pageError shows the
+// form again, as typed, with the error beside its field. id is the
+// campaign's ("" for a new one).
+type formError struct {
+	id   string
+	form campaignForm
+	err  error
+}
+
+func (e *formError) Error() string { return e.err.Error() }
+func (e *formError) Unwrap() error { return e.err }
+
+// actionError is a campaign action (launch, pause ...) that failed:
+// pageError shows the campaign's page with the error as its notice.
+type actionError struct{ err error }
+
+func (e *actionError) Error() string { return e.err.Error() }
+func (e *actionError) Unwrap() error { return e.err }
+
+// pageError answers a dashboard page's failure, with the status the API
+// would give it (statusOf): a form's with the form again (formError), a
+// campaign action's with the campaign's page (actionError), anything else
+// with a message page. Internal errors are logged; the page says only that
+// something went wrong.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	k := problem.KindOf(err)
+	var fe *formError
+	var ae *actionError
 	switch {
-	case op == nil:
-		next := managerPath(r.URL.RequestURI())
-		if r.Method != http.MethodGet {
-			next = "/manage/campaigns" // a form posted after the session ended is not replayed
+	case errors.As(err, &fe):
+		s.renderForm(w, r, statusOf(k), fe.id, fe.form, fe.err)
+	case errors.As(err, &ae) && k != problem.Internal:
+		if err := s.showCampaign(w, r, statusOf(k), ae.err.Error(), nil); err != nil {
+			s.pageError(w, r, err)
 		}
-		s.render(w, r, http.StatusUnauthorized, "manage_login", loginPage{page: s.page("Sign in"), Next: next})
-		return nil
-	case !op.Role.Allows(perm):
-		s.render(w, r, http.StatusForbidden, "manage_forbidden", struct {
-			page
-			Operator *auth.Operator
-			Perm     auth.Permission
-		}{s.page("Not allowed"), op, perm})
-		return nil
+	case k == problem.Internal:
+		s.log.ErrorContext(r.Context(), "manager page", "route", r.Pattern, "err", err)
+		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.")
+	default:
+		s.message(w, r, statusOf(k), "Not possible", err.Error())
 	}
-	return op
 }
 
 // managerPath is next if it is a clean local path under /manage/, with a
@@ -209,19 +272,16 @@ func (s *Server) manageLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
 }
 
-func (s *Server) manageCampaigns(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsRead) == nil {
-		return
-	}
+func (s *Server) manageCampaigns(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	cs, err := s.opt.Campaigns.List(r.Context(), "")
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "manage_campaigns", struct {
 		page
 		Campaigns []*campaign.Campaign
 	}{s.page("Campaigns"), cs})
+	return nil
 }
 
 // campaignForm is the simple form's fields, as typed.
@@ -235,13 +295,11 @@ type campaignForm struct {
 	JSON                                         string // the whole spec, for what the form does not cover
 }
 
-func (s *Server) manageNew(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsWrite) == nil {
-		return
-	}
-	now := time.Now().UTC()
+func (s *Server) manageNew(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	now := s.opt.Now().UTC()
 	s.renderForm(w, r, http.StatusOK, "", campaignForm{Start: now.Format("2006-01-02"), End: now.AddDate(0, 0, 14).Format("2006-01-02"),
 		Audience: "all", Kind: "percent_off", Value: "10"}, nil)
+	return nil
 }
 
 func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, status int, id string, f campaignForm, err error) {
@@ -404,42 +462,32 @@ func formOf(r *http.Request) campaignForm {
 		Priority: v("priority"), Message: v("message"), MinBasket: v("min_basket"), Exclusive: v("exclusive") == "on", JSON: v("json")}
 }
 
-func (s *Server) manageCreate(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsWrite) == nil {
-		return
-	}
+func (s *Server) manageCreate(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	f := formOf(r)
-	sp, err := f.spec()
+	sp, err := f.spec() // its errors are all Invalid: 422
 	if err != nil {
-		s.renderForm(w, r, http.StatusUnprocessableEntity, "", f, err)
-		return
+		return &formError{form: f, err: err}
 	}
 	c, err := s.opt.Campaigns.Create(r.Context(), sp)
 	if err != nil {
-		s.renderForm(w, r, statusOf(problem.KindOf(err)), "", f, err)
-		return
+		return &formError{form: f, err: err}
 	}
 	http.Redirect(w, r, "/manage/campaigns/"+c.ID, http.StatusSeeOther)
+	return nil
 }
 
 // manageEdit shows a campaign's whole spec as JSON to change.
-func (s *Server) manageEdit(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsWrite) == nil {
-		return
-	}
+func (s *Server) manageEdit(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	c, err := s.opt.Campaigns.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	js, _ := json.MarshalIndent(c.Spec, "", "  ")
 	s.renderForm(w, r, http.StatusOK, c.ID, campaignForm{Name: c.Spec.Name, JSON: string(js)}, nil)
+	return nil
 }
 
-func (s *Server) manageUpdate(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsWrite) == nil {
-		return
-	}
+func (s *Server) manageUpdate(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	id := r.PathValue("id")
 	f := formOf(r)
 	sp, err := f.spec()
@@ -447,36 +495,32 @@ func (s *Server) manageUpdate(w http.ResponseWriter, r *http.Request) {
 		_, err = s.opt.Campaigns.Update(r.Context(), id, sp, 0)
 	}
 	if err != nil {
-		s.renderForm(w, r, statusOf(problem.KindOf(err)), id, f, err)
-		return
+		return &formError{id: id, form: f, err: err}
 	}
 	http.Redirect(w, r, "/manage/campaigns/"+id, http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) manageCampaign(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsRead) == nil {
-		return
-	}
-	s.showCampaign(w, r, http.StatusOK, "", nil)
+func (s *Server) manageCampaign(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	return s.showCampaign(w, r, http.StatusOK, "", nil)
 }
 
-func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int, notice string, sim *checkout.Simulation) {
+// showCampaign renders the campaign page of the path's id with a notice
+// (an action's outcome) and a simulation, if any.
+func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int, notice string, sim *checkout.Simulation) error {
 	ctx := r.Context()
 	c, err := s.opt.Campaigns.Get(ctx, r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	pv, err := s.opt.Campaigns.Preview(ctx, c.ID, 10)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	var live *liveData
 	if c.Launched() && s.opt.Reports != nil {
 		if live, err = s.campaignLive(r, c.ID); err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 	}
 	js, _ := json.MarshalIndent(c.Spec, "", "  ")
@@ -489,14 +533,12 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, status int
 		Notice  string
 		Live    *liveData
 	}{s.page(c.Spec.Name), c, pv, sim, string(js), notice, live})
+	return nil
 }
 
 // manageAction runs launch, pause, resume, simulate or delete from the
 // campaign page's buttons.
-func (s *Server) manageAction(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsWrite) == nil {
-		return
-	}
+func (s *Server) manageAction(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	ctx, id := r.Context(), r.PathValue("id")
 	var err error
 	notice := ""
@@ -518,47 +560,29 @@ func (s *Server) manageAction(w http.ResponseWriter, r *http.Request) {
 		if days == 0 {
 			days = 28
 		}
-		sim, err := s.opt.Checkout.Simulate(ctx, id, days)
-		if err == nil {
-			s.showCampaign(w, r, http.StatusOK, "", sim)
-			return
+		var sim *checkout.Simulation
+		if sim, err = s.opt.Checkout.Simulate(ctx, id, days); err == nil {
+			return s.showCampaign(w, r, http.StatusOK, "", sim)
 		}
-		notice = err.Error()
 	case "delete":
 		if err = s.opt.Campaigns.Delete(ctx, id); err == nil {
 			http.Redirect(w, r, "/manage/campaigns", http.StatusSeeOther)
-			return
+			return nil
 		}
 	default:
-		http.NotFound(w, r)
-		return
+		return problem.New(problem.NotFound, "no_such_action", "There is no such thing to do with a campaign.")
 	}
 	if err != nil {
-		s.showCampaign(w, r, statusOf(problem.KindOf(err)), err.Error(), nil)
-		return
+		return &actionError{err}
 	}
-	s.showCampaign(w, r, http.StatusOK, notice, nil)
-}
-
-func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	k := problem.KindOf(err)
-	if k == problem.Internal {
-		s.log.ErrorContext(r.Context(), "manager page", "err", err)
-		s.message(w, r, http.StatusInternalServerError, "Something went wrong", "Please try again.")
-		return
-	}
-	s.message(w, r, statusOf(k), "Not possible", err.Error())
+	return s.showCampaign(w, r, http.StatusOK, notice, nil)
 }
 
 // manageOverview is the dashboard's front page.
-func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsRead) == nil {
-		return
-	}
-	o, err := report.ProgrammeOverview(r.Context(), s.db, time.Now(), s.opt.Campaigns.Zone(), 14)
+func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	o, err := report.ProgrammeOverview(r.Context(), s.db, s.opt.Now(), s.opt.Campaigns.Zone(), 14)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	labels := make([]string, len(o.NewByDay))
 	totals := make([]int64, len(o.NewByDay))
@@ -570,4 +594,5 @@ func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request) {
 		O     *report.Overview
 		Chart template.HTML
 	}{s.page("Overview"), o, barChart("New members per day, last 14 days", labels, Series{Name: "new members", Values: totals, Class: "s1"})})
+	return nil
 }

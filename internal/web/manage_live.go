@@ -57,10 +57,8 @@ const liveRefresh = 10 * time.Second
 // manageCampaignLive streams a campaign page's live panel as server-sent
 // events: a new rendering whenever a till moves the campaign (within about
 // a second, coalesced) or every liveRefresh, sent only when it changed.
-func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.CampaignsRead) == nil {
-		return
-	}
+// Once the stream has begun, failures are logged and end it.
+func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	id := r.PathValue("id")
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a stream lives as long as the page
@@ -74,7 +72,7 @@ func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
-		return
+		return nil
 	}
 	tick := time.NewTicker(liveRefresh)
 	defer tick.Stop()
@@ -85,12 +83,12 @@ func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request) {
 			if r.Context().Err() == nil {
 				s.log.ErrorContext(r.Context(), "live campaign report", "campaign", id, "err", err)
 			}
-			return
+			return nil
 		}
 		html, err := s.renderLive(d)
 		if err != nil {
 			s.log.ErrorContext(r.Context(), "live campaign panel", "err", err)
-			return
+			return nil
 		}
 		if html != last {
 			last = html
@@ -100,13 +98,13 @@ func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(": unchanged\n\n"))
 		}
 		if rc.Flush() != nil {
-			return
+			return nil
 		}
 		select {
 		case <-r.Context().Done():
-			return
+			return nil
 		case <-s.ctx.Done():
-			return
+			return nil
 		case <-tick.C:
 		case <-wake:
 			// Several tills committing at once make one redraw.

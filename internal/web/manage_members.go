@@ -8,6 +8,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report"
 )
 
@@ -26,15 +27,11 @@ func masked(m *member.Member) memberRow {
 }
 
 // manageMembers lists members, searched by code, phone or name.
-func (s *Server) manageMembers(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.MembersRead) == nil {
-		return
-	}
+func (s *Server) manageMembers(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	q := r.URL.Query()
 	found, err := s.members.List(r.Context(), member.ListQuery{Query: q.Get("q"), Cursor: q.Get("cursor"), Limit: 50})
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	rows := make([]memberRow, len(found.Members))
 	for i, m := range found.Members {
@@ -46,47 +43,39 @@ func (s *Server) manageMembers(w http.ResponseWriter, r *http.Request) {
 		Members []memberRow
 		Next    string
 	}{s.page("Members"), q.Get("q"), rows, found.NextCursor})
+	return nil
 }
 
 // manageMember is one member: profile, consent history, points and the
 // contact and reaction history.
-func (s *Server) manageMember(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.MembersRead) == nil {
-		return
-	}
+func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	ctx := r.Context()
 	m, err := s.members.Get(ctx, r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	consents, err := s.members.Consents(ctx, m.ID)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	bal, err := s.opt.Ledger.Balance(ctx, m.ID)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	entries, err := s.opt.Ledger.Entries(ctx, m.ID, ledger.Query{Limit: 20})
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	var history *report.History
 	if s.opt.Reports != nil {
 		var before time.Time
 		if b := r.URL.Query().Get("before"); b != "" {
 			if before, err = time.Parse(time.RFC3339Nano, b); err != nil {
-				s.message(w, r, http.StatusBadRequest, "Not possible", "That page link is broken: start again from the member.")
-				return
+				return problem.New(problem.BadRequest, "link_broken", "That page link is broken: start again from the member.")
 			}
 		}
 		if history, err = s.opt.Reports.MemberHistory(ctx, m.ID, report.HistoryQuery{Limit: 100, Before: before}); err != nil {
-			s.pageError(w, r, err)
-			return
+			return err
 		}
 	}
 	s.render(w, r, http.StatusOK, "manage_member", struct {
@@ -97,32 +86,30 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request) {
 		Entries  []ledger.Entry
 		History  *report.History
 	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history})
+	return nil
 }
 
 // manageImports lists recent imports with their error files.
-func (s *Server) manageImports(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.MembersRead) == nil {
-		return
-	}
+func (s *Server) manageImports(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	jobs, err := s.jobs.List(r.Context(), 50)
 	if err != nil {
-		s.pageError(w, r, err)
-		return
+		return err
 	}
 	s.render(w, r, http.StatusOK, "manage_imports", struct {
 		page
 		Jobs []*member.ImportJob
 	}{s.page("Imports"), jobs})
+	return nil
 }
 
 // manageImportErrors downloads an import's rejected rows.
-func (s *Server) manageImportErrors(w http.ResponseWriter, r *http.Request) {
-	if s.operator(w, r, auth.MembersRead) == nil {
-		return
+func (s *Server) manageImportErrors(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	id := r.PathValue("id")
+	// Found first, so a missing one is answered with a page, not a download.
+	if _, err := s.jobs.Get(r.Context(), id); err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="import-errors.csv"`)
-	if err := s.jobs.WriteErrors(r.Context(), r.PathValue("id"), w); err != nil {
-		s.pageError(w, r, err)
-	}
+	return s.jobs.WriteErrors(r.Context(), id, w)
 }

@@ -15,7 +15,25 @@ import (
 // so every failure goes through writeError.
 type apiHandler func(w http.ResponseWriter, r *http.Request, key *auth.Key) error
 
-type ctxKey struct{}
+// requestLog is what observe logs about a request that only the handlers
+// below it learn: observe puts a pointer to one in the request's context,
+// and they fill it in. A value of its own in the context would not do:
+// authorize hands its handler a new request, whose context observe never
+// sees.
+type requestLog struct {
+	keyID string // the API key that authenticated, if any
+}
+
+type requestLogKey struct{}
+
+// requestLogOf returns the request's log record, or a throwaway one for a
+// request that did not come through observe.
+func requestLogOf(r *http.Request) *requestLog {
+	if l, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+		return l
+	}
+	return &requestLog{}
+}
 
 // authorize checks the bearer key and the permission, then runs h.
 func (s *Server) authorize(perm auth.Permission, h apiHandler) http.Handler {
@@ -30,11 +48,11 @@ func (s *Server) authorize(perm auth.Permission, h apiHandler) http.Handler {
 			writeError(w, r, s.log, err)
 			return
 		}
+		requestLogOf(r).keyID = key.ID
 		if !key.Role.Allows(perm) {
 			writeError(w, r, s.log, auth.ErrForbidden)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, key.ID))
 		if err := h(w, r, key); err != nil {
 			writeError(w, r, s.log, err)
 		}
@@ -74,6 +92,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		info := &requestLog{}
+		r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, info))
 		sw := &statusWriter{ResponseWriter: w}
 		securityHeaders(sw.Header())
 		if err := checkRequestText(sw, r); err != nil {
@@ -94,7 +114,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
 			return
 		}
-		keyID, _ := r.Context().Value(ctxKey{}).(string)
-		s.log.LogAttrs(r.Context(), levelFor(sw.status), "http request", slogAttrs(route, sw.status, elapsed, keyID)...)
+		s.log.LogAttrs(r.Context(), levelFor(sw.status), "http request", slogAttrs(route, sw.status, elapsed, info.keyID)...)
 	})
 }

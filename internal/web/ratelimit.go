@@ -24,8 +24,8 @@ type windowCount struct {
 	count int
 }
 
-func newRateLimiter(n int, window time.Duration) *rateLimiter {
-	return &rateLimiter{n: n, window: window, now: time.Now, clients: map[string]*windowCount{}}
+func newRateLimiter(n int, window time.Duration, now func() time.Time) *rateLimiter {
+	return &rateLimiter{n: n, window: window, now: now, clients: map[string]*windowCount{}}
 }
 
 // allow records an event for the address and reports whether it is within

@@ -71,10 +71,14 @@ type Options struct {
 	// one (SMPP); nil means none.
 	Gateway sms.Gateway
 	// LookupLimit bounds how fast pos keys resolve members (zero: the
-	// defaults; a negative Rate: no limit). Now is the limiter's clock.
+	// defaults; a negative Rate: no limit).
 	LookupLimit LookupLimit
-	Now         func() time.Time
-	Log         *slog.Logger
+	// Now is the server's clock (time.Now if nil): the rate limits, "today"
+	// on the overview, a new campaign's default dates and the simulator's
+	// texts go by it. Latencies (the request log, metrics) are measured on
+	// the wall clock.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -118,7 +122,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
 		pages:   template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
-		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute),
+		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
@@ -185,21 +189,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /c/{token}", s.cardPage)
 	mux.HandleFunc("GET /c/{token}/barcode.svg", s.cardBarcode)
 	if s.opt.Checkout != nil {
-		mux.HandleFunc("GET /manage/{$}", s.manageOverview)
+		// The operators' dashboard: each page for a signed-in operator whose
+		// role has the permission, and every form behind
+		// CrossOriginProtection too.
+		page := func(pattern string, perm auth.Permission, h pageHandler) {
+			mux.Handle(pattern, s.operatorPage(perm, h))
+		}
+		form := func(pattern string, perm auth.Permission, h pageHandler) {
+			mux.Handle(pattern, csrf.Handler(s.operatorPage(perm, h)))
+		}
 		mux.Handle("POST /manage/login", csrf.Handler(http.HandlerFunc(s.manageLogin)))
 		mux.Handle("POST /manage/logout", csrf.Handler(http.HandlerFunc(s.manageLogout)))
-		mux.HandleFunc("GET /manage/campaigns", s.manageCampaigns)
-		mux.HandleFunc("GET /manage/members", s.manageMembers)
-		mux.HandleFunc("GET /manage/members/{id}", s.manageMember)
-		mux.HandleFunc("GET /manage/imports", s.manageImports)
-		mux.HandleFunc("GET /manage/imports/{id}/errors.csv", s.manageImportErrors)
-		mux.HandleFunc("GET /manage/campaigns/new", s.manageNew)
-		mux.Handle("POST /manage/campaigns", csrf.Handler(http.HandlerFunc(s.manageCreate)))
-		mux.HandleFunc("GET /manage/campaigns/{id}", s.manageCampaign)
-		mux.HandleFunc("GET /manage/campaigns/{id}/live", s.manageCampaignLive)
-		mux.HandleFunc("GET /manage/campaigns/{id}/edit", s.manageEdit)
-		mux.Handle("POST /manage/campaigns/{id}/edit", csrf.Handler(http.HandlerFunc(s.manageUpdate)))
-		mux.Handle("POST /manage/campaigns/{id}/{action}", csrf.Handler(http.HandlerFunc(s.manageAction)))
+		page("GET /manage/{$}", auth.CampaignsRead, s.manageOverview)
+		page("GET /manage/campaigns", auth.CampaignsRead, s.manageCampaigns)
+		page("GET /manage/members", auth.MembersRead, s.manageMembers)
+		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
+		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		page("GET /manage/imports/{id}/errors.csv", auth.MembersRead, s.manageImportErrors)
+		page("GET /manage/campaigns/new", auth.CampaignsWrite, s.manageNew)
+		form("POST /manage/campaigns", auth.CampaignsWrite, s.manageCreate)
+		page("GET /manage/campaigns/{id}", auth.CampaignsRead, s.manageCampaign)
+		page("GET /manage/campaigns/{id}/live", auth.CampaignsRead, s.manageCampaignLive)
+		page("GET /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageEdit)
+		form("POST /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageUpdate)
+		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)

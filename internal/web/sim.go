@@ -46,10 +46,9 @@ func (s *Server) simPage(w http.ResponseWriter, r *http.Request) {
 // simulator: texting as any number reads that member's code and card link
 // in the reply, and JOIN or STOP change the member.
 func (s *Server) simOperator(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.operator(w, r, auth.MembersWrite) != nil {
-			h(w, r)
-		}
+	return s.operatorPage(auth.MembersWrite, func(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+		h(w, r) // answers its own errors: the page's script reads them as JSON
+		return nil
 	})
 }
 
@@ -71,7 +70,7 @@ func (s *Server) simInbound(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, problem.InvalidField("text", "text_empty", nil, "type a message"))
 		return
 	}
-	in := sms.Inbound{From: string(n), To: "sim", Body: text, ReceivedAt: time.Now().UTC()}
+	in := sms.Inbound{From: string(n), To: "sim", Body: text, ReceivedAt: s.opt.Now().UTC()}
 	s.opt.Sim.Gateway.RecordInbound(in)
 	res, err := s.opt.Sim.Router.Handle(r.Context(), in)
 	if err != nil {

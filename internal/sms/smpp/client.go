@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/gsm"
@@ -29,7 +30,7 @@ type Client struct {
 	receipts  chan sms.Receipt
 	onReceipt func(context.Context, sms.Receipt) error // if set, receipts go here instead of the channel
 	window    chan struct{}                            // a slot per outstanding submit_sm
-	bucket    *bucket
+	tps       *rate.Limiter                            // submit_sm per second (Config.TPS)
 	reasm     *gsm.Reassembler
 	seq       atomic.Uint32
 	ref       atomic.Uint32 // concatenation references
@@ -69,7 +70,7 @@ func New(cfg Config, onInbound func(context.Context, sms.Inbound) error) *Client
 		// while the sender records them.
 		receipts:   make(chan sms.Receipt, 256),
 		window:     make(chan struct{}, cfg.Window),
-		bucket:     newBucket(cfg.TPS),
+		tps:        newTPSLimit(cfg.TPS),
 		reasm:      gsm.NewReassembler(time.Hour, nil),
 		minBackoff: time.Second,
 		maxBackoff: time.Minute,

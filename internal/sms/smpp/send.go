@@ -66,8 +66,8 @@ func (c *Client) Send(ctx context.Context, m sms.Message) (sms.Submitted, error)
 // submit sends one submit_sm once a TPS token and a window slot are free,
 // waiting for both as long as ctx allows: a full window never drops.
 func (c *Client) submit(ctx context.Context, sm SM) (PDU, error) {
-	if err := c.bucket.wait(ctx); err != nil {
-		return PDU{}, err
+	if err := c.tps.Wait(ctx); err != nil {
+		return PDU{}, fmt.Errorf("smpp: waiting for a TPS token: %w", err)
 	}
 	select {
 	case c.window <- struct{}{}:

@@ -159,19 +159,33 @@ func TestFullWindowMakesSendWaitAndNeverDrops(t *testing.T) {
 }
 
 func TestTPSLimitSpacesSubmitsOnceTheBurstIsSpent(t *testing.T) {
-	now := time.Unix(0, 0)
-	b := newBucket(10)
-	b.now = func() time.Time { return now }
-	for i := range 10 {
-		if d := b.take(); d != 0 {
-			t.Fatalf("take %d of a full bucket of 10 waited %v", i+1, d)
+	start := time.Unix(0, 0)
+	lim := newTPSLimit(10)
+	// Each step is a submit at a moment; wait is how long it is held.
+	steps := []struct {
+		name string
+		at   time.Duration
+		n    int // submits at that moment, each expecting wait
+		wait time.Duration
+	}{
+		{"a full bucket sends a second's worth at once", 0, 10, 0},
+		{"the 11th within the second waits a tenth of a second at 10 TPS", 0, 1, 100 * time.Millisecond},
+		{"the next one waits behind it", 0, 1, 200 * time.Millisecond},
+		{"a second of idling refills a second's worth", 1200 * time.Millisecond, 10, 0},
+		{"and no more", 1200 * time.Millisecond, 1, 100 * time.Millisecond},
+	}
+	for _, st := range steps {
+		now := start.Add(st.at)
+		for i := range st.n {
+			if d := lim.ReserveN(now, 1).DelayFrom(now); d != st.wait {
+				t.Fatalf("%s: submit %d waits %v, want %v", st.name, i+1, d, st.wait)
+			}
 		}
 	}
-	if d := b.take(); d != 100*time.Millisecond {
-		t.Errorf("the 11th take within the second waits %v, want 100ms at 10 TPS", d)
-	}
-	now = now.Add(100 * time.Millisecond)
-	if d := b.take(); d != 0 {
-		t.Errorf("after 100ms a token is back, yet take waits %v", d)
+	unlimited := newTPSLimit(0)
+	for i := range 1000 {
+		if d := unlimited.ReserveN(start, 1).DelayFrom(start); d != 0 {
+			t.Fatalf("tps 0: submit %d waits %v, want no limit", i+1, d)
+		}
 	}
 }
