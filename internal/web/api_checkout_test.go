@@ -165,11 +165,7 @@ func TestCheckoutRejectsBadBodiesWithTheField(t *testing.T) {
 func TestCardPageVisitsAreRecorded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07700 900123"})
-		if st != http.StatusCreated {
-			t.Fatalf("enrol: %d %s", st, body)
-		}
-		m := decodeMember(t, body)
+		m := e.enrol("07700 900123")
 		for range 2 {
 			res, err := http.Get(e.url + strings.TrimPrefix(m.CardURL, "http://perk.test"))
 			if err != nil {

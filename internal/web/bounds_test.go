@@ -21,11 +21,7 @@ import (
 func TestPointsAdjust_OutsideItsRangeIs422AndTheMemberStaysUsable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07700 900123"})
-		if st != http.StatusCreated {
-			t.Fatalf("enrol: %d %s", st, body)
-		}
-		m := decodeMember(t, body)
+		m := e.enrol("07700 900123")
 		tests := []struct {
 			name   string
 			points string // raw JSON, so values past int64 can be sent
@@ -54,7 +50,7 @@ func TestPointsAdjust_OutsideItsRangeIs422AndTheMemberStaysUsable(t *testing.T) 
 				}
 			})
 		}
-		st, body, _ = e.do("GET", "/v1/members/"+m.ID+"/ledger", auth.RoleReporting, nil)
+		st, body, _ := e.do("GET", "/v1/members/"+m.ID+"/ledger", auth.RoleReporting, nil)
 		led := decode[struct{ Balance struct{ Available int64 } }](t, body)
 		if st != 200 || led.Balance.Available != ledger.MaxPoints {
 			t.Fatalf("ledger: %d %s", st, body)
@@ -109,11 +105,7 @@ func TestCampaignFiguresOutsideTheirRangesAre422(t *testing.T) {
 func TestCheckout_CampaignsAtTheirLimitsOnTheLargestBasketEarnAtMostMaxPoints(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": "07700 900123"})
-		if st != http.StatusCreated {
-			t.Fatalf("enrol: %d %s", st, body)
-		}
-		m := decodeMember(t, body)
+		m := e.enrol("07700 900123")
 		for _, b := range []map[string]any{
 			{"kind": "points_per_unit", "points": engine.MaxPointsPerUnit},
 			{"kind": "points_multiplier", "multiplier": engine.MaxMultiplier},
@@ -141,7 +133,7 @@ func TestCheckout_CampaignsAtTheirLimitsOnTheLargestBasketEarnAtMostMaxPoints(t 
 				t.Fatalf("%s of the largest basket: %d %s", call, st, body)
 			}
 		}
-		st, body, _ = e.do("GET", "/v1/members/"+m.ID+"/ledger", auth.RoleReporting, nil)
+		st, body, _ := e.do("GET", "/v1/members/"+m.ID+"/ledger", auth.RoleReporting, nil)
 		if led := decode[struct{ Balance struct{ Available int64 } }](t, body); st != 200 || led.Balance.Available != engine.MaxPoints {
 			t.Fatalf("ledger: %d %s", st, body)
 		}

@@ -142,6 +142,17 @@ func decodeMember(t *testing.T, body []byte) memberJSON {
 	return m
 }
 
+// enrol enrols a member with phone through the API as an admin and returns
+// it as the API showed it.
+func (e *env) enrol(phone string) memberJSON {
+	e.t.Helper()
+	st, body, _ := e.do("POST", "/v1/members", auth.RoleAdmin, map[string]any{"phone": phone})
+	if st != http.StatusCreated {
+		e.t.Fatalf("enrol %s: %d %s", phone, st, body)
+	}
+	return decodeMember(e.t, body)
+}
+
 // waitFor polls cond until it holds or ten seconds pass.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
