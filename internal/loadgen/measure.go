@@ -24,6 +24,9 @@ type nextFunc func(ctx context.Context) (*http.Request, int, error)
 
 // measure runs the workers until the run's bounds are reached.
 func (r *runner) measure(ctx context.Context, codes []string) Result {
+	// The clock starts before the deadline is set, so a run bounded by
+	// Duration never reports less than Duration.
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Duration)
 	defer cancel()
 	n := r.opts.Concurrency
@@ -36,7 +39,6 @@ func (r *runner) measure(ctx context.Context, codes []string) Result {
 	tallies := make([][]tally, n) // worker, operation
 	var claimed atomic.Int64
 	var wg sync.WaitGroup
-	began := time.Now()
 	for w := range tallies {
 		ts := make([]tally, len(r.ops))
 		for i := range ts {
