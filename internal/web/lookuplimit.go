@@ -47,7 +47,13 @@ type lookupLimiter struct {
 	trips func(scope string) // counts a bucket running dry (a metric)
 
 	mu      sync.Mutex // guards buckets
-	buckets map[string]*tokenBucket
+	buckets map[bucketKey]*tokenBucket
+}
+
+// bucketKey names a key's bucket or a store's.
+type bucketKey struct {
+	store bool
+	id    string
 }
 
 type tokenBucket struct {
@@ -57,7 +63,7 @@ type tokenBucket struct {
 }
 
 func newLookupLimiter(limit LookupLimit, now func() time.Time, log *slog.Logger, trips func(string)) *lookupLimiter {
-	return &lookupLimiter{limit: limit, now: now, log: log, trips: trips, buckets: map[string]*tokenBucket{}}
+	return &lookupLimiter{limit: limit, now: now, log: log, trips: trips, buckets: map[bucketKey]*tokenBucket{}}
 }
 
 // errLookupsLimited is the answer while a bucket is empty; its Retry-After
@@ -72,7 +78,7 @@ func (l *lookupLimiter) begin(key *auth.Key) (done func(error), wait time.Durati
 	if l == nil || l.limit.Rate <= 0 || key.Role != auth.RolePOS {
 		return func(error) {}, 0
 	}
-	names := [2]string{"key:" + key.ID, "store:" + key.Store}
+	names := [2]bucketKey{{id: key.ID}, {store: true, id: key.Store}}
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -123,7 +129,7 @@ func (l *lookupLimiter) scaled(store bool) (rate, burst float64) {
 	return l.limit.Rate, l.limit.Burst
 }
 
-func (l *lookupLimiter) bucket(name string, burst float64, now time.Time) *tokenBucket {
+func (l *lookupLimiter) bucket(name bucketKey, burst float64, now time.Time) *tokenBucket {
 	b := l.buckets[name]
 	if b == nil {
 		b = &tokenBucket{tokens: burst, at: now}
