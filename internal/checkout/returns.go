@@ -237,7 +237,7 @@ func storedAnswer(body string) (*ReturnResponse, error) {
 
 type redemptionRow struct {
 	offerID, campaignID, period string
-	discount                    int64
+	discount, points            int64
 	lines                       []engine.LineShare
 }
 
@@ -302,15 +302,24 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 	}
 	for _, cid := range campaigns {
 		rs := byCampaign[cid]
-		var refunded int64
+		var refunded, points int64
 		qualifying := map[int]bool{}
 		for _, r := range rs {
+			var back int64
 			for _, sh := range r.lines {
 				qualifying[sh.Line] = true
 				if b, ok := before[sh.Line]; ok {
-					refunded += shareOf(sh.Discount, b, lines[sh.Line].returned, lines[sh.Line].quantity)
+					back += shareOf(sh.Discount, b, lines[sh.Line].returned, lines[sh.Line].quantity)
 				}
 			}
+			if back != 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET discount_returned = discount_returned + $3
+					WHERE basket_id = $1 AND offer_id = $2`, b.id, r.offerID, back); err != nil {
+					return nil, nil, fmt.Errorf("redemption returned: %w", err)
+				}
+			}
+			refunded += back
+			points += r.points
 		}
 		if len(qualifying) == 0 {
 			for _, ln := range order {
@@ -324,7 +333,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			}
 		}
 		restore := all || back
-		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, restore); err != nil {
+		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, points, restore); err != nil {
 			return nil, nil, err
 		}
 		if restore {
@@ -340,7 +349,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 }
 
 func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redemptionRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT offer_id, campaign_id, period, discount, lines FROM redemptions
+	rows, err := tx.QueryContext(ctx, `SELECT offer_id, campaign_id, period, discount, points, lines FROM redemptions
 		WHERE basket_id = $1 AND restored_at IS NULL ORDER BY created_at, offer_id`, basketID)
 	if err != nil {
 		return nil, fmt.Errorf("redemptions: %w", err)
@@ -350,7 +359,7 @@ func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redem
 	for rows.Next() {
 		var r redemptionRow
 		var shares string
-		if err := rows.Scan(&r.offerID, &r.campaignID, &r.period, &r.discount, &shares); err != nil {
+		if err := rows.Scan(&r.offerID, &r.campaignID, &r.period, &r.discount, &r.points, &shares); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(shares), &r.lines); err != nil {
@@ -362,18 +371,22 @@ func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redem
 }
 
 // releaseCampaign gives back what a return or void frees of a campaign: the
-// discount share returned leaves its budget, and a restored use leaves the
-// member's use counts and the campaign's redemption count. A campaign ended
+// discount share returned leaves its budget (discount given is net of
+// returns, docs/figures.md), and a restored use leaves the member's use
+// counts and the campaign's redemption and points counts. A campaign ended
 // by its limit stays ended: reopening an offer that shoppers were told had
 // run out would surprise them more than it helps.
-func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded int64, restore bool) error {
+func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded, points int64, restore bool) error {
 	one := 0
-	if restore {
+	if !restore {
+		points = 0
+	} else {
 		one = 1
 	}
 	if refunded != 0 || restore {
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3
-			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3,
+			points_given = points_given - $4
+			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one, points); err != nil {
 			return fmt.Errorf("release campaign: %w", err)
 		}
 	}
