@@ -18,8 +18,11 @@ type ReturnLine struct {
 	Quantity int   `json:"quantity"`
 	Gross    int64 `json:"gross"`    // unit price x quantity
 	Discount int64 `json:"discount"` // the line's stored discount share for these units
-	Refund   int64 `json:"refund"`   // what the shopper paid for them: gross - discount
-	Points   int64 `json:"points"`   // the line's stored points share for these units
+	// Refund is what these units cost the shopper, gross - discount, in
+	// money and points together: the response's Refund and PointsRefunded
+	// split the lines' sum (Value) between the two.
+	Refund int64 `json:"refund"`
+	Points int64 `json:"points"` // the line's stored points share for these units
 }
 
 // ReturnResponse is the answer to a return (and, with every remaining line,
@@ -30,10 +33,11 @@ type ReturnResponse struct {
 	ReturnID        string       `json:"return_id,omitempty"`
 	Status          string       `json:"status"` // committed, or voided
 	Lines           []ReturnLine `json:"lines"`
-	Refund          int64        `json:"refund"`           // money to give back, minor units
+	Value           int64        `json:"value"`            // what the units returned cost: the sum of the lines' refund
+	Refund          int64        `json:"refund"`           // money to give back, minor units: the money part of Value
 	PointsReversed  int64        `json:"points_reversed"`  // earned points taken back
 	PointsShortfall int64        `json:"points_shortfall"` // earned points already spent, handled by the clawback policy
-	PointsRefunded  int64        `json:"points_refunded"`  // points paid with, given back (void)
+	PointsRefunded  int64        `json:"points_refunded"`  // points paid with, given back: the points part of Value
 	OffersRestored  []string     `json:"offers_restored"`  // offer ids whose use was given back
 }
 
@@ -42,7 +46,9 @@ var ErrReturnTooMany = problem.New(problem.Invalid, "return_exceeds_purchase", "
 
 type basketRow struct {
 	id, memberID, status string
-	pointsRedeemed       int64
+	total                int64          // gross - discount: what the goods cost, in money and points
+	pointsRedeemed       int64          // points paid with
+	pointsValue          int64          // their value, minor units: the basket's money paid is total - pointsValue
 	voidResponse         sql.NullString // the void's answer, once voided
 }
 
@@ -60,8 +66,8 @@ func lockBasket(ctx context.Context, tx *sql.Tx, storeID, txnID string) (*basket
 	var b basketRow
 	var mid sql.NullString
 	err := tx.QueryRowContext(ctx, `UPDATE baskets SET status = status WHERE store_id = $1 AND transaction_id = $2
-		RETURNING id, member_id, status, points_redeemed, void_response`, storeID, txnID).Scan(&b.id, &mid, &b.status, &b.pointsRedeemed,
-		&b.voidResponse)
+		RETURNING id, member_id, status, gross - discount, points_redeemed, points_value, void_response`, storeID, txnID).Scan(&b.id, &mid,
+		&b.status, &b.total, &b.pointsRedeemed, &b.pointsValue, &b.voidResponse)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -200,13 +206,6 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 			return err
 		}
 		now := s.opt.Now().UTC()
-		if b.pointsRedeemed > 0 && b.memberID != "" {
-			n, err := s.ledger.Refund(ctx, tx, b.memberID, req.TransactionID, b.pointsRedeemed, "transaction voided", now)
-			if err != nil {
-				return err
-			}
-			resp.PointsRefunded = n
-		}
 		resp.Status = "voided"
 		out, err := json.Marshal(resp)
 		if err != nil {
@@ -241,9 +240,30 @@ type redemptionRow struct {
 	lines                       []engine.LineShare
 }
 
+// tenderShares splits what the shopper paid for the units returned so far
+// (returned of the basket's total) into money and points, in proportion to
+// how the basket was paid: cumulative floors, like shareOf, so successive
+// returns and a void add up exactly to the money and the points paid once
+// everything is back.
+func tenderShares(b *basketRow, returned int64) (cash, points int64) {
+	return money.MulDiv(b.total-b.pointsValue, returned, b.total), money.MulDiv(b.pointsRedeemed, returned, b.total)
+}
+
+// returnedValue is what the units already returned of lines cost: per line
+// the price of those units less floor(discount × returned / quantity).
+func returnedValue(lines map[int]*lineRow) int64 {
+	var v int64
+	for _, l := range lines {
+		v += l.unitPrice*int64(l.returned) - shareOf(l.discount, 0, l.returned, l.quantity)
+	}
+	return v
+}
+
 // undo takes back the given units (line -> quantity) and, for returns, the
 // offer uses whose qualifying lines are now all back; all restores every
-// use (a void).
+// use (a void). The money refunded and the points paid with given back are
+// the units' share of each (tenderShares): refund is never more than was
+// paid in money, and points paid with come back as points.
 func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, []string, error) {
 	now := s.opt.Now().UTC()
 	lines, order, err := loadLines(ctx, tx, b.id)
@@ -251,6 +271,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		return nil, nil, err
 	}
 	resp := &ReturnResponse{TransactionID: txnID, ReturnID: returnID, Status: b.status, Lines: []ReturnLine{}, OffersRestored: []string{}}
+	valueBefore := returnedValue(lines)
 	before := map[int]int{}
 	for _, ln := range order {
 		q, ok := items[ln]
@@ -268,7 +289,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			Discount: shareOf(l.discount, l.returned, after, l.quantity), Points: shareOf(l.points, l.returned, after, l.quantity)}
 		rl.Refund = rl.Gross - rl.Discount
 		resp.Lines = append(resp.Lines, rl)
-		resp.Refund += rl.Refund
+		resp.Value += rl.Refund
 		resp.PointsReversed += rl.Points
 		if _, err := tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, b.id, ln, after); err != nil {
 			return nil, nil, fmt.Errorf("return line %d: %w", ln, err)
@@ -279,6 +300,20 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		if lines[ln] == nil {
 			return nil, nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
 		}
+	}
+	moneyBefore, pointsBefore := tenderShares(b, valueBefore)
+	moneyAfter, pointsAfter := tenderShares(b, valueBefore+resp.Value)
+	resp.Refund = moneyAfter - moneyBefore
+	if b.memberID != "" && pointsAfter > pointsBefore {
+		reason := "returned: " + txnID
+		if all {
+			reason = "transaction voided"
+		}
+		n, err := s.ledger.Refund(ctx, tx, b.memberID, txnID, pointsAfter-pointsBefore, reason, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		resp.PointsRefunded = n
 	}
 	if b.memberID != "" && resp.PointsReversed > 0 {
 		rev, err := s.ledger.Reverse(ctx, tx, b.memberID, txnID, resp.PointsReversed, "returned: "+txnID, now)
