@@ -426,10 +426,17 @@ func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period stri
 		}
 	}
 	if restore && memberID != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
-			WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
-			return fmt.Errorf("restore offer use: %w", err)
-		}
+		return restoreUses(ctx, tx, cid, memberID, period)
+	}
+	return nil
+}
+
+// restoreUses gives back one use of a campaign by a member, ever and in
+// the period.
+func restoreUses(ctx context.Context, tx *sql.Tx, cid, memberID, period string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
+		WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
+		return fmt.Errorf("restore offer use: %w", err)
 	}
 	return nil
 }
