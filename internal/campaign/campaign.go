@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -199,16 +200,17 @@ func (s *Service) getBy(ctx context.Context, col, v string) (*Campaign, error) {
 }
 
 // counts fills a campaign's redemption figures from the redemptions
-// themselves. The counters on the campaign row are kept only for campaigns
-// with a total limit or budget (they are what the tills take under a
-// conditional update); for the others a hot row updated by every basket
-// would serialise the tills on PostgreSQL.
+// themselves, by the one definition of each (package figures,
+// docs/figures.md). The counters on the campaign row are kept only for
+// campaigns with a total limit or budget (they are what the tills take
+// under a conditional update); for the others a hot row updated by every
+// basket would serialise the tills on PostgreSQL.
 func (s *Service) counts(ctx context.Context, c *Campaign) error {
-	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0), COALESCE(SUM(points), 0)
-		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL`, c.ID).Scan(&c.Redemptions, &c.DiscountGiven, &c.PointsGiven)
+	f, err := figures.CampaignFigures(ctx, s.db.R, c.ID)
 	if err != nil {
-		return fmt.Errorf("campaign counts: %w", err)
+		return err
 	}
+	c.Redemptions, c.DiscountGiven, c.PointsGiven = f.Redemptions, f.Discount, f.Points
 	return nil
 }
 

@@ -380,3 +380,60 @@ func TestOnChangeNamesTheCampaignsATillMoved(t *testing.T) {
 		}
 	})
 }
+
+// A campaign that gave nothing (its only benefit a free gift from a dry
+// pool) is no redemption: it takes no use from the member, counts nothing
+// against its limit and writes no redemption, so the member gets the gift
+// once the pool is filled again (docs/figures.md).
+func TestAFreeGiftFromADryPoolIsNoRedemption(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		ctx := context.Background()
+		a, b := w.enrol(t, phoneN(1)), w.enrol(t, phoneN(2))
+		c := w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}},
+			Limits: campaign.Limits{PerMember: 1, MaxRedemptions: 2}})
+		if _, err := w.campaigns.AddContent(ctx, "songs", []string{"SONG-1"}); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			name, member, txn string
+			refill            bool
+			wantContent       string
+			wantRedemptions   int64 // rows and counter after the step
+		}{
+			{"the first member gets the one song", string(a.Code), "T-1", false, "SONG-1", 1},
+			{"the pool is dry: nothing given, nothing counted", string(b.Code), "T-2", false, "", 1},
+			{"refilled, the second member still has their use", string(b.Code), "T-3", true, "SONG-2", 2},
+		}
+		for _, st := range steps {
+			if st.refill {
+				if _, err := w.campaigns.AddContent(ctx, "songs", []string{"SONG-2"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := w.checkout.Commit(ctx, basket(st.member, st.txn, item(1, "A", 1, 100)))
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if len(r.Benefits) != 1 || r.Benefits[0].Content != st.wantContent {
+				t.Errorf("%s: benefits %+v, want content %q", st.name, r.Benefits, st.wantContent)
+			}
+			var rows, counter int64
+			db.R.QueryRow(`SELECT COUNT(*) FROM redemptions WHERE campaign_id = $1`, c.ID).Scan(&rows)
+			db.R.QueryRow(`SELECT redemptions FROM campaigns WHERE id = $1`, c.ID).Scan(&counter)
+			if rows != st.wantRedemptions || counter != st.wantRedemptions {
+				t.Errorf("%s: %d redemption rows, counter %d; want %d", st.name, rows, counter, st.wantRedemptions)
+			}
+		}
+		// A void of the dry basket has nothing to give back.
+		v, err := w.checkout.Void(ctx, &checkout.VoidRequest{Store: "S1", TransactionID: "T-2"})
+		if err != nil || len(v.OffersRestored) != 0 {
+			t.Fatalf("void of the dry basket: %+v, %v", v, err)
+		}
+		var uses int64
+		db.R.QueryRow(`SELECT COALESCE(SUM(uses), 0) FROM offer_uses WHERE campaign_id = $1 AND member_id = $2`, c.ID, b.ID).Scan(&uses)
+		if uses != 1 {
+			t.Errorf("member b has %d uses, want 1", uses)
+		}
+	})
+}

@@ -189,6 +189,7 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 	if err := insertLines(ctx, tx, basketID, req, res, resp.PointsEarned); err != nil {
 		return nil, false, err
 	}
+	gave := map[string]bool{} // campaigns that gave the shopper something
 	for i := range resp.Benefits {
 		b := &resp.Benefits[i]
 		if b.Kind == engine.FreeContent {
@@ -201,6 +202,16 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 			} else if err != nil {
 				return nil, false, err
 			}
+		}
+		if b.Discount > 0 || b.Points > 0 || b.Content != "" {
+			gave[b.CampaignID] = true
+		}
+	}
+	for i := range resp.Benefits {
+		b := &resp.Benefits[i]
+		if !gave[b.CampaignID] {
+			// Only a free gift from a dry pool: no redemption (docs/figures.md).
+			continue
 		}
 		shares, _ := json.Marshal(b.Lines)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO redemptions (basket_id, offer_id, campaign_id, member_id, store_id, kind, discount, points,
@@ -227,6 +238,14 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 	// it (on PostgreSQL), so it is taken as late as possible.
 	ended := false
 	for _, cid := range res.Campaigns {
+		if !gave[cid] {
+			// It gave nothing, so it takes nothing: the member's use
+			// comes back and its totals are not counted.
+			if err := giveBackUses(ctx, tx, cid, m, periods[cid]); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
 		a := perCampaign[cid]
 		reason, end, err := takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now)
 		if err != nil {
@@ -360,6 +379,15 @@ func takeMemberUses(ctx context.Context, tx *sql.Tx, l *campaign.Live, m *member
 		}
 	}
 	return "", period, nil
+}
+
+// giveBackUses returns the uses takeMemberUses took for a campaign that
+// then gave the shopper nothing.
+func giveBackUses(ctx context.Context, tx *sql.Tx, cid string, m *member.Member, period string) error {
+	if m == nil {
+		return nil
+	}
+	return restoreUses(ctx, tx, cid, m.ID, period)
 }
 
 // takeTotals counts one redemption of campaign l against its total limit

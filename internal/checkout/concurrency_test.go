@@ -174,11 +174,13 @@ func TestConcurrentRetriesUndoOnceAndAllAnswerAlike(t *testing.T) {
 			want: figures{Available: 500, DiscountGiven: 0, Redemptions: 0, Uses: 0, Entries: 5, Returned: 3, Status: "voided"},
 		},
 		{
-			// One A comes back once: 25 of the 100 off leaves the budget and
-			// its 5 of the 19 points earned are taken back once.
+			// One A comes back once: 25 of the 100 off leaves the budget,
+			// its 5 of the 19 points earned are taken back once, and its
+			// share of the 300 points paid with (475 of 1900: 75) comes
+			// back once.
 			name: "20 identical returns",
 			call: returnT1("R1", units(1, 1)),
-			want: figures{Available: 500 - 300 + 19 - 5, DiscountGiven: 75, Redemptions: 1, Uses: 1, Entries: 4, Returned: 1, Status: "committed"},
+			want: figures{Available: 500 - 300 + 19 - 5 + 75, DiscountGiven: 75, Redemptions: 1, Uses: 1, Entries: 5, Returned: 1, Status: "committed"},
 		},
 	}
 	for _, tt := range tests {

@@ -18,8 +18,11 @@ type ReturnLine struct {
 	Quantity int   `json:"quantity"`
 	Gross    int64 `json:"gross"`    // unit price x quantity
 	Discount int64 `json:"discount"` // the line's stored discount share for these units
-	Refund   int64 `json:"refund"`   // what the shopper paid for them: gross - discount
-	Points   int64 `json:"points"`   // the line's stored points share for these units
+	// Refund is what these units cost the shopper, gross - discount, in
+	// money and points together: the response's Refund and PointsRefunded
+	// split the lines' sum (Value) between the two.
+	Refund int64 `json:"refund"`
+	Points int64 `json:"points"` // the line's stored points share for these units
 }
 
 // ReturnResponse is the answer to a return (and, with every remaining line,
@@ -30,10 +33,11 @@ type ReturnResponse struct {
 	ReturnID        string       `json:"return_id,omitempty"`
 	Status          string       `json:"status"` // committed, or voided
 	Lines           []ReturnLine `json:"lines"`
-	Refund          int64        `json:"refund"`           // money to give back, minor units
+	Value           int64        `json:"value"`            // what the units returned cost: the sum of the lines' refund
+	Refund          int64        `json:"refund"`           // money to give back, minor units: the money part of Value
 	PointsReversed  int64        `json:"points_reversed"`  // earned points taken back
 	PointsShortfall int64        `json:"points_shortfall"` // earned points already spent, handled by the clawback policy
-	PointsRefunded  int64        `json:"points_refunded"`  // points paid with, given back (void)
+	PointsRefunded  int64        `json:"points_refunded"`  // points paid with, given back: the points part of Value
 	OffersRestored  []string     `json:"offers_restored"`  // offer ids whose use was given back
 }
 
@@ -42,7 +46,9 @@ var ErrReturnTooMany = problem.New(problem.Invalid, "return_exceeds_purchase", "
 
 type basketRow struct {
 	id, memberID, status string
-	pointsRedeemed       int64
+	total                int64          // gross - discount: what the goods cost, in money and points
+	pointsRedeemed       int64          // points paid with
+	pointsValue          int64          // their value, minor units: the basket's money paid is total - pointsValue
 	voidResponse         sql.NullString // the void's answer, once voided
 }
 
@@ -60,8 +66,8 @@ func lockBasket(ctx context.Context, tx *sql.Tx, storeID, txnID string) (*basket
 	var b basketRow
 	var mid sql.NullString
 	err := tx.QueryRowContext(ctx, `UPDATE baskets SET status = status WHERE store_id = $1 AND transaction_id = $2
-		RETURNING id, member_id, status, points_redeemed, void_response`, storeID, txnID).Scan(&b.id, &mid, &b.status, &b.pointsRedeemed,
-		&b.voidResponse)
+		RETURNING id, member_id, status, gross - discount, points_redeemed, points_value, void_response`, storeID, txnID).Scan(&b.id, &mid,
+		&b.status, &b.total, &b.pointsRedeemed, &b.pointsValue, &b.voidResponse)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -200,13 +206,6 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 			return err
 		}
 		now := s.opt.Now().UTC()
-		if b.pointsRedeemed > 0 && b.memberID != "" {
-			n, err := s.ledger.Refund(ctx, tx, b.memberID, req.TransactionID, b.pointsRedeemed, "transaction voided", now)
-			if err != nil {
-				return err
-			}
-			resp.PointsRefunded = n
-		}
 		resp.Status = "voided"
 		out, err := json.Marshal(resp)
 		if err != nil {
@@ -237,13 +236,34 @@ func storedAnswer(body string) (*ReturnResponse, error) {
 
 type redemptionRow struct {
 	offerID, campaignID, period string
-	discount                    int64
+	discount, points            int64
 	lines                       []engine.LineShare
+}
+
+// tenderShares splits what the shopper paid for the units returned so far
+// (returned of the basket's total) into money and points, in proportion to
+// how the basket was paid: cumulative floors, like shareOf, so successive
+// returns and a void add up exactly to the money and the points paid once
+// everything is back.
+func tenderShares(b *basketRow, returned int64) (cash, points int64) {
+	return money.MulDiv(b.total-b.pointsValue, returned, b.total), money.MulDiv(b.pointsRedeemed, returned, b.total)
+}
+
+// returnedValue is what the units already returned of lines cost: per line
+// the price of those units less floor(discount × returned / quantity).
+func returnedValue(lines map[int]*lineRow) int64 {
+	var v int64
+	for _, l := range lines {
+		v += l.unitPrice*int64(l.returned) - shareOf(l.discount, 0, l.returned, l.quantity)
+	}
+	return v
 }
 
 // undo takes back the given units (line -> quantity) and, for returns, the
 // offer uses whose qualifying lines are now all back; all restores every
-// use (a void).
+// use (a void). The money refunded and the points paid with given back are
+// the units' share of each (tenderShares): refund is never more than was
+// paid in money, and points paid with come back as points.
 func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, []string, error) {
 	now := s.opt.Now().UTC()
 	lines, order, err := loadLines(ctx, tx, b.id)
@@ -251,6 +271,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		return nil, nil, err
 	}
 	resp := &ReturnResponse{TransactionID: txnID, ReturnID: returnID, Status: b.status, Lines: []ReturnLine{}, OffersRestored: []string{}}
+	valueBefore := returnedValue(lines)
 	before := map[int]int{}
 	for _, ln := range order {
 		q, ok := items[ln]
@@ -268,7 +289,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			Discount: shareOf(l.discount, l.returned, after, l.quantity), Points: shareOf(l.points, l.returned, after, l.quantity)}
 		rl.Refund = rl.Gross - rl.Discount
 		resp.Lines = append(resp.Lines, rl)
-		resp.Refund += rl.Refund
+		resp.Value += rl.Refund
 		resp.PointsReversed += rl.Points
 		if _, err := tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, b.id, ln, after); err != nil {
 			return nil, nil, fmt.Errorf("return line %d: %w", ln, err)
@@ -279,6 +300,20 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		if lines[ln] == nil {
 			return nil, nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
 		}
+	}
+	moneyBefore, pointsBefore := tenderShares(b, valueBefore)
+	moneyAfter, pointsAfter := tenderShares(b, valueBefore+resp.Value)
+	resp.Refund = moneyAfter - moneyBefore
+	if b.memberID != "" && pointsAfter > pointsBefore {
+		reason := "returned: " + txnID
+		if all {
+			reason = "transaction voided"
+		}
+		n, err := s.ledger.Refund(ctx, tx, b.memberID, txnID, pointsAfter-pointsBefore, reason, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		resp.PointsRefunded = n
 	}
 	if b.memberID != "" && resp.PointsReversed > 0 {
 		rev, err := s.ledger.Reverse(ctx, tx, b.memberID, txnID, resp.PointsReversed, "returned: "+txnID, now)
@@ -302,15 +337,24 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 	}
 	for _, cid := range campaigns {
 		rs := byCampaign[cid]
-		var refunded int64
+		var refunded, points int64
 		qualifying := map[int]bool{}
 		for _, r := range rs {
+			var back int64
 			for _, sh := range r.lines {
 				qualifying[sh.Line] = true
 				if b, ok := before[sh.Line]; ok {
-					refunded += shareOf(sh.Discount, b, lines[sh.Line].returned, lines[sh.Line].quantity)
+					back += shareOf(sh.Discount, b, lines[sh.Line].returned, lines[sh.Line].quantity)
 				}
 			}
+			if back != 0 {
+				if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET discount_returned = discount_returned + $3
+					WHERE basket_id = $1 AND offer_id = $2`, b.id, r.offerID, back); err != nil {
+					return nil, nil, fmt.Errorf("redemption returned: %w", err)
+				}
+			}
+			refunded += back
+			points += r.points
 		}
 		if len(qualifying) == 0 {
 			for _, ln := range order {
@@ -324,7 +368,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			}
 		}
 		restore := all || back
-		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, restore); err != nil {
+		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, points, restore); err != nil {
 			return nil, nil, err
 		}
 		if restore {
@@ -340,7 +384,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 }
 
 func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redemptionRow, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT offer_id, campaign_id, period, discount, lines FROM redemptions
+	rows, err := tx.QueryContext(ctx, `SELECT offer_id, campaign_id, period, discount, points, lines FROM redemptions
 		WHERE basket_id = $1 AND restored_at IS NULL ORDER BY created_at, offer_id`, basketID)
 	if err != nil {
 		return nil, fmt.Errorf("redemptions: %w", err)
@@ -350,7 +394,7 @@ func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redem
 	for rows.Next() {
 		var r redemptionRow
 		var shares string
-		if err := rows.Scan(&r.offerID, &r.campaignID, &r.period, &r.discount, &shares); err != nil {
+		if err := rows.Scan(&r.offerID, &r.campaignID, &r.period, &r.discount, &r.points, &shares); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(shares), &r.lines); err != nil {
@@ -362,26 +406,37 @@ func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redem
 }
 
 // releaseCampaign gives back what a return or void frees of a campaign: the
-// discount share returned leaves its budget, and a restored use leaves the
-// member's use counts and the campaign's redemption count. A campaign ended
+// discount share returned leaves its budget (discount given is net of
+// returns, docs/figures.md), and a restored use leaves the member's use
+// counts and the campaign's redemption and points counts. A campaign ended
 // by its limit stays ended: reopening an offer that shoppers were told had
 // run out would surprise them more than it helps.
-func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded int64, restore bool) error {
+func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded, points int64, restore bool) error {
 	one := 0
-	if restore {
+	if !restore {
+		points = 0
+	} else {
 		one = 1
 	}
 	if refunded != 0 || restore {
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3
-			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3,
+			points_given = points_given - $4
+			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one, points); err != nil {
 			return fmt.Errorf("release campaign: %w", err)
 		}
 	}
 	if restore && memberID != "" {
-		if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
-			WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
-			return fmt.Errorf("restore offer use: %w", err)
-		}
+		return restoreUses(ctx, tx, cid, memberID, period)
+	}
+	return nil
+}
+
+// restoreUses gives back one use of a campaign by a member, ever and in
+// the period.
+func restoreUses(ctx context.Context, tx *sql.Tx, cid, memberID, period string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
+		WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
+		return fmt.Errorf("restore offer use: %w", err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/report/figures"
 )
 
 // members writes dim_member: every member ever enrolled, erased ones
@@ -35,7 +36,11 @@ func (e *exporter) members(ctx context.Context, emit func(Row) error) error {
 		})
 }
 
-// campaigns writes dim_campaign from the columns and the stored spec.
+// campaigns writes dim_campaign from the columns and the stored spec; its
+// redemptions, discount_given and points_given are the campaign's figures
+// by their one definition (package figures), as the campaign report and
+// GET /v1/campaigns give them, not the counters the tills take limits
+// from (kept only for campaigns with a limit or budget).
 func (e *exporter) campaigns(ctx context.Context, emit func(Row) error) error {
 	var (
 		id, name, status, spec, ended                    string
@@ -45,9 +50,10 @@ func (e *exporter) campaigns(ctx context.Context, emit func(Row) error) error {
 		redemptions, discount, points, audience, control int64
 	)
 	row := make(Row, len(DimCampaign.Columns))
-	return e.each(ctx, `SELECT id, name, status, spec, starts_at, ends_at, max_redemptions, budget, redemptions,
-		discount_given, points_given, audience_size, control_size, created_at, launched_at, ended_reason
-		FROM campaigns ORDER BY id`, nil, func(rs *sql.Rows) error {
+	return e.each(ctx, `SELECT c.id, c.name, c.status, c.spec, c.starts_at, c.ends_at, c.max_redemptions, c.budget,
+		COALESCE(f.redemptions, 0), COALESCE(f.discount, 0), COALESCE(f.points, 0), c.audience_size, c.control_size, c.created_at,
+		c.launched_at, c.ended_reason
+		FROM campaigns c LEFT JOIN (`+figures.ByCampaign+`) f ON f.campaign_id = c.id ORDER BY c.id`, nil, func(rs *sql.Rows) error {
 		if err := rs.Scan(&id, &name, &status, &spec, &starts, &ends, &maxRed, &budget, &redemptions, &discount, &points,
 			&audience, &control, &created, &launched, &ended); err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perk-platform/perk/internal/report/figures"
 )
 
 // since returns the WHERE clause cond (which uses $1) and its argument when
@@ -109,12 +111,18 @@ func (e *exporter) responses(ctx context.Context, emit func(Row) error) error {
 		return err
 	}
 
-	// A redemption is exported again when a return or void restores it. Its
-	// message is the campaign's announcement to the member when the launch
-	// recorded one (fixed audiences).
-	where, args = e.sinceWhere(`r.created_at >= $1 OR r.restored_at >= $1`)
+	// A redemption is exported again when a return or void restores it or
+	// a return gives back part of its discount (value is net of returns).
+	// Its message is the campaign's announcement to the member when the
+	// launch recorded one (fixed audiences). A row that gave nothing (a free
+	// gift from an empty pool) is no redemption (figures.Gave).
+	where, args = e.sinceWhere(`(r.created_at >= $1 OR r.restored_at >= $1
+		OR r.basket_id IN (SELECT basket_id FROM basket_returns WHERE created_at >= $1)) AND ` + figures.Gave)
+	if where == "" {
+		where = ` WHERE ` + figures.Gave
+	}
 	err = e.each(ctx, `SELECT r.basket_id, r.offer_id, r.created_at, r.member_id, r.campaign_id, cm.message_id, b.store_id,
-		b.transaction_id, r.discount, r.points, r.kind, r.restored_at
+		b.transaction_id, r.discount - r.discount_returned, r.points, r.kind, r.restored_at
 		FROM redemptions r JOIN baskets b ON b.id = r.basket_id
 		LEFT JOIN campaign_members cm ON cm.campaign_id = r.campaign_id AND cm.member_id = r.member_id`+where+`
 		ORDER BY r.basket_id, r.offer_id`, args, func(rs *sql.Rows) error {

@@ -134,7 +134,8 @@ func TestExport_TablesMatchTheSource(t *testing.T) {
 			{"line amount", sum(lines, "amount"), `SELECT SUM(quantity * unit_price) FROM basket_lines`},
 			{"line discount", sum(lines, "discount"), `SELECT SUM(discount) FROM basket_lines`},
 			{"returned_qty", sum(lines, "returned_qty"), `SELECT SUM(returned_qty) FROM basket_lines`},
-			{"redemption value", sum(resp, "value"), `SELECT SUM(discount) FROM redemptions`},
+			// Net of returns: member 0 returned one of the two loaves it had 20% off.
+			{"redemption value", sum(resp, "value"), `SELECT SUM(discount - discount_returned) FROM redemptions`},
 		} {
 			if want := sums(c.sql); c.got != want || want == 0 {
 				t.Errorf("%s: exported %d, SQL %d", c.name, c.got, want)
@@ -394,4 +395,24 @@ func TestDocsNameEveryColumn(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A partial return changes a redemption's value (net of returns) without
+// restoring it: an export since the return carries the redemption again.
+func TestExport_SinceCarriesARedemptionAgainAfterAPartialReturn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		newWorld(t, db)
+		returned := day1.Add(3 * time.Hour) // member 0 returned one of two loaves at 20% off
+		dir, _ := export(t, db, mart.CSV, returned, key)
+		resp := readAll(t, dir, mart.CSV)["fact_response"]
+		var values []string
+		for i, ty := range resp.values("response_type") {
+			if ty == "redemption" && resp.values("transaction_key")[i] == "S1/T-1" {
+				values = append(values, resp.values("value")[i])
+			}
+		}
+		if !slices.Equal(values, []string{"50"}) {
+			t.Errorf("redemption of S1/T-1 since its return: values %v, want [50] (100 off, 50 of it returned)", values)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/report/figures"
 )
 
 // Options shape a campaign report.
@@ -59,14 +60,16 @@ type CampaignReport struct {
 	Clicks         int64 `json:"clicks"`
 	UniqueClickers int64 `json:"unique_clickers"`
 
-	// Redemptions counts the distinct baskets holding at least one
-	// redemption of the campaign that was not restored (a void, or a return
-	// of every line it applied to, restores it); RedeemingMembers the
-	// distinct members behind them (anonymous baskets of open campaigns are
-	// in Redemptions only). DiscountGiven and PointsGiven sum the discount
-	// and points of those redemption rows. Revenue sums gross - discount of
-	// those baskets that are committed (not voided), each basket once,
-	// whatever else it bought; returns are not deducted.
+	// Redemptions counts the distinct baskets in which the campaign gave
+	// something that was not given back (a void, or a return of every line
+	// it applied to, restores a redemption; a free gift whose pool was empty
+	// was never given); RedeemingMembers the distinct members behind them
+	// (anonymous baskets of open campaigns are in Redemptions only).
+	// DiscountGiven sums those redemptions' discount net of returns,
+	// PointsGiven their campaign points. Revenue sums what those baskets,
+	// when not voided, sold net of returns (each line's price less its
+	// discount, for the units not returned), each basket once whatever else
+	// it bought. One definition of each: package figures, docs/figures.md.
 	Redemptions      int64 `json:"redemptions"`
 	RedeemingMembers int64 `json:"redeeming_members"`
 	DiscountGiven    int64 `json:"discount_given"`
@@ -239,13 +242,11 @@ func (s *Service) clicks(ctx context.Context, c *campaign.Campaign, r *CampaignR
 }
 
 func (s *Service) redemptions(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
-	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(DISTINCT basket_id), COUNT(DISTINCT member_id),
-		COALESCE(SUM(discount), 0), COALESCE(SUM(points), 0)
-		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL`, c.ID).
-		Scan(&r.Redemptions, &r.RedeemingMembers, &r.DiscountGiven, &r.PointsGiven)
+	f, err := figures.CampaignFigures(ctx, s.db.R, c.ID)
 	if err != nil {
-		return fmt.Errorf("redemptions: %w", err)
+		return err
 	}
+	r.Redemptions, r.RedeemingMembers, r.DiscountGiven, r.PointsGiven = f.Redemptions, f.RedeemingMembers, f.Discount, f.Points
 	return nil
 }
 
@@ -261,8 +262,8 @@ func (s *Service) perStore(ctx context.Context, c *campaign.Campaign, r *Campaig
 		}
 		return f
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT store_id, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0)
-		FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL GROUP BY store_id`, c.ID)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT r.store_id, `+figures.Redemptions+`, `+figures.Discount+`
+		FROM redemptions r WHERE r.campaign_id = $1 AND `+figures.Standing+` GROUP BY r.store_id`, c.ID)
 	if err != nil {
 		return fmt.Errorf("per store: %w", err)
 	}
@@ -280,9 +281,7 @@ func (s *Service) perStore(ctx context.Context, c *campaign.Campaign, r *Campaig
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("per store: %w", err)
 	}
-	rows, err = s.db.R.QueryContext(ctx, `SELECT b.store_id, COALESCE(SUM(b.gross - b.discount), 0) FROM baskets b
-		WHERE b.status = 'committed' AND b.id IN (SELECT basket_id FROM redemptions WHERE campaign_id = $1 AND restored_at IS NULL)
-		GROUP BY b.store_id`, c.ID)
+	rows, err = s.db.R.QueryContext(ctx, figures.Revenue, c.ID)
 	if err != nil {
 		return fmt.Errorf("revenue: %w", err)
 	}
@@ -378,8 +377,8 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		{`SELECT ` + d.EpochBucket("k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
 			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, _ int64) { b.Clicks += n }},
-		{`SELECT ` + d.EpochBucket("created_at", secs) + `, COUNT(DISTINCT basket_id), COALESCE(SUM(discount), 0) FROM redemptions
-			WHERE campaign_id = $1 AND restored_at IS NULL AND created_at >= $2 AND created_at < $3 GROUP BY 1`,
+		{`SELECT ` + d.EpochBucket("r.created_at", secs) + `, ` + figures.Redemptions + `, ` + figures.Discount + ` FROM redemptions r
+			WHERE r.campaign_id = $1 AND ` + figures.Standing + ` AND r.created_at >= $2 AND r.created_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, sum int64) { b.Redemptions += n; b.Discount += sum }},
 	}
 	for _, q := range queries {

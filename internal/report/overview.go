@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -14,11 +15,11 @@ type Overview struct {
 	OptedIn      int64       `json:"opted_in"`      // may receive marketing SMS
 	NewByDay     []DayCounts `json:"new_by_day"`    // enrolments per day and channel, oldest first
 	Campaigns    int64       `json:"campaigns"`     // live now (active)
-	Transactions int64       `json:"transactions"`  // committed baskets today
-	Sales        int64       `json:"sales"`         // gross - discount of today's committed baskets, minor units
-	Redemptions  int64       `json:"redemptions"`   // offers redeemed today (not given back)
-	Discount     int64       `json:"discount"`      // discount of today's redemptions, minor units
-	PointsEarned int64       `json:"points_earned"` // by today's committed baskets
+	Transactions int64       `json:"transactions"`  // baskets committed today and not voided
+	Sales        int64       `json:"sales"`         // what those baskets sold, net of returns, minor units (figures.Sales)
+	Redemptions  int64       `json:"redemptions"`   // today's redemptions of every campaign: the sum of the campaigns' (figures.Redemptions)
+	Discount     int64       `json:"discount"`      // their discount net of returns, minor units (figures.Discount)
+	PointsEarned int64       `json:"points_earned"` // by today's committed baskets, net of returns (figures.LinePoints)
 	SMSSent      int64       `json:"sms_sent"`      // messages queued today and sent
 	SMSDelivered int64       `json:"sms_delivered"` // of those, delivered
 	Since        time.Time   `json:"since"`         // the start of "today" in the programme's zone, as UTC
@@ -47,12 +48,16 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 		now.UTC()).Scan(&o.Campaigns); err != nil {
 		return nil, fmt.Errorf("overview campaigns: %w", err)
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(gross - discount), 0), COALESCE(SUM(points_earned), 0)
-		FROM baskets WHERE created_at >= $1 AND status = 'committed'`, o.Since).Scan(&o.Transactions, &o.Sales, &o.PointsEarned); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT b.id), `+figures.Sales+`, COALESCE(SUM(`+figures.LinePoints+`), 0)
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE b.created_at >= $1 AND b.status = 'committed'`,
+		o.Since).Scan(&o.Transactions, &o.Sales, &o.PointsEarned); err != nil {
 		return nil, fmt.Errorf("overview baskets: %w", err)
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions
-		WHERE created_at >= $1 AND restored_at IS NULL`, o.Since).Scan(&o.Redemptions, &o.Discount); err != nil {
+	// A redemption is a campaign's in one basket: counting (basket,
+	// campaign) pairs makes the overview the sum of the campaign reports.
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(d), 0) FROM (SELECT r.basket_id, r.campaign_id, `+figures.Discount+` AS d
+		FROM redemptions r WHERE r.created_at >= $1 AND `+figures.Standing+` GROUP BY r.basket_id, r.campaign_id) x`,
+		o.Since).Scan(&o.Redemptions, &o.Discount); err != nil {
 		return nil, fmt.Errorf("overview redemptions: %w", err)
 	}
 	// send_after >= created_at on every row (a message never becomes due

@@ -41,7 +41,7 @@ type GroupFigures struct {
 	SpendPerMember float64 `json:"spend_per_member"`
 }
 
-func figures(g groupStats) GroupFigures {
+func groupFigures(g groupStats) GroupFigures {
 	return GroupFigures{Members: g.Members, Buyers: g.Buyers, Conversion: g.conversion(), Spend: g.Spend, SpendPerMember: g.mean()}
 }
 
@@ -70,7 +70,7 @@ func (s *Service) uplift(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		return err
 	}
 	u := &r.Uplift
-	u.Treated, u.Control = figures(treated), figures(control)
+	u.Treated, u.Control = groupFigures(treated), groupFigures(control)
 	u.Conversion = diffProportions(treated, control)
 	u.SpendPerMember = diffMeans(treated, control)
 	return nil
