@@ -118,7 +118,7 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cc := &campaignCmd{camps: loy.campaigns, checkout: loy.checkout, zone: zone, currency: strings.ToUpper(c.Loyalty.Currency), out: os.Stdout}
+	cc := &campaignCmd{camps: loy.campaigns, checkout: loy.checkout, zone: zone, currency: loy.currency, out: os.Stdout}
 	if sub == "apply" {
 		return cc.apply(ctx, inputName(file), specs, launch)
 	}
@@ -194,7 +194,7 @@ type campaignCmd struct {
 	camps    *campaign.Service
 	checkout *checkout.Service
 	zone     *time.Location // for specs that name none
-	currency string
+	currency money.Currency
 	out      io.Writer
 }
 
@@ -324,7 +324,8 @@ func (cc *campaignCmd) location(c *campaign.Campaign) *time.Location {
 
 func fmtTime(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 
-func (cc *campaignCmd) money(v int64) string { return money.Format(v) + " " + cc.currency }
+// money writes an amount with its currency's decimals and code ("6.00 GBP", "1205 JPY").
+func (cc *campaignCmd) money(v int64) string { return cc.currency.Number(v) + " " + cc.currency.Code }
 
 // show prints one campaign: its spec for yaml and json, a summary otherwise.
 // JSON is what the API answers (weekdays as numbers), so scripts can use
