@@ -163,17 +163,10 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("get NAME -o yaml") and returns the positionals.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
+	if err := parse(fs, args); err != nil {
+		return nil, err
 	}
+	return fs.Args(), nil
 }
 
 func readInput(file string) ([]byte, error) {
