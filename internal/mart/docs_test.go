@@ -3,8 +3,10 @@ package mart_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,34 +93,7 @@ func TestDocs_DuckDBExamples(t *testing.T) {
 		t.Fatal("no sql blocks under ### DuckDB")
 	}
 
-	ctx := context.Background()
-	db := storetest.SQLite(t)
-	w := newWorld(t, db)
-	// A redemption given back by a void: counted nowhere.
-	if _, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: string(w.members[1].Code), Currency: "GBP",
-		TransactionID: "T-9", Items: []checkout.Item{{Line: 1, SKU: "BREAD", Quantity: 4, UnitPrice: 250}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.checkout.Void(ctx, &checkout.VoidRequest{Store: "S1", TransactionID: "T-9"}); err != nil {
-		t.Fatal(err)
-	}
-	// The data set must be able to catch the mistakes the examples once made.
-	if n := count(t, db, `SELECT COUNT(*) FROM redemptions WHERE restored_at IS NOT NULL`); n == 0 {
-		t.Fatal("the world has no restored redemption")
-	}
-	if n := count(t, db, `SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM sms_outbox WHERE campaign_id IS NOT NULL GROUP BY campaign_id) x`); n < 2 {
-		t.Fatalf("a campaign with %d messages cannot show a fan-out", n)
-	}
-
-	root := t.TempDir()
-	for _, e := range []struct {
-		dir, format string
-		since       time.Time
-	}{{"mart", mart.Parquet, time.Time{}}, {"mart", mart.CSV, time.Time{}}, {"mart-incr", mart.Parquet, w.day2}} {
-		if _, err := mart.Export(ctx, db, mart.Options{Dir: filepath.Join(root, e.dir), Format: e.format, Since: e.since, Key: key, Now: w.clock.Now}); err != nil {
-			t.Fatalf("export %s %s: %v", e.dir, e.format, err)
-		}
-	}
+	db, w, root := docExports(t)
 	results := runDuckDB(t, node, modules, root, blocks)
 
 	reports := report.NewService(db, w.campaigns, w.clock.Now)
@@ -138,6 +113,41 @@ func TestDocs_DuckDBExamples(t *testing.T) {
 			t.Errorf("no %s example under ### DuckDB to check", k)
 		}
 	}
+}
+
+// docExports makes the test world on SQLite, adds a redemption a void gave
+// back, and exports it as the docs' examples expect: a full export in
+// root/mart (parquet and CSV) and a --since export in root/mart-incr (both).
+func docExports(t *testing.T) (*store.DB, *world, string) {
+	t.Helper()
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	w := newWorld(t, db)
+	// A redemption given back by a void: counted nowhere.
+	if _, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: string(w.members[1].Code), Currency: "GBP",
+		TransactionID: "T-9", Items: []checkout.Item{{Line: 1, SKU: "BREAD", Quantity: 4, UnitPrice: 250}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.checkout.Void(ctx, &checkout.VoidRequest{Store: "S1", TransactionID: "T-9"}); err != nil {
+		t.Fatal(err)
+	}
+	// The data set must be able to catch the mistakes the examples once made.
+	if n := count(t, db, `SELECT COUNT(*) FROM redemptions WHERE restored_at IS NOT NULL`); n == 0 {
+		t.Fatal("the world has no restored redemption")
+	}
+	if n := count(t, db, `SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM sms_outbox WHERE campaign_id IS NOT NULL GROUP BY campaign_id) x`); n < 2 {
+		t.Fatalf("a campaign with %d messages cannot show a fan-out", n)
+	}
+	root := t.TempDir()
+	for _, e := range []struct {
+		dir, format string
+		since       time.Time
+	}{{"mart", mart.Parquet, time.Time{}}, {"mart", mart.CSV, time.Time{}}, {"mart-incr", mart.Parquet, w.day2}, {"mart-incr", mart.CSV, w.day2}} {
+		if _, err := mart.Export(ctx, db, mart.Options{Dir: filepath.Join(root, e.dir), Format: e.format, Since: e.since, Key: key, Now: w.clock.Now}); err != nil {
+			t.Fatalf("export %s %s: %v", e.dir, e.format, err)
+		}
+	}
+	return db, w, root
 }
 
 func runDuckDB(t *testing.T, node, modules, dir string, blocks []string) [][]map[string]any {
@@ -236,5 +246,70 @@ func checkCampaigns(t *testing.T, reports *report.Service, rows []map[string]any
 			}
 		}
 		t.Logf("%s: %v", rep.Name, row)
+	}
+}
+
+// The sql block under "### PostgreSQL" runs in psql against a real CSV
+// export and loads every row: the incremental upsert adds no duplicate.
+func TestDocs_PostgreSQLExamples(t *testing.T) {
+	psql := testenv.Binary(t, "PERK_TEST_PSQL", "psql", "PostgreSQL examples of docs/data-mart.md")
+	base := testenv.Env(t, storetest.PostgresEnv, "PostgreSQL examples of docs/data-mart.md")
+	blocks := sqlBlock.FindAllStringSubmatch(section(t, readDoc(t), "### PostgreSQL"), -1)
+	if len(blocks) == 0 {
+		t.Fatal("no sql blocks under ### PostgreSQL")
+	}
+	_, _, root := docExports(t)
+	dsn := storetest.DSN(t, base) // a fresh schema, dropped at the end
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := u.Query().Get("search_path")
+	for i, b := range blocks {
+		file := filepath.Join(root, fmt.Sprintf("block%d.sql", i+1))
+		if err := os.WriteFile(file, []byte(b[1]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", base, "-f", file)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "PGOPTIONS=-c search_path="+schema)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("psql, block %d: %v\n%s", i+1, err, out)
+		}
+	}
+
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var m mart.Manifest
+	raw, err := os.ReadFile(filepath.Join(root, "mart", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for _, tab := range m.Tables {
+		var n int64
+		if err := db.QueryRow(`SELECT COUNT(*) FROM ` + tab.Name).Scan(&n); err != nil {
+			continue // a table the example leaves to "likewise"
+		}
+		loaded++
+		if n != tab.Rows {
+			t.Errorf("%s: %d rows in PostgreSQL, %d in the export", tab.Name, n, tab.Rows)
+		}
+	}
+	if loaded < 4 {
+		t.Errorf("the example loads %d tables", loaded)
+	}
+	var delivered int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM fact_contact WHERE delivery_state = $1`, sms.Delivered).Scan(&delivered); err != nil || delivered == 0 {
+		t.Errorf("delivered messages after the load: %d, %v", delivered, err)
 	}
 }
