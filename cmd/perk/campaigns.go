@@ -118,7 +118,7 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cc := &campaignCmd{camps: loy.campaigns, checkout: loy.checkout, zone: zone, currency: strings.ToUpper(c.Loyalty.Currency), out: os.Stdout}
+	cc := &campaignCmd{camps: loy.campaigns, checkout: loy.checkout, zone: zone, currency: loy.currency, out: os.Stdout}
 	if sub == "apply" {
 		return cc.apply(ctx, inputName(file), specs, launch)
 	}
@@ -163,17 +163,10 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("get NAME -o yaml") and returns the positionals.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
+	if err := parse(fs, args); err != nil {
+		return nil, err
 	}
+	return fs.Args(), nil
 }
 
 func readInput(file string) ([]byte, error) {
@@ -194,7 +187,7 @@ type campaignCmd struct {
 	camps    *campaign.Service
 	checkout *checkout.Service
 	zone     *time.Location // for specs that name none
-	currency string
+	currency money.Currency
 	out      io.Writer
 }
 
@@ -324,7 +317,8 @@ func (cc *campaignCmd) location(c *campaign.Campaign) *time.Location {
 
 func fmtTime(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 
-func (cc *campaignCmd) money(v int64) string { return money.Format(v) + " " + cc.currency }
+// money writes an amount with its currency's decimals and code ("6.00 GBP", "1205 JPY").
+func (cc *campaignCmd) money(v int64) string { return cc.currency.Number(v) + " " + cc.currency.Code }
 
 // show prints one campaign: its spec for yaml and json, a summary otherwise.
 // JSON is what the API answers (weekdays as numbers), so scripts can use

@@ -87,16 +87,60 @@ func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time
 	fs.DurationVar(p, name, def, envUsage(usage, env))
 }
 
-// parse parses args, turning -h and flag errors into errUsage, and then
-// gives every flag the command line left alone its PERK_* variable or, if
-// the environment has none, the value in the --config file.
+// parse parses args, flags before or after the positional arguments
+// (interspersed), turning -h and flag errors into errUsage, and then gives
+// every flag the command line left alone its PERK_* variable or, if the
+// environment has none, the value in the --config file. fs.Args() are the
+// positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(os.Stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(interspersed(fs, args)); err != nil {
 		return errUsage
 	}
 	_, err := resolveSettings(fs, os.LookupEnv)
 	return err
+}
+
+// interspersed reorders args so that the standard flag package, which
+// stops at the first positional argument, sees every flag: the flags (each
+// with its value when it takes one: "--data-dir D" as well as
+// "--data-dir=D") come first, then "--" and the positional arguments in
+// their order. Everything after a "--" is positional, so a text that
+// starts with "-" can still be given ("perk sms inject --from N -- -5").
+// An undefined flag stays a flag for fs.Parse to refuse.
+func interspersed(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if hasValue || f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 == len(args) {
+			// Its value is missing: it must stay last for fs.Parse to
+			// refuse it, rather than take the "--" below as its value.
+			return flags
+		}
+		i++
+		flags = append(flags, args[i])
+	}
+	if len(pos) == 0 {
+		return flags
+	}
+	return append(append(flags, "--"), pos...)
 }
 
 func (c *Config) dsn() string {

@@ -16,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/web"
@@ -66,7 +67,8 @@ type loyalty struct {
 	checkout  *checkout.Service
 	reports   *report.Service
 	// live wakes dashboard pages when a till moves a campaign.
-	live *web.Live
+	live     *web.Live
+	currency money.Currency // how the pages show money
 }
 
 func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger) (*loyalty, error) {
@@ -83,16 +85,26 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	if err != nil {
 		return nil, err
 	}
-	cur := strings.ToUpper(c.Loyalty.Currency)
-	if len(cur) != 3 {
-		return nil, fmt.Errorf("--currency %q: want an ISO 4217 code such as GBP", c.Loyalty.Currency)
+	cur, err := c.Loyalty.currency()
+	if err != nil {
+		return nil, err
 	}
-	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Links: l, Log: log})
+	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Currency: cur, Links: l, Log: log})
 	led := ledger.New(db, pol, time.Now)
 	live := web.NewLive()
-	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify,
+	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur.Code, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify,
 		Metrics: reg})
-	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live}, nil
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live, currency: cur}, nil
+}
+
+// currency is the programme's currency; an unknown code is refused before
+// anything starts.
+func (l *loyaltyConfig) currency() (money.Currency, error) {
+	cur, err := money.ParseCurrency(l.Currency)
+	if err != nil {
+		return money.Currency{}, fmt.Errorf("--currency: %w", err)
+	}
+	return cur, nil
 }
 
 // expirePoints writes the expiry entries of lots past their date every

@@ -242,6 +242,8 @@ func TestCLI_UsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"serve", "--region", "XX", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, "unknown phone region"},
 		{[]string{"serve", "--barcode", "qr", "--addr", "127.0.0.1:0"}, "--barcode"},
+		{[]string{"serve", "--currency", "XXX", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--currency: unknown currency "XXX"`},
+		{[]string{"serve", "--currency", "POUNDS", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--currency: unknown currency "POUNDS"`},
 		{[]string{"members", "import"}, "usage: perk members import"},
 	}
 	for _, tt := range tests {

@@ -72,6 +72,9 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--barcode: %w", err)
 	}
+	if _, err := c.Loyalty.currency(); err != nil {
+		return err
+	}
 	// Listen before anything else so that the real address (port 0) is known
 	// for the default public URL.
 	ln, err := net.Listen("tcp", c.Addr)
@@ -119,7 +122,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

@@ -231,7 +231,7 @@ func cmdConfig(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("perk config print", flag.ContinueOnError)
 	serveFlags(fs, &c)
 	fs.SetOutput(os.Stderr)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(interspersed(fs, args[1:])); err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {

@@ -114,7 +114,7 @@ func (s *Service) compile(c *Campaign) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	ec := c.Spec.engineCampaign(c.ID, Window{Start: c.Start, End: c.End, Location: loc})
+	ec := c.Spec.engineCampaign(c.ID, Window{Start: c.Start, End: c.End, Location: loc}, s.opt.Currency)
 	comp, err := engine.Compile(ec)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/links"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
@@ -68,9 +69,12 @@ type Options struct {
 	Zone      *time.Location // the programme's zone, for specs that name none
 	PublicURL string         // for card links in announcements
 	Programme string
-	Links     *links.Service // shortens {{link}} in announcements; nil leaves addresses as they are
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Currency shows the amounts of benefits the operator left undescribed
+	// (the zero Currency: two decimals, no symbol).
+	Currency money.Currency
+	Links    *links.Service // shortens {{link}} in announcements; nil leaves addresses as they are
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Service stores campaigns, computes audiences and launches.

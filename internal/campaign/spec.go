@@ -204,7 +204,7 @@ func (s *Spec) Validate(def *time.Location) (*engine.Compiled, Window, error) {
 			return nil, Window{}, problem.InvalidField(fmt.Sprintf("stores[%d]", i), "store_invalid", nil, "must not be empty")
 		}
 	}
-	c, err := engine.Compile(s.engineCampaign("", w))
+	c, err := engine.Compile(s.engineCampaign("", w, money.Currency{}))
 	if err != nil {
 		return nil, Window{}, engineError(err)
 	}
@@ -221,8 +221,9 @@ func engineError(err error) error {
 }
 
 // engineCampaign is the spec as the engine sees it. Benefit ids are the
-// campaign id and the benefit's position, so an offer id names its campaign.
-func (s *Spec) engineCampaign(id string, w Window) engine.Campaign {
+// campaign id and the benefit's position, so an offer id names its campaign;
+// amounts in generated descriptions are shown in cur.
+func (s *Spec) engineCampaign(id string, w Window, cur money.Currency) engine.Campaign {
 	if id == "" {
 		id = "cmp_new"
 	}
@@ -230,7 +231,7 @@ func (s *Spec) engineCampaign(id string, w Window) engine.Campaign {
 	for i, b := range s.Benefits {
 		b.ID = fmt.Sprintf("%s.%d", id, i+1)
 		if b.Description == "" {
-			b.Description = describe(b)
+			b.Description = describe(b, cur)
 		}
 		bs[i] = b
 	}
@@ -345,15 +346,15 @@ func PeriodKey(period string, t time.Time, loc *time.Location) string {
 }
 
 // describe writes receipt wording for a benefit the operator left
-// undescribed.
-func describe(b engine.Benefit) string {
+// undescribed, with amounts in cur.
+func describe(b engine.Benefit, cur money.Currency) string {
 	switch b.Kind {
 	case engine.PercentOff:
 		return fmt.Sprintf("%d%% off", b.Percent)
 	case engine.AmountOff:
-		return fmt.Sprintf("%s off", money.Format(b.Amount))
+		return fmt.Sprintf("%s off", cur.Format(b.Amount))
 	case engine.FixedPrice:
-		return fmt.Sprintf("Now %s each", money.Format(b.Price))
+		return fmt.Sprintf("Now %s each", cur.Format(b.Price))
 	case engine.BuyXGetY:
 		if b.Percent > 0 && b.Percent < 100 {
 			return fmt.Sprintf("Buy %d get %d at %d%% off", b.Buy, b.Get, b.Percent)
@@ -361,9 +362,9 @@ func describe(b engine.Benefit) string {
 		return fmt.Sprintf("Buy %d get %d free", b.Buy, b.Get)
 	case engine.SpendThreshold:
 		if b.Percent > 0 {
-			return fmt.Sprintf("Spend %s, get %d%% off", money.Format(b.Threshold), b.Percent)
+			return fmt.Sprintf("Spend %s, get %d%% off", cur.Format(b.Threshold), b.Percent)
 		}
-		return fmt.Sprintf("Spend %s, get %s off", money.Format(b.Threshold), money.Format(b.Amount))
+		return fmt.Sprintf("Spend %s, get %s off", cur.Format(b.Threshold), cur.Format(b.Amount))
 	case engine.PointsBonus:
 		return fmt.Sprintf("%d bonus points", b.Points)
 	case engine.PointsPerUnit:

@@ -49,7 +49,8 @@ type Service struct {
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
 	opt       Options
-	zones     sync.Map // store id -> zoneEntry
+	cur       money.Currency // opt.Currency's decimals, for receipts
+	zones     sync.Map       // store id -> zoneEntry
 	metrics   *metrics
 }
 
@@ -70,7 +71,9 @@ func NewService(db *store.DB, members *member.Service, campaigns *campaign.Servi
 	if opt.OnChange == nil {
 		opt.OnChange = func(...string) {}
 	}
-	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt, metrics: newMetrics(opt.Metrics)}
+	// An unknown code (the command line refuses one) prints two decimals.
+	cur, _ := money.ParseCurrency(opt.Currency)
+	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt, cur: cur, metrics: newMetrics(opt.Metrics)}
 }
 
 // Errors callers branch on.
@@ -218,7 +221,7 @@ func (s *Service) response(req *Request, m *member.Member, res engine.Result) *R
 	}
 	resp.Total = resp.Subtotal - resp.TotalDiscount
 	resp.AmountDue = resp.Total
-	resp.ReceiptText = receipt(resp)
+	resp.ReceiptText = receipt(resp, s.cur)
 	return resp
 }
 
@@ -251,13 +254,15 @@ type zoneEntry struct {
 	until time.Time
 }
 
-// receipt is the text for the till to print, one line per entry.
-func receipt(r *Response) []string {
+// receipt is the text for the till to print, one line per entry, amounts
+// with the currency's decimals and no symbol (till printers differ in
+// what they can print).
+func receipt(r *Response, cur money.Currency) []string {
 	out := []string{}
 	for _, b := range r.Benefits {
 		switch {
 		case b.Discount > 0:
-			out = append(out, fmt.Sprintf("%s  -%s", b.Description, money.Format(b.Discount)))
+			out = append(out, fmt.Sprintf("%s  -%s", b.Description, cur.Number(b.Discount)))
 		case b.Points > 0:
 			out = append(out, fmt.Sprintf("%s  +%d pts", b.Description, b.Points))
 		case b.Content != "":
@@ -267,10 +272,10 @@ func receipt(r *Response) []string {
 		}
 	}
 	if r.TotalDiscount > 0 {
-		out = append(out, fmt.Sprintf("You saved %s", money.Format(r.TotalDiscount)))
+		out = append(out, fmt.Sprintf("You saved %s", cur.Number(r.TotalDiscount)))
 	}
 	if r.PointsValue > 0 {
-		out = append(out, fmt.Sprintf("Paid with %d points  -%s", r.PointsRedeemed, money.Format(r.PointsValue)))
+		out = append(out, fmt.Sprintf("Paid with %d points  -%s", r.PointsRedeemed, cur.Number(r.PointsValue)))
 	}
 	if r.Member != nil {
 		if r.PointsEarned > 0 {

@@ -221,7 +221,7 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 			return nil, false, fmt.Errorf("store redemption: %w", err)
 		}
 	}
-	resp.ReceiptText = receipt(resp)
+	resp.ReceiptText = receipt(resp, s.cur)
 
 	if m != nil {
 		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {

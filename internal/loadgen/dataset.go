@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
@@ -325,24 +326,25 @@ func (g *gen) baskets(ctx context.Context) (int, error) {
 			mid = sql.NullString{String: memberID(g.r.IntN(g.o.Members)), Valid: true}
 		}
 		store := storeID(1 + g.r.IntN(g.o.Stores))
+		type line struct {
+			sku, qty int
+			price    int64
+		}
 		var gross int64
-		n := 1 + g.r.IntN(4)
-		for l := 1; l <= n; l++ {
+		lines := make([]line, 1+g.r.IntN(4))
+		amounts := make([]int64, len(lines))
+		for l := range lines {
 			sku := 1 + g.r.IntN(CatalogueSKUs)
-			qty, price := 1+g.r.IntN(3), SKUPrice(sku)
-			gross += int64(qty) * price
-			if err := ls.add(ctx, id, l, SKU(sku), `["`+Category(SKUCategory(sku))+`"]`, qty, price, 0, 0); err != nil {
-				return 0, err
-			}
+			lines[l] = line{sku: sku, qty: 1 + g.r.IntN(3), price: SKUPrice(sku)}
+			amounts[l] = int64(lines[l].qty) * lines[l].price
+			gross += amounts[l]
 		}
 		var discount int64
+		var redeemed *genCampaign
 		if mid.Valid && g.r.IntN(5) == 0 {
 			for _, c := range g.camps {
 				if !at.Before(c.start) && at.Before(c.end) && !campaign.InControl(c.id, mid.String, 10) {
-					discount = gross / 10
-					if err := rs.add(ctx, id, c.id+".1", c.id, mid, store, "percent_off", discount, 0, "[]", at); err != nil {
-						return 0, err
-					}
+					discount, redeemed = gross/10, &c
 					break
 				}
 			}
@@ -350,6 +352,30 @@ func (g *gen) baskets(ctx context.Context) (int, error) {
 		points := int64(0)
 		if mid.Valid {
 			points = (gross - discount) / 100
+		}
+		// Lines carry their shares of the basket's discount (by amount) and
+		// of its points (by net), as a commit stores them, so line-level
+		// sums equal the basket's.
+		discounts := checkout.Spread(discount, amounts)
+		nets := make([]int64, len(lines))
+		var shares []engine.LineShare
+		for l := range lines {
+			nets[l] = amounts[l] - discounts[l]
+			if discounts[l] > 0 {
+				shares = append(shares, engine.LineShare{Line: l + 1, Discount: discounts[l]})
+			}
+		}
+		pointShares := checkout.Spread(points, nets)
+		for l, ln := range lines {
+			if err := ls.add(ctx, id, l+1, SKU(ln.sku), `["`+Category(SKUCategory(ln.sku))+`"]`, ln.qty, ln.price, discounts[l], pointShares[l]); err != nil {
+				return 0, err
+			}
+		}
+		if redeemed != nil {
+			sh, _ := json.Marshal(shares)
+			if err := rs.add(ctx, id, redeemed.id+".1", redeemed.id, mid, store, "percent_off", discount, 0, string(sh), at); err != nil {
+				return 0, err
+			}
 		}
 		if err := bs.add(ctx, id, store, fmt.Sprintf("T%010d", i), "T1", mid, "GBP", gross, discount, points, 0, 0, "committed", "", "{}", at); err != nil {
 			return 0, err

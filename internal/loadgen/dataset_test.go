@@ -39,13 +39,26 @@ func TestGenerateDatasetFollowsTheServicesRules(t *testing.T) {
 			`SELECT COUNT(*) FROM redemptions r JOIN campaigns c ON c.id = r.campaign_id WHERE r.created_at < c.starts_at OR r.created_at >= c.ends_at`: 0,
 			`SELECT COUNT(*) FROM redemptions r JOIN campaign_members cm ON cm.campaign_id = r.campaign_id AND cm.member_id = r.member_id`:              0,
 			`SELECT COUNT(*) FROM sms_outbox o JOIN campaign_members cm ON cm.campaign_id = o.campaign_id AND cm.member_id = o.member_id`:               0,
+			// Lines add up to their basket: amount, discount and points.
+			`SELECT COUNT(*) FROM baskets b JOIN (SELECT basket_id, SUM(quantity * unit_price) AS gross, SUM(discount) AS discount, SUM(points) AS points
+				FROM basket_lines GROUP BY basket_id) l ON l.basket_id = b.id
+				WHERE l.gross <> b.gross OR l.discount <> b.discount OR l.points <> b.points_earned`: 0,
+			`SELECT COUNT(*) FROM basket_lines WHERE discount < 0 OR points < 0 OR discount > quantity * unit_price`: 0,
+			// A redemption's discount is its basket's.
+			`SELECT COUNT(*) FROM redemptions r JOIN baskets b ON b.id = r.basket_id WHERE r.discount <> b.discount`: 0,
 		} {
 			if got := count(q); got != want {
 				t.Errorf("%s = %d, want %d", q, got, want)
 			}
 		}
-		if n := count(`SELECT COUNT(*) FROM redemptions`); n == 0 {
-			t.Error("no redemptions generated")
+		for q, what := range map[string]string{
+			`SELECT COUNT(*) FROM redemptions`:                     "no redemptions generated",
+			`SELECT COUNT(*) FROM basket_lines WHERE discount > 0`: "no line carries a discount",
+			`SELECT COUNT(*) FROM basket_lines WHERE points > 0`:   "no line carries points",
+		} {
+			if count(q) == 0 {
+				t.Error(what)
+			}
 		}
 		rows, err := db.R.Query(`SELECT id, code, phone FROM members`)
 		if err != nil {

@@ -36,7 +36,7 @@ func generate(b *testing.B, db *store.DB, n int) {
 		{`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, status, created_at, send_after, attempts, segments,
 			sent_at, delivery_state, delivered_at, campaign_id) ` + seq(n) +
 			`SELECT 'msg_' || CAST(i AS TEXT), 'mem_' || CAST(1 + i % ` + strconv.Itoa(m) + ` AS TEXT), '+447700900000', 'Hi Ann',
-			'marketing', 'campaign', 'sent', $1, $1, 1, 1, $1, 'Delivered', $1, 'cmp_bench' FROM s`, []any{at}},
+			'marketing', 'campaign', 'sent', $1, $1, 1, 1, $1, 'delivered', $1, 'cmp_bench' FROM s`, []any{at}},
 		{`INSERT INTO short_links (code, url, member_id, message_id, campaign, created_at) ` + seq(n/10) +
 			`SELECT 'l' || CAST(i AS TEXT), 'https://shop.example.com', 'mem_' || CAST(1 + i % ` + strconv.Itoa(m) + ` AS TEXT),
 			'msg_' || CAST(i AS TEXT), 'cmp_bench', $1 FROM s`, []any{at}},

@@ -45,7 +45,7 @@ func fixture(t *testing.T, db *store.DB) {
 		{`INSERT INTO campaign_members (campaign_id, member_id, control, message_id) VALUES ('cmp_1', 'mem_a', 0, 'msg_1')`, nil},
 		{`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, status, created_at, send_after, attempts, segments,
 			sent_at, delivery_state, delivered_at, campaign_id)
-			VALUES ('msg_1', 'mem_a', '+447700900001', 'Hi Ann', 'marketing', 'campaign', 'sent', $1, $2, 1, 1, $2, 'Delivered', $3, 'cmp_1')`,
+			VALUES ('msg_1', 'mem_a', '+447700900001', 'Hi Ann', 'marketing', 'campaign', 'sent', $1, $2, 1, 1, $2, 'delivered', $3, 'cmp_1')`,
 			[]any{at(3, 9, 0), at(3, 9, 1), at(3, 9, 2)}},
 		{`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, status, held_reason, created_at, send_after)
 			VALUES ('msg_2', 'mem_b', '+447700900002', 'Welcome Bob', 'transactional', 'welcome', 'held', 'opted_out', $1, $1)`,

@@ -39,6 +39,7 @@ type world struct {
 	day2      time.Time // the start of the second day
 	secrets   []string  // personal data that must appear in no exported byte
 	campaigns *campaign.Service
+	checkout  *checkout.Service
 }
 
 var day1 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -54,6 +55,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.campaigns = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Test Rewards",
 		Links: ls, Now: c.Now, Log: log})
 	co := checkout.NewService(db, ms, w.campaigns, ledger.New(db, ledger.Policy{}, c.Now), checkout.Options{Currency: "GBP", BaseEarn: 1, Now: c.Now, Log: log})
+	w.checkout = co
 	q := sms.NewQueue(db, c.Now, time.Minute, 5)
 	must := func(err error) {
 		t.Helper()
@@ -111,8 +113,8 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	for i, m := range claimed {
 		must(q.Sent(ctx, m, fmt.Sprintf("gw-%d", i), 1+i%2))
 	}
-	must(q.Delivered(ctx, sms.Receipt{GatewayID: "gw-0", State: "Delivered", At: day1.Add(2 * time.Minute)}))
-	must(q.Delivered(ctx, sms.Receipt{GatewayID: "gw-1", State: "Undeliv", At: day1.Add(2 * time.Minute)}))
+	must(q.Delivered(ctx, sms.Receipt{GatewayID: "gw-0", State: sms.Delivered, At: day1.Add(2 * time.Minute)}))
+	must(q.Delivered(ctx, sms.Receipt{GatewayID: "gw-1", State: sms.Undeliv, At: day1.Add(2 * time.Minute)}))
 
 	// Member 0 clicks the link in the announcement.
 	var code string

@@ -5,20 +5,14 @@
 package money
 
 import (
-	"fmt"
 	"math"
 	"math/bits"
 )
 
 // Format writes minor units with two decimals and no symbol ("12.05",
-// "-0.50"), right for every currency with 100 minor units.
-func Format(v int64) string {
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
-}
+// "-0.50"): Currency{}.Number, for amounts whose currency is not at hand.
+// Show a programme's money with its Currency's Format.
+func Format(v int64) string { return Currency{}.Number(v) }
 
 // MulDiv is floor(a*b/c) for non-negative a, b and positive c, computed in
 // 128 bits so the product never overflows, and saturating at MaxInt64 when

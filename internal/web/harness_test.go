@@ -58,6 +58,13 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	for _, m := range mutate {
 		m(&opt)
 	}
+	if opt.Currency.Code != "" {
+		// A programme in another currency: campaigns describe and tills
+		// pay in it.
+		camps = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Currency: opt.Currency, Log: log})
+		opt.Campaigns, opt.Reports = camps, report.NewService(db, camps, nil)
+		opt.Checkout = checkout.NewService(db, ms, camps, led, checkout.Options{Currency: opt.Currency.Code, BaseEarn: 1, Log: log, OnChange: live.Notify})
+	}
 	// Sign-ins and their throttling keep the server's time.
 	keys := auth.NewService(db, opt.Now)
 	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())

@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report"
 )
@@ -344,8 +345,8 @@ func formField(f string) string {
 }
 
 // spec builds a campaign spec from the form: the JSON box when filled,
-// else the simple fields.
-func (f *campaignForm) spec() (campaign.Spec, error) {
+// else the simple fields, whose amounts are in cur.
+func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 	if strings.TrimSpace(f.JSON) != "" {
 		var sp campaign.Spec
 		dec := json.NewDecoder(strings.NewReader(f.JSON))
@@ -367,18 +368,12 @@ func (f *campaignForm) spec() (campaign.Spec, error) {
 		return n, nil
 	}
 	money := func(field, v string) (int64, error) {
-		v = strings.TrimSpace(v)
-		if v == "" {
+		if strings.TrimSpace(v) == "" {
 			return 0, nil
 		}
-		whole, frac, _ := strings.Cut(v, ".")
-		if len(frac) > 2 {
-			return 0, problem.InvalidField(field, "amount_invalid", nil, "must have at most two decimals")
-		}
-		frac += strings.Repeat("0", 2-len(frac))
-		n, err := strconv.ParseInt(whole+frac, 10, 64)
-		if err != nil || n < 0 {
-			return 0, problem.InvalidField(field, "amount_invalid", err, "must be an amount such as 5 or 4.99")
+		n, err := cur.Parse(v)
+		if err != nil {
+			return 0, problem.InvalidField(field, "amount_invalid", err, "must be an amount such as %s", cur.Number(499))
 		}
 		return n, nil
 	}
@@ -464,7 +459,7 @@ func formOf(r *http.Request) campaignForm {
 
 func (s *Server) manageCreate(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	f := formOf(r)
-	sp, err := f.spec() // its errors are all Invalid: 422
+	sp, err := f.spec(s.opt.Currency) // its errors are all Invalid: 422
 	if err != nil {
 		return &formError{form: f, err: err}
 	}
@@ -490,7 +485,7 @@ func (s *Server) manageEdit(w http.ResponseWriter, r *http.Request, _ *auth.Oper
 func (s *Server) manageUpdate(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	id := r.PathValue("id")
 	f := formOf(r)
-	sp, err := f.spec()
+	sp, err := f.spec(s.opt.Currency)
 	if err == nil {
 		_, err = s.opt.Campaigns.Update(r.Context(), id, sp, 0)
 	}

@@ -20,45 +20,50 @@ import (
 	"github.com/perk-platform/perk/internal/problem"
 )
 
-var templateFuncs = template.FuncMap{
-	// spaced prints a code as "9638 5074": easier to read out and key in.
-	"spaced": func(c member.Code) string {
-		if len(c) != member.CodeLen {
-			return string(c)
-		}
-		return string(c[:4]) + " " + string(c[4:])
-	},
-	// lastDay is the last day an offer ending (exclusively) at t can be
-	// used, in the shopper's zone: an offer ending at midnight on 1 December
-	// runs "until 30 November".
-	"money": money.Format,
-	// moneyf formats a computed amount (an average, an interval end) in
-	// minor units, rounded to the nearest minor unit for display only.
-	"moneyf": func(v float64) string { return money.Format(int64(math.Round(v))) },
-	// pct and pp show a share and a difference of shares.
-	"pct": func(v any) string {
-		switch x := v.(type) {
-		case float64:
-			return fmt.Sprintf("%.1f%%", 100*x)
-		case *float64:
-			if x != nil {
-				return fmt.Sprintf("%.1f%%", 100**x)
+// templateFuncs are the pages' functions; money is shown in cur.
+func templateFuncs(cur money.Currency) template.FuncMap {
+	return template.FuncMap{
+		// spaced prints a code as "9638 5074": easier to read out and key in.
+		"spaced": func(c member.Code) string {
+			if len(c) != member.CodeLen {
+				return string(c)
 			}
-		}
-		return "–"
-	},
-	"pp": func(v float64) string { return fmt.Sprintf("%+.1f pts", 100*v) },
-	// kinds are the benefit kinds the simple campaign form offers.
-	"kinds": func() map[string]string {
-		return map[string]string{
-			"percent_off": "Percent off", "amount_off": "Amount off", "fixed_price": "Fixed price",
-			"buy_x_get_y": "Buy X get Y free", "spend_threshold": "Spend X, get Y off",
-			"points_bonus": "Bonus points", "points_per_unit": "Points per unit spent", "points_multiplier": "Points multiplier",
-		}
-	},
-	"lastDay": func(t time.Time, loc *time.Location) string {
-		return t.Add(-time.Nanosecond).In(loc).Format("2 January")
-	},
+			return string(c[:4]) + " " + string(c[4:])
+		},
+		// lastDay is the last day an offer ending (exclusively) at t can be
+		// used, in the shopper's zone: an offer ending at midnight on 1 December
+		// runs "until 30 November".
+		// money shows an amount in minor units with the programme currency's
+		// symbol and decimals ("£12.05", "¥1205").
+		"money": cur.Format,
+		// moneyf formats a computed amount (an average, an interval end) in
+		// minor units, rounded to the nearest minor unit for display only.
+		"moneyf": func(v float64) string { return cur.Format(int64(math.Round(v))) },
+		// pct and pp show a share and a difference of shares.
+		"pct": func(v any) string {
+			switch x := v.(type) {
+			case float64:
+				return fmt.Sprintf("%.1f%%", 100*x)
+			case *float64:
+				if x != nil {
+					return fmt.Sprintf("%.1f%%", 100**x)
+				}
+			}
+			return "–"
+		},
+		"pp": func(v float64) string { return fmt.Sprintf("%+.1f pts", 100*v) },
+		// kinds are the benefit kinds the simple campaign form offers.
+		"kinds": func() map[string]string {
+			return map[string]string{
+				"percent_off": "Percent off", "amount_off": "Amount off", "fixed_price": "Fixed price",
+				"buy_x_get_y": "Buy X get Y free", "spend_threshold": "Spend X, get Y off",
+				"points_bonus": "Bonus points", "points_per_unit": "Points per unit spent", "points_multiplier": "Points multiplier",
+			}
+		},
+		"lastDay": func(t time.Time, loc *time.Location) string {
+			return t.Add(-time.Nanosecond).In(loc).Format("2 January")
+		},
+	}
 }
 
 // page is the data every shopper page template gets.

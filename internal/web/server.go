@@ -24,6 +24,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
@@ -38,6 +39,7 @@ var staticFS embed.FS
 // Options configure the HTTP layer.
 type Options struct {
 	Programme      string            // shown on pages
+	Currency       money.Currency    // how pages show money (the zero Currency: two decimals, no symbol)
 	ConsentWording string            // text next to the consent checkbox on /join
 	DoubleOptIn    bool              // web sign-ups confirm by SMS link or YES
 	Symbology      barcode.Symbology // for barcodes
@@ -121,7 +123,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
