@@ -49,22 +49,36 @@ func appendFolded(buf []byte, r rune) []byte {
 	}
 	var one [utf8.UTFMax]byte
 	var nfkc [32]byte
+	start := len(buf)
 	for _, c := range string(norm.NFKC.Append(nfkc[:0], utf8.AppendRune(one[:0], r)...)) {
-		if c < utf8.RuneSelf {
+		switch {
+		case c < utf8.RuneSelf:
 			if 'a' <= c && c <= 'z' {
 				c -= 'a' - 'A'
 			}
-			buf = append(buf, byte(c))
-			continue
-		}
-		c = unicode.ToUpper(c)
-		if s, ok := fold[c]; ok {
-			buf = append(buf, s...)
-		} else if isWordRune(c) {
-			buf = utf8.AppendRune(buf, c)
+			if 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+				buf = append(buf, byte(c))
+			}
+		case unicode.Is(unicode.Mn, c):
+			// A combining mark the expansion brought (U+037A gives " \u0345").
+		case unicode.IsLetter(c) || unicode.IsDigit(c):
+			buf = appendUpper(buf, c)
 		}
 	}
+	if len(buf) == start {
+		// A letter whose compatibility form is no letter at all stays itself.
+		buf = appendUpper(buf, r)
+	}
 	return buf
+}
+
+// appendUpper appends the upper case of r, accents folded.
+func appendUpper(buf []byte, r rune) []byte {
+	r = unicode.ToUpper(r)
+	if s, ok := fold[r]; ok {
+		return append(buf, s...)
+	}
+	return utf8.AppendRune(buf, r)
 }
 
 // isWordRune reports whether r belongs to a word: a letter or a digit, or a
