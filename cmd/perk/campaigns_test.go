@@ -268,7 +268,7 @@ func seedShoppers(t *testing.T, dsn string) {
 		codes = append(codes, string(e.Member.Code))
 	}
 	for i, b := range []struct{ member, sku string }{{codes[0], "COF"}, {codes[0], "COF"}, {codes[1], "COF"}, {codes[2], "TEA"}, {"", "COF"}} {
-		_, err := loy.checkout.Commit(ctx, &checkout.Request{Store: "S001", Terminal: "T1", Member: b.member, Currency: "GBP",
+		_, err := loy.checkout.Commit(ctx, &checkout.Request{Store: "S001", Terminal: "T1", Member: checkout.Key(b.member), Currency: "GBP",
 			Items: []checkout.Item{{Line: 1, SKU: b.sku, Quantity: 2, UnitPrice: 300}}, TransactionID: fmt.Sprintf("T-%d", i)})
 		if err != nil {
 			t.Fatal(err)

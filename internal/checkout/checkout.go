@@ -176,7 +176,7 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	if err := req.Validate(s.opt.Currency, false); err != nil {
 		return nil, err
 	}
-	m, err := s.resolveMember(ctx, req.Member)
+	m, err := s.resolveMember(ctx, req.MemberKey())
 	if err != nil {
 		return nil, err
 	}

@@ -286,6 +286,7 @@ func TestBadRequestsAreRefusedWithTheField(t *testing.T) {
 			{"no transaction id", basket(string(m.Code), "", item(1, "A", 1, 1)), "required"},
 			{"mistyped code", basket("12345678", "T", item(1, "A", 1, 1)), "code_invalid"},
 			{"unknown member", basket("+447700900999", "T", item(1, "A", 1, 1)), "member_not_found"},
+			{"empty member key", &checkout.Request{Store: "S1", Member: new(string), Currency: "GBP", TransactionID: "T", Items: []checkout.Item{item(1, "A", 1, 1)}}, "member_empty"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := w.checkout.Commit(ctx, c.req)

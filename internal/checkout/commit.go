@@ -47,7 +47,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 	if resp, err := storedCommit(ctx, s.db.Read, req, h); resp != nil || err != nil {
 		return resp, resp != nil, err
 	}
-	m, err := s.resolveMember(ctx, req.Member)
+	m, err := s.resolveMember(ctx, req.MemberKey())
 	if err != nil {
 		return nil, false, err
 	}

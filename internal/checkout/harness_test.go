@@ -86,8 +86,10 @@ func (w *world) launch(t *testing.T, spec campaign.Spec) *campaign.Campaign {
 	return got
 }
 
+// basket is a till's request; memberKey "" makes it anonymous (no member
+// field at all).
 func basket(memberKey, txn string, items ...checkout.Item) *checkout.Request {
-	return &checkout.Request{Store: "S1", Terminal: "T1", Member: memberKey, Currency: "GBP", Items: items, TransactionID: txn}
+	return &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(memberKey), Currency: "GBP", Items: items, TransactionID: txn}
 }
 
 func item(line int, sku string, qty int, price int64, cats ...string) checkout.Item {

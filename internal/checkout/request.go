@@ -28,15 +28,33 @@ type Request struct {
 	Store    string `json:"store"`
 	Terminal string `json:"terminal,omitempty"`
 	// Member is what the till has of the shopper: the 8-digit code (scanned
-	// or keyed), the phone number, or the card token; empty for an
-	// anonymous basket.
-	Member   string `json:"member,omitempty"`
-	Currency string `json:"currency"`
-	Items    []Item `json:"items"`
+	// or keyed), the phone number, or the card token; nil (the field absent
+	// or null) for an anonymous basket. A key that is given but empty is a
+	// till's bug, not an anonymous shopper, and is refused.
+	Member   *string `json:"member,omitempty"`
+	Currency string  `json:"currency"`
+	Items    []Item  `json:"items"`
 	// TransactionID identifies a commit; unique per store.
 	TransactionID string `json:"transaction_id,omitempty"`
 	// RedeemPoints pays part of the basket with points (commit only).
 	RedeemPoints int64 `json:"redeem_points,omitempty"`
+}
+
+// MemberKey is the member key the till sent, "" for an anonymous basket.
+func (r *Request) MemberKey() string {
+	if r.Member == nil {
+		return ""
+	}
+	return *r.Member
+}
+
+// Key returns s as a Request.Member: nil, an anonymous basket, for "" (Go
+// callers that hold keys as strings; a till's JSON "member": "" is refused).
+func Key(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // ReturnItem is a quantity of one committed line coming back.
@@ -96,7 +114,10 @@ func (r *Request) Validate(currency string, commit bool) error {
 	if err := checkID("transaction_id", r.TransactionID, commit); err != nil {
 		return err
 	}
-	if len(r.Member) > 200 {
+	if r.Member != nil && *r.Member == "" {
+		return problem.InvalidField("member", "member_empty", nil, "is empty: leave it out (or null) for an anonymous basket")
+	}
+	if len(r.MemberKey()) > 200 {
 		return problem.InvalidField("member", "member_invalid", nil, "is too long")
 	}
 	if r.Currency == "" {
@@ -111,7 +132,7 @@ func (r *Request) Validate(currency string, commit bool) error {
 	if r.RedeemPoints > 0 && !commit {
 		return problem.InvalidField("redeem_points", "commit_only", nil, "points are redeemed at commit")
 	}
-	if r.RedeemPoints > 0 && r.Member == "" {
+	if r.RedeemPoints > 0 && r.Member == nil {
 		return problem.InvalidField("redeem_points", "member_required", nil, "redeeming points needs a member")
 	}
 	if len(r.Items) == 0 {

@@ -134,10 +134,10 @@ func TestBasketGen_BasketsAreValid(t *testing.T) {
 				} else if req.TransactionID != "" {
 					t.Fatalf("basket %d: an evaluate with transaction id %q", i, req.TransactionID)
 				}
-				if req.Member == "" {
+				if req.Member == nil {
 					anonymous++
-				} else if !inPool[req.Member] {
-					t.Fatalf("basket %d: member %q is not in the pool", i, req.Member)
+				} else if !inPool[*req.Member] {
+					t.Fatalf("basket %d: member %q is not in the pool", i, *req.Member)
 				}
 				checkItems(t, i, req.Items, tt.lines)
 			}
@@ -231,7 +231,7 @@ func (f *fakeTill) handler(commit bool) http.HandlerFunc {
 		} else {
 			f.evaluates++
 		}
-		f.members[req.Member]++
+		f.members[req.MemberKey()]++
 		fmt.Fprintf(w, `{"store":%q,"currency":"GBP","subtotal":1}`, req.Store)
 	}
 }

@@ -124,7 +124,7 @@ func docExports(t *testing.T) (*store.DB, *world, string) {
 	db := storetest.SQLite(t)
 	w := newWorld(t, db)
 	// A redemption given back by a void: counted nowhere.
-	if _, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: string(w.members[1].Code), Currency: "GBP",
+	if _, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(w.members[1].Code)), Currency: "GBP",
 		TransactionID: "T-9", Items: []checkout.Item{{Line: 1, SKU: "BREAD", Quantity: 4, UnitPrice: 250}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	}
 	commit := func(storeID, txn, who string, n int) {
 		t.Helper()
-		_, err := co.Commit(ctx, &checkout.Request{Store: storeID, Terminal: "T1", Member: who, Currency: "GBP", Items: items(n), TransactionID: txn})
+		_, err := co.Commit(ctx, &checkout.Request{Store: storeID, Terminal: "T1", Member: checkout.Key(who), Currency: "GBP", Items: items(n), TransactionID: txn})
 		must(err)
 	}
 	c.Set(day1.Add(2 * time.Hour))

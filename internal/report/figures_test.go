@@ -65,7 +65,7 @@ func TestFigures_EveryPlaceAgreesAfterReturnsAndVoids(t *testing.T) {
 		// discount and 400 of the sale with it; the redemption stands.
 		w.commit(t, "S1", ms[2], "T3", item(1, "A", 3, 500))
 		// 4: 1 A at 500 (100 off), 100 of the 400 due paid with points; voided.
-		r4, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: ms[3], Currency: "GBP",
+		r4, err := w.checkout.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(ms[3]), Currency: "GBP",
 			Items: []checkout.Item{item(1, "A", 1, 500)}, TransactionID: "T4", RedeemPoints: 100})
 		if err != nil || r4.AmountDue != 300 {
 			t.Fatalf("commit T4: %+v, %v", r4, err)

@@ -88,7 +88,7 @@ func (w *world) launch(t *testing.T, spec campaign.Spec) *campaign.Campaign {
 
 func (w *world) commit(t *testing.T, storeID, memberKey, txn string, items ...checkout.Item) *checkout.Response {
 	t.Helper()
-	r, err := w.checkout.Commit(context.Background(), &checkout.Request{Store: storeID, Terminal: "T1", Member: memberKey,
+	r, err := w.checkout.Commit(context.Background(), &checkout.Request{Store: storeID, Terminal: "T1", Member: checkout.Key(memberKey),
 		Currency: "GBP", Items: items, TransactionID: txn})
 	if err != nil {
 		t.Fatalf("commit %s: %v", txn, err)

@@ -48,7 +48,7 @@ func TestOverviewAddsUpTodaysRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		co := checkout.NewService(db, ms, camps, ledger.New(db, ledger.Policy{}, clk), checkout.Options{Currency: "GBP", BaseEarn: 1, Now: clk, Log: log})
-		if _, err := co.Commit(ctx, &checkout.Request{Store: "S1", Member: string(a.Code), Currency: "GBP", TransactionID: "T1",
+		if _, err := co.Commit(ctx, &checkout.Request{Store: "S1", Member: checkout.Key(string(a.Code)), Currency: "GBP", TransactionID: "T1",
 			Items: []checkout.Item{{Line: 1, SKU: "X", Quantity: 2, UnitPrice: 1000}}}); err != nil {
 			t.Fatal(err)
 		}

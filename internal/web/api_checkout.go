@@ -50,7 +50,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request, key *auth.Key)
 		return err
 	}
 	var resp *checkout.Response
-	err = s.resolving(key, req.Member, func() (err error) {
+	err = s.resolving(key, req.MemberKey(), func() (err error) {
 		resp, err = s.opt.Checkout.Evaluate(r.Context(), req, r.URL.Query().Get("explain") == "true")
 		return err
 	})
@@ -67,7 +67,7 @@ func (s *Server) commit(w http.ResponseWriter, r *http.Request, key *auth.Key) e
 		return err
 	}
 	var resp *checkout.Response
-	err = s.resolving(key, req.Member, func() (err error) {
+	err = s.resolving(key, req.MemberKey(), func() (err error) {
 		resp, err = s.opt.Checkout.Commit(r.Context(), req)
 		return err
 	})

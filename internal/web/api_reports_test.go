@@ -56,7 +56,7 @@ func TestAPI_Reports(t *testing.T) {
 		if _, err := camps.Launch(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := co.Commit(ctx, &checkout.Request{Store: "S1", Member: string(e.Member.Code), Currency: "GBP", TransactionID: "T1",
+		if _, err := co.Commit(ctx, &checkout.Request{Store: "S1", Member: checkout.Key(string(e.Member.Code)), Currency: "GBP", TransactionID: "T1",
 			Items: []checkout.Item{{Line: 1, SKU: "COF", Quantity: 1, UnitPrice: 300}}}); err != nil {
 			t.Fatal(err)
 		}

@@ -34,9 +34,14 @@ func (e *env) withKey(secret, method, path string, body any) (int, []byte, http.
 	return res.StatusCode, out, res.Header
 }
 
+// basketFor is a till's basket for the member key code; "" leaves the
+// member out (an anonymous basket).
 func basketFor(code string) map[string]any {
-	return map[string]any{"currency": "GBP", "member": code,
-		"items": []map[string]any{{"line": 1, "sku": "BUN", "quantity": 1, "unit_price": 150}}}
+	b := map[string]any{"currency": "GBP", "items": []map[string]any{{"line": 1, "sku": "BUN", "quantity": 1, "unit_price": 150}}}
+	if code != "" {
+		b["member"] = code
+	}
+	return b
 }
 
 // A pos key may resolve members only so fast, and misses (codes that are
