@@ -53,7 +53,7 @@ func cmdCampaigns(ctx context.Context, args []string) error {
 	// The same settings as perk serve, so that a launch queues the
 	// announcements the server would have queued.
 	programmeFlag(fs, &c)
-	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "http://127.0.0.1:8080", "base URL of card links in announcements queued at launch")
+	publicURLFlags(fs, &c) // card links in announcements queued at launch
 	loyaltyFlags(fs, &c)
 	switch sub {
 	case "apply":

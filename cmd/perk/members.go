@@ -28,6 +28,7 @@ func cmdMembers(ctx context.Context, args []string) error {
 	var batch int
 	fs := flag.NewFlagSet("perk members import", flag.ContinueOnError)
 	commonFlags(fs, &c)
+	publicURLFlags(fs, &c) // the member service's links, as perk serve builds them
 	fs.StringVar(&source, "source", "", "name recorded on new members and consents (default: the file name)")
 	fs.StringVar(&errorsPath, "errors", "", "where to write rejected rows as CSV (default FILE.errors.csv)")
 	fs.IntVar(&batch, "batch", 5000, "rows per database transaction")

@@ -24,8 +24,7 @@ const shutdownGrace = 20 * time.Second
 
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
-	strFlag(fs, &c.Addr, "addr", "PERK_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
-	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "", "base URL shoppers reach, used in SMS links (default http://ADDR)")
+	publicURLFlags(fs, c)
 	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo retailer (stores, products, members) if the database is empty")
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
@@ -47,6 +46,16 @@ func (c *Config) lookupLimit() web.LookupLimit {
 		return web.LookupLimit{Rate: -1}
 	}
 	return web.LookupLimit{Rate: float64(c.LookupRate), Burst: float64(c.LookupBurst)}
+}
+
+// publicURLFlags are the settings card and confirmation links are built
+// from: --public-url, or else http:// and the listen address. Commands that
+// queue or print such links take both, so with the server's environment or
+// --config file they write the links the server would (setup fills in the
+// default).
+func publicURLFlags(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.Addr, "addr", "PERK_ADDR", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free port)")
+	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "", "base URL shoppers reach, used in SMS links (default http://ADDR)")
 }
 
 func programmeFlag(fs *flag.FlagSet, c *Config) {

@@ -218,7 +218,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	// The same settings as perk serve, so a reply queued here reads as one
 	// the server would have written.
 	programmeFlag(fs, &c)
-	strFlag(fs, &c.PublicURL, "public-url", "PERK_PUBLIC_URL", "http://127.0.0.1:8080", "base URL of card links in replies")
+	publicURLFlags(fs, &c) // card links in replies
 	replyFlags(fs, &c)
 	loyaltyFlags(fs, &c)
 	switch args[0] {

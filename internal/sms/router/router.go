@@ -149,9 +149,19 @@ func (r *Router) render(purpose string, m *member.Member, d compose.Data) (strin
 
 // Result says what the router made of a message.
 type Result struct {
-	Keyword  keyword.Keyword
+	Keyword keyword.Keyword
+	// MemberID is the sender's member id, also when the message made them
+	// a member (JOIN).
 	MemberID string
-	Replied  bool
+	// Replied reports that a message to the sender was queued: a reply, or
+	// the welcome or code the member service queued itself (JOIN, CODE).
+	Replied bool
+}
+
+// effects is what acting on a keyword did besides the reply it returns.
+type effects struct {
+	queued bool   // the member service queued a message to the sender (welcome, code)
+	member string // the member the message enrolled
 }
 
 // unknownReplyEvery limits the "did not understand" reply per number.
@@ -185,10 +195,15 @@ func (r *Router) Handle(ctx context.Context, in sms.Inbound) (Result, error) {
 	if err := r.store(ctx, in, string(from), string(match.Keyword), res.MemberID, now); err != nil {
 		return res, err
 	}
-	reply, purpose, err := r.act(ctx, match, from, in.To, m, now)
+	var did effects
+	reply, purpose, err := r.act(ctx, match, from, in.To, m, now, &did)
 	if err != nil {
 		return res, err
 	}
+	if did.member != "" {
+		res.MemberID = did.member
+	}
+	res.Replied = did.queued
 	if reply != "" {
 		if _, err := sms.Enqueue(ctx, r.db.W, sms.Outbound{MemberID: res.MemberID, To: string(from), Body: reply,
 			Kind: sms.Transactional, Purpose: purpose}, now); err != nil {
@@ -196,7 +211,7 @@ func (r *Router) Handle(ctx context.Context, in sms.Inbound) (Result, error) {
 		}
 		res.Replied = true
 	}
-	if res.Replied || match.Keyword == keyword.Join || match.Keyword == keyword.Code {
+	if res.Replied {
 		r.opt.Wake()
 	}
 	r.opt.Log.InfoContext(ctx, "sms received", "from", phone.Mask(string(from)), "keyword", match.Keyword, "member", res.MemberID)
@@ -214,8 +229,9 @@ func (r *Router) store(ctx context.Context, in sms.Inbound, from, kw, memberID s
 }
 
 // act performs the keyword and returns the reply to queue ("" for none: a
-// new member's welcome is queued by the enrolment itself).
-func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, now time.Time) (string, string, error) {
+// new member's welcome and a resent code are queued by the member service
+// itself, which act records in did).
+func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, now time.Time, did *effects) (string, string, error) {
 	origin := member.Origin{Method: member.ChannelSMS, Source: "keyword " + k.Alias, Address: to}
 	switch k.Keyword {
 	case keyword.Stop:
@@ -237,12 +253,12 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 		}
 		return r.reply("start_confirm", m)
 	case keyword.Join:
-		return r.join(ctx, k, from, to, m)
+		return r.join(ctx, k, from, to, m, did)
 	case keyword.Code:
 		if m == nil {
 			return r.reply("code_reply", m)
 		}
-		return "", "", r.members.ResendCode(ctx, m.ID)
+		return "", "", r.resendCode(ctx, m.ID, did)
 	case keyword.Yes:
 		if m != nil && m.Status == member.StatusPending {
 			if _, err := r.members.ConfirmByPhone(ctx, from); err != nil {
@@ -264,9 +280,9 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 	return r.unknown(ctx, from, now)
 }
 
-func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member) (string, string, error) {
+func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, did *effects) (string, string, error) {
 	if m != nil && m.Status != member.StatusOptedOut {
-		return "", "", r.members.ResendCode(ctx, m.ID)
+		return "", "", r.resendCode(ctx, m.ID, did)
 	}
 	first, last := splitName(k.Args)
 	req := member.EnrolRequest{Profile: member.Profile{Phone: string(from), FirstName: first, LastName: last},
@@ -280,10 +296,21 @@ func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, t
 	if err != nil {
 		return "", "", err
 	}
+	did.member = e.Member.ID
 	if !e.Created {
-		return "", "", r.members.ResendCode(ctx, e.Member.ID)
+		return "", "", r.resendCode(ctx, e.Member.ID, did)
 	}
+	did.queued = true // the enrolment queued the welcome
 	return "", "", nil
+}
+
+// resendCode queues the member's code and card link again.
+func (r *Router) resendCode(ctx context.Context, memberID string, did *effects) error {
+	if err := r.members.ResendCode(ctx, memberID); err != nil {
+		return err
+	}
+	did.queued = true
+	return nil
 }
 
 // splitName takes the first word as the first name and the rest as the last.
