@@ -120,7 +120,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	expiryDone := make(chan struct{})
 	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
 	defer func() { <-expiryDone }()
-	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, log, reg)
+	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.campaigns, log, reg)
 	if err != nil {
 		return err
 	}

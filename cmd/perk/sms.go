@@ -73,8 +73,8 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checko
 
 // startSMS starts the gateway and the sender, which stop with ctx. Their
 // series, and the queue's, go to reg.
-func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger,
-	reg prometheus.Registerer) (*smsStack, error) {
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, camps sms.Campaigns,
+	log *slog.Logger, reg prometheus.Registerer) (*smsStack, error) {
 	window, err := policy.ParseWindow(c.QuietHours)
 	if err != nil {
 		return nil, fmt.Errorf("--quiet-hours: %w", err)
@@ -161,7 +161,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return st, nil
 	}
 	st.gateway = gw
-	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol), log, nil)
+	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol, camps), log, nil)
 	sender.Metrics = metrics
 	if parallel > 0 {
 		sender.Parallel = parallel

@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -338,7 +339,9 @@ func (s *Service) Delete(ctx context.Context, cid string) error {
 	})
 }
 
-// Pause withholds a launched campaign from the tills.
+// Pause withholds a launched campaign from the tills, and its queued
+// announcements from the sender: they are held (campaign_paused), visibly
+// in the outbox, until it resumes.
 func (s *Service) Pause(ctx context.Context, cid string) (*Campaign, error) {
 	return s.setStatus(ctx, cid, func(c *Campaign) (Status, error) {
 		switch c.Status {
@@ -348,10 +351,15 @@ func (s *Service) Pause(ctx context.Context, cid string) (*Campaign, error) {
 			return "", ErrEnded
 		}
 		return Paused, nil
+	}, func(tx *sql.Tx) error {
+		_, err := sms.HoldCampaign(ctx, tx, cid, sms.ReasonCampaignPaused)
+		return err
 	})
 }
 
-// Resume puts a paused campaign back.
+// Resume puts a paused campaign back, and queues again the announcements
+// the pause held (the contact policy decides them afresh: one that can no
+// longer arrive before the end is dropped).
 func (s *Service) Resume(ctx context.Context, cid string) (*Campaign, error) {
 	return s.setStatus(ctx, cid, func(c *Campaign) (Status, error) {
 		if c.Status != Paused {
@@ -361,13 +369,18 @@ func (s *Service) Resume(ctx context.Context, cid string) (*Campaign, error) {
 			return Scheduled, nil
 		}
 		return Active, nil
+	}, func(tx *sql.Tx) error {
+		_, err := sms.ReleaseCampaign(ctx, tx, cid, sms.ReasonCampaignPaused, s.now())
+		return err
 	})
 }
 
 // ErrNotLaunched is returned for operations that need a launched campaign.
 var ErrNotLaunched = problem.New(problem.Conflict, "campaign_not_launched", "the campaign has not been launched")
 
-func (s *Service) setStatus(ctx context.Context, cid string, next func(*Campaign) (Status, error)) (*Campaign, error) {
+// setStatus moves a campaign to the status next gives and runs also in the
+// same transaction.
+func (s *Service) setStatus(ctx context.Context, cid string, next func(*Campaign) (Status, error), also func(*sql.Tx) error) (*Campaign, error) {
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		cur, err := s.inTx(ctx, tx, cid)
 		if err != nil {
@@ -377,8 +390,10 @@ func (s *Service) setStatus(ctx context.Context, cid string, next func(*Campaign
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET status = $2, version = version + 1, updated_at = $3 WHERE id = $1`, cid, string(st), s.now())
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE campaigns SET status = $2, version = version + 1, updated_at = $3 WHERE id = $1`, cid, string(st), s.now()); err != nil {
+			return err
+		}
+		return also(tx)
 	})
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ func TestContactPolicy_HoldsDefersAndCaps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := sms.NewSender(q, sim.New(c.Now), sms.NewContactPolicy(db, p), quiet, c.Now)
+		s := sms.NewSender(q, sim.New(c.Now), sms.NewContactPolicy(db, p, nil), quiet, c.Now)
 		addMember(t, db, "active", "active", "Europe/London")
 		addMember(t, db, "stopped", "opted_out", "Europe/London")
 		addMember(t, db, "la", "active", "America/Los_Angeles")

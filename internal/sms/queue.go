@@ -41,7 +41,8 @@ type Message struct {
 	Body     string
 	Kind     string // transactional or marketing
 	Purpose  string
-	Attempts int // attempts made before this one
+	Campaign string // the campaign it is sent for, "" for none
+	Attempts int    // attempts made before this one
 
 	token string // the claim; settling checks it, so a stale sender cannot overwrite a newer claim
 }
@@ -83,7 +84,7 @@ func (q *Queue) Claim(ctx context.Context, n int) ([]Message, error) {
 	token := id.Token(10)
 	rows, err := q.db.W.QueryContext(ctx, `UPDATE sms_outbox SET status = 'sending', send_after = $2, claim_token = $3
 		WHERE id IN (SELECT id FROM sms_outbox WHERE `+due+` ORDER BY send_after LIMIT $4) AND `+due+`
-		RETURNING id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose, attempts`,
+		RETURNING id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose, campaign_id, attempts`,
 		now, now.Add(q.lease), token, n)
 	if err != nil {
 		return nil, fmt.Errorf("sms claim: %w", err)
@@ -92,7 +93,7 @@ func (q *Queue) Claim(ctx context.Context, n int) ([]Message, error) {
 	var out []Message
 	for rows.Next() {
 		m := Message{token: token}
-		if err := rows.Scan(&m.ID, &m.MemberID, &m.To, &m.Body, &m.Kind, &m.Purpose, &m.Attempts); err != nil {
+		if err := rows.Scan(&m.ID, &m.MemberID, &m.To, &m.Body, &m.Kind, &m.Purpose, &m.Campaign, &m.Attempts); err != nil {
 			return nil, fmt.Errorf("sms claim: %w", err)
 		}
 		out = append(out, m)
@@ -207,6 +208,12 @@ func (q *Queue) Defer(ctx context.Context, m Message, reason string, until time.
 // opted_out): it is recorded, never silently dropped.
 func (q *Queue) Hold(ctx context.Context, m Message, reason string) error {
 	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'held', held_reason = $3`, reason)
+}
+
+// Cancel withdraws a claimed message for good, with the reason (e.g.
+// too_late): it could no longer do what it was queued for.
+func (q *Queue) Cancel(ctx context.Context, m Message, reason string) error {
+	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'cancelled', held_reason = $3`, reason)
 }
 
 // ErrLeaseLost means the message was no longer claimed by this sender (its

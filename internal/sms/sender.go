@@ -11,9 +11,17 @@ import (
 
 // Verdict is the contact policy's answer for one marketing message.
 type Verdict struct {
-	Hold   bool      // never send; recorded with Reason
+	Hold   bool      // do not send; status held with Reason
+	Drop   bool      // never send; status cancelled with Reason (it could no longer arrive in time)
 	Until  time.Time // if after now, defer until then; recorded with Reason
-	Reason string    // ok, opted_out, quiet_hours, capped
+	Reason string    // ok, opted_out, quiet_hours, capped, priority, campaign_paused, campaign_ended, too_late
+}
+
+// Unrecorded is a marketing message the sender has let through but not yet
+// recorded as sent.
+type Unrecorded struct {
+	ID string
+	At time.Time
 }
 
 // Policy decides whether a marketing message may go now.
@@ -21,7 +29,7 @@ type Verdict struct {
 // to the same member that the sender has sent but not yet recorded (they are
 // recorded a batch at a time), so the frequency cap counts them.
 type Policy interface {
-	Check(ctx context.Context, m Message, now time.Time, unrecorded []time.Time) (Verdict, error)
+	Check(ctx context.Context, m Message, now time.Time, unrecorded []Unrecorded) (Verdict, error)
 }
 
 // ReceiptSource is a gateway that reports delivery receipts.
@@ -135,7 +143,7 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	approved := make([]Message, 0, len(msgs))
-	marketing := map[string][]time.Time{} // member -> marketing let through in this batch
+	marketing := map[string][]Unrecorded{} // member -> marketing let through in this batch
 	for _, m := range msgs {
 		ok, err := s.admit(ctx, m, marketing[m.MemberID])
 		if err != nil {
@@ -144,7 +152,7 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		if ok {
 			approved = append(approved, m)
 			if m.Kind != Transactional && m.MemberID != "" {
-				marketing[m.MemberID] = append(marketing[m.MemberID], s.Now().UTC())
+				marketing[m.MemberID] = append(marketing[m.MemberID], Unrecorded{ID: m.ID, At: s.Now().UTC()})
 			}
 		}
 	}
@@ -200,7 +208,7 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 
 // admit applies the contact policy to a marketing message, settling it if it
 // is held or deferred; transactional messages are always admitted.
-func (s *Sender) admit(ctx context.Context, m Message, unrecorded []time.Time) (bool, error) {
+func (s *Sender) admit(ctx context.Context, m Message, unrecorded []Unrecorded) (bool, error) {
 	if m.Kind == Transactional {
 		return true, nil
 	}
@@ -214,6 +222,8 @@ func (s *Sender) admit(ctx context.Context, m Message, unrecorded []time.Time) (
 		return false, errors.Join(err, rerr)
 	}
 	switch {
+	case v.Drop:
+		return false, s.Queue.Cancel(ctx, m, v.Reason)
 	case v.Hold:
 		return false, s.Queue.Hold(ctx, m, v.Reason)
 	case v.Until.After(now):

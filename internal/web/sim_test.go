@@ -30,7 +30,7 @@ func TestSimPage_InChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender := sms.NewSender(sms.NewQueue(db, nil, 30*time.Second, 3), gw, sms.NewContactPolicy(db, pol), nil, nil)
+	sender := sms.NewSender(sms.NewQueue(db, nil, 30*time.Second, 3), gw, sms.NewContactPolicy(db, pol, nil), nil, nil)
 	// A member service of the router's own: services hold no state besides
 	// the database, so it sees what the server's does.
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards"})
