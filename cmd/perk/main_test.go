@@ -275,7 +275,8 @@ func TestCLI_SMSInjectQueuesTheReplyThatServeSends(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		out, _, _ = perk(t, env, "sms", "status")
-		if strings.Contains(out, "messages 2: queued 0, sending 0, sent 1, failed 0, held 1") && strings.Contains(out, "delivered 1,") {
+		if strings.Contains(out, "messages 2: queued 0, sending 0, sent 1, failed 0, held 1") && strings.Contains(out, "delivered 1,") &&
+			strings.Contains(out, "\nheld: opted_out 1\n") {
 			break
 		}
 		if time.Now().After(deadline) {

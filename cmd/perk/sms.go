@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -342,5 +344,15 @@ func printStatus(ctx context.Context, db *store.DB, campaign string) error {
 	fmt.Printf("messages %d: queued %d, sending %d, sent %d, failed %d, held %d, cancelled %d; delivered %d, not delivered %d; clicks %d\n",
 		c.Total, c.ByStatus[sms.StatusQueued], c.ByStatus[sms.StatusSending], c.ByStatus[sms.StatusSent], c.ByStatus[sms.StatusFailed],
 		c.ByStatus[sms.StatusHeld], c.ByStatus[sms.StatusCancelled], c.Delivered, c.Undeliv, c.Clicks)
+	for _, st := range []string{sms.StatusHeld, sms.StatusCancelled} {
+		if len(c.Reasons[st]) == 0 {
+			continue
+		}
+		var parts []string
+		for _, r := range slices.Sorted(maps.Keys(c.Reasons[st])) {
+			parts = append(parts, fmt.Sprintf("%s %d", r, c.Reasons[st][r]))
+		}
+		fmt.Printf("%s: %s\n", st, strings.Join(parts, ", "))
+	}
 	return nil
 }

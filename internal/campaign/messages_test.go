@@ -146,6 +146,9 @@ func TestAnnouncements_NeverOutliveTheirCampaign(t *testing.T) {
 				if a := f.announcement(t, c.ID); a.Status != sms.StatusHeld || a.Reason != sms.ReasonCampaignPaused {
 					t.Fatalf("after the pause, before the sender ran: %+v", a)
 				}
+				if n, err := sms.Count(context.Background(), f.db, c.ID); err != nil || n.Reasons[sms.StatusHeld][sms.ReasonCampaignPaused] != 1 {
+					t.Fatalf("status counts %+v %v, want one held campaign_paused", n, err)
+				}
 				f.run(t, s, at(30, 0, 0))
 			},
 			want: announcement{sms.StatusHeld, sms.ReasonCampaignPaused, time.Time{}}},
@@ -178,6 +181,16 @@ func TestAnnouncements_NeverOutliveTheirCampaign(t *testing.T) {
 				f.run(t, s, at(30, 0, 0))
 			},
 			want: announcement{sms.StatusHeld, sms.ReasonCampaignPaused, time.Time{}}},
+		{name: "a limit ended the campaign while it waited: held for good", now: at(23, 10, 0), prior: true, end: "2026-11-30",
+			act: func(t *testing.T, f *fixture, c *campaign.Campaign, s *sms.Sender) {
+				f.run(t, s, at(23, 12, 0)) // deferred to tomorrow 09:30
+				// What the checkout writes when the budget is spent.
+				if _, err := f.db.W.Exec(`UPDATE campaigns SET status = 'ended', ended_reason = 'budget' WHERE id = $1`, c.ID); err != nil {
+					t.Fatal(err)
+				}
+				f.run(t, s, at(30, 0, 0))
+			},
+			want: announcement{sms.StatusHeld, sms.ReasonCampaignEnded, time.Time{}}},
 		{name: "the end moved earlier while it waited: held for good", now: at(23, 10, 0), prior: true, end: "2026-11-30",
 			act: func(t *testing.T, f *fixture, c *campaign.Campaign, s *sms.Sender) {
 				f.run(t, s, at(23, 12, 0)) // deferred to tomorrow 09:30

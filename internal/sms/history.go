@@ -146,30 +146,39 @@ type Counts struct {
 	Delivered int            `json:"delivered"`
 	Undeliv   int            `json:"failed_delivery"`
 	Clicks    int            `json:"clicks"`
+	// Reasons counts the messages kept back, by status (held, cancelled)
+	// and then reason (opted_out, campaign_paused, too_late ...).
+	Reasons map[string]map[string]int `json:"reasons"`
 }
 
 // Count sums messages by status and delivery state, and the clicks on their
 // links, for one campaign ("" for all messages).
 func Count(ctx context.Context, db *store.DB, campaign string) (Counts, error) {
-	c := Counts{ByStatus: map[string]int{}}
+	c := Counts{ByStatus: map[string]int{}, Reasons: map[string]map[string]int{}}
 	where, args := "", []any{}
 	if campaign != "" {
 		where, args = " WHERE campaign_id = $1", []any{campaign}
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT status, delivery_state, COUNT(*) FROM sms_outbox`+where+
-		` GROUP BY status, delivery_state`, args...)
+	rows, err := db.R.QueryContext(ctx, `SELECT status, delivery_state, held_reason, COUNT(*) FROM sms_outbox`+where+
+		` GROUP BY status, delivery_state, held_reason`, args...)
 	if err != nil {
 		return c, fmt.Errorf("count sms: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var status, delivery string
+		var status, delivery, reason string
 		var n int
-		if err := rows.Scan(&status, &delivery, &n); err != nil {
+		if err := rows.Scan(&status, &delivery, &reason, &n); err != nil {
 			return c, fmt.Errorf("count sms: %w", err)
 		}
 		c.Total += n
 		c.ByStatus[status] += n
+		if (status == StatusHeld || status == StatusCancelled) && reason != "" {
+			if c.Reasons[status] == nil {
+				c.Reasons[status] = map[string]int{}
+			}
+			c.Reasons[status][reason] += n
+		}
 		switch delivery {
 		case Delivered:
 			c.Delivered += n
