@@ -124,6 +124,11 @@ func TestSim_OnlyForSignedInOperators(t *testing.T) {
 			if res.StatusCode != want {
 				t.Errorf("%s: POST /sim/inbound = %d %s, want %d", tt.name, res.StatusCode, body, want)
 			}
+			// The code is queued by the member service, not as a router
+			// reply: the answer still says a reply was queued, and to whom.
+			if want == http.StatusAccepted && (!strings.Contains(string(body), `"replied":true`) || !strings.Contains(string(body), `"member_id":"mem_`)) {
+				t.Errorf("%s: POST /sim/inbound answered %s, want replied true and the member", tt.name, body)
+			}
 		}
 		// Only the manager's CODE reached the simulator (its reply waits in
 		// the queue: no sender runs here).
