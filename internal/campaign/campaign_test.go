@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,6 +94,35 @@ func TestSpecValidation(t *testing.T) {
 					t.Fatalf("field = %q (%v), want %q", pe.Field, err, c.field)
 				}
 			})
+		}
+	})
+}
+
+// A campaign that promises free content cannot launch from an empty pool:
+// every shopper it tells would find "(none left)" at the till.
+func TestLaunch_AFreeContentCampaignNeedsCodesInItsPool(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		s := spec("Free song")
+		s.Benefits = append(s.Benefits, engine.Benefit{Kind: engine.FreeContent, Pool: "songs", Description: "A free song"})
+		c, err := f.campaigns.Create(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.campaigns.Launch(ctx, c.ID)
+		var p *problem.Error
+		if !errors.As(err, &p) || p.Code != "content_pool_empty" || p.Field != "benefits[1].pool" {
+			t.Fatalf("launch with an empty pool = %v, want content_pool_empty on benefits[1].pool", err)
+		}
+		if got, _ := f.campaigns.Get(ctx, c.ID); got.Status != campaign.Draft {
+			t.Fatalf("after the refused launch: %s, want draft", got.Status)
+		}
+		if _, err := f.campaigns.AddContent(ctx, "songs", []string{"SONG-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.campaigns.Launch(ctx, c.ID); err != nil {
+			t.Fatalf("launch with a code in the pool: %v", err)
 		}
 	})
 }

@@ -48,6 +48,9 @@ func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
 		if !c.End.After(now) {
 			return ErrEnded
 		}
+		if err := checkPools(ctx, tx, c.Spec.Benefits); err != nil {
+			return err
+		}
 		loc, err := c.Spec.Location(s.opt.Zone)
 		if err != nil {
 			return err

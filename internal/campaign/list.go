@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -129,7 +130,34 @@ func (s *Service) AddContent(ctx context.Context, pool string, codes []string) (
 
 // ContentLeft counts the unissued codes of a pool.
 func (s *Service) ContentLeft(ctx context.Context, pool string) (int64, error) {
+	return contentLeft(ctx, s.db.R, pool)
+}
+
+func contentLeft(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, pool string) (int64, error) {
 	var n int64
-	err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM content_codes WHERE pool = $1 AND issued_at IS NULL`, pool).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM content_codes WHERE pool = $1 AND issued_at IS NULL`, pool).Scan(&n)
 	return n, err
+}
+
+// checkPools refuses to launch a campaign that promises free content from a
+// pool with no codes left: every shopper told of it would find "(none left)"
+// at the till. A pool that runs dry later lets the sale through and is
+// logged (checkout).
+func checkPools(ctx context.Context, tx *sql.Tx, benefits []engine.Benefit) error {
+	for i, b := range benefits {
+		if b.Kind != engine.FreeContent {
+			continue
+		}
+		left, err := contentLeft(ctx, tx, b.Pool)
+		if err != nil {
+			return fmt.Errorf("content pool %s: %w", b.Pool, err)
+		}
+		if left == 0 {
+			return &problem.Error{Kind: problem.Conflict, Code: "content_pool_empty", Field: fmt.Sprintf("benefits[%d].pool", i),
+				Message: fmt.Sprintf("content pool %q has no codes left: add codes (POST /v1/content-pools/%s/codes) before launching", b.Pool, b.Pool)}
+		}
+	}
+	return nil
 }

@@ -301,10 +301,10 @@ func TestFreeContentIsIssuedOncePerRedemption(t *testing.T) {
 		w := newWorld(t, db, defaultPolicy)
 		ctx := context.Background()
 		a, b, c := w.enrol(t, phoneN(1)), w.enrol(t, phoneN(2)), w.enrol(t, phoneN(3))
-		w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}}})
 		if n, err := w.campaigns.AddContent(ctx, "songs", []string{"SONG-1", "SONG-2", "SONG-1"}); err != nil || n != 2 {
 			t.Fatalf("added %d codes (%v), want 2", n, err)
 		}
+		w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}}})
 		got := map[string]bool{}
 		for i, m := range []string{string(a.Code), string(b.Code)} {
 			r, err := w.checkout.Commit(ctx, basket(m, fmt.Sprint("T-", i), item(1, "A", 1, 100)))
@@ -391,11 +391,11 @@ func TestAFreeGiftFromADryPoolIsNoRedemption(t *testing.T) {
 		w := newWorld(t, db, defaultPolicy)
 		ctx := context.Background()
 		a, b := w.enrol(t, phoneN(1)), w.enrol(t, phoneN(2))
-		c := w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}},
-			Limits: campaign.Limits{PerMember: 1, MaxRedemptions: 2}})
 		if _, err := w.campaigns.AddContent(ctx, "songs", []string{"SONG-1"}); err != nil {
 			t.Fatal(err)
 		}
+		c := w.launch(t, campaign.Spec{Name: "Free song", Benefits: []engine.Benefit{{Kind: engine.FreeContent, Pool: "songs", Description: "Free song"}},
+			Limits: campaign.Limits{PerMember: 1, MaxRedemptions: 2}})
 		steps := []struct {
 			name, member, txn string
 			refill            bool

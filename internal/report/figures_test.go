@@ -42,12 +42,12 @@ func TestFigures_EveryPlaceAgreesAfterReturnsAndVoids(t *testing.T) {
 		bread := w.launch(t, campaign.Spec{Name: "Bread", Audience: campaign.Audience{Kind: campaign.AudienceAll},
 			Benefits: []engine.Benefit{percent(20, "A"), {Kind: engine.PointsBonus, Points: 50, Scope: engine.Scope{SKUs: []string{"A"}}}},
 			Limits:   campaign.Limits{Budget: 100000}})
-		gift := w.launch(t, campaign.Spec{Name: "Gift", Audience: campaign.Audience{Kind: campaign.AudienceAll},
-			Conditions: engine.Conditions{RequireSKUs: []string{"G"}},
-			Benefits:   []engine.Benefit{{Kind: engine.FreeContent, Pool: "gifts", Description: "A free song"}}})
 		if _, err := w.campaigns.AddContent(ctx, "gifts", []string{"SONG-1"}); err != nil {
 			t.Fatal(err)
 		}
+		gift := w.launch(t, campaign.Spec{Name: "Gift", Audience: campaign.Audience{Kind: campaign.AudienceAll},
+			Conditions: engine.Conditions{RequireSKUs: []string{"G"}},
+			Benefits:   []engine.Benefit{{Kind: engine.FreeContent, Pool: "gifts", Description: "A free song"}}})
 		m4, err := w.members.Lookup(ctx, ms[3])
 		if err != nil {
 			t.Fatal(err)
