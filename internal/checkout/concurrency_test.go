@@ -14,10 +14,10 @@ import (
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
 
-// commitAll runs n commits at once and returns their answers (nil where one
-// failed) and errors.
-func commitAll(w *world, n int, req func(i int) *checkout.Request) ([]*checkout.Response, []error) {
-	resps, errs := make([]*checkout.Response, n), make([]error, n)
+// atOnce runs call(0) .. call(n-1) released together and returns their
+// answers and errors by index.
+func atOnce[T any](n int, call func(i int) (T, error)) ([]T, []error) {
+	resps, errs := make([]T, n), make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -25,12 +25,18 @@ func commitAll(w *world, n int, req func(i int) *checkout.Request) ([]*checkout.
 		go func() {
 			defer wg.Done()
 			<-start
-			resps[i], errs[i] = w.checkout.Commit(context.Background(), req(i))
+			resps[i], errs[i] = call(i)
 		}()
 	}
 	close(start)
 	wg.Wait()
 	return resps, errs
+}
+
+// commitAll runs n commits at once and returns their answers (nil where one
+// failed) and errors.
+func commitAll(w *world, n int, req func(i int) *checkout.Request) ([]*checkout.Response, []error) {
+	return atOnce(n, func(i int) (*checkout.Response, error) { return w.checkout.Commit(context.Background(), req(i)) })
 }
 
 func TestConcurrentTillsSpendASingleUseOfferOnce(t *testing.T) {
@@ -188,19 +194,7 @@ func TestConcurrentRetriesUndoOnceAndAllAnswerAlike(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				s := newRetrySale(t, db, 300)
 				const n = 20
-				resps, errs := make([]*checkout.ReturnResponse, n), make([]error, n)
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				for i := range n {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						<-start
-						resps[i], errs[i] = tt.call(context.Background(), s)
-					}()
-				}
-				close(start)
-				wg.Wait()
+				resps, errs := atOnce(n, func(int) (*checkout.ReturnResponse, error) { return tt.call(context.Background(), s) })
 				for i := range n {
 					if errs[i] != nil {
 						t.Fatalf("call %d: %v", i, errs[i])
