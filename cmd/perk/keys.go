@@ -17,9 +17,12 @@ func cmdKeys(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	var c Config
-	var role, storeID, name string
+	var role, storeID, name, output string
 	fs := flag.NewFlagSet("perk keys "+args[0], flag.ContinueOnError)
 	commonFlags(fs, &c)
+	if args[0] == "list" {
+		outputFlag(fs, &output, "table", "json")
+	}
 	if args[0] == "create" {
 		fs.StringVar(&role, "role", "", "admin, manager, pos or reporting")
 		fs.StringVar(&storeID, "store", "", "store a pos key is bound to")
@@ -27,6 +30,11 @@ func cmdKeys(ctx context.Context, args []string) error {
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if args[0] == "list" {
+		if err := checkOutput("keys list", output, "table", "json"); err != nil {
+			return err
+		}
 	}
 	db, _, err := setup(ctx, &c)
 	if err != nil {
@@ -51,6 +59,9 @@ func cmdKeys(ctx context.Context, args []string) error {
 		list, err := keys.List(ctx)
 		if err != nil {
 			return err
+		}
+		if output == "json" {
+			return writeJSON(os.Stdout, nonNil(list))
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tROLE\tSTORE\tNAME\tCREATED\tREVOKED")

@@ -30,19 +30,21 @@ Usage:
   perk backup --out FILE                     copy a SQLite database safely while perk serve runs
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
-  perk keys list | perk keys revoke ID
+  perk keys list [-o json] | perk keys revoke ID
   perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
-  perk sms outbox [--to NUMBER]              list queued and sent messages
+  perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
+  perk sms status [--campaign ID] [-o json]  count messages by status and delivery
   perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
   perk version                               print the version and commit of this binary
 
+Every list command takes -o json (or --output json) for scripts.
 Run "perk COMMAND -h" for the flags of a command. Every flag can also be set
 through its PERK_* environment variable (e.g. --db / PERK_DB), or as
 PERK_DB=... in a file named by --config or PERK_CONFIG; a flag wins over the

@@ -205,14 +205,14 @@ func cmdSMS(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(os.Stderr, `usage: perk sms send --to NUMBER [--marketing] [--campaign ID] "TEXT"
        perk sms inject --from NUMBER "TEXT"
-       perk sms outbox [--to NUMBER] [--limit N]
-       perk sms status [--campaign ID]`)
+       perk sms outbox [--to NUMBER] [--limit N] [-o table|json]
+       perk sms status [--campaign ID] [-o table|json]`)
 	return errUsage
 }
 
 func smsCommand(ctx context.Context, args []string) error {
 	var c Config
-	var from, to, campaign string
+	var from, to, campaign, output string
 	var limit int
 	var marketing bool
 	fs := flag.NewFlagSet("perk sms "+args[0], flag.ContinueOnError)
@@ -229,15 +229,22 @@ func smsCommand(ctx context.Context, args []string) error {
 	case "outbox":
 		fs.StringVar(&to, "to", "", "only messages to this number")
 		fs.IntVar(&limit, "limit", 20, "messages to show, newest first")
+		outputFlag(fs, &output, "table", "json")
 	case "send":
 		fs.StringVar(&to, "to", "", "the recipient's mobile number")
 		fs.BoolVar(&marketing, "marketing", false, "a marketing message: the contact policy applies")
 		fs.StringVar(&campaign, "campaign", "", "campaign the message is sent for")
 	case "status":
 		fs.StringVar(&campaign, "campaign", "", "only this campaign's messages")
+		outputFlag(fs, &output, "table", "json")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if args[0] == "outbox" || args[0] == "status" {
+		if err := checkOutput("sms "+args[0], output, "table", "json"); err != nil {
+			return err
+		}
 	}
 	db, log, err := setup(ctx, &c)
 	if err != nil {
@@ -246,9 +253,9 @@ func smsCommand(ctx context.Context, args []string) error {
 	defer db.Close()
 	switch args[0] {
 	case "outbox":
-		return printOutbox(ctx, db, to, limit, c.Region)
+		return printOutbox(ctx, db, to, limit, c.Region, output)
 	case "status":
-		return printStatus(ctx, db, campaign)
+		return printStatus(ctx, db, campaign, output)
 	case "send":
 		return smsSend(ctx, db, &c, log, to, strings.Join(fs.Args(), " "), marketing, campaign)
 	}
@@ -277,7 +284,20 @@ func smsCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-func printOutbox(ctx context.Context, db *store.DB, to string, limit int, region string) error {
+// outboxRow is one message as "perk sms outbox -o json" prints it; the
+// number is masked there too, since the output ends up in tickets and logs.
+type outboxRow struct {
+	CreatedAt     time.Time `json:"created_at"`
+	To            string    `json:"to"`
+	Kind          string    `json:"kind"`
+	Purpose       string    `json:"purpose"`
+	Status        string    `json:"status"`
+	DeliveryState string    `json:"delivery_state"`
+	HeldReason    string    `json:"held_reason,omitempty"`
+	Text          string    `json:"text"`
+}
+
+func printOutbox(ctx context.Context, db *store.DB, to string, limit int, region, output string) error {
 	q := `SELECT created_at, COALESCE(to_phone, ''), kind, purpose, status, delivery_state, held_reason, body FROM sms_outbox`
 	args := []any{}
 	if to != "" {
@@ -295,19 +315,26 @@ func printOutbox(ctx context.Context, db *store.DB, to string, limit int, region
 		return err
 	}
 	defer rows.Close()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CREATED\tTO\tKIND\tPURPOSE\tSTATUS\tDELIVERY\tHELD\tTEXT")
+	list := []outboxRow{}
 	for rows.Next() {
-		var at time.Time
-		var toPhone, kind, purpose, status, delivery, held, body string
-		if err := rows.Scan(&at, &toPhone, &kind, &purpose, &status, &delivery, &held, &body); err != nil {
+		var r outboxRow
+		if err := rows.Scan(&r.CreatedAt, &r.To, &r.Kind, &r.Purpose, &r.Status, &r.DeliveryState, &r.HeldReason, &r.Text); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", at.UTC().Format(time.RFC3339), phone.Mask(toPhone), kind, purpose,
-			status, delivery, held, body)
+		r.CreatedAt, r.To = r.CreatedAt.UTC(), phone.Mask(r.To)
+		list = append(list, r)
 	}
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	if output == "json" {
+		return writeJSON(os.Stdout, list)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CREATED\tTO\tKIND\tPURPOSE\tSTATUS\tDELIVERY\tHELD\tTEXT")
+	for _, r := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.CreatedAt.Format(time.RFC3339), r.To, r.Kind, r.Purpose,
+			r.Status, r.DeliveryState, r.HeldReason, r.Text)
 	}
 	return tw.Flush()
 }
@@ -336,10 +363,13 @@ func smsSend(ctx context.Context, db *store.DB, c *Config, log *slog.Logger, to,
 	return nil
 }
 
-func printStatus(ctx context.Context, db *store.DB, campaign string) error {
+func printStatus(ctx context.Context, db *store.DB, campaign, output string) error {
 	c, err := sms.Count(ctx, db, campaign)
 	if err != nil {
 		return err
+	}
+	if output == "json" {
+		return writeJSON(os.Stdout, c)
 	}
 	fmt.Printf("messages %d: queued %d, sending %d, sent %d, failed %d, held %d, cancelled %d; delivered %d, not delivered %d; clicks %d\n",
 		c.Total, c.ByStatus[sms.StatusQueued], c.ByStatus[sms.StatusSending], c.ByStatus[sms.StatusSent], c.ByStatus[sms.StatusFailed],

@@ -31,7 +31,7 @@ func cmdUsers(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	var c Config
-	var email, role, name string
+	var email, role, name, output string
 	var fromStdin bool
 	fs := flag.NewFlagSet("perk users "+args[0], flag.ContinueOnError)
 	commonFlags(fs, &c)
@@ -43,7 +43,9 @@ func cmdUsers(ctx context.Context, args []string) error {
 		fallthrough
 	case "passwd":
 		fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input (one line)")
-	case "list", "disable":
+	case "list":
+		outputFlag(fs, &output, "table", "json")
+	case "disable":
 	default:
 		fmt.Fprintf(os.Stderr, "perk: unknown users command %q\n%s\n", args[0], usersUsage)
 		return errUsage
@@ -64,7 +66,10 @@ func cmdUsers(ctx context.Context, args []string) error {
 		email = pos[0]
 	case "list":
 		if len(pos) != 0 {
-			return fmt.Errorf("usage: perk users list")
+			return fmt.Errorf("usage: perk users list [-o table|json]")
+		}
+		if err := checkOutput("users list", output, "table", "json"); err != nil {
+			return err
 		}
 	}
 
@@ -112,6 +117,9 @@ func cmdUsers(ctx context.Context, args []string) error {
 	list, err := users.ListOperators(ctx)
 	if err != nil {
 		return err
+	}
+	if output == "json" {
+		return writeJSON(os.Stdout, nonNil(list))
 	}
 	stamp := func(t *time.Time) string {
 		if t == nil {
