@@ -10,8 +10,9 @@ import (
 
 // MessageStates tells the SMS sender, at send time, whether the campaigns
 // of queued messages are paused or over, when they end and their priority
-// (sms.Campaigns). It reads the rows every time, uncached, so a pause made
-// by another instance or by perk campaigns pause counts at once.
+// (sms.Campaigns). It reads the rows every time it is asked; the contact
+// policy asks once per claimed batch (sms.Batch), so a pause made by another
+// instance or by perk campaigns pause counts from the next batch.
 func (s *Service) MessageStates(ctx context.Context, ids []string) (map[string]sms.CampaignState, error) {
 	out := make(map[string]sms.CampaignState, len(ids))
 	if len(ids) == 0 {

@@ -257,3 +257,67 @@ func TestAnnouncements_TheCapGoesToTheHighestPriorityFirst(t *testing.T) {
 		}
 	})
 }
+
+// countingStates counts the reads of campaign states the sender makes.
+type countingStates struct {
+	sms.Campaigns
+	reads int
+}
+
+func (c *countingStates) MessageStates(ctx context.Context, ids []string) (map[string]sms.CampaignState, error) {
+	c.reads++
+	return c.Campaigns.MessageStates(ctx, ids)
+}
+
+// TestAnnouncements_CampaignStateReadOncePerBatch: a launch's announcements
+// are claimed a batch at a time, all for one campaign; the contact policy
+// reads that campaign's state once per batch, not once per message, and a
+// pause between batches is still seen by the next one.
+func TestAnnouncements_CampaignStateReadOncePerBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		for i := range 12 {
+			f.enrol(t, i, true, member.Profile{})
+		}
+		if _, err := f.db.W.Exec(`DELETE FROM sms_outbox WHERE kind = 'transactional'`); err != nil {
+			t.Fatal(err) // the welcomes: only the announcements are claimed
+		}
+		c := f.launchAnnounced(t, "Coffee week", "2026-11-30", 0)
+		p, err := policy.New(policy.Config{DefaultZone: "Europe/London"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &countingStates{Campaigns: f.campaigns}
+		s := sms.NewSender(sms.NewQueue(f.db, f.clock.Now, 30*time.Second, 8), sim.New(f.clock.Now),
+			sms.NewContactPolicy(f.db, p, counted), slog.New(slog.NewTextHandler(io.Discard, nil)), f.clock.Now)
+		s.Batch = 5
+		ctx := context.Background()
+		if n, err := s.Once(ctx); err != nil || n != 5 {
+			t.Fatalf("first batch: %d, %v", n, err)
+		}
+		if counted.reads != 1 {
+			t.Errorf("a batch of 5 announcements read the campaign %d times, want 1", counted.reads)
+		}
+		if _, err := f.campaigns.Pause(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.campaigns.Resume(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.W.Exec(`UPDATE campaigns SET status = 'paused' WHERE id = $1`, c.ID); err != nil {
+			t.Fatal(err) // paused behind the queue's back: only the state read can see it
+		}
+		if n, err := s.Once(ctx); err != nil || n != 5 {
+			t.Fatalf("second batch: %d, %v", n, err)
+		}
+		if counted.reads != 2 {
+			t.Errorf("two batches read the campaign %d times, want 2", counted.reads)
+		}
+		var sent, held int
+		f.db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = $1 AND status = 'sent'`, c.ID).Scan(&sent)
+		f.db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = $1 AND status = 'held' AND held_reason = 'campaign_paused'`, c.ID).Scan(&held)
+		if sent != 5 || held != 5 {
+			t.Errorf("sent %d and held %d, want the first batch sent and the second held", sent, held)
+		}
+	})
+}

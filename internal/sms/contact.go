@@ -46,7 +46,10 @@ type queuedMessage struct {
 // room first: the message goes no earlier than they are planned to, and is
 // deferred (capped or priority) when they leave no room. A message the policy
 // could only send at or after its campaign's end is dropped (too_late).
-func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time, unrecorded []Unrecorded) (Verdict, error) {
+func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time, b *Batch) (Verdict, error) {
+	if b == nil {
+		b = NewBatch()
+	}
 	if m.MemberID == "" {
 		return Verdict{Hold: true, Reason: string(policy.OptedOut)}, nil // marketing goes to members only
 	}
@@ -68,7 +71,7 @@ func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time, unr
 			return Verdict{}, err
 		}
 	}
-	states, err := c.states(ctx, m, queued)
+	states, err := c.states(ctx, m, queued, b)
 	if err != nil {
 		return Verdict{}, err
 	}
@@ -98,6 +101,7 @@ func (c *ContactPolicy) Check(ctx context.Context, m Message, now time.Time, unr
 			return Verdict{}, fmt.Errorf("contact policy: %w", err)
 		}
 	}
+	unrecorded := b.Unrecorded(m.MemberID)
 	sentHere := make(map[string]bool, len(unrecorded))
 	for _, u := range unrecorded {
 		pm.Sent = append(pm.Sent, u.At)
@@ -155,8 +159,9 @@ func (c *ContactPolicy) queued(ctx context.Context, m Message) ([]queuedMessage,
 	return out, rows.Err()
 }
 
-// states reads the campaigns of m and of the queued messages.
-func (c *ContactPolicy) states(ctx context.Context, m Message, queued []queuedMessage) (map[string]CampaignState, error) {
+// states returns the states of the campaigns of m and of the queued
+// messages, reading from Campaigns only those the batch has not read yet.
+func (c *ContactPolicy) states(ctx context.Context, m Message, queued []queuedMessage, b *Batch) (map[string]CampaignState, error) {
 	if c.campaigns == nil || m.Campaign == "" {
 		return nil, nil
 	}
@@ -166,9 +171,30 @@ func (c *ContactPolicy) states(ctx context.Context, m Message, queued []queuedMe
 			ids = append(ids, q.campaign)
 		}
 	}
-	states, err := c.campaigns.MessageStates(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("contact policy: campaigns: %w", err)
+	var missing []string
+	for _, id := range ids {
+		if _, ok := b.states[id]; !ok && !b.unknown[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := c.campaigns.MessageStates(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("contact policy: campaigns: %w", err)
+		}
+		for _, id := range missing {
+			if s, ok := read[id]; ok {
+				b.states[id] = s
+			} else {
+				b.unknown[id] = true
+			}
+		}
+	}
+	states := make(map[string]CampaignState, len(ids))
+	for _, id := range ids {
+		if s, ok := b.states[id]; ok {
+			states[id] = s
+		}
 	}
 	for i := range queued {
 		if s, ok := states[queued[i].campaign]; ok {

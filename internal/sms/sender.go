@@ -25,11 +25,39 @@ type Unrecorded struct {
 }
 
 // Policy decides whether a marketing message may go now.
-// Transactional messages never reach it. unrecorded lists marketing messages
-// to the same member that the sender has sent but not yet recorded (they are
-// recorded a batch at a time), so the frequency cap counts them.
+// Transactional messages never reach it. b is the batch being settled: it
+// lists the marketing messages the sender has let through but not yet
+// recorded (they are recorded a batch at a time), so the frequency cap
+// counts them, and it keeps what the policy read once for the whole batch.
 type Policy interface {
-	Check(ctx context.Context, m Message, now time.Time, unrecorded []Unrecorded) (Verdict, error)
+	Check(ctx context.Context, m Message, now time.Time, b *Batch) (Verdict, error)
+}
+
+// Batch is what the sender knows of the batch of claimed messages it is
+// settling. A campaign's announcement is claimed a few hundred messages at a
+// time, all for one campaign: the policy reads that campaign's state once per
+// batch instead of once per message (a pause made mid-batch is seen by the
+// next batch; the messages it holds in the queue are not in this one).
+type Batch struct {
+	unrecorded map[string][]Unrecorded  // member -> marketing let through in this batch
+	states     map[string]CampaignState // campaign id -> state, read in this batch
+	unknown    map[string]bool          // campaign ids Campaigns did not know
+}
+
+// NewBatch returns an empty batch, for a sender's claim or a single check.
+func NewBatch() *Batch {
+	return &Batch{unrecorded: map[string][]Unrecorded{}, states: map[string]CampaignState{}, unknown: map[string]bool{}}
+}
+
+// Unrecorded returns the marketing messages to member let through in this
+// batch and not yet recorded as sent.
+func (b *Batch) Unrecorded(member string) []Unrecorded { return b.unrecorded[member] }
+
+// letThrough notes that m was admitted at at.
+func (b *Batch) letThrough(m Message, at time.Time) {
+	if m.Kind != Transactional && m.MemberID != "" {
+		b.unrecorded[m.MemberID] = append(b.unrecorded[m.MemberID], Unrecorded{ID: m.ID, At: at})
+	}
 }
 
 // ReceiptSource is a gateway that reports delivery receipts.
@@ -143,17 +171,15 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	approved := make([]Message, 0, len(msgs))
-	marketing := map[string][]Unrecorded{} // member -> marketing let through in this batch
+	batch := NewBatch()
 	for _, m := range msgs {
-		ok, err := s.admit(ctx, m, marketing[m.MemberID])
+		ok, err := s.admit(ctx, m, batch)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		if ok {
 			approved = append(approved, m)
-			if m.Kind != Transactional && m.MemberID != "" {
-				marketing[m.MemberID] = append(marketing[m.MemberID], Unrecorded{ID: m.ID, At: s.Now().UTC()})
-			}
+			batch.letThrough(m, s.Now().UTC())
 		}
 	}
 	// Hand the admitted messages to the gateway keeping the window full,
@@ -208,7 +234,7 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 
 // admit applies the contact policy to a marketing message, settling it if it
 // is held or deferred; transactional messages are always admitted.
-func (s *Sender) admit(ctx context.Context, m Message, unrecorded []Unrecorded) (bool, error) {
+func (s *Sender) admit(ctx context.Context, m Message, batch *Batch) (bool, error) {
 	if m.Kind == Transactional {
 		return true, nil
 	}
@@ -216,7 +242,7 @@ func (s *Sender) admit(ctx context.Context, m Message, unrecorded []Unrecorded) 
 	if s.Policy == nil {
 		return false, s.Queue.Hold(ctx, m, "no_policy")
 	}
-	v, err := s.Policy.Check(ctx, m, now, unrecorded)
+	v, err := s.Policy.Check(ctx, m, now, batch)
 	if err != nil {
 		_, rerr := s.Queue.Retry(ctx, m, err)
 		return false, errors.Join(err, rerr)

@@ -20,7 +20,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // ruleByPurpose is a contact policy that answers by the message's purpose.
 type ruleByPurpose map[string]sms.Verdict
 
-func (r ruleByPurpose) Check(_ context.Context, m sms.Message, _ time.Time, _ []sms.Unrecorded) (sms.Verdict, error) {
+func (r ruleByPurpose) Check(_ context.Context, m sms.Message, _ time.Time, _ *sms.Batch) (sms.Verdict, error) {
 	return r[m.Purpose], nil
 }
 
