@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,6 +332,56 @@ func TestUploadedList(t *testing.T) {
 		l, err := f.campaigns.Launch(ctx, c.ID)
 		if err != nil || l.Audience != 2 {
 			t.Fatalf("launch = %+v, %v", l, err)
+		}
+	})
+}
+
+// TestUploadedList_ByCRMId: a CRM's own export (a header naming the CRM id
+// column, then its ids) loads as it is; elsewhere a CRM id is written
+// "ext:ID"; a bare CRM id under no such header is not guessed.
+func TestUploadedList_ByCRMId(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		f.enrol(t, 1, true, member.Profile{ExternalID: "CRM-1"})
+		f.enrol(t, 2, true, member.Profile{ExternalID: "CRM-2"})
+		b := f.enrol(t, 3, true, member.Profile{})
+		resolve := func(ctx context.Context, k string) (string, error) {
+			m, err := f.members.Lookup(ctx, k)
+			if err != nil {
+				return "", err
+			}
+			return m.ID, nil
+		}
+		for _, tc := range []struct {
+			name, list string
+			members    int
+			errors     []campaign.ListRowError
+		}{
+			{"a CRM export with its header", "external_id,segment\nCRM-1,gold\nCRM-2,silver\nCRM-9,gold\n", 2,
+				[]campaign.ListRowError{{Row: 4, Value: "CRM-9", Reason: "no member has this external_id"}}},
+			{"crm_id header", "crm_id\nCRM-2\n", 1, nil},
+			{"ext: among codes", "code\next:CRM-1\n" + string(b.Code) + "\n", 2, nil},
+			{"a bare CRM id is not a phone", "CRM-1\n", 0,
+				[]campaign.ListRowError{{Row: 1, Value: "CRM-1", Reason: "phone: not a phone number"}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := spec("Listed " + tc.name)
+				s.Audience = campaign.Audience{Kind: campaign.AudienceList}
+				c, err := f.campaigns.Create(ctx, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := f.campaigns.SetList(ctx, c.ID, strings.NewReader(tc.list), resolve)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Members != tc.members || !slices.EqualFunc(res.Errors, tc.errors, func(a, b campaign.ListRowError) bool {
+					return a.Row == b.Row && a.Value == b.Value && strings.Contains(a.Reason, b.Reason)
+				}) {
+					t.Errorf("list = %+v, want %d members and errors %+v", res, tc.members, tc.errors)
+				}
+			})
 		}
 	})
 }

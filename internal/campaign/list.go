@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -32,9 +33,12 @@ type ListResult struct {
 type Resolver func(ctx context.Context, key string) (string, error)
 
 // SetList replaces a draft campaign's uploaded audience with the members
-// named in r, one per line (a code, phone, member id or external id; a
-// header line and blank lines are skipped). Lines that name no member are
-// reported with their line number and loaded nothing; the rest load.
+// named in r, one per line (a code, phone, member id, or a CRM id written
+// "ext:CRM-5"; blank lines are skipped). A header line is skipped too, and
+// when it names the CRM id column (external_id, crm_id, customer_id) every
+// value under it is a CRM id: a CRM export needs no prefix. Lines that name
+// no member are reported with their line number and loaded nothing; the
+// rest load.
 func (s *Service) SetList(ctx context.Context, cid string, r io.Reader, resolve Resolver) (*ListResult, error) {
 	c, err := s.Get(ctx, cid)
 	if err != nil {
@@ -48,18 +52,32 @@ func (s *Service) SetList(ctx context.Context, cid string, r io.Reader, resolve 
 	}
 	res := &ListResult{Errors: []ListRowError{}}
 	ids := map[string]bool{}
+	external := false // the header said the column holds CRM ids
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for n := 1; sc.Scan(); n++ {
 		v := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(sc.Text(), "\ufeff"), ",", 2)[0])
 		v = strings.Trim(v, `"`)
-		if v == "" || (n == 1 && isHeader(v)) {
+		if v == "" {
 			continue
 		}
+		if n == 1 {
+			if header, ext := listHeader(v); header {
+				external = ext
+				continue
+			}
+		}
 		res.Rows++
-		mid, err := resolve(ctx, v)
+		key := v
+		if external {
+			key = member.ExternalKeyPrefix + v
+		}
+		mid, err := resolve(ctx, key)
 		if err != nil {
 			reason := "no member has this code, phone or id"
+			if external {
+				reason = "no member has this external_id"
+			}
 			var pe *problem.Error
 			if errors.As(err, &pe) && problem.KindOf(err) != problem.NotFound {
 				reason = pe.Error()
@@ -92,12 +110,16 @@ func (s *Service) SetList(ctx context.Context, cid string, r io.Reader, resolve 
 	return res, nil
 }
 
-func isHeader(v string) bool {
+// listHeader reports whether v is a header's first column, and whether that
+// column holds CRM ids.
+func listHeader(v string) (header, external bool) {
 	switch strings.ToLower(v) {
-	case "code", "phone", "member", "member_id", "id", "mobile", "external_id":
-		return true
+	case "code", "phone", "member", "member_id", "id", "mobile":
+		return true, false
+	case "external_id", "crm_id", "customer_id":
+		return true, true
 	}
-	return false
+	return false, false
 }
 
 // AddContent adds codes (or links) to a free-content pool; codes already in

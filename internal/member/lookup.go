@@ -53,13 +53,24 @@ func (s *Service) ByCardToken(ctx context.Context, token string) (*Member, error
 	return m, nil
 }
 
+// ExternalKeyPrefix marks a member key as the retailer's CRM id: "ext:CRM-5".
+// A CRM id can look like anything (a phone number, eight digits), so it is
+// never guessed from its shape.
+const ExternalKeyPrefix = "ext:"
+
 // Lookup finds a member by whatever identifies them at a till or in an API
-// path: an internal id ("mem_..."), an 8-digit code, or a phone number. A
-// string of exactly eight digits is a code, never a phone: no mobile number
-// anywhere is eight digits with its country code.
+// path: an internal id ("mem_..."), an 8-digit code, a phone number, or the
+// CRM id after "ext:". A string of exactly eight digits is a code, never a
+// phone: no mobile number anywhere is eight digits with its country code.
 func (s *Service) Lookup(ctx context.Context, key string) (*Member, error) {
 	key = strings.TrimSpace(key)
 	switch {
+	case strings.HasPrefix(key, ExternalKeyPrefix):
+		ext := strings.TrimSpace(strings.TrimPrefix(key, ExternalKeyPrefix))
+		if ext == "" {
+			return nil, problem.InvalidField("member", "external_id_empty", nil, "ext: must be followed by the CRM id")
+		}
+		return s.ByExternalID(ctx, ext)
 	case id.HasPrefix(key, "mem"):
 		return s.Get(ctx, key)
 	case isCodeShaped(key):

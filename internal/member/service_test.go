@@ -228,7 +228,8 @@ func TestLookup_ByCodePhoneIDExternalAndToken(t *testing.T) {
 		s, _ := newService(t, db)
 		e := enrol(t, s, member.EnrolRequest{Profile: member.Profile{Phone: "07400123456", ExternalID: "CRM-1"}})
 		m := e.Member
-		keys := []string{m.ID, string(m.Code), string(m.Code[:4]) + " " + string(m.Code[4:]), "07400 123456", "+447400123456", "0044 7400 123456"}
+		keys := []string{m.ID, string(m.Code), string(m.Code[:4]) + " " + string(m.Code[4:]), "07400 123456", "+447400123456", "0044 7400 123456",
+			"ext:CRM-1", " ext: CRM-1 "}
 		for _, k := range keys {
 			got, err := s.Lookup(ctx, k)
 			if err != nil || got.ID != m.ID {
@@ -249,6 +250,12 @@ func TestLookup_ByCodePhoneIDExternalAndToken(t *testing.T) {
 		}
 		if _, err := s.Lookup(ctx, "07400 999999"); !errors.Is(err, member.ErrNotFound) {
 			t.Errorf("unknown phone: %v", err)
+		}
+		// A CRM id is never guessed from its shape: only ext: says it is one.
+		for key, want := range map[string]problem.Kind{"ext:CRM-2": problem.NotFound, "ext:": problem.Invalid, "CRM-1": problem.Invalid} {
+			if _, err := s.Lookup(ctx, key); problem.KindOf(err) != want {
+				t.Errorf("Lookup(%q): %v, want a %v problem", key, err, want)
+			}
 		}
 	})
 }

@@ -46,3 +46,35 @@ func TestCheckout_AnonymousMeansNoMemberFieldNotAnEmptyOne(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_CRMIdIsAMemberKeyEverywhere: "ext:" and the CRM's own id name the
+// member in an API path, at the till and in the member's sub-resources; an
+// unknown CRM id is a 404, a bare one is never taken for it.
+func TestAPI_CRMIdIsAMemberKeyEverywhere(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		if st, out, _ := e.do("POST", "/v1/members", auth.RoleAdmin,
+			`{"phone":"07400123450","external_id":"CRM-5","consent":{"sms":true}}`); st != 201 && st != 200 {
+			t.Fatalf("enrol: %d %s", st, out)
+		}
+		id := decodeMember(t, mustGet(t, e, "/v1/members/07400123450")).ID
+		for _, c := range []struct {
+			method, path, body string
+			status             int
+			want               string
+		}{
+			{"GET", "/v1/members/ext:CRM-5", "", 200, `"id":"` + id + `"`},
+			{"GET", "/v1/members/ext:CRM-5/consents", "", 200, `"action":"granted"`},
+			{"PATCH", "/v1/members/ext:CRM-5", `{"first_name":"Ann"}`, 200, `"first_name":"Ann"`},
+			{"GET", "/v1/members/ext:CRM-6", "", 404, `"code":"member_not_found"`},
+			{"GET", "/v1/members/CRM-5", "", 422, `"field":"phone"`},
+			{"POST", "/v1/checkout/commit", `{"store":"S001","currency":"GBP","member":"ext:CRM-5","transaction_id":"T-1",` +
+				`"items":[{"line":1,"sku":"A","quantity":1,"unit_price":100}]}`, 200, `"id":"` + id + `"`},
+		} {
+			st, out, _ := e.do(c.method, c.path, auth.RoleAdmin, c.body)
+			if st != c.status || !strings.Contains(string(out), c.want) {
+				t.Errorf("%s %s = %d %s, want %d with %s", c.method, c.path, st, out, c.status, c.want)
+			}
+		}
+	})
+}
