@@ -26,12 +26,15 @@ func cmdMembers(ctx context.Context, args []string) error {
 	var c Config
 	var source, errorsPath string
 	var batch int
+	var welcome, updatePhones bool
 	fs := flag.NewFlagSet("perk members import", flag.ContinueOnError)
 	commonFlags(fs, &c)
 	publicURLFlags(fs, &c) // the member service's links, as perk serve builds them
 	fs.StringVar(&source, "source", "", "name recorded on new members and consents (default: the file name)")
 	fs.StringVar(&errorsPath, "errors", "", "where to write rejected rows as CSV (default FILE.errors.csv)")
 	fs.IntVar(&batch, "batch", 5000, "rows per database transaction")
+	fs.BoolVar(&welcome, "welcome", true, "text new members who consented their code and card link (--welcome=false for a silent migration)")
+	fs.BoolVar(&updatePhones, "update-phones", false, "let a row change the phone of the member its external_id names")
 	var cpuprofile string
 	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the import to this file")
 	if err := parse(fs, args[1:]); err != nil {
@@ -86,6 +89,7 @@ func cmdMembers(ctx context.Context, args []string) error {
 	start := time.Now()
 	job, err := jobs.Run(ctx, counter, filepath.Base(path), member.ImportOptions{
 		Source: source, BatchSize: batch, OnError: ew.Write, OnProgress: prog.update,
+		NoWelcome: !welcome, UpdatePhones: updatePhones,
 	})
 	prog.done()
 	if ferr := ew.Flush(); ferr != nil && err == nil {

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Card tokens are the bearer secret in a card page link (/c/{token}): 128
@@ -16,12 +18,40 @@ import (
 // card_url); revoking one and issuing another is how a leaked link is closed.
 
 func issueCardToken(ctx context.Context, q querier, memberID string, now time.Time) (string, error) {
-	token := id.Token(16)
+	token := newCardToken()
 	if _, err := q.ExecContext(ctx, `INSERT INTO card_tokens (token, member_id, created_at) VALUES ($1, $2, $3)`,
 		token, memberID, now); err != nil {
 		return "", fmt.Errorf("issue card token: %w", err)
 	}
 	return token, nil
+}
+
+// newCardToken draws the secret of a card link: 16 random bytes.
+func newCardToken() string { return id.Token(16) }
+
+// cardToken is a card link to issue.
+type cardToken struct{ token, memberID string }
+
+// insertCardTokens issues many card links in a few statements.
+func insertCardTokens(ctx context.Context, q querier, d store.Dialect, ts []cardToken, now time.Time) error {
+	const cols, perStmt = 3, 1000
+	for start := 0; start < len(ts); start += perStmt {
+		part := ts[start:min(start+perStmt, len(ts))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO card_tokens (token, member_id, created_at) VALUES `)
+		args := make([]any, 0, len(part)*cols)
+		for i, t := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + d.Placeholders(i*cols+1, cols) + ")")
+			args = append(args, t.token, t.memberID, now.UTC())
+		}
+		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("issue card tokens: %w", err)
+		}
+	}
+	return nil
 }
 
 // activeCardToken returns the member's newest unrevoked token, issuing one

@@ -24,6 +24,14 @@ type ImportOptions struct {
 	OnError func(*tabular.RowError) error
 	// OnProgress is called after each committed batch.
 	OnProgress func(ImportStats)
+	// NoWelcome imports without texting new members their code and card
+	// link: a silent migration from another system, whose members have
+	// their cards already.
+	NoWelcome bool
+	// UpdatePhones lets a row change the phone of the member its
+	// external_id names. Without it such a row is rejected: a CRM export
+	// whose ids drifted would otherwise move members' numbers silently.
+	UpdatePhones bool
 }
 
 // ImportStats counts what an import did. Rows = Created + Updated +
@@ -60,7 +68,13 @@ type importBatch struct {
 // Consent: a consent column of yes/no grants consent to new members and
 // withdraws it from existing ones; an import never re-subscribes an existing
 // member who opted out. Without the column, new members are not marketed to.
-// No welcome SMS is sent: a CRM import is not a sign-up.
+// New members who consented are texted their welcome (code and card link),
+// as when they join any other way, unless NoWelcome.
+//
+// A CRM id is never moved silently: a row whose phone belongs to a member
+// with another external_id is rejected naming that member, and a row whose
+// external_id names a member with another phone is rejected unless
+// UpdatePhones.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportStats, error) {
 	var total ImportStats
 	if opt.BatchSize <= 0 {
@@ -223,7 +237,7 @@ func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, 
 		chunk := b.rows[start:end]
 		start = end
 		clear(seen)
-		res, rejected, err := s.upsertChunk(ctx, chunk, cm, opt.Source)
+		res, rejected, err := s.upsertChunk(ctx, chunk, cm, opt)
 		if err != nil {
 			return err
 		}
@@ -254,13 +268,13 @@ func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, 
 // when a concurrent writer took one of the codes it drew, or enrolled a phone
 // (or claimed an external id) after the chunk looked its rows up: the retry
 // sees that member and updates it, as if the file had come second.
-func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnMap, source string) (ImportStats, []*tabular.RowError, error) {
+func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnMap, opt ImportOptions) (ImportStats, []*tabular.RowError, error) {
 	for try := 0; ; try++ {
 		var st ImportStats
 		var rejected []*tabular.RowError
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
-			st, rejected, err = s.upsertTx(ctx, tx, rows, cm, source)
+			st, rejected, err = s.upsertTx(ctx, tx, rows, cm, opt)
 			return err
 		})
 		c, _ := store.UniqueViolation(err)
@@ -272,7 +286,7 @@ func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnM
 	}
 }
 
-func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm *columnMap, source string) (ImportStats, []*tabular.RowError, error) {
+func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm *columnMap, opt ImportOptions) (ImportStats, []*tabular.RowError, error) {
 	var st ImportStats
 	var rejected []*tabular.RowError
 	now := nowUTC(s.opt.Now)
@@ -310,9 +324,8 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		st.Rows++
 		p := r.profile
 		mp, me := byPhone[p.Phone], byExt[p.ExternalID]
-		if mp != nil && me != nil && mp.ID != me.ID {
-			rejected = append(rejected, &tabular.RowError{Row: r.row, Column: cm.column("external_id"),
-				Reason: "external_id belongs to another member than the phone does"})
+		if e := crmConflict(r, cm, mp, me, opt.UpdatePhones); e != nil {
+			rejected = append(rejected, e)
 			st.Rows--
 			continue
 		}
@@ -333,7 +346,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 				st.Rows--
 				continue
 			}
-			m := s.newImported(r, source, now)
+			m := s.newImported(r, opt.Source, now)
 			inserts = append(inserts, m)
 			if m.Status == StatusActive {
 				consents = append(consents, consentRow{m.ID, consentGranted, string(m.Phone)})
@@ -363,8 +376,13 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 	if err := insertMembers(ctx, tx, d, inserts); err != nil {
 		return st, nil, err
 	}
-	if err := insertConsents(ctx, tx, d, consents, source, s.opt.ConsentVersion, now); err != nil {
+	if err := insertConsents(ctx, tx, d, consents, opt.Source, s.opt.ConsentVersion, now); err != nil {
 		return st, nil, err
+	}
+	if !opt.NoWelcome {
+		if err := s.welcomeImported(ctx, tx, inserts, now); err != nil {
+			return st, nil, err
+		}
 	}
 	return st, rejected, nil
 }

@@ -77,8 +77,11 @@ func TestImport_UpsertsReportsBadRowsAndIsIdempotent(t *testing.T) {
 		if n := countRows(t, db, `SELECT COUNT(*) FROM consents WHERE method = 'import' AND action = 'granted'`); n != 1 {
 			t.Errorf("%d import consents, want 1 (Ann only)", n)
 		}
-		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_outbox`); n != 0 {
-			t.Errorf("an import queued %d messages; it must not", n)
+		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'welcome' AND member_id = '`+ann.ID+`'`); n != 1 {
+			t.Errorf("Ann, new and consenting, was sent %d welcomes, want 1", n)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_outbox`); n != 1 {
+			t.Errorf("the import queued %d messages, want Ann's welcome only", n)
 		}
 
 		again, errs2 := runImport(t, s, "testdata/members.csv")
@@ -90,6 +93,9 @@ func TestImport_UpsertsReportsBadRowsAndIsIdempotent(t *testing.T) {
 		}
 		if n := countRows(t, db, `SELECT COUNT(*) FROM members`); n != 3 {
 			t.Errorf("%d members after two imports, want 3", n)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM sms_outbox`); n != 1 {
+			t.Errorf("%d messages after two imports, want still 1: a member is welcomed once", n)
 		}
 	})
 }

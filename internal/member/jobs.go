@@ -70,8 +70,10 @@ func (j *Jobs) Run(ctx context.Context, r io.Reader, filename string, opt Import
 
 // Start records a job and imports the file at path in the background,
 // removing the file when done. ctx bounds the import (the server's lifetime).
-func (j *Jobs) Start(ctx context.Context, path, filename, source string) (*ImportJob, error) {
-	job, err := j.create(ctx, filename, source)
+// Only opt's Source, NoWelcome and UpdatePhones are used: the job records
+// the rejected rows and the progress itself.
+func (j *Jobs) Start(ctx context.Context, path, filename string, opt ImportOptions) (*ImportJob, error) {
+	job, err := j.create(ctx, filename, opt.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,8 @@ func (j *Jobs) Start(ctx context.Context, path, filename, source string) (*Impor
 			return
 		}
 		defer f.Close()
-		if _, err := j.run(ctx, job, f, ImportOptions{Source: source}); err != nil {
+		opt := ImportOptions{Source: opt.Source, NoWelcome: opt.NoWelcome, UpdatePhones: opt.UpdatePhones}
+		if _, err := j.run(ctx, job, f, opt); err != nil {
 			j.svc.opt.Log.Error("import failed", "import", job.ID, "err", err)
 		}
 	}()

@@ -240,9 +240,16 @@ func (s *Service) PublicURL() string { return s.opt.PublicURL }
 func (s *Service) CardURL(token string) string { return s.opt.PublicURL + "/c/" + token }
 
 func (s *Service) queueWelcome(ctx context.Context, tx *sql.Tx, m *Member, token string, now time.Time) error {
+	_, err := sms.Enqueue(ctx, tx, s.welcome(m, token), now)
+	return err
+}
+
+// welcome is the message that gives a new member their code and card link,
+// however they joined.
+func (s *Service) welcome(m *Member, token string) sms.Outbound {
 	body := fmt.Sprintf("Welcome to %s! Your member code is %s. Your card: %s Reply STOP to opt out.",
 		s.opt.Programme, m.Code, s.CardURL(token))
-	return queueSMS(ctx, tx, m, "welcome", body, now)
+	return sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: body, Kind: sms.Transactional, Purpose: "welcome"}
 }
 
 // queueSMS records a transactional message for the SMS sender.

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -21,6 +23,14 @@ const maxUpload = 512 << 20
 // It answers 202 with the job; GET /v1/imports/{id} follows it.
 func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
 	source := r.URL.Query().Get("source")
+	welcome, err := queryBool(r, "welcome", true)
+	if err != nil {
+		return err
+	}
+	updatePhones, err := queryBool(r, "update_phones", false)
+	if err != nil {
+		return err
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	var body io.Reader = r.Body
 	filename := r.URL.Query().Get("filename")
@@ -70,7 +80,8 @@ func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 		os.Remove(f.Name())
 		return problem.InvalidField("file", "file_empty", nil, "the file is empty")
 	}
-	job, err := s.jobs.Start(s.ctx, f.Name(), filepath.Base(filename), source)
+	job, err := s.jobs.Start(s.ctx, f.Name(), filepath.Base(filename),
+		member.ImportOptions{Source: source, NoWelcome: !welcome, UpdatePhones: updatePhones})
 	if err != nil {
 		os.Remove(f.Name())
 		return err
@@ -97,4 +108,17 @@ func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`-errors.csv"`)
 	return s.jobs.WriteErrors(r.Context(), id, w)
+}
+
+// queryBool reads a true/false query parameter, def when it is absent.
+func queryBool(r *http.Request, name string, def bool) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, problem.InvalidField(name, "not_a_boolean", nil, "must be true or false, not %q", v)
+	}
+	return b, nil
 }
