@@ -35,6 +35,7 @@ Usage:
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
+  perk crm offers FILE                       give a CRM file's personal offers (one member and offer a row)
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
@@ -95,6 +96,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdUsers(ctx, rest)
 	case "campaigns":
 		return cmdCampaigns(ctx, rest)
+	case "crm":
+		return cmdCRM(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":

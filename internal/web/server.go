@@ -167,6 +167,8 @@ func (s *Server) Handler() http.Handler {
 		api("POST /v1/campaigns/{id}/pause", auth.CampaignsWrite, s.pauseCampaign)
 		api("POST /v1/campaigns/{id}/resume", auth.CampaignsWrite, s.resumeCampaign)
 		api("PUT /v1/campaigns/{id}/audience-list", auth.CampaignsWrite, s.putAudienceList)
+		api("POST /v1/campaigns/{id}/members", auth.CampaignsWrite, s.assignMembers)
+		api("POST /v1/crm/offers", auth.CampaignsWrite, s.givePersonalOffer)
 		api("POST /v1/content-pools/{pool}/codes", auth.CampaignsWrite, s.addContent)
 		api("POST /v1/checkout/evaluate", auth.Checkout, s.evaluate)
 		api("POST /v1/checkout/commit", auth.Checkout, s.commit)

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/links"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/tabular"
+)
+
+const crmUsage = `usage: perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)`
+
+// cmdCRM runs the CRM guise's commands.
+func cmdCRM(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "offers" {
+		fmt.Fprintln(os.Stderr, crmUsage)
+		return errUsage
+	}
+	var c Config
+	var errorsPath string
+	fs := flag.NewFlagSet("perk crm offers", flag.ContinueOnError)
+	commonFlags(fs, &c)
+	// The same settings as perk serve, so that the announcements queued
+	// here read as the server's would.
+	programmeFlag(fs, &c)
+	publicURLFlags(fs, &c)
+	loyaltyFlags(fs, &c)
+	fs.StringVar(&errorsPath, "errors", "", "where to write rejected rows as CSV (default FILE.errors.csv)")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(os.Stderr, crmUsage)
+		return errUsage
+	}
+	path := pos[0]
+	if errorsPath == "" {
+		errorsPath = path + ".errors.csv"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	ef, err := os.Create(errorsPath)
+	if err != nil {
+		return err
+	}
+	defer ef.Close()
+	ew := tabular.NewErrorWriter(ef)
+	rejected := 0
+	onError := func(e *tabular.RowError) error { rejected++; return ew.Write(e) }
+	// A file with a bad header is refused before the database is opened.
+	grants, err := campaign.ReadOfferFile(f, onError)
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing was given", path, err)
+	}
+	db, log, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	members := c.memberService(db, log)
+	loy, err := c.loyalty(db, members, links.NewService(db, c.PublicURL, nil), log)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		var ids []string
+		for i, key := range g.Members {
+			m, err := members.Lookup(ctx, key)
+			if err != nil {
+				if k := problem.KindOf(err); k != problem.NotFound && k != problem.Invalid {
+					return err
+				}
+				if err := onError(&tabular.RowError{Row: g.Rows[i], Column: "external_id", Reason: err.Error()}); err != nil {
+					return err
+				}
+				continue
+			}
+			ids = append(ids, m.ID)
+		}
+		for start := 0; start < len(ids); start += campaign.MaxAssign {
+			given, err := loy.campaigns.GivePersonal(ctx, g.Offer, ids[start:min(start+campaign.MaxAssign, len(ids))], g.Announce)
+			if err != nil {
+				return fmt.Errorf("offer %q: %w", g.Offer.Description, err)
+			}
+			fmt.Printf("%s (%s): %d given, %d had it already, %d announced\n",
+				given.Campaign.Spec.Name, given.Campaign.ID, given.Added, given.Already, given.Announced)
+		}
+	}
+	if err := ew.Flush(); err != nil {
+		return err
+	}
+	if rejected > 0 {
+		fmt.Fprintf(os.Stderr, "%d rows rejected, listed in %s\n", rejected, errorsPath)
+	} else {
+		ef.Close()
+		os.Remove(errorsPath)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+// memberKeyError is a member key of a bulk call that named no member.
+type memberKeyError struct {
+	Index  int    `json:"index"`
+	Member string `json:"member"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// resolveKeys turns member keys (ext:CRM-5, codes, phones, ids) into member
+// ids, listing each key that names no member by its index: one bad key in
+// a CRM's ten thousand must not lose the others.
+func (s *Server) resolveKeys(ctx context.Context, keys []string) ([]string, []memberKeyError, error) {
+	if len(keys) == 0 {
+		return nil, nil, problem.InvalidField("members", "required", nil, "name at least one member")
+	}
+	if len(keys) > campaign.MaxAssign {
+		return nil, nil, problem.InvalidField("members", "too_many", nil, "at most %d members a call, not %d", campaign.MaxAssign, len(keys))
+	}
+	ids := make([]string, 0, len(keys))
+	bad := []memberKeyError{}
+	for i, k := range keys {
+		id, err := s.resolveMemberID(ctx, k)
+		if err != nil {
+			var pe *problem.Error
+			if kind := problem.KindOf(err); kind != problem.NotFound && kind != problem.Invalid {
+				return nil, nil, err
+			}
+			code := "member_not_found"
+			if errors.As(err, &pe) && pe.Code != "" {
+				code = pe.Code
+			}
+			bad = append(bad, memberKeyError{Index: i, Member: k, Code: code, Reason: err.Error()})
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids, bad, nil
+}
+
+// assignMembers puts members into a launched list campaign:
+// POST /v1/campaigns/{id}/members {"members": [...], "announce": true}.
+func (s *Server) assignMembers(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	var b struct {
+		Members  []string `json:"members"`
+		Announce *bool    `json:"announce"`
+	}
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	ids, bad, err := s.resolveKeys(r.Context(), b.Members)
+	if err != nil {
+		return err
+	}
+	a, err := s.opt.Campaigns.Assign(r.Context(), r.PathValue("id"), ids, b.Announce == nil || *b.Announce)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*campaign.Assigned
+		Errors []memberKeyError `json:"errors"`
+	}{a, bad})
+	return nil
+}
+
+// givePersonalOffer gives one offer to the members a CRM names:
+// POST /v1/crm/offers {"offer": {...}, "members": [...], "announce": true}.
+func (s *Server) givePersonalOffer(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	var b struct {
+		Offer    *campaign.PersonalOffer `json:"offer"`
+		Members  []string                `json:"members"`
+		Announce *bool                   `json:"announce"`
+	}
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	if b.Offer == nil {
+		return problem.InvalidField("offer", "required", nil, "the offer to give is missing")
+	}
+	ids, bad, err := s.resolveKeys(r.Context(), b.Members)
+	if err != nil {
+		return err
+	}
+	g, err := s.opt.Campaigns.GivePersonal(r.Context(), *b.Offer, ids, b.Announce == nil || *b.Announce)
+	if err != nil {
+		return offerField(err)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*campaign.Given
+		Errors []memberKeyError `json:"errors"`
+	}{g, bad})
+	return nil
+}
+
+// offerField names a field of the offer's campaign spec as the offer's own:
+// the offer is checked as a campaign is, but the caller wrote an offer.
+func offerField(err error) error {
+	var pe *problem.Error
+	if !errors.As(err, &pe) || pe.Field == "" {
+		return err
+	}
+	f := pe.Field
+	for from, to := range map[string]string{"benefits[0]": "benefit", "limits.per_member": "uses", "name": "description"} {
+		if f == from || strings.HasPrefix(f, from+".") {
+			f = to + strings.TrimPrefix(f, from)
+			break
+		}
+	}
+	out := *pe
+	out.Field = "offer." + f
+	return &out
+}
