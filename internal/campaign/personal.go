@@ -58,7 +58,7 @@ func (o PersonalOffer) Spec() Spec {
 		Name:        strings.TrimSpace(fmt.Sprintf("CRM offer %s: %s", hex.EncodeToString(sum[:4]), desc.String())),
 		Description: strings.TrimSpace(o.Description), TimeZone: o.TimeZone, Start: o.Start, End: o.End,
 		Stores: o.Stores, Audience: Audience{Kind: AudienceList}, Benefits: []engine.Benefit{o.Benefit},
-		Conditions: o.Conditions, Limits: Limits{PerMember: uses}, Message: o.Message,
+		Conditions: o.Conditions, Limits: Limits{PerMember: uses}, Message: o.Message, Personal: true,
 	}
 }
 

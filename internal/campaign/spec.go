@@ -42,6 +42,9 @@ type Spec struct {
 	Exclusive    bool              `json:"exclusive,omitempty" yaml:"exclusive,omitempty"`
 	ControlGroup int               `json:"control_group,omitempty" yaml:"control_group,omitempty"` // percent of the audience held back, 0..50
 	Message      string            `json:"message,omitempty" yaml:"message,omitempty"`             // announcement template; empty = no announcement
+	// Personal marks the campaign holding a CRM's personal offer
+	// (PersonalOffer): shoppers are shown its description, not its name.
+	Personal bool `json:"personal,omitempty" yaml:"personal,omitempty"`
 }
 
 // Audience kinds.

@@ -56,6 +56,14 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*Wallet, error)
 		if o.Description == "" {
 			o.Description = strings.Join(o.Benefits, ", ")
 		}
+		if l.Spec.Personal {
+			// A CRM's personal offer is named for the operator ("CRM offer
+			// 3f9a1c2e: ..."); the shopper sees what it gives.
+			o.Name = l.Spec.Description
+			if o.Description = strings.Join(o.Benefits, ", "); o.Description == o.Name {
+				o.Description = ""
+			}
+		}
 		if n := l.Spec.Limits.PerMember; n > 0 {
 			o.UsesLeft = n - int(st.uses[l.ID][""])
 		}

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,19 @@ func TestAPI_CRMGivesPersonalOffersTheTillsRedeem(t *testing.T) {
 		db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = $1`, g.Campaign.ID).Scan(&announced)
 		if announced != 3 {
 			t.Errorf("%d announcements, want one to each of CRM-1, CRM-2, CRM-3", announced)
+		}
+
+		// The shopper's card shows what the offer gives, not the name the
+		// operator sees.
+		card := decodeMember(t, mustGet(t, e, "/v1/members/ext:CRM-2")).CardURL
+		res, err := http.Get(e.url + strings.TrimPrefix(card, "http://perk.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(page), "<strong>£2 off your coffee</strong>") || strings.Contains(string(page), "CRM offer") {
+			t.Errorf("card page offers:\n%s", page)
 		}
 
 		till := func(crm, tx string) int64 {
