@@ -50,12 +50,14 @@ func (h *history) clockAt(d, hh, mm int) time.Time {
 }
 
 // earlier is a moment of today before now: f = 0 the start of the last ten
-// hours (or of the day, if later), f = 1 a minute ago. The overview's "today"
-// has something to show at any hour.
+// hours (not before 07:00, nor before midnight), f = 1 a minute ago. The
+// overview's "today" has something to show at any hour.
 func (h *history) earlier(f float64) time.Time {
 	start, end := h.now.Add(-10*time.Hour), h.now.Add(-time.Minute)
-	if start.Before(h.today) {
-		start = h.today
+	for _, floor := range []time.Time{h.today, h.today.Add(7 * time.Hour)} {
+		if start.Before(floor) && floor.Before(end) {
+			start = floor
+		}
 	}
 	if end.Before(start) {
 		start = end
@@ -74,7 +76,7 @@ func (h *history) plan(w *world, out *Seeded) {
 		case i < 12: // the opening day
 			at = h.clockAt(-historyDays, 9, 25*i)
 		case i < len(people)-2:
-			at = h.clockAt(-historyDays+1+(i-12), 10+(i*3)%9, 7*i%60)
+			at = h.clockAt(-historyDays+1+(i-12)*(historyDays-1)/(len(people)-14), 10+(i*3)%9, 7*i%60)
 		default: // two join today
 			at = h.earlier(0.2 + 0.4*float64(i-len(people)+2))
 		}
