@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -20,24 +19,12 @@ import (
 
 // clock is the demo's history clock: every service the demo drives reads
 // it, so the rows they write carry the times of the weeks being replayed.
-type clock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
+// Only run moves it, between events, when no service is working: the
+// goroutines a service starts (the sender's sends) start after a move and
+// end before the next, so they read it without a lock.
+type clock struct{ t time.Time }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.t) { // history only moves forward
-		c.t = t
-	}
-}
+func (c *clock) Now() time.Time { return c.t }
 
 // world is the programme's services wired to the history clock: the same
 // constructors perk serve uses, with the server's settings.
@@ -106,7 +93,9 @@ func (w *world) run(ctx context.Context) error {
 		})
 		e := w.events[0]
 		w.events = w.events[1:]
-		w.clock.set(e.at)
+		if e.at.After(w.clock.t) { // history only moves forward
+			w.clock.t = e.at
+		}
 		if err := e.fn(ctx); err != nil {
 			return fmt.Errorf("at %s: %w", e.at.Format(time.RFC3339), err)
 		}
