@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -104,6 +105,9 @@ func (h *history) planScripted(w *world, out *Seeded) {
 				redeem = min(b.Available, 50)
 			}
 			_, err := h.commit(ctx, w, "S001", h.code(out.Featured), redeem, flatWhite, croissant)
+			if errors.Is(err, checkout.ErrPointsOverTotal) { // points worth more than the basket (--points-rate)
+				_, err = h.commit(ctx, w, "S001", h.code(out.Featured), 0, flatWhite, croissant)
+			}
 			return err
 		})
 	}

@@ -92,7 +92,7 @@ func Seed(ctx context.Context, db *store.DB, keys *auth.Service, opt Options) (*
 	began := time.Now()
 	h := newHistory(opt.Now.UTC(), opt.Campaigns.Zone)
 	w := newWorld(db, opt, h.day(-historyDays).Add(7*time.Hour))
-	if err := seedCatalogue(ctx, db, w.clock.Now()); err != nil {
+	if err := seedCatalogue(ctx, db, w.clock.Now(), w.currency); err != nil {
 		return nil, err
 	}
 	out := &Seeded{}
@@ -120,7 +120,7 @@ func Seed(ctx context.Context, db *store.DB, keys *auth.Service, opt Options) (*
 	return out, nil
 }
 
-func seedCatalogue(ctx context.Context, db *store.DB, now time.Time) error {
+func seedCatalogue(ctx context.Context, db *store.DB, now time.Time, currency string) error {
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, s := range stores {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO stores (id, name, timezone, created_at) VALUES ($1, $2, $3, $4)`,
@@ -130,8 +130,8 @@ func seedCatalogue(ctx context.Context, db *store.DB, now time.Time) error {
 		}
 		for _, p := range products {
 			cats, _ := json.Marshal(p.cats) // a []string always encodes
-			if _, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, categories, price, currency) VALUES ($1, $2, $3, $4, 'GBP')`,
-				p.sku, p.name, string(cats), p.price); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, categories, price, currency) VALUES ($1, $2, $3, $4, $5)`,
+				p.sku, p.name, string(cats), p.price, currency); err != nil {
 				return err
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/sms/policy"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -34,18 +35,27 @@ func mustZone(name string) *time.Location {
 
 func fixed() time.Time { return now }
 
-func seed(t *testing.T, db *store.DB) *demo.Seeded {
-	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	began := time.Now()
-	s, err := demo.Seed(context.Background(), db, auth.NewService(db, fixed), demo.Options{
+// options are perk serve's defaults: a point a pound, held for two weeks.
+func options() demo.Options {
+	return demo.Options{
 		Members:   member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Perk Rewards"},
 		Campaigns: campaign.Options{Zone: london, PublicURL: "https://perk.test", Programme: "Perk Rewards"},
-		// perk serve's defaults: a point a pound, held for two weeks.
-		Points:   ledger.Policy{PendingFor: 14 * 24 * time.Hour, ExpireAfter: 365 * 24 * time.Hour},
-		Checkout: checkout.Options{Currency: "GBP", BaseEarn: 1},
-		Now:      now, Log: log,
-	})
+		Points:    ledger.Policy{PendingFor: 14 * 24 * time.Hour, ExpireAfter: 365 * 24 * time.Hour},
+		Checkout:  checkout.Options{Currency: "GBP", BaseEarn: 1},
+		Now:       now,
+		Log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+func seed(t *testing.T, db *store.DB) *demo.Seeded {
+	t.Helper()
+	return seedWith(t, db, options())
+}
+
+func seedWith(t *testing.T, db *store.DB, opt demo.Options) *demo.Seeded {
+	t.Helper()
+	began := time.Now()
+	s, err := demo.Seed(context.Background(), db, auth.NewService(db, fixed), opt)
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
@@ -257,5 +267,41 @@ func TestSeed_SameEveryTime(t *testing.T) {
 	}
 	if !ta.last.Before(now) || ta.first.After(now.AddDate(0, 0, -27)) {
 		t.Errorf("baskets from %s to %s, want four weeks up to %s", ta.first, ta.last, now)
+	}
+}
+
+// TestSeed_UnderTheServersSettings: perk serve --demo seeds with the
+// server's own settings, so a programme configured otherwise still starts
+// with the same trade.
+func TestSeed_UnderTheServersSettings(t *testing.T) {
+	want := seed(t, storetest.SQLite(t)).Baskets
+	for _, c := range []struct {
+		name   string
+		change func(o *demo.Options)
+	}{
+		{"yen, and points worth more than a basket", func(o *demo.Options) {
+			o.Checkout = checkout.Options{Currency: "JPY", BaseEarn: 1, MinorPerUnit: 1}
+			o.Points.RedeemPoints, o.Points.RedeemValue = 1, 1000
+		}},
+		{"points spendable at once and expiring in a week", func(o *demo.Options) {
+			o.Points.PendingFor, o.Points.ExpireAfter = 0, 7*24*time.Hour
+		}},
+		{"an hour a day for marketing and one message a fortnight", func(o *demo.Options) {
+			p, err := policy.New(policy.Config{Window: policy.Window{Start: 9 * 60, End: 10 * 60}, Cap: policy.Cap{N: 1, Per: 14 * 24 * time.Hour},
+				DefaultZone: "Europe/London"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Contact = p
+		}},
+		{"a programme in Tokyo", func(o *demo.Options) { o.Campaigns.Zone = mustZone("Asia/Tokyo") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := options()
+			c.change(&o)
+			if got := seedWith(t, storetest.SQLite(t), o).Baskets; got != want {
+				t.Errorf("%d baskets, want the %d of the default settings", got, want)
+			}
+		})
 	}
 }
