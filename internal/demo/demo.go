@@ -102,7 +102,7 @@ func Seed(ctx context.Context, db *store.DB, keys *auth.Service, opt Options) (*
 	}
 	out.Baskets = h.baskets
 	log.Info("demo programme seeded", "members", len(people), "days", historyDays, "baskets", h.baskets, "took", time.Since(began).Round(time.Millisecond))
-	log.Info("demo member", "name", "Ann Lee", "card", out.FeaturedCard)
+	log.Info("demo member", "name", people[0].first+" "+people[0].last, "card", out.FeaturedCard)
 
 	secret, _, err := keys.Create(ctx, auth.RoleAdmin, "", "demo admin")
 	if err != nil {

@@ -30,10 +30,7 @@ type history struct {
 	baskets int
 }
 
-type joined struct {
-	id, code string
-	person   int
-}
+type joined struct{ id, code string }
 
 func newHistory(now time.Time, zone *time.Location) *history {
 	l := now.In(zone)
@@ -93,7 +90,7 @@ func (h *history) enrol(ctx context.Context, w *world, i int, out *Seeded) error
 	if err != nil {
 		return fmt.Errorf("enrol: %w", err)
 	}
-	h.joined = append(h.joined, joined{id: e.Member.ID, code: string(e.Member.Code), person: i})
+	h.joined = append(h.joined, joined{id: e.Member.ID, code: string(e.Member.Code)})
 	if i == 0 {
 		out.Featured, out.FeaturedCard = e.Member.ID, w.members.CardURL(e.CardToken)
 	}
