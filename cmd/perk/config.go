@@ -190,10 +190,14 @@ func (c *Config) openDB(ctx context.Context, log *slog.Logger) (*store.DB, error
 }
 
 func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
-	return member.NewService(db, member.Options{
+	return member.NewService(db, c.memberOptions(log))
+}
+
+func (c *Config) memberOptions(log *slog.Logger) member.Options {
+	return member.Options{
 		Region: c.Region, PublicURL: c.PublicURL, Programme: c.Programme, ConsentVersion: c.ConsentVersion,
 		Now: time.Now, Log: log,
-	})
+	}
 }
 
 // logAttrs describes the configuration for the start-up log line, with the

@@ -77,24 +77,47 @@ func (c *Config) loyalty(db *store.DB, members *member.Service, l *links.Service
 
 // meteredLoyalty is loyalty with the checkout's series registered on reg.
 func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.Service, log *slog.Logger, reg prometheus.Registerer) (*loyalty, error) {
+	o, err := c.loyaltyOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.campaigns.Links, o.campaigns.Log = l, log
+	camps := campaign.NewService(db, o.campaigns)
+	led := ledger.New(db, o.points, time.Now)
+	live := web.NewLive()
+	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics = log, live.Notify, reg
+	co := checkout.NewService(db, members, camps, led, o.checkout)
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live, currency: o.currency}, nil
+}
+
+// loyaltyOptions are the settings of the campaign service, the ledger and
+// the checkout, without their clocks, loggers and links.
+type loyaltyOptions struct {
+	campaigns campaign.Options
+	points    ledger.Policy
+	checkout  checkout.Options
+	currency  money.Currency
+}
+
+func (c *Config) loyaltyOptions() (loyaltyOptions, error) {
 	zone, err := time.LoadLocation(c.Loyalty.Zone)
 	if err != nil {
-		return nil, fmt.Errorf("--campaign-zone: %w", err)
+		return loyaltyOptions{}, fmt.Errorf("--campaign-zone: %w", err)
 	}
 	pol, err := c.Loyalty.policy()
 	if err != nil {
-		return nil, err
+		return loyaltyOptions{}, err
 	}
 	cur, err := c.Loyalty.currency()
 	if err != nil {
-		return nil, err
+		return loyaltyOptions{}, err
 	}
-	camps := campaign.NewService(db, campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Currency: cur, Links: l, Log: log})
-	led := ledger.New(db, pol, time.Now)
-	live := web.NewLive()
-	co := checkout.NewService(db, members, camps, led, checkout.Options{Currency: cur.Code, BaseEarn: c.Loyalty.BaseEarn, Log: log, OnChange: live.Notify,
-		Metrics: reg})
-	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live, currency: cur}, nil
+	return loyaltyOptions{
+		campaigns: campaign.Options{Zone: zone, PublicURL: c.PublicURL, Programme: c.Programme, Currency: cur},
+		points:    pol,
+		checkout:  checkout.Options{Currency: cur.Code, BaseEarn: c.Loyalty.BaseEarn},
+		currency:  cur,
+	}, nil
 }
 
 // currency is the programme's currency; an unknown code is refused before

@@ -118,16 +118,31 @@ func TestCLI_ImportKeysAndServe(t *testing.T) {
 // a stop func that sends SIGTERM, checks a clean exit and returns the log.
 func serve(t *testing.T, env []string, args ...string) (string, func() string) {
 	t.Helper()
+	url, _, stop := serveLogged(t, env, args...)
+	return url, stop
+}
+
+// serveLogged is serve that also returns the log written before the server
+// listened (the demo's password and key are in it).
+func serveLogged(t *testing.T, env []string, args ...string) (string, string, func() string) {
+	t.Helper()
 	cmd := exec.Command(perkBin, append([]string{"serve"}, args...)...)
 	// The simulator, unless the test names a gateway: perk serve's own
 	// default is none (TestServe_NoGatewayByDefault).
 	cmd.Env = append(os.Environ(), "PERK_SMS=sim")
 	cmd.Env = append(cmd.Env, append(env, "PERK_LOG_LEVEL=info")...)
-	return serveCmd(t, cmd)
+	return serveCmdLogged(t, cmd)
 }
 
 // serveCmd starts a prepared perk serve command; see serve.
 func serveCmd(t *testing.T, cmd *exec.Cmd) (string, func() string) {
+	t.Helper()
+	url, _, stop := serveCmdLogged(t, cmd)
+	return url, stop
+}
+
+// serveCmdLogged is serveCmd that also returns the start-up log.
+func serveCmdLogged(t *testing.T, cmd *exec.Cmd) (string, string, func() string) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -135,7 +150,8 @@ func serveCmd(t *testing.T, cmd *exec.Cmd) (string, func() string) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	urlc := make(chan string, 1)
+	type started struct{ url, log string }
+	urlc := make(chan started, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -144,13 +160,14 @@ func serveCmd(t *testing.T, cmd *exec.Cmd) (string, func() string) {
 		for sc.Scan() {
 			logs.WriteString(sc.Text() + "\n")
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
+				urlc <- started{m[1], logs.String()}
 			}
 		}
 	}()
-	var url string
+	var url, startLog string
 	select {
-	case url = <-urlc:
+	case s := <-urlc:
+		url, startLog = s.url, s.log
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("perk serve did not start:\n%s", logs.String())
@@ -180,7 +197,7 @@ func serveCmd(t *testing.T, cmd *exec.Cmd) (string, func() string) {
 		return logs.String()
 	}
 	t.Cleanup(func() { stop() })
-	return url, stop
+	return url, startLog, stop
 }
 
 func TestServe_DemoIsReadyAtOnce(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
-	"github.com/perk-platform/perk/internal/demo"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
@@ -25,7 +24,7 @@ const shutdownGrace = 20 * time.Second
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	publicURLFlags(fs, c)
-	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo retailer (stores, products, members) if the database is empty")
+	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo programme (stores, members, campaigns and four weeks of baskets and messages) if the database is empty")
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
 	programmeFlag(fs, c)
@@ -108,7 +107,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	}
 	keys := auth.NewService(db, nil)
 	if c.Demo {
-		if err := demo.Seed(ctx, db, members, keys, log); err != nil {
+		if err := c.seedDemo(ctx, db, keys, log); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}

@@ -77,15 +77,7 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checko
 // series, and the queue's, go to reg.
 func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, camps sms.Campaigns,
 	log *slog.Logger, reg prometheus.Registerer) (*smsStack, error) {
-	window, err := policy.ParseWindow(c.QuietHours)
-	if err != nil {
-		return nil, fmt.Errorf("--quiet-hours: %w", err)
-	}
-	capping, err := policy.ParseCap(c.FrequencyCap)
-	if err != nil {
-		return nil, fmt.Errorf("--frequency-cap: %w", err)
-	}
-	pol, err := policy.New(policy.Config{Window: window, Cap: capping, DefaultZone: c.DefaultZone})
+	pol, pcfg, err := c.contactPolicy()
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +168,24 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		defer st.wg.Done()
 		sender.Run(ctx)
 	}()
-	log.Info("sms gateway", "gateway", gw.Name(), "quiet_hours", window.String(), "frequency_cap", capping.String())
+	log.Info("sms gateway", "gateway", gw.Name(), "quiet_hours", pcfg.Window.String(), "frequency_cap", pcfg.Cap.String())
 	return st, nil
+}
+
+// contactPolicy is the contact policy of --quiet-hours, --frequency-cap
+// and --default-zone.
+func (c *Config) contactPolicy() (*policy.Policy, policy.Config, error) {
+	window, err := policy.ParseWindow(c.QuietHours)
+	if err != nil {
+		return nil, policy.Config{}, fmt.Errorf("--quiet-hours: %w", err)
+	}
+	capping, err := policy.ParseCap(c.FrequencyCap)
+	if err != nil {
+		return nil, policy.Config{}, fmt.Errorf("--frequency-cap: %w", err)
+	}
+	cfg := policy.Config{Window: window, Cap: capping, DefaultZone: c.DefaultZone}
+	p, err := policy.New(cfg)
+	return p, cfg, err
 }
 
 // redactURL hides the password and any shared secret of a gateway URL for

@@ -1,72 +1,137 @@
-// Package demo seeds a small demo retailer (stores, products, members and an
-// admin API key) so that a newcomer running "perk serve --demo" sees a
-// working programme at once. It only ever writes into an empty database.
+// Package demo seeds a living demo programme so that a newcomer running
+// "perk serve --demo" sees it working at once: stores, products, a few dozen
+// members, four weeks of baskets with redemptions, a return and a void,
+// campaigns (one ended, one live, one scheduled, one draft), messages with
+// their delivery states, clicks and card visits, an admin API key and an
+// operator for /manage.
+//
+// The history is replayed through the real services (member enrolment,
+// campaign launch, checkout commit, return and void, the SMS sender and its
+// contact policy, tracked links) on a clock that walks through the past
+// weeks, so every figure the dashboard shows comes out of the same paths as
+// in production. Choices are drawn from a fixed seed: the demo looks the same
+// every time. It only ever writes into an empty database.
 package demo
 
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/sms/policy"
 	"github.com/perk-platform/perk/internal/store"
 )
 
-var stores = []struct{ id, name, tz string }{
-	{"S001", "Perk Market Covent Garden", "Europe/London"},
-	{"S002", "Perk Market Manchester", "Europe/London"},
-	{"S003", "Perk Express Leeds Station", "Europe/London"},
+// Options are the settings the programme runs with, so that the seeded
+// history reads as if the server had written it. Seed replaces their
+// clocks, loggers and links with its own.
+type Options struct {
+	Members   member.Options
+	Campaigns campaign.Options // Zone is also the zone of the history's days
+	Points    ledger.Policy
+	Checkout  checkout.Options
+	// Contact is the SMS contact policy; nil uses the defaults of perk
+	// serve (08:00-21:00, 3 a week).
+	Contact *policy.Policy
+	// Now is the end of the history; time.Now() if zero.
+	Now time.Time
+	Log *slog.Logger
 }
 
-var products = []struct {
-	sku, name, cats string
-	price           int64 // pence
-}{
-	{"5000001", "Flat white", `["coffee","hot-drinks"]`, 320},
-	{"5000002", "Croissant", `["bakery"]`, 185},
-	{"5000003", "Sourdough loaf", `["bakery"]`, 450},
-	{"5000004", "Orange juice 1l", `["drinks"]`, 299},
-	{"5000005", "Free-range eggs x6", `["dairy-eggs"]`, 260},
-	{"5000006", "Cheddar 400g", `["dairy-eggs","cheese"]`, 425},
-	{"5000007", "Bananas x5", `["fruit"]`, 110},
-	{"5000008", "Dark chocolate 100g", `["confectionery"]`, 199},
+// Operator is the /manage account the demo makes.
+const Operator = "demo@perk.example"
+
+// Seeded says what Seed made, for tests and the start-up log. It is nil
+// when the database already had data.
+type Seeded struct {
+	Live, Ended, Scheduled, Draft string // campaign ids
+	Featured                      string // the member whose history has a bit of everything
+	FeaturedCard                  string // their card link
+	APIKey, Password              string // the admin key and the operator's password, shown once
+	Baskets                       int    // committed
 }
 
-// Members use Ofcom's drama range, which can never reach a real phone.
-var members = []member.Profile{
-	{Phone: "07700 900001", FirstName: "Ann", LastName: "Lee", HomeStore: "S001", Tags: []string{"coffee"}},
-	{Phone: "07700 900002", FirstName: "Bilal", LastName: "Khan", HomeStore: "S002"},
-	{Phone: "07700 900003", FirstName: "Chloé", LastName: "Martin", HomeStore: "S001", Attributes: map[string]string{"tier": "gold"}},
-	{Phone: "07700 900004", FirstName: "Dmitri", LastName: "Ivanov", HomeStore: "S003"},
-	{Phone: "07700 900005", FirstName: "Eilidh", LastName: "Campbell", HomeStore: "S002", Tags: []string{"bakery", "vip"}},
-}
-
-// Seed fills an empty database with the demo retailer and logs the card
-// links and an admin key. A database that already has stores is left alone.
-func Seed(ctx context.Context, db *store.DB, ms *member.Service, keys *auth.Service, log *slog.Logger) error {
+// Seed fills an empty database with the demo programme and logs the card
+// links, an admin key and the operator's password. A database that already
+// has stores is left alone (nil, nil).
+func Seed(ctx context.Context, db *store.DB, keys *auth.Service, opt Options) (*Seeded, error) {
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	log := opt.Log
 	var n int
 	if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM stores`).Scan(&n); err != nil {
-		return err
+		return nil, err
 	}
 	if n > 0 {
 		log.Info("demo data already present")
-		return nil
+		return nil, nil
 	}
-	now := time.Now().UTC()
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	if opt.Campaigns.Zone == nil {
+		opt.Campaigns.Zone = time.UTC
+	}
+	if opt.Contact == nil {
+		p, err := policy.New(policy.DefaultConfig())
+		if err != nil {
+			return nil, err
+		}
+		opt.Contact = p
+	}
+	began := time.Now()
+	h := newHistory(opt.Now.UTC(), opt.Campaigns.Zone)
+	w := newWorld(db, opt, h.day(-historyDays).Add(7*time.Hour))
+	if err := seedCatalogue(ctx, db, w.clock.Now(), w.currency); err != nil {
+		return nil, err
+	}
+	out := &Seeded{}
+	h.plan(w, out)
+	if err := w.run(ctx); err != nil {
+		return nil, fmt.Errorf("demo history: %w", err)
+	}
+	out.Baskets = h.baskets
+	log.Info("demo programme seeded", "members", len(people), "days", historyDays, "baskets", h.baskets, "took", time.Since(began).Round(time.Millisecond))
+	log.Info("demo member", "name", people[0].first+" "+people[0].last, "card", out.FeaturedCard)
+
+	secret, _, err := keys.Create(ctx, auth.RoleAdmin, "", "demo admin")
+	if err != nil {
+		return nil, err
+	}
+	out.APIKey = secret
+	log.Warn("demo admin API key (demo only: revoke it before real use)", "key", secret)
+	// A random password, shown once, so the demo's dashboard opens without
+	// a fixed credential anyone could read in the source.
+	out.Password = id.Token(12)
+	if _, err := keys.CreateOperator(ctx, Operator, "Demo manager", auth.RoleAdmin, out.Password); err != nil {
+		return nil, fmt.Errorf("demo operator: %w", err)
+	}
+	log.Warn("demo operator for /manage (demo only)", "email", Operator, "password", out.Password)
+	return out, nil
+}
+
+func seedCatalogue(ctx context.Context, db *store.DB, now time.Time, currency string) error {
 	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, s := range stores {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO stores (id, name, timezone, created_at) VALUES ($1, $2, $3, $4)`,
-				s.id, s.name, s.tz, now); err != nil {
+				s.id, s.name, s.tz, now.UTC()); err != nil {
 				return err
 			}
 		}
 		for _, p := range products {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, categories, price, currency) VALUES ($1, $2, $3, $4, 'GBP')`,
-				p.sku, p.name, p.cats, p.price); err != nil {
+			cats, _ := json.Marshal(p.cats) // a []string always encodes
+			if _, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, categories, price, currency) VALUES ($1, $2, $3, $4, $5)`,
+				p.sku, p.name, string(cats), p.price, currency); err != nil {
 				return err
 			}
 		}
@@ -75,24 +140,5 @@ func Seed(ctx context.Context, db *store.DB, ms *member.Service, keys *auth.Serv
 	if err != nil {
 		return fmt.Errorf("seed stores and products: %w", err)
 	}
-	for _, p := range members {
-		e, err := ms.Enrol(ctx, member.EnrolRequest{Profile: p, Channel: member.ChannelAPI, Source: "demo", Consent: true})
-		if err != nil {
-			return fmt.Errorf("seed member: %w", err)
-		}
-		log.Info("demo member", "name", e.Member.Name(), "code", e.Member.Code, "card", ms.CardURL(e.CardToken))
-	}
-	secret, _, err := keys.Create(ctx, auth.RoleAdmin, "", "demo admin")
-	if err != nil {
-		return err
-	}
-	log.Warn("demo admin API key (demo only: revoke it before real use)", "key", secret)
-	// A random password, shown once, so the demo's dashboard opens without
-	// a fixed credential anyone could read in the source.
-	password := id.Token(12)
-	if _, err := keys.CreateOperator(ctx, "demo@perk.example", "Demo manager", auth.RoleAdmin, password); err != nil {
-		return fmt.Errorf("demo operator: %w", err)
-	}
-	log.Warn("demo operator for /manage (demo only)", "email", "demo@perk.example", "password", password)
 	return nil
 }
