@@ -5,17 +5,25 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/links"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/tabular"
 )
 
-const crmUsage = `usage: perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)`
+const crmUsage = `usage: perk crm sync [--full] [--welcome=false] [--update-phones] [--errors FILE] FILE
+                                          upsert the CRM subset by external_id (--full: the file is the whole subset)
+       perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)`
 
 // cmdCRM runs the CRM guise's commands.
 func cmdCRM(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "sync" {
+		return crmSync(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "offers" {
 		fmt.Fprintln(os.Stderr, crmUsage)
 		return errUsage
@@ -104,4 +112,32 @@ func cmdCRM(ctx context.Context, args []string) error {
 		os.Remove(errorsPath)
 	}
 	return nil
+}
+
+// crmSync upserts the retailer's CRM subset from a member file keyed by
+// external_id: the members it names join the subset (tag crm) with the
+// file's tags as their segments; with --full the members of the subset the
+// file leaves out leave it. Nobody is deleted.
+func crmSync(ctx context.Context, args []string) error {
+	var c Config
+	var errorsPath string
+	var full, welcome, updatePhones bool
+	fs := flag.NewFlagSet("perk crm sync", flag.ContinueOnError)
+	commonFlags(fs, &c)
+	publicURLFlags(fs, &c)
+	fs.StringVar(&errorsPath, "errors", "", "where to write rejected rows as CSV (default FILE.errors.csv)")
+	fs.BoolVar(&full, "full", false, "the file is the whole subset: members of the subset it leaves out leave it")
+	fs.BoolVar(&welcome, "welcome", true, "text new members who consented their code and card link")
+	fs.BoolVar(&updatePhones, "update-phones", false, "let a row change the phone of the member its external_id names")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(os.Stderr, crmUsage)
+		return errUsage
+	}
+	_, err = importFile(ctx, &c, pos[0], errorsPath, "", member.ImportOptions{Source: "crm sync " + filepath.Base(pos[0]),
+		BatchSize: 5000, NoWelcome: !welcome, UpdatePhones: updatePhones, Sync: member.NewSyncRun(time.Now()), Full: full})
+	return err
 }

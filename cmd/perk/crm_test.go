@@ -58,3 +58,20 @@ func TestCLI_CRMOffersFile(t *testing.T) {
 		})
 	}
 }
+
+// TestCLI_CRMSync: perk crm sync upserts the subset by CRM id and, with
+// --full, says how many members left it.
+func TestCLI_CRMSync(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"PERK_DB=" + filepath.Join(dir, "perk.db"), "PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn"}
+	file := filepath.Join(dir, "subset.csv")
+	os.WriteFile(file, []byte("external_id,phone,tags\nCRM-1,07700900401,gold\nCRM-2,07700900402,\n"), 0o644)
+	if _, stderr, err := perk(t, env, "crm", "sync", file, "--welcome=false"); err != nil || !strings.Contains(stderr, "2 created") {
+		t.Fatalf("sync: %v\n%s", err, stderr)
+	}
+	os.WriteFile(file, []byte("external_id\nCRM-2\n"), 0o644)
+	_, stderr, err := perk(t, env, "crm", "sync", "--full", file)
+	if err != nil || !strings.Contains(stderr, `full sync: 1 members not in the file left the CRM subset (tag "crm" removed)`) {
+		t.Fatalf("full sync: %v\n%s", err, stderr)
+	}
+}

@@ -45,29 +45,39 @@ func cmdMembers(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	path := fs.Arg(0)
+	if source == "" {
+		source = filepath.Base(path)
+	}
+	_, err := importFile(ctx, &c, path, errorsPath, cpuprofile, member.ImportOptions{
+		Source: source, BatchSize: batch, NoWelcome: !welcome, UpdatePhones: updatePhones,
+	})
+	return err
+}
+
+// importFile imports the member file at path as a job, with a progress
+// display, rejected rows in errorsPath (FILE.errors.csv by default, removed
+// when nothing was rejected) and a summary line.
+func importFile(ctx context.Context, c *Config, path, errorsPath, cpuprofile string, opt member.ImportOptions) (*member.ImportJob, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return err
-	}
-	if source == "" {
-		source = filepath.Base(path)
+		return nil, err
 	}
 	if errorsPath == "" {
 		errorsPath = path + ".errors.csv"
 	}
-	db, log, err := setup(ctx, &c)
+	db, log, err := setup(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	ef, err := os.Create(errorsPath)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ef.Close()
 	ew := tabular.NewErrorWriter(ef)
@@ -75,11 +85,11 @@ func cmdMembers(ctx context.Context, args []string) error {
 	if cpuprofile != "" {
 		pf, err := os.Create(cpuprofile)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer pf.Close()
 		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
+			return nil, err
 		}
 		defer pprof.StopCPUProfile()
 	}
@@ -87,16 +97,14 @@ func cmdMembers(ctx context.Context, args []string) error {
 	prog := newProgress(os.Stderr, info.Size(), counter)
 	jobs := member.NewJobs(c.memberService(db, log))
 	start := time.Now()
-	job, err := jobs.Run(ctx, counter, filepath.Base(path), member.ImportOptions{
-		Source: source, BatchSize: batch, OnError: ew.Write, OnProgress: prog.update,
-		NoWelcome: !welcome, UpdatePhones: updatePhones,
-	})
+	opt.OnError, opt.OnProgress = ew.Write, prog.update
+	job, err := jobs.Run(ctx, counter, filepath.Base(path), opt)
 	prog.done()
 	if ferr := ew.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st := job.Stats
 	elapsed := time.Since(start)
@@ -108,7 +116,10 @@ func cmdMembers(ctx context.Context, args []string) error {
 		ef.Close()
 		os.Remove(errorsPath)
 	}
-	return nil
+	if opt.Full {
+		fmt.Fprintf(os.Stderr, "full sync: %d members not in the file left the CRM subset (tag %q removed)\n", st.LeftSubset, member.SubsetTag)
+	}
+	return job, nil
 }
 
 type countingReader struct {

@@ -32,6 +32,15 @@ type ImportOptions struct {
 	// external_id names. Without it such a row is rejected: a CRM export
 	// whose ids drifted would otherwise move members' numbers silently.
 	UpdatePhones bool
+	// Sync makes the import a CRM subset sync, this being its run id
+	// (NewSyncRun): every row must name its member by external_id, and every
+	// member named joins the subset (tag SubsetTag, crm_sync = the run), so
+	// EndFullSync can take out those a full sync did not name.
+	Sync string
+	// Full, with Sync, makes the file the whole subset: once every row is
+	// in, the members of the subset the file did not name leave it
+	// (EndFullSync), counted in ImportStats.LeftSubset.
+	Full bool
 }
 
 // ImportStats counts what an import did. Rows = Created + Updated +
@@ -42,6 +51,8 @@ type ImportStats struct {
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
 	Rejected  int `json:"rejected"`
+	// LeftSubset counts the members a full CRM sync took out of the subset.
+	LeftSubset int `json:"left_subset,omitempty"`
 }
 
 func (a *ImportStats) add(b ImportStats) {
@@ -137,7 +148,18 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 			}
 		}
 	}
-	return total, <-readErr
+	if err := <-readErr; err != nil {
+		return total, err
+	}
+	if opt.Sync != "" && opt.Full {
+		// Only after the whole file is in: a file that could not be read
+		// to its end must not take the members it did not reach out of the
+		// subset.
+		left, err := s.EndFullSync(ctx, opt.Sync)
+		total.LeftSubset = left
+		return total, err
+	}
+	return total, nil
 }
 
 // rawChunk is a run of records, or the reader's errors for broken rows, in
@@ -324,6 +346,12 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		st.Rows++
 		p := r.profile
 		mp, me := byPhone[p.Phone], byExt[p.ExternalID]
+		if opt.Sync != "" && p.ExternalID == "" {
+			rejected = append(rejected, &tabular.RowError{Row: r.row, Column: cm.column("external_id"),
+				Reason: "a CRM sync names every member by external_id; this row has none"})
+			st.Rows--
+			continue
+		}
 		if e := crmConflict(r, cm, mp, me, opt.UpdatePhones); e != nil {
 			rejected = append(rejected, e)
 			st.Rows--
@@ -332,6 +360,10 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		target := me
 		if target == nil {
 			target = mp
+		}
+		if opt.Sync != "" {
+			p = inSubset(p, target)
+			r.profile = p
 		}
 		if hs := p.HomeStore; unknownStore[hs] && (target == nil || target.HomeStore != hs) {
 			rejected = append(rejected, &tabular.RowError{Row: r.row, Column: cm.column("home_store"),
@@ -381,6 +413,11 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 	}
 	if !opt.NoWelcome {
 		if err := s.welcomeImported(ctx, tx, inserts, now); err != nil {
+			return st, nil, err
+		}
+	}
+	if opt.Sync != "" {
+		if err := markSynced(ctx, tx, d, rows, rejected, opt.Sync); err != nil {
 			return st, nil, err
 		}
 	}

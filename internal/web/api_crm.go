@@ -3,12 +3,15 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // memberKeyError is a member key of a bulk call that named no member.
@@ -121,4 +124,54 @@ func offerField(err error) error {
 	out := *pe
 	out.Field = "offer." + f
 	return &out
+}
+
+// maxSyncBody bounds a synchronous CRM sync request: about 10,000 rows of a
+// typical CRM export. Bigger subsets go through perk crm sync or an import.
+const maxSyncBody = 8 << 20
+
+// syncSubset upserts the CRM subset from a member file in the body (CSV or
+// TSV, keyed by external_id), synchronously: PUT /v1/crm/members
+// ?full=&welcome=&update_phones=. It answers the stats and every rejected
+// row.
+func (s *Server) syncSubset(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	full, err := queryBool(r, "full", false)
+	if err != nil {
+		return err
+	}
+	welcome, err := queryBool(r, "welcome", true)
+	if err != nil {
+		return err
+	}
+	updatePhones, err := queryBool(r, "update_phones", false)
+	if err != nil {
+		return err
+	}
+	type rowError struct {
+		Row    int    `json:"row"`
+		Column string `json:"column,omitempty"`
+		Reason string `json:"reason"`
+	}
+	rejected := []rowError{}
+	st, err := s.members.Import(r.Context(), http.MaxBytesReader(w, r.Body, maxSyncBody), member.ImportOptions{
+		Source: "crm sync", NoWelcome: !welcome, UpdatePhones: updatePhones,
+		Sync: member.NewSyncRun(s.opt.Now()), Full: full,
+		OnError: func(e *tabular.RowError) error {
+			rejected = append(rejected, rowError{e.Row, e.Column, e.Reason})
+			return nil
+		},
+	})
+	var tooBig *http.MaxBytesError
+	var header *tabular.HeaderError
+	switch {
+	case errors.As(err, &tooBig):
+		return &problem.Error{Kind: problem.TooLarge, Code: "body_too_large", Message: fmt.Sprintf(
+			"a sync request is at most %d MB; send a bigger subset with perk crm sync or POST /v1/imports/members", maxSyncBody>>20)}
+	case errors.As(err, &header):
+		return problem.InvalidField("file", "header_invalid", err, "%s", header.Reason)
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"stats": st, "errors": rejected})
+	return nil
 }

@@ -115,3 +115,53 @@ func TestAPI_CRMGivesPersonalOffersTheTillsRedeem(t *testing.T) {
 		}
 	})
 }
+
+// TestAPI_CRMSubsetSync: PUT /v1/crm/members upserts the subset from a CSV
+// body keyed by CRM id, answering the stats and every rejected row; with
+// full=true the members of the subset it leaves out leave it; a bad header
+// or flag is a 4xx naming it; a till's key may not sync.
+func TestAPI_CRMSubsetSync(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		type answer struct {
+			Stats struct {
+				Rows, Created, Updated, Rejected int
+				LeftSubset                       int `json:"left_subset"`
+			}
+			Errors []struct {
+				Row            int
+				Column, Reason string
+			}
+		}
+		st, body, _ := e.do("PUT", "/v1/crm/members?welcome=false", auth.RoleManager,
+			"external_id,phone,tags,consent\nCRM-1,07700900301,gold,yes\nCRM-2,07700900302,,yes\n,07700900303,,yes\n")
+		a := decode[answer](t, body)
+		if st != 200 || a.Stats.Created != 2 || a.Stats.Rejected != 1 || len(a.Errors) != 1 || a.Errors[0].Row != 4 || a.Errors[0].Column != "external_id" {
+			t.Fatalf("sync: %d %s", st, body)
+		}
+		st, body, _ = e.do("PUT", "/v1/crm/members?full=true", auth.RoleManager, "external_id,tags\nCRM-2,silver\n")
+		if a := decode[answer](t, body); st != 200 || a.Stats.LeftSubset != 1 || a.Stats.Updated != 1 {
+			t.Fatalf("full sync: %d %s", st, body)
+		}
+		for key, want := range map[string]string{"ext:CRM-1": `"tags":["gold"]`, "ext:CRM-2": `"tags":["silver","crm"]`} {
+			if got := mustGet(t, e, "/v1/members/"+key); !strings.Contains(string(got), want) {
+				t.Errorf("%s: %s, want %s", key, got, want)
+			}
+		}
+		for _, c := range []struct {
+			path, body string
+			role       auth.Role
+			status     int
+			field      string
+		}{
+			{"/v1/crm/members?full=maybe", "external_id\nCRM-1\n", auth.RoleManager, 422, "full"},
+			{"/v1/crm/members", "external_id,external_id\nCRM-1,CRM-1\n", auth.RoleManager, 422, "file"},
+			{"/v1/crm/members", "external_id\nCRM-1\n", auth.RolePOS, 403, ""},
+		} {
+			st, body, _ := e.do("PUT", c.path, c.role, c.body)
+			if _, field := errorOf(t, body); st != c.status || field != c.field {
+				t.Errorf("PUT %s as %s: %d %s, want %d on field %q", c.path, c.role, st, body, c.status, c.field)
+			}
+		}
+	})
+}

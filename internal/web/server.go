@@ -150,6 +150,7 @@ func (s *Server) Handler() http.Handler {
 	api("GET /v1/members/{key}/barcode.png", auth.MembersRead, s.memberBarcode("png"))
 	api("GET /v1/members/{key}/barcode.svg", auth.MembersRead, s.memberBarcode("svg"))
 	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
+	api("PUT /v1/crm/members", auth.MembersWrite, s.syncSubset)
 	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
 	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)
