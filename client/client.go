@@ -20,6 +20,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 )
 
 // The till's request and answer types.
@@ -41,6 +42,25 @@ type (
 	Returned = checkout.ReturnResponse
 	// PersonalOffer is an offer a CRM gives to members it names.
 	PersonalOffer = campaign.PersonalOffer
+	// Benefit is what an offer gives: its kind, value and scope.
+	Benefit = engine.Benefit
+	// Scope is the SKUs and categories a benefit applies to.
+	Scope = engine.Scope
+	// Conditions are an offer's minimum basket, days and hours.
+	Conditions = engine.Conditions
+)
+
+// Kinds of benefit (docs/checkout-rules.md).
+const (
+	PercentOff       = engine.PercentOff
+	AmountOff        = engine.AmountOff
+	FixedPrice       = engine.FixedPrice
+	BuyXGetY         = engine.BuyXGetY
+	SpendThreshold   = engine.SpendThreshold
+	PointsBonus      = engine.PointsBonus
+	PointsPerUnit    = engine.PointsPerUnit
+	PointsMultiplier = engine.PointsMultiplier
+	FreeContent      = engine.FreeContent
 )
 
 // Key makes a member key for Basket.Member: a code, a phone, a member id,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/client"
-	"github.com/perk-platform/perk/internal/checkout/engine"
 )
 
 // TestClient_CRMRoundTripThroughPerkServe drives the real server with the
@@ -40,7 +39,7 @@ func TestClient_CRMRoundTripThroughPerkServe(t *testing.T) {
 				t.Fatalf("sync: %+v %v", synced, err)
 			}
 			offer := client.PersonalOffer{Description: "£2 off your coffee", Start: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339),
-				End: "2099-01-01", Benefit: engine.Benefit{Kind: engine.AmountOff, Amount: 200, Scope: engine.Scope{Categories: []string{"coffee"}}}}
+				End: "2099-01-01", Benefit: client.Benefit{Kind: client.AmountOff, Amount: 200, Scope: client.Scope{Categories: []string{"coffee"}}}}
 			given, err := crm.GiveOffer(ctx, offer, []string{client.External("CRM-1")}, false)
 			if err != nil || given.Added != 1 {
 				t.Fatalf("give: %+v %v", given, err)
