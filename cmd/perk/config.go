@@ -33,6 +33,7 @@ type Config struct {
 	DoubleOptIn    bool
 	Barcode        string
 	Programme      string
+	Locale         string
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
@@ -205,7 +206,7 @@ func (c *Config) memberOptions(log *slog.Logger) member.Options {
 func (c *Config) logAttrs(db *store.DB) []any {
 	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
-		"programme", c.Programme, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
+		"programme", c.Programme, "locale", c.Locale, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
 		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}
 }
 

@@ -28,6 +28,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
 	programmeFlag(fs, c)
+	strFlag(fs, &c.Locale, "locale", "PERK_LOCALE", web.DefaultLocale, "the programme's language, a BCP 47 tag (en, en-GB, fr): the lang of its web pages")
 	strFlag(fs, &c.ConsentWording, "consent-wording", "PERK_CONSENT_WORDING",
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
@@ -83,6 +84,9 @@ func cmdServe(ctx context.Context, args []string) error {
 	if _, err := c.Loyalty.currency(); err != nil {
 		return err
 	}
+	if c.Locale, err = web.ParseLocale(c.Locale); err != nil {
+		return fmt.Errorf("--locale: %w", err)
+	}
 	// Listen before anything else so that the real address (port 0) is known
 	// for the default public URL.
 	ln, err := net.Listen("tcp", c.Addr)
@@ -125,7 +129,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	}
 	defer smsStack.wait()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
-		Programme: c.Programme, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
+		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,

@@ -66,10 +66,11 @@ func templateFuncs(cur money.Currency) template.FuncMap {
 	}
 }
 
-// page is the data every shopper page template gets.
+// page is the data every page template gets.
 type page struct {
 	Title     string
 	Programme string
+	Lang      string // <html lang>: the programme's locale (BCP 47)
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
@@ -86,7 +87,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) page(title string) page { return page{Title: title, Programme: s.opt.Programme} }
+func (s *Server) page(title string) page {
+	return page{Title: title, Programme: s.opt.Programme, Lang: s.opt.Locale}
+}
 
 func (s *Server) message(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
 	s.render(w, r, status, "message", struct {

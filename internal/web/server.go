@@ -39,6 +39,7 @@ var staticFS embed.FS
 // Options configure the HTTP layer.
 type Options struct {
 	Programme      string            // shown on pages
+	Locale         string            // the programme's BCP 47 locale, <html lang> of every page ("en" if empty)
 	Currency       money.Currency    // how pages show money (the zero Currency: two decimals, no symbol)
 	ConsentWording string            // text next to the consent checkbox on /join
 	DoubleOptIn    bool              // web sign-ups confirm by SMS link or YES
@@ -108,6 +109,14 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	}
 	if opt.JoinPerMinute == 0 {
 		opt.JoinPerMinute = 5
+	}
+	if lang, err := ParseLocale(opt.Locale); err != nil {
+		// Callers validate with ParseLocale at start; a page in the
+		// default language beats no page.
+		opt.Log.Error("web: bad locale, pages say lang="+DefaultLocale, "err", err)
+		opt.Locale = DefaultLocale
+	} else {
+		opt.Locale = lang
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
