@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -112,7 +113,8 @@ type joinForm struct {
 type joinData struct {
 	page
 	Form    joinForm
-	Errors  map[string]string
+	Errors  map[string]string // by field name
+	Problem string            // what went wrong with the whole form (too many sign-ups)
 	Wording string
 }
 
@@ -121,13 +123,15 @@ func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
 		Form: joinForm{Campaign: r.URL.Query().Get("campaign")}})
 }
 
+// joinAgain shows the form again with what the shopper typed and what is
+// wrong with it; the title says so first, which is what a screen reader
+// announces when the page loads.
+func (s *Server) joinAgain(w http.ResponseWriter, r *http.Request, status int, data joinData) {
+	data.page = s.page("Error: Join")
+	s.render(w, r, status, "join", data)
+}
+
 func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.joinRL.allow(clientAddr(r)); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		s.message(w, r, http.StatusTooManyRequests, "Too many sign-ups",
-			"Too many sign-ups from your connection. Please wait a minute and try again.")
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		s.message(w, r, http.StatusBadRequest, "Something went wrong", "The form could not be read. Please try again.")
@@ -138,7 +142,15 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		LastName: r.PostFormValue("last_name"), Consent: r.PostFormValue("consent") == "yes",
 		Campaign: strings.TrimSpace(r.PostFormValue("campaign")),
 	}
-	data := joinData{page: s.page("Join"), Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
+	data := joinData{Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
+	if ok, wait := s.joinRL.allow(clientAddr(r)); !ok {
+		// The form comes back as typed: the shopper waits and presses
+		// Join again rather than typing it all a second time.
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		data.Problem = "Too many sign-ups from your connection. Please wait a minute and press Join again."
+		s.joinAgain(w, r, http.StatusTooManyRequests, data)
+		return
+	}
 	if f.Phone == "" {
 		data.Errors["phone"] = "Enter your mobile number."
 	} else if _, err := phone.Parse(f.Phone, s.members.Region()); err != nil {
@@ -149,7 +161,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		data.Errors["consent"] = "Tick the box to agree to receive your card and offers by SMS."
 	}
 	if len(data.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, "join", data)
+		s.joinAgain(w, r, http.StatusUnprocessableEntity, data)
 		return
 	}
 	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
@@ -160,7 +172,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	var p *problem.Error
 	if errors.As(err, &p) && p.Kind == problem.Invalid {
 		data.Errors[p.Field] = fieldMessage(p)
-		s.render(w, r, http.StatusUnprocessableEntity, "join", data)
+		s.joinAgain(w, r, http.StatusUnprocessableEntity, data)
 		return
 	}
 	if err != nil {
@@ -201,8 +213,10 @@ func phoneMessage(err error) string {
 	return "That is not a mobile number we can text (" + reason + "). Check it and try again."
 }
 
+// joinConfirm completes a double opt-in from the link in the SMS. Whoever
+// opens it holds the phone, so the welcome page may lead to the card.
 func (s *Server) joinConfirm(w http.ResponseWriter, r *http.Request) {
-	_, err := s.members.ConfirmOptIn(r.Context(), r.PathValue("token"))
+	m, err := s.members.ConfirmOptIn(r.Context(), r.PathValue("token"))
 	ok := err == nil
 	status := http.StatusOK
 	if !ok {
@@ -211,10 +225,18 @@ func (s *Server) joinConfirm(w http.ResponseWriter, r *http.Request) {
 		}
 		status = http.StatusNotFound
 	}
+	var card string
+	if ok {
+		if card, err = s.members.CardToken(r.Context(), m.ID); err != nil {
+			// Subscribed all the same; the card link is in the welcome text.
+			s.log.ErrorContext(r.Context(), "confirm opt-in: card link", "member", m.ID, "err", err)
+		}
+	}
 	s.render(w, r, status, "confirmed", struct {
 		page
-		OK bool
-	}{s.page("Confirm"), ok})
+		OK        bool
+		CardToken string
+	}{s.page("Confirm"), ok, card})
 }
 
 func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
@@ -226,10 +248,14 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 		s.message(w, r, http.StatusNotFound, "Card not found", "This card link is not valid. It may have been replaced by a newer one: text CARD to get yours.")
 		return
 	}
+	// The barcode is an <img> of the SVG inlined as a data: URL: one image
+	// with alt text naming the code for screen readers, and no second
+	// request to fail on a weak signal at the till.
 	var svg bytes.Buffer
 	if err := barcode.SVG(&svg, string(m.Code), s.opt.Symbology); err != nil {
 		s.log.ErrorContext(r.Context(), "card barcode", "member", m.ID, "err", err)
 	}
+	img := template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg.Bytes()))
 	if err := s.members.RecordCardVisit(r.Context(), m.ID); err != nil {
 		// The shopper at the till matters more than the history line.
 		s.log.ErrorContext(r.Context(), "card visit", "member", m.ID, "err", err)
@@ -246,10 +272,10 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "card", struct {
 		page
 		Member  *member.Member
-		Barcode template.HTML // generated by package barcode, which escapes its text
+		Barcode template.URL // a data: URL of the SVG package barcode made
 		Wallet  *checkout.Wallet
 		Zone    *time.Location
-	}{s.page("Your card"), m, template.HTML(svg.String()), wallet, memberZone(m)})
+	}{s.page("Your card"), m, img, wallet, memberZone(m)})
 }
 
 // memberZone is the member's time zone for dates on their pages.

@@ -178,16 +178,32 @@ func TestJoin_DoubleOptInByLink(t *testing.T) {
 			t.Fatalf("confirmation SMS without a link: %q", msg)
 		}
 		token := strings.Fields(msg[i+len("/join/confirm/"):])[0]
+		pages := map[string]string{}
 		for want, path := range map[int]string{404: "/join/confirm/bogus", 200: "/join/confirm/" + token} {
 			res, _ := http.Get(e.url + path)
+			b, _ := io.ReadAll(res.Body)
 			res.Body.Close()
 			if res.StatusCode != want {
 				t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
 			}
+			pages[path] = string(b)
 		}
 		m, _ = e.members.ByPhone(t.Context(), "07400123456")
 		if m.Status != member.StatusActive {
 			t.Fatalf("status after confirmation %s", m.Status)
+		}
+		// The link came by SMS, so whoever opened it holds the phone: the
+		// welcome page leads to the card, and only that one.
+		card, err := e.members.CardToken(t.Context(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := `<a href="/c/` + card + `" id="card-link">Open your member card</a>`
+		if !strings.Contains(pages["/join/confirm/"+token], link) {
+			t.Errorf("welcome page lacks %s:\n%s", link, pages["/join/confirm/"+token])
+		}
+		if strings.Contains(pages["/join/confirm/bogus"], "/c/") {
+			t.Errorf("a bad confirmation link shows a card link:\n%s", pages["/join/confirm/bogus"])
 		}
 	})
 }

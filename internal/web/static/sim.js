@@ -15,10 +15,21 @@
     log.appendChild(li);
   }
   new EventSource("/sim/events").onmessage = function (m) { add(JSON.parse(m.data)); };
+  // Errors go to the form's alert region (read out at once), not a dialog.
+  var problem = document.getElementById("sim-error");
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
+    problem.textContent = "";
     fetch("/sim/inbound", { method: "POST", body: new URLSearchParams(new FormData(form)) })
-      .then(function (r) { if (!r.ok) { r.text().then(function (t) { alert(t); }); } });
+      .then(function (r) {
+        if (!r.ok) {
+          r.text().then(function (t) {
+            var msg = t;
+            try { var e = JSON.parse(t).error; msg = (e.field ? e.field + ": " : "") + e.message; } catch (_) {}
+            problem.textContent = msg;
+          });
+        }
+      });
     document.getElementById("sim-text").value = "";
   });
 })();
