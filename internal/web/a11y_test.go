@@ -122,6 +122,15 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#name")), chromedp.SetValue(chromedp.CSS("#name"), "Winter warmers"),
 		chromedp.SetValue(chromedp.CSS("#value"), "150"), chromedp.Click(chromedp.CSS("#save")))
 	step("sms simulator", "/sim", "#sim-form")
+	// New traffic is read out as it arrives, politely, as a log.
+	if role, name := axNode(t, b, "#sim-log-region"); role != "log" || name != "Traffic" {
+		t.Errorf("the simulator's traffic is a %q named %q, want a log named Traffic", role, name)
+	}
+	live, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#sim-log-region").getAttribute("aria-live") + " " +
+		!!document.querySelector("#sim-log-region #sim-log")`))
+	if err != nil || live != "polite true" {
+		t.Errorf("traffic region: aria-live and the list inside = %q (%v), want polite true", live, err)
+	}
 }
 
 // TestCardPage_NamesTheCodeForScreenReaders_InChromium: the card page has a

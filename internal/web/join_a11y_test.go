@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"io"
+	"net/http"
+	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/web"
 )
@@ -111,4 +116,72 @@ func TestJoinErrors_ForKeyboardAndScreenReader_InChromium(t *testing.T) {
 		})
 	}
 
+}
+
+// TestJoin_ErrorPageMarkup checks the markup assistive technology relies on
+// when /join comes back, on both databases and without a browser: the
+// "Error:" title, a summary that is an alert with a link to each invalid
+// field, aria-invalid and aria-describedby on each, autofocus on the first,
+// and after too many sign-ups the same form with what was typed.
+func TestJoin_ErrorPageMarkup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		// One sign-up a minute: the second post is one too many.
+		e := newEnv(t, db, func(o *web.Options) { o.JoinPerMinute = 1 })
+		tests := []struct {
+			name    string
+			form    url.Values
+			status  int
+			want    []string
+			notWant []string
+		}{
+			{"the empty form has no error markup", nil, 200, []string{"<title>Join · Test Rewards</title>"},
+				[]string{"Error:", "error-summary", "aria-invalid", "autofocus"}},
+			{"no number, no consent", url.Values{"first_name": {"Ann"}}, 422, []string{
+				"<title>Error: Join · Test Rewards</title>",
+				`id="error-summary" role="alert"`,
+				`<a href="#phone">Enter your mobile number.</a>`,
+				`<a href="#consent">Tick the box to agree to receive your card and offers by SMS.</a>`,
+				`aria-invalid="true" aria-describedby="phone-error" autofocus`,
+				`<p class="error" id="phone-error">Enter your mobile number.</p>`,
+				`id="consent" type="checkbox" name="consent" value="yes" ` + "\n    " + `aria-invalid="true" aria-describedby="consent-error">`,
+				`<p class="error" id="consent-error">Tick the box`,
+				`id="first_name" name="first_name" type="text" autocomplete="given-name" value="Ann"`,
+			}, []string{`aria-describedby="consent-error" autofocus`}},
+			{"too many sign-ups: the form as typed, the problem said at the top", url.Values{"phone": {"07400 123456"},
+				"first_name": {"Ann"}, "last_name": {"Lee"}, "consent": {"yes"}, "campaign": {"C-9"}}, 429, []string{
+				"<title>Error: Join · Test Rewards</title>",
+				`id="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus`,
+				`<p id="form-problem">Too many sign-ups from your connection. Please wait a minute and press Join again.</p>`,
+				`value="07400 123456"`, `value="Ann"`, `value="Lee"`, `name="campaign" value="C-9"`, `value="yes" checked`,
+			}, []string{"aria-invalid"}},
+		}
+		for _, tt := range tests {
+			var status int
+			var body string
+			if tt.form == nil {
+				res, err := http.Get(e.url + "/join")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				status, body = res.StatusCode, string(b)
+			} else {
+				status, body = postForm(t, e, "/join", tt.form, nil)
+			}
+			if status != tt.status {
+				t.Errorf("%s: status %d, want %d", tt.name, status, tt.status)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s: page lacks %s", tt.name, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(body, w) {
+					t.Errorf("%s: page has %s", tt.name, w)
+				}
+			}
+		}
+	})
 }
