@@ -39,6 +39,7 @@ func TestShopperPagesPassAxe_InChromium(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		checkAxeWidths(t, b, axe, name)
+		screenshot(t, b, "a11y-"+strings.ReplaceAll(name, " ", "-")+"-360")
 	}
 	step("home", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	step("join", chromedp.Navigate(e.url+"/join"), chromedp.WaitVisible(chromedp.CSS("#phone")))
@@ -58,6 +59,7 @@ func TestShopperPagesPassAxe_InChromium(t *testing.T) {
 		t.Errorf("welcome page link reads %q", got)
 	}
 	step("card", chromedp.Click(chromedp.CSS("#card-link")), chromedp.WaitVisible(chromedp.CSS("#offers")))
+	step("confirmation link not valid", chromedp.Navigate(e.url+"/join/confirm/no-such-token"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	step("card not found", chromedp.Navigate(e.url+"/c/no-such-card"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	step("join rate-limited", chromedp.Navigate(e.url+"/join"), chromedp.WaitVisible(chromedp.CSS("#phone")),
 		chromedp.SendKeys(chromedp.CSS("#phone"), "07400 123457"), chromedp.Click(chromedp.CSS("#consent")),
