@@ -125,8 +125,8 @@ func TestJoinErrors_ForKeyboardAndScreenReader_InChromium(t *testing.T) {
 // and after too many sign-ups the same form with what was typed.
 func TestJoin_ErrorPageMarkup(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		// One sign-up a minute: the second post is one too many.
-		e := newEnv(t, db, func(o *web.Options) { o.JoinPerMinute = 1 })
+		// Two sign-ups a minute: the third post is one too many.
+		e := newEnv(t, db, func(o *web.Options) { o.JoinPerMinute = 2 })
 		tests := []struct {
 			name    string
 			form    url.Values
@@ -147,6 +147,12 @@ func TestJoin_ErrorPageMarkup(t *testing.T) {
 				`<p class="error" id="consent-error">Tick the box`,
 				`id="first_name" name="first_name" type="text" autocomplete="given-name" value="Ann"`,
 			}, []string{`aria-describedby="consent-error" autofocus`}},
+			{"a name too long: the message names the field", url.Values{"phone": {"07400 123456"}, "consent": {"yes"},
+				"last_name": {strings.Repeat("x", 101)}}, 422, []string{
+				`<a href="#last_name">Last name is longer than 100 characters.</a>`,
+				`aria-invalid="true" aria-describedby="last_name-error" autofocus`,
+				`<p class="error" id="last_name-error">Last name is longer than 100 characters.</p>`,
+			}, []string{`aria-describedby="phone-error"`}},
 			{"too many sign-ups: the form as typed, the problem said at the top", url.Values{"phone": {"07400 123456"},
 				"first_name": {"Ann"}, "last_name": {"Lee"}, "consent": {"yes"}, "campaign": {"C-9"}}, 429, []string{
 				"<title>Error: Join · Test Rewards</title>",

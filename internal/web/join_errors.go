@@ -1,5 +1,10 @@
 package web
 
+import (
+	"maps"
+	"slices"
+)
+
 // joinFields are the sign-up form's fields in page order, by the name the
 // validation uses; each input has the name as its id.
 var joinFields = []string{"phone", "first_name", "last_name", "consent"}
@@ -19,9 +24,9 @@ func (d joinData) Summary() []joinError {
 			out = append(out, joinError{ID: f, Message: m})
 		}
 	}
-	for f, m := range d.Errors {
-		if !isJoinField(f) {
-			out = append(out, joinError{Message: m})
+	for _, f := range slices.Sorted(maps.Keys(d.Errors)) {
+		if !slices.Contains(joinFields, f) {
+			out = append(out, joinError{Message: d.Errors[f]})
 		}
 	}
 	return out
@@ -39,11 +44,7 @@ func (d joinData) Focus() string {
 	return ""
 }
 
-func isJoinField(f string) bool {
-	for _, g := range joinFields {
-		if f == g {
-			return true
-		}
-	}
-	return false
-}
+// joinLabels name the optional fields in messages about them: the summary
+// shows a message away from its field, so "Is longer than 100 characters"
+// alone would not say which.
+var joinLabels = map[string]string{"first_name": "First name", "last_name": "Last name"}

@@ -201,6 +201,9 @@ func fieldMessage(p *problem.Error) string {
 	if p.Field == "phone" {
 		return phoneMessage(p)
 	}
+	if label, ok := joinLabels[p.Field]; ok {
+		return label + " " + p.Message + "."
+	}
 	return strings.ToUpper(p.Message[:1]) + p.Message[1:] + "."
 }
 
