@@ -264,7 +264,7 @@ func TestCampaignManager_InChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#sign-in")),
 		chromedp.WaitVisible(chromedp.CSS("#campaign-form")),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Winter warmers"),
-		chromedp.SetValue(chromedp.CSS("#value"), "150"),
+		chromedp.SetValue(chromedp.CSS("#benefits-0-percent"), "150"),
 		chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS("#campaign-form .error")),
 	)
@@ -277,7 +277,7 @@ func TestCampaignManager_InChromium(t *testing.T) {
 	fitsWidth(t, b)
 	screenshot(t, b, "manager-form-error-360")
 	err = chromedp.Do(b,
-		chromedp.SetValue(chromedp.CSS("#value"), "15"),
+		chromedp.SetValue(chromedp.CSS("#benefits-0-percent"), "15"),
 		chromedp.SetValue(chromedp.CSS("#message"), "{{.FirstName}}, 15% off warm drinks: {{.CardURL}}"),
 		chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS("#launch")),
