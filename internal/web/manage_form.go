@@ -32,8 +32,8 @@ const maxBenefitRows = 20
 // with its errors: Err(input) beside an input, General above the form.
 type campaignForm struct {
 	v       url.Values
-	rows    int            // benefit rows shown
-	rowOf   []int          // the row each of the spec's benefits came from
+	rows    int   // benefit rows shown
+	rowOf   []int // the row each of the spec's benefits came from
 	errs    map[string]string
 	General string
 }
