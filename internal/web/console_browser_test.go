@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -11,7 +14,9 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/web"
 )
 
 // consoleEnv is a programme with something on every console page: members
@@ -204,5 +209,42 @@ func TestConsole_PhoneScreenBreaksNoWordAndScrollsOnlyTables_InChromium(t *testi
 			}
 			screenshot(t, c.b, p.shot)
 		})
+	}
+}
+
+// TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium: the
+// edit form is filled with the whole spec (every benefit, the days, the
+// filter ...), so saving it untouched leaves the campaign as it was.
+func TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
+	st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, everyFieldJSON)
+	if st != http.StatusCreated {
+		t.Fatalf("API: %d %s", st, body)
+	}
+	var before campaign.Campaign
+	jsonUnmarshal(t, body, &before)
+	b := newBrowser(t)
+	email := e.newOperator(auth.RoleManager)
+	if err := chromedp.Do(b, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(e.url+"/manage/campaigns/"+before.ID+"/edit"),
+		chromedp.WaitVisible(chromedp.CSS("#email")), chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword), chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#campaign-form"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "h1"); got != "Edit Weekend treats API" {
+		t.Errorf("heading = %q", got)
+	}
+	screenshot(t, b, "console-edit-every-field-1280")
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS("#campaign-name"))); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.campaigns.Get(t.Context(), before.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(after.Spec, before.Spec) {
+		g, _ := json.MarshalIndent(after.Spec, "", " ")
+		w, _ := json.MarshalIndent(before.Spec, "", " ")
+		t.Errorf("saved unchanged, the campaign became\n%s\nwas\n%s", g, w)
 	}
 }
