@@ -185,3 +185,28 @@ func TestCampaignsList_OffersANewCampaignWhetherOrNotThereAreCampaigns(t *testin
 		})
 	}
 }
+
+// TestCampaignForm_AddABenefitShowsAnotherRowAndSavesNothing: the form's
+// "Add a benefit" button shows the form again, as typed, with one more
+// benefit row, and creates no campaign.
+func TestCampaignForm_AddABenefitShowsAnotherRowAndSavesNothing(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	form := url.Values{"name": {"Spring"}, "start": {"2030-01-01"}, "end": {"2030-02-01"}, "audience.kind": {"all"}, "rows": {"2"},
+		"benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"10"}, "benefits[1].kind": {"points_bonus"},
+		"benefits[1].points": {"25"}, "more": {"1"}}
+	res, page := e.form(e.signIn(auth.RoleManager), "/manage/campaigns", form)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("%d\n%s", res.StatusCode, page)
+	}
+	for _, want := range []string{`id="benefit-2"`, `name="rows" value="3"`, `name="benefits[1].points" value="25"`, `name="name" value="Spring"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form again lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `id="benefit-3"`) {
+		t.Errorf("more than one row added")
+	}
+	if cs, err := e.campaigns.List(t.Context(), ""); err != nil || len(cs) != 0 {
+		t.Errorf("%d campaigns saved (%v), want none", len(cs), err)
+	}
+}
