@@ -248,3 +248,34 @@ func TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium(t *testi
 		t.Errorf("saved unchanged, the campaign became\n%s\nwas\n%s", g, w)
 	}
 }
+
+// TestCampaignForm_BenefitRowShowsTheFieldsOfItsKind_InChromium: a benefit
+// row shows the inputs its kind uses, follows a change of kind, never hides
+// an input that holds a value, and a blank row shows only its kind.
+func TestCampaignForm_BenefitRowShowsTheFieldsOfItsKind_InChromium(t *testing.T) {
+	c := newConsole(t)
+	c.open(t, 360, "/manage/campaigns/new", "#campaign-form")
+	shown := func(sel string) bool {
+		t.Helper()
+		v, err := chromedp.Run(c.b, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).offsetParent !== null`, sel)))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return v
+	}
+	check := func(step string, want map[string]bool) {
+		t.Helper()
+		for sel, w := range want {
+			if got := shown(sel); got != w {
+				t.Errorf("%s: %s shown = %v, want %v", step, sel, got, w)
+			}
+		}
+	}
+	check("percent off", map[string]bool{"#benefits-0-percent": true, "#benefits-0-scope-skus": true, "#benefits-0-amount": false,
+		"#benefits-0-pool": false, "#benefits-1-kind": true, "#benefits-1-percent": false, "#benefits-1-description": false})
+	if err := chromedp.Do(c.b, chromedp.SetValue(chromedp.CSS("#benefits-0-kind"), "free_content")); err != nil {
+		t.Fatal(err)
+	}
+	check("free content, its percent still typed", map[string]bool{"#benefits-0-pool": true, "#benefits-0-percent": true,
+		"#benefits-0-scope-skus": false, "#benefits-0-amount": false})
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -21,13 +22,12 @@ func (s *Server) manageCampaigns(w http.ResponseWriter, r *http.Request, _ *auth
 }
 
 // manageNew is the form for a new campaign: two weeks from today for
-// everyone, 10% off.
+// everyone, 10% off, and a blank benefit row for another.
 func (s *Server) manageNew(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	now := s.opt.Now().UTC()
 	f := formFromSpec(campaign.Spec{Start: now.Format("2006-01-02"), End: now.AddDate(0, 0, 14).Format("2006-01-02"),
-		Audience: campaign.Audience{Kind: campaign.AudienceAll}}, s.opt.Currency)
-	f.v.Set(f.B(0, "kind"), "percent_off")
-	f.v.Set(f.B(0, "percent"), "10")
+		Audience: campaign.Audience{Kind: campaign.AudienceAll}, Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10}}},
+		s.opt.Currency)
 	s.renderForm(w, r, http.StatusOK, "", f, nil)
 	return nil
 }

@@ -203,13 +203,19 @@ func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 	return sp, r.err
 }
 
-// formInput is one input as the form template draws it.
+// formInput is one input as the form template draws it. Class names a
+// benefit row's field (b-percent), for the style sheet to hide, while
+// empty, the fields the row's kind does not use.
 type formInput struct {
-	Name, ID, Label, Value, Err, Mode string
+	Name, ID, Label, Value, Err, Mode, Class string
 }
 
 // In is an input to draw: mode is the keyboard a phone shows (numeric,
 // decimal), "time" or "lines" (a text area), or "" for text.
 func (f *campaignForm) In(name, label, mode string) formInput {
-	return formInput{Name: name, ID: f.ID(name), Label: label, Value: f.Get(name), Err: f.Err(name), Mode: mode}
+	in := formInput{Name: name, ID: f.ID(name), Label: label, Value: f.Get(name), Err: f.Err(name), Mode: mode}
+	if m := benefitPath.FindStringSubmatch(name); m != nil {
+		in.Class = "b-" + strings.ReplaceAll(strings.TrimPrefix(m[2], "."), ".", "-")
+	}
+	return in
 }
