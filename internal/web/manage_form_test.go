@@ -146,7 +146,9 @@ func TestCampaignForm_ShowsTheAPIsMessageBesideTheField(t *testing.T) {
 				"benefits": []any{map[string]any{"kind": "percent_off", "percent": 10}}}
 			maps.Copy(spec, tt.json)
 			st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, spec)
-			var apiErr struct{ Error struct{ Code, Message, Field string } }
+			var apiErr struct {
+				Error struct{ Code, Message, Field string }
+			}
 			jsonUnmarshal(t, body, &apiErr)
 			if st != http.StatusUnprocessableEntity || apiErr.Error.Field != tt.field {
 				t.Fatalf("API: %d %s, want 422 on %s", st, body, tt.field)
