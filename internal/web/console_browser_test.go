@@ -2,10 +2,7 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"reflect"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -67,14 +64,21 @@ func newConsole(t *testing.T) *consoleEnv {
 			t.Fatalf("commit: %d %s", st, body)
 		}
 	}
+	return &consoleEnv{env: e, b: e.browse(t, auth.RoleAdmin, 360, "/manage/", "#overview"), campaignID: c.ID, memberID: memberID}
+}
+
+// browse starts a browser window width px wide, opens path, signs in as a
+// new operator of role and waits for ready.
+func (e *env) browse(t *testing.T, role auth.Role, width int64, path, ready string) context.Context {
+	t.Helper()
 	b := newBrowser(t)
-	email := e.newOperator(auth.RoleAdmin)
-	if err := chromedp.Do(b, chromedp.Navigate(e.url+"/manage/"), chromedp.WaitVisible(chromedp.CSS("#email")),
+	email := e.newOperator(role)
+	if err := chromedp.Do(b, chromedp.EmulateViewport(width, 900), chromedp.Navigate(e.url+path), chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), email), chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword),
-		chromedp.Click(chromedp.CSS("#sign-in")), chromedp.WaitVisible(chromedp.CSS("#overview"))); err != nil {
-		t.Fatal(err)
+		chromedp.Click(chromedp.CSS("#sign-in")), chromedp.WaitVisible(chromedp.CSS(ready))); err != nil {
+		t.Fatalf("sign in to %s: %v", path, err)
 	}
-	return &consoleEnv{env: e, b: b, campaignID: c.ID, memberID: memberID}
+	return b
 }
 
 // open loads a console page at a window width and waits for ready.
@@ -217,20 +221,8 @@ func TestConsole_PhoneScreenBreaksNoWordAndScrollsOnlyTables_InChromium(t *testi
 // filter ...), so saving it untouched leaves the campaign as it was.
 func TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
-	st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, everyFieldJSON)
-	if st != http.StatusCreated {
-		t.Fatalf("API: %d %s", st, body)
-	}
-	var before campaign.Campaign
-	jsonUnmarshal(t, body, &before)
-	b := newBrowser(t)
-	email := e.newOperator(auth.RoleManager)
-	if err := chromedp.Do(b, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(e.url+"/manage/campaigns/"+before.ID+"/edit"),
-		chromedp.WaitVisible(chromedp.CSS("#email")), chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword), chromedp.Click(chromedp.CSS("#sign-in")),
-		chromedp.WaitVisible(chromedp.CSS("#campaign-form"))); err != nil {
-		t.Fatal(err)
-	}
+	before := e.createByAPI(everyFieldJSON)
+	b := e.browse(t, auth.RoleManager, 1280, "/manage/campaigns/"+before.ID+"/edit", "#campaign-form")
 	if got := text(t, b, "h1"); got != "Edit Weekend treats API" {
 		t.Errorf("heading = %q", got)
 	}
@@ -242,11 +234,7 @@ func TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(after.Spec, before.Spec) {
-		g, _ := json.MarshalIndent(after.Spec, "", " ")
-		w, _ := json.MarshalIndent(before.Spec, "", " ")
-		t.Errorf("saved unchanged, the campaign became\n%s\nwas\n%s", g, w)
-	}
+	sameSpec(t, "saved unchanged, the campaign became", after.Spec, "was", before.Spec)
 }
 
 // TestCampaignForm_BenefitRowShowsTheFieldsOfItsKind_InChromium: a benefit

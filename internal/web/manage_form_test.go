@@ -74,12 +74,7 @@ func everyFieldForm() url.Values {
 // campaign the same JSON makes through the API.
 func TestCampaignForm_CreatesTheSpecTheAPICreates(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
-	st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, everyFieldJSON)
-	if st != http.StatusCreated {
-		t.Fatalf("API: %d %s", st, body)
-	}
-	var viaAPI campaign.Campaign
-	jsonUnmarshal(t, body, &viaAPI)
+	viaAPI := e.createByAPI(everyFieldJSON)
 	res, page := e.form(e.signIn(auth.RoleManager), "/manage/campaigns", everyFieldForm())
 	id := strings.TrimPrefix(res.Header.Get("Location"), "/manage/campaigns/")
 	if res.StatusCode != http.StatusSeeOther || id == "" {
@@ -92,11 +87,7 @@ func TestCampaignForm_CreatesTheSpecTheAPICreates(t *testing.T) {
 	api, _ := e.campaigns.Get(t.Context(), viaAPI.ID)
 	got, want := viaForm.Spec, api.Spec
 	got.Name = want.Name
-	if !reflect.DeepEqual(got, want) {
-		g, _ := json.MarshalIndent(got, "", " ")
-		w, _ := json.MarshalIndent(want, "", " ")
-		t.Errorf("the form made\n%s\nthe API made\n%s", g, w)
-	}
+	sameSpec(t, "the form made", got, "the API made", want)
 	if len(got.Benefits) != 6 {
 		t.Errorf("%d benefits, want 6 (the blank row is not one)", len(got.Benefits))
 	}
@@ -175,10 +166,8 @@ func TestCampaignsList_OffersANewCampaignWhetherOrNotThereAreCampaigns(t *testin
 	}{{"no campaigns yet", false}, {"some campaigns", true}} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.create {
-				if st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, `{"name": "Spring", "start": "2030-01-01", "end": "2030-02-01",
-					"audience": {"kind": "all"}, "benefits": [{"kind": "percent_off", "percent": 10}]}`); st != http.StatusCreated {
-					t.Fatalf("create: %d %s", st, body)
-				}
+				e.createByAPI(`{"name": "Spring", "start": "2030-01-01", "end": "2030-02-01",
+					"audience": {"kind": "all"}, "benefits": [{"kind": "percent_off", "percent": 10}]}`)
 			}
 			res, page := e.get(manager, "/manage/campaigns")
 			if res.StatusCode != http.StatusOK || !strings.Contains(page, `href="/manage/campaigns/new" id="new-campaign"`) {
@@ -210,5 +199,28 @@ func TestCampaignForm_AddABenefitShowsAnotherRowAndSavesNothing(t *testing.T) {
 	}
 	if cs, err := e.campaigns.List(t.Context(), ""); err != nil || len(cs) != 0 {
 		t.Errorf("%d campaigns saved (%v), want none", len(cs), err)
+	}
+}
+
+// createByAPI creates a campaign through the API, as a manager.
+func (e *env) createByAPI(spec string) *campaign.Campaign {
+	e.t.Helper()
+	st, body, _ := e.do("POST", "/v1/campaigns", auth.RoleManager, spec)
+	if st != http.StatusCreated {
+		e.t.Fatalf("create by API: %d %s", st, body)
+	}
+	var c campaign.Campaign
+	jsonUnmarshal(e.t, body, &c)
+	return &c
+}
+
+// sameSpec fails the test, showing both as JSON, unless got and want are
+// the same spec.
+func sameSpec(t *testing.T, gotIs string, got campaign.Spec, wantIs string, want campaign.Spec) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		g, _ := json.MarshalIndent(got, "", " ")
+		w, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("%s\n%s\n%s\n%s", gotIs, g, wantIs, w)
 	}
 }
