@@ -205,7 +205,8 @@ func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 
 // formInput is one input as the form template draws it. Class names a
 // benefit row's field (b-percent), for the style sheet to hide, while
-// empty, the fields the row's kind does not use.
+// empty, the fields the row's kind does not use (a blank placeholder makes
+// "empty" visible to CSS as :placeholder-shown).
 type formInput struct {
 	Name, ID, Label, Value, Err, Mode, Class string
 }
