@@ -134,7 +134,7 @@ func (f *campaignForm) known(p string) bool {
 
 // formInputs are the form's inputs outside the benefit rows.
 var formInputs = []string{
-	"name", "description", "timezone", "start", "end", "stores", "priority", "exclusive", "control_group", "message",
+	"name", "description", "timezone", "start", "end", "stores", "priority", "exclusive", "control_group", "message", "personal",
 	"audience.kind", "audience.filter", "audience.filter.tags", "audience.filter.home_stores", "audience.filter.statuses",
 	"audience.filter.channels", "audience.filter.attributes", "audience.filter.enrolled_after", "audience.filter.enrolled_before",
 	"audience.filter.last_purchase_after", "audience.filter.last_purchase_before", "audience.filter.points_at_least",
@@ -165,7 +165,8 @@ func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 	r := formReader{f: f, cur: cur}
 	sp = campaign.Spec{Name: r.text("name"), Description: r.text("description"), TimeZone: r.text("timezone"),
 		Start: r.text("start"), End: r.text("end"), Stores: r.list("stores"), Priority: r.int("priority"),
-		Exclusive: f.Get("exclusive") != "", ControlGroup: r.int("control_group"), Message: r.text("message")}
+		Exclusive: f.Get("exclusive") != "", ControlGroup: r.int("control_group"), Message: r.text("message"),
+		Personal: f.Get("personal") != ""}
 	sp.Audience.Kind = r.text("audience.kind")
 	if sp.Audience.Kind == campaign.AudienceFilter {
 		const p = "audience.filter."

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/web"
@@ -25,7 +26,7 @@ const everyFieldJSON = `{"name": "Weekend treats API", "description": "Treats fo
 	"start": "2030-01-01T09:00", "end": "2030-02-01", "stores": ["S001", "S002"],
 	"audience": {"kind": "filter", "filter": {"tags": ["coffee", "cake"], "home_stores": ["S001"], "statuses": ["active"],
 		"channels": ["sms", "web"], "attributes": {"tier": "gold"}, "enrolled_after": "2025-01-01", "enrolled_before": "2029-12-31",
-		"points_at_least": 0, "points_below": 5000, "last_purchase_after": "2029-06-01", "spend_days": 90, "spend_at_least": 2000,
+		"points_at_least": 0, "points_below": 5000, "last_purchase_after": "2029-06-01", "last_purchase_before": "2029-12-01", "spend_days": 90, "spend_at_least": 2000,
 		"bought_skus": ["LATTE"], "bought_categories": ["bakery"], "bought_days": 30}},
 	"benefits": [
 		{"kind": "percent_off", "percent": 20, "scope": {"skus": ["LATTE", "MOCHA"]}},
@@ -33,11 +34,13 @@ const everyFieldJSON = `{"name": "Weekend treats API", "description": "Treats fo
 		{"kind": "free_content", "pool": "songs"},
 		{"kind": "buy_x_get_y", "buy": 2, "get": 1, "percent": 50},
 		{"kind": "spend_threshold", "threshold": 2500, "amount": 500},
-		{"kind": "points_bonus", "points": 50}
+		{"kind": "points_bonus", "points": 50},
+		{"kind": "fixed_price", "price": 199, "scope": {"skus": ["BUN"]}},
+		{"kind": "points_multiplier", "multiplier": 2}
 	],
-	"conditions": {"days": ["sat", "sun"], "from": "10:00", "to": "16:00", "min_basket": 500, "require_categories": ["coffee"]},
+	"conditions": {"days": ["sat", "sun"], "from": "10:00", "to": "16:00", "min_basket": 500, "require_skus": ["LATTE"], "require_categories": ["coffee"]},
 	"limits": {"per_member": 3, "per_period": 1, "period": "week", "max_redemptions": 1000, "budget": 50000},
-	"priority": 7, "exclusive": true, "control_group": 10,
+	"priority": 7, "exclusive": true, "control_group": 10, "personal": true,
 	"message": "{{.FirstName}}, weekend treats: {{.CardURL}}"}`
 
 func everyFieldForm() url.Values {
@@ -47,10 +50,10 @@ func everyFieldForm() url.Values {
 		"audience.filter.statuses": {"active"}, "audience.filter.channels": {"sms,web"}, "audience.filter.attributes": {"tier = gold\n"},
 		"audience.filter.enrolled_after": {"2025-01-01"}, "audience.filter.enrolled_before": {"2029-12-31"},
 		"audience.filter.points_at_least": {"0"}, "audience.filter.points_below": {"5000"},
-		"audience.filter.last_purchase_after": {"2029-06-01"}, "audience.filter.spend_days": {"90"},
+		"audience.filter.last_purchase_after": {"2029-06-01"}, "audience.filter.last_purchase_before": {"2029-12-01"}, "audience.filter.spend_days": {"90"},
 		"audience.filter.spend_at_least": {"20.00"}, "audience.filter.bought_skus": {"LATTE"},
 		"audience.filter.bought_categories": {"bakery"}, "audience.filter.bought_days": {"30"},
-		"rows":             {"8"},
+		"rows":             {"10"},
 		"benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"20"}, "benefits[0].scope.skus": {"LATTE, MOCHA"},
 		"benefits[1].kind": {"amount_off"}, "benefits[1].amount": {"1.50"}, "benefits[1].description": {"1.50 off cake"},
 		"benefits[1].scope.categories": {"cake"},
@@ -59,11 +62,13 @@ func everyFieldForm() url.Values {
 		"benefits[4].kind": {"buy_x_get_y"}, "benefits[4].buy": {"2"}, "benefits[4].get": {"1"}, "benefits[4].percent": {"50"},
 		"benefits[5].kind": {"spend_threshold"}, "benefits[5].threshold": {"25"}, "benefits[5].amount": {"5.00"},
 		"benefits[6].kind": {"points_bonus"}, "benefits[6].points": {"50"},
+		"benefits[7].kind": {"fixed_price"}, "benefits[7].price": {"1.99"}, "benefits[7].scope.skus": {"BUN"},
+		"benefits[8].kind": {"points_multiplier"}, "benefits[8].multiplier": {"2"},
 		"conditions.days": {"6", "0"}, "conditions.from": {"10:00"}, "conditions.to": {"16:00"},
-		"conditions.min_basket": {"5"}, "conditions.require_categories": {"coffee"},
+		"conditions.min_basket": {"5"}, "conditions.require_skus": {"LATTE"}, "conditions.require_categories": {"coffee"},
 		"limits.per_member": {"3"}, "limits.per_period": {"1"}, "limits.period": {"week"},
 		"limits.max_redemptions": {"1000"}, "limits.budget": {"500.00"},
-		"priority": {"7"}, "exclusive": {"on"}, "control_group": {"10"},
+		"priority": {"7"}, "exclusive": {"on"}, "control_group": {"10"}, "personal": {"on"},
 		"message": {"{{.FirstName}}, weekend treats: {{.CardURL}}"},
 	}
 }
@@ -88,8 +93,8 @@ func TestCampaignForm_CreatesTheSpecTheAPICreates(t *testing.T) {
 	got, want := viaForm.Spec, api.Spec
 	got.Name = want.Name
 	sameSpec(t, "the form made", got, "the API made", want)
-	if len(got.Benefits) != 6 {
-		t.Errorf("%d benefits, want 6 (the blank row is not one)", len(got.Benefits))
+	if len(got.Benefits) != 8 {
+		t.Errorf("%d benefits, want 8 (the blank row is not one)", len(got.Benefits))
 	}
 }
 
@@ -223,4 +228,56 @@ func sameSpec(t *testing.T, gotIs string, got campaign.Spec, wantIs string, want
 		w, _ := json.MarshalIndent(want, "", " ")
 		t.Errorf("%s\n%s\n%s\n%s", gotIs, g, wantIs, w)
 	}
+}
+
+// TestCampaignForm_EveryFieldCampaignSetsEveryFieldOfTheSpec keeps the form
+// tests honest as the spec grows: the campaign they type sets every field
+// of the spec (but a benefit's id, which the service assigns), so a field
+// added to campaign.Spec and not to the form fails them.
+func TestCampaignForm_EveryFieldCampaignSetsEveryFieldOfTheSpec(t *testing.T) {
+	var sp campaign.Spec
+	if err := json.Unmarshal([]byte(everyFieldJSON), &sp); err != nil {
+		t.Fatal(err)
+	}
+	var unset func(path string, v reflect.Value)
+	unset = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := range v.NumField() {
+				f := v.Type().Field(i)
+				if f.Name == "ID" && v.Type() == reflect.TypeFor[engine.Benefit]() {
+					continue
+				}
+				unset(path+"."+f.Name, v.Field(i))
+			}
+		case reflect.Pointer:
+			if v.IsNil() {
+				t.Errorf("%s is not set", path)
+				return
+			}
+			unset(path, v.Elem())
+		case reflect.Slice:
+			if v.Len() == 0 {
+				t.Errorf("%s is not set", path)
+			}
+			if v.Type().Elem().Kind() == reflect.Struct {
+				// Each field set by one benefit or another.
+				for i := range v.Type().Elem().NumField() {
+					f := v.Type().Elem().Field(i)
+					set := f.Name == "ID"
+					for j := range v.Len() {
+						set = set || !v.Index(j).Field(i).IsZero()
+					}
+					if !set {
+						t.Errorf("%s[].%s is set by none", path, f.Name)
+					}
+				}
+			}
+		default:
+			if v.IsZero() && !strings.HasSuffix(path, "PointsAtLeast") {
+				t.Errorf("%s is not set", path)
+			}
+		}
+	}
+	unset("Spec", reflect.ValueOf(sp))
 }

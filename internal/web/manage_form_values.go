@@ -133,6 +133,9 @@ func formFromSpec(sp campaign.Spec, cur money.Currency) *campaignForm {
 		set("exclusive", "on")
 	}
 	num("control_group", int64(sp.ControlGroup))
+	if sp.Personal {
+		set("personal", "on")
+	}
 	set("message", sp.Message)
 	set("audience.kind", sp.Audience.Kind)
 	if fl := sp.Audience.Filter; fl != nil {
