@@ -47,6 +47,7 @@ type Event struct {
 	Kind          string         `json:"kind"`
 	Summary       string         `json:"summary"`
 	CampaignID    string         `json:"campaign_id,omitempty"`
+	CampaignName  string         `json:"campaign_name,omitempty"` // the campaign's name now, for people; the id is for links
 	MessageID     string         `json:"message_id,omitempty"`
 	TransactionID string         `json:"transaction_id,omitempty"` // the till's transaction id (unique per store)
 	StoreID       string         `json:"store_id,omitempty"`
@@ -141,7 +142,7 @@ func (s *Service) MemberHistory(ctx context.Context, memberID string, q HistoryQ
 	})
 	if len(all) <= q.Limit {
 		h.Events = append(h.Events, all...)
-		return h, nil
+		return h, s.nameCampaigns(ctx, h.Events)
 	}
 	// Cut before the instant of the first event left out, so the next page
 	// (strictly before that instant + 1µs) starts with all of its events.
@@ -161,7 +162,56 @@ func (s *Service) MemberHistory(ctx context.Context, memberID string, q HistoryQ
 	}
 	h.Events = append(h.Events, all[:n]...)
 	h.NextBefore = &next
-	return h, nil
+	return h, s.nameCampaigns(ctx, h.Events)
+}
+
+// nameCampaigns sets the CampaignName of events that have a campaign, by
+// one look-up of the page's campaigns.
+func (s *Service) nameCampaigns(ctx context.Context, evs []Event) error {
+	var ids []any
+	for _, e := range evs {
+		if e.CampaignID != "" && !slices.Contains(ids, any(e.CampaignID)) {
+			ids = append(ids, e.CampaignID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	marks := make([]string, len(ids))
+	for i := range ids {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, name FROM campaigns WHERE id IN (`+strings.Join(marks, ", ")+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("history: campaign names: %w", err)
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return fmt.Errorf("history: campaign names: %w", err)
+		}
+		names[id] = name
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("history: campaign names: %w", err)
+	}
+	for i := range evs {
+		evs[i].CampaignName = names[evs[i].CampaignID]
+	}
+	return nil
+}
+
+// priced returns how amounts of a basket's currency read in a history
+// ("£12.05", "¥1205"); a code money does not know (not one Perk would
+// have taken) is written after the number.
+func priced(code string) func(int64) string {
+	cur, err := money.ParseCurrency(code)
+	if err != nil {
+		return func(v int64) string { return strings.TrimSpace(money.Format(v) + " " + code) }
+	}
+	return cur.Format
 }
 
 // micro cuts a time to the microsecond in UTC.
@@ -309,15 +359,16 @@ func (s *Service) purchaseEvents(ctx context.Context, memberID string, before ti
 				return e, err
 			}
 			e.Kind = EventPurchase
-			e.Summary = fmt.Sprintf("Bought %s %s at %s", money.Format(gross-discount), currency, e.StoreID)
+			price := priced(currency)
+			e.Summary = fmt.Sprintf("Bought %s at %s", price(gross-discount), e.StoreID)
 			if discount > 0 {
-				e.Summary += fmt.Sprintf(", saved %s", money.Format(discount))
+				e.Summary += fmt.Sprintf(", saved %s", price(discount))
 			}
 			if earned > 0 {
 				e.Summary += fmt.Sprintf(", earned %d points", earned)
 			}
 			if redeemed > 0 {
-				e.Summary += fmt.Sprintf(", paid %d points (%s)", redeemed, money.Format(value))
+				e.Summary += fmt.Sprintf(", paid %d points (%s)", redeemed, price(value))
 			}
 			if status == "voided" {
 				e.Summary += " (voided later)"
@@ -347,21 +398,27 @@ func (s *Service) voidEvents(ctx context.Context, memberID string, before time.T
 func (s *Service) redemptionEvents(ctx context.Context, memberID string, before time.Time, limit int) ([]Event, error) {
 	// By the member's baskets (baskets_member_idx), then each basket's
 	// redemptions by primary key.
-	return s.query(ctx, `SELECT r.offer_id, r.campaign_id, r.kind, r.discount, r.points, r.created_at, r.restored_at,
-		b.store_id, b.transaction_id FROM baskets b JOIN redemptions r ON r.basket_id = b.id
+	// The campaign's name is joined by its key: the summary names it.
+	return s.query(ctx, `SELECT r.offer_id, r.campaign_id, COALESCE(c.name, ''), r.kind, r.discount, r.points, r.created_at, r.restored_at,
+		b.store_id, b.transaction_id, b.currency FROM baskets b JOIN redemptions r ON r.basket_id = b.id
+		LEFT JOIN campaigns c ON c.id = r.campaign_id
 		WHERE b.member_id = $1 AND r.created_at < $2 ORDER BY r.created_at DESC, r.offer_id DESC LIMIT $3`, memberID, before, limit,
 		func(rows *sql.Rows) (Event, error) {
 			var e Event
-			var offer, kind string
+			var offer, name, kind, currency string
 			var discount, points int64
 			var restored sql.NullTime
-			if err := rows.Scan(&offer, &e.CampaignID, &kind, &discount, &points, &e.At, &restored, &e.StoreID, &e.TransactionID); err != nil {
+			if err := rows.Scan(&offer, &e.CampaignID, &name, &kind, &discount, &points, &e.At, &restored, &e.StoreID, &e.TransactionID,
+				&currency); err != nil {
 				return e, err
 			}
 			e.Kind = EventRedemption
-			e.Summary = fmt.Sprintf("Redeemed %s (%s)", offer, kind)
+			if name == "" {
+				name = offer
+			}
+			e.Summary = fmt.Sprintf("Redeemed %s (%s)", name, kind)
 			if discount > 0 {
-				e.Summary += ": " + money.Format(discount) + " off"
+				e.Summary += ": " + priced(currency)(discount) + " off"
 			}
 			if points > 0 {
 				e.Summary += fmt.Sprintf(", %d points", points)
@@ -376,18 +433,18 @@ func (s *Service) redemptionEvents(ctx context.Context, memberID string, before 
 }
 
 func (s *Service) returnEvents(ctx context.Context, memberID string, before time.Time, limit int) ([]Event, error) {
-	return s.query(ctx, `SELECT br.return_id, br.refund, br.points, br.created_at, b.store_id, b.transaction_id
+	return s.query(ctx, `SELECT br.return_id, br.refund, br.points, br.created_at, b.store_id, b.transaction_id, b.currency
 		FROM baskets b JOIN basket_returns br ON br.basket_id = b.id
 		WHERE b.member_id = $1 AND br.created_at < $2 ORDER BY br.created_at DESC, br.return_id DESC LIMIT $3`, memberID, before, limit,
 		func(rows *sql.Rows) (Event, error) {
 			var e Event
-			var returnID string
+			var returnID, currency string
 			var refund, points int64
-			if err := rows.Scan(&returnID, &refund, &points, &e.At, &e.StoreID, &e.TransactionID); err != nil {
+			if err := rows.Scan(&returnID, &refund, &points, &e.At, &e.StoreID, &e.TransactionID, &currency); err != nil {
 				return e, err
 			}
 			e.Kind = EventReturn
-			e.Summary = fmt.Sprintf("Returned items of %s at %s: %s refunded", e.TransactionID, e.StoreID, money.Format(refund))
+			e.Summary = fmt.Sprintf("Returned items of %s at %s: %s refunded", e.TransactionID, e.StoreID, priced(currency)(refund))
 			if points > 0 {
 				e.Summary += fmt.Sprintf(", %d points taken back", points)
 			}

@@ -174,3 +174,54 @@ func TestMemberHistory_OneTimelineNewestFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestMemberHistory_NamesCampaignsAndPricesInTheBasketsCurrency: events of
+// a campaign carry its name beside its id, and amounts read with the
+// basket currency's symbol and decimals ("£15.00", not "15.00 GBP").
+func TestMemberHistory_NamesCampaignsAndPricesInTheBasketsCurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1})
+		ctx := context.Background()
+		m := w.enrol(t, phoneN(1), true)
+		w.clock.Advance(time.Minute)
+		c := w.launch(t, campaign.Spec{Name: "Coffee week", Audience: campaign.Audience{Kind: campaign.AudienceAll},
+			Benefits: []engine.Benefit{percent(10, "A")}, Message: `Hi {{.FirstName}}, 10% off: {{.CardURL}}`})
+		w.clock.Advance(time.Minute)
+		w.commit(t, "S1", string(m.Code), "T-1", item(1, "A", 2, 1000), item(2, "B", 1, 500))
+		w.clock.Advance(time.Minute)
+		if _, err := w.checkout.Return(ctx, &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R1",
+			Items: []checkout.ReturnItem{{Line: 2, Quantity: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := w.reports.MemberHistory(ctx, m.ID, report.HistoryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]struct {
+			campaign string // the name, "" for none
+			says     string
+		}{
+			report.EventRedemption: {"Coffee week", "Redeemed Coffee week (percent_off): £2.00 off"},
+			report.EventPurchase:   {"", "Bought £23.00 at S1, saved £2.00"},
+			report.EventReturn:     {"", "Returned items of T-1 at S1: £5.00 refunded"},
+			report.EventMessageOut: {"Coffee week", "SMS campaign"},
+		}
+		seen := map[string]bool{}
+		for _, e := range h.Events {
+			wt, ok := want[e.Kind]
+			if !ok || (e.Kind == report.EventMessageOut && e.CampaignID == "") {
+				continue
+			}
+			seen[e.Kind] = true
+			if e.CampaignName != wt.campaign || (wt.campaign != "" && e.CampaignID != c.ID) {
+				t.Errorf("%s: campaign %q (%s), want %q (%s)", e.Kind, e.CampaignName, e.CampaignID, wt.campaign, c.ID)
+			}
+			if !strings.HasPrefix(e.Summary, wt.says) {
+				t.Errorf("%s says %q, want it to start %q", e.Kind, e.Summary, wt.says)
+			}
+		}
+		if len(seen) != len(want) {
+			t.Errorf("saw %v, want every one of %v", seen, want)
+		}
+	})
+}

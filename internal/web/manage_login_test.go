@@ -241,7 +241,7 @@ func TestManagePages_RolesWithoutPermissionAreDenied(t *testing.T) {
 			!strings.Contains(body, "reporting@shop.example") || !strings.Contains(body, "a reporting operator") || strings.Contains(body, `id="password"`) {
 			t.Fatalf("reporting opens the new-campaign form: %d\n%s", res.StatusCode, body)
 		}
-		res, _ = e.form(reporting, "/manage/campaigns", url.Values{"name": {"Sneaky"}, "kind": {"percent_off"}, "value": {"10"}, "audience": {"all"}})
+		res, _ = e.form(reporting, "/manage/campaigns", url.Values{"name": {"Sneaky"}, "benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"10"}, "audience.kind": {"all"}})
 		if res.StatusCode != http.StatusForbidden {
 			t.Fatalf("reporting creates a campaign: %d", res.StatusCode)
 		}

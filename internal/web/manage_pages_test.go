@@ -17,8 +17,8 @@ import (
 func TestManagePages_EachAsksItsPermissionAndAnswersFailuresWithAPage(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
 	manager, reporting := e.signIn(auth.RoleManager), e.signIn(auth.RoleReporting)
-	res, _ := e.form(manager, "/manage/campaigns", url.Values{"name": {"Spring"}, "kind": {"percent_off"}, "value": {"10"},
-		"audience": {"all"}, "start": {"2030-01-01"}, "end": {"2030-02-01"}})
+	res, _ := e.form(manager, "/manage/campaigns", url.Values{"name": {"Spring"}, "benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"10"},
+		"audience.kind": {"all"}, "start": {"2030-01-01"}, "end": {"2030-02-01"}})
 	cid := strings.TrimPrefix(res.Header.Get("Location"), "/manage/campaigns/")
 	if res.StatusCode != http.StatusSeeOther || cid == "" {
 		t.Fatalf("create a campaign: %d", res.StatusCode)
@@ -28,7 +28,7 @@ func TestManagePages_EachAsksItsPermissionAndAnswersFailuresWithAPage(t *testing
 		t.Fatal(err)
 	}
 	mid := en.Member.ID
-	campaignForm := url.Values{"name": {"Spring"}, "kind": {"percent_off"}, "value": {"10"}, "audience": {"all"},
+	campaignForm := url.Values{"name": {"Spring"}, "benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"10"}, "audience.kind": {"all"},
 		"start": {"2030-01-01"}, "end": {"2030-02-01"}}
 
 	pages := []struct {
@@ -87,7 +87,7 @@ func TestManagePages_EachAsksItsPermissionAndAnswersFailuresWithAPage(t *testing
 			"That page link is broken: start again from the member."},
 		{"no such action", "POST", "/manage/campaigns/" + cid + "/frobnicate", url.Values{}, http.StatusNotFound, ""},
 		{"a form that is not a campaign: the form again, with the field's error", "POST", "/manage/campaigns",
-			url.Values{"name": {"Bad"}, "kind": {"percent_off"}, "value": {"ten"}, "audience": {"all"}}, http.StatusUnprocessableEntity,
+			url.Values{"name": {"Bad"}, "benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"ten"}, "audience.kind": {"all"}}, http.StatusUnprocessableEntity,
 			"must be a whole number"},
 		{"a simulation the rules refuse: the campaign's page, with why", "POST", "/manage/campaigns/" + cid + "/simulate",
 			url.Values{"days": {"400"}}, http.StatusUnprocessableEntity, "must be 1 to 366"},

@@ -31,8 +31,8 @@ func TestPages_ShowMoneyInTheProgrammeCurrency(t *testing.T) {
 			db := storetest.SQLite(t)
 			e := newEnv(t, db, func(o *web.Options) { o.Currency = money.MustCurrency(tt.currency) })
 			manager := e.signIn(auth.RoleManager)
-			res, body := e.form(manager, "/manage/campaigns", url.Values{"name": {"Bread"}, "kind": {"amount_off"}, "value": {tt.value},
-				"audience": {"all"}, "start": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "end": {"2099-01-01"}})
+			res, body := e.form(manager, "/manage/campaigns", url.Values{"name": {"Bread"}, "benefits[0].kind": {"amount_off"}, "benefits[0].amount": {tt.value},
+				"audience.kind": {"all"}, "start": {time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")}, "end": {"2099-01-01"}})
 			cid := strings.TrimPrefix(res.Header.Get("Location"), "/manage/campaigns/")
 			if res.StatusCode != http.StatusSeeOther || cid == "" {
 				t.Fatalf("create a campaign: %d %s", res.StatusCode, body)
@@ -77,8 +77,8 @@ func TestPages_ShowMoneyInTheProgrammeCurrency(t *testing.T) {
 func TestCampaignForm_RefusesDecimalsTheCurrencyHasNot(t *testing.T) {
 	db := storetest.SQLite(t)
 	e := newEnv(t, db, func(o *web.Options) { o.Currency = money.MustCurrency("JPY") })
-	res, body := e.form(e.signIn(auth.RoleManager), "/manage/campaigns", url.Values{"name": {"Bread"}, "kind": {"amount_off"},
-		"value": {"12.05"}, "audience": {"all"}, "start": {"2030-01-01"}, "end": {"2030-02-01"}})
+	res, body := e.form(e.signIn(auth.RoleManager), "/manage/campaigns", url.Values{"name": {"Bread"}, "benefits[0].kind": {"amount_off"},
+		"benefits[0].amount": {"12.05"}, "audience.kind": {"all"}, "start": {"2030-01-01"}, "end": {"2030-02-01"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must be an amount such as 499") {
 		t.Errorf("12.05 yen: %d", res.StatusCode)
 	}

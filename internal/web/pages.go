@@ -58,9 +58,16 @@ func templateFuncs(cur money.Currency) template.FuncMap {
 			return map[string]string{
 				"percent_off": "Percent off", "amount_off": "Amount off", "fixed_price": "Fixed price",
 				"buy_x_get_y": "Buy X get Y free", "spend_threshold": "Spend X, get Y off",
-				"points_bonus": "Bonus points", "points_per_unit": "Points per unit spent", "points_multiplier": "Points multiplier",
+				"points_bonus": "Bonus points", "points_per_unit": "Points per unit spent", "points_multiplier": "Points multiplier", "free_content": "Free content from a pool",
 			}
 		},
+		// audiences and periods are the campaign form's choices.
+		"audiences": func() map[string]string {
+			return map[string]string{"all": "All members", "open": "Everyone, members or not",
+				"filter": "Members who match the fields below", "list": "An uploaded list (API)"}
+		},
+		"periods": func() []string { return []string{"", "day", "week", "month"} },
+		"add":     func(a, b int) int { return a + b },
 		"lastDay": func(t time.Time, loc *time.Location) string {
 			return t.Add(-time.Nanosecond).In(loc).Format("2 January")
 		},
