@@ -123,7 +123,7 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 	}
 	step("new campaign with errors", "/manage/campaigns/new", "#campaign-form .error",
 		chromedp.WaitVisible(chromedp.CSS("#name")), chromedp.SetValue(chromedp.CSS("#name"), "Winter warmers"),
-		chromedp.SetValue(chromedp.CSS("#value"), "150"), chromedp.Click(chromedp.CSS("#save")))
+		chromedp.SetValue(chromedp.CSS("#benefits-0-percent"), "150"), chromedp.Click(chromedp.CSS("#save")))
 	step("sms simulator", "/sim", "#sim-form")
 	// A mistake is said in the form's alert region, not in a dialog box.
 	if err := chromedp.Do(b, chromedp.SetValue(chromedp.CSS("#sim-from"), "12"), chromedp.Click(chromedp.CSS("#sim-form button"))); err != nil {
