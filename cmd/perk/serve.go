@@ -59,6 +59,7 @@ func publicURLFlags(fs *flag.FlagSet, c *Config) {
 
 func programmeFlag(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.Programme, "programme", "PERK_PROGRAMME", "Perk Rewards", "programme name shown to shoppers")
+	strFlag(fs, &c.Locale, "locale", "PERK_LOCALE", "en", "programme locale, BCP 47 (en, fr, fr-CA): the language of shoppers' texts unless a member has their own")
 }
 
 func cmdServe(ctx context.Context, args []string) error {
@@ -100,6 +101,9 @@ func cmdServe(ctx context.Context, args []string) error {
 	log.Info("perk starting", append(c.logAttrs(db), "version", b.Version, "commit", b.Revision)...)
 	reg := newRegistry(db)
 
+	if err := c.loadTexts(log); err != nil {
+		return err
+	}
 	members := c.memberService(db, log)
 	jobs := member.NewJobs(members)
 	if err := jobs.FailInterrupted(ctx); err != nil {

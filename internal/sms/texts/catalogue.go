@@ -48,10 +48,11 @@ type Options struct {
 // Catalogue holds the checked texts of every locale. It is read-only once
 // loaded, so it is safe for concurrent use.
 type Catalogue struct {
-	opt      Options
-	def      string                                    // the programme's locale, canonical
-	locales  map[string]map[Purpose]*template.Template // complete: gaps filled from def
-	fellBack map[string][]Purpose                      // purposes a locale takes from def
+	opt       Options
+	programme string                                    // the programme's locale as configured, canonical (en-GB)
+	def       string                                    // the catalogue locale that serves it (en)
+	locales   map[string]map[Purpose]*template.Template // complete: gaps filled from def
+	fellBack  map[string][]Purpose                      // purposes a locale takes from def
 }
 
 // ParseLocale reads a BCP 47 tag ("fr", "fr-CA", "en_GB") and returns it in
@@ -97,7 +98,7 @@ func Load(opt Options) (*Catalogue, error) {
 	}
 	// The programme's locale may be a variant of a catalogue locale (en-GB
 	// served by en); its texts and its fallbacks are that locale's.
-	c := &Catalogue{opt: opt, locales: map[string]map[Purpose]*template.Template{}, fellBack: map[string][]Purpose{}}
+	c := &Catalogue{opt: opt, programme: def, locales: map[string]map[Purpose]*template.Template{}, fellBack: map[string][]Purpose{}}
 	if c.def = nearest(def, func(l string) bool { return src[l] != nil }); c.def == "" {
 		return nil, fmt.Errorf("texts: programme locale %s: no texts (have %s; add %s.json to the texts folder)",
 			def, strings.Join(sortedKeys(src), ", "), def)
@@ -206,8 +207,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// Locale returns the programme's catalogue locale.
-func (c *Catalogue) Locale() string { return c.def }
+// Locale returns the programme's locale as configured (en-GB), the locale
+// of members who have none.
+func (c *Catalogue) Locale() string { return c.programme }
+
+// TextLocale returns the catalogue locale whose texts the programme's
+// locale gets (en for en-GB), and that fills other locales' gaps.
+func (c *Catalogue) TextLocale() string { return c.def }
 
 // Locales lists the catalogue's locales.
 func (c *Catalogue) Locales() []string { return sortedKeys(c.locales) }

@@ -100,8 +100,8 @@ func TestRender_LocaleFallsBackToParentThenProgramme(t *testing.T) {
 			t.Errorf("locale %q: %q, %v; want it to start %q", tc.locale, got, err, tc.want)
 		}
 	}
-	if c.Locale() != "en" {
-		t.Errorf("programme locale en-GB served by %q, want en", c.Locale())
+	if c.Locale() != "en-GB" || c.TextLocale() != "en" {
+		t.Errorf("programme locale %q served by %q, want en-GB served by en", c.Locale(), c.TextLocale())
 	}
 }
 
