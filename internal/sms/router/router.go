@@ -267,7 +267,7 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 	case keyword.Help:
 		return r.reply(texts.Help, m)
 	}
-	return r.unknown(ctx, from, now)
+	return r.unknown(ctx, from, m, now)
 }
 
 func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, did *effects) (string, string, error) {
@@ -328,7 +328,7 @@ func (r *Router) holdQueuedMarketing(ctx context.Context, to phone.Number) error
 
 // unknown answers a message it did not understand, at most once a day per
 // number, so a chatty shopper (or another robot) is not answered in a loop.
-func (r *Router) unknown(ctx context.Context, from phone.Number, now time.Time) (string, string, error) {
+func (r *Router) unknown(ctx context.Context, from phone.Number, m *member.Member, now time.Time) (string, string, error) {
 	var recent int
 	if err := r.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_outbox WHERE to_phone = $1 AND purpose = 'unknown_reply'
 		AND created_at > $2`, string(from), now.Add(-unknownReplyEvery)).Scan(&recent); err != nil {
@@ -337,5 +337,5 @@ func (r *Router) unknown(ctx context.Context, from phone.Number, now time.Time) 
 	if recent > 0 {
 		return "", "", nil
 	}
-	return r.reply(texts.UnknownReply, nil)
+	return r.reply(texts.UnknownReply, m)
 }
