@@ -21,7 +21,7 @@ import (
 
 // newLocaleEnv is a programme in locale whose member service and router
 // share one catalogue, as perk serve wires them, with POINTS and OFFERS.
-func newLocaleEnv(t *testing.T, db *store.DB, locale string) (*env, *campaign.Service) {
+func newLocaleEnv(t *testing.T, db *store.DB, locale string) (*env, *campaign.Service, *ledger.Ledger) {
 	t.Helper()
 	e := &env{t: t, db: db, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -37,7 +37,7 @@ func newLocaleEnv(t *testing.T, db *store.DB, locale string) (*env, *campaign.Se
 	if e.r, err = router.New(db, e.members, router.Options{Texts: cat, Now: e.clk.Now, Log: log, Wallet: co}); err != nil {
 		t.Fatal(err)
 	}
-	return e, camps
+	return e, camps, led
 }
 
 // exchange is one text from a shopper and what the reply must contain.
@@ -59,10 +59,11 @@ func (e *env) converse(t *testing.T, steps []exchange) {
 // an English member and a stranger get English.
 func TestRouter_FrenchMemberInAnEnglishProgramme(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e, camps := newLocaleEnv(t, db, "en")
+		e, camps, _ := newLocaleEnv(t, db, "en")
 		ctx := context.Background()
 		const chloe, ann, bob = "+447400123458", "+447400123456", "+447400123457"
 		before := e.clk.t
+		e.clk.t = e.clk.t.Add(time.Second)
 		en, err := e.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: chloe, FirstName: "Chloé", Locale: "fr"},
 			Channel: member.ChannelAPI, Consent: true, DoubleOptIn: true})
 		if err != nil {
@@ -95,14 +96,7 @@ func TestRouter_FrenchMemberInAnEnglishProgramme(t *testing.T) {
 			{bob, "CODE", []string{"you are not a member yet"}},
 			{bob, "STOP", []string{"you are unsubscribed"}},
 		})
-		c, err := camps.Create(ctx, campaign.Spec{Name: "Café", Start: "2026-11-01", End: "2026-12-01", Audience: campaign.Audience{Kind: campaign.AudienceAll},
-			Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 20, Description: "-20 % sur le café"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := camps.Launch(ctx, c.ID); err != nil {
-			t.Fatal(err)
-		}
+		launchOffer(t, camps, "Café", "-20 % sur le café")
 		e.converse(t, []exchange{
 			{chloe, "OFFERS", []string{"Test Rewards : vos offres : -20 % sur le café (jusqu'au 30/11). Présentez votre carte"}},
 			{ann, "OFFERS", []string{"your offers: -20 % sur le café (until 30 Nov)"}},
@@ -114,7 +108,7 @@ func TestRouter_FrenchMemberInAnEnglishProgramme(t *testing.T) {
 // without a locale get French; a member who chose English gets English.
 func TestRouter_FrenchProgramme(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e, _ := newLocaleEnv(t, db, "fr-FR")
+		e, _, _ := newLocaleEnv(t, db, "fr-FR")
 		ctx := context.Background()
 		const zoe, ann = "+33612345679", "+447400123456"
 		e.converse(t, []exchange{
@@ -137,12 +131,26 @@ func TestRouter_FrenchProgramme(t *testing.T) {
 	})
 }
 
+// launchOffer launches a campaign for everyone, 20% off, for November.
+func launchOffer(t *testing.T, camps *campaign.Service, name, description string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := camps.Create(ctx, campaign.Spec{Name: name, Start: "2026-11-01", End: "2026-12-01", Audience: campaign.Audience{Kind: campaign.AudienceAll},
+		Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 20, Description: description}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := camps.Launch(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type queued struct{ purpose, body string }
 
 // outboxSince returns the messages queued after t, oldest first.
 func (e *env) outboxSince(t time.Time) []queued {
 	e.t.Helper()
-	rows, err := e.db.R.Query(`SELECT purpose, body FROM sms_outbox WHERE created_at >= $1 ORDER BY created_at, id`, t)
+	rows, err := e.db.R.Query(`SELECT purpose, body FROM sms_outbox WHERE created_at > $1 ORDER BY created_at, id`, t)
 	if err != nil {
 		e.t.Fatal(err)
 	}
