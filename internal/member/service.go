@@ -21,7 +21,7 @@ import (
 type Options struct {
 	Region         string           // default phone region, e.g. "GB"
 	PublicURL      string           // base of card and confirmation links in SMS, e.g. "https://perk.example.com"
-	Programme      string           // programme name used in messages
+	Programme      string           // programme name in the default texts (without Texts)
 	ConsentVersion string           // version of the consent wording members agree to
 	Now            func() time.Time // clock; time.Now if nil
 	// Texts are the texts members get (welcome, code, opt-in
