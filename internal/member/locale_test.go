@@ -74,14 +74,23 @@ func TestLocale_EveryPathValidatesAndStoresIt(t *testing.T) {
 		}
 
 		file := filepath.Join(t.TempDir(), "members.csv")
-		os.WriteFile(file, []byte("phone,first_name,language\n07400123460,Chloé,fr\n07400123461,Ann,\n07400123462,Zed,nope\n"), 0o644)
+		os.WriteFile(file, []byte("phone,first_name,language,sms_consent\n07400123460,Chloé,fr,yes\n07400123461,Ann,,yes\n07400123462,Zed,nope,yes\n"), 0o644)
 		st, errs := runImport(t, s, file)
 		if st.Created != 2 || st.Rejected != 1 || !strings.Contains(errs, "4,language,") {
 			t.Errorf("import: %+v, errors:\n%s", st, errs)
 		}
-		for ph, want := range map[string]string{"+447400123460": "fr", "+447400123461": ""} {
-			if got, err := s.ByPhone(ctx, ph); err != nil || got.Locale != want {
-				t.Errorf("imported %s: locale %q, %v; want %q", ph, got.Locale, err, want)
+		for ph, want := range map[string]struct{ locale, welcome string }{
+			"+447400123460": {"fr", "Bienvenue chez Test Rewards !"},
+			"+447400123461": {"", "Welcome to Test Rewards!"},
+		} {
+			got, err := s.ByPhone(ctx, ph)
+			if err != nil || got.Locale != want.locale {
+				t.Fatalf("imported %s: locale %q, %v; want %q", ph, got.Locale, err, want.locale)
+			}
+			var body string
+			db.R.QueryRow(`SELECT body FROM sms_outbox WHERE member_id = $1 AND purpose = 'welcome'`, got.ID).Scan(&body)
+			if !strings.HasPrefix(body, want.welcome) {
+				t.Errorf("welcome by file to locale %q: %q, want it to start %q", want.locale, body, want.welcome)
 			}
 		}
 	})
