@@ -34,7 +34,7 @@ type Config struct {
 	DoubleOptIn    bool
 	Barcode        string
 	Programme      string
-	Locale         string // BCP 47: the programme's language (--locale)
+	Locale         string
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
@@ -208,9 +208,9 @@ func (c *Config) memberOptions(log *slog.Logger) member.Options {
 // logAttrs describes the configuration for the start-up log line, with the
 // database password redacted.
 func (c *Config) logAttrs(db *store.DB) []any {
-	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
+	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir, "texts", c.Texts,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
-		"programme", c.Programme, "locale", c.Locale, "texts", c.Texts, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
+		"programme", c.Programme, "locale", c.Locale, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
 		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}
 }
 

@@ -28,6 +28,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
 	programmeFlag(fs, c)
+	localeFlag(fs, c)
 	strFlag(fs, &c.ConsentWording, "consent-wording", "PERK_CONSENT_WORDING",
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
@@ -59,7 +60,6 @@ func publicURLFlags(fs *flag.FlagSet, c *Config) {
 
 func programmeFlag(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.Programme, "programme", "PERK_PROGRAMME", "Perk Rewards", "programme name shown to shoppers")
-	strFlag(fs, &c.Locale, "locale", "PERK_LOCALE", "en", "programme locale, BCP 47 (en, fr, fr-CA): the language of shoppers' texts unless a member has their own")
 }
 
 func cmdServe(ctx context.Context, args []string) error {

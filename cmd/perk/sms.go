@@ -234,6 +234,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	// The same settings as perk serve, so a reply queued here reads as one
 	// the server would have written.
 	programmeFlag(fs, &c)
+	localeFlag(fs, &c)
 	publicURLFlags(fs, &c) // card links in replies
 	replyFlags(fs, &c)
 	loyaltyFlags(fs, &c)

@@ -11,6 +11,13 @@ import (
 	"github.com/perk-platform/perk/internal/sms/texts"
 )
 
+// localeFlag registers the programme's locale for the commands that write
+// shoppers' texts. perk serve registers it in serveFlags, next to the
+// programme's name.
+func localeFlag(fs *flag.FlagSet, c *Config) {
+	strFlag(fs, &c.Locale, "locale", "PERK_LOCALE", "en", "programme locale, BCP 47 (en, fr, fr-CA): the language of shoppers' texts unless a member has their own")
+}
+
 // textFlags registers where shoppers' texts come from, for the commands
 // that write them (perk serve, perk sms).
 func textFlags(fs *flag.FlagSet, c *Config) {
@@ -45,6 +52,7 @@ func cmdSMSTexts(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("perk sms texts", flag.ContinueOnError)
 	commonFlags(fs, &c)
 	programmeFlag(fs, &c)
+	localeFlag(fs, &c)
 	publicURLFlags(fs, &c)
 	replyFlags(fs, &c)
 	if err := parse(fs, args); err != nil {
