@@ -103,39 +103,55 @@ func Load(opt Options) (*Catalogue, error) {
 		return nil, fmt.Errorf("texts: programme locale %s: no texts (have %s; add %s.json to the texts folder)",
 			def, strings.Join(sortedKeys(src), ", "), def)
 	}
-	if len(opt.Replies) > 0 {
-		for p, t := range opt.Replies {
-			src[c.def][p] = t
-		}
+	for p, t := range opt.Replies {
+		src[c.def][p] = t
 	}
+	own := map[string]map[Purpose]*template.Template{}
 	for _, l := range sortedKeys(src) {
-		set := map[Purpose]*template.Template{}
-		for p, text := range src[l] {
-			t, err := parseText(Purpose(p), text)
+		own[l] = map[Purpose]*template.Template{}
+		for _, p := range sortedKeys(src[l]) {
+			t, err := parseText(Purpose(p), src[l][p])
 			if err != nil {
 				return nil, fmt.Errorf("texts: locale %s, purpose %s: %w", l, p, err)
 			}
-			set[Purpose(p)] = t
+			own[l][Purpose(p)] = t
 		}
-		c.locales[l] = set
 	}
+	// The programme's locale first: its gaps may only be filled by its
+	// parents (an en-GB.json with a few texts over en), and then it must
+	// be whole, since it fills every other locale's.
+	c.locales[c.def] = c.fill(c.def, own, nil)
 	for _, p := range order {
 		if c.locales[c.def][p] == nil {
 			return nil, fmt.Errorf("texts: locale %s, purpose %s: missing (the programme's locale must have every text)", c.def, p)
 		}
 	}
-	for l, set := range c.locales {
-		for _, p := range order {
-			if set[p] == nil {
-				set[p] = c.locales[c.def][p]
-				c.fellBack[l] = append(c.fellBack[l], p)
-			}
+	for l := range own {
+		if l != c.def {
+			c.locales[l] = c.fill(l, own, c.locales[c.def])
 		}
 	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// fill returns locale l's texts: its own, else its nearest parent's own
+// (fr for fr-CA), else last's (the programme's; nil for none). What it
+// takes from last is noted for the warning at start.
+func (c *Catalogue) fill(l string, own map[string]map[Purpose]*template.Template, last map[Purpose]*template.Template) map[Purpose]*template.Template {
+	set := map[Purpose]*template.Template{}
+	for _, p := range order {
+		has := func(parent string) bool { return own[parent][p] != nil }
+		if from := nearest(l, has); from != "" {
+			set[p] = own[from][p]
+		} else if last != nil {
+			set[p] = last[p]
+			c.fellBack[l] = append(c.fellBack[l], p)
+		}
+	}
+	return set
 }
 
 // readDir reads every *.json file under dir of fsys into src, by locale.

@@ -203,3 +203,37 @@ func TestParseLocale(t *testing.T) {
 		}
 	}
 }
+
+// TestLoad_AVariantFileTakesItsGapsFromItsLanguage: fr-CA.json with one
+// text gets the rest in French, not in the programme's English, and a
+// programme in en-GB may have an en-GB.json of a few texts over en.
+func TestLoad_AVariantFileTakesItsGapsFromItsLanguage(t *testing.T) {
+	var logs bytes.Buffer
+	dir := writeDir(t, map[string]string{
+		"fr-CA.json": `{"help": "{{.Programme}} : aide au {{.HelpContact}}, chum."}`,
+		"en-GB.json": `{"help": "{{.Programme}}: help on {{.HelpContact}}, mate."}`,
+	})
+	c := load(t, texts.Options{Locale: "en-GB", Dir: dir, Programme: "Perk", Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, tc := range []struct {
+		locale  string
+		purpose texts.Purpose
+		want    string
+	}{
+		{"fr-CA", texts.Help, "Perk : aide au , chum."},
+		{"fr-CA", texts.StopConfirm, "Perk : vous ne recevrez plus nos SMS promotionnels."},
+		{"", texts.Help, "Perk: help on , mate."},
+		{"", texts.StopConfirm, "Perk: you are unsubscribed"},
+		{"de", texts.Help, "Perk: help on , mate."},
+	} {
+		got, err := c.Render(tc.locale, tc.purpose, texts.Data{})
+		if err != nil || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q %s: %q, %v; want it to start %q", tc.locale, tc.purpose, got, err, tc.want)
+		}
+	}
+	if c.TextLocale() != "en-GB" {
+		t.Errorf("programme's texts from %q, want en-GB", c.TextLocale())
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("gaps filled from the same language were warned about:\n%s", logs.String())
+	}
+}
