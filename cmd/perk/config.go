@@ -13,6 +13,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/sms/texts"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -48,9 +49,12 @@ type Config struct {
 	HelpContact  string
 	Frequency    string
 	Keywords     string
+	Texts        string
 	SMSLease     time.Duration
 
 	Loyalty loyaltyConfig
+
+	texts *texts.Catalogue // loaded by loadTexts; nil: the member service's defaults
 }
 
 // commonFlags registers the settings every command needs.
@@ -197,14 +201,14 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 func (c *Config) memberOptions(log *slog.Logger) member.Options {
 	return member.Options{
 		Region: c.Region, PublicURL: c.PublicURL, Programme: c.Programme, ConsentVersion: c.ConsentVersion,
-		Now: time.Now, Log: log,
+		Now: time.Now, Log: log, Texts: c.texts,
 	}
 }
 
 // logAttrs describes the configuration for the start-up log line, with the
 // database password redacted.
 func (c *Config) logAttrs(db *store.DB) []any {
-	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir,
+	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir, "texts", c.Texts,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
 		"programme", c.Programme, "locale", c.Locale, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
 		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}

@@ -39,6 +39,7 @@ Usage:
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
+  perk sms texts [--locale L] [--texts DIR]  print every shopper text with its SMS segments
   perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server

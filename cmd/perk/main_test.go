@@ -261,7 +261,7 @@ func TestCLI_UsageErrors(t *testing.T) {
 		{[]string{"serve", "--barcode", "qr", "--addr", "127.0.0.1:0"}, "--barcode"},
 		{[]string{"serve", "--currency", "XXX", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--currency: unknown currency "XXX"`},
 		{[]string{"serve", "--currency", "POUNDS", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--currency: unknown currency "POUNDS"`},
-		{[]string{"serve", "--locale", "not a language", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--locale: locale "not a language" is not a BCP 47 language tag`},
+		{[]string{"serve", "--locale", "not a language", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, `--locale: "not a language" is not a known BCP 47 locale`},
 		{[]string{"members", "import"}, "usage: perk members import"},
 	}
 	for _, tt := range tests {

@@ -28,7 +28,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
 	programmeFlag(fs, c)
-	strFlag(fs, &c.Locale, "locale", "PERK_LOCALE", web.DefaultLocale, "the programme's language, a BCP 47 tag (en, en-GB, fr): the lang of its web pages")
+	localeFlag(fs, c)
 	strFlag(fs, &c.ConsentWording, "consent-wording", "PERK_CONSENT_WORDING",
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
@@ -104,6 +104,9 @@ func cmdServe(ctx context.Context, args []string) error {
 	log.Info("perk starting", append(c.logAttrs(db), "version", b.Version, "commit", b.Revision)...)
 	reg := newRegistry(db)
 
+	if err := c.loadTexts(log); err != nil {
+		return err
+	}
 	members := c.memberService(db, log)
 	jobs := member.NewJobs(members)
 	if err := jobs.FailInterrupted(ctx); err != nil {

@@ -45,6 +45,7 @@ func replyFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.HelpContact, "help-contact", "PERK_HELP_CONTACT", "reply HELP or visit the store", "contact given in HELP replies")
 	strFlag(fs, &c.Frequency, "frequency-text", "PERK_FREQUENCY_TEXT", "Up to 3 msgs/week", "message frequency stated in replies")
 	strFlag(fs, &c.Keywords, "keywords", "PERK_KEYWORDS", "", "JSON file of keyword aliases and reply texts (see docs/sms.md)")
+	textFlags(fs, c)
 }
 
 // smsStack is the running SMS side of the server.
@@ -60,7 +61,9 @@ func (s *smsStack) wait() { s.wg.Wait() }
 
 // newRouter builds the keyword router from the configuration.
 func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger, wake func()) (*router.Router, error) {
-	opt := router.Options{Programme: c.Programme, HelpContact: c.HelpContact, Frequency: c.Frequency, Log: log, Wake: wake, Wallet: wallet}
+	// The texts, with the keyword file's replies, are the member service's
+	// (loadTexts).
+	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet}
 	if c.Keywords != "" {
 		kc, err := router.LoadConfig(c.Keywords)
 		if err != nil {
@@ -210,11 +213,14 @@ func cmdSMS(ctx context.Context, args []string) error {
 	case len(args) == 0:
 	case args[0] == "inject", args[0] == "outbox", args[0] == "send", args[0] == "status":
 		return smsCommand(ctx, args)
+	case args[0] == "texts":
+		return cmdSMSTexts(ctx, args[1:])
 	}
 	fmt.Fprintln(os.Stderr, `usage: perk sms send --to NUMBER [--marketing] [--campaign ID] "TEXT"
        perk sms inject --from NUMBER "TEXT"
        perk sms outbox [--to NUMBER] [--limit N] [-o table|json]
-       perk sms status [--campaign ID] [-o table|json]`)
+       perk sms status [--campaign ID] [-o table|json]
+       perk sms texts [--locale L] [--texts DIR]`)
 	return errUsage
 }
 
@@ -228,6 +234,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	// The same settings as perk serve, so a reply queued here reads as one
 	// the server would have written.
 	programmeFlag(fs, &c)
+	localeFlag(fs, &c)
 	publicURLFlags(fs, &c) // card links in replies
 	replyFlags(fs, &c)
 	loyaltyFlags(fs, &c)
@@ -271,6 +278,9 @@ func smsCommand(ctx context.Context, args []string) error {
 		return fmt.Errorf(`usage: perk sms inject --from NUMBER "TEXT"`)
 	}
 	// The reply is queued in the database; a running "perk serve" sends it.
+	if err := c.loadTexts(log); err != nil {
+		return err
+	}
 	members := c.memberService(db, log)
 	loy, err := c.loyalty(db, members, links.NewService(db, c.PublicURL, nil), log)
 	if err != nil {

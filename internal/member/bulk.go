@@ -18,7 +18,7 @@ func insertMembers(ctx context.Context, q querier, d store.Dialect, ms []*Member
 	if err := assignFreeCodes(ctx, q, d, ms); err != nil {
 		return err
 	}
-	const cols = 18
+	const cols = 19
 	// Stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
 	const perStmt = 500
 	for start := 0; start < len(ms); start += perStmt {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/sms/texts"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -148,8 +149,7 @@ func (s *Service) ResendCode(ctx context.Context, memberID string) error {
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf("%s: your member code is %s. Your card: %s", s.opt.Programme, m.Code, s.CardURL(token))
-		return queueSMS(ctx, tx, m, "code", body, now)
+		return s.queueText(ctx, tx, m, texts.Code, texts.Data{CardURL: s.CardURL(token)}, now)
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/perk-platform/perk/internal/sms/texts"
 )
 
 // CardResendGap is the least time between two texts carrying a member's
@@ -37,9 +39,8 @@ func (s *Service) SendCard(ctx context.Context, memberID string) (bool, error) {
 		if err != nil {
 			return err
 		}
-		body := fmt.Sprintf("Your %s member code is %s. Your card: %s", s.opt.Programme, m.Code, s.CardURL(token))
 		queued = true
-		return queueSMS(ctx, tx, m, "card", body, now)
+		return s.queueText(ctx, tx, m, texts.Card, texts.Data{CardURL: s.CardURL(token)}, now)
 	})
 	return queued, err
 }

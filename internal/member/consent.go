@@ -9,6 +9,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/sms/texts"
 )
 
 // Consent actions as recorded in the consent history.
@@ -65,9 +66,7 @@ func (s *Service) requestConfirmation(ctx context.Context, tx *sql.Tx, m *Member
 		VALUES ($1, $2, $3, $4)`, token, m.ID, now, now.Add(confirmTTL)); err != nil {
 		return fmt.Errorf("request confirmation: %w", err)
 	}
-	body := fmt.Sprintf("%s: reply YES or tap %s/join/confirm/%s to confirm you want our offers by SMS.",
-		s.opt.Programme, s.opt.PublicURL, token)
-	return queueSMS(ctx, tx, m, "confirm_optin", body, now)
+	return s.queueText(ctx, tx, m, texts.ConfirmOptIn, texts.Data{ConfirmURL: s.opt.PublicURL + "/join/confirm/" + token}, now)
 }
 
 // ConfirmOptIn completes a double opt-in from the link sent by SMS.

@@ -43,7 +43,7 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 			args []any
 		}{
 			{`UPDATE members SET phone = NULL, first_name = '', last_name = '', email = '', birthday = '',
-				external_id = NULL, attributes = '{}', tags = '[]', timezone = '', source = '', status = 'erased',
+				external_id = NULL, attributes = '{}', tags = '[]', timezone = '', locale = NULL, source = '', status = 'erased',
 				updated_at = $2, erased_at = $2 WHERE id = $1`, []any{memberID, now}},
 			{`UPDATE card_tokens SET revoked_at = $2 WHERE member_id = $1 AND revoked_at IS NULL`, []any{memberID, now}},
 			{`DELETE FROM optin_confirmations WHERE member_id = $1`, []any{memberID}},

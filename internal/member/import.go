@@ -429,7 +429,7 @@ func (s *Service) newImported(r importRow, source string, now time.Time) *Member
 	m := &Member{
 		ID: id.New("mem", now), FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
 		Birthday: p.Birthday, HomeStore: p.HomeStore, ExternalID: p.ExternalID, Attributes: p.Attributes,
-		Tags: p.Tags, TimeZone: p.TimeZone, Channel: ChannelImport, Source: source, Status: StatusOptedOut,
+		Tags: p.Tags, TimeZone: p.TimeZone, Locale: p.Locale, Channel: ChannelImport, Source: source, Status: StatusOptedOut,
 		EnrolledAt: now, UpdatedAt: now,
 	}
 	m.Phone = phone.Number(p.Phone)

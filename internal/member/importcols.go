@@ -20,6 +20,7 @@ var columnAliases = map[string]string{
 	"home_store": "home_store", "store": "home_store", "store_id": "home_store",
 	"external_id": "external_id", "crm_id": "external_id", "customer_id": "external_id", "customer_number": "external_id",
 	"timezone": "timezone", "time_zone": "timezone",
+	"locale": "locale", "language": "locale", "lang": "locale",
 	"tags":    "tags",
 	"consent": "consent", "sms_consent": "consent", "sms_opt_in": "consent", "opt_in": "consent", "marketing_sms": "consent",
 }
@@ -80,7 +81,7 @@ func (cm *columnMap) parse(rec tabular.Record, region string, s *Service) (impor
 	p := Profile{
 		Phone: cm.get(rec, "phone"), FirstName: cm.get(rec, "first_name"), LastName: cm.get(rec, "last_name"),
 		Email: cm.get(rec, "email"), Birthday: cm.get(rec, "birthday"), HomeStore: cm.get(rec, "home_store"),
-		ExternalID: cm.get(rec, "external_id"), TimeZone: cm.get(rec, "timezone"),
+		ExternalID: cm.get(rec, "external_id"), TimeZone: cm.get(rec, "timezone"), Locale: cm.get(rec, "locale"),
 		Attributes: make(map[string]string, len(cm.attrs)),
 	}
 	for k, i := range cm.attrs {

@@ -54,7 +54,11 @@ func (s *Service) welcomeImported(ctx context.Context, tx *sql.Tx, inserted []*M
 		}
 		t := cardToken{token: newCardToken(), memberID: m.ID}
 		tokens = append(tokens, t)
-		out = append(out, s.welcome(m, t.token))
+		o, err := s.welcome(m, t.token)
+		if err != nil {
+			return err
+		}
+		out = append(out, o)
 	}
 	if len(out) == 0 {
 		return nil

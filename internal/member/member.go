@@ -62,6 +62,7 @@ type Member struct {
 	Attributes map[string]string `json:"attributes"`
 	Tags       []string          `json:"tags"`
 	TimeZone   string            `json:"timezone,omitempty"` // IANA; from the phone's region unless set
+	Locale     string            `json:"locale,omitempty"`   // BCP 47, for the texts they get; "" is the programme's
 	Channel    Channel           `json:"channel"`
 	Source     string            `json:"source,omitempty"`
 	Status     Status            `json:"status"`

@@ -10,6 +10,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/sms/texts"
 )
 
 // Profile is the personal data of a member as given by a channel. Every
@@ -24,6 +25,7 @@ type Profile struct {
 	HomeStore  string            `json:"home_store"`
 	ExternalID string            `json:"external_id"`
 	TimeZone   string            `json:"timezone"`
+	Locale     string            `json:"locale"`
 	Attributes map[string]string `json:"attributes"`
 	Tags       []string          `json:"tags"`
 
@@ -121,6 +123,21 @@ func cleanTimeZone(s string) (string, error) {
 	return s, nil
 }
 
+// cleanLocale reads a BCP 47 locale into its canonical form ("FR-ca" is
+// fr-CA). Any known language is accepted, not only those with texts: a
+// member whose locale has none gets the nearest (fr for fr-CA) or the
+// programme's, and gets their own once an operator adds it.
+func cleanLocale(s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	l, err := texts.ParseLocale(s)
+	if err != nil {
+		return "", problem.InvalidField("locale", "locale_invalid", nil, "%v", err)
+	}
+	return l, nil
+}
+
 // AttributeKey normalises an attribute name the way file headers are
 // normalised ("Loyalty Tier" -> "loyalty_tier"), so API and import agree.
 func AttributeKey(k string) string {
@@ -206,6 +223,9 @@ func (p Profile) clean(region string, now time.Time, requirePhone bool) (Profile
 		return out, err
 	}
 	if out.TimeZone, err = cleanTimeZone(p.TimeZone); err != nil {
+		return out, err
+	}
+	if out.Locale, err = cleanLocale(p.Locale); err != nil {
 		return out, err
 	}
 	if out.Attributes, err = cleanAttributes(p.Attributes); err != nil {

@@ -21,22 +21,23 @@ type querier interface {
 }
 
 const memberColumns = `id, code, phone, first_name, last_name, email, birthday, home_store, external_id,
-	attributes, tags, timezone, channel, source, status, enrolled_at, updated_at, erased_at`
+	attributes, tags, timezone, channel, source, status, enrolled_at, updated_at, erased_at, locale`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMember(row scanner) (*Member, error) {
 	var m Member
-	var ph, ext sql.NullString
+	var ph, ext, locale sql.NullString
 	var attrs, tags string
 	var erased sql.NullTime
 	err := row.Scan(&m.ID, &m.Code, &ph, &m.FirstName, &m.LastName, &m.Email, &m.Birthday, &m.HomeStore, &ext,
-		&attrs, &tags, &m.TimeZone, &m.Channel, &m.Source, &m.Status, &m.EnrolledAt, &m.UpdatedAt, &erased)
+		&attrs, &tags, &m.TimeZone, &m.Channel, &m.Source, &m.Status, &m.EnrolledAt, &m.UpdatedAt, &erased, &locale)
 	if err != nil {
 		return nil, err
 	}
 	m.Phone = phone.Number(ph.String)
 	m.ExternalID = ext.String
+	m.Locale = locale.String
 	m.EnrolledAt = m.EnrolledAt.UTC()
 	m.UpdatedAt = m.UpdatedAt.UTC()
 	if erased.Valid {
@@ -98,19 +99,20 @@ func memberArgs(m *Member) []any {
 	}
 	return []any{m.ID, string(m.Code), store.NullString(string(m.Phone)), m.FirstName, m.LastName, m.Email, m.Birthday,
 		m.HomeStore, store.NullString(m.ExternalID), mustJSON(m.Attributes), mustJSON(m.Tags), m.TimeZone,
-		string(m.Channel), m.Source, string(m.Status), m.EnrolledAt, m.UpdatedAt, erased}
+		string(m.Channel), m.Source, string(m.Status), m.EnrolledAt, m.UpdatedAt, erased, store.NullString(m.Locale)}
 }
 
 const memberInsert = `INSERT INTO members (` + memberColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 
 // updateProfile writes the mutable columns of m.
 func updateProfile(ctx context.Context, q querier, m *Member) error {
 	_, err := q.ExecContext(ctx, `UPDATE members SET phone = $2, first_name = $3, last_name = $4, email = $5,
 		birthday = $6, home_store = $7, external_id = $8, attributes = $9, tags = $10, timezone = $11,
-		status = $12, updated_at = $13 WHERE id = $1`,
+		status = $12, updated_at = $13, locale = $14 WHERE id = $1`,
 		m.ID, store.NullString(string(m.Phone)), m.FirstName, m.LastName, m.Email, m.Birthday, m.HomeStore,
-		store.NullString(m.ExternalID), mustJSON(m.Attributes), mustJSON(m.Tags), m.TimeZone, string(m.Status), m.UpdatedAt)
+		store.NullString(m.ExternalID), mustJSON(m.Attributes), mustJSON(m.Tags), m.TimeZone, string(m.Status), m.UpdatedAt,
+		store.NullString(m.Locale))
 	if err != nil {
 		return conflictOr(err, "update member")
 	}

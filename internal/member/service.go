@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/sms/texts"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -20,10 +21,13 @@ import (
 type Options struct {
 	Region         string           // default phone region, e.g. "GB"
 	PublicURL      string           // base of card and confirmation links in SMS, e.g. "https://perk.example.com"
-	Programme      string           // programme name used in messages
+	Programme      string           // programme name in the default texts (without Texts)
 	ConsentVersion string           // version of the consent wording members agree to
 	Now            func() time.Time // clock; time.Now if nil
-	Log            *slog.Logger     // slog.Default() if nil
+	// Texts are the texts members get (welcome, code, opt-in
+	// confirmation); the embedded defaults in English if nil.
+	Texts *texts.Catalogue
+	Log   *slog.Logger // slog.Default() if nil
 }
 
 // Service enrols, finds, changes and erases members.
@@ -44,8 +48,22 @@ func NewService(db *store.DB, opt Options) *Service {
 		opt.Programme = "Perk Rewards"
 	}
 	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	if opt.Texts == nil {
+		c, err := texts.Load(texts.Options{Programme: opt.Programme, PublicURL: opt.PublicURL,
+			Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			panic(err) // the embedded defaults are tested
+		}
+		opt.Texts = c
+	}
 	return &Service{db: db, opt: opt}
 }
+
+// Texts returns the catalogue the service writes members' texts from.
+func (s *Service) Texts() *texts.Catalogue { return s.opt.Texts }
+
+// Locale returns the programme's locale, the locale of members without one.
+func (s *Service) Locale() string { return s.opt.Texts.Locale() }
 
 // Region returns the default phone region.
 func (s *Service) Region() string { return s.opt.Region }
@@ -143,7 +161,7 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 	m := &Member{
 		ID: id.New("mem", now), Phone: n, FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
 		Birthday: p.Birthday, HomeStore: p.HomeStore, ExternalID: p.ExternalID, Attributes: p.Attributes,
-		Tags: p.Tags, TimeZone: p.TimeZone, Channel: req.Channel, Source: req.Source, Status: StatusOptedOut,
+		Tags: p.Tags, TimeZone: p.TimeZone, Locale: p.Locale, Channel: req.Channel, Source: req.Source, Status: StatusOptedOut,
 		EnrolledAt: now, UpdatedAt: now,
 	}
 	if m.TimeZone == "" {
@@ -240,21 +258,43 @@ func (s *Service) PublicURL() string { return s.opt.PublicURL }
 func (s *Service) CardURL(token string) string { return s.opt.PublicURL + "/c/" + token }
 
 func (s *Service) queueWelcome(ctx context.Context, tx *sql.Tx, m *Member, token string, now time.Time) error {
-	_, err := sms.Enqueue(ctx, tx, s.welcome(m, token), now)
+	o, err := s.welcome(m, token)
+	if err != nil {
+		return err
+	}
+	_, err = sms.Enqueue(ctx, tx, o, now)
 	return err
 }
 
 // welcome is the message that gives a new member their code and card link,
 // however they joined.
-func (s *Service) welcome(m *Member, token string) sms.Outbound {
-	body := fmt.Sprintf("Welcome to %s! Your member code is %s. Your card: %s Reply STOP to opt out.",
-		s.opt.Programme, m.Code, s.CardURL(token))
-	return sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: body, Kind: sms.Transactional, Purpose: "welcome"}
+func (s *Service) welcome(m *Member, token string) (sms.Outbound, error) {
+	return s.text(m, texts.Welcome, texts.Data{CardURL: s.CardURL(token)})
 }
 
-// queueSMS records a transactional message for the SMS sender.
-func queueSMS(ctx context.Context, tx *sql.Tx, m *Member, purpose, body string, now time.Time) error {
-	_, err := sms.Enqueue(ctx, tx, sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: body,
-		Kind: sms.Transactional, Purpose: purpose}, now)
+// TextData is d with the member's own fields filled in, for a text to them.
+func TextData(m *Member, d texts.Data) texts.Data {
+	if m != nil {
+		d.FirstName, d.LastName, d.Name, d.Code = m.FirstName, m.LastName, m.Name(), string(m.Code)
+	}
+	return d
+}
+
+// text is the transactional message for purpose to m, in their locale.
+func (s *Service) text(m *Member, purpose texts.Purpose, d texts.Data) (sms.Outbound, error) {
+	body, err := s.opt.Texts.Render(m.Locale, purpose, TextData(m, d))
+	if err != nil {
+		return sms.Outbound{}, err
+	}
+	return sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: body, Kind: sms.Transactional, Purpose: string(purpose)}, nil
+}
+
+// queueText records the text for purpose to m for the SMS sender.
+func (s *Service) queueText(ctx context.Context, tx *sql.Tx, m *Member, purpose texts.Purpose, d texts.Data, now time.Time) error {
+	o, err := s.text(m, purpose, d)
+	if err != nil {
+		return err
+	}
+	_, err = sms.Enqueue(ctx, tx, o, now)
 	return err
 }

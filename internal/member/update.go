@@ -21,6 +21,7 @@ type Patch struct {
 	HomeStore  *string           `json:"home_store"`
 	ExternalID *string           `json:"external_id"`
 	TimeZone   *string           `json:"timezone"`
+	Locale     *string           `json:"locale"` // "" removes it: the programme's locale again
 	Attributes map[string]string `json:"attributes"`
 	Tags       *[]string         `json:"tags"`
 }
@@ -50,6 +51,7 @@ func (s *Service) Update(ctx context.Context, memberID string, p Patch) (*Member
 		set(&merged.HomeStore, p.HomeStore)
 		set(&merged.ExternalID, p.ExternalID)
 		set(&merged.TimeZone, p.TimeZone)
+		set(&merged.Locale, p.Locale)
 		for k, v := range p.Attributes {
 			merged.Attributes[AttributeKey(k)] = v
 		}
@@ -83,7 +85,7 @@ func (s *Service) Update(ctx context.Context, memberID string, p Patch) (*Member
 func profileOf(m *Member) Profile {
 	return Profile{
 		Phone: string(m.Phone), FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Birthday: m.Birthday,
-		HomeStore: m.HomeStore, ExternalID: m.ExternalID, TimeZone: m.TimeZone,
+		HomeStore: m.HomeStore, ExternalID: m.ExternalID, TimeZone: m.TimeZone, Locale: m.Locale,
 		Attributes: maps.Clone(m.Attributes), Tags: slices.Clone(m.Tags),
 	}
 }
@@ -108,6 +110,7 @@ func applyProfile(m *Member, p Profile, all bool) bool {
 	take(&m.HomeStore, p.HomeStore)
 	take(&m.ExternalID, p.ExternalID)
 	take(&m.TimeZone, p.TimeZone)
+	take(&m.Locale, p.Locale)
 	if all {
 		m.Attributes = p.Attributes
 	} else {
@@ -125,5 +128,5 @@ func applyProfile(m *Member, p Profile, all bool) bool {
 func sameProfile(a, b Profile) bool {
 	return a.Phone == b.Phone && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Email == b.Email &&
 		a.Birthday == b.Birthday && a.HomeStore == b.HomeStore && a.ExternalID == b.ExternalID &&
-		a.TimeZone == b.TimeZone && maps.Equal(a.Attributes, b.Attributes) && slices.Equal(a.Tags, b.Tags)
+		a.TimeZone == b.TimeZone && a.Locale == b.Locale && maps.Equal(a.Attributes, b.Attributes) && slices.Equal(a.Tags, b.Tags)
 }

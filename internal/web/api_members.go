@@ -24,6 +24,7 @@ type enrolBody struct {
 	Store       string            `json:"store"`
 	ExternalID  string            `json:"external_id"`
 	TimeZone    string            `json:"timezone"`
+	Locale      string            `json:"locale"`
 	Attributes  map[string]string `json:"attributes"`
 	Tags        []string          `json:"tags"`
 	DoubleOptIn bool              `json:"double_opt_in"`
@@ -70,7 +71,7 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 	err := s.limitLookups(key, func() (err error) {
 		e, err = s.members.Enrol(r.Context(), member.EnrolRequest{
 			Profile: member.Profile{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email,
-				Birthday: b.Birthday, HomeStore: b.Store, ExternalID: b.ExternalID, TimeZone: b.TimeZone,
+				Birthday: b.Birthday, HomeStore: b.Store, ExternalID: b.ExternalID, TimeZone: b.TimeZone, Locale: b.Locale,
 				Attributes: b.Attributes, Tags: b.Tags},
 			Channel: ch, Source: b.Consent.Source, Consent: b.Consent.SMS, ConsentVersion: b.Consent.WordingVersion,
 			DoubleOptIn: b.DoubleOptIn, Campaign: b.Consent.Campaign, SourceAddress: "api key " + key.ID,

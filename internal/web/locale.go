@@ -1,10 +1,6 @@
 package web
 
-import (
-	"fmt"
-
-	"golang.org/x/text/language"
-)
+import "github.com/perk-platform/perk/internal/sms/texts"
 
 // DefaultLocale is the pages' language when Options.Locale is empty.
 const DefaultLocale = "en"
@@ -13,14 +9,11 @@ const DefaultLocale = "en"
 // "fr") and returns it in canonical form, as <html lang> wants it; the
 // empty string is DefaultLocale. Screen readers pick their voice and
 // pronunciation from lang, so a wrong one reads every page in the wrong
-// accent: callers refuse a bad tag at start rather than guess.
+// accent: callers refuse a bad tag at start rather than guess. It is the
+// texts catalogue's rule, so pages and texts agree on what a locale is.
 func ParseLocale(s string) (string, error) {
 	if s == "" {
 		return DefaultLocale, nil
 	}
-	tag, err := language.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("locale %q is not a BCP 47 language tag (like en, en-GB or fr): %w", s, err)
-	}
-	return tag.String(), nil
+	return texts.ParseLocale(s)
 }

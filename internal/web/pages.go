@@ -172,7 +172,8 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, err := s.members.Enrol(r.Context(), member.EnrolRequest{
-		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName},
+		// The page is in the programme's language: so are the member's texts.
+		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName, Locale: s.members.Locale()},
 		Channel: member.ChannelWeb, Source: "join form", Consent: true, DoubleOptIn: s.opt.DoubleOptIn,
 		SourceAddress: clientAddr(r), Campaign: f.Campaign,
 	})

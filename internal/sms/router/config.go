@@ -36,8 +36,9 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
-// Apply adds the file's aliases to the default keyword table and its
-// replies to opt.
+// Apply adds the file's aliases to the default keyword table, and its
+// replies to opt unless opt has its Texts (then they were given to
+// texts.Load with the others: texts.Options.Replies).
 func (c Config) Apply(opt *Options) error {
 	t := opt.Keywords
 	if t == nil {
@@ -50,6 +51,9 @@ func (c Config) Apply(opt *Options) error {
 		}
 	}
 	opt.Keywords = t
+	if opt.Texts != nil {
+		return nil
+	}
 	if opt.Replies == nil {
 		opt.Replies = map[string]string{}
 	}

@@ -18,40 +18,30 @@ import (
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/sms"
-	"github.com/perk-platform/perk/internal/sms/compose"
 	"github.com/perk-platform/perk/internal/sms/keyword"
+	"github.com/perk-platform/perk/internal/sms/texts"
 	"github.com/perk-platform/perk/internal/store"
 )
 
 // Options configure the replies.
 type Options struct {
-	Programme   string         // "Perk Rewards"
-	HelpContact string         // "help@example.com or 0800 000 000"
-	Frequency   string         // "Up to 3 msgs/week"
-	Keywords    *keyword.Table // keyword.Default() if nil
-	Now         func() time.Time
-	Log         *slog.Logger
-	Wake        func() // called after a reply is queued (the sender's Wake)
-	// Replies replaces default reply texts, by purpose (see DefaultReplies).
-	Replies map[string]string
+	// Texts are the replies, by purpose and locale: a member gets theirs in
+	// their locale, a number that is not a member in the programme's. The
+	// server passes the member service's catalogue, so every text a
+	// shopper gets comes from one place.
+	Texts *texts.Catalogue
+	// Without Texts, the embedded defaults are loaded with these.
+	Programme   string            // "Perk Rewards"
+	HelpContact string            // "help@example.com or 0800 000 000"
+	Frequency   string            // "Up to 3 msgs/week"
+	Replies     map[string]string // replace default texts of the programme's locale, by purpose
+
+	Keywords *keyword.Table // keyword.Default() if nil
+	Now      func() time.Time
+	Log      *slog.Logger
+	Wake     func() // called after a reply is queued (the sender's Wake)
 	// Wallet answers POINTS and OFFERS; without it they get the help text.
 	Wallet *checkout.Service
-}
-
-// DefaultReplies are the reply templates by purpose. Operators replace any
-// of them (Options.Replies), e.g. to answer in another language.
-var DefaultReplies = map[string]string{
-	"stop_confirm":  "{{.Programme}}: you are unsubscribed and will get no more marketing texts. Reply START to subscribe again.",
-	"start_reply":   "{{.Programme}}: you are not a member yet. Text JOIN to join.",
-	"start_confirm": "{{.Programme}}: you are subscribed again. {{.Frequency}}. Reply STOP to opt out.",
-	"code_reply":    "{{.Programme}}: you are not a member yet. Text JOIN to get your card.",
-	"yes_confirm":   "{{.Programme}}: thank you, you will now get our offers by SMS. {{.Frequency}}. Reply STOP to opt out.",
-	"help": "{{.Programme}}: member card and offers by SMS. Help: {{.HelpContact}}. {{.Frequency}}. " +
-		"Msg&data rates may apply. Text CODE for your card, STOP to opt out.",
-	"points_reply":  "{{.Programme}}: you have {{.Points}} points to spend{{if .PointsPending}} and {{.PointsPending}} on the way{{end}}. Your card: {{.CardURL}}",
-	"offers_reply":  "{{.Programme}}: your offers: {{.Offers}}. Show your card at the till: {{.CardURL}}",
-	"no_offers":     "{{.Programme}}: no offers for you right now; we will text you when there are. Your card: {{.CardURL}}",
-	"unknown_reply": "{{.Programme}}: sorry, we did not understand that. Text JOIN to join, CODE for your card, HELP for help or STOP to opt out.",
 }
 
 // Router handles inbound messages.
@@ -59,11 +49,12 @@ type Router struct {
 	db      *store.DB
 	members *member.Service
 	opt     Options
-	replies map[string]*compose.Template
+	texts   *texts.Catalogue
 }
 
-// New returns a router. It fails if a reply template does not parse or names
-// an unknown purpose.
+// New returns a router. Without Options.Texts it loads the defaults, and
+// fails if a reply in Options.Replies does not parse, names an unknown
+// purpose or a field its purpose does not have.
 func New(db *store.DB, members *member.Service, opt Options) (*Router, error) {
 	if opt.Keywords == nil {
 		opt.Keywords = keyword.Default()
@@ -77,29 +68,24 @@ func New(db *store.DB, members *member.Service, opt Options) (*Router, error) {
 	if opt.Wake == nil {
 		opt.Wake = func() {}
 	}
-	r := &Router{db: db, members: members, opt: opt, replies: map[string]*compose.Template{}}
-	for purpose := range opt.Replies {
-		if _, ok := DefaultReplies[purpose]; !ok {
-			return nil, fmt.Errorf("reply %q: unknown purpose", purpose)
-		}
+	r := &Router{db: db, members: members, opt: opt, texts: opt.Texts}
+	if r.texts != nil && len(opt.Replies) > 0 {
+		return nil, errors.New("router: Replies go into the Texts catalogue when it is given")
 	}
-	for purpose, def := range DefaultReplies {
-		src := def
-		if custom, ok := opt.Replies[purpose]; ok {
-			src = custom
-		}
-		t, err := compose.Parse(purpose, src)
+	if r.texts == nil {
+		var err error
+		r.texts, err = texts.Load(texts.Options{Programme: opt.Programme, HelpContact: opt.HelpContact,
+			Frequency: opt.Frequency, Replies: opt.Replies, Log: slog.New(slog.DiscardHandler)})
 		if err != nil {
-			return nil, fmt.Errorf("reply %w", err)
+			return nil, err
 		}
-		r.replies[purpose] = t
 	}
 	return r, nil
 }
 
 // reply renders the reply for purpose; replies carry no links.
-func (r *Router) reply(purpose string, m *member.Member) (string, string, error) {
-	return r.render(purpose, m, compose.Data{})
+func (r *Router) reply(purpose texts.Purpose, m *member.Member) (string, string, error) {
+	return r.render(purpose, m, texts.Data{})
 }
 
 // wallet answers POINTS or OFFERS with the member's balance or live offers
@@ -113,19 +99,23 @@ func (r *Router) wallet(ctx context.Context, kw keyword.Keyword, m *member.Membe
 	if err != nil {
 		return "", "", err
 	}
-	d := compose.Data{Points: w.Points.Available, PointsPending: w.Points.Pending, CardURL: r.members.CardURL(token)}
+	d := texts.Data{Points: w.Points.Available, PointsPending: w.Points.Pending, CardURL: r.members.CardURL(token)}
 	if kw == keyword.Points {
-		return r.render("points_reply", m, d)
+		return r.render(texts.PointsReply, m, d)
 	}
 	if len(w.Offers) == 0 {
-		return r.render("no_offers", m, d)
+		return r.render(texts.NoOffers, m, d)
 	}
 	parts := make([]string, len(w.Offers))
 	for i, o := range w.Offers {
-		parts[i] = fmt.Sprintf("%s (until %s)", o.Description, o.Ends.Add(-time.Nanosecond).In(r.zone(m)).Format("2 Jan"))
+		// Ends is exclusive: the last day is the one before it.
+		item := texts.Data{Description: o.Description, Until: o.Ends.Add(-time.Nanosecond).In(r.zone(m))}
+		if parts[i], _, err = r.render(texts.OfferItem, m, item); err != nil {
+			return "", "", err
+		}
 	}
 	d.Offers = strings.Join(parts, "; ")
-	return r.render("offers_reply", m, d)
+	return r.render(texts.OffersReply, m, d)
 }
 
 // zone is the member's time zone for dates in replies.
@@ -136,15 +126,15 @@ func (r *Router) zone(m *member.Member) *time.Location {
 	return time.UTC
 }
 
-func (r *Router) render(purpose string, m *member.Member, d compose.Data) (string, string, error) {
-	d.Programme, d.HelpContact, d.Frequency = r.opt.Programme, r.opt.HelpContact, r.opt.Frequency
+// render writes the text for purpose in the member's locale, or the
+// programme's for a number that is not a member.
+func (r *Router) render(purpose texts.Purpose, m *member.Member, d texts.Data) (string, string, error) {
+	locale := ""
 	if m != nil {
-		d.FirstName, d.LastName, d.Name, d.Code = m.FirstName, m.LastName, m.Name(), string(m.Code)
+		locale = m.Locale
 	}
-	text, err := r.replies[purpose].Render(d, func(string) (string, error) {
-		return "", fmt.Errorf("links are not available in replies")
-	})
-	return text, purpose, err
+	text, err := r.texts.Render(locale, purpose, member.TextData(m, d))
+	return text, string(purpose), err
 }
 
 // Result says what the router made of a message.
@@ -243,20 +233,20 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 		if err := r.holdQueuedMarketing(ctx, from); err != nil {
 			return "", "", err
 		}
-		return r.reply("stop_confirm", m)
+		return r.reply(texts.StopConfirm, m)
 	case keyword.Start:
 		if m == nil {
-			return r.reply("start_reply", m)
+			return r.reply(texts.StartReply, m)
 		}
 		if _, err := r.members.OptIn(ctx, m.ID, origin); err != nil {
 			return "", "", err
 		}
-		return r.reply("start_confirm", m)
+		return r.reply(texts.StartConfirm, m)
 	case keyword.Join:
 		return r.join(ctx, k, from, to, m, did)
 	case keyword.Code:
 		if m == nil {
-			return r.reply("code_reply", m)
+			return r.reply(texts.CodeReply, m)
 		}
 		return "", "", r.resendCode(ctx, m.ID, did)
 	case keyword.Yes:
@@ -264,20 +254,20 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 			if _, err := r.members.ConfirmByPhone(ctx, from); err != nil {
 				return "", "", err
 			}
-			return r.reply("yes_confirm", m)
+			return r.reply(texts.YesConfirm, m)
 		}
 	case keyword.Points, keyword.Offers:
 		if m == nil {
-			return r.reply("code_reply", m)
+			return r.reply(texts.CodeReply, m)
 		}
 		if r.opt.Wallet != nil {
 			return r.wallet(ctx, k.Keyword, m)
 		}
-		return r.reply("help", m)
+		return r.reply(texts.Help, m)
 	case keyword.Help:
-		return r.reply("help", m)
+		return r.reply(texts.Help, m)
 	}
-	return r.unknown(ctx, from, now)
+	return r.unknown(ctx, from, m, now)
 }
 
 func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, to string, m *member.Member, did *effects) (string, string, error) {
@@ -338,7 +328,7 @@ func (r *Router) holdQueuedMarketing(ctx context.Context, to phone.Number) error
 
 // unknown answers a message it did not understand, at most once a day per
 // number, so a chatty shopper (or another robot) is not answered in a loop.
-func (r *Router) unknown(ctx context.Context, from phone.Number, now time.Time) (string, string, error) {
+func (r *Router) unknown(ctx context.Context, from phone.Number, m *member.Member, now time.Time) (string, string, error) {
 	var recent int
 	if err := r.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_outbox WHERE to_phone = $1 AND purpose = 'unknown_reply'
 		AND created_at > $2`, string(from), now.Add(-unknownReplyEvery)).Scan(&recent); err != nil {
@@ -347,5 +337,5 @@ func (r *Router) unknown(ctx context.Context, from phone.Number, now time.Time) 
 	if recent > 0 {
 		return "", "", nil
 	}
-	return r.reply("unknown_reply", nil)
+	return r.reply(texts.UnknownReply, m)
 }

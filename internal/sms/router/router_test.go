@@ -52,16 +52,9 @@ func (e *env) text(from, body string) []string {
 	if _, err := e.r.Handle(context.Background(), sms.Inbound{From: from, To: "80800", Body: body}); err != nil {
 		e.t.Fatalf("Handle(%q): %v", body, err)
 	}
-	rows, err := e.db.R.Query(`SELECT body FROM sms_outbox WHERE created_at > $1 ORDER BY created_at, id`, before)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var b string
-		rows.Scan(&b)
-		out = append(out, b)
+	for _, q := range e.outboxSince(before) {
+		out = append(out, q.body)
 	}
 	return out
 }
