@@ -1,0 +1,139 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Record writes Perk's own events inside tx, the transaction of the change
+// they describe, so an event exists exactly when its change does. Events
+// naming both an anonymous id and a member tie the two (identity.go); events
+// with only an anonymous id already tied go to its member. A resent
+// EventID is ignored. This is the one hook domain packages call.
+func Record(ctx context.Context, tx *sql.Tx, evs ...Event) error {
+	for i := range evs {
+		if evs[i].Source == "" {
+			evs[i].Source = SourcePerk
+		}
+		evs[i].Time = Normal(evs[i].Time)
+		if evs[i].ReceivedAt.IsZero() {
+			evs[i].ReceivedAt = evs[i].Time
+		}
+		evs[i].ReceivedAt = Normal(evs[i].ReceivedAt)
+		if len(evs[i].Properties) == 0 {
+			evs[i].Properties = []byte(`{}`)
+		}
+	}
+	// Numbered placeholders serve both engines; Perk's own events come a
+	// few at a time, so SQLite's cost for numbered ones does not matter.
+	_, err := write(ctx, tx, store.Postgres, evs)
+	return err
+}
+
+// write ties identities, resolves anonymous events to their members, and
+// inserts evs, returning how many were new (not resent).
+func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, error) {
+	for i := range evs {
+		e := &evs[i]
+		if e.AnonymousID != "" && e.MemberID != "" {
+			if err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e); err != nil {
+				return 0, err
+			}
+		}
+		if e.Type == BasketCommitted && e.OrderID != "" && e.MemberID != "" {
+			if err := tieOrder(ctx, tx, e); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := resolveAnonymous(ctx, tx, d, evs); err != nil {
+		return 0, err
+	}
+	n := 0
+	for start := 0; start < len(evs); start += MaxBatch {
+		end := min(start+MaxBatch, len(evs))
+		k, err := insert(ctx, tx, d, evs[start:end])
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+const insertCols = 13
+
+// insert writes evs in one multi-row statement; a row whose event_id exists
+// is skipped by the unique index, which is what makes a resend harmless.
+func insert(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	var q strings.Builder
+	q.Grow(200 + len(evs)*80)
+	q.WriteString(`INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, anonymous_id,
+		member_id, session_id, campaign, store_id, order_id, properties) VALUES `)
+	args := make([]any, 0, len(evs)*insertCols)
+	for i, e := range evs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('(')
+		q.WriteString(d.Placeholders(i*insertCols+1, insertCols))
+		q.WriteByte(')')
+		args = append(args, e.EventID, e.Type, e.Time, e.ReceivedAt, string(e.Channel), e.Source,
+			store.NullString(e.AnonymousID), store.NullString(e.MemberID), store.NullString(e.SessionID),
+			e.Campaign, e.Store, store.NullString(e.OrderID), string(e.Properties))
+	}
+	q.WriteString(` ON CONFLICT (event_id) DO NOTHING`)
+	res, err := tx.ExecContext(ctx, q.String(), args...)
+	if err != nil {
+		return 0, fmt.Errorf("event: insert: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// resolveAnonymous gives events that name only an anonymous id the member
+// that id is tied to, with one query for the whole batch.
+func resolveAnonymous(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) error {
+	seen := map[string]string{}
+	var ids []any
+	for _, e := range evs {
+		if e.MemberID == "" && e.AnonymousID != "" {
+			if _, ok := seen[e.AnonymousID]; !ok {
+				seen[e.AnonymousID] = ""
+				ids = append(ids, e.AnonymousID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT anonymous_id, member_id FROM identities WHERE anonymous_id IN (`+
+		d.Placeholders(1, len(ids))+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("event: resolve anonymous ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, m string
+		if err := rows.Scan(&a, &m); err != nil {
+			return fmt.Errorf("event: resolve anonymous ids: %w", err)
+		}
+		seen[a] = m
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("event: resolve anonymous ids: %w", err)
+	}
+	for i := range evs {
+		if evs[i].MemberID == "" && evs[i].AnonymousID != "" {
+			evs[i].MemberID = seen[evs[i].AnonymousID]
+		}
+	}
+	return nil
+}
