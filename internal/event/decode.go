@@ -15,9 +15,9 @@ import (
 
 // Limits of one batch and one event.
 const (
-	MaxBatch      = 1000      // events per request
-	MaxBody       = 1 << 20   // bytes per request
-	MaxProperties = 16 << 10  // bytes of one event's properties, as sent
+	MaxBatch      = 1000     // events per request
+	MaxBody       = 1 << 20  // bytes per request
+	MaxProperties = 16 << 10 // bytes of one event's properties, as sent
 	MaxFuture     = 24 * time.Hour
 	maxIDLen      = 128
 	maxTypeLen    = 64
