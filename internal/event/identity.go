@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/perk-platform/perk/internal/store"
 )
 
 // How an anonymous id became a member (identities.via).
@@ -45,31 +43,34 @@ func viaOf(e *Event) string {
 //     operator, and the id stays with the first member. The event that
 //     named the second member keeps it: the member named wins over the
 //     anonymous id.
-func stitch(ctx context.Context, tx *sql.Tx, anon, member, via string, cause *Event) error {
+//
+// The merge event is returned, for the caller to insert after the event that
+// caused it; nil when nothing merged.
+func stitch(ctx context.Context, tx *sql.Tx, anon, member, via string, cause *Event) (*Event, error) {
 	var current string
 	err := tx.QueryRowContext(ctx, `SELECT member_id FROM identities WHERE anonymous_id = $1`, anon).Scan(&current)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return fmt.Errorf("event: identity of %s: %w", anon, err)
+		return nil, fmt.Errorf("event: identity of %s: %w", anon, err)
 	case current == member:
-		return nil
+		return nil, nil
 	default:
 		_, err := tx.ExecContext(ctx, `INSERT INTO identity_conflicts (anonymous_id, member_id, other_member_id, via, seen_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (anonymous_id, other_member_id) DO NOTHING`,
 			anon, current, member, via, cause.Time)
 		if err != nil {
-			return fmt.Errorf("event: record identity conflict: %w", err)
+			return nil, fmt.Errorf("event: record identity conflict: %w", err)
 		}
-		return nil
+		return nil, nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO identities (anonymous_id, member_id, via, linked_at) VALUES ($1, $2, $3, $4)`,
 		anon, member, via, cause.Time); err != nil {
-		return fmt.Errorf("event: tie %s: %w", anon, err)
+		return nil, fmt.Errorf("event: tie %s: %w", anon, err)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE events SET member_id = $1 WHERE anonymous_id = $2 AND member_id IS NULL`, member, anon)
 	if err != nil {
-		return fmt.Errorf("event: reassign events of %s: %w", anon, err)
+		return nil, fmt.Errorf("event: reassign events of %s: %w", anon, err)
 	}
 	moved, _ := res.RowsAffected()
 	props, _ := json.Marshal(map[string]any{"anonymous_id": anon, "via": via, "events_moved": moved, "cause": cause.Type})
@@ -78,37 +79,41 @@ func stitch(ctx context.Context, tx *sql.Tx, anon, member, via string, cause *Ev
 		Channel: cause.Channel, Source: SourcePerk, AnonymousID: anon, MemberID: member,
 		Campaign: cause.Campaign, Properties: props,
 	}
-	_, err = insert(ctx, tx, store.Postgres, []Event{merged})
-	return err
+	return &merged, nil
 }
 
 // tieOrder ties the anonymous ids of online events that named the order a
 // till basket now commits with a member (a web order collected in store).
-func tieOrder(ctx context.Context, tx *sql.Tx, basket *Event) error {
+func tieOrder(ctx context.Context, tx *sql.Tx, basket *Event) ([]Event, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT anonymous_id FROM events
 		WHERE order_id = $1 AND anonymous_id IS NOT NULL AND type <> $2`, basket.OrderID, BasketCommitted)
 	if err != nil {
-		return fmt.Errorf("event: order %s: %w", basket.OrderID, err)
+		return nil, fmt.Errorf("event: order %s: %w", basket.OrderID, err)
 	}
 	var anons []string
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
 			rows.Close()
-			return fmt.Errorf("event: order %s: %w", basket.OrderID, err)
+			return nil, fmt.Errorf("event: order %s: %w", basket.OrderID, err)
 		}
 		anons = append(anons, a)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("event: order %s: %w", basket.OrderID, err)
+		return nil, fmt.Errorf("event: order %s: %w", basket.OrderID, err)
 	}
+	var merges []Event
 	for _, a := range anons {
-		if err := stitch(ctx, tx, a, basket.MemberID, ViaTillOrder, basket); err != nil {
-			return err
+		m, err := stitch(ctx, tx, a, basket.MemberID, ViaTillOrder, basket)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			merges = append(merges, *m)
 		}
 	}
-	return nil
+	return merges, nil
 }
 
 // Conflict is an anonymous id two members claimed.

@@ -37,17 +37,24 @@ func Record(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 // write ties identities, resolves anonymous events to their members, and
 // inserts evs, returning how many were new (not resent).
 func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, error) {
+	var merges []Event
 	for i := range evs {
 		e := &evs[i]
 		if e.AnonymousID != "" && e.MemberID != "" {
-			if err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e); err != nil {
+			m, err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e)
+			if err != nil {
 				return 0, err
+			}
+			if m != nil {
+				merges = append(merges, *m)
 			}
 		}
 		if e.Type == BasketCommitted && e.OrderID != "" && e.MemberID != "" {
-			if err := tieOrder(ctx, tx, e); err != nil {
+			m, err := tieOrder(ctx, tx, e)
+			if err != nil {
 				return 0, err
 			}
+			merges = append(merges, m...)
 		}
 	}
 	if err := resolveAnonymous(ctx, tx, d, evs); err != nil {
@@ -61,6 +68,10 @@ func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, 
 			return n, err
 		}
 		n += k
+	}
+	// After the events that caused them, so a merge reads as their outcome.
+	if _, err := insert(ctx, tx, d, merges); err != nil {
+		return n, err
 	}
 	return n, nil
 }

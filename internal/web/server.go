@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -61,6 +62,12 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
+	// Events is the event stream: POST /v1/events, /perk.js, members'
+	// timelines and sessions; left out when nil.
+	Events *event.Service
+	// IngestPerMinute bounds the batches a client address sends with a
+	// public ingest key (zero: DefaultIngestPerMinute).
+	IngestPerMinute int
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -97,6 +104,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	joinRL  *rateLimiter
 	lookups *lookupLimiter
+	// ingestRL limits public ingest keys per key and client address.
+	ingestRL *rateLimiter
 	// ctx bounds background work started by requests (upload imports).
 	ctx context.Context
 }
@@ -135,6 +144,10 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
+	if opt.IngestPerMinute == 0 {
+		opt.IngestPerMinute = DefaultIngestPerMinute
+	}
+	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
 }
@@ -190,6 +203,9 @@ func (s *Server) Handler() http.Handler {
 	if s.opt.Reports != nil {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
+	}
+	if s.opt.Events != nil {
+		s.registerEvents(mux, api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
