@@ -39,7 +39,7 @@ func TestAPI_EventsKeepGoodEventsAndListRejected(t *testing.T) {
 		var out struct {
 			Accepted, Duplicates int
 			Rejected             []struct {
-				Index             int
+				Index               int
 				Code, Field, Reason string
 			}
 		}
