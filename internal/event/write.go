@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -84,6 +85,9 @@ func insert(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int,
 	if len(evs) == 0 {
 		return 0, nil
 	}
+	if d == store.Postgres && len(evs) > 1 {
+		return insertArrays(ctx, tx, evs)
+	}
 	var q strings.Builder
 	q.Grow(200 + len(evs)*80)
 	q.WriteString(`INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, anonymous_id,
@@ -147,4 +151,40 @@ func resolveAnonymous(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Ev
 		}
 	}
 	return nil
+}
+
+// insertArrays is insert for PostgreSQL: one array per column and unnest,
+// so a batch is 13 parameters instead of 13,000 (a third of the time went
+// to binding them one by one).
+func insertArrays(ctx context.Context, tx *sql.Tx, evs []Event) (int, error) {
+	n := len(evs)
+	var (
+		ids, types, channels, sources, campaigns, stores, props = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		times, received               = make([]time.Time, n), make([]time.Time, n)
+		anons, members, sessions, ord = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+	)
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	for i, e := range evs {
+		ids[i], types[i], channels[i], sources[i] = e.EventID, e.Type, string(e.Channel), e.Source
+		campaigns[i], stores[i], props[i] = e.Campaign, e.Store, string(e.Properties)
+		times[i], received[i] = e.Time, e.ReceivedAt
+		anons[i], members[i], sessions[i], ord[i] = opt(e.AnonymousID), opt(e.MemberID), opt(e.SessionID), opt(e.OrderID)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (event_id, type, occurred_at, received_at, channel, source,
+		anonymous_id, member_id, session_id, campaign, store_id, order_id, properties)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+		ON CONFLICT (event_id) DO NOTHING`,
+		ids, types, times, received, channels, sources, anons, members, sessions, campaigns, stores, ord, props)
+	if err != nil {
+		return 0, fmt.Errorf("event: insert: %w", err)
+	}
+	k, err := res.RowsAffected()
+	return int(k), err
 }
