@@ -65,7 +65,7 @@ func ingest(t *testing.T, s *Service, body []byte) Result {
 // record writes Perk's own events in a transaction.
 func record(t *testing.T, db *store.DB, evs ...Event) {
 	t.Helper()
-	if err := db.Tx(context.Background(), func(tx *sql.Tx) error { return Record(context.Background(), tx, evs...) }); err != nil {
+	if err := db.Tx(context.Background(), func(tx *sql.Tx) error { return Record(context.Background(), tx, db.Dialect, evs...) }); err != nil {
 		t.Fatalf("record: %v", err)
 	}
 }

@@ -14,8 +14,9 @@ import (
 // they describe, so an event exists exactly when its change does. Events
 // naming both an anonymous id and a member tie the two (identity.go); events
 // with only an anonymous id already tied go to its member. A resent
-// EventID is ignored. This is the one hook domain packages call.
-func Record(ctx context.Context, tx *sql.Tx, evs ...Event) error {
+// EventID is ignored. d is the database's dialect. This is the one hook
+// domain packages call.
+func Record(ctx context.Context, tx *sql.Tx, d store.Dialect, evs ...Event) error {
 	for i := range evs {
 		if evs[i].Source == "" {
 			evs[i].Source = SourcePerk
@@ -29,9 +30,7 @@ func Record(ctx context.Context, tx *sql.Tx, evs ...Event) error {
 			evs[i].Properties = []byte(`{}`)
 		}
 	}
-	// Numbered placeholders serve both engines; Perk's own events come a
-	// few at a time, so SQLite's cost for numbered ones does not matter.
-	_, err := write(ctx, tx, store.Postgres, evs)
+	_, err := write(ctx, tx, d, evs)
 	return err
 }
 
