@@ -25,20 +25,20 @@ func TestCounter_Rules(t *testing.T) {
 		median map[string]int64
 	}{
 		{
-			name: "the whole pipeline, the till basket meeting both cart-or-basket and purchase",
-			def:  buy,
+			name:   "the whole pipeline, the till basket meeting both cart-or-basket and purchase",
+			def:    buy,
 			people: [][]event.Event{{e(1, event.SMSDelivered, 0, "c1"), e(2, event.LinkClicked, 5, "c1"), e(3, event.BasketCommitted, 30, "")}},
 			want:   map[string][]int{"": {1, 1, 1, 1}}, median: map[string]int64{"": 30 * 60},
 		},
 		{
-			name: "a step after the window does not count",
-			def:  buy,
+			name:   "a step after the window does not count",
+			def:    buy,
 			people: [][]event.Event{{e(1, event.SMSDelivered, 0, "c1"), e(2, event.CardViewed, 61, "")}},
 			want:   map[string][]int{"": {1, 0, 0, 0}},
 		},
 		{
-			name: "exactly at the window's end counts",
-			def:  buy,
+			name:   "exactly at the window's end counts",
+			def:    buy,
 			people: [][]event.Event{{e(1, event.SMSDelivered, 0, "c1"), e(2, event.CardViewed, 60, "")}},
 			want:   map[string][]int{"": {1, 1, 0, 0}},
 		},
@@ -59,8 +59,8 @@ func TestCounter_Rules(t *testing.T) {
 			want: map[string][]int{"": {0, 0, 0, 0}},
 		},
 		{
-			name: "a person counts once, from their first entry, however many texts",
-			def:  buy,
+			name:   "a person counts once, from their first entry, however many texts",
+			def:    buy,
 			people: [][]event.Event{{e(1, event.SMSDelivered, 0, "c1"), e(2, event.SMSDelivered, 100, "c1"), e(3, event.LinkClicked, 101, "c1")}},
 			want:   map[string][]int{"": {1, 0, 0, 0}},
 		},
