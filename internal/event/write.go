@@ -34,29 +34,12 @@ func Record(ctx context.Context, tx *sql.Tx, d store.Dialect, evs ...Event) erro
 	return err
 }
 
-// write ties identities, resolves anonymous events to their members, and
-// inserts evs, returning how many were new (not resent).
+// write resolves anonymous events to the members their ids are tied to,
+// inserts evs, then ties the new pairs (which moves the anonymous events
+// just written too, so a merge's count includes them) and writes the merge
+// events after the events that caused them. It returns how many of evs
+// were new (not resent).
 func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, error) {
-	var merges []Event
-	for i := range evs {
-		e := &evs[i]
-		if e.AnonymousID != "" && e.MemberID != "" {
-			m, err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e)
-			if err != nil {
-				return 0, err
-			}
-			if m != nil {
-				merges = append(merges, *m)
-			}
-		}
-		if e.Type == BasketCommitted && e.OrderID != "" && e.MemberID != "" {
-			m, err := tieOrder(ctx, tx, e)
-			if err != nil {
-				return 0, err
-			}
-			merges = append(merges, m...)
-		}
-	}
 	if err := resolveAnonymous(ctx, tx, d, evs); err != nil {
 		return 0, err
 	}
@@ -69,7 +52,26 @@ func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, 
 		}
 		n += k
 	}
-	// After the events that caused them, so a merge reads as their outcome.
+	var merges []Event
+	for i := range evs {
+		e := &evs[i]
+		if e.AnonymousID != "" && e.MemberID != "" {
+			m, err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e)
+			if err != nil {
+				return n, err
+			}
+			if m != nil {
+				merges = append(merges, *m)
+			}
+		}
+		if e.Type == BasketCommitted && e.OrderID != "" && e.MemberID != "" {
+			m, err := tieOrder(ctx, tx, e)
+			if err != nil {
+				return n, err
+			}
+			merges = append(merges, m...)
+		}
+	}
 	if _, err := insert(ctx, tx, d, merges); err != nil {
 		return n, err
 	}

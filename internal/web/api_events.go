@@ -1,7 +1,11 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"strconv"
@@ -180,4 +184,63 @@ func (s *Server) perkJS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(perkJSMaxAge.Seconds())))
 	w.Write(js)
+}
+
+// eventFuncs are the template functions of the event pages (events.html).
+func eventFuncs() template.FuncMap {
+	return template.FuncMap{
+		// mergeText tells an identity merge as a sentence.
+		"mergeText": func(e event.Event) string {
+			var p struct {
+				AnonymousID string `json:"anonymous_id"`
+				Via         string `json:"via"`
+				Moved       int    `json:"events_moved"`
+			}
+			json.Unmarshal(e.Properties, &p)
+			via := map[string]string{event.ViaSMSLink: "an SMS link", event.ViaCard: "the card page", event.ViaJoin: "signing up",
+				event.ViaIdentify: "the app or site identifying them", event.ViaTillOrder: "an online order collected at a till"}[p.Via]
+			if via == "" {
+				via = p.Via
+			}
+			short := p.AnonymousID
+			if len(short) > 8 {
+				short = short[:8] + "…"
+			}
+			return fmt.Sprintf("Browser %s became this member on %s via %s (%d earlier events moved)", short, e.Time.Format("2 Jan"), via, p.Moved)
+		},
+		"barWidth": func(n, of int) int {
+			if of <= 0 {
+				return 0
+			}
+			return 300 * n / of
+		},
+		"seconds": func(s *int64) string { return (time.Duration(*s) * time.Second).String() },
+	}
+}
+
+// memberEvents is the member page's stream section.
+type memberEvents struct {
+	Timeline  []event.Event
+	Sessions  []event.Session
+	Conflicts []event.Conflict
+}
+
+// memberStream reads the member page's section; nil without an event stream.
+func (s *Server) memberStream(ctx context.Context, memberID string) (*memberEvents, error) {
+	if s.opt.Events == nil {
+		return nil, nil
+	}
+	page, err := s.opt.Events.Timeline(ctx, memberID, "", 50)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := s.opt.Events.Sessions(ctx, memberID, 10)
+	if err != nil {
+		return nil, err
+	}
+	conflicts, err := s.opt.Events.Conflicts(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	return &memberEvents{Timeline: page.Events, Sessions: sessions, Conflicts: conflicts}, nil
 }

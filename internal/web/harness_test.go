@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
@@ -68,6 +69,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	}
 	if opt.Events == nil {
 		opt.Events = event.NewService(db, event.Options{Now: opt.Now})
+	}
+	if opt.Funnels == nil {
+		opt.Funnels = funnel.NewService(db, opt.Now)
 	}
 	// Sign-ins and their throttling keep the server's time.
 	keys := auth.NewService(db, opt.Now)

@@ -22,6 +22,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -65,6 +66,9 @@ type Options struct {
 	// Events is the event stream: POST /v1/events, /perk.js, members'
 	// timelines and sessions; left out when nil.
 	Events *event.Service
+	// Funnels serves funnel definitions and reports (API and dashboard);
+	// left out when nil.
+	Funnels *funnel.Service
 	// IngestPerMinute bounds the batches a client address sends with a
 	// public ingest key (zero: DefaultIngestPerMinute).
 	IngestPerMinute int
@@ -141,7 +145,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	if opt.IngestPerMinute == 0 {
@@ -243,6 +247,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageEdit)
 		form("POST /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageUpdate)
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
+		if s.opt.Funnels != nil {
+			s.registerFunnels(api, page)
+		}
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
