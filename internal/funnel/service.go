@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/perk-platform/perk/internal/event"
@@ -96,32 +97,110 @@ func (s *Service) List(ctx context.Context) ([]Definition, error) {
 	return out, rows.Err()
 }
 
-// Run computes def over entries in [from, to). It reads the events of the
-// funnel's types from `from` to `to` plus the window, grouped by person (the
-// member, or the anonymous id of someone never identified), and feeds them
-// to a Counter one person at a time.
+// Run computes def over entries in [from, to), in two passes. First it
+// finds who entered: the people with an event matching step 1's types and
+// column filters (campaign, channel, store) in the range, through the
+// (type, occurred_at) index. Then it reads only those people's events of the
+// funnel's types, from `from` to `to` plus the window, through the
+// per-person indexes, in chunks, and feeds them to a Counter one person at
+// a time. An entry step as selective as one campaign's texts so reads a
+// small part of a large stream.
 func (s *Service) Run(ctx context.Context, def Definition, from, to time.Time) (Report, error) {
 	if err := def.Validate(); err != nil {
 		return Report{}, err
 	}
 	from, to = event.Normal(from), event.Normal(to)
+	members, anons, err := s.entrants(ctx, def.Steps[0], from, to)
+	if err != nil {
+		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+	}
+	c := NewCounter(def, from, to)
+	add := func(_ string, evs []event.Event) { c.Add(evs) }
 	types := def.Types()
-	args := []any{from, to.Add(time.Duration(def.Window))}
+	for _, side := range []struct {
+		col string
+		ids []string
+	}{{"member_id", members}, {"anonymous_id", anons}} {
+		for start := 0; start < len(side.ids); start += entrantChunk {
+			chunk := side.ids[start:min(start+entrantChunk, len(side.ids))]
+			q, args := s.historyQuery(side.col, chunk, types, from, to.Add(time.Duration(def.Window)))
+			if err := s.stream(ctx, q, args, add); err != nil {
+				return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+			}
+		}
+	}
+	return c.Report(), nil
+}
+
+// entrantChunk is how many people one history query reads.
+const entrantChunk = 500
+
+// entrants lists the people with an event matching step's types and column
+// filters in [from, to): members by id, and anonymous ids never tied to one.
+func (s *Service) entrants(ctx context.Context, step Step, from, to time.Time) (members, anons []string, err error) {
+	d := s.db.Dialect
+	args := []any{from, to}
+	q := `SELECT DISTINCT COALESCE(member_id, ''), COALESCE(anonymous_id, '') FROM events
+		WHERE occurred_at >= ` + d.Placeholders(1, 1) + ` AND occurred_at < ` + d.Placeholders(2, 1) + `
+		AND type IN (` + d.Placeholders(3, len(step.Types)) + `)`
+	for _, t := range step.Types {
+		args = append(args, t)
+	}
+	for _, col := range []string{"campaign", "channel", "store"} {
+		if v, ok := step.Where[col]; ok {
+			if col == "store" {
+				col = "store_id"
+			}
+			q += ` AND ` + col + ` = ` + d.Placeholders(len(args)+1, 1)
+			args = append(args, v)
+		}
+	}
+	rows, err := s.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	seenAnon := map[string]bool{}
+	for rows.Next() {
+		var m, a string
+		if err := rows.Scan(&m, &a); err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case m != "":
+			members = append(members, m)
+		case a != "" && !seenAnon[a]:
+			seenAnon[a] = true
+			anons = append(anons, a)
+		}
+	}
+	members = slices.Compact(slices.Sorted(slices.Values(members)))
+	return members, anons, rows.Err()
+}
+
+// historyQuery reads the events of types of the people in ids (by col) in
+// [from, until], person by person in stream order.
+func (s *Service) historyQuery(col string, ids, types []string, from, until time.Time) (string, []any) {
+	d := s.db.Dialect
+	person := `member_id`
+	extra := ``
+	if col == "anonymous_id" {
+		person, extra = `'anon:' || anonymous_id`, ` AND member_id IS NULL`
+	}
+	args := make([]any, 0, 2+len(ids)+len(types))
+	args = append(args, from, until)
+	for _, id := range ids {
+		args = append(args, id)
+	}
 	for _, t := range types {
 		args = append(args, t)
 	}
-	// Placeholders numbered on PostgreSQL, anonymous on SQLite (a list of
-	// types may be long; see store.Dialect.Placeholders).
-	q := `SELECT COALESCE(member_id, 'anon:' || anonymous_id) AS person, id, type, occurred_at, channel, campaign, store_id, properties
-		FROM events WHERE occurred_at >= ` + s.db.Dialect.Placeholders(1, 1) + ` AND occurred_at <= ` + s.db.Dialect.Placeholders(2, 1) + `
-		AND type IN (` + s.db.Dialect.Placeholders(3, len(types)) + `)
-		AND (member_id IS NOT NULL OR anonymous_id IS NOT NULL)
-		ORDER BY person, occurred_at, id`
-	c := NewCounter(def, from, to)
-	if err := s.stream(ctx, q, args, func(_ string, evs []event.Event) { c.Add(evs) }); err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
-	}
-	return c.Report(), nil
+	q := `SELECT ` + person + `, id, type, occurred_at, channel, campaign, store_id, properties FROM events
+		WHERE occurred_at >= ` + d.Placeholders(1, 1) + ` AND occurred_at <= ` + d.Placeholders(2, 1) + `
+		AND ` + col + ` IN (` + d.Placeholders(3, len(ids)) + `)` + extra + `
+		AND type IN (` + d.Placeholders(3+len(ids), len(types)) + `)
+		ORDER BY ` + col + `, occurred_at, id`
+	return q, args
 }
 
 // stream runs q (ordered by person first) and calls fn with each person's
