@@ -44,16 +44,10 @@ func (s *Server) ingestAuth(h apiHandler) http.Handler {
 		if !bearer {
 			presented = r.URL.Query().Get("write_key")
 		}
-		if presented == "" {
-			writeError(w, r, s.log, auth.ErrUnauthorized)
+		key, ok := s.authenticate(w, r, presented)
+		if !ok {
 			return
 		}
-		key, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(presented))
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		requestLogOf(r).keyID = key.ID
 		switch {
 		case !key.Role.Allows(auth.EventsWrite):
 			writeError(w, r, s.log, auth.ErrForbidden)

@@ -112,12 +112,17 @@ func campaignWindow(r *http.Request) (time.Duration, error) {
 	return time.Duration(d), nil
 }
 
-func (s *Server) campaignFunnel(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+// campaignReport is a campaign's buy pipeline with the request's window.
+func (s *Server) campaignReport(r *http.Request) (funnel.Report, error) {
 	win, err := campaignWindow(r)
 	if err != nil {
-		return err
+		return funnel.Report{}, err
 	}
-	rep, err := s.opt.Funnels.Campaign(r.Context(), r.PathValue("id"), win)
+	return s.opt.Funnels.Campaign(r.Context(), r.PathValue("id"), win)
+}
+
+func (s *Server) campaignFunnel(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	rep, err := s.campaignReport(r)
 	if err != nil {
 		return err
 	}
@@ -139,28 +144,22 @@ func (s *Server) manageFunnels(w http.ResponseWriter, r *http.Request, _ *auth.O
 
 func (s *Server) manageFunnel(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	rep, err := s.namedFunnelReport(r)
-	if err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, "manage_funnel", struct {
-		page
-		R funnel.Report
-	}{s.page("Funnel " + rep.Funnel), rep})
-	return nil
+	return s.drawFunnel(w, r, "Funnel "+rep.Funnel, rep, err)
 }
 
 func (s *Server) manageCampaignFunnel(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
-	win, err := campaignWindow(r)
-	if err != nil {
-		return err
-	}
-	rep, err := s.opt.Funnels.Campaign(r.Context(), r.PathValue("id"), win)
+	rep, err := s.campaignReport(r)
+	return s.drawFunnel(w, r, "Buy pipeline", rep, err)
+}
+
+// drawFunnel renders a report, or passes on the error that stopped it.
+func (s *Server) drawFunnel(w http.ResponseWriter, r *http.Request, title string, rep funnel.Report, err error) error {
 	if err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "manage_funnel", struct {
 		page
 		R funnel.Report
-	}{s.page("Buy pipeline"), rep})
+	}{s.page(title), rep})
 	return nil
 }
