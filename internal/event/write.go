@@ -53,9 +53,11 @@ func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, 
 		n += k
 	}
 	var merges []Event
+	tied := map[string]string{} // pairs already tied in this batch: an app naming both on every event costs one look-up
 	for i := range evs {
 		e := &evs[i]
-		if e.AnonymousID != "" && e.MemberID != "" {
+		if e.AnonymousID != "" && e.MemberID != "" && tied[e.AnonymousID] != e.MemberID {
+			tied[e.AnonymousID] = e.MemberID
 			m, err := stitch(ctx, tx, e.AnonymousID, e.MemberID, viaOf(e), e)
 			if err != nil {
 				return n, err
