@@ -38,6 +38,8 @@ type Config struct {
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
+	IngestRate     int           // event batches per minute per address for public ingest keys
+	SessionGap     time.Duration // inactivity that ends a shopper's session
 	MetricsAddr    string
 	LookupRate     int
 	LookupBurst    int

@@ -257,6 +257,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 		}
 		ended = ended || end
 	}
+	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
+		return nil, false, err
+	}
 	body, err := json.Marshal(resp)
 	if err != nil {
 		return nil, false, err

@@ -380,6 +380,9 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			}
 		}
 	}
+	if err := s.recordReturn(ctx, tx, b, resp, now); err != nil {
+		return nil, nil, err
+	}
 	return resp, campaigns, nil
 }
 

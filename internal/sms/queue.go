@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/event"
+
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -151,12 +153,36 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 			fmt.Fprintf(&b, "SELECT $%d AS id, $%d AS tok, $%d AS gid, CAST($%d AS INTEGER) AS seg", n+1, n+2, n+3, n+4)
 			args = append(args, r.Message.ID, r.Message.token, r.GatewayID, r.Segments)
 		}
-		b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok`)
-		res, err := tx.ExecContext(ctx, b.String(), args...)
+		b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok
+			RETURNING sms_outbox.id`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return err
 		}
-		recorded, _ = res.RowsAffected()
+		kept := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			kept[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		recorded = int64(len(kept))
+		var es []smsEvent
+		for _, r := range rs {
+			if kept[r.Message.ID] {
+				es = append(es, smsEvent{typ: event.SMSSent, messageID: r.Message.ID, memberID: r.Message.MemberID,
+					campaign: r.Message.Campaign, detail: r.Message.Purpose, at: now})
+			}
+		}
+		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
+			return err
+		}
 		early, err = applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
 		return err
 	})
@@ -195,7 +221,13 @@ func Backoff(attempts int) time.Duration {
 
 // Fail records a permanent failure.
 func (q *Queue) Fail(ctx context.Context, m Message, cause error) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error())
+	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error()); err != nil {
+			return err
+		}
+		return recordSMS(ctx, tx, q.db.Dialect, []smsEvent{{typ: event.SMSFailed, messageID: m.ID, memberID: m.MemberID,
+			campaign: m.Campaign, detail: "not sent", at: q.utc()}})
+	})
 }
 
 // Defer puts a claimed message back until a later time without counting an

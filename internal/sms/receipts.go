@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -44,20 +45,29 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 			fmt.Fprintf(&b, "SELECT $%d AS gid, $%d AS state, %s AS at", n+1, n+2, q.db.Dialect.TimeParam(fmt.Sprintf("$%d", n+3)))
 			args = append(args, r.GatewayID, r.State, r.At.UTC())
 		}
-		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid RETURNING sms_outbox.gateway_message_id`)
+		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, sms_outbox.delivery_state`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
+		var es []smsEvent
 		for rows.Next() {
-			var g string
-			if err := rows.Scan(&g); err != nil {
+			var g, id, campaign, state string
+			var member sql.NullString
+			if err := rows.Scan(&g, &id, &member, &campaign, &state); err != nil {
 				rows.Close()
 				return fmt.Errorf("sms receipts: %w", err)
 			}
 			matched[g] = true
+			if typ := receiptEvent(state); typ != "" {
+				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign, detail: state, at: atOf(rs, g)})
+			}
 		}
 		rows.Close()
+		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
+			return err
+		}
 		for _, r := range rs {
 			if matched[r.GatewayID] {
 				continue
@@ -89,6 +99,16 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 	return err
 }
 
+// atOf is the time of the receipt for gateway id g.
+func atOf(rs []Receipt, g string) time.Time {
+	for _, r := range rs {
+		if r.GatewayID == g {
+			return r.At
+		}
+	}
+	return time.Time{}
+}
+
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
 // as sent, and returns how many of each state it applied.
 func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) (map[string]int, error) {
@@ -117,9 +137,18 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 	rows.Close()
 	applied := map[string]int{}
 	for _, e := range found {
-		if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
-			e.id, e.state, e.at.UTC()); err != nil {
+		var id, campaign string
+		var member sql.NullString
+		err := tx.QueryRowContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
+			RETURNING id, member_id, campaign_id`, e.id, e.state, e.at.UTC()).Scan(&id, &member, &campaign)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
+		}
+		if typ := receiptEvent(e.state); typ != "" && err == nil {
+			if err := recordSMS(ctx, tx, d, []smsEvent{{typ: typ, messageID: id, memberID: member.String, campaign: campaign,
+				detail: e.state, at: e.at.UTC()}}); err != nil {
+				return nil, err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
 			return nil, err

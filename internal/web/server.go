@@ -21,6 +21,8 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -61,6 +63,15 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
+	// Events is the event stream: POST /v1/events, /perk.js, members'
+	// timelines and sessions; left out when nil.
+	Events *event.Service
+	// Funnels serves funnel definitions and reports (API and dashboard);
+	// left out when nil.
+	Funnels *funnel.Service
+	// IngestPerMinute bounds the batches a client address sends with a
+	// public ingest key (zero: DefaultIngestPerMinute).
+	IngestPerMinute int
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -97,6 +108,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	joinRL  *rateLimiter
 	lookups *lookupLimiter
+	// ingestRL limits public ingest keys per key and client address.
+	ingestRL *rateLimiter
 	// ctx bounds background work started by requests (upload imports).
 	ctx context.Context
 }
@@ -132,9 +145,13 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
+	if opt.IngestPerMinute == 0 {
+		opt.IngestPerMinute = DefaultIngestPerMinute
+	}
+	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
 }
@@ -191,6 +208,9 @@ func (s *Server) Handler() http.Handler {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
 	}
+	if s.opt.Events != nil {
+		s.registerEvents(mux, api)
+	}
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by
@@ -227,6 +247,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageEdit)
 		form("POST /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageUpdate)
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
+		if s.opt.Funnels != nil {
+			s.registerFunnels(api, page)
+		}
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
