@@ -489,3 +489,12 @@ func (r *Response) campaignsOf() []string {
 	}
 	return out
 }
+
+// CommitReplay is Commit, also telling whether the answer is the stored
+// answer of an earlier identical commit (nothing changed): a batch file
+// sent twice counts its baskets as unchanged.
+func (s *Service) CommitReplay(ctx context.Context, req *Request) (*Response, bool, error) {
+	resp, replayed, err := s.commit(ctx, req)
+	s.metrics.commit(replayed, err)
+	return resp, replayed, err
+}
