@@ -96,9 +96,3 @@ func (r *Record) key() (store, txn string) {
 	}
 	return r.Sale.Store, r.Sale.TransactionID
 }
-
-// Breach is a rule an offer the till gave offline broke (applied mode).
-type Breach struct {
-	OfferID string `json:"offer_id"`
-	Rule    string `json:"rule"`
-}

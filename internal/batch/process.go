@@ -91,9 +91,6 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 	default:
 		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
 	}
-	if run.Mode == Applied {
-		return sum, errors.New("batch: applied mode is not built yet")
-	}
 	results := newResultWriter(run.Results, run.Format)
 	var at time.Time
 	co := p.checkout.WithClock(func() time.Time { return at })
@@ -128,8 +125,8 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 			sum.Unchanged++
 		} else {
 			sum.Committed++
+			sum.Breaches += len(out.breaches)
 		}
-		sum.Breaches += len(out.breaches)
 		if err := results.write(rec, out); err != nil {
 			return sum, fmt.Errorf("write results: %w", err)
 		}
@@ -152,7 +149,7 @@ type outcome struct {
 	replayed bool
 	sale     *checkout.Response
 	undo     *checkout.ReturnResponse
-	breaches []Breach
+	breaches []checkout.Breach
 	err      error
 }
 
@@ -161,7 +158,14 @@ func (p *Processor) apply(ctx context.Context, co *checkout.Service, rec *Record
 	var err error
 	switch rec.Kind {
 	case Sale:
-		out.sale, out.replayed, err = co.CommitReplay(ctx, rec.Sale)
+		if mode == Applied {
+			var r *checkout.GivenResult
+			if r, err = co.CommitGiven(ctx, rec.Sale, rec.Given); r != nil {
+				out.sale, out.replayed, out.breaches = r.Response, r.Replayed, r.Breaches
+			}
+		} else {
+			out.sale, out.replayed, err = co.CommitReplay(ctx, rec.Sale)
+		}
 	case Return:
 		out.undo, out.replayed, err = co.ReturnReplay(ctx, rec.Return)
 	case Void:

@@ -26,7 +26,7 @@ type Result struct {
 	Status        string                   `json:"status"` // committed, unchanged, error
 	Sale          *checkout.Response       `json:"sale,omitempty"`
 	Undo          *checkout.ReturnResponse `json:"undo,omitempty"`
-	Breaches      []Breach                 `json:"breaches,omitempty"`
+	Breaches      []checkout.Breach        `json:"breaches,omitempty"`
 	Error         *ResultError             `json:"error,omitempty"`
 }
 
