@@ -37,6 +37,7 @@ type world struct {
 	ledger    *ledger.Ledger
 	checkout  *checkout.Service
 	batch     *batch.Processor
+	exporter  *batch.Exporter
 	reports   *report.Service
 	phones    []string
 	codes     []string
@@ -52,7 +53,8 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.campaigns = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Test Rewards", Now: c.Now, Log: log})
 	w.ledger = ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, c.Now)
 	w.checkout = checkout.NewService(db, w.members, w.campaigns, w.ledger, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: c.Now, Log: log})
-	w.batch = batch.NewProcessor(w.checkout, batch.Options{Now: c.Now, Log: log})
+	w.batch = batch.NewProcessor(w.checkout, batch.Options{Now: c.Now, Log: log, DB: db})
+	w.exporter = batch.NewExporter(db, w.campaigns, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, c.Now)
 	w.reports = report.NewService(db, w.campaigns, c.Now)
 	if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1),
 		('S2', 'Station', 'Europe/London', $1)`, c.Now()); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/tabular"
 )
 
@@ -19,6 +20,10 @@ import (
 type Options struct {
 	Now func() time.Time // the time of records without one
 	Log *slog.Logger
+	// DB, if set, records which members' offers each record changed, at
+	// processing time, for delta offer exports (a file's sales carry the
+	// tills' earlier times).
+	DB *store.DB
 }
 
 // Processor runs transaction files through the checkout.
@@ -126,6 +131,9 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		} else {
 			sum.Committed++
 			sum.Breaches += len(out.breaches)
+			if err := p.changed(ctx, rec); err != nil {
+				return sum, err
+			}
 		}
 		if err := results.write(rec, out); err != nil {
 			return sum, fmt.Errorf("write results: %w", err)
@@ -206,4 +214,18 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
+}
+
+// changed notes that the member of rec's transaction has other offers now.
+func (p *Processor) changed(ctx context.Context, rec *Record) error {
+	if p.opt.DB == nil {
+		return nil
+	}
+	store, txn := rec.key()
+	if _, err := p.opt.DB.W.ExecContext(ctx, `INSERT INTO offer_changes (member_id, changed_at)
+		SELECT member_id, $3 FROM baskets WHERE store_id = $1 AND transaction_id = $2 AND member_id IS NOT NULL
+		ON CONFLICT (member_id) DO UPDATE SET changed_at = excluded.changed_at`, store, txn, p.opt.Now().UTC()); err != nil {
+		return fmt.Errorf("note offer change: %w", err)
+	}
+	return nil
 }

@@ -32,3 +32,12 @@ CREATE TABLE batch_jobs (
     finished_at TIMESTAMP
 );
 CREATE INDEX batch_jobs_started_idx ON batch_jobs (started_at);
+
+-- Members whose offers a batch file changed, by when it was processed: a
+-- file's sales carry the tills' (earlier) times, so delta offer exports
+-- would miss them if they looked only at the baskets' own times.
+CREATE TABLE offer_changes (
+    member_id  TEXT PRIMARY KEY REFERENCES members (id),
+    changed_at TIMESTAMP NOT NULL
+);
+CREATE INDEX offer_changes_changed_idx ON offer_changes (changed_at);
