@@ -40,6 +40,8 @@ type Config struct {
 	MetricsAddr    string
 	LookupRate     int
 	LookupBurst    int
+	BatchDir       string // the managed service's watched folder
+	OfferExport    string // "daily 05:00": offer files into its outbox
 
 	SMS          string
 	QuietHours   string

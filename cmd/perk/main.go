@@ -40,6 +40,9 @@ Usage:
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
   perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
+  perk batch offers --out DIR [--store S]    offer files for tills working offline (--since CURSOR: a delta)
+  perk batch transactions [--mode M] FILE    process a till transaction file (decide or applied)
+  perk batch reconciliation [--since DATE]   offers tills gave offline against the rules, as CSV
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
@@ -104,6 +107,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSMS(ctx, rest)
 	case "export":
 		return cmdExport(ctx, rest)
+	case "batch":
+		return cmdBatch(ctx, rest)
 	case "version", "--version":
 		return cmdVersion(rest)
 	case "help", "-h", "--help":

@@ -194,6 +194,11 @@ func (j *Jobs) runTransactions(ctx context.Context, job *Job, r io.Reader) error
 // Offers runs an offer export into opt.Dir (the job's own folder when
 // empty) and records it.
 func (j *Jobs) Offers(ctx context.Context, opt ExportOptions, source string) (*Job, *Manifest, error) {
+	if opt.Since != "" {
+		if _, err := parseCursor(opt.Since); err != nil {
+			return nil, nil, err // the caller's mistake: no job
+		}
+	}
 	job := &Job{Kind: KindOffers, Source: source, Format: opt.Format, Filename: opt.Store}
 	if err := j.create(ctx, job); err != nil {
 		return nil, nil, err
@@ -272,3 +277,6 @@ func (j *Jobs) Open(job *Job, name string) (*os.File, error) {
 	}
 	return f, err
 }
+
+// Path is where a job's file is, for the command line to print.
+func (j *Jobs) Path(job *Job, name string) string { return filepath.Join(job.dir, name) }
