@@ -16,13 +16,19 @@ import (
 
 const batchUsage = `usage:
   perk batch offers [--store S001] --out DIR [--since CURSOR] [--format csv|jsonl]
-  perk batch transactions [--mode decide|applied] [--format csv|jsonl] FILE
+  perk batch transactions [--mode decide|applied] [--format csv|jsonl] [--batch-workers N] FILE
   perk batch reconciliation [--since 2026-11-01] [--out FILE]`
 
 // batchFlags are perk serve's managed-service settings.
 func batchFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.BatchDir, "batch-dir", "PERK_BATCH_DIR", "", "watched folder: transaction files from DIR/inbox, results and offer exports to DIR/outbox (empty: none)")
+	batchWorkersFlag(fs, c)
 	strFlag(fs, &c.OfferExport, "offer-export", "PERK_OFFER_EXPORT", "", `scheduled offer export into the batch folder's outbox, e.g. "daily 05:00" in the campaign zone`)
+}
+
+func batchWorkersFlag(fs *flag.FlagSet, c *Config) {
+	intFlag(fs, &c.BatchWorkers, "batch-workers", "PERK_BATCH_WORKERS", 1,
+		"baskets of a transaction file committed at once; above 1, different shoppers' baskets may commit out of file order (docs/batch.md)")
 }
 
 // batchJobs is the managed service over the loyalty services.
@@ -31,7 +37,7 @@ func (c *Config) batchJobs(db *store.DB, loy *loyalty, log *slog.Logger) (*batch
 	if err != nil {
 		return nil, err
 	}
-	proc := batch.NewProcessor(loy.checkout, batch.Options{Log: log, DB: db})
+	proc := batch.NewProcessor(loy.checkout, batch.Options{Log: log, DB: db, Workers: c.BatchWorkers})
 	exp := batch.NewExporter(db, loy.campaigns, pol, time.Now)
 	return batch.NewJobs(db, proc, exp, filepath.Join(c.DataDir, "batch"), time.Now, log), nil
 }
@@ -85,6 +91,7 @@ func cmdBatch(ctx context.Context, args []string) error {
 		fs.StringVar(&since, "since", "", "a cursor printed by an earlier export: only the members whose offers changed since")
 		fs.StringVar(&format, "format", "csv", "csv or jsonl")
 	case "transactions":
+		batchWorkersFlag(fs, &c)
 		fs.StringVar(&mode, "mode", "decide", "decide (Perk decides the benefits) or applied (record what the till gave offline)")
 		fs.StringVar(&format, "format", "", "csv or jsonl (default: from the file's extension)")
 	case "reconciliation":

@@ -37,7 +37,7 @@ func newCSVReader(in io.Reader, currency string, report func(tabular.RowError)) 
 	tail := &tailReader{r: in}
 	r, err := tabular.NewReader(tail)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	cols := map[string]bool{}
 	for _, c := range r.Header() {

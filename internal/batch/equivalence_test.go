@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/perk-platform/perk/internal/batch"
+	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/mart"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/report/figures"
@@ -33,62 +34,89 @@ func TestTransactionFile_SameResultsAsLive(t *testing.T) {
 		n = 1000
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		live := newWorld(t, db)
-		live.seed(20)
-		ops := scenario(n, live.phones)
-		url, key := live.serve()
-		for _, o := range ops {
-			live.clock.Set(o.at)
-			path, body := "/v1/checkout/commit", any(o.sale)
-			switch {
-			case o.ret != nil:
-				path, body = "/v1/checkout/return", o.ret
-			case o.void != nil:
-				path, body = "/v1/checkout/void", o.void
-			}
-			post(t, url+path, key, body)
-		}
-		end := ops[len(ops)-1].at
-		live.clock.Set(end)
-		want := dump(t, live)
-
+		ops, want := throughLive(t, db, n)
 		for _, f := range []struct {
 			format batch.Format
 			file   []byte
 		}{{batch.JSONL, jsonl(ops)}, {batch.CSV, csvFile(ops)}} {
 			t.Run(string(f.format), func(t *testing.T) {
-				w := newWorld(t, storetest.Engine(t, string(db.Dialect)))
-				w.seed(20)
-				w.clock.Set(end)
-				var errs bytes.Buffer
-				sum, err := w.batch.Process(context.Background(), bytes.NewReader(f.file), batch.Run{Format: f.format, Mode: batch.Decide, Errors: &errs})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sum.Records != len(ops) {
-					t.Errorf("read %d records, want %d", sum.Records, len(ops))
-				}
-				t.Logf("summary %+v; errors file:\n%s", sum, errs.String())
-				got := dump(t, w)
-				for _, table := range slices.Sorted(mapKeys(want)) {
-					if !slices.Equal(got[table], want[table]) {
-						t.Errorf("%s differs:\n%s", table, diffLines(want[table], got[table]))
-					}
-				}
-				// Sending the file again changes nothing.
-				again, err := w.batch.Process(context.Background(), bytes.NewReader(f.file), batch.Run{Format: f.format, Mode: batch.Decide})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if again.Committed != 0 || again.Unchanged+again.Failed != sum.Records {
-					t.Errorf("second upload = %+v, want nothing committed", again)
-				}
-				if d := dump(t, w); !mapsEqual(d, got) {
-					t.Error("the second upload changed the database")
-				}
+				throughFile(t, string(db.Dialect), ops, f.format, f.file, 1, want)
 			})
 		}
 	})
+}
+
+// TestTransactionFile_WorkersSameResultsAsLive: with four workers the file
+// still gives what live tills gave, as long as no campaign depends on the
+// order of different shoppers' baskets (a budget, a total limit): a
+// member's sales keep their order and returns and voids wait their turn.
+func TestTransactionFile_WorkersSameResultsAsLive(t *testing.T) {
+	var specs []campaign.Spec
+	for _, s := range standardCampaigns() {
+		if s.Limits.Budget == 0 && s.Limits.MaxRedemptions == 0 {
+			specs = append(specs, s)
+		}
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ops, want := throughLive(t, db, 200, specs...)
+		throughFile(t, string(db.Dialect), ops, batch.JSONL, jsonl(ops), 4, want, specs...)
+	})
+}
+
+// throughLive sends n operations through the live API and dumps the result.
+func throughLive(t *testing.T, db *store.DB, n int, specs ...campaign.Spec) ([]op, map[string][]string) {
+	live := newWorld(t, db)
+	live.seed(20, specs...)
+	ops := scenario(n, live.phones)
+	url, key := live.serve()
+	for _, o := range ops {
+		live.clock.Set(o.at)
+		path, body := "/v1/checkout/commit", any(o.sale)
+		switch {
+		case o.ret != nil:
+			path, body = "/v1/checkout/return", o.ret
+		case o.void != nil:
+			path, body = "/v1/checkout/void", o.void
+		}
+		post(t, url+path, key, body)
+	}
+	live.clock.Set(ops[len(ops)-1].at)
+	return ops, dump(t, live)
+}
+
+// throughFile processes the file into a fresh database of the engine,
+// compares it with want, sends it again and checks that nothing changed.
+func throughFile(t *testing.T, engine string, ops []op, format batch.Format, file []byte, workers int, want map[string][]string,
+	specs ...campaign.Spec) {
+	w := newWorld(t, storetest.Engine(t, engine))
+	w.seed(20, specs...)
+	w.clock.Set(ops[len(ops)-1].at)
+	proc := batch.NewProcessor(w.checkout, batch.Options{Now: w.clock.Now, DB: w.db, Workers: workers})
+	var errs bytes.Buffer
+	sum, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: format, Mode: batch.Decide, Errors: &errs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Records != len(ops) {
+		t.Errorf("read %d records, want %d", sum.Records, len(ops))
+	}
+	t.Logf("summary %+v; errors file:\n%s", sum, errs.String())
+	got := dump(t, w)
+	for _, table := range slices.Sorted(mapKeys(want)) {
+		if !slices.Equal(got[table], want[table]) {
+			t.Errorf("%s differs:\n%s", table, diffLines(want[table], got[table]))
+		}
+	}
+	again, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: format, Mode: batch.Decide})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Committed != 0 || again.Unchanged+again.Failed != sum.Records {
+		t.Errorf("second upload = %+v, want nothing committed", again)
+	}
+	if d := dump(t, w); !mapsEqual(d, got) {
+		t.Error("the second upload changed the database")
+	}
 }
 
 func post(t *testing.T, url, key string, body any) {

@@ -29,7 +29,7 @@ var start = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 // world is a programme with two stores, members, campaigns and the
 // services, over one database.
 type world struct {
-	t         *testing.T
+	t         testing.TB
 	db        *store.DB
 	clock     *testenv.Clock
 	members   *member.Service
@@ -44,7 +44,7 @@ type world struct {
 	camps     map[string]*campaign.Campaign // by name
 }
 
-func newWorld(t *testing.T, db *store.DB) *world {
+func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	c := testenv.NewClock(start)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -63,9 +63,9 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	return w
 }
 
-// seed enrols n members and launches the standard campaigns, the same in
-// every world.
-func (w *world) seed(n int) {
+// seed enrols n members and launches the standard campaigns (or specs),
+// the same in every world.
+func (w *world) seed(n int, specs ...campaign.Spec) {
 	w.t.Helper()
 	ctx := context.Background()
 	for i := range n {
@@ -79,7 +79,10 @@ func (w *world) seed(n int) {
 		// sort the same in every world (the live set is in id order).
 		w.clock.Advance(time.Second)
 	}
-	for _, spec := range standardCampaigns() {
+	if len(specs) == 0 {
+		specs = standardCampaigns()
+	}
+	for _, spec := range specs {
 		w.launch(spec)
 		w.clock.Advance(time.Second)
 	}

@@ -20,6 +20,13 @@ import (
 type Options struct {
 	Now func() time.Time // the time of records without one
 	Log *slog.Logger
+	// Workers commits this many baskets at once (default 1). A member's
+	// sales stay in file order, and a return or void waits for everything
+	// before it; but baskets of different shoppers may commit out of file
+	// order, so which of them takes the last of a budget can differ from a
+	// one-at-a-time run. 1 gives exactly what live tills sending the file's
+	// baskets one after another would have got.
+	Workers int
 	// DB, if set, records which members' offers each record changed, at
 	// processing time, for delta offer exports (a file's sales carry the
 	// tills' earlier times).
@@ -72,8 +79,14 @@ type Run struct {
 // through the checkout and reporting every row that does not. Only a file
 // that cannot be read at all (ErrUnreadable) or a failing database stops
 // it; whatever was committed before stays, and sending the file again
-// commits the rest and changes nothing else.
+// commits the rest and changes nothing else. On PostgreSQL the baskets
+// commit asynchronously (store.WithAsyncCommit): a crash may lose the last
+// of them, which the file sent again restores; Jobs record their end with
+// an ordinary commit, so a job marked done is durable.
 func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary, error) {
+	// A file is re-sent after a crash, so its baskets need not each wait
+	// for the disk: the caller's next ordinary commit makes them durable.
+	ctx = store.WithAsyncCommit(ctx)
 	var sum Summary
 	ew := tabular.NewErrorWriter(orDiscard(run.Errors))
 	report := func(e tabular.RowError) {
@@ -85,9 +98,6 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 	case CSV:
 		r, err := newCSVReader(in, p.checkout.Currency(), report)
 		if err != nil {
-			if !errors.Is(err, ErrUnreadable) {
-				err = fmt.Errorf("%w: %w", ErrUnreadable, err)
-			}
 			return sum, err
 		}
 		rd = r
@@ -97,8 +107,38 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
 	}
 	results := newResultWriter(run.Results, run.Format)
-	var at time.Time
-	co := p.checkout.WithClock(func() time.Time { return at })
+	pool := p.newPool(ctx, run.Mode)
+	defer pool.stop()
+	// handle takes one record's outcome, in file order.
+	handle := func(d done) error {
+		out, err := d.out, d.err
+		if err != nil {
+			if problem.KindOf(err) == problem.Internal {
+				return fmt.Errorf("row %d: %w", d.rec.Row, err)
+			}
+			sum.Failed++
+			if errors.Is(err, checkout.ErrConflict) || errors.Is(err, checkout.ErrReturnConflict) {
+				sum.Conflicts++
+			}
+			report(rowError(d.rec, err))
+			out = &outcome{status: "error", err: err}
+		} else if out.replayed {
+			sum.Unchanged++
+		} else {
+			sum.Committed++
+			sum.Breaches += len(out.breaches)
+			if err := p.changed(ctx, d.rec); err != nil {
+				return err
+			}
+		}
+		if err := results.write(d.rec, out); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		if run.Progress != nil {
+			run.Progress(sum)
+		}
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -111,36 +151,15 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 			return sum, err
 		}
 		sum.Records++
-		at = rec.At
-		if at.IsZero() {
-			at = p.opt.Now().UTC()
+		if rec.At.IsZero() {
+			rec.At = p.opt.Now().UTC()
 		}
-		out, err := p.apply(ctx, co, rec, run.Mode)
-		if err != nil {
-			if problem.KindOf(err) == problem.Internal {
-				return sum, fmt.Errorf("row %d: %w", rec.Row, err)
-			}
-			sum.Failed++
-			if errors.Is(err, checkout.ErrConflict) || errors.Is(err, checkout.ErrReturnConflict) {
-				sum.Conflicts++
-			}
-			report(rowError(rec, err))
-			out = &outcome{status: "error", err: err}
-		} else if out.replayed {
-			sum.Unchanged++
-		} else {
-			sum.Committed++
-			sum.Breaches += len(out.breaches)
-			if err := p.changed(ctx, rec); err != nil {
-				return sum, err
-			}
+		if err := pool.submit(rec, handle); err != nil {
+			return sum, err
 		}
-		if err := results.write(rec, out); err != nil {
-			return sum, fmt.Errorf("write results: %w", err)
-		}
-		if run.Progress != nil {
-			run.Progress(sum)
-		}
+	}
+	if err := pool.drain(0, handle); err != nil {
+		return sum, err
 	}
 	if err := results.flush(); err != nil {
 		return sum, fmt.Errorf("write results: %w", err)
