@@ -181,7 +181,7 @@ func (f *Folder) copyOut(job *Job, from, to string) error {
 }
 
 // ExportIfDue runs the scheduled offer export into outbox/ when its time
-// has come; a missed time (the server was down) runs once, at once.
+// has come. A time missed while the server was down is not made up.
 func (f *Folder) ExportIfDue(ctx context.Context) error {
 	if f.schedule == nil || f.now().Before(f.next) {
 		return nil
