@@ -13,7 +13,6 @@ import (
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
-	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
@@ -258,31 +257,8 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 		return nil, problem.InvalidField("applied", "discount_over_total", nil, "the offers given take %d off a basket of %d", res.TotalDiscount, subtotal(req))
 	}
 	resp := s.response(req, m, res)
-	if req.RedeemPoints > 0 && m != nil {
-		pol := s.ledger.Policy()
-		value := pol.Value(req.RedeemPoints)
-		if value > resp.Total {
-			return nil, ErrPointsOverTotal
-		}
-		if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
-			return nil, err
-		}
-		resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
-		resp.AmountDue = resp.Total - value
-	}
-	basketID := id.New("bsk", now)
-	var memberID sql.NullString
-	if m != nil {
-		memberID = sql.NullString{String: m.ID, Valid: true}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
-		points_earned, points_redeemed, points_value, status, request_hash, response, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12, '', $13)`,
-		basketID, req.Store, req.TransactionID, req.Terminal, memberID, resp.Currency, resp.Subtotal, resp.TotalDiscount,
-		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, now); err != nil {
-		return nil, fmt.Errorf("store basket: %w", err)
-	}
-	if err := insertLines(ctx, tx, basketID, req, res, resp.PointsEarned); err != nil {
+	basketID, memberID, err := s.payAndStore(ctx, tx, req, h, m, res, resp, now)
+	if err != nil {
 		return nil, err
 	}
 	perCampaign := map[string][2]int64{}
@@ -300,7 +276,7 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 	for _, cid := range res.Campaigns {
 		t := perCampaign[cid]
 		c := offerCampaign(offers, cid)
-		over, err := takeTotalsAnyway(ctx, tx, c, t[0], t[1])
+		over, err := takeTotalsAnyway(ctx, tx, c, t[0], t[1], now)
 		if err != nil {
 			return nil, err
 		}
@@ -321,12 +297,8 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 	if err := insertBreaches(ctx, tx, basketID, req, memberID, breaches, now); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
+	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
 		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE baskets SET response = $2 WHERE id = $1`, basketID, string(body)); err != nil {
-		return nil, fmt.Errorf("store response: %w", err)
 	}
 	return &GivenResult{Response: resp, Breaches: nonNilBreaches(breaches)}, nil
 }

@@ -129,7 +129,7 @@ type overTotal struct {
 // takeTotalsAnyway counts a given redemption against the campaign's total
 // limit and budget, past them too, and ends the campaign when one is
 // reached, as a live commit would.
-func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, discount, points int64) ([]overTotal, error) {
+func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, discount, points int64, now time.Time) ([]overTotal, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -162,9 +162,8 @@ func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, dis
 		reason = "budget spent"
 	}
 	if reason != "" && (status == string(campaign.Active) || status == "scheduled") {
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1 WHERE id = $1`,
-			c.ID, reason); err != nil {
-			return nil, fmt.Errorf("end campaign: %w", err)
+		if err := endCampaign(ctx, tx, c.ID, reason, now); err != nil {
+			return nil, err
 		}
 	}
 	return over, nil
