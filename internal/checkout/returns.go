@@ -164,6 +164,12 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 	if err != nil {
 		return nil, false, err
 	}
+	if !replay && len(moved) > 0 {
+		// The return gave back budget the cached live set still counts as
+		// spent: without a reload the next sale could be refused an offer
+		// whose budget has room again (as a void already reloads).
+		s.campaigns.Invalidate()
+	}
 	if !replay {
 		s.opt.OnChange(moved...)
 	}
