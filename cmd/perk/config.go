@@ -43,6 +43,9 @@ type Config struct {
 	MetricsAddr    string
 	LookupRate     int
 	LookupBurst    int
+	BatchDir       string // the managed service's watched folder
+	OfferExport    string // "daily 05:00": offer files into its outbox
+	BatchWorkers   int    // baskets of a transaction file committed at once
 
 	SMS          string
 	QuietHours   string

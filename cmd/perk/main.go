@@ -42,6 +42,9 @@ Usage:
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
   perk sms texts [--locale L] [--texts DIR]  print every shopper text with its SMS segments
   perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
+  perk batch offers --out DIR [--store S]    offer files for tills working offline (--since CURSOR: a delta)
+  perk batch transactions [--mode M] FILE    process a till transaction file (decide or applied)
+  perk batch reconciliation [--since DATE]   offers tills gave offline against the rules, as CSV
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
@@ -108,6 +111,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSMS(ctx, rest)
 	case "export":
 		return cmdExport(ctx, rest)
+	case "batch":
+		return cmdBatch(ctx, rest)
 	case "version", "--version":
 		return cmdVersion(rest)
 	case "help", "-h", "--help":

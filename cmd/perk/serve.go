@@ -42,6 +42,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
+	batchFlags(fs, c)
 }
 
 // lookupLimit is the till look-up limit; a rate of 0 switches it off.
@@ -135,13 +136,26 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer smsStack.wait()
+	batchJobs, err := c.batchJobs(db, loy, log)
+	if err != nil {
+		return err
+	}
+	if err := batchJobs.FailInterrupted(ctx); err != nil {
+		return err
+	}
+	defer batchJobs.Wait()
+	waitFolder, err := c.startBatchFolder(ctx, batchJobs, log)
+	if err != nil {
+		return err
+	}
+	defer waitFolder()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnel.NewService(db, nil),
 	})

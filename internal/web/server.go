@@ -19,6 +19,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/batch"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
@@ -72,6 +73,9 @@ type Options struct {
 	// IngestPerMinute bounds the batches a client address sends with a
 	// public ingest key (zero: DefaultIngestPerMinute).
 	IngestPerMinute int
+	// Batch is the managed service (transaction files in, offer files
+	// out); nil leaves its API and page off.
+	Batch *batch.Jobs
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -204,6 +208,9 @@ func (s *Server) Handler() http.Handler {
 		api("GET /v1/members/{key}/ledger", auth.MembersRead, s.memberLedger)
 		api("POST /v1/members/{key}/points", auth.PointsAdjust, s.adjustPoints)
 	}
+	if s.opt.Batch != nil {
+		s.registerBatch(api)
+	}
 	if s.opt.Reports != nil {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
@@ -239,6 +246,11 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/members", auth.MembersRead, s.manageMembers)
 		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
 		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		if s.opt.Batch != nil {
+			page("GET /manage/batch", auth.CampaignsRead, s.manageBatch)
+			page("GET /manage/batch/reconciliation.csv", auth.CampaignsRead, s.manageReconciliation)
+			page("GET /manage/batch/{id}/{name}", auth.CampaignsRead, s.manageBatchFile)
+		}
 		page("GET /manage/imports/{id}/errors.csv", auth.MembersRead, s.manageImportErrors)
 		page("GET /manage/campaigns/new", auth.CampaignsWrite, s.manageNew)
 		form("POST /manage/campaigns", auth.CampaignsWrite, s.manageCreate)
