@@ -35,6 +35,7 @@ type env struct {
 	keys    map[auth.Role]string // secrets
 	keyIDs  map[auth.Role]string
 	logs    *testenv.Buffer
+	routes  []web.Route // the /v1 routes the server registered
 
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
@@ -75,7 +76,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	}
 	// Sign-ins and their throttling keep the server's time.
 	keys := auth.NewService(db, opt.Now)
-	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())
+	ws := web.New(ctx, db, ms, jobs, keys, opt)
+	srv := httptest.NewServer(ws.Handler())
+	e.routes = ws.APIRoutes()
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -94,7 +97,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 }
 
 // do sends a request with the role's key (none if role is "") and returns
-// the status and body.
+// the status and body. Every answer under /v1 is checked against
+// docs/openapi.yaml (checkAgainstOpenAPI), so the document cannot drift
+// from what the API does.
 func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, http.Header) {
 	e.t.Helper()
 	var rd io.Reader
@@ -122,6 +127,7 @@ func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, ht
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
+	checkAgainstOpenAPI(e.t, req, res.StatusCode, res.Header, out)
 	return res.StatusCode, out, res.Header
 }
 

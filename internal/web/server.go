@@ -114,6 +114,8 @@ type Server struct {
 	lookups *lookupLimiter
 	// ingestRL limits public ingest keys per key and client address.
 	ingestRL *rateLimiter
+	// routes are the /v1 routes Handler registered last (APIRoutes).
+	routes []Route
 	// ctx bounds background work started by requests (upload imports).
 	ctx context.Context
 }
@@ -163,9 +165,13 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 // Handler returns the routed handler with logging and metrics around it.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.routes = nil
 	api := func(pattern string, perm auth.Permission, h apiHandler) {
+		s.routes = append(s.routes, Route{Pattern: pattern, Permission: perm})
 		mux.Handle(pattern, s.authorize(perm, h))
 	}
+	s.routes = append(s.routes, Route{Pattern: openAPIRoute})
+	mux.HandleFunc(openAPIRoute, serveOpenAPI)
 	api("POST /v1/members", auth.MembersEnrol, s.enrolMember)
 	api("GET /v1/members", auth.MembersRead, s.listMembers)
 	api("GET /v1/members/lookup", auth.MembersRead, s.lookupMember)
