@@ -43,15 +43,15 @@ var eventRank = map[string]int{
 // Event is one thing in a member's contact and reaction history. It never
 // holds a phone number except masked, nor a card or confirmation link token.
 type Event struct {
-	At            time.Time      `json:"at"` // UTC, to the microsecond
-	Kind          string         `json:"kind"`
-	Summary       string         `json:"summary"`
-	CampaignID    string         `json:"campaign_id,omitempty"`
-	CampaignName  string         `json:"campaign_name,omitempty"` // the campaign's name now, for people; the id is for links
-	MessageID     string         `json:"message_id,omitempty"`
-	TransactionID string         `json:"transaction_id,omitempty"` // the till's transaction id (unique per store)
-	StoreID       string         `json:"store_id,omitempty"`
-	Details       map[string]any `json:"details,omitempty"`
+	At            time.Time `json:"at"` // UTC, to the microsecond
+	Kind          string    `json:"kind"`
+	Summary       string    `json:"summary"`
+	CampaignID    string    `json:"campaign_id,omitempty"`
+	CampaignName  string    `json:"campaign_name,omitempty"` // the campaign's name now, for people; the id is for links
+	MessageID     string    `json:"message_id,omitempty"`
+	TransactionID string    `json:"transaction_id,omitempty"` // the till's transaction id (unique per store)
+	StoreID       string    `json:"store_id,omitempty"`
+	Details       any       `json:"details,omitempty"` // *EnrolledDetails, *ConsentDetails, ... by Kind; nil for a card visit
 
 	seq int64 // tie-break within a source, newest first
 }
@@ -126,7 +126,7 @@ func (s *Service) MemberHistory(ctx context.Context, memberID string, q HistoryQ
 		if source != "" {
 			enrolled.Summary += " (" + source + ")"
 		}
-		enrolled.Details = map[string]any{"channel": channel, "source": source}
+		enrolled.Details = &EnrolledDetails{Channel: channel, Source: source}
 		all = append(all, enrolled)
 	}
 	for _, src := range []historySource{s.consentEvents, s.outboundEvents, s.inboundEvents, s.clickEvents, s.visitEvents,
@@ -259,7 +259,7 @@ func (s *Service) consentEvents(ctx context.Context, memberID string, before tim
 			if source != "" {
 				e.Summary += " (" + scrub(source) + ")"
 			}
-			e.Details = map[string]any{"action": action, "method": method, "source": scrub(source), "wording_version": version}
+			e.Details = &ConsentDetails{Action: action, Method: method, Source: scrub(source), WordingVersion: version}
 			return e, nil
 		})
 }
@@ -287,14 +287,17 @@ func (s *Service) outboundEvents(ctx context.Context, memberID string, before ti
 			}
 			preview := scrubPreview(body)
 			e.Summary = fmt.Sprintf("SMS %s (%s): %q", purpose, state, preview)
-			e.Details = map[string]any{"purpose": purpose, "kind": kind, "status": status, "delivery_state": delivery,
-				"held_reason": held, "segments": segments, "preview": preview}
+			d := &MessageOutDetails{Purpose: purpose, Kind: kind, Status: status, DeliveryState: delivery,
+				HeldReason: held, Segments: segments, Preview: preview}
 			if sent.Valid {
-				e.Details["sent_at"] = micro(sent.Time)
+				t := micro(sent.Time)
+				d.SentAt = &t
 			}
 			if delivered.Valid {
-				e.Details["delivered_at"] = micro(delivered.Time)
+				t := micro(delivered.Time)
+				d.DeliveredAt = &t
 			}
+			e.Details = d
 			return e, nil
 		})
 }
@@ -315,7 +318,7 @@ func (s *Service) inboundEvents(ctx context.Context, memberID string, before tim
 			} else {
 				e.Summary = fmt.Sprintf("Texted (not understood): %q", preview)
 			}
-			e.Details = map[string]any{"keyword": keyword, "preview": preview}
+			e.Details = &MessageInDetails{Keyword: keyword, Preview: preview}
 			return e, nil
 		})
 }
@@ -332,7 +335,7 @@ func (s *Service) clickEvents(ctx context.Context, memberID string, before time.
 			}
 			url = scrub(url)
 			e.Kind, e.Summary = EventLinkClick, "Clicked a link to "+url
-			e.Details = map[string]any{"url": url}
+			e.Details = &LinkClickDetails{URL: url}
 			return e, nil
 		})
 }
@@ -373,9 +376,9 @@ func (s *Service) purchaseEvents(ctx context.Context, memberID string, before ti
 			if status == "voided" {
 				e.Summary += " (voided later)"
 			}
-			e.Details = map[string]any{"basket_id": basketID, "terminal": terminal, "currency": currency, "gross": gross,
-				"discount": discount, "total": gross - discount, "points_earned": earned, "points_redeemed": redeemed,
-				"points_value": value, "status": status}
+			e.Details = &PurchaseDetails{BasketID: basketID, Terminal: terminal, Currency: currency, Gross: gross,
+				Discount: discount, Total: gross - discount, PointsEarned: earned, PointsRedeemed: redeemed,
+				PointsValue: value, Status: status}
 			return e, nil
 		})
 }
@@ -390,7 +393,7 @@ func (s *Service) voidEvents(ctx context.Context, memberID string, before time.T
 				return e, err
 			}
 			e.Kind, e.Summary = EventVoid, fmt.Sprintf("Transaction %s at %s voided", e.TransactionID, e.StoreID)
-			e.Details = map[string]any{"basket_id": basketID}
+			e.Details = &VoidDetails{BasketID: basketID}
 			return e, nil
 		})
 }
@@ -423,11 +426,13 @@ func (s *Service) redemptionEvents(ctx context.Context, memberID string, before 
 			if points > 0 {
 				e.Summary += fmt.Sprintf(", %d points", points)
 			}
-			e.Details = map[string]any{"offer_id": offer, "kind": kind, "discount": discount, "points": points}
+			d := &RedemptionDetails{OfferID: offer, Kind: kind, Discount: discount, Points: points}
 			if restored.Valid {
 				e.Summary += " (given back later)"
-				e.Details["restored_at"] = micro(restored.Time)
+				t := micro(restored.Time)
+				d.RestoredAt = &t
 			}
+			e.Details = d
 			return e, nil
 		})
 }
@@ -448,7 +453,7 @@ func (s *Service) returnEvents(ctx context.Context, memberID string, before time
 			if points > 0 {
 				e.Summary += fmt.Sprintf(", %d points taken back", points)
 			}
-			e.Details = map[string]any{"return_id": returnID, "refund": refund, "points_reversed": points}
+			e.Details = &ReturnDetails{ReturnID: returnID, Refund: refund, PointsReversed: points}
 			return e, nil
 		})
 }
@@ -473,7 +478,7 @@ func (s *Service) pointsEvents(ctx context.Context, memberID string, before time
 					e.Summary += ": " + scrub(reason)
 				}
 			}
-			e.Details = map[string]any{"points": points, "reason": scrub(reason), "operator": operator}
+			e.Details = &PointsDetails{Points: points, Reason: scrub(reason), Operator: operator}
 			return e, nil
 		})
 }

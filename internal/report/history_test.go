@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -104,6 +105,21 @@ func TestMemberHistory_OneTimelineNewestFirst(t *testing.T) {
 		if !slices.Equal(kinds, want) {
 			t.Errorf("kinds\n %v\nwant\n %v", kinds, want)
 		}
+		// Each kind carries its own typed details (docs/openapi.yaml names them).
+		detailsOf := map[string]string{
+			report.EventEnrolled: "*report.EnrolledDetails", report.EventOptIn: "*report.ConsentDetails",
+			report.EventOptOut: "*report.ConsentDetails", report.EventConsentRequested: "*report.ConsentDetails",
+			report.EventMessageOut: "*report.MessageOutDetails", report.EventMessageIn: "*report.MessageInDetails",
+			report.EventLinkClick: "*report.LinkClickDetails", report.EventCardVisit: "<nil>",
+			report.EventPurchase: "*report.PurchaseDetails", report.EventRedemption: "*report.RedemptionDetails",
+			report.EventReturn: "*report.ReturnDetails", report.EventVoid: "*report.VoidDetails",
+			report.EventPointsAdjust: "*report.PointsDetails", report.EventPointsExpire: "*report.PointsDetails",
+		}
+		for _, e := range h.Events {
+			if got := fmt.Sprintf("%T", e.Details); got != detailsOf[e.Kind] {
+				t.Errorf("%s details are %s, want %s", e.Kind, got, detailsOf[e.Kind])
+			}
+		}
 		for _, e := range h.Events {
 			switch e.Kind {
 			case report.EventPurchase, report.EventRedemption, report.EventReturn, report.EventVoid:
@@ -111,10 +127,12 @@ func TestMemberHistory_OneTimelineNewestFirst(t *testing.T) {
 					t.Errorf("%s without transaction or store: %+v", e.Kind, e)
 				}
 			case report.EventMessageOut:
-				if e.MessageID == "" || e.Details["status"] == nil {
+				d, ok := e.Details.(*report.MessageOutDetails)
+				if e.MessageID == "" || !ok || d.Status == "" {
 					t.Errorf("message without id or status: %+v", e)
+					continue
 				}
-				if e.CampaignID == c.ID && (e.Details["delivery_state"] != "delivered" || !strings.Contains(e.Summary, "delivered")) {
+				if e.CampaignID == c.ID && (d.DeliveryState != "delivered" || !strings.Contains(e.Summary, "delivered")) {
 					t.Errorf("announcement without its delivery: %+v", e)
 				}
 			case report.EventLinkClick:

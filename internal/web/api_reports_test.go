@@ -80,6 +80,7 @@ func TestAPI_Reports(t *testing.T) {
 			}
 			defer res.Body.Close()
 			b, _ := io.ReadAll(res.Body)
+			CheckAgainstOpenAPI(t, req, res.StatusCode, res.Header, b)
 			return res.StatusCode, b
 		}
 

@@ -98,7 +98,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 
 // do sends a request with the role's key (none if role is "") and returns
 // the status and body. Every answer under /v1 is checked against
-// docs/openapi.yaml (checkAgainstOpenAPI), so the document cannot drift
+// docs/openapi.yaml (web.CheckAgainstOpenAPI), so the document cannot drift
 // from what the API does.
 func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, http.Header) {
 	e.t.Helper()
@@ -127,7 +127,7 @@ func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, ht
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
-	checkAgainstOpenAPI(e.t, req, res.StatusCode, res.Header, out)
+	web.CheckAgainstOpenAPI(e.t, req, res.StatusCode, res.Header, out)
 	return res.StatusCode, out, res.Header
 }
 

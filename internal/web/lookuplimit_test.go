@@ -31,6 +31,7 @@ func (e *env) withKey(secret, method, path string, body any) (int, []byte, http.
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
+	web.CheckAgainstOpenAPI(e.t, req, res.StatusCode, res.Header, out)
 	return res.StatusCode, out, res.Header
 }
 

@@ -2,12 +2,11 @@ package web_test
 
 import (
 	"bytes"
-	"io"
+	"fmt"
 	"net/http"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pb33f/libopenapi"
@@ -17,72 +16,8 @@ import (
 	"github.com/perk-platform/perk/docs"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/web"
 )
-
-// The OpenAPI document, parsed once for every test: the validator is
-// costly to build and is only read afterwards (mu keeps it to one check at
-// a time all the same).
-var openAPI struct {
-	once sync.Once
-	mu   sync.Mutex
-	v    validator.Validator
-	err  string
-}
-
-func openAPIValidator(t testing.TB) validator.Validator {
-	t.Helper()
-	openAPI.once.Do(func() {
-		doc, err := libopenapi.NewDocument(docs.OpenAPI)
-		if err != nil {
-			openAPI.err = "docs/openapi.yaml: " + err.Error()
-			return
-		}
-		v, errs := validator.NewValidator(doc)
-		if len(errs) > 0 {
-			openAPI.err = "docs/openapi.yaml: " + errs[0].Error()
-			return
-		}
-		openAPI.v = v
-	})
-	if openAPI.err != "" {
-		t.Fatal(openAPI.err)
-	}
-	return openAPI.v
-}
-
-// checkAgainstOpenAPI fails the test when an answer of the API is not what
-// docs/openapi.yaml says the operation answers with that status and content
-// type. An unknown /v1 path or method must be the API's own 404.
-func checkAgainstOpenAPI(t testing.TB, req *http.Request, status int, header http.Header, body []byte) {
-	t.Helper()
-	if !strings.HasPrefix(req.URL.Path, "/v1/") {
-		return
-	}
-	v := openAPIValidator(t)
-	res := &http.Response{StatusCode: status, Header: header, Body: io.NopCloser(bytes.NewReader(body)), Request: req}
-	openAPI.mu.Lock()
-	ok, errs := v.ValidateHttpResponse(req, res)
-	openAPI.mu.Unlock()
-	if ok {
-		return
-	}
-	if status == http.StatusNotFound && bytes.Contains(body, []byte(`"code":"no_such_endpoint"`)) {
-		return // no such operation, and the server says so
-	}
-	var msgs []string
-	for _, e := range errs {
-		m := e.Message
-		if e.Reason != "" {
-			m += ": " + e.Reason
-		}
-		for _, se := range e.SchemaValidationErrors {
-			m += "\n    " + se.FieldPath + ": " + se.Reason
-		}
-		msgs = append(msgs, m)
-	}
-	t.Errorf("%s %s answered %d (%s) against docs/openapi.yaml:\n  %s\nbody: %.600s",
-		req.Method, req.URL.RequestURI(), status, header.Get("Content-Type"), strings.Join(msgs, "\n  "), body)
-}
 
 // operations lists the document's operations as ServeMux patterns with the
 // x-perk-permission each declares.
@@ -209,28 +144,40 @@ func TestOpenAPI_LinkedFromAPIDocs(t *testing.T) {
 // The checks above must be able to fail: an answer that is not what the
 // document says is caught.
 func TestOpenAPI_CatchesAnUndocumentedAnswer(t *testing.T) {
-	req, _ := http.NewRequest("GET", "http://perk.test/v1/members/mem_1", nil)
 	hdr := http.Header{"Content-Type": {"application/json"}}
+	const (
+		member  = "/v1/members/mem_1"
+		history = "/v1/members/mem_1/history"
+		ok      = `{"id":"mem_1","code":"12345670","phone":"+447400123456","attributes":{},"tags":[],"channel":"api","status":"active","enrolled_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`
+	)
+	event := func(kind, details string) string {
+		return `{"member_id":"mem_1","events":[{"at":"2026-01-01T00:00:00Z","kind":"` + kind + `","summary":"s"` + details + `}]}`
+	}
 	for _, c := range []struct {
 		name   string
+		path   string
 		status int
 		body   string
+		valid  bool
 	}{
-		{"undocumented field", 200, `{"id":"mem_1","code":"12345670","phone":"+447400123456","attributes":{},"tags":[],"channel":"api","status":"active","enrolled_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z","shoe_size":9}`},
-		{"missing field", 200, `{"id":"mem_1"}`},
-		{"undocumented status", 418, `{"error":{"code":"teapot","message":"no"}}`},
-		{"error of another shape", 404, `{"message":"not found"}`},
+		{"a member", member, 200, ok, true},
+		{"a documented error", member, 404, `{"error":{"code":"member_not_found","message":"member not found"}}`, true},
+		{"undocumented field", member, 200, strings.Replace(ok, `}`, `,"shoe_size":9}`, 1), false},
+		{"missing field", member, 200, `{"id":"mem_1"}`, false},
+		{"undocumented status", member, 418, `{"error":{"code":"teapot","message":"no"}}`, false},
+		{"error of another shape", member, 404, `{"message":"not found"}`, false},
+		{"a void with its details", history, 200, event("void", `,"details":{"basket_id":"b1"}`), true},
+		{"a card visit", history, 200, event("card_visit", ""), true},
+		{"a void with a purchase's details", history, 200, event("void", `,"details":{"basket_id":"b1","status":"voided"}`), false},
+		{"a void without details", history, 200, event("void", ""), false},
+		{"an unknown kind", history, 200, event("dance", ""), false},
 	} {
+		req, _ := http.NewRequest("GET", "http://perk.test"+c.path, nil)
 		rec := &recorder{}
-		checkAgainstOpenAPI(rec, req, c.status, hdr, []byte(c.body))
-		if !rec.failed {
-			t.Errorf("%s: passed the document", c.name)
+		web.CheckAgainstOpenAPI(rec, req, c.status, hdr, []byte(c.body))
+		if rec.failed == c.valid {
+			t.Errorf("%s: valid %v, want %v (%s)", c.name, !rec.failed, c.valid, rec.msg)
 		}
-	}
-	ok := &recorder{}
-	checkAgainstOpenAPI(ok, req, 404, hdr, []byte(`{"error":{"code":"member_not_found","message":"member not found"}}`))
-	if ok.failed {
-		t.Errorf("a documented 404 failed: %s", ok.msg)
 	}
 }
 
@@ -244,6 +191,6 @@ type recorder struct {
 func (r *recorder) Helper() {}
 func (r *recorder) Errorf(f string, a ...any) {
 	r.failed = true
-	r.msg = f
+	r.msg = fmt.Sprintf(f, a...)
 }
 func (r *recorder) Fatal(a ...any) { panic("fatal in recorder") }
