@@ -24,8 +24,8 @@ const DefaultIngestPerMinute = 600
 
 // registerEvents adds the event stream's routes.
 func (s *Server) registerEvents(mux *http.ServeMux, api func(string, auth.Permission, apiHandler)) {
-	mux.Handle("POST /v1/events", s.ingestAuth(s.postEvents))
-	mux.HandleFunc("OPTIONS /v1/events", s.eventsPreflight)
+	s.handleV1(mux, "POST /v1/events", auth.EventsWrite, s.ingestAuth(s.postEvents))
+	s.handleV1(mux, "OPTIONS /v1/events", "", http.HandlerFunc(s.eventsPreflight))
 	api("GET /v1/members/{key}/timeline", auth.MembersRead, s.memberTimeline)
 	api("GET /v1/members/{key}/sessions", auth.MembersRead, s.memberSessions)
 	api("GET /v1/members/{key}/identity-conflicts", auth.MembersRead, s.memberConflicts)

@@ -34,6 +34,14 @@ func (s *Server) APIRoutes() []Route {
 	return out
 }
 
+// handleV1 registers a /v1 route that authenticates in its own way (not
+// through api and authorize), listing it for APIRoutes all the same; perm
+// is the permission its handler checks, empty if it needs no key.
+func (s *Server) handleV1(mux *http.ServeMux, pattern string, perm auth.Permission, h http.Handler) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Permission: perm})
+	mux.Handle(pattern, h)
+}
+
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
 	w.Header().Set("Content-Length", strconv.Itoa(len(docs.OpenAPI)))

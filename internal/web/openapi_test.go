@@ -34,7 +34,7 @@ func operations(t *testing.T) map[string]string {
 	for path, item := range doc.Paths {
 		for method, node := range item {
 			switch method {
-			case "get", "put", "post", "delete", "patch":
+			case "get", "put", "post", "delete", "patch", "options":
 			default:
 				continue
 			}
