@@ -77,7 +77,9 @@ func TestOpenAPI_DocumentIsValid(t *testing.T) {
 // a new route cannot land undocumented.
 func TestOpenAPI_CoversEveryRoute(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		// Every optional part of the API on: a part added to Options
+		// that registers routes belongs here too.
+		e := newEnv(t, db, withBatch(t, db))
 		ops := operations(t)
 		routes := map[string]string{}
 		for _, r := range e.routes {
