@@ -20,6 +20,7 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
@@ -72,6 +73,9 @@ type Options struct {
 	// IngestPerMinute bounds the batches a client address sends with a
 	// public ingest key (zero: DefaultIngestPerMinute).
 	IngestPerMinute int
+	// Catalogue serves stores and products (API and dashboard); their
+	// routes are left out when it is nil.
+	Catalogue *catalogue.Catalogue
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -210,6 +214,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.opt.Events != nil {
 		s.registerEvents(mux, api)
+	}
+	if s.opt.Catalogue != nil {
+		s.registerCatalogue(api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
