@@ -122,8 +122,19 @@ func (c *Catalogue) DeleteStore(ctx context.Context, id string) error {
 // reloads this instance's snapshot, so a till served here sees the change at
 // once.
 func (c *Catalogue) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	if err := c.tx(ctx, fn); err != nil {
+		return err
+	}
+	if _, err := c.refresh(ctx, false); err != nil {
+		return fmt.Errorf("catalogue reload: %w", err)
+	}
+	return nil
+}
+
+// tx runs fn in a transaction that also bumps the catalogue version.
+func (c *Catalogue) tx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
 	now := c.opt.Now().UTC()
-	err := c.db.Tx(ctx, func(tx *sql.Tx) error {
+	return c.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := fn(tx, now); err != nil {
 			return err
 		}
@@ -132,11 +143,4 @@ func (c *Catalogue) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if _, err := c.refresh(ctx, false); err != nil {
-		return fmt.Errorf("catalogue reload: %w", err)
-	}
-	return nil
 }
