@@ -61,7 +61,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		{ID: "S009", Name: "Nine", Timezone: "UTC"}, {ID: "S1", Name: "S1", Timezone: "UTC"}}); err != nil {
 		t.Fatal(err)
 	}
-	opt := web.Options{Catalogue: cat,Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
+	opt := web.Options{Catalogue: cat, Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
 		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log,
 		Campaigns: camps, Ledger: led, Live: live, Reports: report.NewService(db, camps, nil),
 		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, OnChange: live.Notify,
