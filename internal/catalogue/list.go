@@ -47,7 +47,7 @@ func (s *Snapshot) Products(q ProductQuery) (*ProductPage, error) {
 	needle := strings.ToLower(strings.TrimSpace(q.Query))
 	page := &ProductPage{Products: []*Product{}}
 	for i := start; i < len(s.skus); i++ {
-		p := s.products[s.skus[i]]
+		p, _ := s.Product(s.skus[i])
 		if !p.matches(needle, q.Category) {
 			continue
 		}

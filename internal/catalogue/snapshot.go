@@ -11,11 +11,18 @@ import (
 
 // Snapshot is the whole catalogue at one version, read-only and shared by
 // every till request until the next one replaces it.
+//
+// Products live in one slice, indexed by SKU and barcode, and products with
+// the same categories share one list of them: a catalogue of 100,000
+// products is then a few large objects rather than a million small ones,
+// which the garbage collector would otherwise mark on every cycle of a
+// busy till server.
 type Snapshot struct {
 	Version  int64
 	stores   map[string]*Store
-	products map[string]*Product
-	barcodes map[string]*Product
+	slab     []Product
+	products *index   // SKU -> position in slab
+	barcodes *index   // barcode -> position in slab
 	skus     []string // sorted, for listing
 	storeIDs []string // sorted
 }
@@ -28,14 +35,20 @@ func (s *Snapshot) Store(id string) (*Store, bool) {
 
 // Product returns the product with this SKU.
 func (s *Snapshot) Product(sku string) (*Product, bool) {
-	p, ok := s.products[sku]
-	return p, ok
+	i := s.products.find(sku, func(pos, _ int32) string { return s.slab[pos].SKU })
+	if i < 0 {
+		return nil, false
+	}
+	return &s.slab[i], true
 }
 
 // Barcode returns the product a scanned barcode belongs to.
 func (s *Snapshot) Barcode(code string) (*Product, bool) {
-	p, ok := s.barcodes[code]
-	return p, ok
+	i := s.barcodes.find(code, func(pos, k int32) string { return s.slab[pos].Barcodes[k] })
+	if i < 0 {
+		return nil, false
+	}
+	return &s.slab[i], true
 }
 
 // Stores returns every store, by id.
@@ -48,7 +61,7 @@ func (s *Snapshot) Stores() []*Store {
 }
 
 // Len is the number of products.
-func (s *Snapshot) Len() int { return len(s.products) }
+func (s *Snapshot) Len() int { return len(s.slab) }
 
 // Snapshot returns the catalogue as this instance knows it: loaded on
 // first use, reloaded at once after a write through this Catalogue, and
@@ -104,7 +117,7 @@ func load(ctx context.Context, begin func(context.Context) (*sql.Tx, error)) (*S
 		return nil, fmt.Errorf("catalogue load: %w", err)
 	}
 	defer tx.Rollback()
-	s := &Snapshot{stores: map[string]*Store{}, products: map[string]*Product{}, barcodes: map[string]*Product{}}
+	s := &Snapshot{stores: map[string]*Store{}}
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM catalogue_version WHERE id = 1`).Scan(&s.Version); err != nil {
 		return nil, fmt.Errorf("catalogue version: %w", err)
 	}
@@ -132,30 +145,45 @@ func load(ctx context.Context, begin func(context.Context) (*sql.Tx, error)) (*S
 	if err != nil {
 		return nil, fmt.Errorf("catalogue products: %w", err)
 	}
+	type catList struct{ cats, expanded []string }
+	shared := map[string]catList{} // by the stored JSON text
 	for rows.Next() {
-		p := &Product{}
+		var p Product
 		var cats, unit string
 		var cost sql.NullInt64
 		if err := rows.Scan(&p.SKU, &p.Name, &cats, &p.Brand, &unit, &p.Price, &cost); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("catalogue products: %w", err)
 		}
-		_ = json.Unmarshal([]byte(cats), &p.Categories) // written as a JSON array
-		if p.Categories == nil {
-			p.Categories = []string{}
+		cl, ok := shared[cats]
+		if !ok {
+			_ = json.Unmarshal([]byte(cats), &cl.cats) // written as a JSON array
+			if cl.cats == nil {
+				cl.cats = []string{}
+			}
+			cl.expanded = Expand(cl.cats)
+			shared[cats] = cl
 		}
-		p.expanded = Expand(p.Categories)
+		p.Categories, p.expanded = cl.cats, cl.expanded
 		p.Unit, _ = ParseUnit(unit)
 		if cost.Valid {
 			p.CostPrice = &cost.Int64
 		}
 		p.Barcodes = []string{}
-		s.products[p.SKU] = p
-		s.skus = append(s.skus, p.SKU)
+		s.slab = append(s.slab, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("catalogue products: %w", err)
+	}
+	s.slab = slices.Clip(s.slab)
+	s.products = newIndex(len(s.slab))
+	s.skus = make([]string, len(s.slab))
+	pos := make(map[string]int32, len(s.slab)) // for the barcodes, then dropped
+	for i := range s.slab {
+		s.products.add(s.slab[i].SKU, int32(i), -1)
+		s.skus[i] = s.slab[i].SKU
+		pos[s.slab[i].SKU] = int32(i)
 	}
 	rows, err = tx.QueryContext(ctx, `SELECT barcode, sku FROM product_barcodes ORDER BY sku, barcode`)
 	if err != nil {
@@ -167,14 +195,23 @@ func load(ctx context.Context, begin func(context.Context) (*sql.Tx, error)) (*S
 			rows.Close()
 			return nil, fmt.Errorf("catalogue barcodes: %w", err)
 		}
-		if p := s.products[sku]; p != nil {
-			p.Barcodes = append(p.Barcodes, code)
-			s.barcodes[code] = p
+		if i, ok := pos[sku]; ok {
+			s.slab[i].Barcodes = append(s.slab[i].Barcodes, code)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("catalogue barcodes: %w", err)
+	}
+	n := 0
+	for i := range s.slab {
+		n += len(s.slab[i].Barcodes)
+	}
+	s.barcodes = newIndex(n)
+	for i := range s.slab {
+		for k, code := range s.slab[i].Barcodes {
+			s.barcodes.add(code, int32(i), int32(k))
+		}
 	}
 	slices.Sort(s.skus)
 	slices.Sort(s.storeIDs)

@@ -22,6 +22,9 @@ var units = []Unit{Each, Kilogram, Gram, Pound, Ounce, Litre, Millilitre, Metre}
 
 // ParseUnit reads a unit name, case-insensitively; "" is Each.
 func ParseUnit(s string) (Unit, bool) {
+	if s == "" || s == string(Each) {
+		return Each, true
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
 		return Each, true

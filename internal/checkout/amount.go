@@ -29,7 +29,6 @@ func (it *Item) amount(p *catalogue.Product) (amount, *amountError) {
 	if it.Unit == "" && p != nil {
 		unit = p.Unit
 	}
-	rangeErr := &amountError{"quantity", "quantity_invalid", "must be 1 to 100000"}
 	if !unit.Measured() {
 		q := it.Quantity
 		if it.Measure != 0 {
@@ -41,7 +40,7 @@ func (it *Item) amount(p *catalogue.Product) (amount, *amountError) {
 			q = int(w)
 		}
 		if q < 1 || q > MaxQuantity {
-			return amount{}, rangeErr
+			return amount{}, &amountError{"quantity", "quantity_invalid", "must be 1 to 100000"}
 		}
 		return amount{unit: catalogue.Each, qty: q}, nil
 	}

@@ -104,14 +104,20 @@ const (
 )
 
 func checkID(field, v string, required bool) error {
+	return checkIDAt(v, required, func() string { return field })
+}
+
+// checkIDAt is checkID naming its field only when it refuses: the till's
+// hot path checks a few ids per line.
+func checkIDAt(v string, required bool, field func() string) error {
 	if v == "" {
 		if required {
-			return problem.InvalidField(field, "required", nil, "is required")
+			return problem.InvalidField(field(), "required", nil, "is required")
 		}
 		return nil
 	}
 	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return problem.InvalidField(field, "id_invalid", nil, "must be at most %d printable characters", maxIDLen)
+		return problem.InvalidField(field(), "id_invalid", nil, "must be at most %d printable characters", maxIDLen)
 	}
 	return nil
 }
@@ -187,17 +193,17 @@ func (r *Request) validateItems(products []*catalogue.Product) ([]amount, error)
 			return nil, problem.InvalidField(f("line"), "line_duplicate", nil, "line %d appears twice", it.Line)
 		}
 		seen[it.Line] = true
-		if err := checkID(f("sku"), it.SKU, it.Barcode == ""); err != nil {
+		if err := checkIDAt(it.SKU, it.Barcode == "", func() string { return f("sku") }); err != nil {
 			return nil, err
 		}
-		if err := checkID(f("barcode"), it.Barcode, false); err != nil {
+		if err := checkIDAt(it.Barcode, false, func() string { return f("barcode") }); err != nil {
 			return nil, err
 		}
 		if len(it.Categories) > maxCategories {
 			return nil, problem.InvalidField(f("categories"), "too_many", nil, "at most %d categories", maxCategories)
 		}
 		for j, c := range it.Categories {
-			if err := checkID(fmt.Sprintf("items[%d].categories[%d]", i, j), c, true); err != nil {
+			if err := checkIDAt(c, true, func() string { return fmt.Sprintf("items[%d].categories[%d]", i, j) }); err != nil {
 				return nil, err
 			}
 		}
