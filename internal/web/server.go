@@ -257,6 +257,9 @@ func (s *Server) Handler() http.Handler {
 		if s.opt.Funnels != nil {
 			s.registerFunnels(api, page)
 		}
+		if s.opt.Catalogue != nil {
+			s.registerCataloguePages(page)
+		}
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)
