@@ -102,14 +102,8 @@ func (c *Catalogue) ImportProducts(ctx context.Context, r io.Reader, opt ImportO
 			return err
 		}
 		old, ok := current(p.SKU)
-		switch {
-		case ok && sameProduct(old, p):
-			st.Unchanged++
+		if !st.tally(ok, ok && sameProduct(old, p)) {
 			return nil
-		case ok:
-			st.Updated++
-		default:
-			st.Created++
 		}
 		latest[p.SKU] = p
 		if claim(p, skus, codes) != nil {
@@ -126,13 +120,7 @@ func (c *Catalogue) ImportProducts(ctx context.Context, r io.Reader, opt ImportO
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
-	if _, rerr := c.refresh(ctx, false); rerr != nil && err == nil {
-		err = rerr
-	}
-	return st, err
+	return st, c.finish(ctx, err, flush)
 }
 
 // ImportStores creates or updates the stores of a CSV/TSV file.
@@ -183,14 +171,8 @@ func (c *Catalogue) ImportStores(ctx context.Context, r io.Reader, opt ImportOpt
 		if l, seen := latest[s.ID]; seen {
 			old, ok = &l, true
 		}
-		switch {
-		case ok && sameStore(old, &s):
-			st.Unchanged++
+		if !st.tally(ok, ok && sameStore(old, &s)) {
 			return nil
-		case ok:
-			st.Updated++
-		default:
-			st.Created++
 		}
 		latest[s.ID] = s
 		if i, ok := seen[s.ID]; ok {
@@ -204,13 +186,34 @@ func (c *Catalogue) ImportStores(ctx context.Context, r io.Reader, opt ImportOpt
 		}
 		return nil
 	})
+	return st, c.finish(ctx, err, flush)
+}
+
+// finish writes the last batch of an import whose rows ended with err (nil
+// at the end of the file), then reloads the snapshot.
+func (c *Catalogue) finish(ctx context.Context, err error, flush func() error) error {
 	if err == nil {
 		err = flush()
 	}
 	if _, rerr := c.refresh(ctx, false); rerr != nil && err == nil {
 		err = rerr
 	}
-	return st, err
+	return err
+}
+
+// tally counts a row as created, updated or unchanged, and reports whether
+// it is to be written.
+func (st *ImportStats) tally(known, same bool) bool {
+	switch {
+	case same:
+		st.Unchanged++
+		return false
+	case known:
+		st.Updated++
+	default:
+		st.Created++
+	}
+	return true
 }
 
 func batchSize(opt ImportOptions) int {
