@@ -10,6 +10,7 @@ import (
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	reportfigures "github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -131,6 +132,13 @@ func TestWeighed_PartOfALineComesBack(t *testing.T) {
 			{"decimals of a line sold each", []checkout.ReturnItem{{Line: 2, Measure: 500}}, 0, 0, 0, "quantity_invalid"},
 			{"the rest of it", []checkout.ReturnItem{{Line: 1, Measure: 500}}, 950, 95, 855, ""},
 		}
+		sales := func() int64 { // the reports' figure, net of returns
+			var v int64
+			if err := db.R.QueryRow(`SELECT SUM(` + reportfigures.LineNet + `) FROM basket_lines l`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
 		for i, st := range steps {
 			r, err := w.checkout.Return(ctx, &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R" + string(rune('1'+i)), Items: st.items})
 			if st.err != "" {
@@ -142,6 +150,9 @@ func TestWeighed_PartOfALineComesBack(t *testing.T) {
 			}
 			if len(r.Lines) != 1 || r.Lines[0].Gross != st.gross || r.Lines[0].Discount != st.discount || r.Value != st.value || r.Lines[0].Unit != "kg" {
 				t.Fatalf("%s: %+v", st.name, r)
+			}
+			if i == 0 && sales() != 1282+100-427 {
+				t.Fatalf("sales after a third of the cheese came back: %d, want %d", sales(), 1282+100-427)
 			}
 		}
 		// The whole cheese is back: 12.82 of the 13.82 paid, so the points
