@@ -150,3 +150,29 @@ func TestCatalogue_UnknownSKUsAreCountedAtCommit(t *testing.T) {
 		}
 	})
 }
+
+// The store's zone, from the catalogue, decides time-of-day conditions: at
+// 10:00 UTC a 09:00-12:00 offer is on in London and over in Tokyo (19:00).
+func TestCatalogue_TheStoresZoneDrivesTimeConditions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		cat := withCatalogue(t, w)
+		ctx := context.Background()
+		if err := cat.PutStore(ctx, catalogue.Store{ID: "TOKYO", Name: "Ginza", Timezone: "Asia/Tokyo"}); err != nil {
+			t.Fatal(err)
+		}
+		w.launch(t, campaign.Spec{Name: "Morning", Audience: campaign.Audience{Kind: campaign.AudienceOpen},
+			Conditions: engine.Conditions{From: "09:00", To: "12:00"}, Benefits: []engine.Benefit{categoryOff(10, "bakery")}})
+		for _, tt := range []struct {
+			store    string
+			discount int64
+		}{{"S1", 20}, {"TOKYO", 0}} {
+			req := basket("", "", item(1, "5000002", 1, 200))
+			req.Store = tt.store
+			r, err := w.checkout.Evaluate(ctx, req, false)
+			if err != nil || r.TotalDiscount != tt.discount {
+				t.Fatalf("%s: %+v %v, want discount %d", tt.store, r, err, tt.discount)
+			}
+		}
+	})
+}
