@@ -7,6 +7,7 @@
 //	perk backup --out FILE         copy the SQLite database while the server runs
 //	perk members import FILE       import members from CSV/TSV
 //	perk keys create --role ROLE   create an API key
+//	perk catalogue import FILE     import products or stores from CSV/TSV
 //	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
 //	perk bench ...                 load generator and test data
 //	perk version                   version and commit of the binary
@@ -30,6 +31,7 @@ Usage:
   perk backup --out FILE                     copy a SQLite database safely while perk serve runs
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
+  perk catalogue import [--kind K] FILE      import products or stores (K) from a CSV/TSV file
   perk keys list [-o json] | perk keys revoke ID
   perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdMembers(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
+	case "catalogue":
+		return cmdCatalogue(ctx, rest)
 	case "users":
 		return cmdUsers(ctx, rest)
 	case "campaigns":

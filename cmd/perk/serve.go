@@ -131,6 +131,11 @@ func cmdServe(ctx context.Context, args []string) error {
 	expiryDone := make(chan struct{})
 	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
 	defer func() { <-expiryDone }()
+	// The catalogue follows other instances' changes and writes the
+	// unknown SKUs the tills sold.
+	catalogueDone := make(chan struct{})
+	go func() { defer close(catalogueDone); loy.catalogue.Run(ctx, 5*time.Second) }()
+	defer func() { <-catalogueDone }()
 	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.campaigns, log, reg)
 	if err != nil {
 		return err
@@ -155,7 +160,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnel.NewService(db, nil),
 	})

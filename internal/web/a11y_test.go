@@ -118,6 +118,9 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 		{"members", "/manage/members?q=Ann", "#members"},
 		{"member", "/manage/members/" + enr.Member.ID, "#history"},
 		{"imports", "/manage/imports", "#imports"},
+		{"products", "/manage/catalogue?category=drinks", "#products"},
+		{"stores", "/manage/catalogue/stores", "#stores"},
+		{"unknown SKUs", "/manage/catalogue/unknown", "#unknown"},
 	} {
 		step(p.name, p.path, p.ready)
 	}

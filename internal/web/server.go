@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/batch"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
@@ -76,6 +77,9 @@ type Options struct {
 	// Batch is the managed service (transaction files in, offer files
 	// out); nil leaves its API and page off.
 	Batch *batch.Jobs
+	// Catalogue serves stores and products (API and dashboard); their
+	// routes are left out when it is nil.
+	Catalogue *catalogue.Catalogue
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -218,6 +222,9 @@ func (s *Server) Handler() http.Handler {
 	if s.opt.Events != nil {
 		s.registerEvents(mux, api)
 	}
+	if s.opt.Catalogue != nil {
+		s.registerCatalogue(api)
+	}
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by
@@ -261,6 +268,9 @@ func (s *Server) Handler() http.Handler {
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
 		if s.opt.Funnels != nil {
 			s.registerFunnels(api, page)
+		}
+		if s.opt.Catalogue != nil {
+			s.registerCataloguePages(page)
 		}
 	}
 	if s.opt.GatewayCallbacks != nil {
