@@ -1,0 +1,59 @@
+// Package change is how domain packages report what they commit to whoever
+// listens (today the webhooks), inside the transaction that makes the
+// change: a Recorder writes its own rows (an outbox) in that transaction, so
+// a change and the report of it are committed, or rolled back, together.
+//
+// It is a package of its own, importing nothing of Perk's, so that member,
+// checkout, ledger and sms can report changes without importing the webhook
+// package (which reads members) or the web layer.
+package change
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Event types. Payload fields are documented in docs/webhooks.md.
+const (
+	MemberCreated        = "member.created"
+	MemberUpdated        = "member.updated"
+	MemberOptedOut       = "member.opted_out"
+	MemberErased         = "member.erased"
+	ConsentChanged       = "consent.changed"
+	TransactionCommitted = "transaction.committed"
+	TransactionReturned  = "transaction.returned"
+	TransactionVoided    = "transaction.voided"
+	OfferRedeemed        = "offer.redeemed"
+	PointsChanged        = "points.changed"
+	SMSDelivered         = "sms.delivered"
+	SMSFailed            = "sms.failed"
+)
+
+// Types lists every event type, in the order documentation shows them.
+var Types = []string{MemberCreated, MemberUpdated, MemberOptedOut, MemberErased, ConsentChanged,
+	TransactionCommitted, TransactionReturned, TransactionVoided, OfferRedeemed, PointsChanged,
+	SMSDelivered, SMSFailed}
+
+// Event is one change. Data is marshalled to JSON as the payload's data;
+// MemberID, when set, is the member it is about: the recorder adds the
+// member's id and CRM external id to the data.
+type Event struct {
+	Type     string
+	MemberID string
+	Data     map[string]any
+}
+
+// Recorder records events in the transaction that makes the change. An
+// error fails that transaction: a change whose report cannot be written is
+// not made. It must be cheap when nobody listens to an event's type.
+type Recorder interface {
+	Record(ctx context.Context, tx *sql.Tx, events ...Event) error
+}
+
+// Record is r.Record, or nothing when r is nil (no listener configured).
+func Record(ctx context.Context, r Recorder, tx *sql.Tx, events ...Event) error {
+	if r == nil || len(events) == 0 {
+		return nil
+	}
+	return r.Record(ctx, tx, events...)
+}

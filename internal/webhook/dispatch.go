@@ -1,0 +1,236 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Dispatcher delivers the outbox. Several may run, in one process or many:
+// each claims due deliveries under a lease, so a delivery is attempted by
+// one dispatcher at a time, and one whose dispatcher died is claimed again
+// when its lease runs out. Make it with NewDispatcher; change the fields
+// before Run.
+type Dispatcher struct {
+	Poll        time.Duration // idle wait between claims (100 ms)
+	Timeout     time.Duration // one attempt, connection to last byte (10 s)
+	Lease       time.Duration // how long a claim holds (1 min; more than Timeout)
+	Parallel    int           // attempts in flight in all (128)
+	PerEndpoint int           // attempts in flight to one endpoint (16)
+
+	s      *Service
+	client *http.Client
+	wake   chan struct{}
+}
+
+// NewDispatcher returns a dispatcher for s's outbox. Its HTTP client
+// refuses internal addresses at dial time unless s allows them, uses no
+// proxy (one could reach what the dialer refuses) and follows no redirect
+// (a 3xx is a failed attempt, as the receiver did not take the event).
+func NewDispatcher(s *Service) *Dispatcher {
+	d := &Dispatcher{Poll: 100 * time.Millisecond, Timeout: 10 * time.Second, Lease: time.Minute,
+		Parallel: 128, PerEndpoint: 16, s: s, wake: make(chan struct{}, 1)}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if !s.opt.AllowPrivate {
+		dialer.Control = dialControl
+	}
+	tr := &http.Transport{
+		DialContext:         dialer.DialContext,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	d.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	return d
+}
+
+// Wake makes an idle dispatcher look for work at once.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for the attempts in flight (each
+// bounded by Timeout) and records them. Attempts run concurrently, at most
+// PerEndpoint to one endpoint, so a slow or dead endpoint holds only its own
+// slots; their outcomes are recorded a batch at a time.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	results := make(chan outcome, d.Parallel)
+	inflight := map[string]int{} // endpoint -> attempts in flight
+	total := 0
+	var pending []outcome
+	// Attempts and their settling outlive ctx, so a claimed delivery is
+	// recorded rather than left to its lease.
+	work := context.WithoutCancel(ctx)
+	settle := func() {
+		if err := d.s.settle(work, pending); err != nil {
+			d.s.opt.Log.Error("webhook settle", "count", len(pending), "err", err)
+		}
+		pending = pending[:0]
+	}
+	for {
+		if ctx.Err() != nil {
+			for ; total > 0; total-- {
+				pending = append(pending, <-results)
+			}
+			settle()
+			return nil
+		}
+		claimed := 0
+		if free := d.Parallel - total; free > 0 {
+			var skip []string
+			for e, n := range inflight {
+				if n >= d.PerEndpoint {
+					skip = append(skip, e)
+				}
+			}
+			js, err := d.s.claim(work, free, d.Lease, skip)
+			if err != nil {
+				d.s.opt.Log.Error("webhook claim", "err", err)
+			}
+			var extra []job
+			for _, j := range js {
+				if inflight[j.endpointID] >= d.PerEndpoint {
+					extra = append(extra, j)
+					continue
+				}
+				inflight[j.endpointID]++
+				total++
+				go func() { results <- d.attempt(work, j) }()
+			}
+			if err := d.s.release(work, extra); err != nil {
+				d.s.opt.Log.Error("webhook release", "err", err)
+			}
+			claimed = len(js) - len(extra)
+		}
+		var idle <-chan time.Time
+		if claimed == 0 {
+			idle = time.After(d.Poll)
+		}
+		if total == 0 && claimed == 0 {
+			select {
+			case <-ctx.Done():
+			case <-d.wake:
+			case <-idle:
+			}
+			continue
+		}
+		if claimed > 0 && total < d.Parallel {
+			// Room left and work found: settle what is ready and claim more.
+			d.collect(results, &pending, inflight, &total)
+		} else {
+			select {
+			case o := <-results:
+				d.done(o, &pending, inflight, &total)
+				d.collect(results, &pending, inflight, &total)
+			case <-ctx.Done():
+			case <-idle:
+			}
+		}
+		if len(pending) > 0 {
+			settle()
+		}
+	}
+}
+
+// collect takes the outcomes already waiting, without blocking.
+func (d *Dispatcher) collect(results <-chan outcome, pending *[]outcome, inflight map[string]int, total *int) {
+	for {
+		select {
+		case o := <-results:
+			d.done(o, pending, inflight, total)
+		default:
+			return
+		}
+	}
+}
+
+func (d *Dispatcher) done(o outcome, pending *[]outcome, inflight map[string]int, total *int) {
+	*pending = append(*pending, o)
+	if inflight[o.job.endpointID]--; inflight[o.job.endpointID] <= 0 {
+		delete(inflight, o.job.endpointID)
+	}
+	*total--
+}
+
+// Drain delivers every due delivery and returns how many attempts it made,
+// one batch after another until none is due: for tests and commands that
+// step an injected clock, where Run's polling would add nothing.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	made := 0
+	for {
+		js, err := d.s.claim(ctx, d.Parallel, d.Lease, nil)
+		if err != nil || len(js) == 0 {
+			return made, err
+		}
+		results := make(chan outcome, len(js))
+		for _, j := range js {
+			go func() { results <- d.attempt(ctx, j) }()
+		}
+		os := make([]outcome, 0, len(js))
+		for range js {
+			os = append(os, <-results)
+		}
+		if err := d.s.settle(context.WithoutCancel(ctx), os); err != nil {
+			return made, err
+		}
+		made += len(js)
+	}
+}
+
+// attempt makes one signed POST. It never fails as such: what went wrong is
+// in the outcome.
+func (d *Dispatcher) attempt(ctx context.Context, j job) outcome {
+	at := d.s.utc()
+	o := outcome{job: j, at: at}
+	ep, err := d.s.cache.endpoint(ctx, j.endpointID)
+	if err != nil {
+		o.err = err.Error()
+		return o
+	}
+	sig, err := SignatureHeader(ep.secrets(at), j.eventID, at, j.payload)
+	if err != nil {
+		o.err = err.Error()
+		return o
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(j.payload))
+	if err != nil {
+		o.err = err.Error()
+		return o
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Perk-Webhooks/1")
+	req.Header.Set(HeaderID, j.eventID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(HeaderSignature, sig)
+	start := time.Now()
+	resp, err := d.client.Do(req)
+	if err == nil {
+		// Read a little of the answer so the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}
+	o.latency = time.Since(start)
+	switch {
+	case err != nil:
+		o.err = err.Error()
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		o.code = resp.StatusCode
+		o.err = fmt.Sprintf("HTTP %d", resp.StatusCode)
+	default:
+		o.code = resp.StatusCode
+	}
+	return o
+}
