@@ -84,8 +84,10 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	o.campaigns.Links, o.campaigns.Log = l, log
 	camps := campaign.NewService(db, o.campaigns)
 	led := ledger.New(db, o.points, time.Now)
+	led.SetChanges(c.webhooks(db, log))
 	live := web.NewLive()
 	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics = log, live.Notify, reg
+	o.checkout.Changes = c.webhooks(db, log)
 	co := checkout.NewService(db, members, camps, led, o.checkout)
 	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live, currency: o.currency}, nil
 }

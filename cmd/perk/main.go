@@ -31,6 +31,7 @@ Usage:
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk keys list [-o json] | perk keys revoke ID
+  perk webhooks add|list|rotate|remove|deliveries|replay   signed webhook endpoints
   perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
@@ -91,6 +92,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdBackup(ctx, rest)
 	case "members":
 		return cmdMembers(ctx, rest)
+	case "webhooks":
+		return cmdWebhooks(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
 	case "users":

@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 // shutdownGrace is how long perk serve lets requests in flight finish after
@@ -38,6 +39,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
+	webhookFlags(fs, c)
 }
 
 // lookupLimit is the till look-up limit; a rate of 0 switches it off.
@@ -131,6 +133,12 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer smsStack.wait()
+	// Webhook deliveries go out on their own dispatcher, off the till's
+	// commit path; it finishes the attempts in flight before Perk exits.
+	dispatcher := webhook.NewDispatcher(c.webhooks(db, log))
+	dispatchDone := make(chan struct{})
+	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
+	defer func() { <-dispatchDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
@@ -138,6 +146,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency,
+		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

@@ -61,10 +61,11 @@ const (
 	Checkout       Permission = "checkout"        // evaluate, commit, return, void at a till
 	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
 	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
+	WebhooksManage Permission = "webhooks:manage" // webhook endpoints, their secrets and deliveries
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead},
+	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage},
 	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust},
 	RolePOS:       {MembersEnrol, Checkout},
 	RoleReporting: {MembersRead, CampaignsRead, MetricsRead},

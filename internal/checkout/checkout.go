@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
@@ -40,6 +41,9 @@ type Options struct {
 	// Metrics receives the service's series (commits by outcome, commit
 	// retries); nil keeps them nowhere.
 	Metrics prometheus.Registerer
+	// Changes hears of every commit, return and void inside its
+	// transaction (the webhooks' outbox); nil reports nothing.
+	Changes change.Recorder
 }
 
 // Service evaluates, commits, returns and voids.

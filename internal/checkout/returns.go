@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
@@ -149,6 +150,9 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 		if err != nil {
 			return err
 		}
+		if err := s.recordUndo(ctx, tx, change.TransactionReturned, req.Store, b.memberID, resp); err != nil {
+			return err
+		}
 		out, _ := json.Marshal(resp)
 		_, err = tx.ExecContext(ctx, `INSERT INTO basket_returns (basket_id, return_id, request_hash, response, refund, points, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.id, req.ReturnID, h, string(out), resp.Refund, resp.PointsReversed, s.opt.Now().UTC())
@@ -207,6 +211,9 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		}
 		now := s.opt.Now().UTC()
 		resp.Status = "voided"
+		if err := s.recordUndo(ctx, tx, change.TransactionVoided, req.Store, b.memberID, resp); err != nil {
+			return err
+		}
 		out, err := json.Marshal(resp)
 		if err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -53,8 +54,14 @@ type Queue struct {
 	now         func() time.Time
 	lease       time.Duration
 	maxAttempts int
-	metrics     *Metrics // receipts; nil records nothing
+	metrics     *Metrics        // receipts; nil records nothing
+	changes     change.Recorder // receipts' sms.delivered and sms.failed; nil reports nothing
 }
+
+// SetChanges makes the queue report delivery receipts (sms.delivered,
+// sms.failed) to r in the transaction that records them. Call it before the
+// queue is used.
+func (q *Queue) SetChanges(r change.Recorder) { q.changes = r }
 
 // NewQueue returns a queue over db. lease is how long a claimed message is
 // reserved for one sender (a crashed sender's messages come back after it);
@@ -157,7 +164,7 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 			return err
 		}
 		recorded, _ = res.RowsAffected()
-		early, err = applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
+		early, err = q.applyEarlyReceipts(ctx, tx, ids)
 		return err
 	})
 	if err != nil {

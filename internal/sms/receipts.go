@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/change"
 )
 
 // Delivered records one delivery receipt (see DeliveredBatch).
@@ -44,20 +44,26 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 			fmt.Fprintf(&b, "SELECT $%d AS gid, $%d AS state, %s AS at", n+1, n+2, q.db.Dialect.TimeParam(fmt.Sprintf("$%d", n+3)))
 			args = append(args, r.GatewayID, r.State, r.At.UTC())
 		}
-		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid RETURNING sms_outbox.gateway_message_id`)
+		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, COALESCE(sms_outbox.member_id, ''), sms_outbox.delivery_state`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
+		var events []change.Event
 		for rows.Next() {
-			var g string
-			if err := rows.Scan(&g); err != nil {
+			var g, msgID, memberID, state string
+			if err := rows.Scan(&g, &msgID, &memberID, &state); err != nil {
 				rows.Close()
 				return fmt.Errorf("sms receipts: %w", err)
 			}
 			matched[g] = true
+			events = appendReceiptEvent(events, msgID, memberID, state)
 		}
 		rows.Close()
+		if err := change.Record(ctx, q.changes, tx, events...); err != nil {
+			return fmt.Errorf("sms receipts: %w", err)
+		}
 		for _, r := range rs {
 			if matched[r.GatewayID] {
 				continue
@@ -91,7 +97,8 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
 // as sent, and returns how many of each state it applied.
-func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) (map[string]int, error) {
+func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, gatewayIDs []string) (map[string]int, error) {
+	d := q.db.Dialect
 	args := make([]any, len(gatewayIDs))
 	for i, g := range gatewayIDs {
 		args[i] = g
@@ -116,9 +123,23 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 	}
 	rows.Close()
 	applied := map[string]int{}
+	var events []change.Event
 	for _, e := range found {
-		if _, err := tx.ExecContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1`,
-			e.id, e.state, e.at.UTC()); err != nil {
+		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
+			RETURNING id, COALESCE(member_id, '')`, e.id, e.state, e.at.UTC())
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var msgID, memberID string
+			if err := rows.Scan(&msgID, &memberID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			events = appendReceiptEvent(events, msgID, memberID, e.state)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
@@ -126,7 +147,25 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 		}
 		applied[e.state]++
 	}
-	return applied, nil
+	return applied, change.Record(ctx, q.changes, tx, events...)
+}
+
+// appendReceiptEvent adds the event a receipt's state reports: delivered,
+// or failed for good (undeliverable, expired, rejected, deleted); an
+// unknown or intermediate state reports nothing.
+func appendReceiptEvent(events []change.Event, msgID, memberID, state string) []change.Event {
+	kind := ""
+	switch strings.ToUpper(state) {
+	case "DELIVERED", "DELIVRD":
+		kind = change.SMSDelivered
+	case "UNDELIV", "EXPIRED", "REJECTED", "REJECTD", "DELETED":
+		kind = change.SMSFailed
+	}
+	if kind == "" {
+		return events
+	}
+	return append(events, change.Event{Type: kind, MemberID: memberID,
+		Data: map[string]any{"message_id": msgID, "state": state}})
 }
 
 // lockGatewayIDs serialises the receipt and the submit record of each

@@ -28,6 +28,7 @@ import (
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -61,6 +62,11 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
+	// Webhooks serves /v1/webhooks and the dashboard's webhooks page; nil
+	// leaves them out. WakeWebhooks, if set, is called after a replay so the
+	// dispatcher sends it at once.
+	Webhooks     *webhook.Service
+	WakeWebhooks func()
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -190,6 +196,9 @@ func (s *Server) Handler() http.Handler {
 	if s.opt.Reports != nil {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
+	}
+	if s.opt.Webhooks != nil {
+		s.registerWebhooks(api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 

@@ -233,4 +233,3 @@ func TestRotate_SignsWithBothSecretsUntilTheGracePeriodEnds(t *testing.T) {
 		}
 	})
 }
-

@@ -41,7 +41,7 @@ func NewDispatcher(s *Service) *Dispatcher {
 	}
 	tr := &http.Transport{
 		DialContext:         dialer.DialContext,
-		MaxIdleConnsPerHost: 64,
+		MaxIdleConnsPerHost: 256, // up to Parallel to one endpoint
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second,
 		ForceAttemptHTTP2:   true,
@@ -63,7 +63,9 @@ func (d *Dispatcher) Wake() {
 // Run delivers until ctx ends, then waits for the attempts in flight (each
 // bounded by Timeout) and records them. Attempts run concurrently, at most
 // PerEndpoint to one endpoint, so a slow or dead endpoint holds only its own
-// slots; their outcomes are recorded a batch at a time.
+// slots; their outcomes are recorded a batch at a time, and new work is
+// claimed once a quarter of the slots are free (or every Poll), so that a
+// busy dispatcher makes few, large transactions.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	results := make(chan outcome, d.Parallel)
 	inflight := map[string]int{} // endpoint -> attempts in flight
@@ -78,6 +80,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		pending = pending[:0]
 	}
+	lastClaim := time.Time{}
 	for {
 		if ctx.Err() != nil {
 			for ; total > 0; total-- {
@@ -86,61 +89,70 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			settle()
 			return nil
 		}
+		free := d.Parallel - total
 		claimed := 0
-		if free := d.Parallel - total; free > 0 {
-			var skip []string
-			for e, n := range inflight {
-				if n >= d.PerEndpoint {
-					skip = append(skip, e)
-				}
-			}
-			js, err := d.s.claim(work, free, d.Lease, skip)
-			if err != nil {
-				d.s.opt.Log.Error("webhook claim", "err", err)
-			}
-			var extra []job
-			for _, j := range js {
-				if inflight[j.endpointID] >= d.PerEndpoint {
-					extra = append(extra, j)
-					continue
-				}
-				inflight[j.endpointID]++
-				total++
-				go func() { results <- d.attempt(work, j) }()
-			}
-			if err := d.s.release(work, extra); err != nil {
-				d.s.opt.Log.Error("webhook release", "err", err)
-			}
-			claimed = len(js) - len(extra)
+		if free > 0 && (total == 0 || free >= max(d.Parallel/4, 1) || time.Since(lastClaim) >= d.Poll) {
+			lastClaim = time.Now()
+			claimed = d.claim(work, free, inflight, results)
+			total += claimed
 		}
-		var idle <-chan time.Time
-		if claimed == 0 {
-			idle = time.After(d.Poll)
-		}
-		if total == 0 && claimed == 0 {
+		if total == 0 {
 			select {
 			case <-ctx.Done():
 			case <-d.wake:
-			case <-idle:
+			case <-time.After(d.Poll):
 			}
 			continue
 		}
-		if claimed > 0 && total < d.Parallel {
-			// Room left and work found: settle what is ready and claim more.
+		// Wait for an outcome; with free slots, also for the next poll, so a
+		// few slow attempts in flight do not keep other endpoints waiting.
+		var poll <-chan time.Time
+		if total < d.Parallel {
+			poll = time.After(d.Poll)
+		}
+		select {
+		case o := <-results:
+			d.done(o, &pending, inflight, &total)
 			d.collect(results, &pending, inflight, &total)
-		} else {
-			select {
-			case o := <-results:
-				d.done(o, &pending, inflight, &total)
-				d.collect(results, &pending, inflight, &total)
-			case <-ctx.Done():
-			case <-idle:
-			}
+		case <-poll:
+		case <-d.wake:
+		case <-ctx.Done():
 		}
 		if len(pending) > 0 {
 			settle()
 		}
 	}
+}
+
+// claim claims up to free deliveries, leaving out endpoints at their limit,
+// and starts their attempts; it returns how many it started. Deliveries
+// claimed beyond an endpoint's free slots are given back at once.
+func (d *Dispatcher) claim(ctx context.Context, free int, inflight map[string]int, results chan<- outcome) int {
+	var skip []string
+	for e, n := range inflight {
+		if n >= d.PerEndpoint {
+			skip = append(skip, e)
+		}
+	}
+	js, err := d.s.claim(ctx, free, d.Lease, skip)
+	if err != nil {
+		d.s.opt.Log.Error("webhook claim", "err", err)
+	}
+	var extra []job
+	started := 0
+	for _, j := range js {
+		if inflight[j.endpointID] >= d.PerEndpoint {
+			extra = append(extra, j)
+			continue
+		}
+		inflight[j.endpointID]++
+		started++
+		go func() { results <- d.attempt(ctx, j) }()
+	}
+	if err := d.s.release(ctx, extra); err != nil {
+		d.s.opt.Log.Error("webhook release", "err", err)
+	}
+	return started
 }
 
 // collect takes the outcomes already waiting, without blocking.

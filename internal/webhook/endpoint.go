@@ -59,7 +59,7 @@ func (s *Service) clean(ctx context.Context, sp Spec) (Spec, error) {
 	sp.URL = strings.TrimSpace(sp.URL)
 	u, err := checkURL(ctx, sp.URL, s.opt.AllowPrivate, s.opt.Resolver)
 	if errors.Is(err, ErrPrivateTarget) {
-		return sp, problem.InvalidField("url", "url_private", err, "refused: the address is private, loopback or link-local")
+		return sp, problem.InvalidField("url", "url_private", nil, "refused: %v (--webhooks-allow-private allows it)", err)
 	}
 	if err != nil {
 		return sp, problem.InvalidField("url", "url_invalid", err, "%v", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Delivery states in webhook_deliveries.status.
@@ -91,57 +92,86 @@ type outcome struct {
 
 func (o outcome) ok() bool { return o.err == "" }
 
-// settle records attempts in one transaction: the log rows, and each
+// settle records attempts in one transaction of two statements: each
 // delivery delivered, rescheduled with back-off, or dead when its next try
-// would come after it expires. A delivery whose claim was lost is skipped.
+// would come after it expires (one UPDATE over the batch: a statement per
+// delivery was the bottleneck on PostgreSQL), and the log rows of the
+// attempts it settled. A delivery whose claim was lost is skipped, and its
+// attempt not logged, so no attempt number is logged twice.
 func (s *Service) settle(ctx context.Context, os []outcome) error {
 	if len(os) == 0 {
 		return nil
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		// Settle first: an attempt whose claim was lost is not logged, so
-		// no attempt number is logged twice.
-		var logged []outcome
-		for _, o := range os {
-			var res sql.Result
-			var err error
-			n := o.job.attempts + 1
-			switch next := o.at.Add(s.opt.Jitter(Backoff(n))); {
-			case o.ok():
-				res, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'delivered', attempts = $3, delivered_at = $4,
-					last_code = $5, last_error = '', claim_token = NULL WHERE id = $1 AND claim_token = $2 AND status = 'sending'`,
-					o.job.id, o.job.token, n, o.at.Add(o.latency), o.code)
-			case next.After(o.job.expires):
-				res, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'dead', attempts = $3, last_code = $4,
-					last_error = $5, claim_token = NULL WHERE id = $1 AND claim_token = $2 AND status = 'sending'`,
-					o.job.id, o.job.token, n, o.code, o.err)
-			default:
-				res, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', attempts = $3, next_at = $4,
-					last_code = $5, last_error = $6, claim_token = NULL WHERE id = $1 AND claim_token = $2 AND status = 'sending'`,
-					o.job.id, o.job.token, n, next, o.code, o.err)
-			}
-			if err != nil {
-				return fmt.Errorf("webhook settle %s: %w", o.job.id, err)
-			}
-			if k, _ := res.RowsAffected(); k > 0 {
-				logged = append(logged, o)
-			}
+	d := s.db.Dialect
+	n := 0
+	ph := func() string {
+		n++
+		if d == store.SQLite {
+			return "?"
 		}
-		if len(logged) == 0 {
+		return fmt.Sprintf("$%d", n)
+	}
+	var b strings.Builder
+	args := make([]any, 0, 8*len(os))
+	b.WriteString(`UPDATE webhook_deliveries SET status = v.st, attempts = v.n, next_at = COALESCE(v.nx, webhook_deliveries.next_at),
+		delivered_at = COALESCE(v.dl, webhook_deliveries.delivered_at), last_code = v.code, last_error = v.err, claim_token = NULL FROM (`)
+	for i, o := range os {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT %s AS id, %s AS tok, %s AS st, CAST(%s AS INTEGER) AS n, %s AS nx, %s AS dl, CAST(%s AS INTEGER) AS code, %s AS err",
+			ph(), ph(), ph(), ph(), d.TimeParam(ph()), d.TimeParam(ph()), ph(), ph())
+		attempt := o.job.attempts + 1
+		var next, delivered sql.NullTime
+		status := StatusDelivered
+		switch t := o.at.Add(s.opt.Jitter(Backoff(attempt))); {
+		case o.ok():
+			delivered = sql.NullTime{Time: o.at.Add(o.latency), Valid: true}
+		case t.After(o.job.expires):
+			status = StatusDead
+		default:
+			status, next = StatusPending, sql.NullTime{Time: t, Valid: true}
+		}
+		args = append(args, o.job.id, o.job.token, status, attempt, next, delivered, o.code, o.err)
+	}
+	b.WriteString(`) AS v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim_token = v.tok
+		AND webhook_deliveries.status = 'sending' RETURNING webhook_deliveries.id`)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("webhook settle: %w", err)
+		}
+		settled := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("webhook settle: %w", err)
+			}
+			settled[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("webhook settle: %w", err)
+		}
+		if len(settled) == 0 {
 			return nil
 		}
 		const cols = 6
-		var b strings.Builder
-		args := make([]any, 0, cols*len(logged))
-		b.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error) VALUES `)
-		for i, o := range logged {
-			if i > 0 {
-				b.WriteString(", ")
+		var ins strings.Builder
+		vals := make([]any, 0, cols*len(settled))
+		ins.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error) VALUES `)
+		for _, o := range os {
+			if !settled[o.job.id] {
+				continue
 			}
-			b.WriteString("(" + s.db.Dialect.Placeholders(1+i*cols, cols) + ")")
-			args = append(args, o.job.id, o.job.attempts+1, o.at, o.code, o.latency.Microseconds(), o.err)
+			if len(vals) > 0 {
+				ins.WriteString(", ")
+			}
+			ins.WriteString("(" + d.Placeholders(1+len(vals), cols) + ")")
+			vals = append(vals, o.job.id, o.job.attempts+1, o.at, o.code, o.latency.Microseconds(), o.err)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, ins.String(), vals...); err != nil {
 			return fmt.Errorf("webhook attempts: %w", err)
 		}
 		return nil

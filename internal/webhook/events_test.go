@@ -1,0 +1,132 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/sms"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+)
+
+// TestEvents_EveryDomainReportsItsChangesWithTheCRMID drives the real
+// services, wired to the webhooks as perk serve wires them, through a
+// member's life and checks what an endpoint subscribed to everything gets.
+func TestEvents_EveryDomainReportsItsChangesWithTheCRMID(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		rcv := newReceiver(t)
+		f.endpoint(rcv.URL, change.Types...)
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		members := member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Now: f.clk.Now, Log: log, Changes: f.svc})
+		campaigns := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Now: f.clk.Now, Log: log})
+		points := ledger.New(db, ledger.Policy{}, f.clk.Now)
+		points.SetChanges(f.svc)
+		till := checkout.NewService(db, members, campaigns, points, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: f.clk.Now, Log: log, Changes: f.svc})
+		queue := sms.NewQueue(db, f.clk.Now, time.Minute, 5)
+		queue.SetChanges(f.svc)
+		if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1)`, t0); err != nil {
+			t.Fatal(err)
+		}
+		c, err := campaigns.Create(ctx, campaign.Spec{Name: "Tenner", Audience: campaign.Audience{Kind: campaign.AudienceAll},
+			Start: t0.Add(-time.Hour).Format(time.RFC3339), End: t0.Add(24 * time.Hour).Format(time.RFC3339),
+			Benefits: []engine.Benefit{{Kind: engine.AmountOff, Amount: 100}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := campaigns.Launch(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		step := func(what string, fn func() error, want ...string) {
+			t.Helper()
+			before := len(rcv.requests())
+			if err := fn(); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			f.drain()
+			var got []string
+			for _, r := range rcv.requests()[before:] {
+				var p struct {
+					Type string         `json:"type"`
+					Data map[string]any `json:"data"`
+				}
+				if err := json.Unmarshal(r.body, &p); err != nil {
+					t.Fatal(err)
+				}
+				if p.Data["external_id"] != "CRM-7" {
+					t.Errorf("%s: %s has external_id %v, want CRM-7", what, p.Type, p.Data["external_id"])
+				}
+				got = append(got, p.Type)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: events %v, want %v", what, got, want)
+			}
+		}
+		var m *member.Member
+		step("enrol", func() error {
+			e, err := members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: "+447700900123", ExternalID: "CRM-7"},
+				Channel: member.ChannelAPI, Consent: true})
+			if e != nil {
+				m = e.Member
+			}
+			return err
+		}, change.MemberCreated, change.ConsentChanged)
+		step("update", func() error {
+			name := "Ann"
+			_, err := members.Update(ctx, m.ID, member.Patch{FirstName: &name})
+			return err
+		}, change.MemberUpdated)
+		step("commit", func() error {
+			_, err := till.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(m.Code)),
+				Currency: "GBP", TransactionID: "T-1", Items: []checkout.Item{{Line: 1, SKU: "A", Quantity: 2, UnitPrice: 1000}}})
+			return err
+		}, change.TransactionCommitted, change.OfferRedeemed, change.PointsChanged)
+		step("return", func() error {
+			_, err := till.Return(ctx, &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R1",
+				Items: []checkout.ReturnItem{{Line: 1, Quantity: 1}}})
+			return err
+		}, change.TransactionReturned, change.PointsChanged)
+		step("void", func() error {
+			_, err := till.Void(ctx, &checkout.VoidRequest{Store: "S1", TransactionID: "T-1"})
+			return err
+		}, change.TransactionVoided, change.PointsChanged)
+		step("a repeated void changes nothing", func() error {
+			_, err := till.Void(ctx, &checkout.VoidRequest{Store: "S1", TransactionID: "T-1"})
+			return err
+		})
+		step("receipt", func() error {
+			if _, err := db.W.Exec(`UPDATE sms_outbox SET status = 'sent', gateway_message_id = 'G1' WHERE member_id = $1`, m.ID); err != nil {
+				return err
+			}
+			return queue.Delivered(ctx, sms.Receipt{GatewayID: "G1", State: "Delivered", At: t0})
+		}, change.SMSDelivered)
+		step("opt out", func() error {
+			_, err := members.OptOut(ctx, m.ID, member.Origin{Method: member.ChannelSMS, Source: "STOP"})
+			return err
+		}, change.ConsentChanged, change.MemberOptedOut)
+		step("erase", func() error { return members.Erase(ctx, m.ID) }, change.MemberErased)
+
+		// No personal data travels: the phone appears in no payload.
+		for _, r := range rcv.requests() {
+			if strings.Contains(string(r.body), "7700900123") {
+				t.Errorf("a payload holds the phone number: %s", r.body)
+			}
+		}
+	})
+}
