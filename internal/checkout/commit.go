@@ -79,7 +79,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 				return err
 			}
 			moved = slices.Clone(resp.campaignsOf())
-			return s.recordCommit(ctx, tx, resp)
+			return s.recordCommit(ctx, tx, m, resp)
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()

@@ -5,22 +5,25 @@ import (
 	"database/sql"
 
 	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/member"
 )
 
 // recordCommit reports a new commit: the transaction, and each offer it
 // redeemed. Points movements are reported by the ledger.
-func (s *Service) recordCommit(ctx context.Context, tx *sql.Tx, resp *Response) error {
-	memberID := ""
-	if resp.Member != nil {
-		memberID = resp.Member.ID
+// The member's CRM id is known here, which spares the recorder a query in
+// the till's transaction.
+func (s *Service) recordCommit(ctx context.Context, tx *sql.Tx, m *member.Member, resp *Response) error {
+	memberID, ext := "", ""
+	if m != nil {
+		memberID, ext = m.ID, m.ExternalID
 	}
-	events := []change.Event{{Type: change.TransactionCommitted, MemberID: memberID, Data: map[string]any{
+	events := []change.Event{{Type: change.TransactionCommitted, MemberID: memberID, ExternalID: ext, Data: map[string]any{
 		"transaction_id": resp.TransactionID, "store": resp.Store, "currency": resp.Currency,
 		"subtotal": resp.Subtotal, "total_discount": resp.TotalDiscount, "total": resp.Total,
 		"points_earned": resp.PointsEarned, "points_redeemed": resp.PointsRedeemed, "amount_due": resp.AmountDue,
 	}}}
 	for _, b := range resp.Benefits {
-		events = append(events, change.Event{Type: change.OfferRedeemed, MemberID: memberID, Data: map[string]any{
+		events = append(events, change.Event{Type: change.OfferRedeemed, MemberID: memberID, ExternalID: ext, Data: map[string]any{
 			"transaction_id": resp.TransactionID, "store": resp.Store, "offer_id": b.OfferID,
 			"campaign_id": b.CampaignID, "kind": string(b.Kind), "discount": b.Discount, "points": b.Points,
 		}})

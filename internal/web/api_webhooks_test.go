@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/perk-platform/perk/internal/auth"
@@ -109,6 +110,16 @@ func TestWebhooksAPI_EndpointsRotationDeliveryLogAndReplay(t *testing.T) {
 		}
 		if got, _, _ := e.do("POST", "/v1/webhooks/whe_other/deliveries/"+ds[0].ID+"/replay", auth.RoleAdmin, nil); got != 404 {
 			t.Errorf("replay under another endpoint: %d, want 404", got)
+		}
+
+		// The dashboard lists the endpoint and its delivery, for admins only.
+		res, page := e.get(e.signIn(auth.RoleAdmin), "/manage/webhooks")
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, created.ID) || !strings.Contains(page, ds[0].EventID) ||
+			!strings.Contains(page, "rotating: old secret until") {
+			t.Errorf("webhooks page: %d\n%s", res.StatusCode, page)
+		}
+		if res, _ := e.get(e.signIn(auth.RoleManager), "/manage/webhooks"); res.StatusCode != http.StatusForbidden {
+			t.Errorf("webhooks page for a manager: %d, want 403", res.StatusCode)
 		}
 
 		if got, _, _ := e.do("DELETE", "/v1/webhooks/"+created.ID, auth.RoleAdmin, nil); got != http.StatusNoContent {

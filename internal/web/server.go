@@ -228,6 +228,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/members", auth.MembersRead, s.manageMembers)
 		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
 		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		if s.opt.Webhooks != nil {
+			page("GET /manage/webhooks", auth.WebhooksManage, s.manageWebhooks)
+		}
 		page("GET /manage/imports/{id}/errors.csv", auth.MembersRead, s.manageImportErrors)
 		page("GET /manage/campaigns/new", auth.CampaignsWrite, s.manageNew)
 		form("POST /manage/campaigns", auth.CampaignsWrite, s.manageCreate)

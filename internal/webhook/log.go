@@ -151,3 +151,22 @@ func (s *Service) Replay(ctx context.Context, deliveryID string) (*Delivery, err
 	}
 	return s.Delivery(ctx, deliveryID)
 }
+
+// Recent returns the latest deliveries to every endpoint, newest first,
+// for the dashboard.
+func (s *Service) Recent(ctx context.Context, limit int) ([]*Delivery, error) {
+	rows, err := s.db.R.QueryContext(ctx, deliverySelect+` ORDER BY id DESC LIMIT $1`, min(max(limit, 1), 500))
+	if err != nil {
+		return nil, fmt.Errorf("webhook recent: %w", err)
+	}
+	defer rows.Close()
+	out := []*Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("webhook recent: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
