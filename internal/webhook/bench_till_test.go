@@ -3,19 +3,15 @@ package webhook_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
-	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/webhook"
@@ -37,7 +33,6 @@ func BenchmarkTillCommit(b *testing.B) {
 func benchCommit(b *testing.B, engineName string, hooks bool) {
 	db := storetest.Engine(b, engineName)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var rec change.Recorder
 	var delivered atomic.Int64
 	if hooks {
@@ -46,7 +41,7 @@ func benchCommit(b *testing.B, engineName string, hooks bool) {
 			w.WriteHeader(http.StatusNoContent)
 		}))
 		defer rcv.Close()
-		svc := webhook.NewService(db, webhook.Options{AllowPrivate: true, Log: log})
+		svc := webhook.NewService(db, webhook.Options{AllowPrivate: true})
 		if _, err := svc.Create(ctx, webhook.Spec{URL: rcv.URL, EventTypes: change.Types}); err != nil {
 			b.Fatal(err)
 		}
@@ -58,26 +53,8 @@ func benchCommit(b *testing.B, engineName string, hooks bool) {
 		go func() { done <- d.Run(runCtx) }()
 		defer func() { cancel(); <-done }()
 	}
-	members := member.NewService(db, member.Options{Region: "GB", Log: log, Changes: rec})
-	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, Log: log})
-	points := ledger.New(db, ledger.Policy{}, nil)
-	if rec != nil {
-		points.SetChanges(rec)
-	}
-	till := checkout.NewService(db, members, camps, points, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, Changes: rec})
-	if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1)`, time.Now().UTC()); err != nil {
-		b.Fatal(err)
-	}
-	now := time.Now()
-	c, err := camps.Create(ctx, campaign.Spec{Name: "Ten off", Audience: campaign.Audience{Kind: campaign.AudienceAll},
-		Start: now.Add(-time.Hour).Format(time.RFC3339), End: now.Add(24 * time.Hour).Format(time.RFC3339),
-		Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := camps.Launch(ctx, c.ID); err != nil {
-		b.Fatal(err)
-	}
+	w := newWorld(b, db, rec, time.Now, engine.Benefit{Kind: engine.PercentOff, Percent: 10})
+	members, till := w.members, w.till
 	const shoppers = 64
 	codes := make([]string, shoppers)
 	for i := range codes {

@@ -3,18 +3,13 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
-	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
@@ -30,26 +25,8 @@ func TestEvents_EveryDomainReportsItsChangesWithTheCRMID(t *testing.T) {
 		ctx := context.Background()
 		rcv := newReceiver(t)
 		f.endpoint(rcv.URL, change.Types...)
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		members := member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Now: f.clk.Now, Log: log, Changes: f.svc})
-		campaigns := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Now: f.clk.Now, Log: log})
-		points := ledger.New(db, ledger.Policy{}, f.clk.Now)
-		points.SetChanges(f.svc)
-		till := checkout.NewService(db, members, campaigns, points, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: f.clk.Now, Log: log, Changes: f.svc})
-		queue := sms.NewQueue(db, f.clk.Now, time.Minute, 5)
-		queue.SetChanges(f.svc)
-		if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1)`, t0); err != nil {
-			t.Fatal(err)
-		}
-		c, err := campaigns.Create(ctx, campaign.Spec{Name: "Tenner", Audience: campaign.Audience{Kind: campaign.AudienceAll},
-			Start: t0.Add(-time.Hour).Format(time.RFC3339), End: t0.Add(24 * time.Hour).Format(time.RFC3339),
-			Benefits: []engine.Benefit{{Kind: engine.AmountOff, Amount: 100}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := campaigns.Launch(ctx, c.ID); err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(t, db, f.svc, f.clk.Now, engine.Benefit{Kind: engine.AmountOff, Amount: 100})
+		members, till, queue := w.members, w.till, w.queue
 
 		step := func(what string, fn func() error, want ...string) {
 			t.Helper()

@@ -79,8 +79,13 @@ func (s *Service) Deliveries(ctx context.Context, endpointID string, q DeliveryQ
 		q.Limit = 50
 	}
 	q.Limit = min(q.Limit, 500)
-	query := deliverySelect + ` WHERE endpoint_id = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`
-	rows, err := s.db.R.QueryContext(ctx, query, endpointID, q.Status, q.Before, q.Limit)
+	return s.queryDeliveries(ctx, deliverySelect+` WHERE endpoint_id = $1 AND ($2 = '' OR status = $2)
+		AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`, endpointID, q.Status, q.Before, q.Limit)
+}
+
+// queryDeliveries runs a query of deliverySelect's columns, payloads left out.
+func (s *Service) queryDeliveries(ctx context.Context, query string, args ...any) ([]*Delivery, error) {
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhook deliveries: %w", err)
 	}
@@ -155,18 +160,5 @@ func (s *Service) Replay(ctx context.Context, deliveryID string) (*Delivery, err
 // Recent returns the latest deliveries to every endpoint, newest first,
 // for the dashboard.
 func (s *Service) Recent(ctx context.Context, limit int) ([]*Delivery, error) {
-	rows, err := s.db.R.QueryContext(ctx, deliverySelect+` ORDER BY id DESC LIMIT $1`, min(max(limit, 1), 500))
-	if err != nil {
-		return nil, fmt.Errorf("webhook recent: %w", err)
-	}
-	defer rows.Close()
-	out := []*Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("webhook recent: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return s.queryDeliveries(ctx, deliverySelect+` ORDER BY id DESC LIMIT $1`, min(max(limit, 1), 500))
 }
