@@ -37,12 +37,12 @@ var Types = []string{MemberCreated, MemberUpdated, MemberOptedOut, MemberErased,
 // Event is one change. Data is marshalled to JSON as the payload's data;
 // MemberID, when set, is the member it is about: the recorder adds the
 // member's id and CRM external id to the data, reading the external id in
-// the transaction unless ExternalID is set (a caller that holds the member
-// passes it and saves that query).
+// the transaction unless ExternalID is set: a caller that holds the member
+// passes its CRM id ("" for none) and saves the till that query.
 type Event struct {
 	Type       string
 	MemberID   string
-	ExternalID string
+	ExternalID *string
 	Data       map[string]any
 }
 

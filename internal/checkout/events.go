@@ -13,9 +13,9 @@ import (
 // The member's CRM id is known here, which spares the recorder a query in
 // the till's transaction.
 func (s *Service) recordCommit(ctx context.Context, tx *sql.Tx, m *member.Member, resp *Response) error {
-	memberID, ext := "", ""
+	memberID, ext := "", (*string)(nil)
 	if m != nil {
-		memberID, ext = m.ID, m.ExternalID
+		memberID, ext = m.ID, &m.ExternalID
 	}
 	events := []change.Event{{Type: change.TransactionCommitted, MemberID: memberID, ExternalID: ext, Data: map[string]any{
 		"transaction_id": resp.TransactionID, "store": resp.Store, "currency": resp.Currency,

@@ -22,6 +22,7 @@ type Dispatcher struct {
 	Lease       time.Duration // how long a claim holds (1 min; more than Timeout)
 	Parallel    int           // attempts in flight in all (128)
 	PerEndpoint int           // attempts in flight to one endpoint (16)
+	Settle      time.Duration // longest an outcome waits to be recorded with others (50 ms)
 
 	s      *Service
 	client *http.Client
@@ -34,7 +35,7 @@ type Dispatcher struct {
 // (a 3xx is a failed attempt, as the receiver did not take the event).
 func NewDispatcher(s *Service) *Dispatcher {
 	d := &Dispatcher{Poll: 100 * time.Millisecond, Timeout: 10 * time.Second, Lease: time.Minute,
-		Parallel: 128, PerEndpoint: 16, s: s, wake: make(chan struct{}, 1)}
+		Parallel: 128, PerEndpoint: 16, Settle: 50 * time.Millisecond, s: s, wake: make(chan struct{}, 1)}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	if !s.opt.AllowPrivate {
 		dialer.Control = dialControl
@@ -63,14 +64,20 @@ func (d *Dispatcher) Wake() {
 // Run delivers until ctx ends, then waits for the attempts in flight (each
 // bounded by Timeout) and records them. Attempts run concurrently, at most
 // PerEndpoint to one endpoint, so a slow or dead endpoint holds only its own
-// slots; their outcomes are recorded a batch at a time, and new work is
-// claimed once a quarter of the slots are free (or every Poll), so that a
-// busy dispatcher makes few, large transactions.
+// slots.
+//
+// Its writes are few and large, because on SQLite they share the one writer
+// with the tills: outcomes are recorded a quarter of Parallel at a time, or
+// after Settle; new work is claimed when a quarter of the slots are free,
+// and once a claim found less than it asked for (the outbox is drained) not
+// again before Poll or a Wake. Attempts made but not yet recorded count
+// against Parallel, so a crash repeats at most Parallel deliveries.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	results := make(chan outcome, d.Parallel)
 	inflight := map[string]int{} // endpoint -> attempts in flight
 	total := 0
 	var pending []outcome
+	var firstPending time.Time // when the oldest unrecorded outcome came
 	// Attempts and their settling outlive ctx, so a claimed delivery is
 	// recorded rather than left to its lease.
 	work := context.WithoutCancel(ctx)
@@ -78,9 +85,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		if err := d.s.settle(work, pending); err != nil {
 			d.s.opt.Log.Error("webhook settle", "count", len(pending), "err", err)
 		}
-		pending = pending[:0]
+		pending, firstPending = pending[:0], time.Time{}
 	}
-	lastClaim := time.Time{}
+	quarter := max(d.Parallel/4, 1)
+	var lastClaim time.Time
+	drained, woken := false, true
 	for {
 		if ctx.Err() != nil {
 			for ; total > 0; total-- {
@@ -89,37 +98,38 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			settle()
 			return nil
 		}
-		free := d.Parallel - total
-		claimed := 0
-		if free > 0 && (total == 0 || free >= max(d.Parallel/4, 1) || time.Since(lastClaim) >= d.Poll) {
-			lastClaim = time.Now()
-			claimed = d.claim(work, free, inflight, results)
-			total += claimed
+		busy := total + len(pending)
+		free := d.Parallel - busy
+		due := woken || time.Since(lastClaim) >= d.Poll
+		if free > 0 && (due || (!drained && (busy == 0 || free >= quarter))) {
+			lastClaim, woken = time.Now(), false
+			n := d.claim(work, free, inflight, results)
+			total += n
+			drained = n < free
 		}
-		if total == 0 {
-			select {
-			case <-ctx.Done():
-			case <-d.wake:
-			case <-time.After(d.Poll):
-			}
+		if len(pending) > 0 && (len(pending) >= quarter || time.Since(firstPending) >= d.Settle) {
+			settle()
 			continue
 		}
-		// Wait for an outcome; with free slots, also for the next poll, so a
-		// few slow attempts in flight do not keep other endpoints waiting.
-		var poll <-chan time.Time
-		if total < d.Parallel {
-			poll = time.After(d.Poll)
+		var poll, flush <-chan time.Time
+		if total+len(pending) < d.Parallel {
+			poll = time.After(d.Poll - time.Since(lastClaim))
+		}
+		if len(pending) > 0 {
+			flush = time.After(d.Settle - time.Since(firstPending))
 		}
 		select {
 		case o := <-results:
 			d.done(o, &pending, inflight, &total)
 			d.collect(results, &pending, inflight, &total)
+			if firstPending.IsZero() {
+				firstPending = time.Now()
+			}
 		case <-poll:
+		case <-flush:
 		case <-d.wake:
+			woken = true
 		case <-ctx.Done():
-		}
-		if len(pending) > 0 {
-			settle()
 		}
 	}
 }

@@ -57,9 +57,9 @@ func (s *Service) Record(ctx context.Context, tx *sql.Tx, events ...change.Event
 		if e.MemberID != "" {
 			data["member_id"] = e.MemberID
 			data["external_id"] = nil
-			x := e.ExternalID
-			if x == "" {
-				x = ext[e.MemberID]
+			x := ext[e.MemberID]
+			if e.ExternalID != nil {
+				x = *e.ExternalID
 			}
 			if x != "" {
 				data["external_id"] = x
@@ -95,7 +95,7 @@ func externalIDs(ctx context.Context, tx *sql.Tx, events []change.Event) (map[st
 	var ids []any
 	seen := map[string]bool{}
 	for _, e := range events {
-		if e.MemberID != "" && e.ExternalID == "" && !seen[e.MemberID] {
+		if e.MemberID != "" && e.ExternalID == nil && !seen[e.MemberID] {
 			seen[e.MemberID] = true
 			ids = append(ids, e.MemberID)
 		}
