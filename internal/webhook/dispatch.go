@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -148,6 +149,7 @@ func (d *Dispatcher) claim(ctx context.Context, free int, inflight map[string]in
 	if err != nil {
 		d.s.opt.Log.Error("webhook claim", "err", err)
 	}
+	d.refresh(ctx, len(js))
 	var extra []job
 	started := 0
 	for _, j := range js {
@@ -185,6 +187,18 @@ func (d *Dispatcher) done(o outcome, pending *[]outcome, inflight map[string]int
 	*total--
 }
 
+// refresh reloads the endpoints before a batch of attempts, so that a
+// change made by another process (perk webhooks rotate or remove) counts
+// from the next batch on: one small query a batch, not one an attempt.
+func (d *Dispatcher) refresh(ctx context.Context, claimed int) {
+	if claimed == 0 {
+		return
+	}
+	if _, _, err := d.s.cache.get(ctx, d.s.db.R, true); err != nil {
+		d.s.opt.Log.Error("webhook endpoints", "err", err)
+	}
+}
+
 // Drain delivers every due delivery and returns how many attempts it made,
 // one batch after another until none is due: for tests and commands that
 // step an injected clock, where Run's polling would add nothing.
@@ -195,6 +209,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		if err != nil || len(js) == 0 {
 			return made, err
 		}
+		d.refresh(ctx, len(js))
 		results := make(chan outcome, len(js))
 		for _, j := range js {
 			go func() { results <- d.attempt(ctx, j) }()
@@ -217,7 +232,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) outcome {
 	o := outcome{job: j, at: at}
 	ep, err := d.s.cache.endpoint(ctx, j.endpointID)
 	if err != nil {
-		o.err = err.Error()
+		o.err, o.gone = err.Error(), errors.Is(err, ErrNotFound)
 		return o
 	}
 	sig, err := SignatureHeader(ep.secrets(at), j.eventID, at, j.payload)

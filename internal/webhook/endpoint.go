@@ -149,12 +149,22 @@ func (s *Service) Rotate(ctx context.Context, endpointID string, grace time.Dura
 
 // Delete removes an endpoint with its deliveries and their log.
 func (s *Service) Delete(ctx context.Context, endpointID string) error {
-	res, err := s.db.W.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1`, endpointID)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE id = $1`, endpointID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE endpoint_id = $1`, endpointID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("webhook delete: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
 	}
 	s.cache.invalidate()
 	return nil

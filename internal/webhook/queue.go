@@ -88,6 +88,7 @@ type outcome struct {
 	code    int       // HTTP status, 0 when none came
 	latency time.Duration
 	err     string // why it failed, "" on success
+	gone    bool   // the endpoint was removed: nothing to retry
 }
 
 func (o outcome) ok() bool { return o.err == "" }
@@ -127,7 +128,7 @@ func (s *Service) settle(ctx context.Context, os []outcome) error {
 		switch t := o.at.Add(s.opt.Jitter(Backoff(attempt))); {
 		case o.ok():
 			delivered = sql.NullTime{Time: o.at.Add(o.latency), Valid: true}
-		case t.After(o.job.expires):
+		case o.gone || t.After(o.job.expires):
 			status = StatusDead
 		default:
 			status, next = StatusPending, sql.NullTime{Time: t, Valid: true}

@@ -220,3 +220,28 @@ func TestCreate_RefusesUnknownEventTypes(t *testing.T) {
 		}
 	})
 }
+
+func TestRemove_ByAnotherProcessNeitherFailsASaleNorLeavesRetries(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		rcv := newReceiver(t)
+		ep := f.endpoint(rcv.URL, change.TransactionCommitted)
+		f.record(change.Event{Type: change.TransactionCommitted}) // f.svc has the endpoint cached now
+		// perk webhooks remove, in another process: f.svc's cache is stale.
+		other := webhook.NewService(db, webhook.Options{AllowPrivate: true})
+		if err := other.Delete(context.Background(), ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(webhook.StatusPending); n != 0 {
+			t.Fatalf("%d deliveries left after the removal", n)
+		}
+		f.record(change.Event{Type: change.TransactionCommitted}) // must not fail the change
+		f.drain()
+		if len(rcv.requests()) != 0 {
+			t.Errorf("a removed endpoint got %d requests", len(rcv.requests()))
+		}
+		if n := f.count(webhook.StatusDead); n != 1 {
+			t.Errorf("the stale-cache delivery: %d dead, want 1 (no retries for an endpoint that is gone)", n)
+		}
+	})
+}

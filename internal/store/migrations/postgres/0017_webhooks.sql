@@ -18,9 +18,14 @@ CREATE TABLE webhook_endpoints (
 -- next_at), sending (claimed by a dispatcher until next_at, its lease,
 -- claim_token naming the claim), delivered or dead (gave up at expires_at).
 -- payload is the exact body sent; the signature is made at each attempt.
+-- endpoint_id has no foreign key on purpose: every till commit would lock
+-- the one endpoint row (a shared hot row on PostgreSQL), and a process
+-- whose endpoint cache is a moment stale would fail a sale for an endpoint
+-- removed elsewhere. Removing an endpoint deletes its deliveries; a
+-- delivery for one already gone is dead-lettered at its first attempt.
 CREATE TABLE webhook_deliveries (
     id           TEXT PRIMARY KEY,
-    endpoint_id  TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+    endpoint_id  TEXT NOT NULL,
     event_id     TEXT NOT NULL,
     event_type   TEXT NOT NULL,
     payload      TEXT NOT NULL,
