@@ -200,9 +200,15 @@ func Backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// Fail records a permanent failure.
+// Fail records a permanent failure, and reports it as sms.failed.
 func (q *Queue) Fail(ctx context.Context, m Message, cause error) error {
-	return q.settle(ctx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error())
+	return q.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error()); err != nil {
+			return err
+		}
+		return change.Record(ctx, q.changes, tx, change.Event{Type: change.SMSFailed, MemberID: m.MemberID,
+			Data: map[string]any{"message_id": m.ID, "state": "send_failed"}})
+	})
 }
 
 // Defer puts a claimed message back until a later time without counting an

@@ -2,7 +2,10 @@ package webhook_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -93,6 +96,20 @@ func TestEvents_EveryDomainReportsItsChangesWithTheCRMID(t *testing.T) {
 			}
 			return queue.Delivered(ctx, sms.Receipt{GatewayID: "G1", State: "Delivered", At: t0})
 		}, change.SMSDelivered)
+		step("an SMS the gateway refuses for good", func() error {
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := sms.Enqueue(ctx, tx, sms.Outbound{MemberID: m.ID, To: string(m.Phone), Body: "Hi", Kind: sms.Transactional, Purpose: "test"}, t0)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			msgs, err := queue.Claim(ctx, 10)
+			if err != nil || len(msgs) != 1 {
+				return fmt.Errorf("claim: %d messages, %v", len(msgs), err)
+			}
+			return queue.Fail(ctx, msgs[0], errors.New("invalid destination"))
+		}, change.SMSFailed)
 		step("opt out", func() error {
 			_, err := members.OptOut(ctx, m.ID, member.Origin{Method: member.ChannelSMS, Source: "STOP"})
 			return err

@@ -69,7 +69,7 @@ func (s *Service) Record(ctx context.Context, tx *sql.Tx, events ...change.Event
 		if err != nil {
 			return fmt.Errorf("webhook record %s: %w", e.Type, err)
 		}
-		eventID := id.New("msg", now)
+		eventID := id.New("evt", now)
 		for _, ep := range subs[e.Type] {
 			args = append(args, id.New("whd", now), ep.ID, eventID, e.Type, string(body), now, now, expires)
 			rows++
