@@ -22,32 +22,15 @@ func BenchmarkDispatch(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
 			db := storetest.Engine(b, engine)
-			var got atomic.Int64
-			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got.Add(1)
-				w.WriteHeader(http.StatusNoContent)
-			}))
-			defer rcv.Close()
-			svc := webhook.NewService(db, webhook.Options{AllowPrivate: true})
-			ctx := context.Background()
-			if _, err := svc.Create(ctx, webhook.Spec{URL: rcv.URL, EventTypes: []string{change.TransactionCommitted}}); err != nil {
-				b.Fatal(err)
-			}
+			svc, got := countingEndpoint(b, db, change.TransactionCommitted)
 			fill(b, db, svc, b.N)
-			d := webhook.NewDispatcher(svc)
-			d.PerEndpoint = d.Parallel // one endpoint: let it have every slot
 			b.ResetTimer()
 			start := time.Now()
-			runCtx, cancel := context.WithCancel(ctx)
-			done := make(chan error)
-			go func() { done <- d.Run(runCtx) }()
+			stop := runDispatcher(svc)
 			for got.Load() < int64(b.N) {
 				time.Sleep(time.Millisecond)
 			}
-			cancel()
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
+			stop()
 			elapsed := time.Since(start)
 			b.StopTimer()
 			var delivered int
@@ -76,4 +59,32 @@ func fill(b *testing.B, db *store.DB, svc *webhook.Service, n int) {
 		}
 		n -= k
 	}
+}
+
+// countingEndpoint is a service on db with one endpoint subscribed to
+// types, on a local receiver that answers 204 and counts the requests.
+func countingEndpoint(b *testing.B, db *store.DB, types ...string) (*webhook.Service, *atomic.Int64) {
+	b.Helper()
+	got := new(atomic.Int64)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	b.Cleanup(rcv.Close)
+	svc := webhook.NewService(db, webhook.Options{AllowPrivate: true})
+	if _, err := svc.Create(context.Background(), webhook.Spec{URL: rcv.URL, EventTypes: types}); err != nil {
+		b.Fatal(err)
+	}
+	return svc, got
+}
+
+// runDispatcher runs a dispatcher whose one endpoint may have every slot,
+// until the returned stop is called.
+func runDispatcher(svc *webhook.Service) (stop func()) {
+	d := webhook.NewDispatcher(svc)
+	d.PerEndpoint = d.Parallel
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	return func() { cancel(); <-done }
 }

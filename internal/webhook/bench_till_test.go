@@ -3,8 +3,6 @@ package webhook_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,26 +36,14 @@ func benchCommit(b *testing.B, engineName, mode string) {
 	db := storetest.Engine(b, engineName)
 	ctx := context.Background()
 	var rec change.Recorder
-	var delivered atomic.Int64
+	var delivered *atomic.Int64
 	if hooks {
-		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			delivered.Add(1)
-			w.WriteHeader(http.StatusNoContent)
-		}))
-		defer rcv.Close()
-		svc := webhook.NewService(db, webhook.Options{AllowPrivate: true})
-		if _, err := svc.Create(ctx, webhook.Spec{URL: rcv.URL, EventTypes: change.Types}); err != nil {
-			b.Fatal(err)
-		}
+		var svc *webhook.Service
+		svc, delivered = countingEndpoint(b, db, change.Types...)
 		rec = svc
-	}
-	if mode == "delivering" {
-		d := webhook.NewDispatcher(rec.(*webhook.Service))
-		d.PerEndpoint = d.Parallel
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan error)
-		go func() { done <- d.Run(runCtx) }()
-		defer func() { cancel(); <-done }()
+		if mode == "delivering" {
+			defer runDispatcher(svc)()
+		}
 	}
 	w := newWorld(b, db, rec, time.Now, engine.Benefit{Kind: engine.PercentOff, Percent: 10})
 	members, till := w.members, w.till
