@@ -53,6 +53,23 @@ type Recorder interface {
 	Record(ctx context.Context, tx *sql.Tx, events ...Event) error
 }
 
+// Filter is a Recorder that can tell cheaply, outside any transaction,
+// whether it may want events of a type; a caller that would build many
+// events (a file import) asks first.
+type Filter interface {
+	Wants(eventType string) bool
+}
+
+// Wants reports whether r may want events of type t: false when r is nil or
+// is a Filter that says so.
+func Wants(r Recorder, t string) bool {
+	if r == nil {
+		return false
+	}
+	f, ok := r.(Filter)
+	return !ok || f.Wants(t)
+}
+
 // Record is r.Record, or nothing when r is nil (no listener configured).
 func Record(ctx context.Context, r Recorder, tx *sql.Tx, events ...Event) error {
 	if r == nil || len(events) == 0 {

@@ -18,9 +18,9 @@ func (s *Service) record(ctx context.Context, tx *sql.Tx, events ...change.Event
 // consent.changed, and member.opted_out when it was withdrawn.
 func consentEvents(m *Member, action string, o Origin) []change.Event {
 	data := map[string]any{"status": string(m.Status), "action": action, "method": string(o.Method), "source": o.Source}
-	out := []change.Event{{Type: change.ConsentChanged, MemberID: m.ID, Data: data}}
+	out := []change.Event{{Type: change.ConsentChanged, MemberID: m.ID, ExternalID: &m.ExternalID, Data: data}}
 	if action == consentWithdrawn {
-		out = append(out, change.Event{Type: change.MemberOptedOut, MemberID: m.ID,
+		out = append(out, change.Event{Type: change.MemberOptedOut, MemberID: m.ID, ExternalID: &m.ExternalID,
 			Data: map[string]any{"method": string(o.Method), "source": o.Source}})
 	}
 	return out

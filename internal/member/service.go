@@ -196,7 +196,7 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 	if err := s.queueWelcome(ctx, tx, m, token, now); err != nil {
 		return nil, err
 	}
-	events := []change.Event{{Type: change.MemberCreated, MemberID: m.ID,
+	events := []change.Event{{Type: change.MemberCreated, MemberID: m.ID, ExternalID: &m.ExternalID,
 		Data: map[string]any{"status": string(m.Status), "channel": string(m.Channel), "source": m.Source}}}
 	if m.Status == StatusActive {
 		events = append(events, consentEvents(m, consentGranted, req.origin())...)

@@ -57,6 +57,16 @@ func (c *cache) get(ctx context.Context, q querier, force bool) (map[string]*End
 	return byID, subs, nil
 }
 
+// wants is true unless the fresh cache shows nobody subscribed to t.
+func (c *cache) wants(t string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) >= refresh {
+		return true
+	}
+	return len(c.subs[t]) > 0
+}
+
 // endpoint returns one endpoint, reloading once if it is not known.
 func (c *cache) endpoint(ctx context.Context, endpointID string) (*Endpoint, error) {
 	byID, _, err := c.get(ctx, c.s.db.R, false)

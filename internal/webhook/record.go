@@ -10,9 +10,18 @@ import (
 
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
 )
 
-var _ change.Recorder = (*Service)(nil)
+var (
+	_ change.Recorder = (*Service)(nil)
+	_ change.Filter   = (*Service)(nil)
+)
+
+// Wants reports whether an endpoint may want events of type t, from the
+// cached subscriptions; when they are due for a reload it says yes, and
+// Record decides.
+func (s *Service) Wants(t string) bool { return s.cache.wants(t) }
 
 // Payload is the JSON body of every delivery.
 type Payload struct {
@@ -41,7 +50,7 @@ func (s *Service) Record(ctx context.Context, tx *sql.Tx, events ...change.Event
 	if len(wanted) == 0 {
 		return nil
 	}
-	ext, err := externalIDs(ctx, tx, wanted)
+	ext, err := externalIDs(ctx, tx, s.db.Dialect, wanted)
 	if err != nil {
 		return fmt.Errorf("webhook record: %w", err)
 	}
@@ -75,23 +84,34 @@ func (s *Service) Record(ctx context.Context, tx *sql.Tx, events ...change.Event
 			rows++
 		}
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, next_at, created_at, expires_at) VALUES `)
-	for i := range rows {
-		if i > 0 {
-			b.WriteString(", ")
+	// At most insertRows rows a statement: an import reports a whole
+	// batch of members at once, and PostgreSQL takes at most 65,535
+	// parameters a statement.
+	for len(args) > 0 {
+		n := min(rows, insertRows)
+		var b strings.Builder
+		b.WriteString(`INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, next_at, created_at, expires_at) VALUES `)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + s.db.Dialect.Placeholders(1+i*deliveryCols, deliveryCols) + ")")
 		}
-		b.WriteString("(" + s.db.Dialect.Placeholders(1+i*deliveryCols, deliveryCols) + ")")
-	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("webhook record: %w", err)
+		if _, err := tx.ExecContext(ctx, b.String(), args[:n*deliveryCols]...); err != nil {
+			return fmt.Errorf("webhook record: %w", err)
+		}
+		args, rows = args[n*deliveryCols:], rows-n
 	}
 	return nil
 }
 
+const insertRows = 1000
+
 // externalIDs reads the CRM ids of the events' members, as they stand in
 // tx (so an erasure reports the id it is about to clear).
-func externalIDs(ctx context.Context, tx *sql.Tx, events []change.Event) (map[string]string, error) {
+// Events whose caller named the CRM id are not looked up, so the list stays
+// short.
+func externalIDs(ctx context.Context, tx *sql.Tx, d store.Dialect, events []change.Event) (map[string]string, error) {
 	var ids []any
 	seen := map[string]bool{}
 	for _, e := range events {
@@ -104,11 +124,7 @@ func externalIDs(ctx context.Context, tx *sql.Tx, events []change.Event) (map[st
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ph := make([]string, len(ids))
-	for i := range ids {
-		ph[i] = fmt.Sprintf("$%d", i+1)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(external_id, '') FROM members WHERE id IN (`+strings.Join(ph, ", ")+`)`, ids...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(external_id, '') FROM members WHERE id IN (`+d.Placeholders(1, len(ids))+`)`, ids...)
 	if err != nil {
 		return nil, err
 	}
