@@ -68,3 +68,40 @@ func TestImport_AFileReportsEveryMemberItCreatesOrChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestCRMSync_AMemberTakenOutOfTheSubsetIsReported: a full sync that leaves
+// a member out takes the crm tag off, which the CRM hears as member.updated.
+func TestCRMSync_AMemberTakenOutOfTheSubsetIsReported(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.endpoint("http://127.0.0.1:1/", change.MemberUpdated)
+		members := member.NewService(db, member.Options{Region: "GB", Now: f.clk.Now, Changes: f.svc})
+		ctx := context.Background()
+		sync := func(file string, full bool) {
+			t.Helper()
+			if _, err := members.Import(ctx, strings.NewReader(file), member.ImportOptions{Sync: member.NewSyncRun(f.clk.Now()), Full: full, NoWelcome: true}); err != nil {
+				t.Fatal(err)
+			}
+			f.clk.Advance(time.Second)
+		}
+		sync("phone,external_id\n07400100001,CRM-1\n07400100002,CRM-2\n", false)
+		if _, err := db.W.Exec(`DELETE FROM webhook_deliveries`); err != nil {
+			t.Fatal(err)
+		}
+		sync("external_id\nCRM-2\n", true)
+		var payloads []string
+		rows, err := db.R.Query(`SELECT payload FROM webhook_deliveries`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			rows.Scan(&p)
+			payloads = append(payloads, p)
+		}
+		if len(payloads) != 1 || !strings.Contains(payloads[0], `"external_id":"CRM-1"`) || !strings.Contains(payloads[0], `"changed":["tags"]`) {
+			t.Errorf("after the full sync: %v, want one member.updated for CRM-1's tags", payloads)
+		}
+	})
+}
