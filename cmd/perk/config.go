@@ -39,9 +39,14 @@ type Config struct {
 	ConsentWording string
 	ConsentVersion string
 	JoinPerMinute  int
+	IngestRate     int           // event batches per minute per address for public ingest keys
+	SessionGap     time.Duration // inactivity that ends a shopper's session
 	MetricsAddr    string
 	LookupRate     int
 	LookupBurst    int
+	BatchDir       string // the managed service's watched folder
+	OfferExport    string // "daily 05:00": offer files into its outbox
+	BatchWorkers   int    // baskets of a transaction file committed at once
 
 	SMS          string
 	QuietHours   string

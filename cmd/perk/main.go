@@ -37,11 +37,15 @@ Usage:
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk crm offers FILE                       give a CRM file's personal offers (one member and offer a row)
+  perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
   perk sms texts [--locale L] [--texts DIR]  print every shopper text with its SMS segments
   perk export mart --out DIR [--since DATE]  write the reporting data mart (CSV or parquet star schema)
+  perk batch offers --out DIR [--store S]    offer files for tills working offline (--since CURSOR: a delta)
+  perk batch transactions [--mode M] FILE    process a till transaction file (decide or applied)
+  perk batch reconciliation [--since DATE]   offers tills gave offline against the rules, as CSV
   perk bench gen-members [flags]             write a members CSV for import benchmarks
   perk bench http [flags]                    load-test a running server
   perk bench checkout [flags]                load-test the till API (evaluate, commit, mixed)
@@ -102,12 +106,16 @@ func run(ctx context.Context, args []string) error {
 		return cmdCampaigns(ctx, rest)
 	case "crm":
 		return cmdCRM(ctx, rest)
+	case "funnels":
+		return cmdFunnels(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":
 		return cmdSMS(ctx, rest)
 	case "export":
 		return cmdExport(ctx, rest)
+	case "batch":
+		return cmdBatch(ctx, rest)
 	case "version", "--version":
 		return cmdVersion(rest)
 	case "help", "-h", "--help":

@@ -12,6 +12,8 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
@@ -34,12 +36,15 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 		"Yes, send me my member card and offers by SMS (up to 3 a week). Reply STOP to opt out.", "consent text on the sign-up form")
 	strFlag(fs, &c.ConsentVersion, "consent-version", "PERK_CONSENT_VERSION", "2026-11", "version of the consent wording, recorded with each opt-in")
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
+	intFlag(fs, &c.IngestRate, "ingest-rate", "PERK_INGEST_RATE", web.DefaultIngestPerMinute, "event batches a client address may send per minute with a public ingest key")
+	durationFlag(fs, &c.SessionGap, "session-gap", "PERK_SESSION_GAP", event.DefaultSessionGap, "inactivity that ends a shopper's session")
 	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
 	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
 	webhookFlags(fs, c)
+	batchFlags(fs, c)
 }
 
 // lookupLimit is the till look-up limit; a rate of 0 switches it off.
@@ -139,14 +144,29 @@ func cmdServe(ctx context.Context, args []string) error {
 	dispatchDone := make(chan struct{})
 	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
 	defer func() { <-dispatchDone }()
+	batchJobs, err := c.batchJobs(db, loy, log)
+	if err != nil {
+		return err
+	}
+	if err := batchJobs.FailInterrupted(ctx); err != nil {
+		return err
+	}
+	defer batchJobs.Wait()
+	waitFolder, err := c.startBatchFolder(ctx, batchJobs, log)
+	if err != nil {
+		return err
+	}
+	defer waitFolder()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs,
 		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
+		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
+		Funnels: funnel.NewService(db, nil),
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

@@ -35,15 +35,19 @@ const (
 	RoleManager   Role = "manager"   // members and campaigns
 	RolePOS       Role = "pos"       // one store's tills: checkout and enrolment at the till
 	RoleReporting Role = "reporting" // read only
+	// RoleIngest is a public write key: it sits in a web page's /perk.js or
+	// in an app, so anyone can read it, and it may only send events (rate
+	// limited per client address).
+	RoleIngest Role = "ingest"
 )
 
 // ParseRole validates a role name.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
-	case RoleAdmin, RoleManager, RolePOS, RoleReporting:
+	case RoleAdmin, RoleManager, RolePOS, RoleReporting, RoleIngest:
 		return r, nil
 	}
-	return "", problem.InvalidField("role", "role_invalid", nil, "unknown role %q (admin, manager, pos, reporting)", s)
+	return "", problem.InvalidField("role", "role_invalid", nil, "unknown role %q (admin, manager, pos, reporting, ingest)", s)
 }
 
 // Permission is one kind of action a request needs.
@@ -62,12 +66,14 @@ const (
 	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
 	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
 	WebhooksManage Permission = "webhooks:manage" // webhook endpoints, their secrets and deliveries
+	EventsWrite    Permission = "events:write"    // send events to the stream (POST /v1/events)
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage},
-	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust},
-	RolePOS:       {MembersEnrol, Checkout},
+	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage, EventsWrite},
+	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust, EventsWrite},
+	RolePOS:       {MembersEnrol, Checkout, EventsWrite},
+	RoleIngest:    {EventsWrite},
 	RoleReporting: {MembersRead, CampaignsRead, MetricsRead},
 }
 

@@ -70,6 +70,12 @@ func TestRoles_Permissions(t *testing.T) {
 		{auth.RolePOS, auth.MembersRead, false},
 		{auth.RoleReporting, auth.MembersRead, true},
 		{auth.RoleReporting, auth.MembersWrite, false},
+		{auth.RoleIngest, auth.EventsWrite, true},
+		{auth.RoleIngest, auth.MembersRead, false},
+		{auth.RoleIngest, auth.MembersEnrol, false},
+		{auth.RoleIngest, auth.Checkout, false},
+		{auth.RolePOS, auth.EventsWrite, true},
+		{auth.RoleReporting, auth.EventsWrite, false},
 	}
 	for _, tt := range tests {
 		if got := tt.role.Allows(tt.perm); got != tt.want {

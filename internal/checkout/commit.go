@@ -162,32 +162,8 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 	}
 
 	resp := s.response(req, m, res)
-	if req.RedeemPoints > 0 {
-		pol := s.ledger.Policy()
-		value := pol.Value(req.RedeemPoints)
-		if value > resp.Total {
-			return nil, false, ErrPointsOverTotal
-		}
-		if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
-			return nil, false, err
-		}
-		resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
-		resp.AmountDue = resp.Total - value
-	}
-
-	basketID := id.New("bsk", now)
-	var memberID sql.NullString
-	if m != nil {
-		memberID = sql.NullString{String: m.ID, Valid: true}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
-		points_earned, points_redeemed, points_value, status, request_hash, response, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12, '', $13)`,
-		basketID, req.Store, req.TransactionID, req.Terminal, memberID, resp.Currency, resp.Subtotal, resp.TotalDiscount,
-		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, now); err != nil {
-		return nil, false, fmt.Errorf("store basket: %w", err)
-	}
-	if err := insertLines(ctx, tx, basketID, req, res, resp.PointsEarned); err != nil {
+	basketID, memberID, err := s.payAndStore(ctx, tx, req, h, m, res, resp, now)
+	if err != nil {
 		return nil, false, err
 	}
 	gave := map[string]bool{} // campaigns that gave the shopper something
@@ -258,14 +234,56 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 		}
 		ended = ended || end
 	}
-	body, err := json.Marshal(resp)
-	if err != nil {
+	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
 		return nil, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE baskets SET response = $2 WHERE id = $1`, basketID, string(body)); err != nil {
-		return nil, false, fmt.Errorf("store response: %w", err)
+	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
+		return nil, false, err
 	}
 	return resp, ended, nil
+}
+
+// payAndStore pays with points if asked and stores the basket and its
+// lines, as every commit does whoever decided its benefits. It returns the
+// basket's id and its member column.
+func (s *Service) payAndStore(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, res engine.Result,
+	resp *Response, now time.Time) (string, sql.NullString, error) {
+	var memberID sql.NullString
+	if m != nil {
+		memberID = sql.NullString{String: m.ID, Valid: true}
+	}
+	if req.RedeemPoints > 0 && m != nil {
+		value := s.ledger.Policy().Value(req.RedeemPoints)
+		if value > resp.Total {
+			return "", memberID, ErrPointsOverTotal
+		}
+		if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
+			return "", memberID, err
+		}
+		resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
+		resp.AmountDue = resp.Total - value
+	}
+	basketID := id.New("bsk", now)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
+		points_earned, points_redeemed, points_value, status, request_hash, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12, '', $13)`,
+		basketID, req.Store, req.TransactionID, req.Terminal, memberID, resp.Currency, resp.Subtotal, resp.TotalDiscount,
+		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, now); err != nil {
+		return "", memberID, fmt.Errorf("store basket: %w", err)
+	}
+	return basketID, memberID, insertLines(ctx, tx, basketID, req, res, resp.PointsEarned)
+}
+
+// storeResponse keeps a commit's answer for its retries.
+func storeResponse(ctx context.Context, tx *sql.Tx, basketID string, resp *Response) error {
+	body, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE baskets SET response = $2 WHERE id = $1`, basketID, string(body)); err != nil {
+		return fmt.Errorf("store response: %w", err)
+	}
+	return nil
 }
 
 // earn writes the base points and each campaign's points as ledger entries.
@@ -426,11 +444,19 @@ func takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, poi
 		return "", false, nil
 	}
 	// A limit reached ends the offer for everyone at once.
-	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1, updated_at = $3
-		WHERE id = $1`, l.ID, reason, now); err != nil {
-		return "", false, fmt.Errorf("end campaign: %w", err)
+	if err := endCampaign(ctx, tx, l.ID, reason, now); err != nil {
+		return "", false, err
 	}
 	return "", true, nil
+}
+
+// endCampaign ends a campaign whose total limit or budget is reached.
+func endCampaign(ctx context.Context, tx *sql.Tx, cid, reason string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1, updated_at = $3
+		WHERE id = $1`, cid, reason, now); err != nil {
+		return fmt.Errorf("end campaign: %w", err)
+	}
+	return nil
 }
 
 // takeUse adds one use of a campaign by a member in a period unless the
@@ -489,4 +515,13 @@ func (r *Response) campaignsOf() []string {
 		}
 	}
 	return out
+}
+
+// CommitReplay is Commit, also telling whether the answer is the stored
+// answer of an earlier identical commit (nothing changed): a batch file
+// sent twice counts its baskets as unchanged.
+func (s *Service) CommitReplay(ctx context.Context, req *Request) (*Response, bool, error) {
+	resp, replayed, err := s.commit(ctx, req)
+	s.metrics.commit(replayed, err)
+	return resp, replayed, err
 }

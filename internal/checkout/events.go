@@ -3,42 +3,52 @@ package checkout
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"strconv"
+	"time"
 
-	"github.com/perk-platform/perk/internal/change"
-	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/event"
 )
 
-// recordCommit reports a new commit: the transaction, and each offer it
-// redeemed. Points movements are reported by the ledger.
-// The member's CRM id is known here, which spares the recorder a query in
-// the till's transaction.
-func (s *Service) recordCommit(ctx context.Context, tx *sql.Tx, m *member.Member, resp *Response) error {
-	memberID, ext := "", (*string)(nil)
-	if m != nil {
-		memberID, ext = m.ID, &m.ExternalID
+// recordBasket writes a member's committed basket and each offer it redeemed
+// into the event stream, in the commit's transaction: one statement more per
+// commit. Anonymous baskets are left out: the stream is about people. A
+// basket naming an online order (req.OrderID) ties the browser that placed
+// it to the member.
+func (s *Service) recordBasket(ctx context.Context, tx *sql.Tx, basketID string, req *Request, resp *Response,
+	memberID string, gave map[string]bool, now time.Time) error {
+	if memberID == "" {
+		return nil
 	}
-	events := []change.Event{{Type: change.TransactionCommitted, MemberID: memberID, ExternalID: ext, Data: map[string]any{
-		"transaction_id": resp.TransactionID, "store": resp.Store, "currency": resp.Currency,
-		"subtotal": resp.Subtotal, "total_discount": resp.TotalDiscount, "total": resp.Total,
-		"points_earned": resp.PointsEarned, "points_redeemed": resp.PointsRedeemed, "amount_due": resp.AmountDue,
-	}}}
-	for _, b := range resp.Benefits {
-		events = append(events, change.Event{Type: change.OfferRedeemed, MemberID: memberID, ExternalID: ext, Data: map[string]any{
-			"transaction_id": resp.TransactionID, "store": resp.Store, "offer_id": b.OfferID,
-			"campaign_id": b.CampaignID, "kind": string(b.Kind), "discount": b.Discount, "points": b.Points,
-		}})
+	props, _ := json.Marshal(map[string]any{"basket_id": basketID, "transaction_id": req.TransactionID,
+		"currency": resp.Currency, "subtotal": resp.Subtotal, "discount": resp.TotalDiscount, "total": resp.Total,
+		"items": len(req.Items), "points_earned": resp.PointsEarned})
+	evs := []event.Event{{EventID: "perk:basket_committed:" + basketID, Type: event.BasketCommitted, Time: now,
+		Channel: event.POS, MemberID: memberID, Store: req.Store, OrderID: req.OrderID, Properties: props}}
+	for i, b := range resp.Benefits {
+		if !gave[b.CampaignID] {
+			continue
+		}
+		p, _ := json.Marshal(map[string]any{"basket_id": basketID, "offer_id": b.OfferID, "kind": b.Kind,
+			"discount": b.Discount, "points": b.Points})
+		evs = append(evs, event.Event{EventID: "perk:offer_redeemed:" + basketID + ":" + strconv.Itoa(i),
+			Type: event.OfferRedeemed, Time: now, Channel: event.POS, MemberID: memberID, Campaign: b.CampaignID,
+			Store: req.Store, Properties: p})
 	}
-	return change.Record(ctx, s.opt.Changes, tx, events...)
+	return event.Record(ctx, tx, s.db.Dialect, evs...)
 }
 
-// recordUndo reports a return (kind transaction.returned) or a void.
-func (s *Service) recordUndo(ctx context.Context, tx *sql.Tx, kind, store, memberID string, resp *ReturnResponse) error {
-	data := map[string]any{
-		"transaction_id": resp.TransactionID, "store": store, "value": resp.Value, "refund": resp.Refund,
-		"points_reversed": resp.PointsReversed, "points_refunded": resp.PointsRefunded, "offers_restored": resp.OffersRestored,
+// recordReturn writes a return or void of a member's basket into the stream.
+func (s *Service) recordReturn(ctx context.Context, tx *sql.Tx, b *basketRow, resp *ReturnResponse, now time.Time) error {
+	if b.memberID == "" {
+		return nil
 	}
-	if resp.ReturnID != "" {
-		data["return_id"] = resp.ReturnID
+	props, _ := json.Marshal(map[string]any{"basket_id": b.id, "transaction_id": resp.TransactionID,
+		"return_id": resp.ReturnID, "status": resp.Status, "value": resp.Value, "refund": resp.Refund})
+	key := resp.ReturnID
+	if key == "" {
+		key = "void"
 	}
-	return change.Record(ctx, s.opt.Changes, tx, change.Event{Type: kind, MemberID: memberID, Data: data})
+	return event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: "perk:basket_returned:" + b.id + ":" + key,
+		Type: event.BasketReturned, Time: now, Channel: event.POS, MemberID: b.memberID, Properties: props})
 }

@@ -38,6 +38,10 @@ type Request struct {
 	TransactionID string `json:"transaction_id,omitempty"`
 	// RedeemPoints pays part of the basket with points (commit only).
 	RedeemPoints int64 `json:"redeem_points,omitempty"`
+	// OrderID names an online order this basket completes (collected or
+	// paid in store): it ties the browser that placed the order to the
+	// basket's member in the event stream (commit only).
+	OrderID string `json:"order_id,omitempty"`
 }
 
 // MemberKey is the member key the till sent, "" for an anonymous basket.

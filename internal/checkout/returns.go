@@ -113,8 +113,15 @@ func shareOf(amount int64, before, after, qty int) int64 {
 // again, changing nothing, even after a void; the same return id with
 // another body is ErrReturnConflict.
 func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnResponse, error) {
+	resp, _, err := s.ReturnReplay(ctx, req)
+	return resp, err
+}
+
+// ReturnReplay is Return, also telling whether the answer is the stored
+// answer of an earlier identical return (nothing changed).
+func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*ReturnResponse, bool, error) {
 	if err := req.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	h := hash(req)
 	var resp *ReturnResponse
@@ -159,12 +166,18 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if !replay && len(moved) > 0 {
+		// The return gave back budget the cached live set still counts as
+		// spent: without a reload the next sale could be refused an offer
+		// whose budget has room again (as a void already reloads).
+		s.campaigns.Invalidate()
 	}
 	if !replay {
 		s.opt.OnChange(moved...)
 	}
-	return resp, nil
+	return resp, replay, nil
 }
 
 // Void cancels a committed transaction: every unit not yet returned comes
@@ -174,8 +187,15 @@ func (s *Service) Return(ctx context.Context, req *ReturnRequest) (*ReturnRespon
 // of it is the same request (were VoidRequest to gain a field, its hash
 // would have to be stored beside the answer, as a return's is).
 func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, error) {
+	resp, _, err := s.VoidReplay(ctx, req)
+	return resp, err
+}
+
+// VoidReplay is Void, also telling whether the transaction was voided
+// already (nothing changed).
+func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResponse, bool, error) {
 	if err := req.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var resp *ReturnResponse
 	var moved []string
@@ -223,13 +243,13 @@ func (s *Service) Void(ctx context.Context, req *VoidRequest) (*ReturnResponse, 
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !replay {
 		s.campaigns.Invalidate()
 		s.opt.OnChange(moved...)
 	}
-	return resp, nil
+	return resp, replay, nil
 }
 
 // storedAnswer decodes the answer a return or void stored for its retries.
@@ -386,6 +406,9 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 				resp.OffersRestored = append(resp.OffersRestored, r.offerID)
 			}
 		}
+	}
+	if err := s.recordReturn(ctx, tx, b, resp, now); err != nil {
+		return nil, nil, err
 	}
 	return resp, campaigns, nil
 }

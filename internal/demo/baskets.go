@@ -87,7 +87,7 @@ func (h *history) visit(ctx context.Context, w *world) error {
 	if len(h.joined) == 0 {
 		return nil
 	}
-	return w.members.RecordCardVisit(ctx, h.joined[h.rng.IntN(len(h.joined))].id)
+	return w.members.RecordCardVisit(ctx, h.joined[h.rng.IntN(len(h.joined))].id, "")
 }
 
 // planScripted schedules the baskets the tour relies on: Ann's coffee and

@@ -171,5 +171,5 @@ func (h *history) click(ctx context.Context, w *world, code, memberID string) er
 	if _, err := w.links.Click(ctx, code); err != nil {
 		return err
 	}
-	return w.members.RecordCardVisit(ctx, memberID)
+	return w.members.RecordCardVisit(ctx, memberID, "")
 }

@@ -6,10 +6,14 @@ package links
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perk-platform/perk/internal/event"
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/problem"
@@ -72,17 +76,41 @@ func (s *Service) Shorten(ctx context.Context, ex execer, l Link) (string, error
 
 // Click records a click and returns the target.
 func (s *Service) Click(ctx context.Context, code string) (string, error) {
-	var target string
-	var member sql.NullString
-	err := s.db.R.QueryRowContext(ctx, `SELECT url, member_id FROM short_links WHERE code = $1`, code).Scan(&target, &member)
+	return s.Follow(ctx, code, "")
+}
+
+// Follow records a click from the browser with anonymous id anon ("" if
+// unknown) and returns the target. The click goes into the event stream in
+// the same transaction; when the link was sent to a member, the click ties
+// the browser to them.
+func (s *Service) Follow(ctx context.Context, code, anon string) (string, error) {
+	var target, campaign string
+	var member, message sql.NullString
+	err := s.db.R.QueryRowContext(ctx, `SELECT url, member_id, message_id, campaign FROM short_links WHERE code = $1`,
+		code).Scan(&target, &member, &message, &campaign)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("click: %w", err)
 	}
-	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO link_clicks (code, member_id, clicked_at) VALUES ($1, $2, $3)`,
-		code, member, s.now().UTC()); err != nil {
+	now := s.now().UTC()
+	props, _ := json.Marshal(map[string]string{"link": code, "message_id": message.String, "url": target})
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO link_clicks (code, member_id, clicked_at) VALUES ($1, $2, $3)`,
+			code, member, now); err != nil {
+			return err
+		}
+		if !member.Valid && anon == "" {
+			return nil // a link sent to nobody in particular, from a browser without an id
+		}
+		return event.Record(ctx, tx, s.db.Dialect, event.Event{
+			EventID: "perk:link_clicked:" + code + ":" + strconv.FormatInt(now.UnixMicro(), 10) + ":" + anon,
+			Type:    event.LinkClicked, Time: now, Channel: event.SMS, MemberID: member.String, AnonymousID: anon,
+			Campaign: campaign, Properties: props,
+		})
+	})
+	if err != nil {
 		return "", fmt.Errorf("click: %w", err)
 	}
 	return target, nil

@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perk-platform/perk/internal/event"
 
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/sms/texts"
@@ -161,10 +164,20 @@ func CardTokenTx(ctx context.Context, tx *sql.Tx, memberID string, now time.Time
 }
 
 // RecordCardVisit notes that the member opened their card page, for their
-// contact and reaction history.
-func (s *Service) RecordCardVisit(ctx context.Context, memberID string) error {
-	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO card_visits (member_id, visited_at) VALUES ($1, $2)`, memberID, nowUTC(s.opt.Now)); err != nil {
-		return fmt.Errorf("record card visit: %w", err)
-	}
-	return nil
+// contact and reaction history, and writes card_viewed into the event stream
+// in the same transaction; anon is the browser's anonymous id (perk_aid),
+// which the visit ties to the member, or "".
+func (s *Service) RecordCardVisit(ctx context.Context, memberID, anon string) error {
+	now := nowUTC(s.opt.Now)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO card_visits (member_id, visited_at) VALUES ($1, $2)`, memberID, now)
+		if err != nil {
+			return fmt.Errorf("record card visit: %w", err)
+		}
+		n, _ := res.LastInsertId() // 0 on PostgreSQL: the time keys the event
+		return event.Record(ctx, tx, s.db.Dialect, event.Event{
+			EventID: "perk:card_viewed:" + memberID + ":" + micros(now) + ":" + strconv.FormatInt(n, 10),
+			Type:    event.CardViewed, Time: now, Channel: event.Card, MemberID: memberID, AnonymousID: anon,
+		})
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/event"
+
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/sms/texts"
@@ -170,6 +172,9 @@ func (s *Service) setConsent(ctx context.Context, memberID string, granted bool,
 			// Pending confirmation links must not re-subscribe later.
 			if _, err := tx.ExecContext(ctx, `DELETE FROM optin_confirmations WHERE member_id = $1 AND confirmed_at IS NULL`, m.ID); err != nil {
 				return fmt.Errorf("opt out: %w", err)
+			}
+			if err := recordEvent(ctx, tx, s.db.Dialect, event.MemberOptedOut, m.ID+":"+micros(now), m, eventChannel(o.Method), "", o.Campaign, now); err != nil {
+				return err
 			}
 		}
 		if err := recordConsent(ctx, tx, m.ID, action, o, s.opt.ConsentVersion, now); err != nil {

@@ -60,6 +60,11 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 			{`UPDATE sms_inbox SET from_phone = NULL, body = '' WHERE member_id = $1 OR from_phone = $2`, []any{memberID, ph}},
 			{`UPDATE consents SET phone = NULL,
 				source_address = CASE WHEN method = 'web' THEN '' ELSE source_address END WHERE member_id = $1`, []any{memberID}},
+			// The event stream keeps the member's events, so counts still add
+			// up, but not what they said nor the browsers tied to the member.
+			{`UPDATE events SET properties = '{}', anonymous_id = NULL, session_id = NULL, order_id = NULL WHERE member_id = $1`, []any{memberID}},
+			{`DELETE FROM identities WHERE member_id = $1`, []any{memberID}},
+			{`DELETE FROM identity_conflicts WHERE member_id = $1 OR other_member_id = $1`, []any{memberID}},
 			{`INSERT INTO consents (member_id, channel, action, method, source, wording_version, created_at)
 				VALUES ($1, 'sms', 'withdrawn', 'api', 'erasure', '', $2)`, []any{memberID, now}},
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perk-platform/perk/internal/event"
+
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -86,6 +88,15 @@ func seedErasable(t *testing.T, db *store.DB, s *member.Service) *member.Member 
 	exec(`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, status, created_at, send_after)
 		VALUES ('mt-after', $1, '+447700900777', 'Hi Zebedee, 10% off coffee today', 'marketing', 'campaign', 'queued', $2, $2)`, m.ID, at)
 	if err := s.ResendCode(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	// An app sent what it knew, and his browser is tied to him.
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		return event.Record(ctx, tx, db.Dialect, event.Event{EventID: "app-1", Type: "acme.profile_saved", Time: at,
+			Channel: event.App, MemberID: m.ID, AnonymousID: "browser-of-zeb",
+			Properties: []byte(`{"email":"zebedee.quillfeather@example.org","nickname":"Zeb the Bold"}`)})
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -3,25 +3,35 @@ package member
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"time"
 
-	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/store"
 )
 
-// record reports changes to Options.Changes in tx. Events carry ids and
-// states, never personal data: a receiver that wants the profile asks the
-// API, so an erasure has nothing to chase downstream.
-func (s *Service) record(ctx context.Context, tx *sql.Tx, events ...change.Event) error {
-	return change.Record(ctx, s.opt.Changes, tx, events...)
+// eventChannel is the stream's channel for a sign-up channel: an API
+// enrolment comes from an app or a CRM, closest to "app".
+func eventChannel(c Channel) event.Channel {
+	switch c {
+	case ChannelSMS:
+		return event.SMS
+	case ChannelPOS:
+		return event.POS
+	case ChannelAPI:
+		return event.App
+	}
+	return event.Web
 }
 
-// consentEvents are the events of a change of marketing consent: always
-// consent.changed, and member.opted_out when it was withdrawn.
-func consentEvents(m *Member, action string, o Origin) []change.Event {
-	data := map[string]any{"status": string(m.Status), "action": action, "method": string(o.Method), "source": o.Source}
-	out := []change.Event{{Type: change.ConsentChanged, MemberID: m.ID, ExternalID: &m.ExternalID, Data: data}}
-	if action == consentWithdrawn {
-		out = append(out, change.Event{Type: change.MemberOptedOut, MemberID: m.ID, ExternalID: &m.ExternalID,
-			Data: map[string]any{"method": string(o.Method), "source": o.Source}})
-	}
-	return out
+// recordEvent writes one of the member's events into the stream inside tx,
+// the transaction of the change it describes.
+func recordEvent(ctx context.Context, tx *sql.Tx, d store.Dialect, typ, key string, m *Member, ch event.Channel,
+	anon, campaign string, now time.Time) error {
+	return event.Record(ctx, tx, d, event.Event{
+		EventID: "perk:" + typ + ":" + key, Type: typ, Time: now, Channel: ch, MemberID: m.ID,
+		AnonymousID: anon, Campaign: campaign, Store: m.HomeStore,
+	})
 }
+
+func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
@@ -92,6 +93,9 @@ type EnrolRequest struct {
 	// prompted the sign-up, and the short code, client address or API key.
 	Campaign      string
 	SourceAddress string
+	// AnonymousID is the browser or app install signing up (the perk_aid
+	// cookie on /join), tied to the new member by the joined event.
+	AnonymousID string
 }
 
 func (r EnrolRequest) origin() Origin {
@@ -202,6 +206,9 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 		events = append(events, consentEvents(m, consentGranted, req.origin())...)
 	}
 	if err := s.record(ctx, tx, events...); err != nil {
+		return nil, err
+	}
+	if err := recordEvent(ctx, tx, s.db.Dialect, event.MemberJoined, m.ID, m, eventChannel(req.Channel), req.AnonymousID, req.Campaign, now); err != nil {
 		return nil, err
 	}
 	return &Enrolment{Member: m, Created: true, CardToken: token}, nil

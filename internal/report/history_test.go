@@ -42,7 +42,7 @@ func TestMemberHistory_OneTimelineNewestFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		step()
-		if err := w.members.RecordCardVisit(ctx, m.ID); err != nil {
+		if err := w.members.RecordCardVisit(ctx, m.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		step()

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -158,12 +159,36 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 			fmt.Fprintf(&b, "SELECT $%d AS id, $%d AS tok, $%d AS gid, CAST($%d AS INTEGER) AS seg", n+1, n+2, n+3, n+4)
 			args = append(args, r.Message.ID, r.Message.token, r.GatewayID, r.Segments)
 		}
-		b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok`)
-		res, err := tx.ExecContext(ctx, b.String(), args...)
+		b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok
+			RETURNING sms_outbox.id`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return err
 		}
-		recorded, _ = res.RowsAffected()
+		kept := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			kept[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		recorded = int64(len(kept))
+		var es []smsEvent
+		for _, r := range rs {
+			if kept[r.Message.ID] {
+				es = append(es, smsEvent{typ: event.SMSSent, messageID: r.Message.ID, memberID: r.Message.MemberID,
+					campaign: r.Message.Campaign, detail: r.Message.Purpose, at: now})
+			}
+		}
+		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
+			return err
+		}
 		early, err = q.applyEarlyReceipts(ctx, tx, ids)
 		return err
 	})
@@ -206,8 +231,12 @@ func (q *Queue) Fail(ctx context.Context, m Message, cause error) error {
 		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error()); err != nil {
 			return err
 		}
-		return change.Record(ctx, q.changes, tx, change.Event{Type: change.SMSFailed, MemberID: m.MemberID,
-			Data: map[string]any{"message_id": m.ID, "state": "send_failed"}})
+		if err := change.Record(ctx, q.changes, tx, change.Event{Type: change.SMSFailed, MemberID: m.MemberID,
+			Data: map[string]any{"message_id": m.ID, "state": "send_failed"}}); err != nil {
+			return err
+		}
+		return recordSMS(ctx, tx, q.db.Dialect, []smsEvent{{typ: event.SMSFailed, messageID: m.ID, memberID: m.MemberID,
+			campaign: m.Campaign, detail: "not sent", at: q.utc()}})
 	})
 }
 

@@ -45,24 +45,35 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 			args = append(args, r.GatewayID, r.State, r.At.UTC())
 		}
 		b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
-			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, COALESCE(sms_outbox.member_id, ''), sms_outbox.delivery_state`)
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, sms_outbox.delivery_state`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
 		var events []change.Event
+		var es []smsEvent
 		for rows.Next() {
-			var g, msgID, memberID, state string
-			if err := rows.Scan(&g, &msgID, &memberID, &state); err != nil {
+			var g, id, campaign, state string
+			var member sql.NullString
+			if err := rows.Scan(&g, &id, &member, &campaign, &state); err != nil {
 				rows.Close()
 				return fmt.Errorf("sms receipts: %w", err)
 			}
 			matched[g] = true
-			events = appendReceiptEvent(events, msgID, memberID, state)
+			events = appendReceiptEvent(events, id, member.String, state)
+			if typ := receiptEvent(state); typ != "" {
+				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign, detail: state, at: atOf(rs, g)})
+			}
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sms receipts: %w", err)
+		}
 		if err := change.Record(ctx, q.changes, tx, events...); err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
+		}
+		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
+			return err
 		}
 		for _, r := range rs {
 			if matched[r.GatewayID] {
@@ -93,6 +104,16 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		}
 	}
 	return err
+}
+
+// atOf is the time of the receipt for gateway id g.
+func atOf(rs []Receipt, g string) time.Time {
+	for _, r := range rs {
+		if r.GatewayID == g {
+			return r.At
+		}
+	}
+	return time.Time{}
 }
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
@@ -126,20 +147,29 @@ func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, gatewayIDs [
 	var events []change.Event
 	for _, e := range found {
 		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
-			RETURNING id, COALESCE(member_id, '')`, e.id, e.state, e.at.UTC())
+			RETURNING id, member_id, campaign_id`, e.id, e.state, e.at.UTC())
 		if err != nil {
 			return nil, err
 		}
+		var es []smsEvent
 		for rows.Next() {
-			var msgID, memberID string
-			if err := rows.Scan(&msgID, &memberID); err != nil {
+			var id, campaign string
+			var member sql.NullString
+			if err := rows.Scan(&id, &member, &campaign); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			events = appendReceiptEvent(events, msgID, memberID, e.state)
+			events = appendReceiptEvent(events, id, member.String, e.state)
+			if typ := receiptEvent(e.state); typ != "" {
+				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign,
+					detail: e.state, at: e.at.UTC()})
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if err := recordSMS(ctx, tx, d, es); err != nil {
 			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {

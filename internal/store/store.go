@@ -151,6 +151,11 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback() // after a Commit, a no-op that returns sql.ErrTxDone
+	if db.Dialect == Postgres && ctx.Value(asyncCommitKey{}) != nil {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("store: async commit: %w", err)
+		}
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -158,6 +163,19 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+type asyncCommitKey struct{}
+
+// WithAsyncCommit marks the transactions Tx runs under ctx as ones a crash
+// may lose the last of: on PostgreSQL they commit without waiting for the
+// write-ahead log to reach the disk (synchronous_commit off, for each such
+// transaction only). It is for work that is redone idempotently after a
+// crash, such as a batch file sent again; the next ordinary commit (the
+// job's record) makes everything before it durable. SQLite in WAL mode with
+// synchronous=NORMAL already commits so.
+func WithAsyncCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, asyncCommitKey{}, true)
 }
 
 // ReadSnapshot begins a read-only transaction on R in which every query sees

@@ -22,7 +22,6 @@ const maxUpload = 512 << 20
 // as the "file" part of a multipart form, stores it and starts the import.
 // It answers 202 with the job; GET /v1/imports/{id} follows it.
 func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
-	source := r.URL.Query().Get("source")
 	welcome, err := queryBool(r, "welcome", true)
 	if err != nil {
 		return err
@@ -31,6 +30,31 @@ func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 	if err != nil {
 		return err
 	}
+	up, err := s.receiveUpload(w, r, "import-*.csv")
+	if err != nil {
+		return err
+	}
+	job, err := s.jobs.Start(s.ctx, up.path, up.filename,
+		member.ImportOptions{Source: up.source, NoWelcome: !welcome, UpdatePhones: updatePhones})
+	if err != nil {
+		os.Remove(up.path)
+		return err
+	}
+	w.Header().Set("Location", "/v1/imports/"+job.ID)
+	writeJSON(w, http.StatusAccepted, job)
+	return nil
+}
+
+// upload is a file received into the upload folder.
+type upload struct {
+	path, filename, source string
+}
+
+// receiveUpload stores an uploaded file, sent either as the raw body or as
+// the "file" part of a multipart form (with an optional "source" part), in
+// the upload folder under a name made from pattern.
+func (s *Server) receiveUpload(w http.ResponseWriter, r *http.Request, pattern string) (*upload, error) {
+	source := r.URL.Query().Get("source")
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	var body io.Reader = r.Body
 	filename := r.URL.Query().Get("filename")
@@ -38,15 +62,15 @@ func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 	if mt == "multipart/form-data" {
 		mr, err := r.MultipartReader()
 		if err != nil {
-			return badJSON("file", "malformed multipart body: "+err.Error())
+			return nil, badJSON("file", "malformed multipart body: "+err.Error())
 		}
 		for {
 			part, err := mr.NextPart()
 			if err == io.EOF {
-				return badJSON("file", `multipart body has no "file" part`)
+				return nil, badJSON("file", `multipart body has no "file" part`)
 			}
 			if err != nil {
-				return badJSON("file", "malformed multipart body: "+err.Error())
+				return nil, badJSON("file", "malformed multipart body: "+err.Error())
 			}
 			if part.FormName() == "source" {
 				b, _ := io.ReadAll(io.LimitReader(part, 200))
@@ -60,11 +84,11 @@ func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 		}
 	}
 	if err := os.MkdirAll(s.opt.UploadDir, 0o700); err != nil {
-		return fmt.Errorf("upload dir: %w", err)
+		return nil, fmt.Errorf("upload dir: %w", err)
 	}
-	f, err := os.CreateTemp(s.opt.UploadDir, "import-*.csv")
+	f, err := os.CreateTemp(s.opt.UploadDir, pattern)
 	if err != nil {
-		return fmt.Errorf("store upload: %w", err)
+		return nil, fmt.Errorf("store upload: %w", err)
 	}
 	n, err := io.Copy(f, body)
 	f.Close()
@@ -72,23 +96,15 @@ func (s *Server) uploadImport(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 		os.Remove(f.Name())
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &problem.Error{Kind: problem.TooLarge, Code: "file_too_large", Field: "file", Message: fmt.Sprintf("file is over %d MB", maxUpload>>20)}
+			return nil, &problem.Error{Kind: problem.TooLarge, Code: "file_too_large", Field: "file", Message: fmt.Sprintf("file is over %d MB", maxUpload>>20)}
 		}
-		return badJSON("file", "upload interrupted: "+err.Error())
+		return nil, badJSON("file", "upload interrupted: "+err.Error())
 	}
 	if n == 0 {
 		os.Remove(f.Name())
-		return problem.InvalidField("file", "file_empty", nil, "the file is empty")
+		return nil, problem.InvalidField("file", "file_empty", nil, "the file is empty")
 	}
-	job, err := s.jobs.Start(s.ctx, f.Name(), filepath.Base(filename),
-		member.ImportOptions{Source: source, NoWelcome: !welcome, UpdatePhones: updatePhones})
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	w.Header().Set("Location", "/v1/imports/"+job.ID)
-	writeJSON(w, http.StatusAccepted, job)
-	return nil
+	return &upload{path: f.Name(), filename: filepath.Base(filename), source: source}, nil
 }
 
 func (s *Server) importStatus(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {

@@ -16,6 +16,8 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
@@ -65,6 +67,12 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		opt.Campaigns, opt.Reports = camps, report.NewService(db, camps, nil)
 		opt.Checkout = checkout.NewService(db, ms, camps, led, checkout.Options{Currency: opt.Currency.Code, BaseEarn: 1, Log: log, OnChange: live.Notify})
 	}
+	if opt.Events == nil {
+		opt.Events = event.NewService(db, event.Options{Now: opt.Now})
+	}
+	if opt.Funnels == nil {
+		opt.Funnels = funnel.NewService(db, opt.Now)
+	}
 	// Sign-ins and their throttling keep the server's time.
 	keys := auth.NewService(db, opt.Now)
 	srv := httptest.NewServer(web.New(ctx, db, ms, jobs, keys, opt).Handler())
@@ -75,7 +83,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	})
 	srvURL = srv.URL
 	e.url, e.members, e.campaigns, e.ledger = srvURL, ms, camps, led
-	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting} {
+	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting, auth.RoleIngest} {
 		secret, k, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
 		if err != nil {
 			t.Fatal(err)

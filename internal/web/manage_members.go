@@ -78,6 +78,10 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Op
 			return err
 		}
 	}
+	stream, err := s.memberStream(ctx, m.ID)
+	if err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "manage_member", struct {
 		page
 		M        memberRow
@@ -85,7 +89,8 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Op
 		Balance  ledger.Balance
 		Entries  []ledger.Entry
 		History  *report.History
-	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history})
+		Stream   *memberEvents
+	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history, stream})
 	return nil
 }
 

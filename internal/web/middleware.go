@@ -38,17 +38,14 @@ func requestLogOf(r *http.Request) *requestLog {
 // authorize checks the bearer key and the permission, then runs h.
 func (s *Server) authorize(perm auth.Permission, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		presented, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		presented, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !bearer {
+			presented = ""
+		}
+		key, ok := s.authenticate(w, r, presented)
 		if !ok {
-			writeError(w, r, s.log, auth.ErrUnauthorized)
 			return
 		}
-		key, err := s.keys.Authenticate(r.Context(), strings.TrimSpace(presented))
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		requestLogOf(r).keyID = key.ID
 		if !key.Role.Allows(perm) {
 			writeError(w, r, s.log, auth.ErrForbidden)
 			return
@@ -57,6 +54,22 @@ func (s *Server) authorize(perm auth.Permission, h apiHandler) http.Handler {
 			writeError(w, r, s.log, err)
 		}
 	})
+}
+
+// authenticate resolves a presented key, answering 401 itself when there is
+// none or it is unknown, and notes the key for the request log.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, presented string) (*auth.Key, bool) {
+	if presented = strings.TrimSpace(presented); presented == "" {
+		writeError(w, r, s.log, auth.ErrUnauthorized)
+		return nil, false
+	}
+	key, err := s.keys.Authenticate(r.Context(), presented)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
+	requestLogOf(r).keyID = key.ID
+	return key, true
 }
 
 func (s *Server) apiNotFound() http.Handler {

@@ -176,6 +176,9 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName, Locale: s.members.Locale()},
 		Channel: member.ChannelWeb, Source: "join form", Consent: true, DoubleOptIn: s.opt.DoubleOptIn,
 		SourceAddress: clientAddr(r), Campaign: f.Campaign,
+		// Ties this browser to the member only if the sign-up creates one:
+		// typing someone else's number must not take over their timeline.
+		AnonymousID: anonymousID(w, r),
 	})
 	var p *problem.Error
 	if errors.As(err, &p) && p.Kind == problem.Invalid {
@@ -267,7 +270,7 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 		s.log.ErrorContext(r.Context(), "card barcode", "member", m.ID, "err", err)
 	}
 	img := template.URL("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(svg.Bytes()))
-	if err := s.members.RecordCardVisit(r.Context(), m.ID); err != nil {
+	if err := s.members.RecordCardVisit(r.Context(), m.ID, anonymousID(w, r)); err != nil {
 		// The shopper at the till matters more than the history line.
 		s.log.ErrorContext(r.Context(), "card visit", "member", m.ID, "err", err)
 	}
@@ -314,7 +317,7 @@ func (s *Server) cardBarcode(w http.ResponseWriter, r *http.Request) {
 
 // followLink records the click on a tracked link and sends the shopper on.
 func (s *Server) followLink(w http.ResponseWriter, r *http.Request) {
-	target, err := s.opt.Links.Click(r.Context(), r.PathValue("code"))
+	target, err := s.opt.Links.Follow(r.Context(), r.PathValue("code"), anonymousID(w, r))
 	if err != nil {
 		if !errors.Is(err, links.ErrNotFound) {
 			s.log.ErrorContext(r.Context(), "follow link", "err", err)

@@ -19,8 +19,11 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/batch"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -67,6 +70,18 @@ type Options struct {
 	// dispatcher sends it at once.
 	Webhooks     *webhook.Service
 	WakeWebhooks func()
+	// Events is the event stream: POST /v1/events, /perk.js, members'
+	// timelines and sessions; left out when nil.
+	Events *event.Service
+	// Funnels serves funnel definitions and reports (API and dashboard);
+	// left out when nil.
+	Funnels *funnel.Service
+	// IngestPerMinute bounds the batches a client address sends with a
+	// public ingest key (zero: DefaultIngestPerMinute).
+	IngestPerMinute int
+	// Batch is the managed service (transaction files in, offer files
+	// out); nil leaves its API and page off.
+	Batch *batch.Jobs
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -103,6 +118,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	joinRL  *rateLimiter
 	lookups *lookupLimiter
+	// ingestRL limits public ingest keys per key and client address.
+	ingestRL *rateLimiter
 	// ctx bounds background work started by requests (upload imports).
 	ctx context.Context
 }
@@ -138,9 +155,13 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
+	if opt.IngestPerMinute == 0 {
+		opt.IngestPerMinute = DefaultIngestPerMinute
+	}
+	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
 }
@@ -193,12 +214,18 @@ func (s *Server) Handler() http.Handler {
 		api("GET /v1/members/{key}/ledger", auth.MembersRead, s.memberLedger)
 		api("POST /v1/members/{key}/points", auth.PointsAdjust, s.adjustPoints)
 	}
+	if s.opt.Batch != nil {
+		s.registerBatch(api)
+	}
 	if s.opt.Reports != nil {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
 	}
 	if s.opt.Webhooks != nil {
 		s.registerWebhooks(api)
+	}
+	if s.opt.Events != nil {
+		s.registerEvents(mux, api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
@@ -231,6 +258,11 @@ func (s *Server) Handler() http.Handler {
 		if s.opt.Webhooks != nil {
 			page("GET /manage/webhooks", auth.WebhooksManage, s.manageWebhooks)
 		}
+		if s.opt.Batch != nil {
+			page("GET /manage/batch", auth.CampaignsRead, s.manageBatch)
+			page("GET /manage/batch/reconciliation.csv", auth.CampaignsRead, s.manageReconciliation)
+			page("GET /manage/batch/{id}/{name}", auth.CampaignsRead, s.manageBatchFile)
+		}
 		page("GET /manage/imports/{id}/errors.csv", auth.MembersRead, s.manageImportErrors)
 		page("GET /manage/campaigns/new", auth.CampaignsWrite, s.manageNew)
 		form("POST /manage/campaigns", auth.CampaignsWrite, s.manageCreate)
@@ -239,6 +271,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageEdit)
 		form("POST /manage/campaigns/{id}/edit", auth.CampaignsWrite, s.manageUpdate)
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
+		if s.opt.Funnels != nil {
+			s.registerFunnels(api, page)
+		}
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)

@@ -72,9 +72,21 @@ func TestEvents_EveryDomainReportsItsChangesWithTheCRMID(t *testing.T) {
 			_, err := members.Update(ctx, m.ID, member.Patch{FirstName: &name})
 			return err
 		}, change.MemberUpdated)
+		offer := ""
 		step("commit", func() error {
-			_, err := till.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(m.Code)),
+			resp, err := till.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(m.Code)),
 				Currency: "GBP", TransactionID: "T-1", Items: []checkout.Item{{Line: 1, SKU: "A", Quantity: 2, UnitPrice: 1000}}})
+			if err == nil && len(resp.Benefits) == 1 {
+				offer = resp.Benefits[0].OfferID
+			}
+			return err
+		}, change.TransactionCommitted, change.OfferRedeemed, change.PointsChanged)
+		// A basket from a transaction file (the batch guise) is reported as
+		// a live commit is.
+		step("commit of a basket the till decided offline", func() error {
+			_, err := till.CommitGiven(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(m.Code)),
+				Currency: "GBP", TransactionID: "T-2", Items: []checkout.Item{{Line: 1, SKU: "A", Quantity: 1, UnitPrice: 1000}}},
+				[]checkout.Given{{OfferID: offer, Discount: 100}})
 			return err
 		}, change.TransactionCommitted, change.OfferRedeemed, change.PointsChanged)
 		step("return", func() error {

@@ -395,3 +395,8 @@ func pointsWorth(points int64, opt *Options) int64 {
 	}
 	return money.MulDiv(points, opt.PointValueNum, opt.PointValueDen)
 }
+
+// BasePoints is the base earn on net minor units paid, as Evaluate gives
+// it: for a caller that records discounts it did not decide (a till's
+// offline offers).
+func BasePoints(net int64, opt Options) int64 { return basePoints(net, &opt) }

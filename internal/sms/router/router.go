@@ -6,11 +6,15 @@ package router
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/perk-platform/perk/internal/event"
 
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/id"
@@ -208,10 +212,22 @@ func (r *Router) Handle(ctx context.Context, in sms.Inbound) (Result, error) {
 	return res, nil
 }
 
+// store keeps the inbound message and, from a member, writes sms_replied
+// into the event stream in the same transaction (the keyword, never the
+// text, which may hold anything).
 func (r *Router) store(ctx context.Context, in sms.Inbound, from, kw, memberID string, now time.Time) error {
-	_, err := r.db.W.ExecContext(ctx, `INSERT INTO sms_inbox (id, from_phone, to_addr, body, keyword, member_id, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, id.New("mo", now), store.NullString(from), in.To, in.Body, kw,
-		store.NullString(memberID), in.ReceivedAt.UTC())
+	moID := id.New("mo", now)
+	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sms_inbox (id, from_phone, to_addr, body, keyword, member_id, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, moID, store.NullString(from), in.To, in.Body, kw,
+			store.NullString(memberID), in.ReceivedAt.UTC())
+		if err != nil || memberID == "" {
+			return err
+		}
+		props, _ := json.Marshal(map[string]string{"inbound_id": moID, "keyword": kw})
+		return event.Record(ctx, tx, r.db.Dialect, event.Event{EventID: "perk:sms_replied:" + moID, Type: event.SMSReplied,
+			Time: in.ReceivedAt.UTC(), Channel: event.SMS, MemberID: memberID, Properties: props})
+	})
 	if err != nil {
 		return fmt.Errorf("store inbound sms: %w", err)
 	}

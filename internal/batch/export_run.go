@@ -1,0 +1,215 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Manifest describes one offer export; it is written last, so a folder
+// whose manifest is missing holds an unfinished export.
+type Manifest struct {
+	Store      string       `json:"store"` // "" = every store
+	Format     Format       `json:"format"`
+	Full       bool         `json:"full"`            // true: the files replace everything; false: a delta
+	Since      string       `json:"since,omitempty"` // the cursor a delta started from
+	Cursor     string       `json:"cursor"`          // pass as --since to the next export
+	ExportedAt time.Time    `json:"exported_at"`
+	Files      []ExportFile `json:"files"`
+}
+
+// ExportFile is one file of an export.
+type ExportFile struct {
+	Name   string `json:"name"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// pageSize is how many members one round of queries reads.
+const pageSize = 2000
+
+// Export writes the offer files (members' offers and the offers open to
+// anonymous shoppers) and the manifest into opt.Dir. Memory holds one page
+// of members whatever the programme's size. The files appear under their
+// names only when complete.
+func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, error) {
+	p, err := e.plan(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Store: opt.Store, Format: opt.Format, Full: p.full, Since: opt.Since, Cursor: formatCursor(p.now), ExportedAt: p.now}
+	members, err := createOut(opt.Dir, "offers-"+p.scope, opt.Format)
+	if err != nil {
+		return nil, err
+	}
+	defer members.abort()
+	anon, err := createOut(opt.Dir, "anonymous-"+p.scope, opt.Format)
+	if err != nil {
+		return nil, err
+	}
+	defer anon.abort()
+	for _, o := range p.anonymousOffers() {
+		if err := anon.write(&o); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.eachMember(ctx, p, func(ms *memberState) error {
+		action := "add"
+		if !p.full {
+			action = "replace"
+		}
+		offers := p.memberOffers(ms, e.policy, action)
+		if len(offers) == 0 && !p.full {
+			offers = []Offer{{Action: "remove", MemberCode: ms.code, Barcode: ms.code}}
+		}
+		for i := range offers {
+			if err := members.write(&offers[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, f := range []*outFile{members, anon} {
+		info, err := f.finish()
+		if err != nil {
+			return nil, err
+		}
+		m.Files = append(m.Files, info)
+	}
+	if err := writeManifest(opt.Dir, "manifest-"+p.scope+".json", m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// eachMember reads members a page at a time (keyset on id), with their
+// audiences, uses and balances read for the page's id range at once.
+func (e *Exporter) eachMember(ctx context.Context, p *plan, fn func(*memberState) error) error {
+	where, args := `status <> 'erased' AND id > $1`, []any{""}
+	if !p.full {
+		where += ` AND (updated_at > $3 OR id IN (SELECT member_id FROM offer_changes WHERE changed_at > $3)
+			OR id IN (SELECT member_id FROM points_entries WHERE created_at > $3)
+			OR id IN (SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND (created_at > $3 OR voided_at > $3))
+			OR id IN (SELECT b.member_id FROM basket_returns r JOIN baskets b ON b.id = r.basket_id WHERE r.created_at > $3))`
+	}
+	for {
+		q := `SELECT id, code FROM members WHERE ` + where + ` ORDER BY id LIMIT $2`
+		a := append(args[:1:1], pageSize)
+		if !p.full {
+			a = append(a, p.since)
+		}
+		page, err := e.page(ctx, q, a)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		if err := e.fill(ctx, p, page); err != nil {
+			return err
+		}
+		for _, ms := range page {
+			if err := fn(ms); err != nil {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		args[0] = page[len(page)-1].id
+	}
+}
+
+func (e *Exporter) page(ctx context.Context, q string, args []any) ([]*memberState, error) {
+	rows, err := e.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("export members: %w", err)
+	}
+	defer rows.Close()
+	var out []*memberState
+	for rows.Next() {
+		ms := &memberState{audience: map[string]bool{}, uses: map[string]map[string]int64{}}
+		if err := rows.Scan(&ms.id, &ms.code); err != nil {
+			return nil, err
+		}
+		out = append(out, ms)
+	}
+	return out, rows.Err()
+}
+
+// fill reads the page's audiences, uses and balances: three range queries.
+func (e *Exporter) fill(ctx context.Context, p *plan, page []*memberState) error {
+	by := make(map[string]*memberState, len(page))
+	for _, ms := range page {
+		by[ms.id] = ms
+	}
+	first, last := page[0].id, page[len(page)-1].id
+	if p.fixed {
+		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, control FROM campaign_members WHERE member_id >= $1 AND member_id <= $2`,
+			[]any{first, last}, func(scan func(...any) error) error {
+				var mid, cid string
+				var control int
+				if err := scan(&mid, &cid, &control); err != nil {
+					return err
+				}
+				if ms := by[mid]; ms != nil {
+					ms.audience[cid] = control == 1
+				}
+				return nil
+			}); err != nil {
+			return err
+		}
+	}
+	if p.limited {
+		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, period, uses FROM offer_uses WHERE member_id >= $1 AND member_id <= $2`,
+			[]any{first, last}, func(scan func(...any) error) error {
+				var mid, cid, period string
+				var n int64
+				if err := scan(&mid, &cid, &period, &n); err != nil {
+					return err
+				}
+				if ms := by[mid]; ms != nil {
+					if ms.uses[cid] == nil {
+						ms.uses[cid] = map[string]int64{}
+					}
+					ms.uses[cid][period] = n
+				}
+				return nil
+			}); err != nil {
+			return err
+		}
+	}
+	// The available balance, as ledger.Balance counts it.
+	return queryRange(ctx, e.db, `SELECT member_id, CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
+		WHERE member_id >= $1 AND member_id <= $2 AND remaining > 0 AND available_at <= $3 AND (expires_at IS NULL OR expires_at > $3)
+		GROUP BY member_id`, []any{first, last, p.now}, func(scan func(...any) error) error {
+		var mid string
+		var n int64
+		if err := scan(&mid, &n); err != nil {
+			return err
+		}
+		if ms := by[mid]; ms != nil {
+			ms.balance = n
+		}
+		return nil
+	})
+}
+
+func queryRange(ctx context.Context, db *store.DB, q string, args []any, row func(scan func(...any) error) error) error {
+	rows, err := db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("export offers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return fmt.Errorf("export offers: %w", err)
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,250 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/tabular"
+)
+
+// Options configure a Processor.
+type Options struct {
+	Now func() time.Time // the time of records without one
+	Log *slog.Logger
+	// Workers commits this many baskets at once (default 1). A member's
+	// sales stay in file order, and a return or void waits for everything
+	// before it; but baskets of different shoppers may commit out of file
+	// order, so which of them takes the last of a budget can differ from a
+	// one-at-a-time run. 1 gives exactly what live tills sending the file's
+	// baskets one after another would have got.
+	Workers int
+	// DB, if set, records which members' offers each record changed, at
+	// processing time, for delta offer exports (a file's sales carry the
+	// tills' earlier times).
+	DB *store.DB
+}
+
+// Processor runs transaction files through the checkout.
+type Processor struct {
+	checkout *checkout.Service
+	opt      Options
+}
+
+// NewProcessor returns a processor committing through co, the service the
+// live API uses.
+func NewProcessor(co *checkout.Service, opt Options) *Processor {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	return &Processor{checkout: co, opt: opt}
+}
+
+// Summary counts what a transaction file did. A record sent again (the same
+// file re-sent) counts as Unchanged, not as Committed.
+type Summary struct {
+	Records   int `json:"records"`   // sales, returns and voids read well
+	Committed int `json:"committed"` // recorded now
+	Unchanged int `json:"unchanged"` // recorded by an earlier upload, left as they were
+	Failed    int `json:"failed"`    // refused by the checkout (see the errors file)
+	Conflicts int `json:"conflicts"` // a transaction id already recorded with another basket
+	RowErrors int `json:"row_errors"`
+	Breaches  int `json:"breaches"` // applied mode: rules the till's offers broke (reconciliation)
+}
+
+// Run is one transaction file to process.
+type Run struct {
+	Format Format
+	Mode   Mode
+	// Results receives one line per record (what each basket earned); nil
+	// writes none. Errors receives the row-precise errors file (CSV "row,
+	// column,reason"); nil writes none.
+	Results, Errors io.Writer
+	// Progress, if set, is told the summary so far after every record.
+	Progress func(Summary)
+}
+
+// Process reads in to the end, committing every record that reads well
+// through the checkout and reporting every row that does not. Only a file
+// that cannot be read at all (ErrUnreadable) or a failing database stops
+// it; whatever was committed before stays, and sending the file again
+// commits the rest and changes nothing else. On PostgreSQL the baskets
+// commit asynchronously (store.WithAsyncCommit): a crash may lose the last
+// of them, which the file sent again restores; Jobs record their end with
+// an ordinary commit, so a job marked done is durable.
+func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary, error) {
+	// A file is re-sent after a crash, so its baskets need not each wait
+	// for the disk: the caller's next ordinary commit makes them durable.
+	ctx = store.WithAsyncCommit(ctx)
+	var sum Summary
+	ew := tabular.NewErrorWriter(orDiscard(run.Errors))
+	report := func(e tabular.RowError) {
+		sum.RowErrors++
+		ew.Write(&e) // buffered; its error surfaces at Flush
+	}
+	var rd interface{ next() (*Record, error) }
+	switch run.Format {
+	case CSV:
+		r, err := newCSVReader(in, p.checkout.Currency(), report)
+		if err != nil {
+			return sum, err
+		}
+		rd = r
+	case JSONL:
+		rd = newJSONLReader(in, p.checkout.Currency(), report)
+	default:
+		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
+	}
+	results := newResultWriter(run.Results, run.Format)
+	pool := p.newPool(ctx, run.Mode)
+	defer pool.stop()
+	// handle takes one record's outcome, in file order.
+	handle := func(d done) error {
+		out, err := d.out, d.err
+		if err != nil {
+			if problem.KindOf(err) == problem.Internal {
+				return fmt.Errorf("row %d: %w", d.rec.Row, err)
+			}
+			sum.Failed++
+			if errors.Is(err, checkout.ErrConflict) || errors.Is(err, checkout.ErrReturnConflict) {
+				sum.Conflicts++
+			}
+			report(rowError(d.rec, err))
+			out = &outcome{status: "error", err: err}
+		} else if out.replayed {
+			sum.Unchanged++
+		} else {
+			sum.Committed++
+			sum.Breaches += len(out.breaches)
+			if err := p.changed(ctx, d.rec); err != nil {
+				return err
+			}
+		}
+		if err := results.write(d.rec, out); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		if run.Progress != nil {
+			run.Progress(sum)
+		}
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		rec, err := rd.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return sum, err
+		}
+		sum.Records++
+		if rec.At.IsZero() {
+			rec.At = p.opt.Now().UTC()
+		}
+		if err := pool.submit(rec, handle); err != nil {
+			return sum, err
+		}
+	}
+	if err := pool.drain(0, handle); err != nil {
+		return sum, err
+	}
+	if err := results.flush(); err != nil {
+		return sum, fmt.Errorf("write results: %w", err)
+	}
+	if err := ew.Flush(); err != nil {
+		return sum, fmt.Errorf("write errors: %w", err)
+	}
+	return sum, nil
+}
+
+// outcome is what one record did.
+type outcome struct {
+	status   string // committed, unchanged, error
+	replayed bool
+	sale     *checkout.Response
+	undo     *checkout.ReturnResponse
+	breaches []checkout.Breach
+	err      error
+}
+
+func (p *Processor) apply(ctx context.Context, co *checkout.Service, rec *Record, mode Mode) (*outcome, error) {
+	out := &outcome{status: "committed"}
+	var err error
+	switch rec.Kind {
+	case Sale:
+		if mode == Applied {
+			var r *checkout.GivenResult
+			if r, err = co.CommitGiven(ctx, rec.Sale, rec.Given); r != nil {
+				out.sale, out.replayed, out.breaches = r.Response, r.Replayed, r.Breaches
+			}
+		} else {
+			out.sale, out.replayed, err = co.CommitReplay(ctx, rec.Sale)
+		}
+	case Return:
+		out.undo, out.replayed, err = co.ReturnReplay(ctx, rec.Return)
+	case Void:
+		out.undo, out.replayed, err = co.VoidReplay(ctx, rec.Void)
+	}
+	if out.replayed {
+		out.status = "unchanged"
+	}
+	return out, err
+}
+
+// rowError places a checkout refusal on the row and column at fault:
+// "items[2].quantity" is the third line's row, column quantity.
+func rowError(rec *Record, err error) tabular.RowError {
+	e := tabular.RowError{Row: rec.Row, Reason: err.Error()}
+	var pe *problem.Error
+	if !errors.As(err, &pe) {
+		return e
+	}
+	e.Reason, e.Column = pe.Message, pe.Field
+	if rest, ok := strings.CutPrefix(pe.Field, "items["); ok {
+		if n, col, ok := strings.Cut(rest, "]"); ok {
+			i, _ := strconv.Atoi(n)
+			if i >= 0 && i < len(rec.itemRows) {
+				e.Row = rec.itemRows[i]
+				e.Column = strings.TrimPrefix(col, ".")
+			}
+		}
+	}
+	if pe.Code != "" {
+		e.Reason = pe.Code + ": " + e.Reason
+	}
+	return e
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// changed notes that the member of rec's transaction has other offers now.
+func (p *Processor) changed(ctx context.Context, rec *Record) error {
+	if p.opt.DB == nil {
+		return nil
+	}
+	store, txn := rec.key()
+	if _, err := p.opt.DB.W.ExecContext(ctx, `INSERT INTO offer_changes (member_id, changed_at)
+		SELECT member_id, $3 FROM baskets WHERE store_id = $1 AND transaction_id = $2 AND member_id IS NOT NULL
+		ON CONFLICT (member_id) DO UPDATE SET changed_at = excluded.changed_at`, store, txn, p.opt.Now().UTC()); err != nil {
+		return fmt.Errorf("note offer change: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package event
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/problem"
+)
+
+func errCode(err error) string {
+	var p *problem.Error
+	if errors.As(err, &p) {
+		return p.Code
+	}
+	return err.Error()
+}
+
+// FuzzEvents feeds arbitrary bodies to the batch decoder: it must never
+// panic, every event is either kept or rejected exactly once, and what it
+// keeps satisfies the contract.
+func FuzzEvents(f *testing.F) {
+	f.Add([]byte(batch(ev("e1", PageViewed, 0, map[string]string{"anonymous_id": "a"}, `{"url":"/"}`))))
+	f.Add([]byte(batch(ev("e1", CartUpdated, 0, map[string]string{"member": "12345670"}, `{"items":[{"sku":"A","quantity":1,"price":1}]}`))))
+	f.Add([]byte(`{"events":[{},{"event_id":"x"},null,1,"s"]}`))
+	f.Add([]byte(`{"events":[{"event_id":"e","type":"acme.x","time":"2026-12-05T10:00:00Z","channel":"pos","anonymous_id":"a","properties":{"campaign":7}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, rej, err := Decode(body, t0)
+		if err != nil {
+			if in != nil || rej != nil {
+				t.Fatal("a refused batch returned events")
+			}
+			return
+		}
+		seen := map[int]bool{}
+		for _, x := range in {
+			seen[x.Index] = true
+			e := x.Event
+			if e.EventID == "" || e.Time.IsZero() || e.Time.After(t0.Add(MaxFuture)) || !validChannel(e.Channel) ||
+				(e.AnonymousID == "" && x.Member == "") || len(e.Properties) == 0 || reserved(e.Type) {
+				t.Fatalf("kept an event that breaks the contract: %+v", x)
+			}
+		}
+		for _, r := range rej {
+			if seen[r.Index] || r.Code == "" || r.Reason == "" {
+				t.Fatalf("bad rejection %+v", r)
+			}
+			seen[r.Index] = true
+		}
+	})
+}

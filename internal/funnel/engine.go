@@ -1,0 +1,142 @@
+package funnel
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/event"
+)
+
+// Counter computes a funnel report one person at a time, so a report over
+// millions of events holds one person's history, not the stream.
+//
+// The rules (docs/events.md, after ClickHouse's windowFunnel and PostHog):
+//   - a person enters at their first event in [from, to) matching step 1
+//     (with a breakdown, their first per breakdown value, so a person may
+//     count once in each value);
+//   - each later step is met by the earliest event that matches it, comes
+//     no earlier than the event that met the step before (in stream order)
+//     and no later than entry + window; one event may meet several steps in
+//     a row (a till basket is both "cart or basket" and "purchase");
+//   - a person counts once per step, at the furthest step they reached;
+//   - time to convert runs from entry to the event that met the last step.
+type Counter struct {
+	def      Definition
+	from, to time.Time
+	groups   map[string]*acc
+}
+
+type acc struct {
+	counts []int
+	spans  []time.Duration // entry to last step, per converted person
+}
+
+// NewCounter starts a report of def over entries in [from, to).
+func NewCounter(def Definition, from, to time.Time) *Counter {
+	return &Counter{def: def, from: from, to: to, groups: map[string]*acc{}}
+}
+
+// Add counts one person, given all their events in stream order (time, then
+// seq) from `from` up to `to` plus the window; events of other types are
+// ignored.
+func (c *Counter) Add(evs []event.Event) {
+	props := make([]map[string]any, len(evs)) // parsed on demand
+	step0 := c.def.Steps[0]
+	entered := map[string]bool{}
+	for i := range evs {
+		e := &evs[i]
+		if e.Time.Before(c.from) || !e.Time.Before(c.to) || !matches(step0, e, props, i) {
+			continue
+		}
+		key := breakdownOf(c.def.Breakdown, e)
+		if entered[key] {
+			continue
+		}
+		entered[key] = true
+		c.follow(key, evs, i, props)
+	}
+}
+
+// follow walks the steps from the entry at i.
+func (c *Counter) follow(key string, evs []event.Event, i int, props []map[string]any) {
+	a := c.groups[key]
+	if a == nil {
+		a = &acc{counts: make([]int, len(c.def.Steps))}
+		c.groups[key] = a
+	}
+	start := evs[i].Time
+	deadline := start.Add(time.Duration(c.def.Window))
+	a.counts[0]++
+	cur := i
+	for k := 1; k < len(c.def.Steps); k++ {
+		found := -1
+		for j := cur; j < len(evs) && !evs[j].Time.After(deadline); j++ {
+			if matches(c.def.Steps[k], &evs[j], props, j) {
+				found = j
+				break
+			}
+		}
+		if found < 0 {
+			return
+		}
+		cur = found
+		a.counts[k]++
+		if k == len(c.def.Steps)-1 {
+			a.spans = append(a.spans, evs[found].Time.Sub(start))
+		}
+	}
+}
+
+func breakdownOf(by string, e *event.Event) string {
+	switch by {
+	case "campaign":
+		return e.Campaign
+	case "channel":
+		return string(e.Channel)
+	case "store":
+		return e.Store
+	}
+	return ""
+}
+
+func matches(s Step, e *event.Event, props []map[string]any, i int) bool {
+	if !slices.Contains(s.Types, e.Type) {
+		return false
+	}
+	for k, want := range s.Where {
+		var got string
+		switch k {
+		case "campaign":
+			got = e.Campaign
+		case "channel":
+			got = string(e.Channel)
+		case "store":
+			got = e.Store
+		default:
+			if props[i] == nil {
+				props[i] = map[string]any{}
+				json.Unmarshal(e.Properties, &props[i])
+			}
+			got = text(props[i][strings.TrimPrefix(k, "properties.")])
+		}
+		if got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// text is a property's value compared as text: strings as they are, numbers
+// and booleans as JSON writes them.
+func text(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

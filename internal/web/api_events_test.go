@@ -1,0 +1,148 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
+	"github.com/perk-platform/perk/internal/web"
+)
+
+var eventsNow = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+
+func eventJSON(id, typ string, minutes int, person, props string) string {
+	return fmt.Sprintf(`{"event_id":%q,"type":%q,"time":%q,"channel":"web",%s,"properties":%s}`,
+		id, typ, eventsNow.Add(time.Duration(minutes)*time.Minute).Format(time.RFC3339), person, props)
+}
+
+func TestAPI_EventsKeepGoodEventsAndListRejected(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testenv.NewClock(eventsNow)
+		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now })
+		ann := e.enrol("+447700900123")
+		body := `{"events":[` + strings.Join([]string{
+			eventJSON("e1", "page_viewed", -10, `"anonymous_id":"b1"`, `{"url":"https://shop.test/coffee"}`),
+			eventJSON("e2", "cart_updated", -9, `"anonymous_id":"b1"`, `{"items":[{"sku":"COF","quantity":1,"price":"3.50"}]}`),
+			eventJSON("e3", "cart_updated", -8, `"anonymous_id":"b1"`, `{"items":[{"sku":"COF","quantity":1,"price":350}]}`),
+			eventJSON("e4", "identified", -7, `"anonymous_id":"b1","member":"`+ann.Code+`"`, `{}`),
+		}, ",") + `]}`
+		st, res, _ := e.do("POST", "/v1/events", auth.RolePOS, body)
+		if st != http.StatusOK {
+			t.Fatalf("%d %s", st, res)
+		}
+		var out struct {
+			Accepted, Duplicates int
+			Rejected             []struct {
+				Index               int
+				Code, Field, Reason string
+			}
+		}
+		jsonUnmarshal(t, res, &out)
+		if out.Accepted != 3 || len(out.Rejected) != 1 || out.Rejected[0].Index != 1 || out.Rejected[0].Field != "properties.items.price" {
+			t.Fatalf("answer = %s", res)
+		}
+		// The earlier anonymous events are now Ann's, with the merge, newest first.
+		st, res, _ = e.do("GET", "/v1/members/"+ann.ID+"/timeline?limit=10", auth.RoleReporting, nil)
+		var tl struct {
+			Events []struct{ EventID, Type, MemberID string } `json:"events"`
+		}
+		jsonUnmarshal(t, res, &tl)
+		var got []string
+		for _, ev := range tl.Events {
+			if ev.Type != "member_joined" { // written on the member service's own clock
+				got = append(got, ev.Type)
+			}
+		}
+		if st != http.StatusOK || strings.Join(got, ",") != "identity_merged,identified,cart_updated,page_viewed" {
+			t.Errorf("timeline %d: %v", st, got)
+		}
+		st, res, _ = e.do("GET", "/v1/members/"+ann.ID+"/sessions", auth.RoleReporting, nil)
+		if st != http.StatusOK || !strings.Contains(string(res), `"events":3`) || !strings.Contains(string(res), `"open":true`) {
+			t.Errorf("sessions %d: %s", st, res)
+		}
+	})
+}
+
+func TestAPI_EventsKeysAndLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testenv.NewClock(eventsNow)
+		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now; o.IngestPerMinute = 2 })
+		one := `{"events":[` + eventJSON("x1", "page_viewed", 0, `"anonymous_id":"b1"`, `{"url":"/"}`) + `]}`
+		post := func(query string, role auth.Role, body string) (int, string, http.Header) {
+			st, res, h := e.do("POST", "/v1/events"+query, role, body)
+			return st, string(res), h
+		}
+		steps := []struct {
+			say    string
+			query  string
+			role   auth.Role
+			body   string
+			status int
+			code   string
+		}{
+			{say: "no key", body: one, status: 401, code: "unauthorized"},
+			{say: "a reporting key may not write", role: auth.RoleReporting, body: one, status: 403, code: "forbidden"},
+			{say: "an admin key in the URL is refused", query: "?write_key=" + e.keys[auth.RoleAdmin], body: one, status: 403, code: "key_in_url"},
+			{say: "an ingest key may not read members", status: 0},
+			{say: "the public key in the URL", query: "?write_key=" + e.keys[auth.RoleIngest], body: one, status: 200},
+			{say: "a second batch in the minute", query: "?write_key=" + e.keys[auth.RoleIngest], body: one, status: 200},
+			{say: "a third is limited", query: "?write_key=" + e.keys[auth.RoleIngest], body: one, status: 429, code: "rate_limited"},
+			{say: "a till's key is not limited", role: auth.RolePOS, body: one, status: 200},
+			{say: "not a batch", role: auth.RolePOS, body: `[1]`, status: 400, code: "batch_invalid"},
+			{say: "over 1 MiB", role: auth.RolePOS, body: `{"events":[` + strings.Repeat(" ", 1<<20) + `]}`, status: 413, code: "body_too_large"},
+		}
+		for _, st := range steps {
+			if st.status == 0 {
+				s, _, _ := e.do("GET", "/v1/members", auth.RoleIngest, nil)
+				if s != 403 {
+					t.Errorf("%s: %d", st.say, s)
+				}
+				continue
+			}
+			status, res, h := post(st.query, st.role, st.body)
+			if status != st.status {
+				t.Errorf("%s: %d %s, want %d", st.say, status, res, st.status)
+				continue
+			}
+			if st.code != "" {
+				if code, _ := errorOf(t, []byte(res)); code != st.code {
+					t.Errorf("%s: code %s, want %s", st.say, code, st.code)
+				}
+			}
+			if h.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("%s: no CORS header", st.say)
+			}
+		}
+		clock.Advance(time.Minute)
+		if status, res, _ := post("?write_key="+e.keys[auth.RoleIngest], "", one); status != 200 {
+			t.Errorf("a minute later: %d %s", status, res)
+		}
+	})
+}
+
+func TestPerkJS_IsServedSmallAndFirstParty(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	st, body, h := e.do("GET", "/perk.js", "", nil)
+	if st != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("%d %s", st, h.Get("Content-Type"))
+	}
+	if len(body) > 8<<10 {
+		t.Errorf("perk.js is %d bytes, want a few KB", len(body))
+	}
+	for _, word := range []string{"sendBeacon", "perk_aid", "identify", "track"} {
+		if !strings.Contains(string(body), word) {
+			t.Errorf("perk.js lacks %s", word)
+		}
+	}
+	// Every address in the script is the Perk host's own (from its src).
+	if strings.Contains(string(body), "//") && strings.Contains(string(body), "https://") &&
+		strings.Count(string(body), "https://") != strings.Count(string(body), "https://perk.example/perk.js") {
+		t.Errorf("perk.js names another host")
+	}
+}
