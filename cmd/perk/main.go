@@ -33,6 +33,7 @@ Usage:
   perk keys create --role ROLE [--store S]   create an API key (printed once)
   perk catalogue import [--kind K] FILE      import products or stores (K) from a CSV/TSV file
   perk keys list [-o json] | perk keys revoke ID
+  perk webhooks add|list|rotate|remove|deliveries|replay   signed webhook endpoints
   perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdBackup(ctx, rest)
 	case "members":
 		return cmdMembers(ctx, rest)
+	case "webhooks":
+		return cmdWebhooks(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
 	case "catalogue":

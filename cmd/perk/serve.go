@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 // shutdownGrace is how long perk serve lets requests in flight finish after
@@ -42,6 +43,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
+	webhookFlags(fs, c)
 	batchFlags(fs, c)
 }
 
@@ -141,6 +143,12 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer smsStack.wait()
+	// Webhook deliveries go out on their own dispatcher, off the till's
+	// commit path; it finishes the attempts in flight before Perk exits.
+	dispatcher := webhook.NewDispatcher(c.webhooks(db, log))
+	dispatchDone := make(chan struct{})
+	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
+	defer func() { <-dispatchDone }()
 	batchJobs, err := c.batchJobs(db, loy, log)
 	if err != nil {
 		return err
@@ -161,6 +169,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
+		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnel.NewService(db, nil),
 	})

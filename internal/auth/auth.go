@@ -65,6 +65,7 @@ const (
 	Checkout       Permission = "checkout"        // evaluate, commit, return, void at a till
 	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
 	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
+	WebhooksManage Permission = "webhooks:manage" // webhook endpoints, their secrets and deliveries
 	EventsWrite    Permission = "events:write"    // send events to the stream (POST /v1/events)
 
 	CatalogueRead  Permission = "catalogue:read"  // stores, products, unknown SKUs
@@ -72,7 +73,7 @@ const (
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin: {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, EventsWrite,
+	RoleAdmin: {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage, EventsWrite,
 		CatalogueRead, CatalogueWrite},
 	RoleManager: {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust, EventsWrite,
 		CatalogueRead, CatalogueWrite},

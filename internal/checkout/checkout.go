@@ -20,6 +20,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/catalogue"
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
@@ -47,6 +48,9 @@ type Options struct {
 	// other packages) the lines are taken as sent and any store trades, in
 	// the zone of its stores row or UTC.
 	Catalogue *catalogue.Catalogue
+	// Changes hears of every commit, return and void inside its
+	// transaction (the webhooks' outbox); nil reports nothing.
+	Changes change.Recorder
 }
 
 // Service evaluates, commits, returns and voids.

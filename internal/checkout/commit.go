@@ -72,10 +72,11 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 				return err
 			}
 			resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
-			if err == nil {
-				moved = slices.Clone(resp.campaignsOf())
+			if err != nil {
+				return err
 			}
-			return err
+			moved = slices.Clone(resp.campaignsOf())
+			return s.recordCommit(ctx, tx, m, resp)
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()

@@ -305,6 +305,11 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p
 	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
 		return nil, err
 	}
+	// Webhook endpoints hear of it as of a live commit: the transaction
+	// and each offer redeemed (the ledger reports the points).
+	if err := s.recordCommit(ctx, tx, m, resp); err != nil {
+		return nil, err
+	}
 	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/perk-platform/perk/internal/catalogue"
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
@@ -167,6 +168,9 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 		if err != nil {
 			return err
 		}
+		if err := s.recordUndo(ctx, tx, change.TransactionReturned, req.Store, b.memberID, resp); err != nil {
+			return err
+		}
 		out, _ := json.Marshal(resp)
 		_, err = tx.ExecContext(ctx, `INSERT INTO basket_returns (basket_id, return_id, request_hash, response, refund, points, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.id, req.ReturnID, h, string(out), resp.Refund, resp.PointsReversed, s.opt.Now().UTC())
@@ -243,6 +247,9 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		}
 		now := s.opt.Now().UTC()
 		resp.Status = "voided"
+		if err := s.recordUndo(ctx, tx, change.TransactionVoided, req.Store, b.memberID, resp); err != nil {
+			return err
+		}
 		out, err := json.Marshal(resp)
 		if err != nil {
 			return err

@@ -32,6 +32,7 @@ import (
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -65,6 +66,11 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
+	// Webhooks serves /v1/webhooks and the dashboard's webhooks page; nil
+	// leaves them out. WakeWebhooks, if set, is called after a replay so the
+	// dispatcher sends it at once.
+	Webhooks     *webhook.Service
+	WakeWebhooks func()
 	// Events is the event stream: POST /v1/events, /perk.js, members'
 	// timelines and sessions; left out when nil.
 	Events *event.Service
@@ -219,6 +225,9 @@ func (s *Server) Handler() http.Handler {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
 	}
+	if s.opt.Webhooks != nil {
+		s.registerWebhooks(api)
+	}
 	if s.opt.Events != nil {
 		s.registerEvents(mux, api)
 	}
@@ -253,6 +262,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/members", auth.MembersRead, s.manageMembers)
 		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
 		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		if s.opt.Webhooks != nil {
+			page("GET /manage/webhooks", auth.WebhooksManage, s.manageWebhooks)
+		}
 		if s.opt.Batch != nil {
 			page("GET /manage/batch", auth.CampaignsRead, s.manageBatch)
 			page("GET /manage/batch/reconciliation.csv", auth.CampaignsRead, s.manageReconciliation)
