@@ -31,6 +31,7 @@ benefits:
 			if _, stderr, err := perk(t, env, "campaigns", "apply", "-f", spec, "--launch"); err != nil {
 				t.Fatalf("campaigns apply: %v\n%s", err, stderr)
 			}
+			importStores(t, env, dir, "S1")
 			key, stderr, err := perk(t, env, "keys", "create", "--role", "pos", "--store", "S1", "--name", "till")
 			if err != nil {
 				t.Fatalf("keys create: %v\n%s", err, stderr)

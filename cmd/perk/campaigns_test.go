@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
@@ -256,6 +257,9 @@ func seedShoppers(t *testing.T, dsn string) {
 	members := c.memberService(db, log)
 	loy, err := c.loyalty(db, members, nil, log)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loy.catalogue.PutStore(ctx, catalogue.Store{ID: "S001", Name: "One", Timezone: "UTC"}); err != nil {
 		t.Fatal(err)
 	}
 	var codes []string

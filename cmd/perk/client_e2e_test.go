@@ -18,7 +18,8 @@ func TestClient_CRMRoundTripThroughPerkServe(t *testing.T) {
 	for name, dsn := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			env := []string{"PERK_DB=" + dsn(t), "PERK_DATA_DIR=" + t.TempDir(), "PERK_LOG_LEVEL=warn"}
+			dir := t.TempDir()
+			env := []string{"PERK_DB=" + dsn(t), "PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn"}
 			key := func(args ...string) string {
 				out, stderr, err := perk(t, env, append([]string{"keys", "create"}, args...)...)
 				if err != nil {
@@ -29,6 +30,7 @@ func TestClient_CRMRoundTripThroughPerkServe(t *testing.T) {
 			if _, stderr, err := perk(t, env, "migrate"); err != nil {
 				t.Fatalf("migrate: %v\n%s", err, stderr)
 			}
+			importStores(t, env, dir, "S001", "S002")
 			crmKey, tillKey := key("--role", "manager"), key("--role", "pos", "--store", "S001")
 			url, stop := serve(t, env, "--addr", "127.0.0.1:0")
 			defer stop()

@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/sms/texts"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 // Config is every setting of the perk binary. Flags win over PERK_*
@@ -60,6 +61,10 @@ type Config struct {
 	Loyalty loyaltyConfig
 
 	texts *texts.Catalogue // loaded by loadTexts; nil: the member service's defaults
+
+	WebhooksAllowPrivate bool
+	wh                   *webhook.Service // see webhooks
+	whDB                 *store.DB
 }
 
 // commonFlags registers the settings every command needs.
@@ -199,8 +204,12 @@ func (c *Config) openDB(ctx context.Context, log *slog.Logger) (*store.DB, error
 	return db, nil
 }
 
+// memberService is the member service every command uses, reporting its
+// changes to the webhooks.
 func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
-	return member.NewService(db, c.memberOptions(log))
+	o := c.memberOptions(log)
+	o.Changes = c.webhooks(db, log)
+	return member.NewService(db, o)
 }
 
 func (c *Config) memberOptions(log *slog.Logger) member.Options {

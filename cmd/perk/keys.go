@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/catalogue"
 )
 
 func cmdKeys(ctx context.Context, args []string) error {
@@ -47,6 +48,16 @@ func cmdKeys(ctx context.Context, args []string) error {
 		r, err := auth.ParseRole(role)
 		if err != nil {
 			return err
+		}
+		if storeID != "" {
+			// A till's key names a store the tills may trade at.
+			snap, err := catalogue.New(db, catalogue.Options{}).Snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			if _, ok := snap.Store(storeID); !ok {
+				return fmt.Errorf("--store %s: no such store in the catalogue; add it first (perk catalogue import stores.csv, or PUT /v1/stores)", storeID)
+			}
 		}
 		secret, k, err := keys.Create(ctx, r, storeID, name)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
@@ -65,6 +66,7 @@ type loyalty struct {
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
 	checkout  *checkout.Service
+	catalogue *catalogue.Catalogue
 	reports   *report.Service
 	// live wakes dashboard pages when a till moves a campaign.
 	live     *web.Live
@@ -84,10 +86,14 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	o.campaigns.Links, o.campaigns.Log = l, log
 	camps := campaign.NewService(db, o.campaigns)
 	led := ledger.New(db, o.points, time.Now)
+	led.SetChanges(c.webhooks(db, log))
 	live := web.NewLive()
-	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics = log, live.Notify, reg
+	cat := catalogue.New(db, catalogue.Options{Currency: o.currency.Code, Log: log, Metrics: reg})
+	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics, o.checkout.Catalogue = log, live.Notify, reg, cat
+	o.checkout.Changes = c.webhooks(db, log)
 	co := checkout.NewService(db, members, camps, led, o.checkout)
-	return &loyalty{campaigns: camps, ledger: led, checkout: co, reports: report.NewService(db, camps, time.Now), live: live, currency: o.currency}, nil
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, catalogue: cat, reports: report.NewService(db, camps, time.Now), live: live,
+		currency: o.currency}, nil
 }
 
 // loyaltyOptions are the settings of the campaign service, the ledger and

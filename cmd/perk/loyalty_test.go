@@ -82,6 +82,7 @@ func TestServe_CampaignStory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			importStores(t, env, dir, "S1")
 			till, _, err := perk(t, env, "keys", "create", "--role", "pos", "--store", "S1", "--name", "till 1")
 			if err != nil {
 				t.Fatal(err)

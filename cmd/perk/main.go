@@ -7,6 +7,7 @@
 //	perk backup --out FILE         copy the SQLite database while the server runs
 //	perk members import FILE       import members from CSV/TSV
 //	perk keys create --role ROLE   create an API key
+//	perk catalogue import FILE     import products or stores from CSV/TSV
 //	perk campaigns apply -f FILE   create or update campaigns from YAML/JSON
 //	perk bench ...                 load generator and test data
 //	perk version                   version and commit of the binary
@@ -30,7 +31,9 @@ Usage:
   perk backup --out FILE                     copy a SQLite database safely while perk serve runs
   perk members import [flags] FILE           import members from a CSV/TSV file
   perk keys create --role ROLE [--store S]   create an API key (printed once)
+  perk catalogue import [--kind K] FILE      import products or stores (K) from a CSV/TSV file
   perk keys list [-o json] | perk keys revoke ID
+  perk webhooks add|list|rotate|remove|deliveries|replay   signed webhook endpoints
   perk users create|list|disable|passwd      operator accounts for /manage ("perk users" for the flags)
   perk campaigns apply -f FILE [--launch]    create or update campaigns from YAML/JSON files
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
@@ -95,8 +98,12 @@ func run(ctx context.Context, args []string) error {
 		return cmdBackup(ctx, rest)
 	case "members":
 		return cmdMembers(ctx, rest)
+	case "webhooks":
+		return cmdWebhooks(ctx, rest)
 	case "keys":
 		return cmdKeys(ctx, rest)
+	case "catalogue":
+		return cmdCatalogue(ctx, rest)
 	case "users":
 		return cmdUsers(ctx, rest)
 	case "campaigns":

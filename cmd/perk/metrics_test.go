@@ -35,6 +35,7 @@ func TestServe_MetricsUnderALittleLoad(t *testing.T) {
 				}
 				return strings.TrimSpace(out)
 			}
+			importStores(t, env, dir, "S1")
 			admin, till := key("--role", "admin"), key("--role", "pos", "--store", "S1")
 			url, _ := serve(t, env, "--addr", "127.0.0.1:0")
 			call := func(key, method, path, body string) (int, string) {

@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 // shutdownGrace is how long perk serve lets requests in flight finish after
@@ -42,6 +43,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
+	webhookFlags(fs, c)
 	batchFlags(fs, c)
 }
 
@@ -131,11 +133,22 @@ func cmdServe(ctx context.Context, args []string) error {
 	expiryDone := make(chan struct{})
 	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
 	defer func() { <-expiryDone }()
+	// The catalogue follows other instances' changes and writes the
+	// unknown SKUs the tills sold.
+	catalogueDone := make(chan struct{})
+	go func() { defer close(catalogueDone); loy.catalogue.Run(ctx, 5*time.Second) }()
+	defer func() { <-catalogueDone }()
 	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.campaigns, log, reg)
 	if err != nil {
 		return err
 	}
 	defer smsStack.wait()
+	// Webhook deliveries go out on their own dispatcher, off the till's
+	// commit path; it finishes the attempts in flight before Perk exits.
+	dispatcher := webhook.NewDispatcher(c.webhooks(db, log))
+	dispatchDone := make(chan struct{})
+	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
+	defer func() { <-dispatchDone }()
 	batchJobs, err := c.batchJobs(db, loy, log)
 	if err != nil {
 		return err
@@ -155,7 +168,8 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
+		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnel.NewService(db, nil),
 	})

@@ -65,15 +65,21 @@ const (
 	Checkout       Permission = "checkout"        // evaluate, commit, return, void at a till
 	PointsAdjust   Permission = "points:adjust"   // an operator's correction to a balance
 	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
+	WebhooksManage Permission = "webhooks:manage" // webhook endpoints, their secrets and deliveries
 	EventsWrite    Permission = "events:write"    // send events to the stream (POST /v1/events)
+
+	CatalogueRead  Permission = "catalogue:read"  // stores, products, unknown SKUs
+	CatalogueWrite Permission = "catalogue:write" // create, change and delete stores and products
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, EventsWrite},
-	RoleManager:   {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust, EventsWrite},
+	RoleAdmin: {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage, EventsWrite,
+		CatalogueRead, CatalogueWrite},
+	RoleManager: {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust, EventsWrite,
+		CatalogueRead, CatalogueWrite},
 	RolePOS:       {MembersEnrol, Checkout, EventsWrite},
 	RoleIngest:    {EventsWrite},
-	RoleReporting: {MembersRead, CampaignsRead, MetricsRead},
+	RoleReporting: {MembersRead, CampaignsRead, MetricsRead, CatalogueRead},
 }
 
 // Allows reports whether the role grants p.

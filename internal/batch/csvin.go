@@ -177,7 +177,7 @@ func buildCSVRecord(rows []tabular.Record, currency string) (*Record, []tabular.
 			if fe != nil {
 				bad(r.Row, fe.column, "%s", fe.reason)
 			}
-			rec.Return.Items = append(rec.Return.Items, checkout.ReturnItem{Line: line, Quantity: q})
+			rec.Return.Items = append(rec.Return.Items, checkout.ReturnItem{Line: line, Quantity: q.whole, Measure: q.measure})
 			rec.itemRows = append(rec.itemRows, r.Row)
 		}
 	case Void:
@@ -218,15 +218,12 @@ func saleOf(rows []tabular.Record, currency string, bad func(int, string, string
 			}
 			it.Line = n
 		}
-		if it.SKU == "" {
-			// Until the catalogue maps barcodes to SKUs, a scanned
-			// barcode stands for the product itself.
-			it.SKU = get(r, "barcode")
-		}
-		var fe *fieldError
-		if it.Quantity, fe = parseQuantity(get(r, "quantity"), get(r, "unit")); fe != nil {
+		it.Barcode = get(r, "barcode") // the catalogue finds its product
+		q, fe := parseQuantity(get(r, "quantity"), get(r, "unit"))
+		if fe != nil {
 			bad(r.Row, fe.column, "%s", fe.reason)
 		}
+		it.Quantity, it.Measure, it.Unit = q.whole, q.measure, q.unit
 		p, err := strconv.ParseInt(get(r, "unit_price"), 10, 64)
 		if err != nil {
 			bad(r.Row, "unit_price", "%q is not a whole number of minor units (pence, cents)", get(r, "unit_price"))

@@ -5,32 +5,50 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 )
 
-// parseQuantity reads a line's quantity and unit. It is the one place that
-// decides what a file's quantity may be: whole units of "each" today; weighed
-// goods ("0.750" of "kg") are refused with their own reason until the engine
-// takes decimal quantities, and then only this function changes.
-func parseQuantity(qty, unit string) (int, *fieldError) {
+// quantity is a line's quantity as a file gives it: whole units, or a
+// measure of a weighed or measured unit.
+type quantity struct {
+	whole   int                // whole units of "each"
+	measure catalogue.Quantity // thousandths of unit, when unit is measured
+	unit    string             // "" (the product's, else each), each, kg, l ...
+}
+
+// parseQuantity reads a line's quantity and unit, the one place that
+// decides what a file's quantity may be, by the API's rules: a whole number
+// of units, or with a weight or volume unit ("0.750" of "kg") up to three
+// decimals, read exactly.
+func parseQuantity(qty, unitText string) (quantity, *fieldError) {
 	qty = strings.TrimSpace(qty)
-	unit = strings.ToLower(strings.TrimSpace(unit))
+	unitText = strings.TrimSpace(unitText)
 	if qty == "" {
-		return 0, &fieldError{"quantity", "is required"}
+		return quantity{}, &fieldError{"quantity", "is required"}
 	}
-	if n, err := strconv.Atoi(qty); err == nil {
-		if unit != "" && unit != "each" {
-			return 0, &fieldError{"unit", fmt.Sprintf("%q is not accepted yet: only whole units (each) until weighed goods are supported", unit)}
+	unit, ok := catalogue.ParseUnit(unitText)
+	if !ok {
+		return quantity{}, &fieldError{"unit", fmt.Sprintf("%q is not a unit (%s)", unitText, catalogue.UnitNames)}
+	}
+	if unit.Measured() {
+		m, err := catalogue.ParseQuantity(qty)
+		if err != nil || m <= 0 {
+			return quantity{}, &fieldError{"quantity", fmt.Sprintf("%q: %v", qty, catalogue.ErrQuantity)}
 		}
-		if n < 1 || n > checkout.MaxQuantity {
-			return 0, &fieldError{"quantity", fmt.Sprintf("%d is out of range: 1 to %d", n, checkout.MaxQuantity)}
+		return quantity{measure: m, unit: string(unit)}, nil
+	}
+	n, err := strconv.Atoi(qty)
+	if err != nil {
+		if _, ferr := catalogue.ParseQuantity(qty); ferr == nil {
+			return quantity{}, &fieldError{"quantity", fmt.Sprintf("%q has decimals: give the line's weight or volume unit (%s)", qty, catalogue.UnitNames)}
 		}
-		return n, nil
+		return quantity{}, &fieldError{"quantity", fmt.Sprintf("%q is not a number", qty)}
 	}
-	if _, err := strconv.ParseFloat(strings.Replace(qty, ",", ".", 1), 64); err == nil && strings.ContainsAny(qty, ".,") {
-		return 0, &fieldError{"quantity", fmt.Sprintf("%q is a decimal quantity: weighed goods are not accepted yet, only whole units", qty)}
+	if n < 1 || n > checkout.MaxQuantity {
+		return quantity{}, &fieldError{"quantity", fmt.Sprintf("%d is out of range: 1 to %d", n, checkout.MaxQuantity)}
 	}
-	return 0, &fieldError{"quantity", fmt.Sprintf("%q is not a number", qty)}
+	return quantity{whole: n, unit: unitText}, nil
 }
 
 // fieldError is a bad value in one column of a row.

@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
@@ -40,6 +42,15 @@ type Options struct {
 	// Metrics receives the service's series (commits by outcome, commit
 	// retries); nil keeps them nowhere.
 	Metrics prometheus.Registerer
+	// Catalogue, if set, is where stores and products come from: a till
+	// must name a known, open store, and a line's product (by SKU or
+	// barcode) gives it its unit and categories. Without one (tests of
+	// other packages) the lines are taken as sent and any store trades, in
+	// the zone of its stores row or UTC.
+	Catalogue *catalogue.Catalogue
+	// Changes hears of every commit, return and void inside its
+	// transaction (the webhooks' outbox); nil reports nothing.
+	Changes change.Recorder
 }
 
 // Service evaluates, commits, returns and voids.
@@ -118,6 +129,9 @@ type Response struct {
 	AmountDue      int64               `json:"amount_due"`   // total - points_value
 	ReceiptText    []string            `json:"receipt_text"`
 	Explain        []engine.Rejection  `json:"explain,omitempty"`
+	// Items is, with ?explain=true, what Perk made of each line: its
+	// product, unit, value and where its categories came from.
+	Items []LineInfo `json:"items,omitempty"`
 }
 
 // resolveMember finds the member a till names by code, phone or card token.
@@ -154,26 +168,10 @@ func (s *Service) engineOptions(explain bool) engine.Options {
 	}
 }
 
-func basket(req *Request, m *member.Member, now time.Time, loc *time.Location) engine.Basket {
-	b := engine.Basket{Store: req.Store, Time: now, Location: loc, Currency: req.Currency, Member: m != nil,
-		Lines: make([]engine.Line, len(req.Items))}
-	for i, it := range req.Items {
-		b.Lines[i] = engine.Line{Line: it.Line, SKU: it.SKU, Categories: it.Categories, Quantity: it.Quantity, UnitPrice: it.UnitPrice}
-	}
-	return b
-}
-
-func subtotal(req *Request) int64 {
-	var t int64
-	for _, it := range req.Items {
-		t += int64(it.Quantity) * it.UnitPrice
-	}
-	return t
-}
-
 // Evaluate answers what the basket would get now, changing nothing.
 func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Response, error) {
-	if err := req.Validate(s.opt.Currency, false); err != nil {
+	p, err := s.prepare(ctx, req, false)
+	if err != nil {
 		return nil, err
 	}
 	m, err := s.resolveMember(ctx, req.MemberKey())
@@ -189,12 +187,11 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.storeZone(ctx, req.Store)
-	if err != nil {
-		return nil, err
+	res := engine.Evaluate(p.basket(req, m, now), st.candidates(live, nil), s.engineOptions(explain))
+	resp := s.response(req, p, m, res)
+	if explain {
+		resp.Items = p.explain()
 	}
-	res := engine.Evaluate(basket(req, m, now, loc), st.candidates(live, nil), s.engineOptions(explain))
-	resp := s.response(req, m, res)
 	if m != nil {
 		bal, err := s.ledger.Balance(ctx, m.ID)
 		if err != nil {
@@ -205,10 +202,10 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	return resp, nil
 }
 
-func (s *Service) response(req *Request, m *member.Member, res engine.Result) *Response {
+func (s *Service) response(req *Request, p *prepared, m *member.Member, res engine.Result) *Response {
 	resp := &Response{
 		TransactionID: req.TransactionID, Store: req.Store, Currency: strings.ToUpper(req.Currency),
-		Lines: res.Lines, Benefits: make([]Benefit, len(res.Benefits)), Subtotal: subtotal(req),
+		Lines: res.Lines, Benefits: make([]Benefit, len(res.Benefits)), Subtotal: p.subtotal(),
 		TotalDiscount: res.TotalDiscount, PointsEarned: res.PointsEarned, Explain: res.Rejected,
 	}
 	if m != nil {

@@ -40,7 +40,8 @@ func (s *Service) Commit(ctx context.Context, req *Request) (*Response, error) {
 
 // commit is Commit, also telling whether the answer is a stored one.
 func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, error) {
-	if err := req.Validate(s.opt.Currency, true); err != nil {
+	p, err := s.prepare(ctx, req, true)
+	if err != nil {
 		return nil, false, err
 	}
 	h := hash(req)
@@ -48,10 +49,6 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		return resp, resp != nil, err
 	}
 	m, err := s.resolveMember(ctx, req.MemberKey())
-	if err != nil {
-		return nil, false, err
-	}
-	loc, err := s.storeZone(ctx, req.Store)
 	if err != nil {
 		return nil, false, err
 	}
@@ -74,11 +71,12 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 				replayed = resp != nil
 				return err
 			}
-			resp, ended, err = s.commitTx(ctx, tx, req, h, m, loc, live, exhausted)
-			if err == nil {
-				moved = slices.Clone(resp.campaignsOf())
+			resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
+			if err != nil {
+				return err
 			}
-			return err
+			moved = slices.Clone(resp.campaignsOf())
+			return s.recordCommit(ctx, tx, m, resp)
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()
@@ -98,6 +96,9 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		}
 		if moved != nil {
 			s.opt.OnChange(moved...)
+		}
+		if !replayed {
+			s.noteUnknown(p, req.Store, s.opt.Now().UTC())
 		}
 		return resp, replayed, nil
 	}
@@ -125,14 +126,14 @@ func storedCommit(ctx context.Context, q querier, req *Request, h string) (*Resp
 	return &resp, nil
 }
 
-func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, loc *time.Location,
+func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *prepared, h string, m *member.Member,
 	live *campaign.LiveSet, exhausted map[string]engine.Reason) (*Response, bool, error) {
 	now := s.opt.Now().UTC()
 	st, err := loadState(ctx, tx, live, m, now)
 	if err != nil {
 		return nil, false, err
 	}
-	res := engine.Evaluate(basket(req, m, now, loc), st.candidates(live, exhausted), s.engineOptions(false))
+	res := engine.Evaluate(p.basket(req, m, now), st.candidates(live, exhausted), s.engineOptions(false))
 
 	// Take every applying campaign's limits before writing anything else;
 	// a limit that is gone restarts the commit without that campaign.
@@ -160,8 +161,8 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 		periods[cid] = period
 	}
 
-	resp := s.response(req, m, res)
-	basketID, memberID, err := s.payAndStore(ctx, tx, req, h, m, res, resp, now)
+	resp := s.response(req, p, m, res)
+	basketID, memberID, err := s.payAndStore(ctx, tx, req, p, h, m, res, resp, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -245,7 +246,7 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, h stri
 // payAndStore pays with points if asked and stores the basket and its
 // lines, as every commit does whoever decided its benefits. It returns the
 // basket's id and its member column.
-func (s *Service) payAndStore(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, res engine.Result,
+func (s *Service) payAndStore(ctx context.Context, tx *sql.Tx, req *Request, p *prepared, h string, m *member.Member, res engine.Result,
 	resp *Response, now time.Time) (string, sql.NullString, error) {
 	var memberID sql.NullString
 	if m != nil {
@@ -270,7 +271,7 @@ func (s *Service) payAndStore(ctx context.Context, tx *sql.Tx, req *Request, h s
 		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, now); err != nil {
 		return "", memberID, fmt.Errorf("store basket: %w", err)
 	}
-	return basketID, memberID, insertLines(ctx, tx, basketID, req, res, resp.PointsEarned)
+	return basketID, memberID, insertLines(ctx, tx, basketID, p, res, resp.PointsEarned)
 }
 
 // storeResponse keeps a commit's answer for its retries.
@@ -307,26 +308,33 @@ func (s *Service) earn(ctx context.Context, tx *sql.Tx, memberID, txnID string, 
 
 // insertLines stores each line with its discount and its share of the
 // points earned, spread by net value like a basket discount, so a return
-// takes back exactly that share.
-func insertLines(ctx context.Context, tx *sql.Tx, basketID string, req *Request, res engine.Result, points int64) error {
-	nets := make([]int64, len(req.Items))
-	for i, it := range req.Items {
-		nets[i] = int64(it.Quantity)*it.UnitPrice - res.Lines[i].Discount
+// takes back exactly that share. A measured line is stored as one unit at
+// its value, with its measure and price per unit beside them.
+func insertLines(ctx context.Context, tx *sql.Tx, basketID string, p *prepared, res engine.Result, points int64) error {
+	nets := make([]int64, len(p.lines))
+	for i := range p.lines {
+		nets[i] = p.lines[i].value() - res.Lines[i].Discount
 	}
 	shares := Spread(points, nets)
 	// One statement for all lines: a commit is on the till's critical path
 	// and SQLite's single writer pays for every round trip.
 	var b strings.Builder
-	b.WriteString(`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points) VALUES `)
-	args := make([]any, 0, 8*len(req.Items))
-	for i, it := range req.Items {
-		cats, _ := json.Marshal(nonNil(it.Categories))
+	b.WriteString(`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points, unit, measure, measure_price) VALUES `)
+	args := make([]any, 0, 11*len(p.lines))
+	for i := range p.lines {
+		l := &p.lines[i]
+		cats, _ := json.Marshal(nonNil(l.cats))
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8)
-		args = append(args, basketID, it.Line, it.SKU, string(cats), it.Quantity, it.UnitPrice, res.Lines[i].Discount, shares[i])
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		unit, measurePrice := "", int64(0)
+		if l.unit.Measured() {
+			unit, measurePrice = string(l.unit), l.item.UnitPrice
+		}
+		args = append(args, basketID, l.item.Line, l.sku, string(cats), l.qty, l.price, res.Lines[i].Discount, shares[i],
+			unit, int64(l.measure), measurePrice)
 	}
 	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("store lines: %w", err)

@@ -68,7 +68,10 @@ type GivenResult struct {
 // offers given, the request hashes as a live commit's does, so a sale sent
 // live and then again in a file is the same sale.
 func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) (*GivenResult, error) {
-	if err := req.Validate(s.opt.Currency, true); err != nil {
+	// The lines as a live commit reads them: the store known and open, each
+	// line's product and categories from the catalogue, weighed lines valued.
+	p, err := s.prepare(ctx, req, true)
+	if err != nil {
 		return nil, err
 	}
 	if err := validateGiven(req, given); err != nil {
@@ -93,10 +96,6 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 		breaches = append(breaches, Breach{Rule: RuleUnknownMember, Detail: err.Error(), Amount: givenTotal(given)})
 		m = nil
 	}
-	loc, err := s.storeZone(ctx, req.Store)
-	if err != nil {
-		return nil, err
-	}
 	live, err := s.campaigns.Live(ctx)
 	if err != nil {
 		return nil, err
@@ -112,7 +111,7 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 			out, err = s.replayGiven(ctx, req, resp, err)
 			return err
 		}
-		out, err = s.commitGivenTx(ctx, tx, req, h, m, loc, live, given, offers, breaches)
+		out, err = s.commitGivenTx(ctx, tx, req, p, h, m, live, given, offers, breaches)
 		return err
 	})
 	if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
@@ -171,7 +170,7 @@ func (s *Service) givenOffers(ctx context.Context, live *campaign.LiveSet, given
 	return out, nil
 }
 
-func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h string, m *member.Member, loc *time.Location,
+func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p *prepared, h string, m *member.Member,
 	live *campaign.LiveSet, given []Given, offers []givenOffer, breaches []Breach) (*GivenResult, error) {
 	now := s.opt.Now().UTC()
 	st, err := loadState(ctx, tx, live, m, now)
@@ -185,7 +184,7 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 		index[it.Line] = i
 	}
 	periods := map[string]string{}
-	b := basket(req, m, now, loc)
+	b := p.basket(req, m, now)
 	for i, g := range given {
 		o := offers[i]
 		at := func(rule Rule, format string, args ...any) {
@@ -193,7 +192,7 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 		}
 		shares := g.Lines
 		if len(shares) == 0 && g.Discount > 0 {
-			shares = spreadGiven(req, g.Discount)
+			shares = spreadGiven(p, g.Discount)
 		}
 		for _, sh := range shares {
 			lr := &res.Lines[index[sh.Line]]
@@ -244,7 +243,7 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 		res.Benefits = append(res.Benefits, a)
 		res.PointsEarned += a.Points
 	}
-	res.BasePoints = engine.BasePoints(subtotal(req)-res.TotalDiscount, s.engineOptions(false))
+	res.BasePoints = engine.BasePoints(p.subtotal()-res.TotalDiscount, s.engineOptions(false))
 	res.PointsEarned += res.BasePoints
 	seen := map[string]bool{}
 	for _, a := range res.Benefits {
@@ -253,11 +252,11 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 			res.Campaigns = append(res.Campaigns, a.CampaignID)
 		}
 	}
-	if res.TotalDiscount > subtotal(req) {
-		return nil, problem.InvalidField("applied", "discount_over_total", nil, "the offers given take %d off a basket of %d", res.TotalDiscount, subtotal(req))
+	if res.TotalDiscount > p.subtotal() {
+		return nil, problem.InvalidField("applied", "discount_over_total", nil, "the offers given take %d off a basket of %d", res.TotalDiscount, p.subtotal())
 	}
-	resp := s.response(req, m, res)
-	basketID, memberID, err := s.payAndStore(ctx, tx, req, h, m, res, resp, now)
+	resp := s.response(req, p, m, res)
+	basketID, memberID, err := s.payAndStore(ctx, tx, req, p, h, m, res, resp, now)
 	if err != nil {
 		return nil, err
 	}
@@ -304,6 +303,11 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, h
 		gave[cid] = true
 	}
 	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
+		return nil, err
+	}
+	// Webhook endpoints hear of it as of a live commit: the transaction
+	// and each offer redeemed (the ledger reports the points).
+	if err := s.recordCommit(ctx, tx, m, resp); err != nil {
 		return nil, err
 	}
 	if err := storeResponse(ctx, tx, basketID, resp); err != nil {

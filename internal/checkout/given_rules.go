@@ -59,15 +59,15 @@ func givenTotal(given []Given) int64 {
 
 // spreadGiven puts a discount the till gave without lines on the basket's
 // lines by value, as a basket discount is spread.
-func spreadGiven(req *Request, discount int64) []engine.LineShare {
-	weights := make([]int64, len(req.Items))
-	for i, it := range req.Items {
-		weights[i] = int64(it.Quantity) * it.UnitPrice
+func spreadGiven(p *prepared, discount int64) []engine.LineShare {
+	weights := make([]int64, len(p.lines))
+	for i := range p.lines {
+		weights[i] = p.lines[i].value()
 	}
 	var out []engine.LineShare
 	for i, d := range Spread(discount, weights) {
 		if d > 0 {
-			out = append(out, engine.LineShare{Line: req.Items[i].Line, Discount: d})
+			out = append(out, engine.LineShare{Line: p.lines[i].item.Line, Discount: d})
 		}
 	}
 	return out

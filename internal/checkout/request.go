@@ -8,19 +8,27 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
 // Item is a basket line as the till sends it. Amounts are integer minor
-// units.
+// units. A line names its product by SKU or by a scanned Barcode (or both);
+// the catalogue adds its categories to those the till sends. A weighed or
+// measured line (its Unit, or else its product's, is kg, l ...) has a
+// quantity with up to three decimals, in Measure, and UnitPrice per unit.
+// JSON: item.go.
 type Item struct {
-	Line       int      `json:"line"`
-	SKU        string   `json:"sku"`
-	Categories []string `json:"categories,omitempty"`
-	Quantity   int      `json:"quantity"`
-	UnitPrice  int64    `json:"unit_price"`
+	Line       int                `json:"line"`
+	SKU        string             `json:"sku"`
+	Barcode    string             `json:"barcode,omitempty"`
+	Categories []string           `json:"categories,omitempty"`
+	Quantity   int                `json:"quantity"`       // whole units
+	Measure    catalogue.Quantity `json:"-"`              // a quantity with decimals, in thousandths (0: Quantity is the quantity)
+	Unit       string             `json:"unit,omitempty"` // "" (the product's unit, else each), each, or a unit of catalogue.Unit
+	UnitPrice  int64              `json:"unit_price"`
 }
 
 // Request is the body of evaluate and commit.
@@ -61,10 +69,12 @@ func Key(s string) *string {
 	return &s
 }
 
-// ReturnItem is a quantity of one committed line coming back.
+// ReturnItem is a quantity of one committed line coming back: whole units,
+// or for a weighed line a Measure in thousandths of its unit. JSON: item.go.
 type ReturnItem struct {
-	Line     int `json:"line"`
-	Quantity int `json:"quantity"`
+	Line     int                `json:"line"`
+	Quantity int                `json:"quantity"`
+	Measure  catalogue.Quantity `json:"-"`
 }
 
 // ReturnRequest is the body of a return.
@@ -94,21 +104,43 @@ const (
 )
 
 func checkID(field, v string, required bool) error {
+	return checkIDAt(v, required, func() string { return field })
+}
+
+// checkIDAt is checkID naming its field only when it refuses: the till's
+// hot path checks a few ids per line.
+func checkIDAt(v string, required bool, field func() string) error {
 	if v == "" {
 		if required {
-			return problem.InvalidField(field, "required", nil, "is required")
+			return problem.InvalidField(field(), "required", nil, "is required")
 		}
 		return nil
 	}
 	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return problem.InvalidField(field, "id_invalid", nil, "must be at most %d printable characters", maxIDLen)
+		return problem.InvalidField(field(), "id_invalid", nil, "must be at most %d printable characters", maxIDLen)
 	}
 	return nil
 }
 
 // Validate checks a request's shape; commit says whether it is a commit
-// (which needs a transaction id).
+// (which needs a transaction id). A line's unit is what it says (each if
+// nothing); the checkout also knows the catalogue's.
 func (r *Request) Validate(currency string, commit bool) error {
+	_, err := r.validate(currency, commit, nil)
+	return err
+}
+
+// validate is Validate, with each line's product (nil: unknown) from the
+// catalogue, which gives a line its unit when the line does not; it
+// returns each line's amounts.
+func (r *Request) validate(currency string, commit bool, products []*catalogue.Product) ([]amount, error) {
+	if err := r.validateHead(currency, commit); err != nil {
+		return nil, err
+	}
+	return r.validateItems(products)
+}
+
+func (r *Request) validateHead(currency string, commit bool) error {
 	if err := checkID("store", r.Store, true); err != nil {
 		return err
 	}
@@ -145,41 +177,59 @@ func (r *Request) Validate(currency string, commit bool) error {
 	if len(r.Items) > MaxItems {
 		return problem.InvalidField("items", "too_many", nil, "at most %d lines", MaxItems)
 	}
+	return nil
+}
+
+func (r *Request) validateItems(products []*catalogue.Product) ([]amount, error) {
+	amounts := make([]amount, len(r.Items))
 	seen := make(map[int]bool, len(r.Items))
 	var value int64 // at most MaxItems * MaxQuantity * MaxUnitPrice = 5 * 10^17
 	for i, it := range r.Items {
 		f := func(name string) string { return fmt.Sprintf("items[%d].%s", i, name) }
 		if it.Line < 1 {
-			return problem.InvalidField(f("line"), "line_invalid", nil, "must be a positive line number")
+			return nil, problem.InvalidField(f("line"), "line_invalid", nil, "must be a positive line number")
 		}
 		if seen[it.Line] {
-			return problem.InvalidField(f("line"), "line_duplicate", nil, "line %d appears twice", it.Line)
+			return nil, problem.InvalidField(f("line"), "line_duplicate", nil, "line %d appears twice", it.Line)
 		}
 		seen[it.Line] = true
-		if err := checkID(f("sku"), it.SKU, true); err != nil {
-			return err
+		if err := checkIDAt(it.SKU, it.Barcode == "", func() string { return f("sku") }); err != nil {
+			return nil, err
+		}
+		if err := checkIDAt(it.Barcode, false, func() string { return f("barcode") }); err != nil {
+			return nil, err
 		}
 		if len(it.Categories) > maxCategories {
-			return problem.InvalidField(f("categories"), "too_many", nil, "at most %d categories", maxCategories)
+			return nil, problem.InvalidField(f("categories"), "too_many", nil, "at most %d categories", maxCategories)
 		}
 		for j, c := range it.Categories {
-			if err := checkID(fmt.Sprintf("items[%d].categories[%d]", i, j), c, true); err != nil {
-				return err
+			if err := checkIDAt(c, true, func() string { return fmt.Sprintf("items[%d].categories[%d]", i, j) }); err != nil {
+				return nil, err
 			}
 		}
-		if it.Quantity < 1 || it.Quantity > MaxQuantity {
-			return problem.InvalidField(f("quantity"), "quantity_invalid", nil, "must be 1 to %d", MaxQuantity)
+		var p *catalogue.Product
+		if products != nil {
+			p = products[i]
+		}
+		a, err := it.amount(p)
+		if err != nil {
+			return nil, problem.InvalidField(f(err.field), err.code, nil, "%s", err.msg)
 		}
 		if it.UnitPrice < 0 || it.UnitPrice > MaxUnitPrice {
-			return problem.InvalidField(f("unit_price"), "price_invalid", nil, "must be 0 to %d minor units", int64(MaxUnitPrice))
+			return nil, problem.InvalidField(f("unit_price"), "price_invalid", nil, "must be 0 to %d minor units", int64(MaxUnitPrice))
 		}
-		value += int64(it.Quantity) * it.UnitPrice
+		a.price = it.UnitPrice
+		if a.unit.Measured() {
+			a.price = a.measure.Value(it.UnitPrice)
+		}
+		amounts[i] = a
+		value += int64(a.qty) * a.price
 	}
 	if value > MaxBasket {
-		return problem.InvalidField("items", "basket_too_large", nil, "the basket is worth %d minor units, more than the most a basket may be, %d",
+		return nil, problem.InvalidField("items", "basket_too_large", nil, "the basket is worth %d minor units, more than the most a basket may be, %d",
 			value, int64(MaxBasket))
 	}
-	return nil
+	return amounts, nil
 }
 
 // Validate checks a return request.
@@ -202,8 +252,8 @@ func (r *ReturnRequest) Validate() error {
 			return problem.InvalidField(fmt.Sprintf("items[%d].line", i), "line_invalid", nil, "must be a line of the transaction, once")
 		}
 		seen[it.Line] = true
-		if it.Quantity < 1 {
-			return problem.InvalidField(fmt.Sprintf("items[%d].quantity", i), "quantity_invalid", nil, "must be at least 1")
+		if it.Quantity < 1 && it.Measure <= 0 {
+			return problem.InvalidField(fmt.Sprintf("items[%d].quantity", i), "quantity_invalid", nil, "must be more than 0")
 		}
 	}
 	return nil

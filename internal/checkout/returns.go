@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
+	"github.com/perk-platform/perk/internal/catalogue"
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
@@ -14,10 +17,14 @@ import (
 
 // ReturnLine is what a return gives back for one line.
 type ReturnLine struct {
-	Line     int   `json:"line"`
-	Quantity int   `json:"quantity"`
-	Gross    int64 `json:"gross"`    // unit price x quantity
-	Discount int64 `json:"discount"` // the line's stored discount share for these units
+	Line     int `json:"line"`
+	Quantity int `json:"quantity"` // units; 0 for a weighed line, whose Measure says how much
+	// Measure and Unit say how much of a weighed or measured line came
+	// back ("0.250", "kg").
+	Measure  string `json:"measure,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	Gross    int64  `json:"gross"`    // unit price x quantity
+	Discount int64  `json:"discount"` // the line's stored discount share for these units
 	// Refund is what these units cost the shopper, gross - discount, in
 	// money and points together: the response's Refund and PointsRefunded
 	// split the lines' sum (Value) between the two.
@@ -52,10 +59,14 @@ type basketRow struct {
 	voidResponse         sql.NullString // the void's answer, once voided
 }
 
+// lineRow is a stored line in return units: whole units for a counted
+// line; thousandths of its unit for a measured one (quantity its measure,
+// returned its returned measure), so the same cumulative shares serve both.
 type lineRow struct {
 	line, quantity, returned int
-	unitPrice, discount      int64
+	value, discount          int64 // value: what the whole line cost before discounts
 	points                   int64
+	unit                     string // a measured line's unit, "" for a counted one
 }
 
 // lockBasket finds a committed basket and, on PostgreSQL, locks its row so
@@ -79,8 +90,8 @@ func lockBasket(ctx context.Context, tx *sql.Tx, storeID, txnID string) (*basket
 }
 
 func loadLines(ctx context.Context, tx *sql.Tx, basketID string) (map[int]*lineRow, []int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT line, quantity, returned_qty, unit_price, discount, points FROM basket_lines
-		WHERE basket_id = $1 ORDER BY line`, basketID)
+	rows, err := tx.QueryContext(ctx, `SELECT line, quantity, returned_qty, unit_price, discount, points, unit, measure, returned_measure
+		FROM basket_lines WHERE basket_id = $1 ORDER BY line`, basketID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("basket lines: %w", err)
 	}
@@ -89,8 +100,13 @@ func loadLines(ctx context.Context, tx *sql.Tx, basketID string) (map[int]*lineR
 	var order []int
 	for rows.Next() {
 		var l lineRow
-		if err := rows.Scan(&l.line, &l.quantity, &l.returned, &l.unitPrice, &l.discount, &l.points); err != nil {
+		var unitPrice, measure, returnedMeasure int64
+		if err := rows.Scan(&l.line, &l.quantity, &l.returned, &unitPrice, &l.discount, &l.points, &l.unit, &measure, &returnedMeasure); err != nil {
 			return nil, nil, err
+		}
+		l.value = unitPrice * int64(l.quantity)
+		if measure > 0 {
+			l.quantity, l.returned = int(measure), int(returnedMeasure)
 		}
 		out[l.line] = &l
 		order = append(order, l.line)
@@ -148,12 +164,11 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 		if b.status == "voided" {
 			return ErrVoided
 		}
-		items := map[int]int{}
-		for _, it := range req.Items {
-			items[it.Line] = it.Quantity
-		}
-		resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, items, false)
+		resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, req.Items, false)
 		if err != nil {
+			return err
+		}
+		if err := s.recordUndo(ctx, tx, change.TransactionReturned, req.Store, b.memberID, resp); err != nil {
 			return err
 		}
 		out, _ := json.Marshal(resp)
@@ -212,14 +227,19 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 			resp, err = storedAnswer(b.voidResponse.String)
 			return err
 		}
-		lines, _, err := loadLines(ctx, tx, b.id)
+		lines, order, err := loadLines(ctx, tx, b.id)
 		if err != nil {
 			return err
 		}
-		items := map[int]int{}
-		for _, l := range lines {
+		var items []ReturnItem
+		for _, ln := range order {
+			l := lines[ln]
 			if left := l.quantity - l.returned; left > 0 {
-				items[l.line] = left
+				if l.unit != "" {
+					items = append(items, ReturnItem{Line: ln, Measure: catalogue.Quantity(left)})
+				} else {
+					items = append(items, ReturnItem{Line: ln, Quantity: left})
+				}
 			}
 		}
 		if resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
@@ -227,6 +247,9 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		}
 		now := s.opt.Now().UTC()
 		resp.Status = "voided"
+		if err := s.recordUndo(ctx, tx, change.TransactionVoided, req.Store, b.memberID, resp); err != nil {
+			return err
+		}
 		out, err := json.Marshal(resp)
 		if err != nil {
 			return err
@@ -274,21 +297,33 @@ func tenderShares(b *basketRow, returned int64) (cash, points int64) {
 func returnedValue(lines map[int]*lineRow) int64 {
 	var v int64
 	for _, l := range lines {
-		v += l.unitPrice*int64(l.returned) - shareOf(l.discount, 0, l.returned, l.quantity)
+		v += shareOf(l.value, 0, l.returned, l.quantity) - shareOf(l.discount, 0, l.returned, l.quantity)
 	}
 	return v
 }
 
-// undo takes back the given units (line -> quantity) and, for returns, the
+// undo takes back the given units and, for returns, the
 // offer uses whose qualifying lines are now all back; all restores every
 // use (a void). The money refunded and the points paid with given back are
 // the units' share of each (tenderShares): refund is never more than was
 // paid in money, and points paid with come back as points.
-func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, items map[int]int, all bool) (*ReturnResponse, []string, error) {
+func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, returnID string, req []ReturnItem, all bool) (*ReturnResponse, []string, error) {
 	now := s.opt.Now().UTC()
 	lines, order, err := loadLines(ctx, tx, b.id)
 	if err != nil {
 		return nil, nil, err
+	}
+	items := map[int]int{} // line -> return units
+	for i, it := range req {
+		l := lines[it.Line]
+		if l == nil {
+			continue // refused below, after the lines that are there
+		}
+		n, err := returnUnits(l, it)
+		if err != nil {
+			return nil, nil, problem.InvalidField(fmt.Sprintf("items[%d].quantity", i), "quantity_invalid", nil, "%s", err.Error())
+		}
+		items[it.Line] = n
 	}
 	resp := &ReturnResponse{TransactionID: txnID, ReturnID: returnID, Status: b.status, Lines: []ReturnLine{}, OffersRestored: []string{}}
 	valueBefore := returnedValue(lines)
@@ -301,23 +336,26 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		l := lines[ln]
 		if q > l.quantity-l.returned {
 			return nil, nil, problem.InvalidField(fmt.Sprintf("items[line=%d].quantity", ln), ErrReturnTooMany.Code, nil,
-				"%d returned but %d of %d left on line %d", q, l.quantity-l.returned, l.quantity, ln)
+				"%s returned but %s of %s left on line %d", l.units(q), l.units(l.quantity-l.returned), l.units(l.quantity), ln)
 		}
 		before[ln] = l.returned
 		after := l.returned + q
-		rl := ReturnLine{Line: ln, Quantity: q, Gross: l.unitPrice * int64(q),
+		rl := ReturnLine{Line: ln, Quantity: q, Gross: shareOf(l.value, l.returned, after, l.quantity),
 			Discount: shareOf(l.discount, l.returned, after, l.quantity), Points: shareOf(l.points, l.returned, after, l.quantity)}
+		if l.unit != "" {
+			rl.Quantity, rl.Measure, rl.Unit = 0, catalogue.Quantity(q).String(), l.unit
+		}
 		rl.Refund = rl.Gross - rl.Discount
 		resp.Lines = append(resp.Lines, rl)
 		resp.Value += rl.Refund
 		resp.PointsReversed += rl.Points
-		if _, err := tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, b.id, ln, after); err != nil {
-			return nil, nil, fmt.Errorf("return line %d: %w", ln, err)
+		if err := l.setReturned(ctx, tx, b.id, after); err != nil {
+			return nil, nil, err
 		}
 		l.returned = after
 	}
-	for ln := range items {
-		if lines[ln] == nil {
+	for _, it := range req {
+		if ln := it.Line; lines[ln] == nil {
 			return nil, nil, problem.InvalidField("items", "line_unknown", nil, "line %d is not in the transaction", ln)
 		}
 	}
@@ -460,6 +498,53 @@ func restoreUses(ctx context.Context, tx *sql.Tx, cid, memberID, period string) 
 	if _, err := tx.ExecContext(ctx, `UPDATE offer_uses SET uses = uses - 1
 		WHERE campaign_id = $1 AND member_id = $2 AND (period = '' OR period = $3) AND uses > 0`, cid, memberID, period); err != nil {
 		return fmt.Errorf("restore offer use: %w", err)
+	}
+	return nil
+}
+
+// returnUnits is how many of the line's return units a returned item
+// asks for: whole units of a counted line, thousandths of a measured one.
+func returnUnits(l *lineRow, it ReturnItem) (int, error) {
+	if l.unit != "" {
+		if it.Measure != 0 {
+			return int(it.Measure), nil
+		}
+		return it.Quantity * catalogue.QuantityScale, nil
+	}
+	if it.Measure != 0 {
+		w, whole := it.Measure.Whole()
+		if !whole {
+			return 0, errors.New("must be whole units: the line was not weighed")
+		}
+		return int(w), nil
+	}
+	return it.Quantity, nil
+}
+
+// units writes n return units of the line for a message.
+func (l *lineRow) units(n int) string {
+	if l.unit != "" {
+		return catalogue.Quantity(n).String() + " " + l.unit
+	}
+	return strconv.Itoa(n)
+}
+
+// setReturned records how much of the line has come back. A measured line
+// counts as returned (returned_qty 1) once all of it is back.
+func (l *lineRow) setReturned(ctx context.Context, tx *sql.Tx, basketID string, after int) error {
+	var err error
+	if l.unit != "" {
+		whole := 0
+		if after == l.quantity {
+			whole = 1
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE basket_lines SET returned_measure = $3, returned_qty = $4 WHERE basket_id = $1 AND line = $2`,
+			basketID, l.line, after, whole)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE basket_lines SET returned_qty = $3 WHERE basket_id = $1 AND line = $2`, basketID, l.line, after)
+	}
+	if err != nil {
+		return fmt.Errorf("return line %d: %w", l.line, err)
 	}
 	return nil
 }

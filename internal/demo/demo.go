@@ -15,14 +15,14 @@ package demo
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/ledger"
@@ -120,25 +120,53 @@ func Seed(ctx context.Context, db *store.DB, keys *auth.Service, opt Options) (*
 	return out, nil
 }
 
+// Regions, addresses and barcodes the demo's catalogue gives its stores and
+// products, so the catalogue pages and a till scanning a barcode have
+// something to show.
+var (
+	storeDetails = map[string][2]string{
+		"S001": {"London", "1 Long Acre, London WC2E 9LH"},
+		"S002": {"North West", "10 Market Street, Manchester M1 1PT"},
+		"S003": {"Yorkshire", "Leeds Station, New Station Street, Leeds LS1 4DY"},
+	}
+	// loose cheddar is sold by the kilogram: a till sends
+	// {"sku":"CHEDDAR-LOOSE","quantity":"0.750","unit_price":1899}.
+	looseCheddar = catalogue.Product{SKU: "CHEDDAR-LOOSE", Name: "Mature cheddar, loose", Categories: []string{"cheese", "deli"},
+		Unit: catalogue.Kilogram, Price: 1899}
+)
+
 func seedCatalogue(ctx context.Context, db *store.DB, now time.Time, currency string) error {
-	err := db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, s := range stores {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO stores (id, name, timezone, created_at) VALUES ($1, $2, $3, $4)`,
-				s.id, s.name, s.tz, now.UTC()); err != nil {
-				return err
-			}
-		}
-		for _, p := range products {
-			cats, _ := json.Marshal(p.cats) // a []string always encodes
-			if _, err := tx.ExecContext(ctx, `INSERT INTO products (sku, name, categories, price, currency) VALUES ($1, $2, $3, $4, $5)`,
-				p.sku, p.name, string(cats), p.price, currency); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("seed stores and products: %w", err)
+	cat := catalogue.New(db, catalogue.Options{Currency: currency, Now: func() time.Time { return now }})
+	ss := make([]catalogue.Store, len(stores))
+	for i, s := range stores {
+		d := storeDetails[s.id]
+		ss[i] = catalogue.Store{ID: s.id, Name: s.name, Timezone: s.tz, Region: d[0], Address: d[1]}
+	}
+	if err := cat.PutStores(ctx, ss); err != nil {
+		return fmt.Errorf("seed stores: %w", err)
+	}
+	ps := make([]catalogue.Product, 0, len(products)+1)
+	for i, p := range products {
+		// A GTIN-13 in the retailer's own range, with its check digit.
+		ps = append(ps, catalogue.Product{SKU: p.sku, Name: p.name, Categories: slices.Clone(p.cats), Price: p.price,
+			Barcodes: []string{gtin13(fmt.Sprintf("501234500%03d", i+1))}})
+	}
+	ps = append(ps, looseCheddar)
+	if errs, err := cat.PutProducts(ctx, ps); err != nil || len(errs) > 0 {
+		return fmt.Errorf("seed products: %v %v", err, errs)
 	}
 	return nil
+}
+
+// gtin13 appends the GS1 check digit to 12 digits.
+func gtin13(s string) string {
+	sum := 0
+	for i := range 12 {
+		d := int(s[11-i] - '0')
+		if i%2 == 0 {
+			d *= 3
+		}
+		sum += d
+	}
+	return s + string(rune('0'+(10-sum%10)%10))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
@@ -27,6 +28,7 @@ type account struct {
 	// date by every entry after it; heldKnown says whether it was read.
 	held      int64
 	heldKnown bool
+	written   []Entry // entries this write made, for the points.changed event
 }
 
 // write runs fn for memberID inside a savepoint of tx, after locking the
@@ -58,10 +60,35 @@ func (l *Ledger) write(ctx context.Context, tx *sql.Tx, memberID string, now tim
 	if err := a.expireDue(); err != nil {
 		return err
 	}
-	if fn == nil {
+	if fn != nil {
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return l.report(a)
+}
+
+// report tells l.changes what the write did, in its savepoint: one event
+// listing the entries (expiries included), none when nothing moved.
+func (l *Ledger) report(a *account) error {
+	if l.changes == nil || len(a.written) == 0 {
 		return nil
 	}
-	return fn(a)
+	entries := make([]map[string]any, len(a.written))
+	var net int64
+	for i, e := range a.written {
+		m := map[string]any{"id": e.ID, "kind": string(e.Kind), "points": e.Points, "reason": e.Reason}
+		if e.TransactionID != "" {
+			m["transaction_id"] = e.TransactionID
+		}
+		if e.CampaignID != "" {
+			m["campaign_id"] = e.CampaignID
+		}
+		entries[i] = m
+		net += e.Points
+	}
+	return l.changes.Record(a.ctx, a.tx, change.Event{Type: change.PointsChanged, MemberID: a.member,
+		Data: map[string]any{"points": net, "entries": entries}})
 }
 
 const lockAccount = `UPDATE points_accounts SET version = version + 1, updated_at = $2 WHERE member_id = $1 RETURNING debt`
@@ -168,6 +195,7 @@ func (a *account) insert(e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("insert %s entry: %w", e.Kind, err)
 	}
+	a.written = append(a.written, *e)
 	return nil
 }
 

@@ -75,6 +75,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -177,10 +178,15 @@ type Reversal struct {
 
 // Ledger records and reads points.
 type Ledger struct {
-	db  *store.DB
-	p   Policy
-	now func() time.Time
+	db      *store.DB
+	p       Policy
+	now     func() time.Time
+	changes change.Recorder // nil reports nothing
 }
+
+// SetChanges makes every write report a points.changed event (its entries)
+// to r inside its transaction. Call it before the ledger is used.
+func (l *Ledger) SetChanges(r change.Recorder) { l.changes = r }
 
 // New returns a Ledger over db with policy p (zero rates and clawback mean
 // the defaults) and a clock (time.Now if nil). It panics if p is invalid:

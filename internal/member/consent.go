@@ -131,7 +131,10 @@ func (s *Service) confirm(ctx context.Context, tx *sql.Tx, memberID string, o Or
 	if err := updateProfile(ctx, tx, m); err != nil {
 		return nil, err
 	}
-	return m, recordConsent(ctx, tx, m.ID, consentGranted, o, s.opt.ConsentVersion, now)
+	if err := recordConsent(ctx, tx, m.ID, consentGranted, o, s.opt.ConsentVersion, now); err != nil {
+		return nil, err
+	}
+	return m, s.record(ctx, tx, consentEvents(m, consentGranted, o)...)
 }
 
 // OptOut withdraws a member's marketing consent at once. It is idempotent:
@@ -174,7 +177,10 @@ func (s *Service) setConsent(ctx context.Context, memberID string, granted bool,
 				return err
 			}
 		}
-		return recordConsent(ctx, tx, m.ID, action, o, s.opt.ConsentVersion, now)
+		if err := recordConsent(ctx, tx, m.ID, action, o, s.opt.ConsentVersion, now); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, consentEvents(m, action, o)...)
 	})
 	if err == nil {
 		s.opt.Log.InfoContext(ctx, "consent changed", "member", memberID, "status", m.Status, "method", o.Method)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/perk-platform/perk/internal/change"
 )
 
 // Erase removes a member's personal data for good.
@@ -36,6 +38,11 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 		}
 		if m.Status == StatusErased {
 			return nil
+		}
+		// Reported first, while the member still has the CRM id the
+		// receiver knows them by.
+		if err := s.record(ctx, tx, change.Event{Type: change.MemberErased, MemberID: m.ID}); err != nil {
+			return err
 		}
 		ph := string(m.Phone)
 		stmts := []struct {

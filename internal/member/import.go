@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/store"
@@ -342,6 +343,10 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 	}
 	var inserts []*Member
 	var consents []consentRow
+	var events []change.Event // reported only when a listener may want them (a million-row file)
+	report := change.Wants(s.opt.Changes, change.MemberCreated) || change.Wants(s.opt.Changes, change.MemberUpdated) ||
+		change.Wants(s.opt.Changes, change.ConsentChanged) || change.Wants(s.opt.Changes, change.MemberOptedOut)
+	origin := Origin{Method: ChannelImport, Source: opt.Source}
 	for _, r := range rows {
 		st.Rows++
 		p := r.profile
@@ -383,13 +388,31 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 			if m.Status == StatusActive {
 				consents = append(consents, consentRow{m.ID, consentGranted, string(m.Phone)})
 			}
+			if report {
+				events = append(events, change.Event{Type: change.MemberCreated, MemberID: m.ID, ExternalID: &m.ExternalID,
+					Data: map[string]any{"status": string(m.Status), "channel": string(m.Channel), "source": m.Source}})
+				if m.Status == StatusActive {
+					events = append(events, consentEvents(m, consentGranted, origin)...)
+				}
+			}
 			st.Created++
 			continue
 		}
+		var before Profile
+		if report {
+			before = profileOf(target)
+		}
 		changed := applyProfile(target, p, false)
+		if report && changed {
+			events = append(events, change.Event{Type: change.MemberUpdated, MemberID: target.ID, ExternalID: &target.ExternalID,
+				Data: map[string]any{"changed": changedFields(before, profileOf(target))}})
+		}
 		if r.consent != nil && !*r.consent && (target.Status == StatusActive || target.Status == StatusPending) {
 			target.Status = StatusOptedOut
 			consents = append(consents, consentRow{target.ID, consentWithdrawn, string(target.Phone)})
+			if report {
+				events = append(events, consentEvents(target, consentWithdrawn, origin)...)
+			}
 			changed = true
 		}
 		if !changed {
@@ -420,6 +443,9 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		if err := markSynced(ctx, tx, d, rows, rejected, opt.Sync); err != nil {
 			return st, nil, err
 		}
+	}
+	if err := s.record(ctx, tx, events...); err != nil {
+		return st, nil, err
 	}
 	return st, rejected, nil
 }

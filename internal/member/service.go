@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/event"
-
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
@@ -30,6 +30,9 @@ type Options struct {
 	// confirmation); the embedded defaults in English if nil.
 	Texts *texts.Catalogue
 	Log   *slog.Logger // slog.Default() if nil
+	// Changes hears of every member change inside its transaction (the
+	// webhooks' outbox); nil reports nothing.
+	Changes change.Recorder
 }
 
 // Service enrols, finds, changes and erases members.
@@ -197,6 +200,14 @@ func (s *Service) create(ctx context.Context, tx *sql.Tx, p Profile, req EnrolRe
 	if err := s.queueWelcome(ctx, tx, m, token, now); err != nil {
 		return nil, err
 	}
+	events := []change.Event{{Type: change.MemberCreated, MemberID: m.ID, ExternalID: &m.ExternalID,
+		Data: map[string]any{"status": string(m.Status), "channel": string(m.Channel), "source": m.Source}}}
+	if m.Status == StatusActive {
+		events = append(events, consentEvents(m, consentGranted, req.origin())...)
+	}
+	if err := s.record(ctx, tx, events...); err != nil {
+		return nil, err
+	}
 	if err := recordEvent(ctx, tx, s.db.Dialect, event.MemberJoined, m.ID, m, eventChannel(req.Channel), req.AnonymousID, req.Campaign, now); err != nil {
 		return nil, err
 	}
@@ -245,8 +256,8 @@ func (s *Service) reenrol(ctx context.Context, tx *sql.Tx, m *Member, req EnrolR
 		var err error
 		if m.Status == StatusPending {
 			err = s.requestConfirmation(ctx, tx, m, req, now)
-		} else {
-			err = recordConsent(ctx, tx, m.ID, consentGranted, req.origin(), req.ConsentVersion, now)
+		} else if err = recordConsent(ctx, tx, m.ID, consentGranted, req.origin(), req.ConsentVersion, now); err == nil {
+			err = s.record(ctx, tx, consentEvents(m, consentGranted, req.origin())...)
 		}
 		if err != nil {
 			return nil, err

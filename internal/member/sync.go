@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/tabular"
@@ -83,6 +84,7 @@ func (s *Service) EndFullSync(ctx context.Context, run string) (int, error) {
 				return err
 			}
 			now := nowUTC(s.opt.Now)
+			var events []change.Event
 			for _, m := range ms {
 				m.Tags = slices.DeleteFunc(m.Tags, func(t string) bool { return t == SubsetTag })
 				m.UpdatedAt = now
@@ -90,13 +92,15 @@ func (s *Service) EndFullSync(ctx context.Context, run string) (int, error) {
 					if err := updateProfile(ctx, tx, m); err != nil {
 						return err
 					}
+					events = append(events, change.Event{Type: change.MemberUpdated, MemberID: m.ID, ExternalID: &m.ExternalID,
+						Data: map[string]any{"changed": []string{"tags"}}})
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE members SET crm_sync = NULL WHERE id = $1`, m.ID); err != nil {
 					return err
 				}
 			}
 			n = len(ms)
-			return nil
+			return s.record(ctx, tx, events...)
 		})
 		if err != nil {
 			return left, fmt.Errorf("crm full sync: %w", err)

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
 )
@@ -70,11 +71,16 @@ func (s *Service) Update(ctx context.Context, memberID string, p Patch) (*Member
 				return err
 			}
 		}
+		before := profileOf(m)
 		if !applyProfile(m, clean, true) {
 			return nil
 		}
 		m.UpdatedAt = now
-		return updateProfile(ctx, tx, m)
+		if err := updateProfile(ctx, tx, m); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, change.Event{Type: change.MemberUpdated, MemberID: m.ID,
+			Data: map[string]any{"changed": changedFields(before, profileOf(m))}})
 	})
 	if err != nil {
 		return nil, err
@@ -125,8 +131,25 @@ func applyProfile(m *Member, p Profile, all bool) bool {
 	return !sameProfile(before, after)
 }
 
-func sameProfile(a, b Profile) bool {
-	return a.Phone == b.Phone && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Email == b.Email &&
-		a.Birthday == b.Birthday && a.HomeStore == b.HomeStore && a.ExternalID == b.ExternalID &&
-		a.TimeZone == b.TimeZone && a.Locale == b.Locale && maps.Equal(a.Attributes, b.Attributes) && slices.Equal(a.Tags, b.Tags)
+func sameProfile(a, b Profile) bool { return len(changedFields(a, b)) == 0 }
+
+// changedFields names, by their JSON names, the fields that differ between
+// two profiles: what a member.updated event reports (names, not values, so
+// an event carries no personal data).
+func changedFields(a, b Profile) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"phone", a.Phone == b.Phone}, {"first_name", a.FirstName == b.FirstName}, {"last_name", a.LastName == b.LastName},
+		{"email", a.Email == b.Email}, {"birthday", a.Birthday == b.Birthday}, {"home_store", a.HomeStore == b.HomeStore},
+		{"external_id", a.ExternalID == b.ExternalID}, {"timezone", a.TimeZone == b.TimeZone}, {"locale", a.Locale == b.Locale},
+		{"attributes", maps.Equal(a.Attributes, b.Attributes)}, {"tags", slices.Equal(a.Tags, b.Tags)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }

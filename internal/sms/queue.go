@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/event"
-
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -55,8 +55,14 @@ type Queue struct {
 	now         func() time.Time
 	lease       time.Duration
 	maxAttempts int
-	metrics     *Metrics // receipts; nil records nothing
+	metrics     *Metrics        // receipts; nil records nothing
+	changes     change.Recorder // receipts' sms.delivered and sms.failed; nil reports nothing
 }
+
+// SetChanges makes the queue report delivery receipts (sms.delivered,
+// sms.failed) to r in the transaction that records them. Call it before the
+// queue is used.
+func (q *Queue) SetChanges(r change.Recorder) { q.changes = r }
 
 // NewQueue returns a queue over db. lease is how long a claimed message is
 // reserved for one sender (a crashed sender's messages come back after it);
@@ -183,7 +189,7 @@ func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
 			return err
 		}
-		early, err = applyEarlyReceipts(ctx, tx, q.db.Dialect, ids)
+		early, err = q.applyEarlyReceipts(ctx, tx, ids)
 		return err
 	})
 	if err != nil {
@@ -219,10 +225,14 @@ func Backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// Fail records a permanent failure.
+// Fail records a permanent failure, and reports it as sms.failed.
 func (q *Queue) Fail(ctx context.Context, m Message, cause error) error {
 	return q.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := q.settleIn(ctx, tx, m, `UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1, last_error = $3`, cause.Error()); err != nil {
+			return err
+		}
+		if err := change.Record(ctx, q.changes, tx, change.Event{Type: change.SMSFailed, MemberID: m.MemberID,
+			Data: map[string]any{"message_id": m.ID, "state": "send_failed"}}); err != nil {
 			return err
 		}
 		return recordSMS(ctx, tx, q.db.Dialect, []smsEvent{{typ: event.SMSFailed, messageID: m.ID, memberID: m.MemberID,

@@ -3,12 +3,11 @@ package sms
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/change"
 )
 
 // Delivered records one delivery receipt (see DeliveredBatch).
@@ -51,6 +50,7 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 		if err != nil {
 			return fmt.Errorf("sms receipts: %w", err)
 		}
+		var events []change.Event
 		var es []smsEvent
 		for rows.Next() {
 			var g, id, campaign, state string
@@ -60,11 +60,18 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 				return fmt.Errorf("sms receipts: %w", err)
 			}
 			matched[g] = true
+			events = appendReceiptEvent(events, id, member.String, state)
 			if typ := receiptEvent(state); typ != "" {
 				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign, detail: state, at: atOf(rs, g)})
 			}
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sms receipts: %w", err)
+		}
+		if err := change.Record(ctx, q.changes, tx, events...); err != nil {
+			return fmt.Errorf("sms receipts: %w", err)
+		}
 		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
 			return err
 		}
@@ -111,7 +118,8 @@ func atOf(rs []Receipt, g string) time.Time {
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
 // as sent, and returns how many of each state it applied.
-func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewayIDs []string) (map[string]int, error) {
+func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, gatewayIDs []string) (map[string]int, error) {
+	d := q.db.Dialect
 	args := make([]any, len(gatewayIDs))
 	for i, g := range gatewayIDs {
 		args[i] = g
@@ -136,26 +144,58 @@ func applyEarlyReceipts(ctx context.Context, tx *sql.Tx, d store.Dialect, gatewa
 	}
 	rows.Close()
 	applied := map[string]int{}
+	var events []change.Event
 	for _, e := range found {
-		var id, campaign string
-		var member sql.NullString
-		err := tx.QueryRowContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
-			RETURNING id, member_id, campaign_id`, e.id, e.state, e.at.UTC()).Scan(&id, &member, &campaign)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
+			RETURNING id, member_id, campaign_id`, e.id, e.state, e.at.UTC())
+		if err != nil {
 			return nil, err
 		}
-		if typ := receiptEvent(e.state); typ != "" && err == nil {
-			if err := recordSMS(ctx, tx, d, []smsEvent{{typ: typ, messageID: id, memberID: member.String, campaign: campaign,
-				detail: e.state, at: e.at.UTC()}}); err != nil {
+		var es []smsEvent
+		for rows.Next() {
+			var id, campaign string
+			var member sql.NullString
+			if err := rows.Scan(&id, &member, &campaign); err != nil {
+				rows.Close()
 				return nil, err
 			}
+			events = appendReceiptEvent(events, id, member.String, e.state)
+			if typ := receiptEvent(e.state); typ != "" {
+				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign,
+					detail: e.state, at: e.at.UTC()})
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if err := recordSMS(ctx, tx, d, es); err != nil {
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sms_early_receipts WHERE gateway_message_id = $1`, e.id); err != nil {
 			return nil, err
 		}
 		applied[e.state]++
 	}
-	return applied, nil
+	return applied, change.Record(ctx, q.changes, tx, events...)
+}
+
+// appendReceiptEvent adds the event a receipt's state reports: delivered,
+// or failed for good (undeliverable, expired, rejected, deleted); an
+// unknown or intermediate state reports nothing.
+func appendReceiptEvent(events []change.Event, msgID, memberID, state string) []change.Event {
+	kind := ""
+	switch strings.ToUpper(state) {
+	case "DELIVERED", "DELIVRD":
+		kind = change.SMSDelivered
+	case "UNDELIV", "EXPIRED", "REJECTED", "REJECTD", "DELETED":
+		kind = change.SMSFailed
+	}
+	if kind == "" {
+		return events
+	}
+	return append(events, change.Event{Type: kind, MemberID: memberID,
+		Data: map[string]any{"message_id": msgID, "state": state}})
 }
 
 // lockGatewayIDs serialises the receipt and the submit record of each

@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/sms/sim"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/web"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 // TestShopperPagesPassAxe_InChromium walks a shopper's way through Perk
@@ -79,7 +80,11 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, db, func(o *web.Options) { o.Sim = web.SimOptions{Gateway: sim.New(nil), Router: rt} })
+	hooks := webhook.NewService(db, webhook.Options{AllowPrivate: true})
+	if _, err := hooks.Create(t.Context(), webhook.Spec{URL: "http://127.0.0.1:1/crm", Description: "CRM", EventTypes: []string{"member.created"}}); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, db, func(o *web.Options) { o.Sim, o.Webhooks = web.SimOptions{Gateway: sim.New(nil), Router: rt}, hooks })
 	c := liveCampaign(t, e, "Coffee week")
 	enr, err := e.members.Enrol(t.Context(), member.EnrolRequest{Profile: member.Profile{Phone: "07400 123450", FirstName: "Ann"},
 		Channel: member.ChannelAPI, Consent: true})
@@ -118,6 +123,10 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 		{"members", "/manage/members?q=Ann", "#members"},
 		{"member", "/manage/members/" + enr.Member.ID, "#history"},
 		{"imports", "/manage/imports", "#imports"},
+		{"products", "/manage/catalogue?category=drinks", "#products"},
+		{"stores", "/manage/catalogue/stores", "#stores"},
+		{"unknown SKUs", "/manage/catalogue/unknown", "#unknown"},
+		{"webhooks", "/manage/webhooks", "#endpoints"},
 	} {
 		step(p.name, p.path, p.ready)
 	}

@@ -83,7 +83,12 @@ const maxJSONBody = 1 << 20
 // in a field name should fail loudly, not be ignored) and trailing data, and
 // turning decoder errors into 400 problems that name the field.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	return decodeJSONMax(w, r, v, maxJSONBody)
+}
+
+// decodeJSONMax is decodeJSON for a body of up to max bytes (bulk writes).
+func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -97,7 +102,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return &problem.Error{Kind: problem.TooLarge, Code: "body_too_large", Message: fmt.Sprintf("request body is over %d bytes", maxJSONBody)}
+		return &problem.Error{Kind: problem.TooLarge, Code: "body_too_large", Message: fmt.Sprintf("request body is over %d bytes", max)}
 	case errors.As(err, &syntax):
 		return badJSON("", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
 	case errors.As(err, &typeErr):

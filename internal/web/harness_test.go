@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
@@ -54,10 +55,18 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	live := web.NewLive()
-	opt := web.Options{Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
+	// The tills' stores: S001 (the pos key's), S002 and S009 (others), and
+	// S1 for the tests that name it.
+	cat := catalogue.New(db, catalogue.Options{Currency: "GBP", Log: log})
+	if err := cat.PutStores(ctx, []catalogue.Store{{ID: "S001", Name: "One", Timezone: "UTC"}, {ID: "S002", Name: "Two", Timezone: "UTC"},
+		{ID: "S009", Name: "Nine", Timezone: "UTC"}, {ID: "S1", Name: "S1", Timezone: "UTC"}}); err != nil {
+		t.Fatal(err)
+	}
+	opt := web.Options{Catalogue: cat, Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
 		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log,
 		Campaigns: camps, Ledger: led, Live: live, Reports: report.NewService(db, camps, nil),
-		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, OnChange: live.Notify})}
+		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, OnChange: live.Notify,
+			Catalogue: cat})}
 	for _, m := range mutate {
 		m(&opt)
 	}
@@ -66,7 +75,8 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		// pay in it.
 		camps = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Currency: opt.Currency, Log: log})
 		opt.Campaigns, opt.Reports = camps, report.NewService(db, camps, nil)
-		opt.Checkout = checkout.NewService(db, ms, camps, led, checkout.Options{Currency: opt.Currency.Code, BaseEarn: 1, Log: log, OnChange: live.Notify})
+		opt.Checkout = checkout.NewService(db, ms, camps, led, checkout.Options{Currency: opt.Currency.Code, BaseEarn: 1, Log: log, OnChange: live.Notify,
+			Catalogue: cat})
 	}
 	if opt.Events == nil {
 		opt.Events = event.NewService(db, event.Options{Now: opt.Now})

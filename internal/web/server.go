@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/barcode"
 	"github.com/perk-platform/perk/internal/batch"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
@@ -31,6 +32,7 @@ import (
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -64,6 +66,11 @@ type Options struct {
 	// campaign (nil: pages refresh on their timer only).
 	Reports *report.Service
 	Live    *Live
+	// Webhooks serves /v1/webhooks and the dashboard's webhooks page; nil
+	// leaves them out. WakeWebhooks, if set, is called after a replay so the
+	// dispatcher sends it at once.
+	Webhooks     *webhook.Service
+	WakeWebhooks func()
 	// Events is the event stream: POST /v1/events, /perk.js, members'
 	// timelines and sessions; left out when nil.
 	Events *event.Service
@@ -76,6 +83,9 @@ type Options struct {
 	// Batch is the managed service (transaction files in, offer files
 	// out); nil leaves its API and page off.
 	Batch *batch.Jobs
+	// Catalogue serves stores and products (API and dashboard); their
+	// routes are left out when it is nil.
+	Catalogue *catalogue.Catalogue
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -221,8 +231,14 @@ func (s *Server) Handler() http.Handler {
 		newReportHandlers(s, s.opt.Reports).register(api)
 		api("GET /v1/reports/overview", auth.CampaignsRead, s.overview)
 	}
+	if s.opt.Webhooks != nil {
+		s.registerWebhooks(api)
+	}
 	if s.opt.Events != nil {
 		s.registerEvents(mux, api)
+	}
+	if s.opt.Catalogue != nil {
+		s.registerCatalogue(api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
@@ -252,6 +268,9 @@ func (s *Server) Handler() http.Handler {
 		page("GET /manage/members", auth.MembersRead, s.manageMembers)
 		page("GET /manage/members/{id}", auth.MembersRead, s.manageMember)
 		page("GET /manage/imports", auth.MembersRead, s.manageImports)
+		if s.opt.Webhooks != nil {
+			page("GET /manage/webhooks", auth.WebhooksManage, s.manageWebhooks)
+		}
 		if s.opt.Batch != nil {
 			page("GET /manage/batch", auth.CampaignsRead, s.manageBatch)
 			page("GET /manage/batch/reconciliation.csv", auth.CampaignsRead, s.manageReconciliation)
@@ -267,6 +286,9 @@ func (s *Server) Handler() http.Handler {
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
 		if s.opt.Funnels != nil {
 			s.registerFunnels(api, page)
+		}
+		if s.opt.Catalogue != nil {
+			s.registerCataloguePages(page)
 		}
 	}
 	if s.opt.GatewayCallbacks != nil {

@@ -54,11 +54,16 @@ const Points = `COALESCE(SUM(r.points), 0)`
 // its price less its discount share, for the units not returned. Returned
 // units give back floor(discount × returned / quantity), as the till's
 // refund does, so a basket wholly returned nets to 0. Money and points
-// paid with are both in it (it is the goods' value, not the tender).
-const LineNet = `(l.unit_price * (l.quantity - l.returned_qty) - (l.discount - l.discount * l.returned_qty / l.quantity))`
+// paid with are both in it (it is the goods' value, not the tender). A
+// weighed line (measure > 0: one unit at its value) gives back its value
+// and discount in proportion to the measure returned, as its refund does.
+const LineNet = `(CASE WHEN l.measure > 0
+	THEN l.unit_price - l.unit_price * l.returned_measure / l.measure - (l.discount - l.discount * l.returned_measure / l.measure)
+	ELSE l.unit_price * (l.quantity - l.returned_qty) - (l.discount - l.discount * l.returned_qty / l.quantity) END)`
 
 // LinePoints is the points a basket line l earned, net of its returns.
-const LinePoints = `(l.points - l.points * l.returned_qty / l.quantity)`
+const LinePoints = `(CASE WHEN l.measure > 0 THEN l.points - l.points * l.returned_measure / l.measure
+	ELSE l.points - l.points * l.returned_qty / l.quantity END)`
 
 // Sales sums LineNet over lines l of committed (not voided) baskets b.
 const Sales = `COALESCE(SUM(CASE WHEN b.status = 'committed' THEN ` + LineNet + ` ELSE 0 END), 0)`

@@ -1,0 +1,180 @@
+package webhook
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// Delivery states in webhook_deliveries.status.
+const (
+	StatusPending   = "pending"   // waiting for next_at
+	StatusSending   = "sending"   // claimed by a dispatcher until next_at (its lease)
+	StatusDelivered = "delivered" // the endpoint answered 2xx
+	StatusDead      = "dead"      // retried until expires_at without success; replay to try again
+)
+
+// job is a claimed delivery.
+type job struct {
+	id, endpointID, eventID string
+	payload                 []byte
+	attempts                int // made before this one
+	expires                 time.Time
+	token                   string
+}
+
+// due is the condition of a row a dispatcher may claim: pending and due, or
+// claimed by a dispatcher whose lease ran out (it crashed or was killed).
+// It is repeated in the outer UPDATE so that on PostgreSQL a row claimed by
+// another dispatcher meanwhile is re-checked after its lock and skipped.
+const due = `status IN ('pending', 'sending') AND next_at <= $1`
+
+// claim reserves up to n due deliveries, oldest first, leaving out the
+// endpoints in skip (those already at their concurrency limit here).
+func (s *Service) claim(ctx context.Context, n int, lease time.Duration, skip []string) ([]job, error) {
+	now := s.utc()
+	token := id.Token(10)
+	args := []any{now, now.Add(lease), token, n}
+	not := ""
+	if len(skip) > 0 {
+		ph := make([]string, len(skip))
+		for i, e := range skip {
+			args = append(args, e)
+			ph[i] = fmt.Sprintf("$%d", len(args))
+		}
+		not = ` AND endpoint_id NOT IN (` + strings.Join(ph, ", ") + `)`
+	}
+	rows, err := s.db.W.QueryContext(ctx, `UPDATE webhook_deliveries SET status = 'sending', next_at = $2, claim_token = $3
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE `+due+not+` ORDER BY next_at LIMIT $4) AND `+due+`
+		RETURNING id, endpoint_id, event_id, payload, attempts, expires_at`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("webhook claim: %w", err)
+	}
+	defer rows.Close()
+	var out []job
+	for rows.Next() {
+		j := job{token: token}
+		var payload string
+		if err := rows.Scan(&j.id, &j.endpointID, &j.eventID, &payload, &j.attempts, &j.expires); err != nil {
+			return nil, fmt.Errorf("webhook claim: %w", err)
+		}
+		j.payload = []byte(payload)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// release gives claimed deliveries back unattempted (more were claimed for
+// an endpoint than it may have in flight).
+func (s *Service) release(ctx context.Context, js []job) error {
+	for _, j := range js {
+		if _, err := s.db.W.ExecContext(ctx, `UPDATE webhook_deliveries SET status = 'pending', next_at = $3, claim_token = NULL
+			WHERE id = $1 AND claim_token = $2 AND status = 'sending'`, j.id, j.token, s.utc()); err != nil {
+			return fmt.Errorf("webhook release: %w", err)
+		}
+	}
+	return nil
+}
+
+// outcome is one attempt's result, to be settled.
+type outcome struct {
+	job     job
+	at      time.Time // when the attempt started
+	code    int       // HTTP status, 0 when none came
+	latency time.Duration
+	err     string // why it failed, "" on success
+	gone    bool   // the endpoint was removed: nothing to retry
+}
+
+func (o outcome) ok() bool { return o.err == "" }
+
+// settle records attempts in one transaction of two statements: each
+// delivery delivered, rescheduled with back-off, or dead when its next try
+// would come after it expires (one UPDATE over the batch: a statement per
+// delivery was the bottleneck on PostgreSQL), and the log rows of the
+// attempts it settled. A delivery whose claim was lost is skipped, and its
+// attempt not logged, so no attempt number is logged twice.
+func (s *Service) settle(ctx context.Context, os []outcome) error {
+	if len(os) == 0 {
+		return nil
+	}
+	d := s.db.Dialect
+	n := 0
+	ph := func() string {
+		n++
+		if d == store.SQLite {
+			return "?"
+		}
+		return fmt.Sprintf("$%d", n)
+	}
+	var b strings.Builder
+	args := make([]any, 0, 8*len(os))
+	b.WriteString(`UPDATE webhook_deliveries SET status = v.st, attempts = v.n, next_at = COALESCE(v.nx, webhook_deliveries.next_at),
+		delivered_at = COALESCE(v.dl, webhook_deliveries.delivered_at), last_code = v.code, last_error = v.err, claim_token = NULL FROM (`)
+	for i, o := range os {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT %s AS id, %s AS tok, %s AS st, CAST(%s AS INTEGER) AS n, %s AS nx, %s AS dl, CAST(%s AS INTEGER) AS code, %s AS err",
+			ph(), ph(), ph(), ph(), d.TimeParam(ph()), d.TimeParam(ph()), ph(), ph())
+		attempt := o.job.attempts + 1
+		var next, delivered sql.NullTime
+		status := StatusDelivered
+		switch t := o.at.Add(s.opt.Jitter(Backoff(attempt))); {
+		case o.ok():
+			delivered = sql.NullTime{Time: o.at.Add(o.latency), Valid: true}
+		case o.gone || t.After(o.job.expires):
+			status = StatusDead
+		default:
+			status, next = StatusPending, sql.NullTime{Time: t, Valid: true}
+		}
+		args = append(args, o.job.id, o.job.token, status, attempt, next, delivered, o.code, o.err)
+	}
+	b.WriteString(`) AS v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim_token = v.tok
+		AND webhook_deliveries.status = 'sending' RETURNING webhook_deliveries.id`)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("webhook settle: %w", err)
+		}
+		settled := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("webhook settle: %w", err)
+			}
+			settled[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("webhook settle: %w", err)
+		}
+		if len(settled) == 0 {
+			return nil
+		}
+		const cols = 6
+		var ins strings.Builder
+		vals := make([]any, 0, cols*len(settled))
+		ins.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error) VALUES `)
+		for _, o := range os {
+			if !settled[o.job.id] {
+				continue
+			}
+			if len(vals) > 0 {
+				ins.WriteString(", ")
+			}
+			ins.WriteString("(" + d.Placeholders(1+len(vals), cols) + ")")
+			vals = append(vals, o.job.id, o.job.attempts+1, o.at, o.code, o.latency.Microseconds(), o.err)
+		}
+		if _, err := tx.ExecContext(ctx, ins.String(), vals...); err != nil {
+			return fmt.Errorf("webhook attempts: %w", err)
+		}
+		return nil
+	})
+}
