@@ -17,6 +17,12 @@ import (
 	"github.com/perk-platform/perk/internal/webhook"
 )
 
+// withWebhooks switches the webhooks part of the API on; receivers on
+// loopback (httptest servers) are allowed.
+func withWebhooks(db *store.DB) func(*web.Options) {
+	return func(o *web.Options) { o.Webhooks = webhook.NewService(db, webhook.Options{AllowPrivate: true}) }
+}
+
 func TestWebhooksAPI_EndpointsRotationDeliveryLogAndReplay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		wh := webhook.NewService(db, webhook.Options{AllowPrivate: true})
