@@ -30,12 +30,15 @@ func TestProcess_RowErrorsAndTheRestOfTheFile(t *testing.T) {
 			"T2,S1,1,2026-11-23T09:01:00Z,,GBP,2,B,1,each,100\n" +
 			"T3,S1,1,2026-11-23T09:02:00Z,,GBP,1,A,1,,100\n",
 			[]string{`3,quantity,"""two"" is not a number"`}, 2},
-		{"a decimal quantity waits for weighed goods", batch.CSV, csvHeader +
+		{"weighed lines name their unit", batch.CSV, csvHeader +
 			"T1,S1,1,2026-11-23T09:00:00Z,,GBP,1,CHEESE,0.750,kg,1899\n" +
-			"T2,S1,1,2026-11-23T09:01:00Z,,GBP,1,A,1,kg,100\n" +
-			"T3,S1,1,2026-11-23T09:02:00Z,,GBP,1,A,1,each,100\n",
-			[]string{`2,quantity,"""0.750"" is a decimal quantity: weighed goods are not accepted yet, only whole units"`,
-				`3,unit,"""kg"" is not accepted yet: only whole units (each) until weighed goods are supported"`}, 1},
+			"T2,S1,1,2026-11-23T09:01:00Z,,GBP,1,A,0.5,,100\n" +
+			"T3,S1,1,2026-11-23T09:02:00Z,,GBP,1,A,1,stone,100\n" +
+			"T4,S1,1,2026-11-23T09:03:00Z,,GBP,1,A,0.0001,kg,100\n" +
+			"T5,S1,1,2026-11-23T09:04:00Z,,GBP,1,A,1,each,100\n",
+			[]string{`3,quantity,"""0.5"" has decimals: give the line's weight or volume unit (each, kg, g, lb, oz, l, ml, m)"`,
+				`4,unit,"""stone"" is not a unit (each, kg, g, lb, oz, l, ml, m)"`,
+				`5,quantity,"""0.0001"": quantity must be a decimal number like 2 or 0.750, at most 3 decimals, 0 to 100000"`}, 2},
 		{"a basket in a foreign currency", batch.CSV, csvHeader +
 			"T1,S1,1,2026-11-23T09:00:00Z,,EUR,1,A,1,each,100\n" +
 			"T2,S1,1,2026-11-23T09:01:00Z,,GBP,1,A,1,each,100\n",
@@ -66,7 +69,7 @@ func TestProcess_RowErrorsAndTheRestOfTheFile(t *testing.T) {
 				`{"store":"S1","transaction_id":"T2","currency":"GBP","items":[{"line":1,"sku":"A","quantity":0.75,"unit_price":100}]}` + "\n" +
 				`{"store":"S1","transaction_id":"T3","currency":"GBP","items":[{"line":1,"sku":"A","quantity":1,"unit_price":100}]}` + "\n",
 			[]string{`1,items.quantity,the quantity is not a number`,
-				`2,items.quantity,"a decimal quantity: weighed goods are not accepted yet, only whole units"`}, 1},
+				`2,items[0].quantity,"quantity_invalid: must be whole units for a product sold each (a weighed line names its unit, e.g. ""unit"":""kg"")"`}, 1},
 		{"JSON Lines: unknown fields, foreign currency, truncated last line", batch.JSONL,
 			`{"store":"S1","transaction_id":"T1","currency":"GBP","items":[{"line":1,"sku":"A","quantity":1,"unit_price":100}],"colour":"red"}` + "\n" +
 				`{"store":"S1","transaction_id":"T2","currency":"USD","items":[{"line":1,"sku":"A","quantity":1,"unit_price":100}]}` + "\n" +

@@ -59,8 +59,8 @@ func FuzzTransactionCSV(f *testing.F) {
 					t.Fatalf("sale %+v with rows %v", rec.Sale, rec.itemRows)
 				}
 				for _, it := range rec.Sale.Items {
-					if it.Quantity < 1 {
-						t.Fatalf("a quantity of %d was read", it.Quantity)
+					if (it.Quantity < 1) == (it.Measure < 1) {
+						t.Fatalf("a line read with %d units and a measure of %s: want exactly one of them", it.Quantity, it.Measure)
 					}
 				}
 			case Return:

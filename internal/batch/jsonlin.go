@@ -165,9 +165,6 @@ func jsonReason(err error) string {
 	switch {
 	case errors.As(err, &te):
 		if te.Field == "items.quantity" || strings.HasSuffix(te.Field, ".quantity") {
-			if strings.HasPrefix(te.Value, "number") {
-				return "a decimal quantity: weighed goods are not accepted yet, only whole units"
-			}
 			return "the quantity is not a number"
 		}
 		return fmt.Sprintf("a %s where the field wants %s", te.Value, te.Type)

@@ -48,7 +48,9 @@ func parseQuantity(qty, unitText string) (quantity, *fieldError) {
 	if n < 1 || n > checkout.MaxQuantity {
 		return quantity{}, &fieldError{"quantity", fmt.Sprintf("%d is out of range: 1 to %d", n, checkout.MaxQuantity)}
 	}
-	return quantity{whole: n, unit: unitText}, nil
+	// Whole units go as the live API's whole lines do, without a unit, so a
+	// file's basket hashes (and is idempotent) like the same basket sent live.
+	return quantity{whole: n}, nil
 }
 
 // fieldError is a bad value in one column of a row.
