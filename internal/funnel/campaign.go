@@ -76,7 +76,7 @@ func (s *Service) control(ctx context.Context, campaignID string, def Definition
 		AND e.type IN (` + d.Placeholders(4, len(types)) + `)
 		ORDER BY cm.member_id, e.occurred_at, e.id`
 	seen := map[string]bool{}
-	err := s.stream(ctx, q, args, func(person string, evs []event.Event) {
+	err := stream(ctx, s.db.R, q, args, func(person string, evs []event.Event) {
 		seen[person] = true
 		c.Add(append([]event.Event{entry}, evs...))
 	})

@@ -41,9 +41,36 @@ func NewCounter(def Definition, from, to time.Time) *Counter {
 // Add counts one person, given all their events in stream order (time, then
 // seq) from `from` up to `to` plus the window; events of other types are
 // ignored.
-func (c *Counter) Add(evs []event.Event) {
+func (c *Counter) Add(evs []event.Event) { c.add(evs, nil) }
+
+// hidden is a span of a person's stream, strictly between two of the
+// events given to the counter, that may hold more events like ev (same
+// type, campaign, channel and store) which the counter was not given: the
+// inside of a rollup row of three events or more.
+type hidden struct {
+	lo, hi event.Event // the row's first and last event, both given
+}
+
+// add counts one person from evs and reports true, or, when an event that
+// may lie inside one of spans could change the person's figures, counts
+// nothing and reports false, so the caller reads the person's events
+// instead. With spans nil it always counts.
+func (c *Counter) add(evs []event.Event, spans []hidden) bool {
 	props := make([]map[string]any, len(evs)) // parsed on demand
 	step0 := c.def.Steps[0]
+	// An event hidden in [from, ...) before the first one given could be
+	// an earlier entry.
+	for _, h := range spans {
+		if h.lo.Time.Before(c.from) && !h.hi.Time.Before(c.from) && matches(step0, &h.lo, nil, -1) {
+			return false
+		}
+	}
+	type outcome struct {
+		key     string
+		reached int
+		span    time.Duration
+	}
+	var outs []outcome
 	entered := map[string]bool{}
 	for i := range evs {
 		e := &evs[i]
@@ -55,20 +82,34 @@ func (c *Counter) Add(evs []event.Event) {
 			continue
 		}
 		entered[key] = true
-		c.follow(key, evs, i, props)
+		reached, span, ok := c.follow(evs, i, props, spans)
+		if !ok {
+			return false
+		}
+		outs = append(outs, outcome{key, reached, span})
 	}
+	for _, o := range outs {
+		a := c.groups[o.key]
+		if a == nil {
+			a = &acc{counts: make([]int, len(c.def.Steps))}
+			c.groups[o.key] = a
+		}
+		for k := 0; k <= o.reached; k++ {
+			a.counts[k]++
+		}
+		if o.reached == len(c.def.Steps)-1 {
+			a.spans = append(a.spans, o.span)
+		}
+	}
+	return true
 }
 
-// follow walks the steps from the entry at i.
-func (c *Counter) follow(key string, evs []event.Event, i int, props []map[string]any) {
-	a := c.groups[key]
-	if a == nil {
-		a = &acc{counts: make([]int, len(c.def.Steps))}
-		c.groups[key] = a
-	}
+// follow walks the steps from the entry at i and returns the last step
+// reached and, when it is the funnel's last, the time from entry to it; ok
+// is false when an event hidden in spans could have met a step earlier.
+func (c *Counter) follow(evs []event.Event, i int, props []map[string]any, spans []hidden) (reached int, span time.Duration, ok bool) {
 	start := evs[i].Time
 	deadline := start.Add(time.Duration(c.def.Window))
-	a.counts[0]++
 	cur := i
 	for k := 1; k < len(c.def.Steps); k++ {
 		found := -1
@@ -78,15 +119,27 @@ func (c *Counter) follow(key string, evs []event.Event, i int, props []map[strin
 				break
 			}
 		}
+		if found != cur {
+			// Unless the event that met the step before meets this one too
+			// (nothing comes earlier), an event hidden after it could.
+			for _, h := range spans {
+				if before(&h.lo, &evs[cur]) && before(&evs[cur], &h.hi) && matches(c.def.Steps[k], &h.lo, nil, -1) {
+					return 0, 0, false
+				}
+			}
+		}
 		if found < 0 {
-			return
+			return k - 1, 0, true
 		}
 		cur = found
-		a.counts[k]++
-		if k == len(c.def.Steps)-1 {
-			a.spans = append(a.spans, evs[found].Time.Sub(start))
-		}
 	}
+	return len(c.def.Steps) - 1, evs[cur].Time.Sub(start), true
+}
+
+// before reports whether a comes before b in stream order (time, then
+// arrival).
+func before(a, b *event.Event) bool {
+	return a.Time.Before(b.Time) || (a.Time.Equal(b.Time) && a.Seq < b.Seq)
 }
 
 func breakdownOf(by string, e *event.Event) string {
@@ -115,6 +168,9 @@ func matches(s Step, e *event.Event, props []map[string]any, i int) bool {
 		case "store":
 			got = e.Store
 		default:
+			if props == nil {
+				return false // a rollup row has no properties; rollupExact keeps such funnels off it
+			}
 			if props[i] == nil {
 				props[i] = map[string]any{}
 				json.Unmarshal(e.Properties, &props[i])

@@ -1,0 +1,302 @@
+package funnel
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// The rollup (table funnel_rollup, migration 0022) folds the event stream
+// per person, UTC day, type, campaign, channel and store into one row that
+// keeps the number of events and, exactly, the first and the last of them
+// (time in microseconds and arrival id). Funnels read it instead of the
+// stream when their steps filter on columns only (rollupExact); run.go says
+// when its answer is exact and what is read from the stream instead.
+//
+// It is kept by Refresh from the events table by arrival id, so the write
+// path knows nothing of it: a late event (occurred long ago) is a new id and
+// folds into its own day's row; a merge (an anonymous id becoming a member)
+// moves rows of events already folded, and is seen as its identity_merged
+// event, which the stream writes after moving the events. Erasure keeps a
+// member's events and their member id, and the rollup holds nothing else of
+// them (no properties, no anonymous id of a member's event).
+
+// dayMicros is a UTC day in microseconds.
+const dayMicros = int64(24 * time.Hour / time.Microsecond)
+
+// refreshChunk is how many arrival ids one Refresh transaction folds.
+const refreshChunk = 200_000
+
+// rollupKey is one rollup row's identity.
+type rollupKey struct {
+	person, typ, campaign, channel, store string
+	day                                   int64
+}
+
+// rollupRow is one rollup row's figures.
+type rollupRow struct {
+	n                 int64
+	firstUS, firstID  int64
+	lastUS, lastID    int64
+	firstSet, lastSet bool
+}
+
+func (r *rollupRow) fold(us, id int64) {
+	r.n++
+	if !r.firstSet || us < r.firstUS || (us == r.firstUS && id < r.firstID) {
+		r.firstUS, r.firstID, r.firstSet = us, id, true
+	}
+	if !r.lastSet || us > r.lastUS || (us == r.lastUS && id > r.lastID) {
+		r.lastUS, r.lastID, r.lastSet = us, id, true
+	}
+}
+
+func dayOf(us int64) int64 {
+	d := us / dayMicros
+	if us < 0 && us%dayMicros != 0 {
+		d--
+	}
+	return d
+}
+
+// Refresh folds every event that arrived since the last call into the
+// rollup and returns how many it read. It is safe to call from several
+// goroutines and instances at once: each transaction takes the cursor row
+// first, so two never fold the same ids.
+//
+// Arrival ids are handed out before commit, so on PostgreSQL an id can
+// become visible after a larger one. Refresh therefore first takes a SHARE
+// lock on events for an instant: it waits for the transactions writing
+// events to end and lets none start, so every id up to the largest one then
+// visible is final. It is taken only when there is something new, and
+// released before the folding. On SQLite the one writer commits ids in
+// order.
+func (s *Service) Refresh(ctx context.Context) (int, error) {
+	var done int64
+	if err := s.db.R.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`).Scan(&done); err != nil {
+		return 0, fmt.Errorf("funnel: rollup cursor: %w", err)
+	}
+	high, err := s.highWater(ctx, done)
+	if err != nil {
+		return 0, fmt.Errorf("funnel: rollup high water: %w", err)
+	}
+	total := 0
+	for done < high {
+		var n int
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			done, n, err = s.refreshChunk(ctx, tx, high)
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("funnel: rollup: %w", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// highWater is the largest arrival id below which every event is final
+// (committed or never to be), or done when nothing new is visible.
+func (s *Service) highWater(ctx context.Context, done int64) (int64, error) {
+	var high int64
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&high); err != nil {
+		return 0, err
+	}
+	if high <= done || s.db.Dialect != store.Postgres {
+		return max(high, done), nil
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `LOCK TABLE events IN SHARE MODE`); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&high)
+	})
+	return high, err
+}
+
+// refreshChunk folds the next ids up to high in tx and moves the cursor.
+func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, high int64) (done int64, n int, err error) {
+	lock := ``
+	if s.db.Dialect == store.Postgres {
+		lock = ` FOR UPDATE`
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`+lock).Scan(&done); err != nil {
+		return 0, 0, err
+	}
+	if done >= high {
+		return done, 0, nil
+	}
+	until := min(done+refreshChunk, high)
+	rows, err := tx.QueryContext(ctx, `SELECT id, type, occurred_at, channel, campaign, store_id,
+		COALESCE(member_id, ''), COALESCE(anonymous_id, '') FROM events WHERE id > $1 AND id <= $2 ORDER BY id`, done, until)
+	if err != nil {
+		return 0, 0, err
+	}
+	folded := map[rollupKey]*rollupRow{}
+	type merge struct{ anon, member string }
+	var merges []merge
+	for rows.Next() {
+		var id int64
+		var at time.Time
+		var k rollupKey
+		var member, anon string
+		if err := rows.Scan(&id, &k.typ, &at, &k.channel, &k.campaign, &k.store, &member, &anon); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		n++
+		k.person = member
+		if k.person == "" {
+			k.person = anonPerson(anon)
+		}
+		us := at.UnixMicro()
+		k.day = dayOf(us)
+		r := folded[k]
+		if r == nil {
+			r = &rollupRow{}
+			folded[k] = r
+		}
+		r.fold(us, id)
+		if k.typ == event.IdentityMerged && anon != "" && member != "" {
+			merges = append(merges, merge{anon, member})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := s.upsert(ctx, tx, folded); err != nil {
+		return 0, 0, err
+	}
+	// A merge moved the anonymous id's events to the member before its
+	// event was written, so the events read above already name the member:
+	// only rows folded before the merge still name the anonymous id.
+	for _, m := range merges {
+		if err := rekey(ctx, tx, anonPerson(m.anon), m.member); err != nil {
+			return 0, 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE funnel_rollup_state SET done_id = $1 WHERE one = 1`, until); err != nil {
+		return 0, 0, err
+	}
+	return until, n, nil
+}
+
+// anonPerson is the person key of an anonymous id never tied to a member,
+// the same as the stream queries' 'anon:' || anonymous_id.
+func anonPerson(anon string) string { return "anon:" + anon }
+
+// mergeSet is the ON CONFLICT clause that folds a row into an existing one.
+const mergeSet = ` ON CONFLICT (person, day, type, campaign, channel, store_id) DO UPDATE SET
+	n = funnel_rollup.n + excluded.n,
+	first_us = CASE WHEN excluded.first_us < funnel_rollup.first_us OR (excluded.first_us = funnel_rollup.first_us AND excluded.first_id < funnel_rollup.first_id) THEN excluded.first_us ELSE funnel_rollup.first_us END,
+	first_id = CASE WHEN excluded.first_us < funnel_rollup.first_us OR (excluded.first_us = funnel_rollup.first_us AND excluded.first_id < funnel_rollup.first_id) THEN excluded.first_id ELSE funnel_rollup.first_id END,
+	last_us = CASE WHEN excluded.last_us > funnel_rollup.last_us OR (excluded.last_us = funnel_rollup.last_us AND excluded.last_id > funnel_rollup.last_id) THEN excluded.last_us ELSE funnel_rollup.last_us END,
+	last_id = CASE WHEN excluded.last_us > funnel_rollup.last_us OR (excluded.last_us = funnel_rollup.last_us AND excluded.last_id > funnel_rollup.last_id) THEN excluded.last_id ELSE funnel_rollup.last_id END`
+
+// rekey moves the rows of person from to person to, folding them into the
+// rows to already has.
+func rekey(ctx context.Context, tx *sql.Tx, from, to string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO funnel_rollup (person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id)
+		SELECT $2, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id FROM funnel_rollup WHERE person = $1`+mergeSet,
+		from, to); err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM funnel_rollup WHERE person = $1`, from); err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	return nil
+}
+
+// upsertRows is how many rows one SQLite upsert statement carries (11
+// parameters each).
+const upsertRows = 200
+
+// upsert folds rows into the rollup: on PostgreSQL one statement of arrays
+// through unnest, on SQLite multi-row statements with ? parameters (SQLite
+// finds $N parameters by a linear scan).
+func (s *Service) upsert(ctx context.Context, tx *sql.Tx, folded map[rollupKey]*rollupRow) error {
+	if len(folded) == 0 {
+		return nil
+	}
+	const cols = `INSERT INTO funnel_rollup (person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id) `
+	if s.db.Dialect == store.Postgres {
+		n := len(folded)
+		persons, types, campaigns, channels, stores := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		days, ns, fus, fid, lus, lid := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+		for k, r := range folded {
+			persons, types, campaigns, channels, stores = append(persons, k.person), append(types, k.typ), append(campaigns, k.campaign), append(channels, k.channel), append(stores, k.store)
+			days, ns, fus, fid, lus, lid = append(days, k.day), append(ns, r.n), append(fus, r.firstUS), append(fid, r.firstID), append(lus, r.lastUS), append(lid, r.lastID)
+		}
+		_, err := tx.ExecContext(ctx, cols+`SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])`+mergeSet,
+			persons, days, types, campaigns, channels, stores, ns, fus, fid, lus, lid)
+		return err
+	}
+	// In key order, so the statement walks the B-trees forward; one
+	// prepared statement of upsertRows rows reused, and one for the rest.
+	keys := slices.SortedFunc(maps.Keys(folded), func(a, b rollupKey) int {
+		return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.day, b.day), cmp.Compare(a.typ, b.typ),
+			cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.channel, b.channel), cmp.Compare(a.store, b.store))
+	})
+	statement := func(rows int) string {
+		return cols + `VALUES ` + strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), `, rows), `, `) + mergeSet
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, upsertRows*11)
+	for i, k := range keys {
+		r := folded[k]
+		args = append(args, k.person, k.day, k.typ, k.campaign, k.channel, k.store, r.n, r.firstUS, r.firstID, r.lastUS, r.lastID)
+		if len(args) < upsertRows*11 && i < len(keys)-1 {
+			continue
+		}
+		var err error
+		if len(args) == upsertRows*11 {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, statement(upsertRows)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, statement(len(args)/11), args...)
+		}
+		if err != nil {
+			return err
+		}
+		args = args[:0]
+	}
+	return nil
+}
+
+// KeepRollup calls Refresh every interval until ctx ends, so a report has
+// little left to fold; errors are logged and retried at the next tick.
+func (s *Service) KeepRollup(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.Refresh(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log.Error("funnel rollup", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
