@@ -48,21 +48,23 @@ func rollupExact(def Definition) bool {
 // [t1, t1 + window] (with a breakdown, up to `to` plus the window, since
 // each breakdown value enters on its own), through the primary key
 // (person, day, ...).
-func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.Time) (Report, error) {
+//
+// It also returns how many people it read from the stream.
+func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.Time) (Report, int, error) {
 	tx, err := s.db.ReadSnapshot(ctx)
 	if err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	defer tx.Rollback()
 	var done int64
 	if err := tx.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`).Scan(&done); err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	c := NewCounter(def, from, to)
 	q, args := s.rollupQuery(def, from, to)
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	var (
 		fallback []string // people whose events the rollup cannot stand for
@@ -95,7 +97,7 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 		)
 		if err := rows.Scan(&p, &a, &typ, &campaign, &channel, &store, &n, &firstUS, &firstID, &lastUS, &lastID); err != nil {
 			rows.Close()
-			return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+			return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 		}
 		if p != person {
 			flush()
@@ -118,7 +120,7 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	flush()
 	var members, anons []string
@@ -130,9 +132,9 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 		}
 	}
 	if err := s.histories(ctx, tx, c, def, from, to, members, anons, max(done, 1)); err != nil {
-		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
-	return c.Report(), nil
+	return c.Report(), len(fallback), nil
 }
 
 // rollupQuery is runRollup's query: one row per rollup row of each person

@@ -111,7 +111,8 @@ func (s *Service) Run(ctx context.Context, def Definition, from, to time.Time) (
 		if _, err := s.Refresh(ctx); err != nil {
 			return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 		}
-		return s.runRollup(ctx, def, from, to)
+		r, _, err := s.runRollup(ctx, def, from, to)
+		return r, err
 	}
 	return s.runStream(ctx, def, from, to)
 }
