@@ -196,7 +196,7 @@ func TestRollup_FollowsMergesAndLateEvents(t *testing.T) {
 		check("late cart", []int{1, 1, 1}, 5) // folded into the morning's cart row
 		// ...but a late product view of Bob's, and his basket, enter him.
 		record(t, db,
-			event.Event{EventID: "b1", Type: event.BasketCommitted, Time: at(40*60), MemberID: "mem_bob", Channel: event.POS},
+			event.Event{EventID: "b1", Type: event.BasketCommitted, Time: at(40 * 60), MemberID: "mem_bob", Channel: event.POS},
 			event.Event{EventID: "b2", Type: event.ProductViewed, Time: at(5), MemberID: "mem_bob", Channel: event.Web})
 		check("late view", []int{2, 1, 1}, 7)
 	})
