@@ -162,6 +162,12 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer waitFolder()
+	// The funnel rollup follows the event stream, so a report has little
+	// left to fold (it folds the rest itself).
+	funnels := funnel.NewService(db, nil)
+	rollupDone := make(chan struct{})
+	go func() { defer close(rollupDone); funnels.KeepRollup(ctx, funnelRollupEvery, log) }()
+	defer func() { <-rollupDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
@@ -171,7 +177,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
-		Funnels: funnel.NewService(db, nil),
+		Funnels: funnels,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -209,6 +215,10 @@ func cmdServe(ctx context.Context, args []string) error {
 	}
 	return err
 }
+
+// funnelRollupEvery is how often the server folds new events into the
+// funnel rollup.
+const funnelRollupEvery = 10 * time.Second
 
 func cmdMigrate(ctx context.Context, args []string) error {
 	var c Config
