@@ -181,10 +181,17 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, high int64) (don
 	// A merge moved the anonymous id's events to the member before its
 	// event was written, so the events read above already name the member:
 	// only rows folded before the merge still name the anonymous id.
+	days := map[int64]bool{}
+	for k := range folded {
+		days[k.day] = true
+	}
 	for _, m := range merges {
-		if err := rekey(ctx, tx, anonPerson(m.anon), m.member); err != nil {
+		if err := rekey(ctx, tx, anonPerson(m.anon), m.member, days); err != nil {
 			return 0, 0, err
 		}
+	}
+	if err := markDays(ctx, tx, days, until); err != nil {
+		return 0, 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE funnel_rollup_state SET done_id = $1 WHERE one = 1`, until); err != nil {
 		return 0, 0, err
@@ -205,8 +212,24 @@ const mergeSet = ` ON CONFLICT (person, day, type, campaign, channel, store_id) 
 	last_id = CASE WHEN excluded.last_us > funnel_rollup.last_us OR (excluded.last_us = funnel_rollup.last_us AND excluded.last_id > funnel_rollup.last_id) THEN excluded.last_id ELSE funnel_rollup.last_id END`
 
 // rekey moves the rows of person from to person to, folding them into the
-// rows to already has.
-func rekey(ctx context.Context, tx *sql.Tx, from, to string) error {
+// rows to already has, and adds the days it changes to days.
+func rekey(ctx context.Context, tx *sql.Tx, from, to string, days map[int64]bool) error {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT day FROM funnel_rollup WHERE person = $1`, from)
+	if err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("move %s: %w", from, err)
+		}
+		days[d] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("move %s: %w", from, err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO funnel_rollup (person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id)
 		SELECT $2, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id FROM funnel_rollup WHERE person = $1`+mergeSet,
 		from, to); err != nil {
@@ -216,6 +239,26 @@ func rekey(ctx context.Context, tx *sql.Tx, from, to string) error {
 		return fmt.Errorf("move %s: %w", from, err)
 	}
 	return nil
+}
+
+// markDays records that days changed at cursor until, for the report cache.
+func markDays(ctx context.Context, tx *sql.Tx, days map[int64]bool, until int64) error {
+	if len(days) == 0 {
+		return nil
+	}
+	args := []any{until}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO funnel_rollup_days (day, changed_id) VALUES `)
+	for _, d := range slices.Sorted(maps.Keys(days)) {
+		if len(args) > 1 {
+			q.WriteString(`, `)
+		}
+		args = append(args, d)
+		fmt.Fprintf(&q, `($%d, $1)`, len(args))
+	}
+	q.WriteString(` ON CONFLICT (day) DO UPDATE SET changed_id = excluded.changed_id`)
+	_, err := tx.ExecContext(ctx, q.String(), args...)
+	return err
 }
 
 // upsertRows is how many rows one SQLite upsert statement carries (11

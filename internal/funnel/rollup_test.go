@@ -279,3 +279,54 @@ func firstDiff(a, b []string) string {
 	}
 	return "(one is a prefix of the other)"
 }
+
+// TestRun_CachesUntilADayItReadsChanges: a report asked again comes from
+// the cache while no day it reads changed; a late event inside its days or
+// a merge moving rows of those days makes it computed again (and right),
+// one outside them does not.
+func TestRun_CachesUntilADayItReadsChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := NewService(db, nil)
+		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+		def := Definition{Name: "web", Window: Duration(24 * time.Hour), Steps: []Step{
+			{Types: []string{event.ProductViewed}}, {Types: []string{event.OrderPlaced}}}}
+		record(t, db,
+			event.Event{EventID: "1", Type: event.ProductViewed, Time: at(1), MemberID: "mem_ann", Channel: event.Web},
+			event.Event{EventID: "2", Type: event.ProductViewed, Time: at(2), AnonymousID: "browser", Channel: event.Web},
+			event.Event{EventID: "3", Type: event.OrderPlaced, Time: at(3), AnonymousID: "browser", Channel: event.Web})
+		steps := []struct {
+			name   string
+			add    []event.Event
+			cached bool
+			want   []int
+		}{
+			{"first", nil, false, []int{2, 1}},
+			{"again", nil, true, []int{2, 1}},
+			{"a late order of Ann's in range", []event.Event{{EventID: "4", Type: event.OrderPlaced, Time: at(5), MemberID: "mem_ann", Channel: event.Web}}, false, []int{2, 2}},
+			{"an event days after the range and window", []event.Event{{EventID: "5", Type: event.ProductViewed, Time: at(24 * 9), MemberID: "mem_bob", Channel: event.Web}}, true, []int{2, 2}},
+			{"the browser becomes Ann", []event.Event{{EventID: "6", Type: event.Identified, Time: at(24 * 9), AnonymousID: "browser", MemberID: "mem_ann", Channel: event.Web}}, false, []int{1, 1}},
+			{"again after the merge", nil, true, []int{1, 1}},
+		}
+		for _, st := range steps {
+			if len(st.add) > 0 {
+				record(t, db, st.add...)
+			}
+			hits := s.hits
+			r, err := s.Run(ctx, def, t0, at(48))
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream, err := s.runStream(ctx, def, t0, at(48))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countsOf(r.Groups[0]); fmt.Sprint(got) != fmt.Sprint(st.want) || !reflect.DeepEqual(r, stream) {
+				t.Errorf("%s: %v, want %v; stream %+v", st.name, got, st.want, stream.Groups)
+			}
+			if cached := s.hits > hits; cached != st.cached {
+				t.Errorf("%s: from the cache %v, want %v", st.name, cached, st.cached)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package funnel
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -59,6 +60,13 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 	var done int64
 	if err := tx.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`).Scan(&done); err != nil {
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+	}
+	key, valid, err := s.fromCache(ctx, tx, def, from, to)
+	if err != nil {
+		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+	}
+	if r, ok := valid(done); ok {
+		return r, 0, nil
 	}
 	c := NewCounter(def, from, to)
 	q, args := s.rollupQuery(def, from, to)
@@ -134,7 +142,53 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 	if err := s.histories(ctx, tx, c, def, from, to, members, anons, max(done, 1)); err != nil {
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
-	return c.Report(), len(fallback), nil
+	r := c.Report()
+	s.mu.Lock()
+	if len(s.cache) >= maxCached {
+		clear(s.cache)
+	}
+	s.cache[key] = cachedReport{report: cloneReport(r), done: done}
+	s.mu.Unlock()
+	return r, len(fallback), nil
+}
+
+// fromCache looks up the cached report of def over [from, to) and returns
+// its key and a function that, given the rollup's cursor now, returns a
+// copy of it if no day the report reads (from `from` to `to` plus the
+// window) changed since it was computed: no late event, no merge.
+func (s *Service) fromCache(ctx context.Context, tx *sql.Tx, def Definition, from, to time.Time) (string, func(done int64) (Report, bool), error) {
+	spec, _ := json.Marshal(def)
+	key := string(spec) + "|" + from.Format(time.RFC3339Nano) + "|" + to.Format(time.RFC3339Nano)
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if !ok {
+		return key, func(int64) (Report, bool) { return Report{}, false }, nil
+	}
+	var changed int64
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(changed_id), 0) FROM funnel_rollup_days WHERE day >= $1 AND day <= $2`,
+		dayOf(from.UnixMicro()), dayOf(to.Add(time.Duration(def.Window)).UnixMicro())).Scan(&changed)
+	if err != nil {
+		return "", nil, err
+	}
+	return key, func(done int64) (Report, bool) {
+		if changed > c.done || done < c.done {
+			return Report{}, false
+		}
+		s.mu.Lock()
+		s.hits++
+		s.mu.Unlock()
+		return cloneReport(c.report), true
+	}, nil
+}
+
+// cloneReport copies r deeply enough that the caller may change it.
+func cloneReport(r Report) Report {
+	r.Groups = slices.Clone(r.Groups)
+	for i := range r.Groups {
+		r.Groups[i].Steps = slices.Clone(r.Groups[i].Steps)
+	}
+	return r
 }
 
 // rollupQuery is runRollup's query: one row per rollup row of each person

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/event"
@@ -24,14 +25,28 @@ var (
 type Service struct {
 	db  *store.DB
 	now func() time.Time
+
+	mu    sync.Mutex              // guards cache and hits
+	cache map[string]cachedReport // reports from the rollup, by definition and range
+	hits  int                     // reports answered from cache, for tests
 }
+
+// cachedReport is a report from the rollup and the rollup cursor it was
+// computed at.
+type cachedReport struct {
+	report Report
+	done   int64
+}
+
+// maxCached bounds the report cache; when full it is emptied.
+const maxCached = 256
 
 // NewService returns a Service on db; now is its clock (time.Now if nil).
 func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now}
+	return &Service{db: db, now: now, cache: map[string]cachedReport{}}
 }
 
 // Save validates def and stores it under its name, replacing any before it.

@@ -26,3 +26,11 @@ CREATE TABLE funnel_rollup_state (
     done_id BIGINT NOT NULL
 );
 INSERT INTO funnel_rollup_state (one, done_id) VALUES (1, 0);
+
+-- The last cursor at which each day's rows changed (events folded in, or
+-- moved by a merge): a cached report stays valid while no day it reads
+-- changed after it was computed.
+CREATE TABLE funnel_rollup_days (
+    day        INTEGER PRIMARY KEY,
+    changed_id BIGINT NOT NULL
+);
