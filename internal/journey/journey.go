@@ -186,7 +186,7 @@ const (
 )
 
 var (
-	nameRule = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	nameRule  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	clockRule = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	hookRule  = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 )

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -212,33 +213,44 @@ func (s *Service) list(ctx context.Context, where string, args ...any) ([]Journe
 // Launch makes a draft or stopped journey live: events that arrive from now
 // on enrol members (earlier ones never do).
 func (s *Service) Launch(ctx context.Context, name string) (*Journey, error) {
-	return s.setStatus(ctx, name, Live, `, launched_seq = (SELECT COALESCE(MAX(id), 0) FROM events)`, Draft, Stopped)
+	return s.setStatus(ctx, name, Live, Draft, Stopped)
 }
 
 // Stop ends enrolment; members inside finish on their version.
 func (s *Service) Stop(ctx context.Context, name string) (*Journey, error) {
-	return s.setStatus(ctx, name, Stopped, "", Live)
+	return s.setStatus(ctx, name, Stopped, Live)
 }
 
-func (s *Service) setStatus(ctx context.Context, name, to, extra string, from ...string) (*Journey, error) {
-	j, err := s.Get(ctx, name)
+func (s *Service) setStatus(ctx context.Context, name, to string, from ...string) (*Journey, error) {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT status FROM journeys WHERE name = $1`, name).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(from, status) {
+			return ErrStatus
+		}
+		extra := ""
+		if to == Live {
+			// The cursor starts here if this is the first launch, so the
+			// events of this journey's first moments are read.
+			if err := startCursor(ctx, tx); err != nil {
+				return err
+			}
+			extra = `, launched_seq = (SELECT COALESCE(MAX(id), 0) FROM events)`
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE journeys SET status = $2, updated_at = $3`+extra+` WHERE name = $1`, name, to, s.now())
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	ok := false
-	for _, f := range from {
-		ok = ok || j.Status == f
-	}
-	if !ok {
-		return nil, ErrStatus
-	}
-	res, err := s.db.W.ExecContext(ctx, `UPDATE journeys SET status = $2, updated_at = $3`+extra+` WHERE name = $1 AND status = $4`,
-		name, to, s.now(), j.Status)
-	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrStatus) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("journey: %s %s: %w", to, name, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, ErrStatus
 	}
 	return s.Get(ctx, name)
 }

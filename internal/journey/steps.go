@@ -307,7 +307,8 @@ func (s *Service) zone(w *shopper) *time.Location {
 
 // NextLocal is the first instant after now at which a clock in loc shows
 // hhmm ("09:00"), DST-exact: on a day the time does not exist (skipped by a
-// spring-forward) it is the instant after the gap.
+// spring-forward) it is that time on the clock after the change (01:30
+// becomes 02:30), as Go normalises it.
 func NextLocal(now time.Time, loc *time.Location, hhmm string) time.Time {
 	var h, m int
 	fmt.Sscanf(hhmm, "%d:%d", &h, &m)

@@ -98,15 +98,21 @@ var errCursorMoved = errors.New("journey cursor moved")
 // cursor returns the last event id read; the first time, the stream's end,
 // so a new installation does not replay its history into journeys.
 func (s *Service) cursor(ctx context.Context, tx *sql.Tx) (int64, error) {
+	if err := startCursor(ctx, tx); err != nil {
+		return 0, err
+	}
 	var c int64
 	err := tx.QueryRowContext(ctx, `SELECT last_seq FROM journey_cursor WHERE name = 'events'`).Scan(&c)
-	if errors.Is(err, sql.ErrNoRows) {
-		if err = tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&c); err != nil {
-			return 0, err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO journey_cursor (name, last_seq) VALUES ('events', $1)`, c)
-	}
 	return c, err
+}
+
+// startCursor puts the cursor at the stream's end unless it exists: at the
+// first launch, or the first read.
+func startCursor(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO journey_cursor (name, last_seq)
+		SELECT 'events', (SELECT COALESCE(MAX(id), 0) FROM events)
+		WHERE NOT EXISTS (SELECT 1 FROM journey_cursor WHERE name = 'events')`)
+	return err
 }
 
 // nextEvents reads the events after cursor up to the first missing id. On
@@ -313,11 +319,9 @@ func (s *Service) wake(ctx context.Context, tx *sql.Tx, e *event.Event) error {
 // a holdout member is enrolled too (to be counted) but runs no step, and
 // stays for the goal's window.
 func (s *Service) enrol(ctx context.Context, tx *sql.Tx, l live, e *event.Event) error {
-	var active int
-	var lastEnd sql.NullTime
-	var total int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = $3 THEN 1 ELSE 0 END), 0), MAX(ended_at)
-		FROM journey_enrolments WHERE member_id = $1 AND journey = $2`, e.MemberID, l.name, stateActive).Scan(&total, &active, &lastEnd)
+	var active, total int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = $3 THEN 1 ELSE 0 END), 0)
+		FROM journey_enrolments WHERE member_id = $1 AND journey = $2`, e.MemberID, l.name, stateActive).Scan(&total, &active)
 	if err != nil {
 		return err
 	}
@@ -327,8 +331,16 @@ func (s *Service) enrol(ctx context.Context, tx *sql.Tx, l live, e *event.Event)
 		return nil
 	case active > 0:
 		return nil
-	case lastEnd.Valid && now.Sub(lastEnd.Time.UTC()) < time.Duration(l.def.Cooldown):
-		return nil
+	case total > 0 && l.def.Cooldown > 0:
+		var lastEnd time.Time
+		err := tx.QueryRowContext(ctx, `SELECT ended_at FROM journey_enrolments WHERE member_id = $1 AND journey = $2
+			AND ended_at IS NOT NULL ORDER BY ended_at DESC LIMIT 1`, e.MemberID, l.name).Scan(&lastEnd)
+		if err != nil {
+			return err
+		}
+		if now.Sub(lastEnd.UTC()) < time.Duration(l.def.Cooldown) {
+			return nil
+		}
 	}
 	hold := InHoldout(l.name, e.MemberID, l.def.Holdout)
 	next := now
