@@ -3,8 +3,8 @@ package journey
 import (
 	"bytes"
 	"context"
-	"os"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
