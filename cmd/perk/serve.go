@@ -24,6 +24,10 @@ import (
 // SIGTERM; a supervisor's stop timeout must be longer (deploy/perk.service).
 const shutdownGrace = 20 * time.Second
 
+// journeyTick is how often perk serve reads the event stream for journeys
+// and runs their due steps: a timer fires within a tick of its time.
+const journeyTick = time.Second
+
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	publicURLFlags(fs, c)
@@ -149,6 +153,15 @@ func cmdServe(ctx context.Context, args []string) error {
 	dispatchDone := make(chan struct{})
 	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
 	defer func() { <-dispatchDone }()
+	// Journeys read the event stream and run their members' due steps
+	// every second; their state is in the database, so a restart resumes.
+	journeys, err := c.journeys(db, log, loy.campaigns, shortLinks)
+	if err != nil {
+		return err
+	}
+	journeysDone := make(chan struct{})
+	go func() { defer close(journeysDone); journeys.Run(ctx, journeyTick) }()
+	defer func() { <-journeysDone }()
 	batchJobs, err := c.batchJobs(db, loy, log)
 	if err != nil {
 		return err
@@ -177,7 +190,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
-		Funnels: funnels,
+		Funnels: funnels, Journeys: journeys,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

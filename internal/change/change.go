@@ -27,12 +27,15 @@ const (
 	PointsChanged        = "points.changed"
 	SMSDelivered         = "sms.delivered"
 	SMSFailed            = "sms.failed"
+	// JourneyWebhook is a journey's webhook step: data names the journey,
+	// its version, the step and the name the step gives the call.
+	JourneyWebhook = "journey.webhook"
 )
 
 // Types lists every event type, in the order documentation shows them.
 var Types = []string{MemberCreated, MemberUpdated, MemberOptedOut, MemberErased, ConsentChanged,
 	TransactionCommitted, TransactionReturned, TransactionVoided, OfferRedeemed, PointsChanged,
-	SMSDelivered, SMSFailed}
+	SMSDelivered, SMSFailed, JourneyWebhook}
 
 // Event is one change. Data is marshalled to JSON as the payload's data;
 // MemberID, when set, is the member it is about: the recorder adds the

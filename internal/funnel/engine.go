@@ -154,6 +154,13 @@ func breakdownOf(by string, e *event.Event) string {
 	return ""
 }
 
+// Matches reports whether e is of one of s's types and passes its filters:
+// the one definition of an event filter, which journeys' triggers, waits
+// and goals use too.
+func (s Step) Matches(e *event.Event) bool {
+	return matches(s, e, make([]map[string]any, 1), 0)
+}
+
 func matches(s Step, e *event.Event, props []map[string]any, i int) bool {
 	if !slices.Contains(s.Types, e.Type) {
 		return false

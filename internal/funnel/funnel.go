@@ -101,16 +101,25 @@ func (d *Definition) Validate() error {
 				return invalid(f+".types", "event types are 1-64 characters")
 			}
 		}
-		for k := range s.Where {
-			switch {
-			case k == "campaign", k == "channel", k == "store":
-			case strings.HasPrefix(k, "properties.") && len(k) > len("properties."):
-			default:
-				return invalid(f+".where", "filter %q: use campaign, channel, store or properties.<name>", k)
-			}
+		if err := CheckWhere(f+".where", s.Where); err != nil {
+			return err
 		}
 		if s.Name == "" {
 			d.Steps[i].Name = strings.Join(s.Types, " or ")
+		}
+	}
+	return nil
+}
+
+// CheckWhere checks the keys of an event filter (a step's Where, a
+// journey's trigger), naming field in the error.
+func CheckWhere(field string, where map[string]string) error {
+	for k := range where {
+		switch {
+		case k == "campaign", k == "channel", k == "store":
+		case strings.HasPrefix(k, "properties.") && len(k) > len("properties."):
+		default:
+			return invalid(field, "filter %q: use campaign, channel, store or properties.<name>", k)
 		}
 	}
 	return nil

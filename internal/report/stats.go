@@ -87,6 +87,13 @@ func diffProportions(t, c groupStats) Estimate {
 	return e
 }
 
+// ConversionUplift is the difference of conversion rates, treated less
+// control, with its 95% interval: the campaigns' uplift statistic, which
+// journeys report against their holdout too.
+func ConversionUplift(treated, treatedConverted, control, controlConverted int64) Estimate {
+	return diffProportions(groupStats{Members: treated, Buyers: treatedConverted}, groupStats{Members: control, Buyers: controlConverted})
+}
+
 // diffMeans is the difference of the mean spend per member with Welch's 95%
 // interval: d ± t(0.975, ν)·sqrt(st²/nt + sc²/nc), ν by Welch–Satterthwaite.
 // A group of fewer than two members has no variance: no interval. When both

@@ -19,6 +19,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/report"
@@ -83,6 +84,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	}
 	if opt.Funnels == nil {
 		opt.Funnels = funnel.NewService(db, opt.Now)
+	}
+	if opt.Journeys == nil {
+		opt.Journeys = journey.NewService(db, journey.Options{Now: opt.Now, Offers: camps})
 	}
 	// Sign-ins and their throttling keep the server's time.
 	keys := auth.NewService(db, opt.Now)

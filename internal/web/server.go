@@ -25,6 +25,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
@@ -77,6 +78,8 @@ type Options struct {
 	// Funnels serves funnel definitions and reports (API and dashboard);
 	// left out when nil.
 	Funnels *funnel.Service
+	// Journeys serves /v1/journeys; left out when nil.
+	Journeys *journey.Service
 	// IngestPerMinute bounds the batches a client address sends with a
 	// public ingest key (zero: DefaultIngestPerMinute).
 	IngestPerMinute int
@@ -286,6 +289,9 @@ func (s *Server) Handler() http.Handler {
 		form("POST /manage/campaigns/{id}/{action}", auth.CampaignsWrite, s.manageAction)
 		if s.opt.Funnels != nil {
 			s.registerFunnels(api, page)
+		}
+		if s.opt.Journeys != nil {
+			s.registerJourneys(api)
 		}
 		if s.opt.Catalogue != nil {
 			s.registerCataloguePages(page)
