@@ -55,7 +55,7 @@ func cmdKeys(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			if _, ok := snap.Store(storeID); !ok {
+			if _, ok := snap.TradingStore(storeID); !ok {
 				return fmt.Errorf("--store %s: no such store in the catalogue; add it first (perk catalogue import stores.csv, or PUT /v1/stores)", storeID)
 			}
 		}

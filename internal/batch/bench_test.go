@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/perk-platform/perk/internal/batch"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
 
@@ -25,7 +30,7 @@ func BenchmarkTransactionFile(b *testing.B) {
 	}{{"sqlite", 1}, {"sqlite", 4}, {"postgres", 1}, {"postgres", 8}} {
 		engine := bc.engine
 		b.Run(fmt.Sprintf("%s/workers=%d", engine, bc.workers), func(b *testing.B) {
-			var first, again time.Duration
+			var first, again, firstCPU, againCPU time.Duration
 			var records int
 			for range b.N {
 				b.StopTimer()
@@ -35,6 +40,8 @@ func BenchmarkTransactionFile(b *testing.B) {
 				w.clock.Set(ops[len(ops)-1].at)
 				file := jsonl(ops)
 				proc := batch.NewProcessor(w.checkout, batch.Options{Now: w.clock.Now, DB: w.db, Workers: bc.workers})
+				cpu := newCPUMeter(w.db)
+				c0 := cpu.now(b)
 				b.StartTimer()
 				t0 := time.Now()
 				sum, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: batch.JSONL})
@@ -42,53 +49,139 @@ func BenchmarkTransactionFile(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
+				b.StopTimer()
+				c1 := cpu.now(b)
+				b.StartTimer()
+				t2 := time.Now()
 				re, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: batch.JSONL})
 				if err != nil || re.Committed != 0 {
 					b.Fatal(re, err)
 				}
-				first, again, records = first+t1.Sub(t0), again+time.Since(t1), records+sum.Records
+				again += time.Since(t2)
+				b.StopTimer()
+				c2 := cpu.now(b)
+				first, records = first+t1.Sub(t0), records+sum.Records
+				firstCPU, againCPU = firstCPU+c1-c0, againCPU+c2-c1
 			}
 			b.ReportMetric(float64(records)/first.Seconds(), "baskets/s")
 			b.ReportMetric(float64(records)/again.Seconds(), "reupload_baskets/s")
+			// CPU per basket, this process's and (PostgreSQL) the server's:
+			// the figure that holds on a busy machine.
+			b.ReportMetric(float64(firstCPU.Microseconds())/float64(records), "cpu_us/basket")
+			b.ReportMetric(float64(againCPU.Microseconds())/float64(records), "reupload_cpu_us/basket")
 		})
 	}
 }
 
-// BenchmarkOfferExport writes a full offer export of benchMembers members
-// with the four standard campaigns and reports members/s.
+// BenchmarkOfferExport writes a full offer export of PERK_BENCH_MEMBERS
+// members (default 20,000; docs/benchmarks.md has a 1,000,000 run) with ten
+// live campaigns for everyone, then sends a file of 1,000 baskets by 50 of
+// them and writes the delta export since the full one. It reports members/s
+// and the CPU (process and PostgreSQL server) of the full export, and the
+// delta's seconds and rows.
 func BenchmarkOfferExport(b *testing.B) {
-	const benchMembers = 20000
+	benchMembers := 20000
+	if v := os.Getenv("PERK_BENCH_MEMBERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchMembers = n
+	}
+	const campaigns = 10
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
 			w := newWorld(b, storetest.Engine(b, engine))
-			w.seed(0)
+			w.seed(0, tenCampaigns()...)
 			ctx := context.Background()
 			now := w.clock.Now()
+			// Members in bulk: multi-row inserts, 500 a statement.
 			tx, err := w.db.W.BeginTx(ctx, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for i := range benchMembers {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO members (id, code, phone, channel, status, enrolled_at, updated_at)
-					VALUES ($1, $2, $3, 'api', 'active', $4, $4)`, fmt.Sprintf("mem_%026d", i), fmt.Sprintf("9%07d", i),
-					fmt.Sprintf("+4477%08d", i), now); err != nil {
+			const per = 500
+			for from := 0; from < benchMembers; from += per {
+				n := min(per, benchMembers-from)
+				var q strings.Builder
+				q.WriteString(`INSERT INTO members (id, code, phone, enrolled_at, updated_at, channel, status) VALUES `)
+				args := make([]any, 0, 5*n)
+				for i := from; i < from+n; i++ {
+					if i > from {
+						q.WriteString(", ")
+					}
+					q.WriteString("(" + w.db.Dialect.Placeholders(len(args)+1, 5) + ", 'api', 'active')")
+					args = append(args, fmt.Sprintf("mem_%026d", i), fmt.Sprintf("9%07d", i), fmt.Sprintf("+4477%08d", i), now, now)
+				}
+				if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 					b.Fatal(err)
 				}
 			}
 			if err := tx.Commit(); err != nil {
 				b.Fatal(err)
 			}
+			// Past the campaigns' launch, so a delta is not a whole file.
+			w.clock.Advance(5 * time.Minute)
+			cpu := newCPUMeter(w.db)
+			var fullCPU, delta time.Duration
+			var deltaRows int64
 			b.ResetTimer()
 			for b.Loop() {
+				c0 := cpu.now(b)
 				m, err := w.exporter.Export(ctx, batch.ExportOptions{Format: batch.CSV, Dir: b.TempDir()})
 				if err != nil {
 					b.Fatal(err)
 				}
-				if m.Files[0].Rows != 4*benchMembers {
+				fullCPU += cpu.now(b) - c0
+				if m.Files[0].Rows != int64(campaigns*benchMembers) {
 					b.Fatalf("%d rows", m.Files[0].Rows)
 				}
+				b.StopTimer()
+				// 1,000 baskets by 50 members, then the delta.
+				w.clock.Advance(2 * time.Minute)
+				phones := make([]string, 50)
+				for i := range phones {
+					phones[i] = fmt.Sprintf("+4477%08d", i*(benchMembers/50))
+				}
+				ops := scenario(1000, phones)
+				proc := batch.NewProcessor(w.checkout, batch.Options{Now: w.clock.Now, DB: w.db})
+				if _, err := proc.Process(ctx, bytes.NewReader(jsonl(ops)), batch.Run{Format: batch.JSONL}); err != nil {
+					b.Fatal(err)
+				}
+				w.clock.Advance(2 * time.Minute)
+				t0 := time.Now()
+				d, err := w.exporter.Export(ctx, batch.ExportOptions{Format: batch.CSV, Dir: b.TempDir(), Since: m.Cursor})
+				if err != nil {
+					b.Fatal(err)
+				}
+				delta += time.Since(t0)
+				if d.Full {
+					b.Fatal("the delta is a whole export")
+				}
+				deltaRows += d.Files[0].Rows
+				b.StartTimer()
 			}
-			b.ReportMetric(float64(benchMembers)*float64(b.N)/b.Elapsed().Seconds(), "members/s")
+			full := b.Elapsed() - delta
+			b.ReportMetric(float64(benchMembers)*float64(b.N)/full.Seconds(), "members/s")
+			b.ReportMetric(full.Seconds()/float64(b.N), "full_s")
+			b.ReportMetric(fullCPU.Seconds()/float64(b.N), "full_cpu_s")
+			b.ReportMetric(delta.Seconds()/float64(b.N), "delta_s")
+			b.ReportMetric(float64(deltaRows)/float64(b.N), "delta_rows")
 		})
 	}
+}
+
+// tenCampaigns are ten live campaigns open to every member: the standard
+// four (without the budget, whose end would make every delta whole) and six
+// percent-offs on single products.
+func tenCampaigns() []campaign.Spec {
+	specs := standardCampaigns()
+	for i := range specs {
+		specs[i].Limits.Budget = 0
+	}
+	for i, p := range products[:6] {
+		specs = append(specs, campaign.Spec{Name: fmt.Sprintf("%d%% off %s", 5+i, p.sku),
+			Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 5 + i, Scope: engine.Scope{SKUs: []string{p.sku}}}}})
+	}
+	return specs
 }

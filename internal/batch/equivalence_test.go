@@ -24,8 +24,8 @@ import (
 )
 
 // TestTransactionFile_SameResultsAsLive sends the same 1,000 baskets (200
-// with -short: members and anonymous, points paid, returns, voids,
-// retries) through the live API into one database and through a
+// with -short: members and anonymous, weighed lines, points paid, returns
+// (of parts of weighed lines too), voids, retries) through the live API into one database and through a
 // transaction file into another, and finds the ledgers, redemptions, offer
 // uses, campaign figures and reports and the data mart's facts identical,
 // for JSON Lines and CSV files alike.
@@ -36,6 +36,15 @@ func TestTransactionFile_SameResultsAsLive(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ops, want := throughLive(t, db, n)
+		// The live side really sold and took back part of weighed lines.
+		var weighed, partly int
+		if err := db.R.QueryRow(`SELECT COUNT(*), COALESCE(SUM(CASE WHEN returned_measure > 0 AND returned_measure < measure
+			THEN 1 ELSE 0 END), 0) FROM basket_lines WHERE unit = 'kg'`).Scan(&weighed, &partly); err != nil {
+			t.Fatal(err)
+		}
+		if weighed == 0 || partly == 0 {
+			t.Fatalf("%d weighed lines, %d partly returned: the scenario must have both", weighed, partly)
+		}
 		for _, f := range []struct {
 			format batch.Format
 			file   []byte

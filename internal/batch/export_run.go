@@ -90,15 +90,21 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 // eachMember reads members a page at a time (keyset on id), with their
 // audiences, uses and balances read for the page's id range at once.
 func (e *Exporter) eachMember(ctx context.Context, p *plan, fn func(*memberState) error) error {
-	where, args := `status <> 'erased' AND id > $1`, []any{""}
+	from, args := `members m`, []any{""}
 	if !p.full {
-		where += ` AND (updated_at > $3 OR id IN (SELECT member_id FROM offer_changes WHERE changed_at > $3)
-			OR id IN (SELECT member_id FROM points_entries WHERE created_at > $3)
-			OR id IN (SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND (created_at > $3 OR voided_at > $3))
-			OR id IN (SELECT b.member_id FROM basket_returns r JOIN baskets b ON b.id = r.basket_id WHERE r.created_at > $3))`
+		// The changed members first, each source through its index on
+		// time (migration 0023), then those members by primary key: a
+		// delta reads what changed, not the whole programme.
+		from = `(SELECT id FROM members WHERE updated_at > $3
+			UNION SELECT member_id FROM offer_changes WHERE changed_at > $3
+			UNION SELECT member_id FROM points_entries WHERE created_at > $3
+			UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND created_at > $3
+			UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND voided_at > $3
+			UNION SELECT b.member_id FROM basket_returns r JOIN baskets b ON b.id = r.basket_id
+				WHERE r.created_at > $3 AND b.member_id IS NOT NULL) c JOIN members m ON m.id = c.id`
 	}
 	for {
-		q := `SELECT id, code FROM members WHERE ` + where + ` ORDER BY id LIMIT $2`
+		q := `SELECT m.id, m.code FROM ` + from + ` WHERE m.status <> 'erased' AND m.id > $1 ORDER BY m.id LIMIT $2`
 		a := append(args[:1:1], pageSize)
 		if !p.full {
 			a = append(a, p.since)

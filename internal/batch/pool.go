@@ -12,6 +12,8 @@ type done struct {
 	rec *Record
 	out *outcome
 	err error
+	// noted: the member's offer change is already noted (in the chunk).
+	noted bool
 }
 
 // pool commits records on workers, each with its own clock (the time of the

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -29,8 +30,13 @@ type Options struct {
 	Workers int
 	// DB, if set, records which members' offers each record changed, at
 	// processing time, for delta offer exports (a file's sales carry the
-	// tills' earlier times).
+	// tills' earlier times). With one worker it also lets records commit
+	// Chunk at a time in one database transaction.
 	DB *store.DB
+	// Chunk is how many records commit in one database transaction, each
+	// in a savepoint of its own (default DefaultChunk), when Workers is 1
+	// and DB is set; with more workers every record commits on its own.
+	Chunk int
 }
 
 // Processor runs transaction files through the checkout.
@@ -89,9 +95,21 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 	ctx = store.WithAsyncCommit(ctx)
 	var sum Summary
 	ew := tabular.NewErrorWriter(orDiscard(run.Errors))
+	// The reader runs ahead of the commits (a chunk's outcomes come when it
+	// commits), so its errors wait here to be written in row order.
+	var readErrs []tabular.RowError
 	report := func(e tabular.RowError) {
 		sum.RowErrors++
-		ew.Write(&e) // buffered; its error surfaces at Flush
+		readErrs = append(readErrs, e)
+	}
+	// writeErrs writes the reader's errors of rows before row (all: 0).
+	writeErrs := func(row int) {
+		n := 0
+		for n < len(readErrs) && (row == 0 || readErrs[n].Row < row) {
+			ew.Write(&readErrs[n]) // buffered; its error surfaces at Flush
+			n++
+		}
+		readErrs = readErrs[n:]
 	}
 	var rd interface{ next() (*Record, error) }
 	switch run.Format {
@@ -107,10 +125,22 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
 	}
 	results := newResultWriter(run.Results, run.Format)
-	pool := p.newPool(ctx, run.Mode)
-	defer pool.stop()
+	// submit commits a record; drain hands every outcome still held to
+	// handle.
+	var submit func(*Record, func(done) error) error
+	var drain func(func(done) error) error
+	if p.opt.DB != nil && p.opt.Workers <= 1 {
+		ch := p.newChunker(ctx, run.Mode)
+		defer ch.stop()
+		submit, drain = ch.submit, ch.flush
+	} else {
+		pool := p.newPool(ctx, run.Mode)
+		defer pool.stop()
+		submit, drain = pool.submit, func(h func(done) error) error { return pool.drain(0, h) }
+	}
 	// handle takes one record's outcome, in file order.
 	handle := func(d done) error {
+		writeErrs(d.rec.Row)
 		out, err := d.out, d.err
 		if err != nil {
 			if problem.KindOf(err) == problem.Internal {
@@ -120,15 +150,20 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 			if errors.Is(err, checkout.ErrConflict) || errors.Is(err, checkout.ErrReturnConflict) {
 				sum.Conflicts++
 			}
-			report(rowError(d.rec, err))
+			sum.RowErrors++
+			e := rowError(d.rec, err)
+			writeErrs(e.Row + 1)
+			ew.Write(&e)
 			out = &outcome{status: "error", err: err}
 		} else if out.replayed {
 			sum.Unchanged++
 		} else {
 			sum.Committed++
 			sum.Breaches += len(out.breaches)
-			if err := p.changed(ctx, d.rec); err != nil {
-				return err
+			if !d.noted { // a chunk's records are noted in the chunk
+				if err := p.changed(ctx, d.rec); err != nil {
+					return err
+				}
 			}
 		}
 		if err := results.write(d.rec, out); err != nil {
@@ -143,6 +178,13 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
+		if len(readErrs) >= 10000 {
+			// Bound what waits: commit what is held and write them all.
+			if err := drain(handle); err != nil {
+				return sum, err
+			}
+			writeErrs(0)
+		}
 		rec, err := rd.next()
 		if err == io.EOF {
 			break
@@ -154,16 +196,17 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		if rec.At.IsZero() {
 			rec.At = p.opt.Now().UTC()
 		}
-		if err := pool.submit(rec, handle); err != nil {
+		if err := submit(rec, handle); err != nil {
 			return sum, err
 		}
 	}
-	if err := pool.drain(0, handle); err != nil {
+	if err := drain(handle); err != nil {
 		return sum, err
 	}
 	if err := results.flush(); err != nil {
 		return sum, fmt.Errorf("write results: %w", err)
 	}
+	writeErrs(0)
 	if err := ew.Flush(); err != nil {
 		return sum, fmt.Errorf("write errors: %w", err)
 	}
@@ -240,11 +283,6 @@ func (p *Processor) changed(ctx context.Context, rec *Record) error {
 	if p.opt.DB == nil {
 		return nil
 	}
-	store, txn := rec.key()
-	if _, err := p.opt.DB.W.ExecContext(ctx, `INSERT INTO offer_changes (member_id, changed_at)
-		SELECT member_id, $3 FROM baskets WHERE store_id = $1 AND transaction_id = $2 AND member_id IS NOT NULL
-		ON CONFLICT (member_id) DO UPDATE SET changed_at = excluded.changed_at`, store, txn, p.opt.Now().UTC()); err != nil {
-		return fmt.Errorf("note offer change: %w", err)
-	}
-	return nil
+	s, t := rec.key()
+	return p.opt.DB.Tx(ctx, func(tx *sql.Tx) error { return p.noteChanged(ctx, tx, [][2]string{{s, t}}) })
 }

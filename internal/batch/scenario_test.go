@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 )
 
@@ -23,18 +24,22 @@ type op struct {
 
 type product struct {
 	sku   string
-	price int64
+	price int64 // per unit, or per kilogram for a weighed product
 	cats  []string
+	unit  string // "kg" for a weighed product
 }
 
 var products = []product{
-	{"COF", 250, []string{"drinks"}}, {"MILK", 99, nil}, {"BREAD", 180, []string{"bakery"}},
-	{"CAKE", 320, []string{"bakery"}}, {"WINE", 900, []string{"drinks"}}, {"SOAP", 1200, nil},
+	{"COF", 250, []string{"drinks"}, ""}, {"MILK", 99, nil, ""}, {"BREAD", 180, []string{"bakery"}, ""},
+	{"CAKE", 320, []string{"bakery"}, ""}, {"WINE", 900, []string{"drinks"}, ""}, {"SOAP", 1200, nil, ""},
+	// Weighed goods: 0.100 to 1.999 kg, priced per kilogram.
+	{"CHEESE", 1899, []string{"deli"}, "kg"}, {"SOURDOUGH", 640, []string{"bakery"}, "kg"},
 }
 
 // scenario makes n operations over members' keys (phone numbers, the same in every world), always the same for the
-// same n: sales by members and anonymous shoppers over several days, some
-// paying with points, returns of parts of earlier sales, voids, and a few
+// same n: sales by members and anonymous shoppers over several days, with
+// weighed lines (0.100 to 1.999 kg), some paying with points, returns of
+// parts of earlier sales (parts of weighed lines too), voids, and a few
 // sales sent twice (a till retrying).
 func scenario(n int, keys []string) []op {
 	r := rand.New(rand.NewPCG(10, uint64(n)))
@@ -50,8 +55,14 @@ func scenario(n int, keys []string) []op {
 			s := sales[r.IntN(len(sales))]
 			returned[s.TransactionID]++
 			it := s.Items[r.IntN(len(s.Items))]
+			back := checkout.ReturnItem{Line: it.Line}
+			if it.Unit != "" {
+				back.Measure = catalogue.Quantity(1 + r.IntN(int(it.Measure))) // part of a weighed line
+			} else {
+				back.Quantity = 1 + r.IntN(it.Quantity)
+			}
 			ops = append(ops, op{at: at, ret: &checkout.ReturnRequest{Store: s.Store, TransactionID: s.TransactionID,
-				ReturnID: fmt.Sprintf("R%d", i), Items: []checkout.ReturnItem{{Line: it.Line, Quantity: 1 + r.IntN(it.Quantity)}}}})
+				ReturnID: fmt.Sprintf("R%d", i), Items: []checkout.ReturnItem{back}}})
 		case roll < 12 && len(sales) > 0:
 			s := sales[r.IntN(len(sales))]
 			ops = append(ops, op{at: at, void: &checkout.VoidRequest{Store: s.Store, TransactionID: s.TransactionID}})
@@ -68,7 +79,13 @@ func scenario(n int, keys []string) []op {
 			}
 			for l := range 1 + r.IntN(4) {
 				p := products[r.IntN(len(products))]
-				req.Items = append(req.Items, checkout.Item{Line: l + 1, SKU: p.sku, Categories: p.cats, Quantity: 1 + r.IntN(3), UnitPrice: p.price})
+				it := checkout.Item{Line: l + 1, SKU: p.sku, Categories: p.cats, UnitPrice: p.price}
+				if p.unit != "" {
+					it.Measure, it.Unit = catalogue.Quantity(100+r.IntN(1900)), p.unit
+				} else {
+					it.Quantity = 1 + r.IntN(3)
+				}
+				req.Items = append(req.Items, it)
 			}
 			sales = append(sales, req)
 			ops = append(ops, op{at: at, sale: req})
@@ -120,14 +137,22 @@ func csvFile(ops []op) []byte {
 		case o.sale != nil:
 			s := o.sale
 			for _, it := range s.Items {
+				qty, unit := strconv.Itoa(it.Quantity), "each"
+				if it.Unit != "" {
+					qty, unit = it.Measure.String(), it.Unit
+				}
 				w.Write([]string{"sale", s.TransactionID, "", s.Store, s.Terminal, at, s.MemberKey(), strconv.Itoa(it.Line), it.SKU,
-					strings.Join(it.Categories, ";"), strconv.Itoa(it.Quantity), "each", strconv.FormatInt(it.UnitPrice, 10),
+					strings.Join(it.Categories, ";"), qty, unit, strconv.FormatInt(it.UnitPrice, 10),
 					strconv.FormatInt(s.RedeemPoints, 10)})
 			}
 		case o.ret != nil:
 			for _, it := range o.ret.Items {
+				qty, unit := strconv.Itoa(it.Quantity), ""
+				if it.Measure != 0 {
+					qty, unit = it.Measure.String(), "kg" // the scenario weighs in kilograms
+				}
 				w.Write([]string{"return", o.ret.TransactionID, o.ret.ReturnID, o.ret.Store, "", at, "", strconv.Itoa(it.Line), "", "",
-					strconv.Itoa(it.Quantity), "", "", ""})
+					qty, unit, "", ""})
 			}
 		default:
 			w.Write([]string{"void", o.void.TransactionID, "", o.void.Store, "", at, "", "", "", "", "", "", "", ""})

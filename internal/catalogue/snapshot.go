@@ -27,6 +27,21 @@ type Snapshot struct {
 	storeIDs []string // sorted
 }
 
+// TradingStore applies Perk's one rule for a store id that a till's basket,
+// a pos key or a member's home store names: a store the catalogue lists is
+// returned; once it lists any store, an id it does not list is refused (ok
+// false); while it lists none, every id is accepted (nil, true) and trades in
+// UTC. A programme that keeps no store catalogue (tills that send their own
+// categories, a CRM that knows its stores) then works, and loading the
+// first store turns the check on for all of them (docs/checkout-rules.md). The
+// member package applies the same rule in SQL (a test checks they agree).
+func (s *Snapshot) TradingStore(id string) (st *Store, ok bool) {
+	if st, ok := s.stores[id]; ok {
+		return st, true
+	}
+	return nil, len(s.stores) == 0
+}
+
 // Store returns the store with this id.
 func (s *Snapshot) Store(id string) (*Store, bool) {
 	st, ok := s.stores[id]

@@ -2,6 +2,7 @@ package checkout_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -173,6 +175,55 @@ func TestCatalogue_TheStoresZoneDrivesTimeConditions(t *testing.T) {
 			if err != nil || r.TotalDiscount != tt.discount {
 				t.Fatalf("%s: %+v %v, want discount %d", tt.store, r, err, tt.discount)
 			}
+		}
+	})
+}
+
+// TestCatalogue_StoresAreCheckedOnceTheCatalogueListsOne: the one store rule
+// (catalogue.TradingStore), the same at the till and for a member's home
+// store: while the catalogue lists no store, any store trades (a programme
+// without a catalogue works); the first store listed turns the check on.
+func TestCatalogue_StoresAreCheckedOnceTheCatalogueListsOne(t *testing.T) {
+	tests := []struct {
+		name   string
+		stores []catalogue.Store
+		store  string
+		code   string // the till's refusal, "" = accepted; the home store's is home_store_unknown
+	}{
+		{"no store listed: any id trades", nil, "S9", ""},
+		{"a listed store", []catalogue.Store{{ID: "S1", Name: "High Street", Timezone: "Europe/London"}}, "S1", ""},
+		{"once a store is listed, another id is unknown", []catalogue.Store{{ID: "S1", Name: "High Street", Timezone: "Europe/London"}}, "S9", "store_unknown"},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				ctx := context.Background()
+				if _, err := db.W.Exec(`DELETE FROM stores`); err != nil {
+					t.Fatal(err)
+				}
+				cat := catalogue.New(w.db, catalogue.Options{Currency: "GBP", Now: w.clock.Now})
+				if len(tt.stores) > 0 {
+					if err := cat.PutStores(ctx, tt.stores); err != nil {
+						t.Fatal(err)
+					}
+				}
+				co := checkout.NewService(w.db, w.members, w.campaigns, w.ledger, checkout.Options{Currency: "GBP", BaseEarn: 1,
+					Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: cat})
+				req := basket("", fmt.Sprintf("T-%d", i), item(1, "5000002", 1, 200))
+				req.Store = tt.store
+				_, err := co.Commit(ctx, req)
+				_, enrolErr := w.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("+4477009%05d", 100+i),
+					FirstName: "Ann", HomeStore: tt.store}, Channel: member.ChannelAPI})
+				if tt.code == "" {
+					if err != nil || enrolErr != nil {
+						t.Fatalf("commit: %v; enrol with home store: %v", err, enrolErr)
+					}
+					return
+				}
+				wantProblem(t, err, tt.code)
+				wantProblem(t, enrolErr, "home_store_unknown")
+			})
 		}
 	})
 }

@@ -92,7 +92,9 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 			return nil, false, err
 		}
 		if ended {
-			s.campaigns.Invalidate()
+			// In a chunk of a transaction file, the next basket must not
+			// see the ended campaign as live: the chunk commits first.
+			store.AfterCommit(ctx, s.campaigns.Invalidate)
 		}
 		if moved != nil {
 			s.opt.OnChange(moved...)

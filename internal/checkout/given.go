@@ -85,7 +85,7 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 		}{req, given})
 	}
 	if resp, err := storedCommit(ctx, s.db.Read, req, h); resp != nil || err != nil {
-		return s.replayGiven(ctx, req, resp, err)
+		return s.replayGiven(ctx, s.db.R, req, resp, err)
 	}
 	var breaches []Breach
 	m, err := s.resolveMember(ctx, req.MemberKey())
@@ -108,7 +108,7 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		resp, err := storedCommit(ctx, tx, req, h)
 		if resp != nil || err != nil {
-			out, err = s.replayGiven(ctx, req, resp, err)
+			out, err = s.replayGiven(ctx, tx, req, resp, err)
 			return err
 		}
 		out, err = s.commitGivenTx(ctx, tx, req, p, h, m, live, given, offers, breaches)
@@ -116,13 +116,18 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 	})
 	if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
 		resp, err := storedCommit(ctx, s.db.Read, req, h)
-		return s.replayGiven(ctx, req, resp, err)
+		return s.replayGiven(ctx, s.db.R, req, resp, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.campaigns.Invalidate()
-	s.opt.OnChange(out.campaignsOf()...)
+	if moved := out.campaignsOf(); len(moved) > 0 {
+		// Uses and budgets moved, past their limits maybe: the cached
+		// live set's counters are stale (in a chunk of a transaction file,
+		// the chunk commits before the next basket).
+		store.AfterCommit(ctx, s.campaigns.Invalidate)
+		s.opt.OnChange(moved...)
+	}
 	return out, nil
 }
 

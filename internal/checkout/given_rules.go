@@ -208,11 +208,13 @@ func insertBreaches(ctx context.Context, tx *sql.Tx, basketID string, req *Reque
 
 // replayGiven answers a repeated CommitGiven from the stored basket and its
 // stored breaches.
-func (s *Service) replayGiven(ctx context.Context, req *Request, resp *Response, err error) (*GivenResult, error) {
+// q is the transaction the replay was found in, if any: a chunk of a
+// transaction file may hold the first commit uncommitted.
+func (s *Service) replayGiven(ctx context.Context, q querier, req *Request, resp *Response, err error) (*GivenResult, error) {
 	if err != nil || resp == nil {
 		return nil, err
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT r.offer_id, r.campaign_id, r.rule, r.detail, r.amount FROM reconciliation r
+	rows, err := q.QueryContext(ctx, `SELECT r.offer_id, r.campaign_id, r.rule, r.detail, r.amount FROM reconciliation r
 		JOIN baskets b ON b.id = r.basket_id WHERE b.store_id = $1 AND b.transaction_id = $2 ORDER BY r.id`, req.Store, req.TransactionID)
 	if err != nil {
 		return nil, fmt.Errorf("stored breaches: %w", err)

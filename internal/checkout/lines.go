@@ -12,7 +12,8 @@ import (
 	"github.com/perk-platform/perk/internal/problem"
 )
 
-// Refusals of the store a till names, when the catalogue is in use.
+// Refusals of the store a till names, when the catalogue lists stores
+// (catalogue.TradingStore).
 var (
 	ErrStoreUnknown = problem.InvalidField("store", "store_unknown", nil, "no such store in the catalogue")
 	ErrStoreClosed  = problem.InvalidField("store", "store_closed", nil, "the store is closed")
@@ -89,12 +90,16 @@ func (s *Service) prepare(ctx context.Context, req *Request, commit bool) (*prep
 	if err != nil {
 		return nil, err
 	}
-	st, ok := snap.Store(req.Store)
+	st, ok := snap.TradingStore(req.Store)
 	if !ok {
 		return nil, ErrStoreUnknown
 	}
-	if st.Closed {
-		return nil, ErrStoreClosed
+	loc := time.UTC // a catalogue with no stores checks none (catalogue.TradingStore)
+	if st != nil {
+		if st.Closed {
+			return nil, ErrStoreClosed
+		}
+		loc = st.Location()
 	}
 	products := make([]*catalogue.Product, len(req.Items))
 	for i := range req.Items {
@@ -112,7 +117,7 @@ func (s *Service) prepare(ctx context.Context, req *Request, commit bool) (*prep
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{lines: make([]basketLine, len(req.Items)), loc: st.Location()}
+	p := &prepared{lines: make([]basketLine, len(req.Items)), loc: loc}
 	for i := range req.Items {
 		it, prod := &req.Items[i], products[i]
 		l := basketLine{item: it, sku: it.SKU, product: prod, amount: amounts[i]}

@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // ReturnLine is what a return gives back for one line.
@@ -179,11 +180,11 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 	if err != nil {
 		return nil, false, err
 	}
-	if !replay && len(moved) > 0 {
+	if !replay && s.totalsMoved(ctx, moved) {
 		// The return gave back budget the cached live set still counts as
 		// spent: without a reload the next sale could be refused an offer
-		// whose budget has room again (as a void already reloads).
-		s.campaigns.Invalidate()
+		// whose budget has room again.
+		store.AfterCommit(ctx, s.campaigns.Invalidate)
 	}
 	if !replay {
 		s.opt.OnChange(moved...)
@@ -262,10 +263,29 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		return nil, false, err
 	}
 	if !replay {
-		s.campaigns.Invalidate()
+		if s.totalsMoved(ctx, moved) {
+			store.AfterCommit(ctx, s.campaigns.Invalidate)
+		}
 		s.opt.OnChange(moved...)
 	}
 	return resp, replay, nil
+}
+
+// totalsMoved reports whether a return or void gave back to the total limit
+// or budget of a live campaign, which the cached live set counts (a
+// member's uses are read afresh by every commit). Reloading only then
+// keeps a transaction file's chunks long (see store.AfterCommit).
+func (s *Service) totalsMoved(ctx context.Context, moved []string) bool {
+	live, err := s.campaigns.Live(ctx)
+	if err != nil {
+		return true
+	}
+	for _, cid := range moved {
+		if l := live.ByID[cid]; l != nil && (l.Spec.Limits.MaxRedemptions > 0 || l.Spec.Limits.Budget > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // storedAnswer decodes the answer a return or void stored for its retries.

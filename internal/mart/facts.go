@@ -190,16 +190,24 @@ func (e *exporter) transactions(ctx context.Context, emit func(Row) error) error
 func (e *exporter) lines(ctx context.Context, emit func(Row) error) error {
 	where, args := e.sinceWhere(basketsSince)
 	var (
-		store, txn, sku, cats                        string
+		store, txn, sku, cats, unit                  string
 		created                                      time.Time
 		line, qty, price, discount, points, returned int64
+		measure, measurePrice, returnedMeasure       int64
 	)
 	row := make(Row, len(FactTransactionLine.Columns))
 	return e.each(ctx, `SELECT b.store_id, b.transaction_id, b.created_at, l.line, l.sku, l.categories, l.quantity,
-		l.unit_price, l.discount, l.points, l.returned_qty FROM baskets b JOIN basket_lines l ON l.basket_id = b.id`+where+`
+		l.unit_price, l.discount, l.points, l.returned_qty, l.unit, l.measure, l.measure_price, l.returned_measure
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id`+where+`
 		ORDER BY b.store_id, b.transaction_id, l.line`, args, func(rs *sql.Rows) error {
-		if err := rs.Scan(&store, &txn, &created, &line, &sku, &cats, &qty, &price, &discount, &points, &returned); err != nil {
+		if err := rs.Scan(&store, &txn, &created, &line, &sku, &cats, &qty, &price, &discount, &points, &returned,
+			&unit, &measure, &measurePrice, &returnedMeasure); err != nil {
 			return err
+		}
+		// A weighed line is stored as one unit at its value, its measure
+		// beside it: the mart gives the measure exactly, in thousandths.
+		if unit == "" {
+			unit, measure, measurePrice, returnedMeasure = "each", qty*1000, price, returned*1000
 		}
 		list, err := joinJSONList(cats)
 		if err != nil {
@@ -207,7 +215,9 @@ func (e *exporter) lines(ctx context.Context, emit func(Row) error) error {
 		}
 		row[0], row[1], row[2], row[3] = Str(transactionKey(store, txn)), Int64(line), Str(sku), Str(list)
 		row[4], row[5], row[6], row[7] = Int64(qty), Int64(price), Int64(qty*price), Int64(discount)
-		row[8], row[9], row[10] = Int64(points), Int64(returned), Int64(dateKey(created))
+		row[8], row[9] = Int64(points), Int64(returned)
+		row[10], row[11], row[12], row[13] = Str(unit), Int64(measure), Int64(measurePrice), Int64(returnedMeasure)
+		row[14] = Int64(dateKey(created)) // every fact's last column
 		return emit(row)
 	})
 }

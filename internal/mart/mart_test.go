@@ -134,11 +134,33 @@ func TestExport_TablesMatchTheSource(t *testing.T) {
 			{"line amount", sum(lines, "amount"), `SELECT SUM(quantity * unit_price) FROM basket_lines`},
 			{"line discount", sum(lines, "discount"), `SELECT SUM(discount) FROM basket_lines`},
 			{"returned_qty", sum(lines, "returned_qty"), `SELECT SUM(returned_qty) FROM basket_lines`},
+			{"quantity_milli", sum(lines, "quantity_milli"), `SELECT SUM(CASE WHEN unit = '' THEN quantity * 1000 ELSE measure END) FROM basket_lines`},
+			{"returned_milli", sum(lines, "returned_milli"), `SELECT SUM(CASE WHEN unit = '' THEN returned_qty * 1000 ELSE returned_measure END) FROM basket_lines`},
 			// Net of returns: member 0 returned one of the two loaves it had 20% off.
 			{"redemption value", sum(resp, "value"), `SELECT SUM(discount - discount_returned) FROM redemptions`},
 		} {
 			if want := sums(c.sql); c.got != want || want == 0 {
 				t.Errorf("%s: exported %d, SQL %d", c.name, c.got, want)
+			}
+		}
+
+		// A weighed line is exported exactly: 0.750 kg of cheese at
+		// 18.99/kg (14.24 rounded half up once), 0.250 kg of it back.
+		var cheese []string
+		for _, r := range lines.rows {
+			if r[lines.col("sku")] == "CHEESE" {
+				for _, c := range []string{"unit", "quantity_milli", "unit_measure_price", "returned_milli", "quantity", "unit_price", "amount", "returned_qty"} {
+					cheese = append(cheese, c+"="+r[lines.col(c)])
+				}
+			}
+		}
+		if want := []string{"unit=kg", "quantity_milli=750", "unit_measure_price=1899", "returned_milli=250", "quantity=1",
+			"unit_price=1424", "amount=1424", "returned_qty=0"}; !slices.Equal(cheese, want) {
+			t.Errorf("the weighed line: %v, want %v", cheese, want)
+		}
+		for i, r := range lines.rows {
+			if u := r[lines.col("unit")]; u == "each" && r[lines.col("quantity_milli")] != r[lines.col("quantity")]+"000" {
+				t.Errorf("line %d: a counted line's quantity_milli %s, quantity %s", i, r[lines.col("quantity_milli")], r[lines.col("quantity")])
 			}
 		}
 

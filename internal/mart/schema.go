@@ -59,7 +59,8 @@ var (
 
 	FactTransactionLine = Table{Name: "fact_transaction_line", Fact: true, Columns: cols(
 		"transaction_key", String, "line", Int, "sku", String, "categories", String, "quantity", Int,
-		"unit_price", Int, "amount", Int, "discount", Int, "points", Int, "returned_qty", Int, "date_key", Int)}
+		"unit_price", Int, "amount", Int, "discount", Int, "points", Int, "returned_qty", Int,
+		"unit", String, "quantity_milli", Int, "unit_measure_price", Int, "returned_milli", Int, "date_key", Int)}
 
 	DimMember = Table{Name: "dim_member", Columns: cols(
 		"member_key", String, "status", String, "channel", String, "home_store", String, "timezone", String,

@@ -142,6 +142,14 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	_, err = co.Return(ctx, &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R-1",
 		Items: []checkout.ReturnItem{{Line: 1, Quantity: 1}}})
 	must(err)
+	// An anonymous shopper buys 0.750 kg of cheese at 18.99/kg and brings
+	// 0.250 kg back.
+	_, err = co.Commit(ctx, &checkout.Request{Store: "S1", Terminal: "T1", Currency: "GBP", TransactionID: "T-3",
+		Items: []checkout.Item{{Line: 1, SKU: "CHEESE", Measure: 750, Unit: "kg", UnitPrice: 1899, Categories: []string{"deli"}}}})
+	must(err)
+	_, err = co.Return(ctx, &checkout.ReturnRequest{Store: "S1", TransactionID: "T-3", ReturnID: "R-2",
+		Items: []checkout.ReturnItem{{Line: 1, Measure: 250}}})
+	must(err)
 
 	// Member 2 texts STOP.
 	_, err = db.W.Exec(`INSERT INTO sms_inbox (id, from_phone, to_addr, body, keyword, member_id, received_at)

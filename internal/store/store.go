@@ -145,7 +145,11 @@ func (db *DB) Redacted() string {
 // Tx runs fn in a write transaction, committing if fn returns nil and rolling
 // back otherwise, also when fn panics (the panic then goes on), so a panic
 // never keeps the transaction and its connection (on SQLite, the one writer).
+// Under a Chunk's context it runs fn in a savepoint of the chunk instead.
 func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if c, ok := ctx.Value(chunkKey{}).(*Chunk); ok && c.db == db {
+		return c.inChunk(ctx, fn)
+	}
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
