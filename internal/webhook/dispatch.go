@@ -24,6 +24,7 @@ type Dispatcher struct {
 	Parallel    int           // attempts in flight in all (128)
 	PerEndpoint int           // attempts in flight to one endpoint (16)
 	Settle      time.Duration // longest an outcome waits to be recorded with others (50 ms)
+	Metrics     *Metrics      // counts the attempts recorded; nil counts nothing
 
 	s      *Service
 	client *http.Client
@@ -83,7 +84,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// recorded rather than left to its lease.
 	work := context.WithoutCancel(ctx)
 	settle := func() {
-		if err := d.s.settle(work, pending); err != nil {
+		if err := d.settle(work, pending); err != nil {
 			d.s.opt.Log.Error("webhook settle", "count", len(pending), "err", err)
 		}
 		pending, firstPending = pending[:0], time.Time{}
@@ -167,6 +168,13 @@ func (d *Dispatcher) claim(ctx context.Context, free int, inflight map[string]in
 	return started
 }
 
+// settle records outcomes and counts them.
+func (d *Dispatcher) settle(ctx context.Context, os []outcome) error {
+	statuses, err := d.s.settle(ctx, os)
+	d.Metrics.settled(os, statuses)
+	return err
+}
+
 // collect takes the outcomes already waiting, without blocking.
 func (d *Dispatcher) collect(results <-chan outcome, pending *[]outcome, inflight map[string]int, total *int) {
 	for {
@@ -218,7 +226,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		for range js {
 			os = append(os, <-results)
 		}
-		if err := d.s.settle(context.WithoutCancel(ctx), os); err != nil {
+		if err := d.settle(context.WithoutCancel(ctx), os); err != nil {
 			return made, err
 		}
 		made += len(js)

@@ -98,10 +98,11 @@ func (o outcome) ok() bool { return o.err == "" }
 // would come after it expires (one UPDATE over the batch: a statement per
 // delivery was the bottleneck on PostgreSQL), and the log rows of the
 // attempts it settled. A delivery whose claim was lost is skipped, and its
-// attempt not logged, so no attempt number is logged twice.
-func (s *Service) settle(ctx context.Context, os []outcome) error {
+// attempt not logged, so no attempt number is logged twice. It returns the
+// status each settled delivery was left in.
+func (s *Service) settle(ctx context.Context, os []outcome) (map[string]string, error) {
 	if len(os) == 0 {
-		return nil
+		return nil, nil
 	}
 	d := s.db.Dialect
 	n := 0
@@ -114,6 +115,7 @@ func (s *Service) settle(ctx context.Context, os []outcome) error {
 	}
 	var b strings.Builder
 	args := make([]any, 0, 8*len(os))
+	statuses := make(map[string]string, len(os))
 	b.WriteString(`UPDATE webhook_deliveries SET status = v.st, attempts = v.n, next_at = COALESCE(v.nx, webhook_deliveries.next_at),
 		delivered_at = COALESCE(v.dl, webhook_deliveries.delivered_at), last_code = v.code, last_error = v.err, claim_token = NULL FROM (`)
 	for i, o := range os {
@@ -134,22 +136,24 @@ func (s *Service) settle(ctx context.Context, os []outcome) error {
 			status, next = StatusPending, sql.NullTime{Time: t, Valid: true}
 		}
 		args = append(args, o.job.id, o.job.token, status, attempt, next, delivered, o.code, o.err)
+		statuses[o.job.id] = status
 	}
 	b.WriteString(`) AS v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim_token = v.tok
 		AND webhook_deliveries.status = 'sending' RETURNING webhook_deliveries.id`)
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	settled := map[string]string{}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		clear(settled)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("webhook settle: %w", err)
 		}
-		settled := map[string]bool{}
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return fmt.Errorf("webhook settle: %w", err)
 			}
-			settled[id] = true
+			settled[id] = statuses[id]
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -163,7 +167,7 @@ func (s *Service) settle(ctx context.Context, os []outcome) error {
 		vals := make([]any, 0, cols*len(settled))
 		ins.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error) VALUES `)
 		for _, o := range os {
-			if !settled[o.job.id] {
+			if _, ok := settled[o.job.id]; !ok {
 				continue
 			}
 			if len(vals) > 0 {
@@ -177,4 +181,8 @@ func (s *Service) settle(ctx context.Context, os []outcome) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return settled, nil
 }
