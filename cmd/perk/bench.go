@@ -15,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags]")
+		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--tags] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -38,6 +38,7 @@ func benchGenMembers(args []string) error {
 	fs.IntVar(&opt.Rows, "rows", 1_000_000, "data rows")
 	fs.Float64Var(&opt.BadFraction, "bad", 0.02, "share of deliberately bad rows")
 	fs.Int64Var(&opt.Seed, "seed", 1, "same seed, same file")
+	fs.BoolVar(&opt.Tags, "tags", false, "add a tags column of CRM segments: a file for perk crm sync")
 	fs.StringVar(&out, "out", "-", "output file, - for stdout")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/tabular"
 )
 
-const crmUsage = `usage: perk crm sync [--full] [--welcome=false] [--update-phones] [--errors FILE] FILE
+const crmUsage = `usage: perk crm sync [--full] [--welcome=false] [--update-phones] [--errors FILE] [--cpuprofile FILE] FILE
                                           upsert the CRM subset by external_id (--full: the file is the whole subset)
        perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)`
 
@@ -120,7 +120,7 @@ func cmdCRM(ctx context.Context, args []string) error {
 // file leaves out leave it. Nobody is deleted.
 func crmSync(ctx context.Context, args []string) error {
 	var c Config
-	var errorsPath string
+	var errorsPath, cpuprofile string
 	var full, welcome, updatePhones bool
 	fs := flag.NewFlagSet("perk crm sync", flag.ContinueOnError)
 	commonFlags(fs, &c)
@@ -129,6 +129,7 @@ func crmSync(ctx context.Context, args []string) error {
 	fs.BoolVar(&full, "full", false, "the file is the whole subset: members of the subset it leaves out leave it")
 	fs.BoolVar(&welcome, "welcome", true, "text new members who consented their code and card link")
 	fs.BoolVar(&updatePhones, "update-phones", false, "let a row change the phone of the member its external_id names")
+	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of the sync to this file")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func crmSync(ctx context.Context, args []string) error {
 		fmt.Fprintln(os.Stderr, crmUsage)
 		return errUsage
 	}
-	_, err = importFile(ctx, &c, pos[0], errorsPath, "", member.ImportOptions{Source: "crm sync " + filepath.Base(pos[0]),
+	_, err = importFile(ctx, &c, pos[0], errorsPath, cpuprofile, member.ImportOptions{Source: "crm sync " + filepath.Base(pos[0]),
 		BatchSize: 5000, NoWelcome: !welcome, UpdatePhones: updatePhones, Sync: member.NewSyncRun(time.Now()), Full: full})
 	return err
 }

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +23,17 @@ func TestServe_MetricsUnderALittleLoad(t *testing.T) {
 	for name, dsn := range databases(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			env := []string{"PERK_DB=" + dsn(t), "PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn"}
+			env := []string{"PERK_DB=" + dsn(t), "PERK_DATA_DIR=" + dir, "PERK_LOG_LEVEL=warn", "PERK_WEBHOOKS_ALLOW_PRIVATE=true"}
+			// A CRM's receiver subscribed to the commits.
+			var hooked atomic.Int64
+			rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hooked.Add(1)
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer rcv.Close()
+			if _, stderr, err := perk(t, env, "webhooks", "add", "--url", rcv.URL, "--events", "transaction.committed"); err != nil {
+				t.Fatalf("webhooks add: %v\n%s", err, stderr)
+			}
 			spec := filepath.Join(dir, "campaign.yaml")
 			os.WriteFile(spec, []byte("name: Ten off\nstart: 2020-01-01\nend: 2099-01-01\naudience: {kind: all}\n"+
 				"benefits: [{kind: percent_off, percent: 10}]\n"), 0o644)
@@ -79,11 +91,11 @@ func TestServe_MetricsUnderALittleLoad(t *testing.T) {
 					t.Fatalf("GET /metrics = %d %s", st, out)
 				}
 				m = testenv.ParseMetrics(t, out)
-				if m[`perk_sms_receipts_total{state="delivered"}`] == members {
+				if m[`perk_sms_receipts_total{state="delivered"}`] == members && m[`perk_webhook_deliveries_total{outcome="delivered"}`] == members {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("the welcomes were not all sent and delivered:\n%s", out)
+					t.Fatalf("the welcomes or the webhooks were not all sent and delivered:\n%s", out)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
@@ -99,6 +111,11 @@ func TestServe_MetricsUnderALittleLoad(t *testing.T) {
 				`perk_checkout_commits_total{outcome="conflict"}`:               0,
 				`perk_checkout_commit_retries_total`:                            0,
 				`perk_member_enrolments_total{channel="api",outcome="created"}`: members,
+				`perk_webhook_deliveries_total{outcome="retry"}`:                0,
+				`perk_webhook_deliveries_total{outcome="dead"}`:                 0,
+			}
+			if got := hooked.Load(); got != members {
+				t.Errorf("the receiver got %d webhooks, want %d (one a commit)", got, members)
 			}
 			for series, want := range exact {
 				if got, ok := m[series]; !ok || got != want {
@@ -109,12 +126,14 @@ func TestServe_MetricsUnderALittleLoad(t *testing.T) {
 			// counted by the runtime: present, within bounds.
 			pools := map[string][]string{"sqlite": {"read", "write"}, "postgres": {"read_write"}}[name]
 			bounds := map[string][2]float64{
-				`perk_sms_queue_messages{status="queued"}`:   {0, members},
-				`perk_sms_queue_messages{status="sending"}`:  {0, members},
-				`perk_sms_queue_oldest_due_seconds`:          {0, 60},
-				`perk_sms_receipts_total{state="unmatched"}`: {0, members}, // a receipt may outrun the record of its submit
-				`perk_sms_receipts_waiting`:                  {0, members},
-				`go_goroutines`:                              {1, 10000},
+				`perk_sms_queue_messages{status="queued"}`:     {0, members},
+				`perk_sms_queue_messages{status="sending"}`:    {0, members},
+				`perk_sms_queue_oldest_due_seconds`:            {0, 60},
+				`perk_sms_receipts_total{state="unmatched"}`:   {0, members}, // a receipt may outrun the record of its submit
+				`perk_sms_receipts_waiting`:                    {0, members},
+				`perk_webhook_outbox_deliveries{status="due"}`: {0, members}, // the reading may be up to 5 s old
+				`perk_webhook_outbox_oldest_due_seconds`:       {0, 60},
+				`go_goroutines`:                                {1, 10000},
 			}
 			for _, p := range pools {
 				bounds[`go_sql_max_open_connections{db_name="`+p+`"}`] = [2]float64{1, 100}

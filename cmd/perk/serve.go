@@ -118,6 +118,12 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err := c.loadTexts(log); err != nil {
 		return err
 	}
+	// One webhook service for the whole process: every domain package
+	// records into it, the API manages it and the dispatcher delivers from
+	// it, so its endpoint cache is one, and a till's ledger and checkout
+	// events go to the outbox together (change.Batch matches the recorder).
+	hooks := c.webhooks(db, log)
+	reg.MustRegister(hooks.DepthCollector(log))
 	members := c.memberService(db, log)
 	jobs := member.NewJobs(members)
 	if err := jobs.FailInterrupted(ctx); err != nil {
@@ -149,7 +155,8 @@ func cmdServe(ctx context.Context, args []string) error {
 	defer smsStack.wait()
 	// Webhook deliveries go out on their own dispatcher, off the till's
 	// commit path; it finishes the attempts in flight before Perk exits.
-	dispatcher := webhook.NewDispatcher(c.webhooks(db, log))
+	dispatcher := webhook.NewDispatcher(hooks)
+	dispatcher.Metrics = webhook.NewMetrics(reg)
 	dispatchDone := make(chan struct{})
 	go func() { defer close(dispatchDone); dispatcher.Run(ctx) }()
 	defer func() { <-dispatchDone }()
@@ -188,7 +195,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
-		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
+		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnels, Journeys: journeys,
 	})

@@ -74,8 +74,13 @@ func Wants(r Recorder, t string) bool {
 }
 
 // Record is r.Record, or nothing when r is nil (no listener configured).
+// Under a context from Batched for r and tx, the events are held in that
+// Batch and written at its Flush.
 func Record(ctx context.Context, r Recorder, tx *sql.Tx, events ...Event) error {
 	if r == nil || len(events) == 0 {
+		return nil
+	}
+	if hold(ctx, r, tx, events) {
 		return nil
 	}
 	return r.Record(ctx, tx, events...)

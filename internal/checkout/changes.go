@@ -31,6 +31,19 @@ func (s *Service) recordCommit(ctx context.Context, tx *sql.Tx, m *member.Member
 	return change.Record(ctx, s.opt.Changes, tx, events...)
 }
 
+// batchChanges runs fn under a context in which the change events recorded
+// for s.opt.Changes in tx (the ledger's and the checkout's) are held, and
+// records them together when fn succeeds: one outbox statement a till
+// transaction instead of one for each package that reports, and the CRM id
+// the checkout passes serves the ledger's events too.
+func (s *Service) batchChanges(ctx context.Context, tx *sql.Tx, fn func(ctx context.Context) error) error {
+	bctx, b := change.Batched(ctx, s.opt.Changes, tx)
+	if err := fn(bctx); err != nil {
+		return err
+	}
+	return b.Flush(ctx)
+}
+
 // recordUndo reports a return (kind transaction.returned) or a void.
 func (s *Service) recordUndo(ctx context.Context, tx *sql.Tx, kind, store, memberID string, resp *ReturnResponse) error {
 	data := map[string]any{

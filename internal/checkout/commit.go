@@ -71,12 +71,14 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 				replayed = resp != nil
 				return err
 			}
-			resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
-			if err != nil {
-				return err
-			}
-			moved = slices.Clone(resp.campaignsOf())
-			return s.recordCommit(ctx, tx, m, resp)
+			return s.batchChanges(ctx, tx, func(ctx context.Context) error {
+				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
+				if err != nil {
+					return err
+				}
+				moved = slices.Clone(resp.campaignsOf())
+				return s.recordCommit(ctx, tx, m, resp)
+			})
 		})
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()

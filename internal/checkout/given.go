@@ -111,8 +111,10 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 			out, err = s.replayGiven(ctx, tx, req, resp, err)
 			return err
 		}
-		out, err = s.commitGivenTx(ctx, tx, req, p, h, m, live, given, offers, breaches)
-		return err
+		return s.batchChanges(ctx, tx, func(ctx context.Context) error {
+			out, err = s.commitGivenTx(ctx, tx, req, p, h, m, live, given, offers, breaches)
+			return err
+		})
 	})
 	if c, ok := store.UniqueViolation(err); ok && c == "baskets_store_transaction_key" {
 		resp, err := storedCommit(ctx, s.db.Read, req, h)

@@ -165,11 +165,14 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 		if b.status == "voided" {
 			return ErrVoided
 		}
-		resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, req.Items, false)
+		err = s.batchChanges(ctx, tx, func(ctx context.Context) error {
+			resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, req.Items, false)
+			if err != nil {
+				return err
+			}
+			return s.recordUndo(ctx, tx, change.TransactionReturned, req.Store, b.memberID, resp)
+		})
 		if err != nil {
-			return err
-		}
-		if err := s.recordUndo(ctx, tx, change.TransactionReturned, req.Store, b.memberID, resp); err != nil {
 			return err
 		}
 		out, _ := json.Marshal(resp)
@@ -243,14 +246,17 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 				}
 			}
 		}
-		if resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
+		err = s.batchChanges(ctx, tx, func(ctx context.Context) error {
+			if resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, "", items, true); err != nil {
+				return err
+			}
+			resp.Status = "voided"
+			return s.recordUndo(ctx, tx, change.TransactionVoided, req.Store, b.memberID, resp)
+		})
+		if err != nil {
 			return err
 		}
 		now := s.opt.Now().UTC()
-		resp.Status = "voided"
-		if err := s.recordUndo(ctx, tx, change.TransactionVoided, req.Store, b.memberID, resp); err != nil {
-			return err
-		}
 		out, err := json.Marshal(resp)
 		if err != nil {
 			return err

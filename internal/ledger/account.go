@@ -87,7 +87,7 @@ func (l *Ledger) report(a *account) error {
 		entries[i] = m
 		net += e.Points
 	}
-	return l.changes.Record(a.ctx, a.tx, change.Event{Type: change.PointsChanged, MemberID: a.member,
+	return change.Record(a.ctx, l.changes, a.tx, change.Event{Type: change.PointsChanged, MemberID: a.member,
 		Data: map[string]any{"points": net, "entries": entries}})
 }
 

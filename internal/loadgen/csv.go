@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -15,6 +16,10 @@ type MembersCSVOptions struct {
 	Rows        int     // data rows, at most 10^8 (the phone numbering's size)
 	BadFraction float64 // share of deliberately bad rows (e.g. 0.02), in [0, 1]
 	Seed        int64   // same seed, same file
+	// Tags adds a tags column, as a CRM sync file carries its segments:
+	// the row's loyalty tier and one of seven segments ("seg0".."seg6"),
+	// derived from the row so the other columns are the same either way.
+	Tags bool
 }
 
 // MembersCSVStats reports what was written.
@@ -61,13 +66,20 @@ func GenerateMembersCSV(w io.Writer, opts MembersCSVOptions) (MembersCSVStats, e
 	// The second PCG word is a fixed constant so that only Seed varies the file.
 	rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x7065726b))
 	cw := csv.NewWriter(w)
-	if err := cw.Write(membersHeader); err != nil {
+	header := membersHeader
+	if opts.Tags {
+		header = append(slices.Clone(header), "tags")
+	}
+	if err := cw.Write(header); err != nil {
 		return st, err
 	}
-	rec := make([]string, len(membersHeader))
+	rec := make([]string, len(header))
 	var buf []byte // reused for the phone and the date: one allocation each per row, not more
 	for i := range opts.Rows {
 		buf = goodRow(rec, buf, rng, i)
+		if opts.Tags {
+			rec[len(membersHeader)] = rec[8] + ";" + segments[i%len(segments)]
+		}
 		out := rec
 		// Drawn for every row, bad or not, so the rows after a bad one do not
 		// shift when BadFraction changes only slightly.
@@ -86,6 +98,8 @@ func GenerateMembersCSV(w io.Writer, opts MembersCSVOptions) (MembersCSVStats, e
 	}
 	return st, nil
 }
+
+var segments = [...]string{"seg0", "seg1", "seg2", "seg3", "seg4", "seg5", "seg6"}
 
 // goodRow fills rec with a valid member for row i, using buf as scratch.
 func goodRow(rec []string, buf []byte, rng *rand.Rand, i int) []byte {

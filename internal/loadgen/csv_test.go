@@ -174,3 +174,38 @@ func BenchmarkGenerateMembersCSV(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestGenerateMembersCSV_TagsAddOnlyAColumn: a CRM sync file is the members
+// file with a tags column (the tier and a segment); every other field is the
+// one the file without tags has.
+func TestGenerateMembersCSV_TagsAddOnlyAColumn(t *testing.T) {
+	opts := MembersCSVOptions{Rows: 500, BadFraction: 0.05, Seed: 3}
+	plain, _ := generate(t, opts)
+	opts.Tags = true
+	tagged, _ := generate(t, opts)
+	read := func(data []byte) [][]string {
+		r := csv.NewReader(bytes.NewReader(data))
+		r.FieldsPerRecord = -1 // bad rows may be short
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	pr, tr := read(plain), read(tagged)
+	if len(tr) != len(pr) || tr[0][len(tr[0])-1] != "tags" {
+		t.Fatalf("tagged file: %d records, header %v", len(tr), tr[0])
+	}
+	for i := 1; i < len(pr); i++ {
+		p, g := pr[i], tr[i]
+		if len(p) < len(membersHeader) {
+			continue // a short bad row stays short
+		}
+		if !slices.Equal(g[:len(p)], p) {
+			t.Fatalf("row %d: %v, without tags %v", i, g, p)
+		}
+		if want := p[8] + ";seg" + strconv.Itoa((i-1)%7); g[len(p)] != want {
+			t.Errorf("row %d: tags %q, want %q", i, g[len(p)], want)
+		}
+	}
+}

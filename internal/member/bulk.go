@@ -11,20 +11,27 @@ import (
 
 // insertMembers inserts ms with multi-row INSERTs, first drawing codes that
 // are free both in the database and within ms.
-func insertMembers(ctx context.Context, q querier, d store.Dialect, ms []*Member) error {
+//
+// syncRun, when not "", is the CRM sync run that named the new members,
+// written with them (crm_sync), so a sync does not update each new row
+// again to mark it.
+func insertMembers(ctx context.Context, q querier, d store.Dialect, ms []*Member, syncRun string) error {
 	if len(ms) == 0 {
 		return nil
 	}
 	if err := assignFreeCodes(ctx, q, d, ms); err != nil {
 		return err
 	}
-	const cols = 19
+	cols, columns := 19, memberColumns
+	if syncRun != "" {
+		cols, columns = 20, memberColumns+", crm_sync"
+	}
 	// Stay well under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
 	const perStmt = 500
 	for start := 0; start < len(ms); start += perStmt {
 		part := ms[start:min(start+perStmt, len(ms))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO members (` + memberColumns + `) VALUES `)
+		b.WriteString(`INSERT INTO members (` + columns + `) VALUES `)
 		args := make([]any, 0, len(part)*cols)
 		for i, m := range part {
 			if i > 0 {
@@ -32,6 +39,9 @@ func insertMembers(ctx context.Context, q querier, d store.Dialect, ms []*Member
 			}
 			b.WriteString("(" + d.Placeholders(i*cols+1, cols) + ")")
 			args = append(args, memberArgs(m)...)
+			if syncRun != "" {
+				args = append(args, syncRun)
+			}
 		}
 		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
 			return conflictOr(err, "import insert")

@@ -342,6 +342,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		return st, nil, err
 	}
 	var inserts []*Member
+	var synced []any // CRM ids of the existing members a sync names (new ones are inserted marked)
 	var consents []consentRow
 	var events []change.Event // reported only when a listener may want them (a million-row file)
 	report := change.Wants(s.opt.Changes, change.MemberCreated) || change.Wants(s.opt.Changes, change.MemberUpdated) ||
@@ -398,6 +399,9 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 			st.Created++
 			continue
 		}
+		if opt.Sync != "" {
+			synced = append(synced, p.ExternalID)
+		}
 		var before Profile
 		if report {
 			before = profileOf(target)
@@ -428,7 +432,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		}
 		st.Updated++
 	}
-	if err := insertMembers(ctx, tx, d, inserts); err != nil {
+	if err := insertMembers(ctx, tx, d, inserts, opt.Sync); err != nil {
 		return st, nil, err
 	}
 	if err := insertConsents(ctx, tx, d, consents, opt.Source, s.opt.ConsentVersion, now); err != nil {
@@ -440,7 +444,7 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		}
 	}
 	if opt.Sync != "" {
-		if err := markSynced(ctx, tx, d, rows, rejected, opt.Sync); err != nil {
+		if err := markSynced(ctx, tx, d, synced, opt.Sync); err != nil {
 			return st, nil, err
 		}
 	}

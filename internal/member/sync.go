@@ -10,7 +10,6 @@ import (
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/id"
 	"github.com/perk-platform/perk/internal/store"
-	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // SubsetTag marks the members of the retailer's CRM subset: the members a
@@ -35,22 +34,14 @@ func inSubset(p Profile, target *Member) Profile {
 	return p
 }
 
-// markSynced records the run on every member a chunk's accepted rows named.
-func markSynced(ctx context.Context, tx *sql.Tx, d store.Dialect, rows []importRow, rejected []*tabular.RowError, run string) error {
-	bad := make(map[int]bool, len(rejected))
-	for _, e := range rejected {
-		bad[e.Row] = true
-	}
-	args := []any{run}
-	for _, r := range rows {
-		if !bad[r.row] && r.profile.ExternalID != "" {
-			args = append(args, r.profile.ExternalID)
-		}
-	}
-	if len(args) == 1 {
+// markSynced records the run on the existing members a chunk's accepted
+// rows named, by CRM id (the new ones were inserted with it).
+func markSynced(ctx context.Context, tx *sql.Tx, d store.Dialect, externalIDs []any, run string) error {
+	if len(externalIDs) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE members SET crm_sync = $1 WHERE external_id IN (`+d.Placeholders(2, len(args)-1)+`)`, args...)
+	args := append([]any{run}, externalIDs...)
+	_, err := tx.ExecContext(ctx, `UPDATE members SET crm_sync = $1 WHERE external_id IN (`+d.Placeholders(2, len(externalIDs))+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("crm sync: mark members: %w", err)
 	}

@@ -44,22 +44,24 @@ func TestCRMSync_TheSubsetFollowsTheCRM(t *testing.T) {
 				t.Errorf("after the sync ext:%s has tags %q, want %q", ext, got, want)
 			}
 		}
-		st, _ = run("external_id,tags\nCRM-2,silver\n", true)
-		if st.LeftSubset != 2 || st.Updated != 1 {
-			t.Fatalf("full sync %+v, want CRM-1 and CRM-3 to leave", st)
+		// A member the full sync creates is in the subset it leaves (marked
+		// as it is inserted).
+		st, _ = run("phone,external_id,tags\n,CRM-2,silver\n07400100004,CRM-4,\n", true)
+		if st.LeftSubset != 2 || st.Updated != 1 || st.Created != 1 {
+			t.Fatalf("full sync %+v, want CRM-4 created, CRM-1 and CRM-3 to leave", st)
 		}
-		for ext, want := range map[string]string{"CRM-1": "gold", "CRM-2": "silver,crm", "CRM-3": ""} {
+		for ext, want := range map[string]string{"CRM-1": "gold", "CRM-2": "silver,crm", "CRM-3": "", "CRM-4": "crm"} {
 			if got := tags(ext); got != want {
 				t.Errorf("after the full sync ext:%s has tags %q, want %q", ext, got, want)
 			}
 		}
-		if st, _ = run("external_id,tags\nCRM-2,silver\n", true); st.LeftSubset != 0 || st.Unchanged != 1 {
+		if st, _ = run("phone,external_id,tags\n,CRM-2,silver\n07400100004,CRM-4,\n", true); st.LeftSubset != 0 || st.Unchanged != 2 {
 			t.Errorf("the same full sync again: %+v, want nothing to change", st)
 		}
 		var n int
 		db.R.QueryRow(`SELECT COUNT(*) FROM members`).Scan(&n)
-		if n != 3 {
-			t.Errorf("%d members, want 3: a sync deletes nobody", n)
+		if n != 4 {
+			t.Errorf("%d members, want 4: a sync deletes nobody", n)
 		}
 		if m, _ := s.Lookup(ctx, "ext:CRM-1"); m == nil || slices.Contains(m.Tags, member.SubsetTag) || m.Status == member.StatusErased {
 			t.Errorf("CRM-1 after leaving: %+v", m)

@@ -11,7 +11,6 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
-	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/webhook"
 )
 
@@ -33,7 +32,7 @@ func BenchmarkTillCommit(b *testing.B) {
 // cost) or delivering (the dispatcher running too).
 func benchCommit(b *testing.B, engineName, mode string) {
 	hooks := mode != "none"
-	db := storetest.Engine(b, engineName)
+	db, server := benchDB(b, engineName)
 	ctx := context.Background()
 	var rec change.Recorder
 	var delivered *atomic.Int64
@@ -60,7 +59,11 @@ func benchCommit(b *testing.B, engineName, mode string) {
 	var seq atomic.Int64
 	b.SetParallelism(2) // 2 x GOMAXPROCS tills
 	b.ResetTimer()
-	start := time.Now()
+	var before int64
+	if delivered != nil {
+		before = delivered.Load()
+	}
+	cpu := startCPU(server)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := seq.Add(1)
@@ -73,8 +76,15 @@ func benchCommit(b *testing.B, engineName, mode string) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
+	cpu.stop()
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/cpu.Wall.Seconds(), "commits/s")
+	// CPU per commit: with a dispatcher running, its deliveries' CPU (and
+	// the receiver's, in this process) is counted in too.
+	cpu.report(b, b.N, "commit")
 	if mode == "delivering" {
-		b.ReportMetric(float64(delivered.Load())/time.Since(start).Seconds(), "deliveries/s")
+		n := delivered.Load() - before
+		b.ReportMetric(float64(n)/cpu.Wall.Seconds(), "deliveries/s")
+		b.ReportMetric(float64(n)/float64(b.N), "deliveries/commit")
 	}
 }

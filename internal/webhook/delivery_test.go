@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -230,6 +232,48 @@ func TestRotate_SignsWithBothSecretsUntilTheGracePeriodEnds(t *testing.T) {
 		}
 		if n := len(strings.Fields(reqs[0].signature)); n != 2 {
 			t.Errorf("during grace: %d signatures, want 2", n)
+		}
+	})
+}
+
+// TestRecord_ACRMIDOneEventNamesServesTheMembersOtherEvents: in one Record
+// call (the till's commit batches the ledger's points.changed with the
+// checkout's events) the CRM id the caller passed for a member is used for
+// every event about that member, with no query; a member no event names is
+// looked up in the transaction. The stored id differs from the passed one
+// here, so the payloads show which was used.
+func TestRecord_ACRMIDOneEventNamesServesTheMembersOtherEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		rcv := newReceiver(t)
+		f.endpoint(rcv.URL, change.TransactionCommitted, change.PointsChanged)
+		f.addMember("mem_00000001", "CRM-STORED")
+		f.addMember("mem_00000002", "CRM-2")
+		passed := "CRM-PASSED"
+		f.record(
+			change.Event{Type: change.PointsChanged, MemberID: "mem_00000001"},
+			change.Event{Type: change.TransactionCommitted, MemberID: "mem_00000001", ExternalID: &passed},
+			change.Event{Type: change.PointsChanged, MemberID: "mem_00000002"},
+		)
+		f.drain()
+		got := map[string]int{}
+		for _, r := range rcv.requests() {
+			var p struct {
+				Type string         `json:"type"`
+				Data map[string]any `json:"data"`
+			}
+			if err := json.Unmarshal(r.body, &p); err != nil {
+				t.Fatal(err)
+			}
+			got[fmt.Sprintf("%s %v %v", p.Type, p.Data["member_id"], p.Data["external_id"])]++
+		}
+		want := map[string]int{
+			"points.changed mem_00000001 CRM-PASSED":        1,
+			"transaction.committed mem_00000001 CRM-PASSED": 1,
+			"points.changed mem_00000002 CRM-2":             1,
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("deliveries %v, want %v", got, want)
 		}
 	})
 }

@@ -24,6 +24,7 @@ type Dispatcher struct {
 	Parallel    int           // attempts in flight in all (128)
 	PerEndpoint int           // attempts in flight to one endpoint (16)
 	Settle      time.Duration // longest an outcome waits to be recorded with others (50 ms)
+	Metrics     *Metrics      // counts the attempts recorded; nil counts nothing
 
 	s      *Service
 	client *http.Client
@@ -82,35 +83,53 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// Attempts and their settling outlive ctx, so a claimed delivery is
 	// recorded rather than left to its lease.
 	work := context.WithoutCancel(ctx)
-	settle := func() {
-		if err := d.s.settle(work, pending); err != nil {
-			d.s.opt.Log.Error("webhook settle", "count", len(pending), "err", err)
-		}
-		pending, firstPending = pending[:0], time.Time{}
-	}
 	quarter := max(d.Parallel/4, 1)
 	var lastClaim time.Time
 	drained, woken := false, true
+	// settle records the pending outcomes and, when claim is set, claims
+	// as many deliveries as slots are then free in the same transaction.
+	settle := func(claim bool) {
+		free := 0
+		if claim {
+			free = d.Parallel - total
+			lastClaim, woken = time.Now(), false
+		}
+		n, err := d.settleClaim(work, pending, free, inflight, results)
+		if err != nil {
+			d.s.opt.Log.Error("webhook settle", "count", len(pending), "err", err)
+		}
+		total += n
+		if claim {
+			drained = n < free
+		}
+		pending, firstPending = pending[:0], time.Time{}
+	}
+	// wantClaim says whether to look for work with free slots free.
+	wantClaim := func(free, busy int) bool {
+		due := woken || time.Since(lastClaim) >= d.Poll
+		return free > 0 && (due || (!drained && (busy == 0 || free >= quarter)))
+	}
 	for {
 		if ctx.Err() != nil {
 			for ; total > 0; total-- {
 				pending = append(pending, <-results)
 			}
-			settle()
+			settle(false)
 			return nil
 		}
-		busy := total + len(pending)
-		free := d.Parallel - busy
-		due := woken || time.Since(lastClaim) >= d.Poll
-		if free > 0 && (due || (!drained && (busy == 0 || free >= quarter))) {
-			lastClaim, woken = time.Now(), false
-			n := d.claim(work, free, inflight, results)
-			total += n
-			drained = n < free
-		}
 		if len(pending) > 0 && (len(pending) >= quarter || time.Since(firstPending) >= d.Settle) {
-			settle()
+			// The settled slots are free once recorded.
+			settle(wantClaim(d.Parallel-total, total))
 			continue
+		}
+		if busy := total + len(pending); wantClaim(d.Parallel-busy, busy) {
+			n, err := d.settleClaim(work, nil, d.Parallel-busy, inflight, results)
+			if err != nil {
+				d.s.opt.Log.Error("webhook claim", "err", err)
+			}
+			lastClaim, woken = time.Now(), false
+			total += n
+			drained = n < d.Parallel-busy
 		}
 		var poll, flush <-chan time.Time
 		if total+len(pending) < d.Parallel {
@@ -135,19 +154,24 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// claim claims up to free deliveries, leaving out endpoints at their limit,
-// and starts their attempts; it returns how many it started. Deliveries
-// claimed beyond an endpoint's free slots are given back at once.
-func (d *Dispatcher) claim(ctx context.Context, free int, inflight map[string]int, results chan<- outcome) int {
+// settleClaim records the outcomes os (counting them) and claims up to
+// free deliveries, leaving out endpoints at their limit, in one
+// transaction; then it starts the claimed attempts and returns how many it
+// started. Deliveries claimed beyond an endpoint's free slots are given
+// back at once.
+func (d *Dispatcher) settleClaim(ctx context.Context, os []outcome, free int, inflight map[string]int, results chan<- outcome) (int, error) {
 	var skip []string
-	for e, n := range inflight {
-		if n >= d.PerEndpoint {
-			skip = append(skip, e)
+	if free > 0 {
+		for e, n := range inflight {
+			if n >= d.PerEndpoint {
+				skip = append(skip, e)
+			}
 		}
 	}
-	js, err := d.s.claim(ctx, free, d.Lease, skip)
+	statuses, js, err := d.s.settleClaim(ctx, os, free, d.Lease, skip)
+	d.Metrics.settled(os, statuses)
 	if err != nil {
-		d.s.opt.Log.Error("webhook claim", "err", err)
+		return 0, err
 	}
 	d.refresh(ctx, len(js))
 	var extra []job
@@ -164,7 +188,14 @@ func (d *Dispatcher) claim(ctx context.Context, free int, inflight map[string]in
 	if err := d.s.release(ctx, extra); err != nil {
 		d.s.opt.Log.Error("webhook release", "err", err)
 	}
-	return started
+	return started, nil
+}
+
+// settle records outcomes and counts them.
+func (d *Dispatcher) settle(ctx context.Context, os []outcome) error {
+	statuses, err := d.s.settle(ctx, os)
+	d.Metrics.settled(os, statuses)
+	return err
 }
 
 // collect takes the outcomes already waiting, without blocking.
@@ -218,7 +249,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 		for range js {
 			os = append(os, <-results)
 		}
-		if err := d.s.settle(context.WithoutCancel(ctx), os); err != nil {
+		if err := d.settle(context.WithoutCancel(ctx), os); err != nil {
 			return made, err
 		}
 		made += len(js)

@@ -109,18 +109,24 @@ const insertRows = 1000
 
 // externalIDs reads the CRM ids of the events' members, as they stand in
 // tx (so an erasure reports the id it is about to clear).
-// Events whose caller named the CRM id are not looked up, so the list stays
-// short.
+// A member for whom one of the events names the CRM id is not looked up:
+// the ledger's points.changed recorded with the checkout's events takes the
+// id the checkout passed, and the till's commit needs no query.
 func externalIDs(ctx context.Context, tx *sql.Tx, d store.Dialect, events []change.Event) (map[string]string, error) {
+	out := map[string]string{}
+	for _, e := range events {
+		if e.MemberID != "" && e.ExternalID != nil {
+			out[e.MemberID] = *e.ExternalID
+		}
+	}
 	var ids []any
 	seen := map[string]bool{}
 	for _, e := range events {
-		if e.MemberID != "" && e.ExternalID == nil && !seen[e.MemberID] {
+		if _, known := out[e.MemberID]; e.MemberID != "" && !known && !seen[e.MemberID] {
 			seen[e.MemberID] = true
 			ids = append(ids, e.MemberID)
 		}
 	}
-	out := map[string]string{}
 	if len(ids) == 0 {
 		return out, nil
 	}
