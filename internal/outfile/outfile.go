@@ -49,10 +49,56 @@ type File struct {
 	name, final string
 	h           hash.Hash
 	bw          *bufio.Writer
-	cw          *csv.Writer
-	enc         *json.Encoder
-	rows, bytes int64
+	s           *Stream
+	bytes       int64
 	done        bool
+}
+
+// Stream writes rows to a writer as CSV (the header first) or JSON Lines,
+// counting them: a File's content, or an API answer.
+type Stream struct {
+	cw   *csv.Writer
+	enc  *json.Encoder
+	rows int64
+	err  error // writing the header
+}
+
+// NewStream starts a stream of rows in format f on w; a CSV stream starts
+// with header.
+func NewStream(w io.Writer, f Format, header []string) *Stream {
+	if f != CSV {
+		return &Stream{enc: json.NewEncoder(w)}
+	}
+	s := &Stream{cw: csv.NewWriter(w)}
+	s.err = s.cw.Write(header)
+	return s
+}
+
+// Write adds one row.
+func (s *Stream) Write(r Row) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.rows++
+	if s.enc != nil {
+		return s.enc.Encode(r)
+	}
+	return s.cw.Write(r.CSV())
+}
+
+// Rows is how many rows were written.
+func (s *Stream) Rows() int64 { return s.rows }
+
+// Flush writes what a CSV writer buffers; JSON rows are written at once.
+func (s *Stream) Flush() error {
+	if s.err != nil {
+		return s.err
+	}
+	if s.cw != nil {
+		s.cw.Flush()
+		return s.cw.Error()
+	}
+	return nil
 }
 
 // countWriter counts what passes to the hash and the file.
@@ -80,34 +126,17 @@ func Create(dir, base string, f Format, header []string) (*File, error) {
 	}
 	o := &File{f: tmp, name: name, final: filepath.Join(dir, name), h: sha256.New()}
 	o.bw = bufio.NewWriterSize(countWriter{io.MultiWriter(tmp, o.h), &o.bytes}, 64<<10)
-	if f == CSV {
-		o.cw = csv.NewWriter(o.bw)
-		if err := o.cw.Write(header); err != nil {
-			o.Abort()
-			return nil, err
-		}
-	} else {
-		o.enc = json.NewEncoder(o.bw)
-	}
+	o.s = NewStream(o.bw, f, header)
 	return o, nil
 }
 
 // Write adds one row.
-func (o *File) Write(r Row) error {
-	o.rows++
-	if o.enc != nil {
-		return o.enc.Encode(r)
-	}
-	return o.cw.Write(r.CSV())
-}
+func (o *File) Write(r Row) error { return o.s.Write(r) }
 
 // Finish flushes, syncs and renames the file to its name.
 func (o *File) Finish() (Info, error) {
-	if o.cw != nil {
-		o.cw.Flush()
-		if err := o.cw.Error(); err != nil {
-			return Info{}, err
-		}
+	if err := o.s.Flush(); err != nil {
+		return Info{}, err
 	}
 	if err := o.bw.Flush(); err != nil {
 		return Info{}, fmt.Errorf("export: %w", err)
@@ -122,7 +151,7 @@ func (o *File) Finish() (Info, error) {
 		return Info{}, fmt.Errorf("export: %w", err)
 	}
 	o.done = true
-	return Info{Name: o.name, Rows: o.rows, Bytes: o.bytes, SHA256: hex.EncodeToString(o.h.Sum(nil))}, nil
+	return Info{Name: o.name, Rows: o.s.Rows(), Bytes: o.bytes, SHA256: hex.EncodeToString(o.h.Sum(nil))}, nil
 }
 
 // Abort removes an unfinished file; after Finish it does nothing, so it can
