@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/links"
@@ -171,7 +172,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
-		Funnels: funnel.NewService(db, nil),
+		Funnels: funnel.NewService(db, nil), CRMFeed: crm.NewExporter(db, nil),
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
