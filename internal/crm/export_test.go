@@ -6,7 +6,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +248,35 @@ func TestExport_AChangeInFlightIsNeitherMissedNorRepeated(t *testing.T) {
 	if got := w.exportTo(t, after.manifest.Cursor, outfile.CSV).project("points", "reason"); len(got) != 0 {
 		t.Errorf("again: %q", got)
 	}
+}
+
+// TestFeed_RecordsThousandsOfChangesOfOneTransaction: a file import reports
+// thousands of changes in one transaction, more than one statement can
+// bind; every one is recorded and exported.
+func TestFeed_RecordsThousandsOfChangesOfOneTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		feed := crm.NewFeed(db, nil)
+		const n = 7001 // 2 events each: 14,002 rows, 70,010 parameters
+		events := make([]change.Event, 0, 2*n)
+		for i := range n {
+			id := "mem_" + strconv.Itoa(i)
+			events = append(events, change.Event{Type: change.MemberCreated, MemberID: id},
+				change.Event{Type: change.ConsentChanged, MemberID: id, Data: map[string]any{"action": "granted"}})
+		}
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { return feed.Record(ctx, tx, events...) }); err != nil {
+			t.Fatal(err)
+		}
+		r, err := crm.NewExporter(db, nil).Open(ctx, crm.Range{Wait: testWait})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for feedName, want := range map[string]int64{"members": n, "consents": n} {
+			rows, err := r.Write(ctx, feedName, outfile.CSV, io.Discard)
+			if err != nil || rows != want {
+				t.Errorf("%s: %d rows, %v; want %d", feedName, rows, err, want)
+			}
+		}
+	})
 }

@@ -72,7 +72,10 @@ func (f *Feed) Wants(t string) bool {
 	return ok
 }
 
-const feedCols = 5 // columns of one log row in Record's INSERT
+const (
+	feedCols   = 5    // columns of one log row in Record's INSERT
+	insertRows = 2000 // rows of one INSERT at most
+)
 
 // Record writes one log row per event about a member, in tx, with one
 // statement. Events about no member (an anonymous basket, a message to a
@@ -112,19 +115,22 @@ func (f *Feed) Record(ctx context.Context, tx *sql.Tx, events ...change.Event) e
 		args = append(args, e.Type, e.MemberID, ext, string(b), now)
 		rows++
 	}
-	if rows == 0 {
-		return nil
-	}
-	var q strings.Builder
-	q.WriteString(`INSERT INTO ` + feedTable + ` (type, member_id, external_id, data, at) VALUES `)
-	for i := range rows {
-		if i > 0 {
-			q.WriteString(", ")
+	// In statements of at most insertRows rows: a file import reports
+	// thousands of changes in one transaction, more than one statement may
+	// bind (SQLite allows 32,766 parameters).
+	for start := 0; start < rows; start += insertRows {
+		n := min(insertRows, rows-start)
+		var q strings.Builder
+		q.WriteString(`INSERT INTO ` + feedTable + ` (type, member_id, external_id, data, at) VALUES `)
+		for i := range n {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + f.db.Dialect.Placeholders(i*feedCols+1, feedCols) + ")")
 		}
-		q.WriteString("(" + f.db.Dialect.Placeholders(i*feedCols+1, feedCols) + ")")
-	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("crm feed: %w", err)
+		if _, err := tx.ExecContext(ctx, q.String(), args[start*feedCols:(start+n)*feedCols]...); err != nil {
+			return fmt.Errorf("crm feed: %w", err)
+		}
 	}
 	return nil
 }
