@@ -201,6 +201,20 @@ func (c *Client) GiveOffer(ctx context.Context, o PersonalOffer, members []strin
 // call sends one request and decodes the answer into out, or the error body
 // into an *Error.
 func (c *Client) call(ctx context.Context, method, path, contentType string, body, out any) error {
+	res, err := c.do(ctx, method, path, contentType, body)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		return fmt.Errorf("perk: %s %s: decode the answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// do sends one request and returns a successful answer, whose body the
+// caller closes, or the error body as an *Error.
+func (c *Client) do(ctx context.Context, method, path, contentType string, body any) (*http.Response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -209,13 +223,13 @@ func (c *Client) call(ctx context.Context, method, path, contentType string, bod
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			return fmt.Errorf("perk: encode %s %s: %w", method, path, err)
+			return nil, fmt.Errorf("perk: encode %s %s: %w", method, path, err)
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return fmt.Errorf("perk: %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("perk: %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	if contentType != "" {
@@ -223,21 +237,18 @@ func (c *Client) call(ctx context.Context, method, path, contentType string, bod
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("perk: %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("perk: %s %s: %w", method, path, err)
 	}
-	defer res.Body.Close()
 	if res.StatusCode >= 300 {
+		defer res.Body.Close()
 		var e struct {
 			Error Error `json:"error"`
 		}
 		if err := json.NewDecoder(res.Body).Decode(&e); err != nil || e.Error.Code == "" {
-			return &Error{Status: res.StatusCode, Code: "http_error", Message: res.Status}
+			return nil, &Error{Status: res.StatusCode, Code: "http_error", Message: res.Status}
 		}
 		e.Error.Status = res.StatusCode
-		return &e.Error
+		return nil, &e.Error
 	}
-	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-		return fmt.Errorf("perk: %s %s: decode the answer: %w", method, path, err)
-	}
-	return nil
+	return res, nil
 }

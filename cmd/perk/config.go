@@ -208,7 +208,7 @@ func (c *Config) openDB(ctx context.Context, log *slog.Logger) (*store.DB, error
 // changes to the webhooks.
 func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 	o := c.memberOptions(log)
-	o.Changes = c.webhooks(db, log)
+	o.Changes = c.changes(db, log)
 	return member.NewService(db, o)
 }
 

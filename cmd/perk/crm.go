@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
+	"github.com/perk-platform/perk/internal/batch"
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
@@ -17,12 +21,17 @@ import (
 
 const crmUsage = `usage: perk crm sync [--full] [--welcome=false] [--update-phones] [--errors FILE] [--cpuprofile FILE] FILE
                                           upsert the CRM subset by external_id (--full: the file is the whole subset)
-       perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)`
+       perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)
+       perk crm export --out DIR [--since CURSOR] [--format csv|jsonl] [--wait 10s] [-o table|json]
+                                          write the CRM feed files (changes after CURSOR) and their manifest`
 
 // cmdCRM runs the CRM guise's commands.
 func cmdCRM(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "sync" {
 		return crmSync(ctx, args[1:])
+	}
+	if len(args) > 0 && args[0] == "export" {
+		return crmExport(ctx, args[1:])
 	}
 	if len(args) == 0 || args[0] != "offers" {
 		fmt.Fprintln(os.Stderr, crmUsage)
@@ -141,4 +150,59 @@ func crmSync(ctx context.Context, args []string) error {
 	_, err = importFile(ctx, &c, pos[0], errorsPath, cpuprofile, member.ImportOptions{Source: "crm sync " + filepath.Base(pos[0]),
 		BatchSize: 5000, NoWelcome: !welcome, UpdatePhones: updatePhones, Sync: member.NewSyncRun(time.Now()), Full: full})
 	return err
+}
+
+// crmExport writes the CRM feed files: every change after --since (a cursor
+// an earlier export printed; none: from the beginning), one file per feed
+// and a manifest, into --out. It prints the files and the cursor to pass as
+// --since next time (-o json: the manifest).
+func crmExport(ctx context.Context, args []string) error {
+	var c Config
+	var out, since, format, output string
+	var wait time.Duration
+	fs := flag.NewFlagSet("perk crm export", flag.ContinueOnError)
+	commonFlags(fs, &c)
+	fs.StringVar(&out, "out", "", "the folder the files appear in (created if need be)")
+	fs.StringVar(&since, "since", "", "the cursor an earlier export printed; none: every change")
+	fs.StringVar(&format, "format", "csv", "csv or jsonl")
+	fs.DurationVar(&wait, "wait", crm.DefaultWait, "how long to wait for writes in flight to end, so they are in this export (else the next)")
+	outputFlag(fs, &output, "table", "json")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || out == "" {
+		fmt.Fprintln(os.Stderr, crmUsage)
+		return errUsage
+	}
+	if err := checkOutput("crm export", output, "table", "json"); err != nil {
+		return err
+	}
+	f, err := batch.ParseFormat(format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	db, _, err := setup(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, err := crm.NewExporter(db, nil).Export(ctx, out, since, f, wait)
+	if err != nil {
+		if problem.KindOf(err) == problem.Invalid {
+			return fmt.Errorf("--since %q: %w", since, err)
+		}
+		return err
+	}
+	if output == "json" {
+		return json.NewEncoder(os.Stdout).Encode(m)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tROWS\tSHA256")
+	for _, f := range m.Files {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", f.Name, f.Rows, f.SHA256)
+	}
+	tw.Flush()
+	fmt.Printf("cursor %s (pass as --since to the next export)\n", m.Cursor)
+	return nil
 }

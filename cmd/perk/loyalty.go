@@ -86,11 +86,11 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	o.campaigns.Links, o.campaigns.Log = l, log
 	camps := campaign.NewService(db, o.campaigns)
 	led := ledger.New(db, o.points, time.Now)
-	led.SetChanges(c.webhooks(db, log))
+	led.SetChanges(c.changes(db, log))
 	live := web.NewLive()
 	cat := catalogue.New(db, catalogue.Options{Currency: o.currency.Code, Log: log, Metrics: reg})
 	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics, o.checkout.Catalogue = log, live.Notify, reg, cat
-	o.checkout.Changes = c.webhooks(db, log)
+	o.checkout.Changes = c.changes(db, log)
 	co := checkout.NewService(db, members, camps, led, o.checkout)
 	return &loyalty{campaigns: camps, ledger: led, checkout: co, catalogue: cat, reports: report.NewService(db, camps, time.Now), live: live,
 		currency: o.currency}, nil

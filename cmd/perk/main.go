@@ -39,6 +39,7 @@ Usage:
   perk campaigns get [ID|NAME] [-o yaml]     list campaigns, show one, or print its spec
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk crm offers FILE                       give a CRM file's personal offers (one member and offer a row)
+  perk crm export --out DIR [--since CURSOR] the CRM feed files keyed by CRM id, by cursor, with a manifest
   perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
   perk journeys apply -f FILE | get | launch | stop | counts NAME   journeys: automation on the event stream
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER

@@ -12,6 +12,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/barcode"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/links"
@@ -197,7 +198,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
-		Funnels: funnels, Journeys: journeys,
+		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil),
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

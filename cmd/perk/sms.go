@@ -94,7 +94,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
 	metrics := sms.NewMetrics(reg)
 	queue.SetMetrics(metrics)
-	queue.SetChanges(c.webhooks(db, log))
+	queue.SetChanges(c.changes(db, log))
 	if reg != nil {
 		reg.MustRegister(queue.DepthCollector(log)) // without a gateway too: that queue only grows
 	}

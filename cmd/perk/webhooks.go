@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/webhook"
 )
@@ -152,4 +153,11 @@ func cmdWebhooks(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(os.Stderr, webhooksUsage)
 	return errUsage
+}
+
+// changes is what every domain service reports its changes to: the
+// webhooks' outbox and the CRM feed's log, both written in the transaction
+// of the change.
+func (c *Config) changes(db *store.DB, log *slog.Logger) change.Recorder {
+	return change.Multi{c.webhooks(db, log), crm.NewFeed(db, nil)}
 }

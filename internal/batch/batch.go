@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/outfile"
 )
 
 // Format is a transaction or offer file's format.
-type Format string
+type Format = outfile.Format
 
 // Formats.
 const (
-	CSV   Format = "csv"
-	JSONL Format = "jsonl"
+	CSV   = outfile.CSV
+	JSONL = outfile.JSONL
 )
 
 // ParseFormat reads a --format value or a file extension.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/outfile"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -21,12 +22,7 @@ type Manifest struct {
 }
 
 // ExportFile is one file of an export.
-type ExportFile struct {
-	Name   string `json:"name"`
-	Rows   int64  `json:"rows"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
+type ExportFile = outfile.Info
 
 // pageSize is how many members one round of queries reads.
 const pageSize = 2000
@@ -41,18 +37,18 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 		return nil, err
 	}
 	m := &Manifest{Store: opt.Store, Format: opt.Format, Full: p.full, Since: opt.Since, Cursor: formatCursor(p.now), ExportedAt: p.now}
-	members, err := createOut(opt.Dir, "offers-"+p.scope, opt.Format)
+	members, err := outfile.Create(opt.Dir, "offers-"+p.scope, opt.Format, OfferColumns)
 	if err != nil {
 		return nil, err
 	}
-	defer members.abort()
-	anon, err := createOut(opt.Dir, "anonymous-"+p.scope, opt.Format)
+	defer members.Abort()
+	anon, err := outfile.Create(opt.Dir, "anonymous-"+p.scope, opt.Format, OfferColumns)
 	if err != nil {
 		return nil, err
 	}
-	defer anon.abort()
+	defer anon.Abort()
 	for _, o := range p.anonymousOffers() {
-		if err := anon.write(&o); err != nil {
+		if err := anon.Write(&o); err != nil {
 			return nil, err
 		}
 	}
@@ -66,7 +62,7 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 			offers = []Offer{{Action: "remove", MemberCode: ms.code, Barcode: ms.code}}
 		}
 		for i := range offers {
-			if err := members.write(&offers[i]); err != nil {
+			if err := members.Write(&offers[i]); err != nil {
 				return err
 			}
 		}
@@ -74,14 +70,14 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 	}); err != nil {
 		return nil, err
 	}
-	for _, f := range []*outFile{members, anon} {
-		info, err := f.finish()
+	for _, f := range []*outfile.File{members, anon} {
+		info, err := f.Finish()
 		if err != nil {
 			return nil, err
 		}
 		m.Files = append(m.Files, info)
 	}
-	if err := writeManifest(opt.Dir, "manifest-"+p.scope+".json", m); err != nil {
+	if err := outfile.WriteManifest(opt.Dir, "manifest-"+p.scope+".json", m); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -44,7 +44,8 @@ var OfferColumns = []string{"action", "member_code", "barcode", "offer_id", "cam
 	"skus", "categories", "min_basket", "days", "from", "to", "valid_from", "valid_to", "uses_left", "points_balance", "points_value",
 	"exclusive", "require_skus", "require_categories"}
 
-func (o *Offer) csv() []string {
+// CSV is the offer's row of an offer file, in OfferColumns' order.
+func (o *Offer) CSV() []string {
 	opt := func(p *int64) string {
 		if p == nil {
 			return ""

@@ -85,3 +85,43 @@ func Record(ctx context.Context, r Recorder, tx *sql.Tx, events ...Event) error 
 	}
 	return r.Record(ctx, tx, events...)
 }
+
+// Multi hands every event to each of its recorders in turn, in the same
+// transaction (the webhooks' outbox and the CRM feed's log); nil entries
+// are skipped.
+type Multi []Recorder
+
+// Record implements Recorder.
+func (m Multi) Record(ctx context.Context, tx *sql.Tx, events ...Event) error {
+	for _, r := range m {
+		if !anyWanted(r, events) {
+			continue
+		}
+		if err := r.Record(ctx, tx, events...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Wants implements Filter: one of the recorders may want events of type t.
+func (m Multi) Wants(t string) bool {
+	for _, r := range m {
+		if Wants(r, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyWanted(r Recorder, events []Event) bool {
+	if r == nil {
+		return false
+	}
+	for _, e := range events {
+		if Wants(r, e.Type) {
+			return true
+		}
+	}
+	return false
+}

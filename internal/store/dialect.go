@@ -130,3 +130,43 @@ func (d Dialect) LockKeys(ctx context.Context, tx *sql.Tx, space int32, keys []s
 	}
 	return nil
 }
+
+// LogPosition is the column of an append-only log table (crm_feed) that
+// orders its rows by commit, and LogBoundary the query giving, in a read
+// snapshot, the first position not yet final: rows with since <= position <
+// boundary are committed, visible and will never be joined by another row,
+// so an export of that range followed by one from the boundary on reads each
+// row exactly once, whatever was in flight.
+//
+// On SQLite the one writer commits whole transactions in turn, so the
+// AUTOINCREMENT seq is in commit order and the boundary is the next seq. On
+// PostgreSQL a sequence value is taken at INSERT, not at commit, so the
+// position is the writing transaction's id (column tx) and the boundary is
+// the snapshot's xmin: every transaction below it has committed or rolled
+// back. A long transaction holds the boundary back (the rows wait for the
+// next export); it never lets one through twice or not at all.
+func (d Dialect) LogPosition() string {
+	if d == Postgres {
+		return "tx"
+	}
+	return "seq"
+}
+
+// LogBoundary: see LogPosition. table is a constant of the caller's.
+func (d Dialect) LogBoundary(table string) string {
+	if d == Postgres {
+		return `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+	}
+	return `SELECT COALESCE(MAX(seq), 0) + 1 FROM ` + table
+}
+
+// LogNext is the query giving the position every transaction that has
+// already written is below (PostgreSQL: the next transaction id); once
+// LogBoundary reaches it, all of them have ended. "" on SQLite, whose
+// boundary never waits for anyone.
+func (d Dialect) LogNext() string {
+	if d == Postgres {
+		return `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`
+	}
+	return ""
+}

@@ -142,6 +142,10 @@ func (e *env) do(method, path string, role auth.Role, body any) (int, []byte, ht
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
 	web.CheckAgainstOpenAPI(e.t, req, res.StatusCode, res.Header, out)
+	// Trailers (known once the body is read) come back with the headers.
+	for k, v := range res.Trailer {
+		res.Header[k] = v
+	}
 	return res.StatusCode, out, res.Header
 }
 

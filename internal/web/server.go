@@ -23,6 +23,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
 	"github.com/perk-platform/perk/internal/journey"
@@ -86,6 +87,9 @@ type Options struct {
 	// Batch is the managed service (transaction files in, offer files
 	// out); nil leaves its API and page off.
 	Batch *batch.Jobs
+	// CRMFeed serves the CRM feed (GET /v1/crm/export/{feed}); nil leaves
+	// it out.
+	CRMFeed *crm.Exporter
 	// Catalogue serves stores and products (API and dashboard); their
 	// routes are left out when it is nil.
 	Catalogue *catalogue.Catalogue
@@ -200,6 +204,9 @@ func (s *Server) Handler() http.Handler {
 	api("GET /v1/members/{key}/barcode.svg", auth.MembersRead, s.memberBarcode("svg"))
 	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
 	api("PUT /v1/crm/members", auth.MembersWrite, s.syncSubset)
+	if s.opt.CRMFeed != nil {
+		api("GET /v1/crm/export/{feed}", auth.MembersRead, s.crmFeed)
+	}
 	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
 	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)

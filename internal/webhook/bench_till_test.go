@@ -10,6 +10,7 @@ import (
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/webhook"
 )
@@ -21,7 +22,7 @@ import (
 // with and without a dispatcher delivering them to a local receiver.
 func BenchmarkTillCommit(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
-		for _, mode := range []string{"none", "outbox", "delivering"} {
+		for _, mode := range []string{"none", "outbox", "delivering", "crmfeed"} {
 			b.Run(engine+"/webhooks="+mode, func(b *testing.B) { benchCommit(b, engine, mode) })
 		}
 	}
@@ -29,9 +30,10 @@ func BenchmarkTillCommit(b *testing.B) {
 
 // benchCommit runs the tills with mode none (no endpoint), outbox (an
 // endpoint, its deliveries recorded but no dispatcher: the commit path's own
-// cost) or delivering (the dispatcher running too).
+// cost), delivering (the dispatcher running too) or crmfeed (no endpoint,
+// the CRM feed's log recording every change, as perk serve does).
 func benchCommit(b *testing.B, engineName, mode string) {
-	hooks := mode != "none"
+	hooks := mode == "outbox" || mode == "delivering"
 	db, server := benchDB(b, engineName)
 	ctx := context.Background()
 	var rec change.Recorder
@@ -43,6 +45,9 @@ func benchCommit(b *testing.B, engineName, mode string) {
 		if mode == "delivering" {
 			defer runDispatcher(svc)()
 		}
+	}
+	if mode == "crmfeed" {
+		rec = crm.NewFeed(db, time.Now)
 	}
 	w := newWorld(b, db, rec, time.Now, engine.Benefit{Kind: engine.PercentOff, Percent: 10})
 	members, till := w.members, w.till
