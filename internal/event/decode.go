@@ -28,7 +28,10 @@ const (
 type Incoming struct {
 	Index  int
 	Member string
-	Event  Event
+	// IdentifyToken is the sender's proof that it may name Member
+	// (token.go); checked at ingestion, never stored.
+	IdentifyToken string
+	Event         Event
 }
 
 // Rejection says why one event of a batch was not kept.
@@ -50,6 +53,8 @@ type wire struct {
 	Channel     Channel         `json:"channel"`
 	SessionID   string          `json:"session_id"`
 	Properties  json.RawMessage `json:"properties"`
+	// IdentifyToken lets a public key name a member (token.go).
+	IdentifyToken string `json:"identify_token"`
 }
 
 // ErrBatch is the kind of error Decode returns for a body that is not a batch
@@ -168,7 +173,7 @@ func validate(w wire, now time.Time) (Incoming, *Rejection) {
 		return Incoming{}, reject(w.EventID, "time_in_future", "time", "time is more than %s ahead of the server's clock", MaxFuture)
 	case !validChannel(w.Channel):
 		return Incoming{}, reject(w.EventID, "channel_invalid", "channel", "channel must be one of sms, web, app, pos, card")
-	case w.AnonymousID == "" && w.Member == "":
+	case w.AnonymousID == "" && w.Member == "" && w.IdentifyToken == "":
 		return Incoming{}, reject(w.EventID, "person_required", "anonymous_id", "an event needs an anonymous_id, a member or both")
 	case len(w.AnonymousID) > maxIDLen || len(w.SessionID) > maxIDLen || len(w.Member) > maxIDLen:
 		return Incoming{}, reject(w.EventID, "id_too_long", "", "anonymous_id, member and session_id are at most %d characters", maxIDLen)
@@ -187,8 +192,8 @@ func validate(w wire, now time.Time) (Incoming, *Rejection) {
 			errors.As(err, &fe)
 			return Incoming{}, reject(w.EventID, "properties_invalid", "properties."+fe.field, "%s", fe.msg)
 		}
-		if w.Type == Identified && (w.AnonymousID == "" || w.Member == "") {
-			return Incoming{}, reject(w.EventID, "identify_incomplete", "member", "identified needs both anonymous_id and member")
+		if w.Type == Identified && (w.AnonymousID == "" || (w.Member == "" && w.IdentifyToken == "")) {
+			return Incoming{}, reject(w.EventID, "identify_incomplete", "member", "identified needs anonymous_id and a member or an identify_token")
 		}
 	} else if reserved(w.Type) {
 		return Incoming{}, reject(w.EventID, "type_reserved", "type", "%q is written by Perk itself", w.Type)
@@ -210,7 +215,7 @@ func validate(w wire, now time.Time) (Incoming, *Rejection) {
 		}
 		props = compact.Bytes()
 	}
-	return Incoming{Member: w.Member, Event: Event{
+	return Incoming{Member: w.Member, IdentifyToken: w.IdentifyToken, Event: Event{
 		EventID: w.EventID, Type: w.Type, Time: Normal(w.Time), ReceivedAt: Normal(now), Channel: w.Channel,
 		Source: SourceAPI, AnonymousID: w.AnonymousID, SessionID: w.SessionID,
 		Campaign: c.Campaign, Store: c.Store, OrderID: c.OrderID, Properties: props,

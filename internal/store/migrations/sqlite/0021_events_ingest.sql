@@ -7,3 +7,11 @@ DROP INDEX events_member_idx;
 CREATE INDEX events_member_idx ON events (member_id, occurred_at) WHERE member_id IS NOT NULL;
 DROP INDEX events_anonymous_idx;
 CREATE INDEX events_anonymous_idx ON events (anonymous_id, occurred_at) WHERE member_id IS NULL;
+
+-- Secrets Perk signs with, made on first use (event.IdentifyToken): the same
+-- for every server on the database, kept across restarts.
+CREATE TABLE signing_keys (
+    name       TEXT PRIMARY KEY,
+    secret     TEXT NOT NULL,                     -- base64 of 32 random bytes
+    created_at TIMESTAMP NOT NULL
+);
