@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,24 +30,25 @@ type Config struct {
 	LogLevel   string
 	LogFormat  string
 
-	Addr           string
-	PublicURL      string
-	Demo           bool
-	DoubleOptIn    bool
-	Barcode        string
-	Programme      string
-	Locale         string
-	ConsentWording string
-	ConsentVersion string
-	JoinPerMinute  int
-	IngestRate     int           // event batches per minute per address for public ingest keys
-	SessionGap     time.Duration // inactivity that ends a shopper's session
-	MetricsAddr    string
-	LookupRate     int
-	LookupBurst    int
-	BatchDir       string // the managed service's watched folder
-	OfferExport    string // "daily 05:00": offer files into its outbox
-	BatchWorkers   int    // baskets of a transaction file committed at once
+	Addr            string
+	PublicURL       string
+	Demo            bool
+	DoubleOptIn     bool
+	Barcode         string
+	Programme       string
+	Locale          string
+	ConsentWording  string
+	ConsentVersion  string
+	JoinPerMinute   int
+	IngestRate      int           // event batches per minute per address for public ingest keys
+	SessionGap      time.Duration // inactivity that ends a shopper's session
+	EventsRetention time.Duration // how long events are kept; 0 keeps them for ever
+	MetricsAddr     string
+	LookupRate      int
+	LookupBurst     int
+	BatchDir        string // the managed service's watched folder
+	OfferExport     string // "daily 05:00": offer files into its outbox
+	BatchWorkers    int    // baskets of a transaction file committed at once
 
 	SMS          string
 	QuietHours   string
@@ -100,6 +102,42 @@ func int64Flag(fs *flag.FlagSet, p *int64, name, env string, def int64, usage st
 
 func durationFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {
 	fs.DurationVar(p, name, def, envUsage(usage, env))
+}
+
+// daysFlag is a duration flag that also takes whole days, "400d": the unit
+// retention periods are thought in.
+func daysFlag(fs *flag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {
+	*p = def
+	fs.Var((*days)(p), name, envUsage(usage, env))
+}
+
+type days time.Duration
+
+func (d *days) String() string {
+	if d == nil || *d == 0 {
+		return "0"
+	}
+	if v := time.Duration(*d); v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 {
+			return fmt.Errorf("%q: want whole days such as 400d, or a duration such as 72h", s)
+		}
+		*d = days(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q: want whole days such as 400d, or a duration such as 72h", s)
+	}
+	*d = days(v)
+	return nil
 }
 
 // parse parses args, flags before or after the positional arguments

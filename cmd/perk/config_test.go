@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestRedactURL_HidesPasswordsAndSecrets(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -12,6 +15,27 @@ func TestRedactURL_HidesPasswordsAndSecrets(t *testing.T) {
 	for _, tt := range tests {
 		if got := redactURL(tt.in); got != tt.want {
 			t.Errorf("redactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestDaysFlag_TakesWholeDaysOrADuration(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"400d", 400 * 24 * time.Hour, true},
+		{"0", 0, true},
+		{"36h", 36 * time.Hour, true},
+		{"1.5d", 0, false},
+		{"-3d", 0, false},
+		{"d", 0, false},
+	} {
+		var d days
+		err := d.Set(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && time.Duration(d) != tc.want) {
+			t.Errorf("Set(%q) = %v, %v; want %v, ok %v", tc.in, time.Duration(d), err, tc.want, tc.ok)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -43,6 +44,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	intFlag(fs, &c.JoinPerMinute, "join-rate", "PERK_JOIN_RATE", 5, "web sign-ups allowed per client address per minute")
 	intFlag(fs, &c.IngestRate, "ingest-rate", "PERK_INGEST_RATE", web.DefaultIngestPerMinute, "event batches a client address may send per minute with a public ingest key")
 	durationFlag(fs, &c.SessionGap, "session-gap", "PERK_SESSION_GAP", event.DefaultSessionGap, "inactivity that ends a shopper's session")
+	daysFlag(fs, &c.EventsRetention, "events-retention", "PERK_EVENTS_RETENTION", 400*24*time.Hour, "how long events are kept, by whole UTC days (400d); older ones are dropped and refused; 0 keeps them for ever")
 	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
 	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
@@ -183,6 +185,10 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer waitFolder()
+	events := event.NewService(db, event.Options{SessionGap: c.SessionGap, Retention: c.EventsRetention, Log: log})
+	maintainDone := make(chan struct{})
+	go func() { defer close(maintainDone); maintainEvents(ctx, events, time.Hour, log) }()
+	defer func() { <-maintainDone }()
 	// The funnel rollup follows the event stream, so a report has little
 	// left to fold (it folds the rest itself).
 	funnels := funnel.NewService(db, nil)
@@ -197,7 +203,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
-		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
+		Events: events, IngestPerMinute: c.IngestRate,
 		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil),
 	})
 	if c.MetricsAddr != "" {
@@ -255,4 +261,25 @@ func cmdMigrate(ctx context.Context, args []string) error {
 	defer db.Close()
 	log.Info("database is up to date", "db", db.Redacted())
 	return nil
+}
+
+// maintainEvents keeps the event stream's storage (day partitions ahead,
+// retention) every so often, from the start.
+func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		m, err := s.Maintain(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("events maintenance", "err", err)
+		case len(m.Created)+len(m.Dropped) > 0 || m.Deleted > 0:
+			log.Info("events maintenance", "created", m.Created, "dropped", m.Dropped, "deleted", m.Deleted)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -28,7 +28,10 @@ const (
 type Incoming struct {
 	Index  int
 	Member string
-	Event  Event
+	// IdentifyToken is the sender's proof that it may name Member
+	// (token.go); checked at ingestion, never stored.
+	IdentifyToken string
+	Event         Event
 }
 
 // Rejection says why one event of a batch was not kept.
@@ -50,6 +53,8 @@ type wire struct {
 	Channel     Channel         `json:"channel"`
 	SessionID   string          `json:"session_id"`
 	Properties  json.RawMessage `json:"properties"`
+	// IdentifyToken lets a public key name a member (token.go).
+	IdentifyToken string `json:"identify_token"`
 }
 
 // ErrBatch is the kind of error Decode returns for a body that is not a batch
@@ -61,6 +66,18 @@ var ErrBatch = problem.New(problem.BadRequest, "batch_invalid", "not a batch of 
 // Rejection with its index, so one typo never costs the rest. An error means
 // the body as a whole is unusable (not JSON, no events, too many).
 func Decode(body []byte, now time.Time) ([]Incoming, []Rejection, error) {
+	// The common case, a batch every event of which is well-formed JSON of
+	// the right shape, is read in one pass; only a batch with a malformed
+	// event is read again event by event, to say which one and why.
+	if evs, ok := decodeWhole(body); ok {
+		return check(len(evs), func(i int) (wire, *Rejection) { return evs[i], nil }, now)
+	}
+	return decodeEach(body, now)
+}
+
+// decodeEach reads a batch event by event, so that a malformed one is
+// rejected alone, with its index and reason.
+func decodeEach(body []byte, now time.Time) ([]Incoming, []Rejection, error) {
 	var batch struct {
 		Events []json.RawMessage `json:"events"`
 	}
@@ -75,14 +92,37 @@ func Decode(body []byte, now time.Time) ([]Incoming, []Rejection, error) {
 	if batch.Events == nil {
 		return nil, nil, batchError("events", "events is missing")
 	}
-	if len(batch.Events) > MaxBatch {
-		return nil, nil, &problem.Error{Kind: problem.TooLarge, Code: "batch_too_large", Field: "events",
-			Message: fmt.Sprintf("%d events in one batch, at most %d", len(batch.Events), MaxBatch)}
+	return check(len(batch.Events), func(i int) (wire, *Rejection) { return decodeWire(batch.Events[i]) }, now)
+}
+
+// decodeWhole reads a batch whose events all decode; ok is false for any
+// other body, which Decode then reads again to explain.
+func decodeWhole(body []byte) ([]wire, bool) {
+	var batch struct {
+		Events []wire `json:"events"`
 	}
-	var ok []Incoming
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&batch) != nil || batch.Events == nil || dec.Decode(&struct{}{}) != io.EOF {
+		return nil, false
+	}
+	return batch.Events, true
+}
+
+// check validates n decoded events, the i-th given by get.
+func check(n int, get func(i int) (wire, *Rejection), now time.Time) ([]Incoming, []Rejection, error) {
+	if n > MaxBatch {
+		return nil, nil, &problem.Error{Kind: problem.TooLarge, Code: "batch_too_large", Field: "events",
+			Message: fmt.Sprintf("%d events in one batch, at most %d", n, MaxBatch)}
+	}
+	ok := make([]Incoming, 0, n)
 	var bad []Rejection
-	for i, raw := range batch.Events {
-		in, rej := decodeOne(raw, now)
+	for i := range n {
+		w, rej := get(i)
+		var in Incoming
+		if rej == nil {
+			in, rej = validate(w, now)
+		}
 		if rej != nil {
 			rej.Index = i
 			bad = append(bad, *rej)
@@ -107,7 +147,8 @@ func reject(id, code, field, format string, args ...any) *Rejection {
 // so they never collide with a standard type added later.
 var customType = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 
-func decodeOne(raw json.RawMessage, now time.Time) (Incoming, *Rejection) {
+// decodeWire reads one event of a batch that did not decode whole.
+func decodeWire(raw json.RawMessage) (wire, *Rejection) {
 	var w wire
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -116,8 +157,13 @@ func decodeOne(raw json.RawMessage, now time.Time) (Incoming, *Rejection) {
 			EventID string `json:"event_id"`
 		}
 		json.Unmarshal(raw, &peek)
-		return Incoming{}, reject(peek.EventID, "event_malformed", jsonField(err), "%s", jsonReason(err))
+		return w, reject(peek.EventID, "event_malformed", jsonField(err), "%s", jsonReason(err))
 	}
+	return w, nil
+}
+
+// validate checks one decoded event against the contract of docs/events.md.
+func validate(w wire, now time.Time) (Incoming, *Rejection) {
 	switch {
 	case w.EventID == "" || len(w.EventID) > maxIDLen || strings.HasPrefix(w.EventID, "perk:"):
 		return Incoming{}, reject(w.EventID, "event_id_invalid", "event_id", "event_id is required, at most %d characters, not starting with \"perk:\"", maxIDLen)
@@ -127,7 +173,7 @@ func decodeOne(raw json.RawMessage, now time.Time) (Incoming, *Rejection) {
 		return Incoming{}, reject(w.EventID, "time_in_future", "time", "time is more than %s ahead of the server's clock", MaxFuture)
 	case !validChannel(w.Channel):
 		return Incoming{}, reject(w.EventID, "channel_invalid", "channel", "channel must be one of sms, web, app, pos, card")
-	case w.AnonymousID == "" && w.Member == "":
+	case w.AnonymousID == "" && w.Member == "" && w.IdentifyToken == "":
 		return Incoming{}, reject(w.EventID, "person_required", "anonymous_id", "an event needs an anonymous_id, a member or both")
 	case len(w.AnonymousID) > maxIDLen || len(w.SessionID) > maxIDLen || len(w.Member) > maxIDLen:
 		return Incoming{}, reject(w.EventID, "id_too_long", "", "anonymous_id, member and session_id are at most %d characters", maxIDLen)
@@ -146,8 +192,8 @@ func decodeOne(raw json.RawMessage, now time.Time) (Incoming, *Rejection) {
 			errors.As(err, &fe)
 			return Incoming{}, reject(w.EventID, "properties_invalid", "properties."+fe.field, "%s", fe.msg)
 		}
-		if w.Type == Identified && (w.AnonymousID == "" || w.Member == "") {
-			return Incoming{}, reject(w.EventID, "identify_incomplete", "member", "identified needs both anonymous_id and member")
+		if w.Type == Identified && (w.AnonymousID == "" || (w.Member == "" && w.IdentifyToken == "")) {
+			return Incoming{}, reject(w.EventID, "identify_incomplete", "member", "identified needs anonymous_id and a member or an identify_token")
 		}
 	} else if reserved(w.Type) {
 		return Incoming{}, reject(w.EventID, "type_reserved", "type", "%q is written by Perk itself", w.Type)
@@ -160,14 +206,19 @@ func decodeOne(raw json.RawMessage, now time.Time) (Incoming, *Rejection) {
 			return Incoming{}, reject(w.EventID, "properties_invalid", "properties", "%s", err.(*fieldError).msg)
 		}
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, props); err != nil {
-		return Incoming{}, reject(w.EventID, "properties_invalid", "properties", "properties are not JSON")
+	// Stored compact; most senders already send it so (no white space at
+	// all), which saves a copy.
+	if bytes.ContainsAny(props, " \t\r\n") {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, props); err != nil {
+			return Incoming{}, reject(w.EventID, "properties_invalid", "properties", "properties are not JSON")
+		}
+		props = compact.Bytes()
 	}
-	return Incoming{Member: w.Member, Event: Event{
+	return Incoming{Member: w.Member, IdentifyToken: w.IdentifyToken, Event: Event{
 		EventID: w.EventID, Type: w.Type, Time: Normal(w.Time), ReceivedAt: Normal(now), Channel: w.Channel,
 		Source: SourceAPI, AnonymousID: w.AnonymousID, SessionID: w.SessionID,
-		Campaign: c.Campaign, Store: c.Store, OrderID: c.OrderID, Properties: compact.Bytes(),
+		Campaign: c.Campaign, Store: c.Store, OrderID: c.OrderID, Properties: props,
 	}}, nil
 }
 

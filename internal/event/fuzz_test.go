@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/perk-platform/perk/internal/problem"
@@ -17,7 +18,8 @@ func errCode(err error) string {
 
 // FuzzEvents feeds arbitrary bodies to the batch decoder: it must never
 // panic, every event is either kept or rejected exactly once, and what it
-// keeps satisfies the contract.
+// keeps satisfies the contract; the one-pass reading of a well-formed batch
+// gives exactly what reading it event by event gives.
 func FuzzEvents(f *testing.F) {
 	f.Add([]byte(batch(ev("e1", PageViewed, 0, map[string]string{"anonymous_id": "a"}, `{"url":"/"}`))))
 	f.Add([]byte(batch(ev("e1", CartUpdated, 0, map[string]string{"member": "12345670"}, `{"items":[{"sku":"A","quantity":1,"price":1}]}`))))
@@ -25,6 +27,12 @@ func FuzzEvents(f *testing.F) {
 	f.Add([]byte(`{"events":[{"event_id":"e","type":"acme.x","time":"2026-12-05T10:00:00Z","channel":"pos","anonymous_id":"a","properties":{"campaign":7}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, rej, err := Decode(body, t0)
+		if _, whole := decodeWhole(body); whole {
+			in2, rej2, err2 := decodeEach(body, t0)
+			if !reflect.DeepEqual(in, in2) || !reflect.DeepEqual(rej, rej2) || !reflect.DeepEqual(err, err2) {
+				t.Fatalf("one pass and event by event differ:\n%+v %+v %v\n%+v %+v %v", in, rej, err, in2, rej2, err2)
+			}
+		}
 		if err != nil {
 			if in != nil || rej != nil {
 				t.Fatal("a refused batch returned events")

@@ -17,8 +17,13 @@ type Options struct {
 	// SessionGap closes a session after this long without a shopper's
 	// event (30 minutes if zero).
 	SessionGap time.Duration
-	Now        func() time.Time // time.Now if nil
-	Log        *slog.Logger
+	// Retention is how long events are kept (0: for ever); see Cutoff.
+	Retention time.Duration
+	// PartitionsAhead is how many days ahead of today Maintain keeps
+	// PostgreSQL's day partitions ready (DefaultPartitionsAhead if zero).
+	PartitionsAhead int
+	Now             func() time.Time // time.Now if nil
+	Log             *slog.Logger
 }
 
 // DefaultSessionGap is the inactivity that ends a session, as PostHog and
@@ -27,8 +32,10 @@ const DefaultSessionGap = 30 * time.Minute
 
 // Service ingests batches and reads the stream back per person.
 type Service struct {
-	db  *store.DB
-	opt Options
+	db    *store.DB
+	opt   Options
+	parts *partitions
+	sign  signer
 }
 
 // NewService returns a Service on db.
@@ -42,7 +49,10 @@ func NewService(db *store.DB, opt Options) *Service {
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	return &Service{db: db, opt: opt}
+	if opt.PartitionsAhead <= 0 {
+		opt.PartitionsAhead = DefaultPartitionsAhead
+	}
+	return &Service{db: db, opt: opt, parts: &partitions{days: map[time.Time]bool{}}}
 }
 
 // Now is the service's clock, which the HTTP layer decodes batches against.
@@ -55,10 +65,26 @@ type Result struct {
 	Rejected   []Rejection `json:"rejected"`   // never nil, so clients can always loop
 }
 
-// Ingest stores a decoded batch in one transaction; rejected are the
-// decoder's rejections, to which events naming an unknown member are added.
+// Ingest stores a decoded batch sent with a secret key in one transaction;
+// rejected are the decoder's rejections, to which events naming an unknown
+// member are added. An identify token, when an event has one, must be
+// good (token.go).
 func (s *Service) Ingest(ctx context.Context, in []Incoming, rejected []Rejection) (Result, error) {
+	return s.ingest(ctx, in, rejected, false)
+}
+
+// IngestPublic is Ingest for a batch sent with a public (ingest) key: an
+// event may name a member only with that member's identify token, or the
+// batch is refused (ErrTokenRequired and the other ErrToken errors).
+func (s *Service) IngestPublic(ctx context.Context, in []Incoming, rejected []Rejection) (Result, error) {
+	return s.ingest(ctx, in, rejected, true)
+}
+
+func (s *Service) ingest(ctx context.Context, in []Incoming, rejected []Rejection, public bool) (Result, error) {
 	res := Result{Rejected: rejected}
+	if err := s.checkTokens(ctx, in, public); err != nil {
+		return res, err
+	}
 	if res.Rejected == nil {
 		res.Rejected = []Rejection{}
 	}
@@ -67,7 +93,14 @@ func (s *Service) Ingest(ctx context.Context, in []Incoming, rejected []Rejectio
 		return res, err
 	}
 	evs := make([]Event, 0, len(in))
+	cut := Cutoff(s.Now(), s.opt.Retention)
 	for _, x := range in {
+		if x.Event.Time.Before(cut) {
+			res.Rejected = append(res.Rejected, Rejection{Index: x.Index, EventID: x.Event.EventID,
+				Code: "time_too_old", Field: "time", Reason: "time is before " + cut.Format(time.DateOnly) +
+					", older than the events this server keeps (--events-retention)"})
+			continue
+		}
 		if x.Member != "" {
 			id, ok := members[x.Member]
 			if !ok {
@@ -80,6 +113,9 @@ func (s *Service) Ingest(ctx context.Context, in []Incoming, rejected []Rejectio
 		evs = append(evs, x.Event)
 	}
 	sortRejections(res.Rejected)
+	if err := s.parts.ensureFor(ctx, s.db, evs); err != nil {
+		return res, err
+	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		n, err := write(ctx, tx, s.db.Dialect, evs)
 		res.Accepted, res.Duplicates = n, len(evs)-n

@@ -76,23 +76,25 @@ func (s *Service) Shorten(ctx context.Context, ex execer, l Link) (string, error
 
 // Click records a click and returns the target.
 func (s *Service) Click(ctx context.Context, code string) (string, error) {
-	return s.Follow(ctx, code, "")
+	target, _, err := s.Follow(ctx, code, "")
+	return target, err
 }
 
 // Follow records a click from the browser with anonymous id anon ("" if
-// unknown) and returns the target. The click goes into the event stream in
+// unknown) and returns the target and the member the link was sent to (""
+// if none). The click goes into the event stream in
 // the same transaction; when the link was sent to a member, the click ties
 // the browser to them.
-func (s *Service) Follow(ctx context.Context, code, anon string) (string, error) {
-	var target, campaign string
+func (s *Service) Follow(ctx context.Context, code, anon string) (target, memberID string, err error) {
+	var campaign string
 	var member, message sql.NullString
-	err := s.db.R.QueryRowContext(ctx, `SELECT url, member_id, message_id, campaign FROM short_links WHERE code = $1`,
+	err = s.db.R.QueryRowContext(ctx, `SELECT url, member_id, message_id, campaign FROM short_links WHERE code = $1`,
 		code).Scan(&target, &member, &message, &campaign)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", "", ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("click: %w", err)
+		return "", "", fmt.Errorf("click: %w", err)
 	}
 	now := s.now().UTC()
 	props, _ := json.Marshal(map[string]string{"link": code, "message_id": message.String, "url": target})
@@ -111,9 +113,9 @@ func (s *Service) Follow(ctx context.Context, code, anon string) (string, error)
 		})
 	})
 	if err != nil {
-		return "", fmt.Errorf("click: %w", err)
+		return "", "", fmt.Errorf("click: %w", err)
 	}
-	return target, nil
+	return target, member.String, nil
 }
 
 // Clicks counts the clicks on a link.

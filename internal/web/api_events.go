@@ -81,8 +81,10 @@ func (s *Server) eventsPreflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // postEvents answers 200 with what was kept and each rejected event's index
-// and reason: a batch is never all-or-nothing.
-func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+// and reason: a batch is never all-or-nothing, except that with a public
+// key an event naming a member without a good identify token refuses the
+// batch (403): that is a claim to be someone, not a data mistake.
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, event.MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -95,7 +97,11 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 	if err != nil {
 		return err
 	}
-	res, err := s.opt.Events.Ingest(r.Context(), in, rejected)
+	ingest := s.opt.Events.Ingest
+	if key.Role == auth.RoleIngest {
+		ingest = s.opt.Events.IngestPublic
+	}
+	res, err := ingest(r.Context(), in, rejected)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 	"github.com/perk-platform/perk/internal/testenv"
@@ -145,4 +147,78 @@ func TestPerkJS_IsServedSmallAndFirstParty(t *testing.T) {
 		strings.Count(string(body), "https://") != strings.Count(string(body), "https://perk.example/perk.js") {
 		t.Errorf("perk.js names another host")
 	}
+}
+
+// TestAPI_PublicKeyIdentifiesOnlyWithPerksToken is the fix for a public key
+// (it sits in web pages, anyone may copy it) tying a browser to any member
+// whose code it sent: with it an event may name a member only with an
+// identify token Perk issued for that member and not yet expired; a secret
+// key still names members on its own.
+func TestAPI_PublicKeyIdentifiesOnlyWithPerksToken(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testenv.NewClock(eventsNow)
+		events := event.NewService(db, event.Options{Now: clock.Now})
+		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now; o.Events = events })
+		ann, bob := e.enrol("+447700900123"), e.enrol("+447700900124")
+		ctx := context.Background()
+		annToken, err := events.IdentifyToken(ctx, ann.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(event.IdentifyTokenTTL + time.Second)
+		expired := annToken
+		annToken, _ = events.IdentifyToken(ctx, ann.ID)
+		parts := strings.Split(annToken, ".")
+		forged := strings.Join([]string{parts[0], bob.ID, parts[2], parts[3]}, ".") // Ann's signature on Bob's id
+		identify := func(id, anon, fields string) string {
+			return `{"events":[` + eventJSON(id+"-view", "page_viewed", 0, `"anonymous_id":"`+anon+`"`, `{"url":"/"}`) + `,` +
+				eventJSON(id, "identified", 1, `"anonymous_id":"`+anon+`",`+fields, `{}`) + `]}`
+		}
+		public := "?write_key=" + e.keys[auth.RoleIngest]
+		for _, tc := range []struct {
+			say    string
+			query  string
+			role   auth.Role
+			body   string
+			status int
+			code   string
+		}{
+			{"a member's code alone", public, "", identify("i1", "b1", `"member":"`+ann.Code+`"`), 403, "identify_token_required"},
+			{"a forged token", public, "", identify("i2", "b1", `"identify_token":"`+forged+`"`), 403, "identify_token_invalid"},
+			{"not a token at all", public, "", identify("i3", "b1", `"identify_token":"v1.x"`), 403, "identify_token_invalid"},
+			{"an expired token", public, "", identify("i4", "b1", `"identify_token":"`+expired+`"`), 403, "identify_token_expired"},
+			{"Bob's token for Ann", public, "", identify("i6", "b1", `"member":"`+ann.ID+`","identify_token":"`+mustToken(t, events, bob.ID)+`"`), 403, "identify_token_other_member"},
+			{"Ann's own token", public, "", identify("i7", "b1", `"identify_token":"`+annToken+`"`), 200, ""},
+			{"a secret key names a member on its own", "", auth.RolePOS, identify("i8", "b2", `"member":"`+bob.Code+`"`), 200, ""},
+		} {
+			st, res, _ := e.do("POST", "/v1/events"+tc.query, tc.role, tc.body)
+			if st != tc.status {
+				t.Errorf("%s: %d %s, want %d", tc.say, st, res, tc.status)
+				continue
+			}
+			if tc.code != "" {
+				if code, field := errorOf(t, res); code != tc.code || field != "events[1].identify_token" {
+					t.Errorf("%s: %s at %s, want %s at events[1].identify_token", tc.say, code, field, tc.code)
+				}
+			}
+		}
+		for anon, want := range map[string]string{"b1": ann.ID, "b2": bob.ID} {
+			if got, err := events.Identity(ctx, anon); err != nil || got != want {
+				t.Errorf("browser %s belongs to %q, want %q", anon, got, want)
+			}
+		}
+		var kept int
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM events WHERE event_id IN ('i1-view', 'i2-view', 'i3-view', 'i4-view', 'i6-view')`).Scan(&kept); err != nil || kept != 0 {
+			t.Errorf("%d events of refused batches kept (%v)", kept, err)
+		}
+	})
+}
+
+func mustToken(t *testing.T, s *event.Service, member string) string {
+	t.Helper()
+	tok, err := s.IdentifyToken(context.Background(), member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -285,11 +286,12 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "private, no-store")
 	s.render(w, r, http.StatusOK, "card", struct {
 		page
-		Member  *member.Member
-		Barcode template.URL // a data: URL of the SVG package barcode made
-		Wallet  *checkout.Wallet
-		Zone    *time.Location
-	}{s.page("Your card"), m, img, wallet, memberZone(m)})
+		Member        *member.Member
+		Barcode       template.URL // a data: URL of the SVG package barcode made
+		Wallet        *checkout.Wallet
+		Zone          *time.Location
+		IdentifyToken string // for /perk.js on the page, if a retailer's page embeds it
+	}{s.page("Your card"), m, img, wallet, memberZone(m), s.identifyToken(r, m.ID)})
 }
 
 // memberZone is the member's time zone for dates on their pages.
@@ -317,7 +319,7 @@ func (s *Server) cardBarcode(w http.ResponseWriter, r *http.Request) {
 
 // followLink records the click on a tracked link and sends the shopper on.
 func (s *Server) followLink(w http.ResponseWriter, r *http.Request) {
-	target, err := s.opt.Links.Follow(r.Context(), r.PathValue("code"), anonymousID(w, r))
+	target, memberID, err := s.opt.Links.Follow(r.Context(), r.PathValue("code"), anonymousID(w, r))
 	if err != nil {
 		if !errors.Is(err, links.ErrNotFound) {
 			s.log.ErrorContext(r.Context(), "follow link", "err", err)
@@ -326,5 +328,37 @@ func (s *Server) followLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store") // every click must reach us to be counted
-	http.Redirect(w, r, target, http.StatusFound)
+	http.Redirect(w, r, withIdentifyToken(target, s.identifyToken(r, memberID)), http.StatusFound)
+}
+
+// identifyToken is a token that lets /perk.js identify this browser as
+// member through a public key (event.IdentifyToken); "" without an event
+// stream or a member.
+func (s *Server) identifyToken(r *http.Request, memberID string) string {
+	if s.opt.Events == nil || memberID == "" {
+		return ""
+	}
+	t, err := s.opt.Events.IdentifyToken(r.Context(), memberID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "identify token", "member", memberID, "err", err)
+		return ""
+	}
+	return t
+}
+
+// withIdentifyToken adds token to target's query as perk_it, which /perk.js
+// on the page the link opens reads and sends with perk.identify: the shop's
+// site then knows the shopper as the member the text went to.
+func withIdentifyToken(target, token string) string {
+	if token == "" {
+		return target
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	q := u.Query()
+	q.Set("perk_it", token)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

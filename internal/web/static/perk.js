@@ -45,12 +45,15 @@
     });
     if (!timer) timer = setTimeout(send, 1000);
   }
-  // identify ties this browser to a member (id or code): Perk moves its
-  // earlier anonymous events to the member.
-  function identify(member) {
+  // identify ties this browser to a member: Perk moves its earlier
+  // anonymous events to the member. It takes an identify token Perk issued
+  // (a tracked link adds one to the page's URL as perk_it; the card page
+  // has one in data-perk-identify), since a public key may not name a
+  // member on its own word.
+  function identify(token) {
     queue.push({
       event_id: rid(), type: "identified", time: new Date().toISOString(), channel: "web",
-      anonymous_id: aid, member: String(member), properties: {}
+      anonymous_id: aid, identify_token: String(token), properties: {}
     });
     send();
   }
@@ -64,6 +67,19 @@
     var campaign = new URLSearchParams(location.search).get("utm_campaign");
     if (campaign) props.campaign = campaign;
     track("page_viewed", props);
+  }
+  // A token Perk put on this page: identify once, and take it out of the
+  // address bar so it is not bookmarked or shared.
+  var params = new URLSearchParams(location.search), token = params.get("perk_it");
+  var holder = d.querySelector("[data-perk-identify]");
+  if (!token && holder) token = holder.getAttribute("data-perk-identify");
+  if (token) {
+    identify(token);
+    if (params.has("perk_it") && history.replaceState) {
+      params.delete("perk_it");
+      var rest = params.toString();
+      history.replaceState(history.state, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
+    }
   }
   for (var i = 0; i < early.length; i++) w.perk[early[i][0]].apply(null, early[i][1]);
 })(window, document);
