@@ -138,7 +138,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	catalogueDone := make(chan struct{})
 	go func() { defer close(catalogueDone); loy.catalogue.Run(ctx, 5*time.Second) }()
 	defer func() { <-catalogueDone }()
-	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.campaigns, log, reg)
+	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.referrals, loy.campaigns, log, reg)
 	if err != nil {
 		return err
 	}
