@@ -186,7 +186,7 @@ func TestReferral_CapsBudgetDeadlineAndReturnsWindow(t *testing.T) {
 		w := newWorld(t, db)
 		st := bothPoints()
 		st.CapPerYear = 2
-		st.Budget = 2 * 700 + 699 // room for two referrals' rewards, not three
+		st.Budget = 2*700 + 699 // room for two referrals' rewards, not three
 		w.settings(t, st)
 		ann := w.join(t, phoneN(1), "", member.ChannelAPI, "").Member
 		cy := w.join(t, phoneN(2), "", member.ChannelAPI, "").Member

@@ -251,4 +251,3 @@ func (s *Service) Report(ctx context.Context, from, to time.Time) (*Report, erro
 // Spent is what the rewards cost so far, net of clawbacks, the figure the
 // budget is held to.
 func (s *Service) Spent(ctx context.Context) (int64, error) { return spentTx(ctx, s.db.R) }
-
