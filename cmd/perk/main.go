@@ -40,6 +40,7 @@ Usage:
   perk campaigns preview|simulate|launch|pause|resume|delete ID|NAME
   perk crm offers FILE                       give a CRM file's personal offers (one member and offer a row)
   perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
+  perk referrals apply -f FILE | get | report   the referral programme: rewards, caps, budget; its report
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
@@ -112,6 +113,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdCRM(ctx, rest)
 	case "funnels":
 		return cmdFunnels(ctx, rest)
+	case "referrals":
+		return cmdReferrals(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":

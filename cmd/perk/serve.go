@@ -168,7 +168,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue, Referrals: loy.referrals,
 		Webhooks: c.webhooks(db, log), WakeWebhooks: dispatcher.Wake,
 		Events: event.NewService(db, event.Options{SessionGap: c.SessionGap, Log: log}), IngestPerMinute: c.IngestRate,
 		Funnels: funnel.NewService(db, nil),

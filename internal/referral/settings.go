@@ -64,9 +64,9 @@ type Settings struct {
 	Budget int64 `json:"budget" yaml:"budget"`
 }
 
-// Defaults: off, and when on, qualifying by a first purchase of any amount
+// Defaults are the settings before any are saved: off, and when on, qualifying by a first purchase of any amount
 // within 30 days, returnable for 30 days.
-func defaults() Settings {
+func Defaults() Settings {
 	return Settings{Qualify: QualifyPurchase, WithinDays: 30, ReturnsDays: 30}
 }
 
@@ -146,7 +146,7 @@ func (r *Reward) validate(side string) error {
 // ParseSettings reads settings from YAML or JSON (JSON is YAML), refusing
 // unknown fields, with defaults for the fields left out.
 func ParseSettings(b []byte) (Settings, error) {
-	st := defaults()
+	st := Defaults()
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&st); err != nil && !errors.Is(err, io.EOF) {
@@ -179,12 +179,12 @@ func readSettings(ctx context.Context, q queryer) (Settings, error) {
 	var spec string
 	err := q.QueryRowContext(ctx, `SELECT spec FROM referral_settings WHERE id = 1`).Scan(&spec)
 	if errors.Is(err, sql.ErrNoRows) {
-		return defaults(), nil
+		return Defaults(), nil
 	}
 	if err != nil {
 		return Settings{}, fmt.Errorf("referral settings: %w", err)
 	}
-	st := defaults()
+	st := Defaults()
 	if err := json.Unmarshal([]byte(spec), &st); err != nil {
 		return Settings{}, fmt.Errorf("referral settings: %w", err)
 	}
