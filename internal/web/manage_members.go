@@ -7,9 +7,9 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
-	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 )
 
