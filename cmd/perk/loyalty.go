@@ -18,6 +18,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/web"
@@ -66,6 +67,7 @@ type loyalty struct {
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
 	checkout  *checkout.Service
+	referrals *referral.Service
 	catalogue *catalogue.Catalogue
 	reports   *report.Service
 	// live wakes dashboard pages when a till moves a campaign.
@@ -91,8 +93,12 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	cat := catalogue.New(db, catalogue.Options{Currency: o.currency.Code, Log: log, Metrics: reg})
 	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics, o.checkout.Catalogue = log, live.Notify, reg, cat
 	o.checkout.Changes = c.changes(db, log)
+	// Referrals hear of sign-ups and of the tills inside their transactions.
+	refs := referral.New(db, led, camps, referral.Options{PublicURL: members.PublicURL(), Log: log})
+	members.SetReferrals(refs)
+	o.checkout.Referrals = refs
 	co := checkout.NewService(db, members, camps, led, o.checkout)
-	return &loyalty{campaigns: camps, ledger: led, checkout: co, catalogue: cat, reports: report.NewService(db, camps, time.Now), live: live,
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, referrals: refs, catalogue: cat, reports: report.NewService(db, camps, time.Now), live: live,
 		currency: o.currency}, nil
 }
 

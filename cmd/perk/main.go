@@ -42,6 +42,7 @@ Usage:
   perk crm export --out DIR [--since CURSOR] the CRM feed files keyed by CRM id, by cursor, with a manifest
   perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
   perk journeys apply -f FILE | get | launch | stop | counts NAME   journeys: automation on the event stream
+  perk referrals apply -f FILE | get | report   the referral programme: rewards, caps, budget; its report
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
@@ -116,6 +117,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdFunnels(ctx, rest)
 	case "journeys":
 		return cmdJourneys(ctx, rest)
+	case "referrals":
+		return cmdReferrals(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":

@@ -151,7 +151,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	catalogueDone := make(chan struct{})
 	go func() { defer close(catalogueDone); loy.catalogue.Run(ctx, 5*time.Second) }()
 	defer func() { <-catalogueDone }()
-	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.campaigns, log, reg)
+	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.referrals, loy.campaigns, log, reg)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Sim: web.SimOptions{Gateway: smsStack.sim, Router: smsStack.router}, Links: shortLinks,
 		GatewayCallbacks: smsStack.handler, Campaigns: loy.campaigns, Checkout: loy.checkout, Ledger: loy.ledger,
 		Reports: loy.reports, Live: loy.live, MetricsElsewhere: c.MetricsAddr != "", LookupLimit: c.lookupLimit(),
-		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue,
+		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue, Referrals: loy.referrals,
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: events, IngestPerMinute: c.IngestRate,
 		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil),

@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/kannel"
 	"github.com/perk-platform/perk/internal/sms/policy"
@@ -60,10 +61,10 @@ type smsStack struct {
 func (s *smsStack) wait() { s.wg.Wait() }
 
 // newRouter builds the keyword router from the configuration.
-func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checkout.Service, log *slog.Logger, wake func()) (*router.Router, error) {
+func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checkout.Service, refs *referral.Service, log *slog.Logger, wake func()) (*router.Router, error) {
 	// The texts, with the keyword file's replies, are the member service's
 	// (loadTexts).
-	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet}
+	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet, Referrals: refs}
 	if c.Keywords != "" {
 		kc, err := router.LoadConfig(c.Keywords)
 		if err != nil {
@@ -78,7 +79,7 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checko
 
 // startSMS starts the gateway and the sender, which stop with ctx. Their
 // series, and the queue's, go to reg.
-func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, camps sms.Campaigns,
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, refs *referral.Service, camps sms.Campaigns,
 	log *slog.Logger, reg prometheus.Registerer) (*smsStack, error) {
 	pol, pcfg, err := c.contactPolicy()
 	if err != nil {
@@ -152,7 +153,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return nil, fmt.Errorf("--sms %q: want none, sim, smpp://... or kannel://...", redactURL(c.SMS))
 	}
 	if gw == nil {
-		if st.router, err = c.newRouter(db, members, wallet, log, func() {}); err != nil {
+		if st.router, err = c.newRouter(db, members, wallet, refs, log, func() {}); err != nil {
 			return nil, err
 		}
 		log.Warn("NO SMS GATEWAY: messages are queued and not sent until perk serve runs with --sms (sim, smpp://... or kannel://...)")
@@ -164,7 +165,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	if parallel > 0 {
 		sender.Parallel = parallel
 	}
-	if st.router, err = c.newRouter(db, members, wallet, log, sender.Wake); err != nil {
+	if st.router, err = c.newRouter(db, members, wallet, refs, log, sender.Wake); err != nil {
 		return nil, err
 	}
 	st.wg.Add(1)
@@ -287,7 +288,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rt, err := c.newRouter(db, members, loy.checkout, log, nil)
+	rt, err := c.newRouter(db, members, loy.checkout, loy.referrals, log, nil)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,29 @@ type Options struct {
 	// Changes hears of every commit, return and void inside its
 	// transaction (the webhooks' outbox); nil reports nothing.
 	Changes change.Recorder
+	// Referrals hears of members' commits, returns and voids inside their
+	// transactions (package referral: a friend's qualifying purchase, its
+	// clawback); nil tells no one.
+	Referrals Referrals
+}
+
+// Referrals is what the checkout tells the referral programme. Both run in
+// the till's transaction, so a retried commit (answered from its stored
+// response) tells nothing twice.
+type Referrals interface {
+	// Purchased: a member's basket committed; amount is its total after
+	// discounts, minor units.
+	Purchased(ctx context.Context, tx *sql.Tx, memberID, basketID string, amount int64, now time.Time) error
+	// Returned: value came back from a basket (all: it was voided).
+	Returned(ctx context.Context, tx *sql.Tx, basketID string, value int64, all bool, now time.Time) error
+}
+
+// referred tells the referral programme of a member's commit.
+func (s *Service) referred(ctx context.Context, tx *sql.Tx, memberID, basketID string, amount int64, now time.Time) error {
+	if s.opt.Referrals == nil {
+		return nil
+	}
+	return s.opt.Referrals.Purchased(ctx, tx, memberID, basketID, amount, now)
 }
 
 // Service evaluates, commits, returns and voids.

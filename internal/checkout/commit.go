@@ -208,6 +208,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {
 			return nil, false, err
 		}
+		if err := s.referred(ctx, tx, m.ID, basketID, resp.Total, now); err != nil {
+			return nil, false, err
+		}
 		bal, err := s.ledger.BalanceTx(ctx, tx, m.ID, now)
 		if err != nil {
 			return nil, false, err

@@ -294,6 +294,9 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p
 		if err := s.earn(ctx, tx, m.ID, req.TransactionID, res, now); err != nil {
 			return nil, err
 		}
+		if err := s.referred(ctx, tx, m.ID, basketID, resp.Total, now); err != nil {
+			return nil, err
+		}
 		bal, err := s.ledger.BalanceTx(ctx, tx, m.ID, now)
 		if err != nil {
 			return nil, err

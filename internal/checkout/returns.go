@@ -464,6 +464,11 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			}
 		}
 	}
+	if s.opt.Referrals != nil {
+		if err := s.opt.Referrals.Returned(ctx, tx, b.id, resp.Value, all, now); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := s.recordReturn(ctx, tx, b, resp, now); err != nil {
 		return nil, nil, err
 	}

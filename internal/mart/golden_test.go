@@ -69,6 +69,15 @@ func fixture(t *testing.T, db *store.DB) {
 			('bsk_2', 1, 'MILK "2L"', '[]', 2, 175, 0, 0, 2)`, nil},
 		{`INSERT INTO redemptions (basket_id, offer_id, campaign_id, member_id, store_id, kind, discount, points, created_at)
 			VALUES ('bsk_1', 'cmp_1.1', 'cmp_1', 'mem_a', 'S1', 'percent_off', 200, 0, $1)`, []any{at(5, 11, 0)}},
+		// Bob joined with Ann's code; his first basket would have qualified.
+		{`INSERT INTO referrals (id, code, referrer_id, friend_id, channel, status, reason, basket_id, amount, returned,
+			created_at, qualify_by, qualified_at) VALUES
+			('ref_1', 'K7QM2P', 'mem_a', 'mem_b', 'web', 'rewarded', 'rewarded', 'bsk_1', 800, 250, $1, $2, $3),
+			('ref_2', 'K7QM2P', 'mem_a', NULL, 'sms', 'refused', 'refused: already a member', NULL, 0, 0, $4, NULL, NULL)`,
+			[]any{at(2, 23, 59), at(32, 23, 59), at(5, 11, 0), at(6, 8, 0)}},
+		{`INSERT INTO referral_rewards (referral_id, role, member_id, kind, points, cost, clawed_back, created_at) VALUES
+			('ref_1', 'referrer', 'mem_a', 'points', 500, 500, 0, $1), ('ref_1', 'friend', 'mem_b', 'points', 200, 200, 0, $1)`,
+			[]any{at(5, 11, 0)}},
 	}
 	for _, s := range stmts {
 		if _, err := db.W.Exec(s.q, s.args...); err != nil {

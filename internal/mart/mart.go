@@ -178,6 +178,8 @@ func (e *exporter) rows(ctx context.Context, t Table, emit func(Row) error) erro
 		return e.transactions(ctx, emit)
 	case FactTransactionLine.Name:
 		return e.lines(ctx, emit)
+	case FactReferral.Name:
+		return e.referrals(ctx, emit)
 	case DimMember.Name:
 		return e.members(ctx, emit)
 	case DimCampaign.Name:

@@ -67,6 +67,7 @@ func TestExport_TablesMatchTheSource(t *testing.T) {
 			"fact_response":         count(t, db, `SELECT `+responses),
 			"fact_transaction":      count(t, db, `SELECT COUNT(*) FROM baskets`),
 			"fact_transaction_line": count(t, db, `SELECT COUNT(*) FROM basket_lines`),
+			"fact_referral":         count(t, db, `SELECT COUNT(*) FROM referrals`),
 			"dim_member":            count(t, db, `SELECT COUNT(*) FROM members`),
 			"dim_campaign":          count(t, db, `SELECT COUNT(*) FROM campaigns`),
 			"dim_store":             count(t, db, `SELECT COUNT(*) FROM stores`),

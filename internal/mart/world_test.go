@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/mart"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/testenv"
@@ -54,7 +55,15 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	ls := links.NewService(db, "https://perk.test", c.Now)
 	w.campaigns = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Test Rewards",
 		Links: ls, Now: c.Now, Log: log})
-	co := checkout.NewService(db, ms, w.campaigns, ledger.New(db, ledger.Policy{}, c.Now), checkout.Options{Currency: "GBP", BaseEarn: 1, Now: c.Now, Log: log})
+	led := ledger.New(db, ledger.Policy{}, c.Now)
+	// Referrals on: the last member joins with the first one's code.
+	refs := referral.New(db, led, w.campaigns, referral.Options{PublicURL: "https://perk.test", Now: c.Now, Log: log})
+	ms.SetReferrals(refs)
+	if _, err := refs.Save(ctx, referral.Settings{Enabled: true, Qualify: referral.QualifyPurchase, WithinDays: 30,
+		Referrer: &referral.Reward{Kind: referral.RewardPoints, Points: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	co := checkout.NewService(db, ms, w.campaigns, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: c.Now, Log: log, Referrals: refs})
 	w.checkout = co
 	q := sms.NewQueue(db, c.Now, time.Minute, 5)
 	must := func(err error) {
@@ -76,9 +85,15 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		if p.tag != "" {
 			tags = []string{p.tag, "big;spender"}
 		}
+		ref := ""
+		if i == len(people)-1 {
+			var err error
+			ref, err = refs.Code(ctx, w.members[0].ID)
+			must(err)
+		}
 		e, err := ms.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: ph, FirstName: p.first, LastName: p.last,
 			Email: p.email, Birthday: "1980-02-29", ExternalID: "CRM-SECRET-" + p.first, Tags: tags, HomeStore: "S1"},
-			Channel: member.ChannelAPI, Consent: true})
+			Channel: member.ChannelAPI, Consent: true, Referral: ref})
 		must(err)
 		w.members = append(w.members, e.Member)
 		w.secrets = append(w.secrets, ph, strings.TrimPrefix(ph, "+"), "0"+ph[3:], p.first, p.last, "CRM-SECRET", "1980-02-29")

@@ -11,9 +11,10 @@ import (
 // Erase removes a member's personal data for good.
 //
 // Cleared: phone, names, e-mail, birthday, external id, attributes, tags,
-// time zone and source on the member row; the number, text and gateway error
-// of every message to or from them, and of every message to or from their
-// number before it was theirs (a JOIN texted before enrolling names them; a
+// time zone and source on the member row (a keyed hash of the number is
+// kept in former_phones, to refuse referral rewards to a former member);
+// the number, text and gateway error of every message to or from them, and
+// of every message to or from their number before it was theirs (a JOIN texted before enrolling names them; a
 // reply to a non-member holds the number), queued ones being cancelled; the
 // number on their consent entries and the client (IP) address of those given
 // on the web; pending opt-in confirmations. Card links are revoked.
@@ -45,6 +46,11 @@ func (s *Service) Erase(ctx context.Context, memberID string) error {
 			return err
 		}
 		ph := string(m.Phone)
+		// The one trace of the number erasure keeps: its keyed hash, so a
+		// referral reward is never given to a phone that was a member.
+		if err := recordFormerPhone(ctx, tx, ph, now); err != nil {
+			return err
+		}
 		stmts := []struct {
 			sql  string
 			args []any

@@ -37,8 +37,9 @@ type Options struct {
 
 // Service enrols, finds, changes and erases members.
 type Service struct {
-	db  *store.DB
-	opt Options
+	db        *store.DB
+	opt       Options
+	referrals Referrals // nil: referral codes are ignored
 }
 
 // NewService returns a Service over db.
@@ -96,6 +97,10 @@ type EnrolRequest struct {
 	// AnonymousID is the browser or app install signing up (the perk_aid
 	// cookie on /join), tied to the new member by the joined event.
 	AnonymousID string
+	// Referral is the referral code the friend came with (/join?ref=, JOIN
+	// <code>); what became of it is Enrolment.Referral. A bad code never
+	// stops the sign-up.
+	Referral string
 }
 
 func (r EnrolRequest) origin() Origin {
@@ -107,6 +112,8 @@ type Enrolment struct {
 	Member    *Member
 	Created   bool   // false when the phone was already a member
 	CardToken string // token for the card page, /c/{token}
+	// Referral is what became of EnrolRequest.Referral; nil without one.
+	Referral *ReferralNote
 }
 
 // maxCodeTries bounds retries on a code collision; with 10^7 codes and even a
@@ -137,8 +144,10 @@ func (s *Service) Enrol(ctx context.Context, req EnrolRequest) (*Enrolment, erro
 		for try := 0; ; try++ {
 			existing, err := getOne(ctx, tx, `phone = $1`, p.Phone)
 			if err == nil {
-				out, err = s.reenrol(ctx, tx, existing, req, now)
-				return err
+				if out, err = s.reenrol(ctx, tx, existing, req, now); err != nil {
+					return err
+				}
+				return s.referred(ctx, tx, req, out, now)
 			}
 			if !errors.Is(err, ErrNotFound) {
 				return err
@@ -149,6 +158,9 @@ func (s *Service) Enrol(ctx context.Context, req EnrolRequest) (*Enrolment, erro
 			// PostgreSQL; SQLite serialises writers). The insert was rolled
 			// back to its savepoint and, in READ COMMITTED, the lookup now
 			// sees that member: answer as a sequential repeat would.
+			if err == nil {
+				return s.referred(ctx, tx, req, out, now)
+			}
 			if !errors.Is(err, ErrPhoneTaken) || try >= 2 {
 				return err
 			}

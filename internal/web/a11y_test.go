@@ -127,12 +127,16 @@ func TestConsolePagesPassAxe_InChromium(t *testing.T) {
 		{"stores", "/manage/catalogue/stores", "#stores"},
 		{"unknown SKUs", "/manage/catalogue/unknown", "#unknown"},
 		{"webhooks", "/manage/webhooks", "#endpoints"},
+		{"referrals", "/manage/referrals", "#referral-report"},
 	} {
 		step(p.name, p.path, p.ready)
 	}
 	step("new campaign with errors", "/manage/campaigns/new", "#campaign-form .error",
 		chromedp.WaitVisible(chromedp.CSS("#name")), chromedp.SetValue(chromedp.CSS("#name"), "Winter warmers"),
 		chromedp.SetValue(chromedp.CSS("#benefits-0-percent"), "150"), chromedp.Click(chromedp.CSS("#save")))
+	step("referral settings with errors", "/manage/referrals", "#error-summary",
+		chromedp.WaitVisible(chromedp.CSS("#spec")), chromedp.SetValue(chromedp.CSS("#spec"), "enabled: true\nqualify: later\n"),
+		chromedp.Click(chromedp.CSS("#save")))
 	step("sms simulator", "/sim", "#sim-form")
 	// A mistake is said in the form's alert region, not in a dialog box.
 	if err := chromedp.Do(b, chromedp.SetValue(chromedp.CSS("#sim-from"), "12"), chromedp.Click(chromedp.CSS("#sim-form button"))); err != nil {

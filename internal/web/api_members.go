@@ -28,7 +28,10 @@ type enrolBody struct {
 	Attributes  map[string]string `json:"attributes"`
 	Tags        []string          `json:"tags"`
 	DoubleOptIn bool              `json:"double_opt_in"`
-	Consent     struct {
+	// ReferralCode is a friend's referral code; a bad one never stops the
+	// enrolment (the answer's referral says what became of it).
+	ReferralCode string `json:"referral_code"`
+	Consent      struct {
 		SMS            bool   `json:"sms"`
 		Source         string `json:"source"`
 		Campaign       string `json:"campaign"`
@@ -40,6 +43,8 @@ type enrolBody struct {
 type memberView struct {
 	*member.Member
 	CardURL string `json:"card_url,omitempty"`
+	// Referral is what became of an enrolment's referral code.
+	Referral *member.ReferralNote `json:"referral,omitempty"`
 }
 
 func (s *Server) view(m *member.Member, token string) memberView {
@@ -75,6 +80,7 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 				Attributes: b.Attributes, Tags: b.Tags},
 			Channel: ch, Source: b.Consent.Source, Consent: b.Consent.SMS, ConsentVersion: b.Consent.WordingVersion,
 			DoubleOptIn: b.DoubleOptIn, Campaign: b.Consent.Campaign, SourceAddress: "api key " + key.ID,
+			Referral: b.ReferralCode,
 		})
 		return err
 	})
@@ -98,7 +104,9 @@ func (s *Server) enrolMember(w http.ResponseWriter, r *http.Request, key *auth.K
 		writeJSON(w, status, v)
 		return nil
 	}
-	writeJSON(w, status, s.view(e.Member, e.CardToken))
+	v := s.view(e.Member, e.CardToken)
+	v.Referral = e.Referral
+	writeJSON(w, status, v)
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/testenv"
@@ -41,6 +42,7 @@ type env struct {
 
 	campaigns *campaign.Service
 	ledger    *ledger.Ledger
+	referrals *referral.Service
 }
 
 func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
@@ -56,6 +58,10 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	live := web.NewLive()
+	// Referrals are wired as perk serve wires them: sign-ups and the tills
+	// tell the referral service inside their transactions.
+	refs := referral.New(db, led, camps, referral.Options{PublicURL: "http://perk.test", Log: log})
+	ms.SetReferrals(refs)
 	// The tills' stores: S001 (the pos key's), S002 and S009 (others), and
 	// S1 for the tests that name it.
 	cat := catalogue.New(db, catalogue.Options{Currency: "GBP", Log: log})
@@ -66,8 +72,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	opt := web.Options{Catalogue: cat, Programme: "Test Rewards", ConsentWording: "Yes, text me offers. Reply STOP to opt out.",
 		Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log,
 		Campaigns: camps, Ledger: led, Live: live, Reports: report.NewService(db, camps, nil),
+		Referrals: refs,
 		Checkout: checkout.NewService(db, ms, camps, led, checkout.Options{Currency: "GBP", BaseEarn: 1, Log: log, OnChange: live.Notify,
-			Catalogue: cat})}
+			Catalogue: cat, Referrals: refs})}
 	for _, m := range mutate {
 		m(&opt)
 	}
@@ -77,7 +84,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		camps = campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Currency: opt.Currency, Log: log})
 		opt.Campaigns, opt.Reports = camps, report.NewService(db, camps, nil)
 		opt.Checkout = checkout.NewService(db, ms, camps, led, checkout.Options{Currency: opt.Currency.Code, BaseEarn: 1, Log: log, OnChange: live.Notify,
-			Catalogue: cat})
+			Catalogue: cat, Referrals: refs})
 	}
 	if opt.Events == nil {
 		opt.Events = event.NewService(db, event.Options{Now: opt.Now})
@@ -99,7 +106,7 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 		jobs.Wait()
 	})
 	srvURL = srv.URL
-	e.url, e.members, e.campaigns, e.ledger = srvURL, ms, camps, led
+	e.url, e.members, e.campaigns, e.ledger, e.referrals = srvURL, ms, camps, led, refs
 	for _, r := range []auth.Role{auth.RoleAdmin, auth.RoleManager, auth.RolePOS, auth.RoleReporting, auth.RoleIngest} {
 		secret, k, err := keys.Create(ctx, r, map[bool]string{true: "S001"}[r == auth.RolePOS], "test")
 		if err != nil {

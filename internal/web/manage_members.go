@@ -9,6 +9,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 )
 
@@ -82,15 +83,22 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Op
 	if err != nil {
 		return err
 	}
+	var refs *referral.Mine
+	if s.opt.Referrals != nil && m.Status != member.StatusErased {
+		if refs, err = s.opt.Referrals.ForMember(ctx, m.ID); err != nil {
+			return err
+		}
+	}
 	s.render(w, r, http.StatusOK, "manage_member", struct {
 		page
-		M        memberRow
-		Consents []member.Consent
-		Balance  ledger.Balance
-		Entries  []ledger.Entry
-		History  *report.History
-		Stream   *memberEvents
-	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history, stream})
+		M         memberRow
+		Consents  []member.Consent
+		Balance   ledger.Balance
+		Entries   []ledger.Entry
+		History   *report.History
+		Stream    *memberEvents
+		Referrals *referral.Mine
+	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history, stream, refs})
 	return nil
 }
 

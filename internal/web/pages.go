@@ -115,6 +115,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 type joinForm struct {
 	Phone, FirstName, LastName string
 	Campaign                   string // from /join?campaign=..., carried by the form into the consent log
+	Ref                        string // from /join?ref=..., a friend's referral code
 	Consent                    bool
 }
 
@@ -124,11 +125,15 @@ type joinData struct {
 	Errors  map[string]string // by field name
 	Problem string            // what went wrong with the whole form (too many sign-ups)
 	Wording string
+	Invite  string // what the page says about the referral code it was opened with
 }
 
 func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "join", joinData{page: s.page("Join"), Wording: s.opt.ConsentWording,
-		Form: joinForm{Campaign: r.URL.Query().Get("campaign")}})
+	data := joinData{page: s.page("Join"), Wording: s.opt.ConsentWording, Form: joinForm{Campaign: r.URL.Query().Get("campaign")}}
+	if ref := r.URL.Query().Get("ref"); ref != "" && s.opt.Referrals != nil {
+		data.Form.Ref, data.Invite = s.invitation(r.Context(), ref, anonymousID(w, r))
+	}
+	s.render(w, r, http.StatusOK, "join", data)
 }
 
 // joinAgain shows the form again with what the shopper typed and what is
@@ -148,7 +153,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 	f := joinForm{
 		Phone: strings.TrimSpace(r.PostFormValue("phone")), FirstName: r.PostFormValue("first_name"),
 		LastName: r.PostFormValue("last_name"), Consent: r.PostFormValue("consent") == "yes",
-		Campaign: strings.TrimSpace(r.PostFormValue("campaign")),
+		Campaign: strings.TrimSpace(r.PostFormValue("campaign")), Ref: strings.TrimSpace(r.PostFormValue("ref")),
 	}
 	data := joinData{Form: f, Wording: s.opt.ConsentWording, Errors: map[string]string{}}
 	if ok, wait := s.joinRL.allow(clientAddr(r)); !ok {
@@ -176,7 +181,7 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		// The page is in the programme's language: so are the member's texts.
 		Profile: member.Profile{Phone: f.Phone, FirstName: f.FirstName, LastName: f.LastName, Locale: s.members.Locale()},
 		Channel: member.ChannelWeb, Source: "join form", Consent: true, DoubleOptIn: s.opt.DoubleOptIn,
-		SourceAddress: clientAddr(r), Campaign: f.Campaign,
+		SourceAddress: clientAddr(r), Campaign: f.Campaign, Referral: f.Ref,
 		// Ties this browser to the member only if the sign-up creates one:
 		// typing someone else's number must not take over their timeline.
 		AnonymousID: anonymousID(w, r),
@@ -205,7 +210,8 @@ func (s *Server) joinSubmit(w http.ResponseWriter, r *http.Request) {
 		page
 		Phone       string
 		DoubleOptIn bool
-	}{s.page("Check your phone"), phone.Mask(string(e.Member.Phone)), s.opt.DoubleOptIn})
+		Referral    string
+	}{s.page("Check your phone"), phone.Mask(string(e.Member.Phone)), s.opt.DoubleOptIn, joinedReferral(e.Referral)})
 }
 
 // fieldMessage words a validation problem for a shopper.
@@ -283,6 +289,13 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "card wallet", "member", m.ID, "err", err)
 		}
 	}
+	var share *cardReferral
+	if s.opt.Referrals != nil && m.Status != member.StatusErased {
+		// Like the wallet: the card shows without it if it fails.
+		if share, err = s.cardReferral(r.Context(), m, r.PathValue("token")); err != nil {
+			s.log.ErrorContext(r.Context(), "card referral", "member", m.ID, "err", err)
+		}
+	}
 	w.Header().Set("Cache-Control", "private, no-store")
 	s.render(w, r, http.StatusOK, "card", struct {
 		page
@@ -291,7 +304,8 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 		Wallet        *checkout.Wallet
 		Zone          *time.Location
 		IdentifyToken string // for /perk.js on the page, if a retailer's page embeds it
-	}{s.page("Your card"), m, img, wallet, memberZone(m), s.identifyToken(r, m.ID)})
+		Referral      *cardReferral
+	}{s.page("Your card"), m, img, wallet, memberZone(m), s.identifyToken(r, m.ID), share})
 }
 
 // memberZone is the member's time zone for dates on their pages.

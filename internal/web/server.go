@@ -31,6 +31,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
@@ -93,6 +94,10 @@ type Options struct {
 	// Catalogue serves stores and products (API and dashboard); their
 	// routes are left out when it is nil.
 	Catalogue *catalogue.Catalogue
+	// Referrals is the referral programme: its API and dashboard page, the
+	// referral link and share button on the card page, and ?ref= on /join;
+	// left out when nil.
+	Referrals *referral.Service
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -302,6 +307,10 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.opt.Catalogue != nil {
 			s.registerCataloguePages(page)
+		}
+		if s.opt.Referrals != nil {
+			s.registerReferrals(api, page, form)
+			mux.Handle("POST /c/{token}/shared", csrf.Handler(http.HandlerFunc(s.cardShared)))
 		}
 	}
 	if s.opt.GatewayCallbacks != nil {

@@ -20,12 +20,13 @@ const (
 	Offers  Keyword = "OFFERS" // current offers
 	Code    Keyword = "CODE"   // re-send member code and card link
 	Yes     Keyword = "YES"    // confirm a double opt-in
+	Invite  Keyword = "INVITE" // the member's own referral link, to share
 	Unknown Keyword = ""       // nothing recognised
 )
 
 // known is every Keyword an alias may map to.
 var known = map[Keyword]bool{Join: true, Stop: true, Start: true, Help: true,
-	Points: true, Offers: true, Code: true, Yes: true}
+	Points: true, Offers: true, Code: true, Yes: true, Invite: true}
 
 // Match is the result of parsing one message.
 type Match struct {
@@ -69,6 +70,7 @@ var defaults = func() *Table {
 		{Offers, []string{"OFFERS", "DEALS"}},
 		{Code, []string{"CODE", "CARD"}},
 		{Yes, []string{"YES", "Y"}},
+		{Invite, []string{"INVITE", "REFER"}},
 	} {
 		var err error
 		if t, err = t.With(g.k, g.aliases...); err != nil {

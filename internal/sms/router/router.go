@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/keyword"
 	"github.com/perk-platform/perk/internal/sms/texts"
@@ -46,6 +47,10 @@ type Options struct {
 	Wake     func() // called after a reply is queued (the sender's Wake)
 	// Wallet answers POINTS and OFFERS; without it they get the help text.
 	Wallet *checkout.Service
+	// Referrals answers INVITE with the member's own link and reads a
+	// referral code after JOIN (JOIN K7QM2P) or on its own; without it
+	// INVITE gets the help text and a code is read as a name.
+	Referrals *referral.Service
 }
 
 // Router handles inbound messages.
@@ -282,6 +287,22 @@ func (r *Router) act(ctx context.Context, k keyword.Match, from phone.Number, to
 		return r.reply(texts.Help, m)
 	case keyword.Help:
 		return r.reply(texts.Help, m)
+	case keyword.Invite:
+		if m == nil {
+			return r.reply(texts.CodeReply, m)
+		}
+		if r.opt.Referrals != nil {
+			return r.invite(ctx, m)
+		}
+		return r.reply(texts.Help, m)
+	case keyword.Unknown:
+		// A referral code texted on its own is JOIN with it: the code is
+		// the friend's keyword.
+		if w := strings.Fields(k.Args); r.opt.Referrals != nil && len(w) == 1 && referral.LooksLikeCode(w[0]) {
+			if _, err := r.opt.Referrals.Owner(ctx, w[0]); err == nil {
+				return r.join(ctx, keyword.Match{Keyword: keyword.Join, Alias: "referral code", Args: w[0]}, from, to, m, did)
+			}
+		}
 	}
 	return r.unknown(ctx, from, m, now)
 }
@@ -290,9 +311,15 @@ func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, t
 	if m != nil && m.Status != member.StatusOptedOut {
 		return "", "", r.resendCode(ctx, m.ID, did)
 	}
-	first, last := splitName(k.Args)
+	args, code := k.Args, ""
+	if w := strings.Fields(args); r.opt.Referrals != nil && len(w) > 0 && referral.LooksLikeCode(w[0]) {
+		// JOIN K7QM2P Ann: a first word with a digit is a referral code,
+		// never a name.
+		code, args = w[0], strings.Join(w[1:], " ")
+	}
+	first, last := splitName(args)
 	req := member.EnrolRequest{Profile: member.Profile{Phone: string(from), FirstName: first, LastName: last},
-		Channel: member.ChannelSMS, Source: "keyword " + k.Alias, SourceAddress: to, Consent: true}
+		Channel: member.ChannelSMS, Source: "keyword " + k.Alias, SourceAddress: to, Consent: true, Referral: code}
 	e, err := r.members.Enrol(ctx, req)
 	if problem.KindOf(err) == problem.Invalid {
 		// A name we cannot store must not cost the shopper the membership.
@@ -307,7 +334,26 @@ func (r *Router) join(ctx context.Context, k keyword.Match, from phone.Number, t
 		return "", "", r.resendCode(ctx, e.Member.ID, did)
 	}
 	did.queued = true // the enrolment queued the welcome
+	if n := e.Referral; n != nil && (n.Status == "" || n.Status == string(referral.StatusRefused)) {
+		// A code that could not count is answered, after the welcome: the
+		// sign-up itself went through.
+		return r.render(texts.ReferralNote, e.Member, texts.Data{ReferralCode: strings.ToUpper(code), Reason: n.Reason})
+	}
 	return "", "", nil
+}
+
+// invite answers INVITE with the member's own referral link. Perk never
+// texts a number the member types: the friend has not consented, so the
+// member shares the link themselves.
+func (r *Router) invite(ctx context.Context, m *member.Member) (string, string, error) {
+	code, err := r.opt.Referrals.Code(ctx, m.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if err := r.opt.Referrals.Note(ctx, referral.ActivitySMS, m.ID, ""); err != nil {
+		return "", "", err
+	}
+	return r.render(texts.InviteReply, m, texts.Data{ReferralCode: code, ReferralURL: r.opt.Referrals.Link(code)})
 }
 
 // resendCode queues the member's code and card link again.

@@ -33,7 +33,8 @@ func (c *Catalogue) sampleData(locale string) (Data, error) {
 	}
 	token := strings.Repeat("x", 22) // id.Token(16): 16 bytes, base64url
 	d := Data{FirstName: "Ann", LastName: "Lee", Name: "Ann Lee", Code: "96385074", CardURL: base + "/c/" + token,
-		ConfirmURL: base + "/join/confirm/" + token, Points: 1250, PointsPending: 30}
+		ConfirmURL: base + "/join/confirm/" + token, Points: 1250, PointsPending: 30,
+		ReferralCode: "K7QM2P", ReferralURL: base + "/join?ref=K7QM2P", Reason: "the referral code is not known; you are signed up all the same"}
 	offers := []Data{
 		{Description: "20% off coffee", Until: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
 		{Description: "Free croissant", Until: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)},

@@ -36,6 +36,8 @@ const (
 	NoOffers     Purpose = "no_offers"     // OFFERS without any
 	OfferItem    Purpose = "offer_item"    // one offer in an OFFERS reply; items are joined with "; "
 	UnknownReply Purpose = "unknown_reply" // a message that was not understood
+	InviteReply  Purpose = "invite_reply"  // INVITE: the member's own referral link, to share themselves
+	ReferralNote Purpose = "referral_note" // a sign-up by SMS whose referral code was not usable: why
 )
 
 // Data is what a text can show. Which fields a purpose provides is in
@@ -59,6 +61,10 @@ type Data struct {
 
 	Description string    // offer_item: the offer's description
 	Until       time.Time // offer_item: its last day, in the member's zone ({{.Until.Format "2 Jan"}})
+
+	ReferralCode string // invite_reply, referral_note: the referral code
+	ReferralURL  string // invite_reply: the member's referral link
+	Reason       string // referral_note: what became of the code
 }
 
 // Spec is what a purpose's text may and must use.
@@ -91,11 +97,13 @@ var Purposes = map[Purpose]Spec{
 	NoOffers:     {Fields: card},
 	OfferItem:    {Fields: []string{"Description", "Until"}, Required: []string{"Description", "Until"}},
 	UnknownReply: {Fields: programme},
+	InviteReply:  {Fields: append(slices.Clone(card), "ReferralCode", "ReferralURL"), Required: []string{"ReferralURL"}},
+	ReferralNote: {Fields: append(slices.Clone(person), "ReferralCode", "Reason"), Required: []string{"Reason"}},
 }
 
 // order is the reporting order of the purposes.
 var order = []Purpose{Welcome, Code, Card, ConfirmOptIn, YesConfirm, StopConfirm, StartConfirm, StartReply,
-	CodeReply, Help, PointsReply, OffersReply, NoOffers, OfferItem, UnknownReply}
+	CodeReply, Help, PointsReply, OffersReply, NoOffers, OfferItem, UnknownReply, InviteReply, ReferralNote}
 
 // All returns every purpose, in a stable order.
 func All() []Purpose { return slices.Clone(order) }
