@@ -22,7 +22,7 @@ import (
 const crmUsage = `usage: perk crm sync [--full] [--welcome=false] [--update-phones] [--errors FILE] [--cpuprofile FILE] FILE
                                           upsert the CRM subset by external_id (--full: the file is the whole subset)
        perk crm offers [--errors FILE] FILE   give the personal offers of a CRM file (one member and offer a row)
-       perk crm export --out DIR [--since CURSOR] [--format csv|jsonl] [--wait 10s] [-o table|json]
+       perk crm export --out DIR [--since CURSOR] [--format csv|jsonl] [--wait 5s] [-o table|json]
                                           write the CRM feed files (changes after CURSOR) and their manifest`
 
 // cmdCRM runs the CRM guise's commands.

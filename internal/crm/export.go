@@ -80,7 +80,7 @@ type Range struct {
 
 // DefaultWait is how long perk crm export and the API wait for writes in
 // flight (Range.Wait).
-const DefaultWait = 10 * time.Second
+const DefaultWait = 5 * time.Second
 
 // Open starts a read of the changes in r. Close it.
 func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {

@@ -41,7 +41,11 @@ func (s *Server) crmFeed(w http.ResponseWriter, r *http.Request, _ *auth.Key) er
 	default:
 		return problem.InvalidField("format", "format_invalid", nil, "want csv or jsonl")
 	}
-	read, err := s.opt.CRMFeed.Open(r.Context(), crm.Range{Since: q.Get("since"), Until: q.Get("until"), Wait: crm.DefaultWait})
+	wait := s.opt.CRMFeedWait
+	if wait == 0 {
+		wait = crm.DefaultWait
+	}
+	read, err := s.opt.CRMFeed.Open(r.Context(), crm.Range{Since: q.Get("since"), Until: q.Get("until"), Wait: wait})
 	if err != nil {
 		return err
 	}

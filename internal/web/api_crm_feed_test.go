@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/change"
@@ -19,8 +20,11 @@ import (
 	"github.com/perk-platform/perk/internal/web"
 )
 
+// withCRMFeed serves the CRM feed. Its reads wait long: on a PostgreSQL
+// server shared with other tests, their write transactions hold the feed
+// back too.
 func withCRMFeed(db *store.DB) func(*web.Options) {
-	return func(o *web.Options) { o.CRMFeed = crm.NewExporter(db, nil) }
+	return func(o *web.Options) { o.CRMFeed, o.CRMFeedWait = crm.NewExporter(db, nil), 2*time.Minute }
 }
 
 // TestCRMFeedAPI_StreamsAFeedByCursorWithItsCountAndHash: a feed answers

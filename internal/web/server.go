@@ -89,8 +89,10 @@ type Options struct {
 	// out); nil leaves its API and page off.
 	Batch *batch.Jobs
 	// CRMFeed serves the CRM feed (GET /v1/crm/export/{feed}); nil leaves
-	// it out.
-	CRMFeed *crm.Exporter
+	// it out. CRMFeedWait is how long a read waits for writes in flight
+	// (zero: crm.DefaultWait).
+	CRMFeed     *crm.Exporter
+	CRMFeedWait time.Duration
 	// Catalogue serves stores and products (API and dashboard); their
 	// routes are left out when it is nil.
 	Catalogue *catalogue.Catalogue
