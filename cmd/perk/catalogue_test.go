@@ -44,6 +44,8 @@ func TestCatalogueImport_ErrorsFileAndReimport(t *testing.T) {
 			if err != nil || !strings.Contains(stderr, "0 created, 0 updated, 2 unchanged, 1 rejected") {
 				t.Fatalf("re-import: %v\n%s", err, stderr)
 			}
+			// Stores are checked once the catalogue lists one (catalogue.TradingStore).
+			importStores(t, env, dir, "S001")
 			if _, stderr, err := perk(t, env, "keys", "create", "--role", "pos", "--store", "S404"); err == nil || !strings.Contains(stderr, "no such store") {
 				t.Fatalf("a key for an unknown store: %v\n%s", err, stderr)
 			}

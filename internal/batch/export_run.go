@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/perk-platform/perk/internal/outfile"
@@ -86,31 +87,37 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 // eachMember reads members a page at a time (keyset on id), with their
 // audiences, uses and balances read for the page's id range at once.
 func (e *Exporter) eachMember(ctx context.Context, p *plan, fn func(*memberState) error) error {
-	from, args := `members m`, []any{""}
+	var changed []any // a delta's members, in id order
 	if !p.full {
-		// The changed members first, each source through its index on
-		// time (migration 0023), then those members by primary key: a
-		// delta reads what changed, not the whole programme.
-		from = `(SELECT id FROM members WHERE updated_at > $3
-			UNION SELECT member_id FROM offer_changes WHERE changed_at > $3
-			UNION SELECT member_id FROM points_entries WHERE created_at > $3
-			UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND created_at > $3
-			UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND voided_at > $3
-			UNION SELECT b.member_id FROM basket_returns r JOIN baskets b ON b.id = r.basket_id
-				WHERE r.created_at > $3 AND b.member_id IS NOT NULL) c JOIN members m ON m.id = c.id`
+		ids, err := e.changedMembers(ctx, p.since)
+		if err != nil {
+			return err
+		}
+		changed = ids
 	}
+	after := ""
 	for {
-		q := `SELECT m.id, m.code FROM ` + from + ` WHERE m.status <> 'erased' AND m.id > $1 ORDER BY m.id LIMIT $2`
-		a := append(args[:1:1], pageSize)
-		if !p.full {
-			a = append(a, p.since)
+		var q string
+		var a []any
+		if p.full {
+			q, a = `SELECT id, code FROM members WHERE status <> 'erased' AND id > $1 ORDER BY id LIMIT $2`, []any{after, pageSize}
+		} else {
+			if len(changed) == 0 {
+				return nil
+			}
+			n := min(len(changed), pageSize)
+			a, changed = changed[:n], changed[n:]
+			q = `SELECT id, code FROM members WHERE status <> 'erased' AND id IN (` + e.db.Dialect.Placeholders(1, n) + `) ORDER BY id`
 		}
 		page, err := e.page(ctx, q, a)
 		if err != nil {
 			return err
 		}
 		if len(page) == 0 {
-			return nil
+			if p.full {
+				return nil
+			}
+			continue
 		}
 		if err := e.fill(ctx, p, page); err != nil {
 			return err
@@ -120,11 +127,40 @@ func (e *Exporter) eachMember(ctx context.Context, p *plan, fn func(*memberState
 				return err
 			}
 		}
-		if len(page) < pageSize {
+		if p.full && len(page) < pageSize {
 			return nil
 		}
-		args[0] = page[len(page)-1].id
+		after = page[len(page)-1].id
 	}
+}
+
+// changedMembers lists, in id order, the members whose offers may have
+// changed since the time: each source read through its index on time
+// (migration 0023), so a delta reads what changed, not the whole programme
+// (a scan of every member made a delta of 1,000 baskets take seconds in a
+// programme of 1,000,000). It holds only the changed members' ids.
+func (e *Exporter) changedMembers(ctx context.Context, since time.Time) ([]any, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT id FROM members WHERE updated_at > $1
+		UNION SELECT member_id FROM offer_changes WHERE changed_at > $1
+		UNION SELECT member_id FROM points_entries WHERE created_at > $1
+		UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND created_at > $1
+		UNION SELECT member_id FROM baskets WHERE member_id IS NOT NULL AND voided_at > $1
+		UNION SELECT b.member_id FROM basket_returns r JOIN baskets b ON b.id = r.basket_id
+			WHERE r.created_at > $1 AND b.member_id IS NOT NULL
+		ORDER BY 1`, since)
+	if err != nil {
+		return nil, fmt.Errorf("changed members: %w", err)
+	}
+	defer rows.Close()
+	var out []any
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 func (e *Exporter) page(ctx context.Context, q string, args []any) ([]*memberState, error) {
@@ -150,10 +186,20 @@ func (e *Exporter) fill(ctx context.Context, p *plan, page []*memberState) error
 	for _, ms := range page {
 		by[ms.id] = ms
 	}
+	// A full export's page is a run of ids: read its range. A delta's ids
+	// are scattered over the programme: read them by key.
 	first, last := page[0].id, page[len(page)-1].id
+	cond, args := `member_id >= $1 AND member_id <= $2`, []any{first, last}
+	if !p.full {
+		args = make([]any, len(page))
+		for i, ms := range page {
+			args[i] = ms.id
+		}
+		cond = `member_id IN (` + e.db.Dialect.Placeholders(1, len(page)) + `)`
+	}
 	if p.fixed {
-		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, control FROM campaign_members WHERE member_id >= $1 AND member_id <= $2`,
-			[]any{first, last}, func(scan func(...any) error) error {
+		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, control FROM campaign_members WHERE `+cond,
+			args, func(scan func(...any) error) error {
 				var mid, cid string
 				var control int
 				if err := scan(&mid, &cid, &control); err != nil {
@@ -168,8 +214,8 @@ func (e *Exporter) fill(ctx context.Context, p *plan, page []*memberState) error
 		}
 	}
 	if p.limited {
-		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, period, uses FROM offer_uses WHERE member_id >= $1 AND member_id <= $2`,
-			[]any{first, last}, func(scan func(...any) error) error {
+		if err := queryRange(ctx, e.db, `SELECT member_id, campaign_id, period, uses FROM offer_uses WHERE `+cond,
+			args, func(scan func(...any) error) error {
 				var mid, cid, period string
 				var n int64
 				if err := scan(&mid, &cid, &period, &n); err != nil {
@@ -188,8 +234,8 @@ func (e *Exporter) fill(ctx context.Context, p *plan, page []*memberState) error
 	}
 	// The available balance, as ledger.Balance counts it.
 	return queryRange(ctx, e.db, `SELECT member_id, CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
-		WHERE member_id >= $1 AND member_id <= $2 AND remaining > 0 AND available_at <= $3 AND (expires_at IS NULL OR expires_at > $3)
-		GROUP BY member_id`, []any{first, last, p.now}, func(scan func(...any) error) error {
+		WHERE `+cond+` AND remaining > 0 AND available_at <= $`+strconv.Itoa(len(args)+1)+` AND (expires_at IS NULL OR expires_at > $`+strconv.Itoa(len(args)+1)+`)
+		GROUP BY member_id`, append(args, p.now), func(scan func(...any) error) error {
 		var mid string
 		var n int64
 		if err := scan(&mid, &n); err != nil {
