@@ -61,6 +61,10 @@ type Options struct {
 	GapWait time.Duration
 	// MaxAttempts fails an enrolment whose step errs that many times (5).
 	MaxAttempts int
+	// AbandonAfter is how long after a cart_updated without a purchase
+	// by the same person cart_abandoned is raised (DefaultAbandonAfter if
+	// zero).
+	AbandonAfter time.Duration
 }
 
 // Service stores journeys and runs them.
@@ -97,6 +101,9 @@ func NewService(db *store.DB, opt Options) *Service {
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5
+	}
+	if opt.AbandonAfter <= 0 {
+		opt.AbandonAfter = DefaultAbandonAfter
 	}
 	return &Service{db: db, opt: opt, versions: map[verKey]Definition{}, gapSince: map[int64]time.Time{}}
 }

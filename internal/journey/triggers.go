@@ -52,6 +52,9 @@ func (s *Service) ReadEvents(ctx context.Context) (int, error) {
 		}
 		for i := range evs {
 			e := &evs[i]
+			if err := s.watchCart(ctx, tx, e); err != nil {
+				return err
+			}
 			if e.MemberID == "" {
 				continue
 			}
@@ -121,8 +124,8 @@ func startCursor(ctx context.Context, tx *sql.Tx) error {
 // past; it may also never come (a rollback, a resend the unique index
 // refused). So a gap holds the reader back for GapWait, then is read past.
 func (s *Service) nextEvents(ctx context.Context, tx *sql.Tx, cursor int64) ([]event.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, type, occurred_at, channel, COALESCE(member_id, ''), campaign, store_id, properties
-		FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, readBatch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, type, occurred_at, channel, COALESCE(member_id, ''), COALESCE(anonymous_id, ''),
+		campaign, store_id, properties FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, readBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +134,7 @@ func (s *Service) nextEvents(ctx context.Context, tx *sql.Tx, cursor int64) ([]e
 	for rows.Next() {
 		var e event.Event
 		var ch, props string
-		if err := rows.Scan(&e.Seq, &e.Type, &e.Time, &ch, &e.MemberID, &e.Campaign, &e.Store, &props); err != nil {
+		if err := rows.Scan(&e.Seq, &e.Type, &e.Time, &ch, &e.MemberID, &e.AnonymousID, &e.Campaign, &e.Store, &props); err != nil {
 			return nil, err
 		}
 		e.Channel, e.Properties, e.Time = event.Channel(ch), json.RawMessage(props), e.Time.UTC()

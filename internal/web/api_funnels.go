@@ -37,17 +37,26 @@ func (s *Server) putFunnel(w http.ResponseWriter, r *http.Request, _ *auth.Key) 
 	if err := decodeJSON(w, r, &def); err != nil {
 		return err
 	}
-	if def.Name == "" {
-		def.Name = r.PathValue("name")
-	}
-	if def.Name != r.PathValue("name") {
-		return problem.InvalidField("name", "name_mismatch", nil, "the body names %q, the path %q", def.Name, r.PathValue("name"))
+	if err := pathName(r, &def.Name); err != nil {
+		return err
 	}
 	changed, err := s.opt.Funnels.Save(r.Context(), def)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"funnel": def, "changed": changed})
+	return nil
+}
+
+// pathName fills a body's empty name from the path's {name}, and refuses a
+// body that names another.
+func pathName(r *http.Request, name *string) error {
+	if *name == "" {
+		*name = r.PathValue("name")
+	}
+	if *name != r.PathValue("name") {
+		return problem.InvalidField("name", "name_mismatch", nil, "the body names %q, the path %q", *name, r.PathValue("name"))
+	}
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/journey"
-	"github.com/perk-platform/perk/internal/problem"
 )
 
 // registerJourneys adds the journey routes: definitions (applied as files
@@ -44,11 +43,8 @@ func (s *Server) putJourney(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 	if err := decodeJSON(w, r, &def); err != nil {
 		return err
 	}
-	if def.Name == "" {
-		def.Name = r.PathValue("name")
-	}
-	if def.Name != r.PathValue("name") {
-		return problem.InvalidField("name", "name_mismatch", nil, "the body names %q, the path %q", def.Name, r.PathValue("name"))
+	if err := pathName(r, &def.Name); err != nil {
+		return err
 	}
 	a, err := s.opt.Journeys.Apply(r.Context(), def)
 	if err != nil {

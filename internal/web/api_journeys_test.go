@@ -47,8 +47,8 @@ func TestAPI_JourneysDefineLaunchAndCount(t *testing.T) {
 			}
 		}
 		ann := e.enrol("+447700900123")
-		events := `{"events":[` + eventJSON("c1", "cart_updated", 0, `"member":"`+ann.ID+`"`, `{"items":[{"sku":"COF","quantity":1,"price":"3.50"}]}`) + `]}`
-		if st, b, _ := e.do("POST", "/v1/events", auth.RolePOS, events); st != 200 {
+		events := `{"events":[` + eventJSON("c1", "cart_updated", 0, `"member":"`+ann.ID+`"`, `{"items":[{"sku":"COF","quantity":1,"price":350}]}`) + `]}`
+		if st, b, _ := e.do("POST", "/v1/events", auth.RolePOS, events); st != 200 || !strings.Contains(string(b), `"accepted":1`) {
 			t.Fatalf("events: %d %s", st, b)
 		}
 		if err := js.Poll(context.Background()); err != nil {

@@ -1,0 +1,164 @@
+package journey
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/event"
+)
+
+// Events Perk raises about carts.
+const (
+	// CartAbandoned: a cart_updated with no purchase by the same person
+	// (online or at a till) within AbandonAfter.
+	CartAbandoned = "cart_abandoned"
+	// CartRecovered: a purchase by a person after their cart_abandoned.
+	CartRecovered = "cart_recovered"
+)
+
+// DefaultAbandonAfter is the time without a purchase after which a cart is
+// abandoned.
+const DefaultAbandonAfter = 2 * time.Hour
+
+// person is who a cart belongs to: the member, else the anonymous id.
+func person(e *event.Event) string {
+	if e.MemberID != "" {
+		return e.MemberID
+	}
+	if e.AnonymousID != "" {
+		return "anon:" + e.AnonymousID
+	}
+	return ""
+}
+
+// watchCart keeps cart_watch up to date as the reader goes through the
+// stream, in its transaction: a cart starts (or restarts) the person's
+// clock; a purchase ends it, and raises cart_recovered when the cart had
+// been abandoned.
+func (s *Service) watchCart(ctx context.Context, tx *sql.Tx, e *event.Event) error {
+	who := person(e)
+	if who == "" {
+		return nil
+	}
+	switch {
+	case e.Type == event.CartUpdated:
+		due := e.Time.Add(s.opt.AbandonAfter)
+		res, err := tx.ExecContext(ctx, `UPDATE cart_watch SET cart_seq = $2, due_at = $3, abandoned = 0, channel = $4,
+			member_id = $5, anonymous_id = $6 WHERE person = $1`, who, e.Seq, due, string(e.Channel), nullable(e.MemberID), nullable(e.AnonymousID))
+		if err != nil {
+			return fmt.Errorf("watch cart: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			_, err = tx.ExecContext(ctx, `INSERT INTO cart_watch (person, member_id, anonymous_id, channel, cart_seq, due_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, who, nullable(e.MemberID), nullable(e.AnonymousID), string(e.Channel), e.Seq, due)
+		}
+		return err
+	case e.Purchase():
+		var seq int64
+		var abandoned int
+		err := tx.QueryRowContext(ctx, `SELECT cart_seq, abandoned FROM cart_watch WHERE person = $1`, who).Scan(&seq, &abandoned)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("watch cart: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cart_watch WHERE person = $1`, who); err != nil {
+			return fmt.Errorf("watch cart: %w", err)
+		}
+		if abandoned == 0 {
+			return nil
+		}
+		props, _ := json.Marshal(map[string]any{"cart_event": seq, "purchase_event": e.Seq, "purchase_type": e.Type})
+		return event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("%s:%s:%d", CartRecovered, who, seq),
+			Type: CartRecovered, Time: e.Time, ReceivedAt: s.now(), Channel: e.Channel, MemberID: e.MemberID,
+			AnonymousID: anonOnly(e.MemberID, e.AnonymousID), Properties: props})
+	}
+	return nil
+}
+
+// Abandon raises cart_abandoned for the carts whose time has come without
+// a purchase, in one transaction that also marks them; the event's id is
+// derived from the cart, so it is raised once. A purchase already in the
+// stream that the reader has not reached yet still counts: the stream is
+// asked directly. It returns how many carts it looked at.
+func (s *Service) Abandon(ctx context.Context) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		type cart struct {
+			who, member, anon, channel string
+			seq                        int64
+			due                        time.Time
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT person, COALESCE(member_id, ''), COALESCE(anonymous_id, ''), channel, cart_seq, due_at
+			FROM cart_watch WHERE abandoned = 0 AND due_at <= $1 ORDER BY due_at LIMIT 500`, now)
+		if err != nil {
+			return err
+		}
+		var cs []cart
+		for rows.Next() {
+			var c cart
+			if err := rows.Scan(&c.who, &c.member, &c.anon, &c.channel, &c.seq, &c.due); err != nil {
+				rows.Close()
+				return err
+			}
+			cs = append(cs, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = len(cs)
+		for _, c := range cs {
+			col, key := "member_id", c.member
+			if key == "" {
+				col, key = "anonymous_id", c.anon
+			}
+			var bought int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+col+` = $1 AND id > $2 AND type IN ($3, $4)`,
+				key, c.seq, event.OrderPlaced, event.BasketCommitted).Scan(&bought); err != nil {
+				return err
+			}
+			if bought > 0 {
+				// The reader will reach the purchase and end the watch.
+				if _, err := tx.ExecContext(ctx, `DELETE FROM cart_watch WHERE person = $1 AND cart_seq = $2`, c.who, c.seq); err != nil {
+					return err
+				}
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE cart_watch SET abandoned = 1 WHERE person = $1 AND cart_seq = $2 AND abandoned = 0`, c.who, c.seq)
+			if err != nil {
+				return err
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				continue
+			}
+			props, _ := json.Marshal(map[string]any{"cart_event": c.seq, "after_seconds": int64(s.opt.AbandonAfter / time.Second)})
+			if err := event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("%s:%s:%d", CartAbandoned, c.who, c.seq),
+				Type: CartAbandoned, Time: c.due.UTC(), ReceivedAt: now, Channel: event.Channel(c.channel), MemberID: c.member,
+				AnonymousID: anonOnly(c.member, c.anon), Properties: props}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journey: abandoned carts: %w", err)
+	}
+	return n, nil
+}
+
+// anonOnly is the anonymous id to write on a raised event: none when the
+// member is known, so raising an event never ties ids by itself.
+func anonOnly(member, anon string) string {
+	if member != "" {
+		return ""
+	}
+	return anon
+}
+
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
