@@ -116,8 +116,16 @@ func (s *Service) ingest(ctx context.Context, in []Incoming, rejected []Rejectio
 	if err := s.parts.ensureFor(ctx, s.db, evs); err != nil {
 		return res, err
 	}
+	if s.db.Dialect == store.Postgres {
+		err = s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+			n, err := write(ctx, tx, s.db.Dialect, evs, func(evs []Event) (int, error) { return copyInsert(ctx, conn, tx, evs) })
+			res.Accepted, res.Duplicates = n, len(evs)-n
+			return err
+		})
+		return res, err
+	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		n, err := write(ctx, tx, s.db.Dialect, evs)
+		n, err := write(ctx, tx, s.db.Dialect, evs, nil)
 		res.Accepted, res.Duplicates = n, len(evs)-n
 		return err
 	})

@@ -30,7 +30,7 @@ func Record(ctx context.Context, tx *sql.Tx, d store.Dialect, evs ...Event) erro
 			evs[i].Properties = []byte(`{}`)
 		}
 	}
-	_, err := write(ctx, tx, d, evs)
+	_, err := write(ctx, tx, d, evs, nil)
 	return err
 }
 
@@ -39,7 +39,12 @@ func Record(ctx context.Context, tx *sql.Tx, d store.Dialect, evs ...Event) erro
 // just written too, so a merge's count includes them) and writes the merge
 // events after the events that caused them. It returns how many of evs
 // were new (not resent).
-func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, error) {
+// bulk, when not nil, inserts the events themselves (PostgreSQL's COPY in
+// copy.go); the merge events go through insert.
+func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event, bulk func([]Event) (int, error)) (int, error) {
+	if bulk == nil {
+		bulk = func(evs []Event) (int, error) { return insert(ctx, tx, d, evs) }
+	}
 	tied, err := resolveAnonymous(ctx, tx, d, evs)
 	if err != nil {
 		return 0, err
@@ -47,7 +52,7 @@ func write(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int, 
 	n := 0
 	for start := 0; start < len(evs); start += MaxBatch {
 		end := min(start+MaxBatch, len(evs))
-		k, err := insert(ctx, tx, d, evs[start:end])
+		k, err := bulk(evs[start:end])
 		if err != nil {
 			return n, err
 		}

@@ -169,6 +169,29 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return nil
 }
 
+// ConnTx is Tx that also gives fn the connection the transaction runs on,
+// for what database/sql has no word for (PostgreSQL's COPY through
+// conn.Raw), done inside the transaction.
+func (db *DB) ConnTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(conn, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
 type asyncCommitKey struct{}
 
 // WithAsyncCommit marks the transactions Tx runs under ctx as ones a crash
