@@ -77,7 +77,8 @@ func TestReferralShareAndJoin_InChromium(t *testing.T) {
 	// up: joined, but refused as a self-referral.
 	join := func(ctx context.Context, ph string) {
 		t.Helper()
-		err := chromedp.Do(ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#referral-notice")),
+		// The link names the public URL; this server is the test's.
+		err := chromedp.Do(ctx, chromedp.Navigate(e.url+strings.TrimPrefix(link, "http://perk.test")), chromedp.WaitVisible(chromedp.CSS("#referral-notice")),
 			chromedp.SendKeys(chromedp.CSS("#phone"), ph), chromedp.Click(chromedp.CSS("#consent")),
 			chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#joined")))
 		if err != nil {
