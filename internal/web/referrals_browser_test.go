@@ -102,8 +102,8 @@ func TestReferralShareAndJoin_InChromium(t *testing.T) {
 	// Her friend, on another phone, joins with the link.
 	friend := newBrowser(t)
 	join(friend, "07700 900203")
-	if got := text(t, friend, "#referral-notice"); got == "" {
-		t.Error("no referral notice")
+	if got := text(t, friend, "#referral-outcome"); !strings.Contains(got, "invitation is noted") {
+		t.Errorf("after joining: %q", got)
 	}
 	fitsWidth(t, friend)
 	screenshot(t, friend, "join-with-referral-done-360")
