@@ -73,6 +73,25 @@ type Run struct {
 	Results, Errors io.Writer
 	// Progress, if set, is told the summary so far after every record.
 	Progress func(Summary)
+	// Resume continues a run interrupted after the cursor: its records are
+	// read past, its row errors not reported again, and Results and Errors
+	// are taken to hold what the run wrote up to it (no headers again).
+	Resume *Cursor
+	// Checkpoint, if set, is called every CheckpointEvery records handled
+	// (200 if zero), once Results and Errors hold everything up to the
+	// cursor it is given.
+	Checkpoint      func(Cursor) error
+	CheckpointEvery int
+}
+
+// Cursor is how far a run of a file got: the first Records records are
+// handled (committed or refused) and written to the results, and every
+// row error up to row ErrorsRow is in the errors file; Summary counts
+// exactly those.
+type Cursor struct {
+	Records   int     `json:"records"`
+	ErrorsRow int     `json:"errors_row"`
+	Summary   Summary `json:"summary"`
 }
 
 // Process reads in to the end, committing every record that reads well
@@ -88,9 +107,24 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 	// for the disk: the caller's next ordinary commit makes them durable.
 	ctx = store.WithAsyncCommit(ctx)
 	var sum Summary
+	var cur Cursor // handled records so far, and the last row reported
 	ew := tabular.NewErrorWriter(orDiscard(run.Errors))
+	if run.Resume != nil {
+		cur = *run.Resume
+		sum = cur.Summary
+		ew.Continue()
+	}
+	every := run.CheckpointEvery
+	if every <= 0 {
+		every = 200
+	}
+	skip, errorsDone := cur.Records, cur.ErrorsRow
 	report := func(e tabular.RowError) {
+		if e.Row <= errorsDone {
+			return // reported before the run was interrupted
+		}
 		sum.RowErrors++
+		cur.ErrorsRow = max(cur.ErrorsRow, e.Row)
 		ew.Write(&e) // buffered; its error surfaces at Flush
 	}
 	var rd interface{ next() (*Record, error) }
@@ -107,6 +141,7 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
 	}
 	results := newResultWriter(run.Results, run.Format)
+	results.header = run.Resume != nil
 	pool := p.newPool(ctx, run.Mode)
 	defer pool.stop()
 	// handle takes one record's outcome, in file order.
@@ -137,6 +172,18 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		if run.Progress != nil {
 			run.Progress(sum)
 		}
+		if cur.Records++; run.Checkpoint != nil && cur.Records%every == 0 {
+			if err := results.flush(); err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+			if err := ew.Flush(); err != nil {
+				return fmt.Errorf("write errors: %w", err)
+			}
+			cur.Summary = sum
+			// Records read ahead of the handled ones are not in it.
+			cur.Summary.Records = cur.Records
+			return run.Checkpoint(cur)
+		}
 		return nil
 	}
 	for {
@@ -149,6 +196,10 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		}
 		if err != nil {
 			return sum, err
+		}
+		if skip > 0 {
+			skip-- // handled before the run was interrupted
+			continue
 		}
 		sum.Records++
 		if rec.At.IsZero() {

@@ -309,3 +309,29 @@ func TestRun_ResultAndDone(t *testing.T) {
 		}
 	})
 }
+
+func TestAgain_ARecurringJobIsOneRowDueAgain(t *testing.T) {
+	each(t, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		runs := 0
+		q := f.queue("a", map[string]job.Handler{"sweep": func(ctx context.Context, r *job.Run) error {
+			runs++
+			r.Again(f.clk.Now().Add(time.Hour))
+			return nil
+		}})
+		job.EnqueueOnce(ctx, f.db, job.Spec{ID: "sweep", Kind: "sweep"}, f.clk.Now())
+		for hour := range 3 {
+			if n, err := q.RunDue(ctx); n != 1 || err != nil {
+				t.Fatalf("hour %d: %d runs %v", hour, n, err)
+			}
+			j := f.get("sweep")
+			if j.State != job.Queued || !j.RunAt.Equal(f.clk.Now().Add(time.Hour)) || j.Attempts != 0 {
+				t.Fatalf("hour %d: %+v", hour, j)
+			}
+			f.clk.Advance(time.Hour)
+		}
+		if runs != 3 {
+			t.Fatalf("%d runs", runs)
+		}
+	})
+}

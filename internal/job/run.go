@@ -147,8 +147,9 @@ type Run struct {
 	Job   *Job
 	q     *Queue
 	token string
-	mu    sync.Mutex // guards result
+	mu    sync.Mutex // guards res and again
 	res   any
+	again time.Time
 }
 
 // ErrLeaseLost is returned by Checkpoint when another runner took the job
@@ -209,6 +210,14 @@ func (r *Run) Payload(v any) error {
 func (r *Run) SetResult(v any) {
 	r.mu.Lock()
 	r.res = v
+	r.mu.Unlock()
+}
+
+// Again makes a recurring job (a sweep) due again at t when its handler
+// returns nil, instead of done: one row stands for the recurring work.
+func (r *Run) Again(t time.Time) {
+	r.mu.Lock()
+	r.again = t
 	r.mu.Unlock()
 }
 
@@ -294,8 +303,12 @@ func (q *Queue) execute(parent context.Context, r *Run) {
 		q.opt.Log.Warn("job lease lost", "job", r.Job.ID, "kind", r.Job.Kind)
 	case err == nil:
 		r.mu.Lock()
-		res := r.res
+		res, again := r.res, r.again
 		r.mu.Unlock()
+		if !again.IsZero() {
+			q.requeue(settle, r, again, res)
+			break
+		}
 		q.finish(settle, r, Done, res, "")
 	case errors.Is(cause, ErrCancelled):
 		q.finish(settle, r, Cancelled, nil, "cancelled")
@@ -400,4 +413,19 @@ func (q *Queue) release(ctx context.Context, r *Run) {
 		q.opt.Log.Error("job release", "job", r.Job.ID, "err", err)
 	}
 	r.Job.State = Queued
+}
+
+// requeue makes a recurring job due again at t, as new.
+// The last run's result stays on the row.
+func (q *Queue) requeue(ctx context.Context, r *Run, t time.Time, result any) {
+	res, _ := json.Marshal(result)
+	if result == nil {
+		res = nil
+	}
+	if _, err := q.db.W.ExecContext(ctx, `UPDATE jobs SET state = 'queued', run_at = $3, attempts = 0, progress = '', error = '',
+		result = $4, lease_owner = '', lease_until = NULL WHERE id = $1 AND lease_owner = $2`, r.Job.ID, r.token, t.UTC(),
+		string(res)); err != nil {
+		q.opt.Log.Error("job requeue", "job", r.Job.ID, "err", err)
+	}
+	r.Job.State, r.Job.RunAt = Queued, t.UTC()
 }
