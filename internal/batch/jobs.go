@@ -307,6 +307,13 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
 		return nil, err
 	}
 	if st == job.Cancelled && rec.Status == JobRunning {
+		// It never ran (or its runner is gone): nobody else removes the upload.
+		if jb, err := job.Get(ctx, j.db, id); err == nil {
+			var p transactionsPayload
+			if json.Unmarshal(jb.Payload, &p) == nil && p.Path != "" {
+				os.Remove(p.Path)
+			}
+		}
 		if err := j.finish(rec, rec.Summary(), errors.New("cancelled")); err != nil && err.Error() != "cancelled" {
 			return nil, err
 		}

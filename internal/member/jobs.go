@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -197,6 +198,13 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*ImportJob, error) {
 		return nil, err
 	}
 	if st == job.Cancelled && rec.Status == JobRunning {
+		// It never ran (or its runner is gone): nobody else removes the upload.
+		if jb, err := job.Get(ctx, j.svc.db, id); err == nil {
+			var p importPayload
+			if json.Unmarshal(jb.Payload, &p) == nil && p.Path != "" {
+				os.Remove(p.Path)
+			}
+		}
 		rec.Status = JobCancelled
 		j.finish(ctx, rec, errors.New("cancelled"))
 	}

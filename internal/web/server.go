@@ -198,6 +198,7 @@ func (s *Server) Handler() http.Handler {
 	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
 	api("PUT /v1/crm/members", auth.MembersWrite, s.syncSubset)
 	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
+	api("POST /v1/imports/{id}/cancel", auth.MembersWrite, s.importCancel)
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
 	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)
 	api("GET /v1/sms/inbox", auth.MembersRead, s.listInbox)
