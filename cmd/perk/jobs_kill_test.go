@@ -60,31 +60,6 @@ func startKillable(t *testing.T, env []string) (string, *exec.Cmd) {
 	return "", nil
 }
 
-// call sends a request with an API key and decodes a JSON answer into v.
-func call(t *testing.T, key, method, url string, body []byte, v any) int {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != nil {
-		req.Header.Set("Content-Type", "text/csv")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if v != nil && res.StatusCode < 300 {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("%s %s: %v\n%s", method, url, err, b)
-		}
-	}
-	if res.StatusCode >= 300 {
-		t.Logf("%s %s = %d %s", method, url, res.StatusCode, b)
-	}
-	return res.StatusCode
-}
-
 // until polls cond (no sleeping assertions: a deadline only stops a hung test).
 func until(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
@@ -158,7 +133,7 @@ func TestServe_KilledMidImportFinishesItAfterARestart(t *testing.T) {
 				Error  string `json:"error"`
 				Stats  struct{ Rows, Created, Updated, Unchanged, Rejected int }
 			}
-			if st := call(t, key, "POST", url+"/v1/imports/members?filename=members.csv", file.Bytes(), &imp); st != http.StatusAccepted {
+			if st := api(t, "POST", url+"/v1/imports/members?filename=members.csv", key, file.Bytes(), &imp); st != http.StatusAccepted {
 				t.Fatalf("upload = %d", st)
 			}
 			until(t, "the import's first chunks", time.Minute, func() bool {
@@ -173,7 +148,7 @@ func TestServe_KilledMidImportFinishesItAfterARestart(t *testing.T) {
 
 			url, stop := serve(t, env, "--addr", "127.0.0.1:0")
 			until(t, "the resumed import", 5*time.Minute, func() bool {
-				call(t, key, "GET", url+"/v1/imports/"+imp.ID, nil, &imp)
+				api(t, "GET", url+"/v1/imports/"+imp.ID, key, nil, &imp)
 				return imp.Status != "running"
 			})
 			logs := stop()
@@ -236,7 +211,7 @@ func TestServe_KilledMidBatchFileFinishesItAfterARestart(t *testing.T) {
 				Error  string          `json:"error"`
 				Stats  json.RawMessage `json:"stats"`
 			}
-			if st := call(t, key, "POST", url+"/v1/batch/transactions?filename=tills.csv", file.Bytes(), &bj); st != http.StatusAccepted {
+			if st := api(t, "POST", url+"/v1/batch/transactions?filename=tills.csv", key, file.Bytes(), &bj); st != http.StatusAccepted {
 				t.Fatalf("upload = %d", st)
 			}
 			until(t, "the file's first checkpoints", 2*time.Minute, func() bool {
@@ -248,7 +223,7 @@ func TestServe_KilledMidBatchFileFinishesItAfterARestart(t *testing.T) {
 
 			url, stop := serve(t, env, "--addr", "127.0.0.1:0")
 			until(t, "the resumed file", 5*time.Minute, func() bool {
-				call(t, key, "GET", url+"/v1/batch/jobs/"+bj.ID, nil, &bj)
+				api(t, "GET", url+"/v1/batch/jobs/"+bj.ID, key, nil, &bj)
 				return bj.Status != "running"
 			})
 			var sum batch.Summary
