@@ -59,6 +59,7 @@ type Config struct {
 	Keywords     string
 	Texts        string
 	SMSLease     time.Duration
+	JobLease     time.Duration
 
 	Loyalty loyaltyConfig
 

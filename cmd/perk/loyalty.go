@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -140,34 +139,4 @@ func (l *loyaltyConfig) currency() (money.Currency, error) {
 		return money.Currency{}, fmt.Errorf("--currency: %w", err)
 	}
 	return cur, nil
-}
-
-// expirePoints writes the expiry entries of lots past their date every
-// interval until ctx ends, so balances and reports agree without waiting
-// for each member's next purchase.
-func expirePoints(ctx context.Context, l *ledger.Ledger, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for {
-			n, err := l.ExpireDue(ctx, time.Now(), 1000)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("points expiry", "err", err)
-				}
-				break
-			}
-			if n > 0 {
-				log.Info("points expired", "lots", n)
-			}
-			if n < 1000 {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

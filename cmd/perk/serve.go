@@ -16,6 +16,8 @@ import (
 	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
+	"github.com/perk-platform/perk/internal/job"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/web"
@@ -52,6 +54,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	loyaltyFlags(fs, c)
 	webhookFlags(fs, c)
 	batchFlags(fs, c)
+	jobFlags(fs, c)
 }
 
 // lookupLimit is the till look-up limit; a rate of 0 switches it off.
@@ -128,7 +131,14 @@ func cmdServe(ctx context.Context, args []string) error {
 	hooks := c.webhooks(db, log)
 	reg.MustRegister(hooks.DepthCollector(log))
 	members := c.memberService(db, log)
+	// Imports, batch files and the expiry sweep run as durable jobs
+	// (internal/job): registered below, started once all are.
+	queue, err := c.jobQueue(db, log)
+	if err != nil {
+		return err
+	}
 	jobs := member.NewJobs(members)
+	jobs.UseQueue(queue)
 	if err := jobs.FailInterrupted(ctx); err != nil {
 		return err
 	}
@@ -143,9 +153,10 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	expiryDone := make(chan struct{})
-	go func() { defer close(expiryDone); expirePoints(ctx, loy.ledger, time.Hour, log) }()
-	defer func() { <-expiryDone }()
+	queue.Handle(ledger.SweepKind, loy.ledger.Sweep(time.Hour, time.Now))
+	if _, err := job.EnqueueOnce(ctx, db, job.Spec{ID: ledger.SweepJobID, Kind: ledger.SweepKind}, time.Now()); err != nil {
+		return err
+	}
 	// The catalogue follows other instances' changes and writes the
 	// unknown SKUs the tills sold.
 	catalogueDone := make(chan struct{})
@@ -176,10 +187,19 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	batchJobs.UseQueue(queue)
 	if err := batchJobs.FailInterrupted(ctx); err != nil {
 		return err
 	}
 	defer batchJobs.Wait()
+	if n, err := queue.Recover(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("resuming interrupted jobs", "jobs", n)
+	}
+	queueDone := make(chan struct{})
+	go func() { defer close(queueDone); queue.Run(ctx) }()
+	defer func() { <-queueDone }()
 	waitFolder, err := c.startBatchFolder(ctx, batchJobs, log)
 	if err != nil {
 		return err
@@ -236,7 +256,6 @@ func cmdServe(ctx context.Context, args []string) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = hs.Shutdown(shutCtx)
-	jobs.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -145,7 +145,6 @@ func (w *world) serve() (string, string) {
 	w.t.Cleanup(func() {
 		srv.Close()
 		cancel()
-		jobs.Wait()
 	})
 	secret, _, err := keys.Create(ctx, auth.RoleAdmin, "", "test")
 	if err != nil {

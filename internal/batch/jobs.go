@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/job"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -74,6 +75,16 @@ type Jobs struct {
 	now  func() time.Time
 	log  *slog.Logger
 	wg   sync.WaitGroup
+	q    *job.Queue
+}
+
+// KindTransactionsJob is the job kind of an uploaded transaction file.
+const KindTransactionsJob = "batch.transactions"
+
+// UseQueue makes StartTransactions enqueue uploads on q, and q run them.
+func (j *Jobs) UseQueue(q *job.Queue) {
+	j.q = q
+	q.Handle(KindTransactionsJob, j.runJob)
 }
 
 // NewJobs returns a job runner keeping job files under dir. Call
@@ -91,25 +102,32 @@ func NewJobs(db *store.DB, proc *Processor, exp *Exporter, dir string, now func(
 // Exporter is the runner's offer exporter.
 func (j *Jobs) Exporter() *Exporter { return j.exp }
 
-// FailInterrupted marks jobs left running by a previous process as failed.
-// Sending the file again is safe: transaction files are idempotent.
+// FailInterrupted marks jobs left running by a previous process that are
+// not durable jobs (command line, watched folder, offer exports) as
+// failed; an upload is a job, which resumes. Sending the file again is
+// safe: transaction files are idempotent.
 func (j *Jobs) FailInterrupted(ctx context.Context) error {
 	_, err := j.db.W.ExecContext(ctx, `UPDATE batch_jobs SET status = 'failed', error = 'interrupted by a restart; send the file again',
-		finished_at = $1 WHERE status = 'running'`, j.now().UTC())
+		finished_at = $1 WHERE status = 'running' AND id NOT IN (SELECT id FROM jobs)`, j.now().UTC())
 	return err
 }
 
 // Wait waits for background jobs to finish.
 func (j *Jobs) Wait() { j.wg.Wait() }
 
-func (j *Jobs) create(ctx context.Context, job *Job) error {
+// create records a job, in tx if not nil.
+func (j *Jobs) create(ctx context.Context, tx *sql.Tx, job *Job) error {
 	job.ID, job.Status, job.StartedAt = id.New("bat", j.now()), JobRunning, j.now().UTC()
 	job.Stats = json.RawMessage(`{}`)
 	job.dir = filepath.Join(j.dir, job.ID)
 	if err := os.MkdirAll(job.dir, 0o755); err != nil {
 		return fmt.Errorf("batch job: %w", err)
 	}
-	_, err := j.db.W.ExecContext(ctx, `INSERT INTO batch_jobs (id, kind, source, filename, format, mode, status, dir, started_at)
+	var e jobExecer = j.db.W
+	if tx != nil {
+		e = tx
+	}
+	_, err := e.ExecContext(ctx, `INSERT INTO batch_jobs (id, kind, source, filename, format, mode, status, dir, started_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, job.ID, job.Kind, job.Source, job.Filename, string(job.Format), string(job.Mode),
 		job.Status, job.dir, job.StartedAt)
 	if err != nil {
@@ -140,35 +158,188 @@ func (j *Jobs) finish(job *Job, stats any, runErr error) error {
 // fails the job (ErrUnreadable); row errors do not.
 func (j *Jobs) Transactions(ctx context.Context, r io.Reader, filename, source string, f Format, m Mode) (*Job, error) {
 	job := &Job{Kind: KindTransactions, Source: source, Filename: filename, Format: f, Mode: m}
-	if err := j.create(ctx, job); err != nil {
+	if err := j.create(ctx, nil, job); err != nil {
 		return nil, err
 	}
 	return job, j.runTransactions(ctx, job, r)
 }
 
-// StartTransactions records a job and processes the file at path in the
-// background, removing the file when done; ctx bounds it.
+type jobExecer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+// StartTransactions records a job for the file at path and enqueues it on
+// the job queue, which processes it in the background and removes the file
+// when it ends. The file must be in this node's data folder: it is the
+// job's input until then, across restarts.
 func (j *Jobs) StartTransactions(ctx context.Context, path, filename, source string, f Format, m Mode) (*Job, error) {
-	job := &Job{Kind: KindTransactions, Source: source, Filename: filename, Format: f, Mode: m}
-	if err := j.create(ctx, job); err != nil {
+	if j.q == nil {
+		return nil, errors.New("batch: no job queue")
+	}
+	rec := &Job{Kind: KindTransactions, Source: source, Filename: filename, Format: f, Mode: m}
+	err := j.db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := j.create(ctx, tx, rec); err != nil {
+			return err
+		}
+		return job.Enqueue(ctx, tx, job.Spec{ID: rec.ID, Kind: KindTransactionsJob, Node: j.q.Node(),
+			Payload: transactionsPayload{Path: path}}, rec.StartedAt)
+	})
+	if err != nil {
 		return nil, err
 	}
-	started := *job
-	j.wg.Add(1)
-	go func() {
-		defer j.wg.Done()
-		defer os.Remove(path)
-		in, err := os.Open(path)
+	j.q.Wake()
+	return rec, nil
+}
+
+// transactionsPayload is what a transactions job needs besides its record.
+type transactionsPayload struct {
+	Path string `json:"path"` // the upload, kept in the data folder until the job ends
+}
+
+// transactionsProgress is a transactions job's cursor and the sizes its
+// results and errors files had at it.
+type transactionsProgress struct {
+	Cursor
+	ResultsSize int64 `json:"results_size"`
+	ErrorsSize  int64 `json:"errors_size"`
+}
+
+// runJob is the transactions job's handler. Every CheckpointEvery records
+// it syncs the results and errors files and saves the cursor with their
+// sizes; a resumed run cuts the files back to those sizes and goes on
+// after the cursor. Records handled after the last checkpoint are sent
+// through the checkout again, which recognises them (transaction files are
+// idempotent): nothing is applied twice, though such a record counts as
+// unchanged rather than committed.
+func (j *Jobs) runJob(ctx context.Context, r *job.Run) error {
+	var p transactionsPayload
+	if err := r.Payload(&p); err != nil {
+		return err
+	}
+	rec, err := j.Get(ctx, r.Job.ID)
+	if err != nil {
+		return err
+	}
+	var prog transactionsProgress
+	resumed, err := r.Resume(&prog)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(p.Path)
+	if err != nil {
+		err = job.Permanent(err)
+		j.finish(rec, Summary{}, err)
+		return err
+	}
+	defer in.Close()
+	res, err := openAt(filepath.Join(rec.dir, rec.ResultsFile()), resumed, prog.ResultsSize)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	errs, err := openAt(filepath.Join(rec.dir, ErrorsFile), resumed, prog.ErrorsSize)
+	if err != nil {
+		return err
+	}
+	defer errs.Close()
+	run := Run{Format: rec.Format, Mode: rec.Mode, Results: res, Errors: errs}
+	if resumed {
+		run.Resume = &prog.Cursor
+		j.log.Info("batch transactions resumed", "job", rec.ID, "after_records", prog.Records, "attempt", r.Job.Attempts)
+	}
+	run.Checkpoint = func(c Cursor) error {
+		if err := errors.Join(res.Sync(), errs.Sync()); err != nil {
+			return err
+		}
+		rs, err := res.Seek(0, io.SeekCurrent)
 		if err != nil {
-			j.finish(job, Summary{}, err)
-			return
+			return err
 		}
-		defer in.Close()
-		if err := j.runTransactions(ctx, job, in); err != nil {
-			j.log.Warn("batch transactions failed", "job", job.ID, "file", filename, "err", err)
+		es, err := errs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
 		}
-	}()
-	return &started, nil
+		stats, _ := json.Marshal(c.Summary)
+		return j.db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE batch_jobs SET stats = $2 WHERE id = $1`, rec.ID, string(stats)); err != nil {
+				return err
+			}
+			return r.Checkpoint(ctx, tx, transactionsProgress{Cursor: c, ResultsSize: rs, ErrorsSize: es})
+		})
+	}
+	sum, err := j.proc.Process(ctx, in, run)
+	if err == nil {
+		err = errors.Join(res.Sync(), errs.Sync())
+	}
+	switch {
+	case err == nil:
+		r.SetResult(sum)
+	case errors.Is(context.Cause(ctx), job.ErrCancelled):
+		err = errors.New("cancelled")
+	case ctx.Err() != nil:
+		return err // shutdown or a lost lease: the job is resumed
+	case errors.Is(err, ErrUnreadable):
+		err = job.Permanent(err)
+	case !r.Last():
+		j.log.Warn("batch transactions will be retried", "job", rec.ID, "err", err)
+		return err
+	}
+	j.log.Info("batch transactions", "job", rec.ID, "file", rec.Filename, "mode", rec.Mode, "records", sum.Records,
+		"committed", sum.Committed, "unchanged", sum.Unchanged, "failed", sum.Failed, "row_errors", sum.RowErrors, "breaches", sum.Breaches)
+	in.Close()
+	os.Remove(p.Path)
+	return j.finish(rec, sum, err)
+}
+
+// Cancel stops an uploaded file's job: at once if it waits, or at its
+// next heartbeat. What it committed stays (sending the file again commits
+// the rest).
+func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
+	rec, err := j.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := job.Cancel(ctx, j.db, id, j.now())
+	if errors.Is(err, job.ErrNotFound) {
+		return nil, problem.New(problem.Conflict, "batch_job_not_cancellable", "only an uploaded transaction file's job can be cancelled")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st == job.Cancelled && rec.Status == JobRunning {
+		// It never ran (or its runner is gone): nobody else removes the upload.
+		if jb, err := job.Get(ctx, j.db, id); err == nil {
+			var p transactionsPayload
+			if json.Unmarshal(jb.Payload, &p) == nil && p.Path != "" {
+				os.Remove(p.Path)
+			}
+		}
+		if err := j.finish(rec, rec.Summary(), errors.New("cancelled")); err != nil && err.Error() != "cancelled" {
+			return nil, err
+		}
+	}
+	return j.Get(ctx, id)
+}
+
+// openAt opens a job's output file for writing: new, or when resuming cut
+// back to size (what the last checkpoint covered) and positioned there.
+func openAt(path string, resume bool, size int64) (*os.File, error) {
+	if !resume {
+		return os.Create(path)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func (j *Jobs) runTransactions(ctx context.Context, job *Job, r io.Reader) error {
@@ -200,7 +371,7 @@ func (j *Jobs) Offers(ctx context.Context, opt ExportOptions, source string) (*J
 		}
 	}
 	job := &Job{Kind: KindOffers, Source: source, Format: opt.Format, Filename: opt.Store}
-	if err := j.create(ctx, job); err != nil {
+	if err := j.create(ctx, nil, job); err != nil {
 		return nil, nil, err
 	}
 	if opt.Dir == "" {

@@ -79,6 +79,25 @@ type Run struct {
 	Results, Errors io.Writer
 	// Progress, if set, is told the summary so far after every record.
 	Progress func(Summary)
+	// Resume continues a run interrupted after the cursor: its records are
+	// read past, its row errors not reported again, and Results and Errors
+	// are taken to hold what the run wrote up to it (no headers again).
+	Resume *Cursor
+	// Checkpoint, if set, is called every CheckpointEvery records handled
+	// (200 if zero), once Results and Errors hold everything up to the
+	// cursor it is given.
+	Checkpoint      func(Cursor) error
+	CheckpointEvery int
+}
+
+// Cursor is how far a run of a file got: the first Records records are
+// handled (committed or refused) and written to the results, and every
+// row error up to row ErrorsRow is in the errors file; Summary counts
+// exactly those.
+type Cursor struct {
+	Records   int     `json:"records"`
+	ErrorsRow int     `json:"errors_row"`
+	Summary   Summary `json:"summary"`
 }
 
 // Process reads in to the end, committing every record that reads well
@@ -94,18 +113,35 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 	// for the disk: the caller's next ordinary commit makes them durable.
 	ctx = store.WithAsyncCommit(ctx)
 	var sum Summary
+	var cur Cursor // handled records so far, and the last row reported
 	ew := tabular.NewErrorWriter(orDiscard(run.Errors))
+	if run.Resume != nil {
+		cur = *run.Resume
+		sum = cur.Summary
+		ew.Continue()
+	}
+	every := run.CheckpointEvery
+	if every <= 0 {
+		every = 200
+	}
+	skip, errorsDone := cur.Records, cur.ErrorsRow
 	// The reader runs ahead of the commits (a chunk's outcomes come when it
-	// commits), so its errors wait here to be written in row order.
+	// commits), so its errors wait here to be written in row order. They
+	// are counted and move the cursor's ErrorsRow only when written, so a
+	// checkpoint never claims an error the errors file does not hold yet.
 	var readErrs []tabular.RowError
 	report := func(e tabular.RowError) {
-		sum.RowErrors++
+		if e.Row <= errorsDone {
+			return // reported before the run was interrupted
+		}
 		readErrs = append(readErrs, e)
 	}
 	// writeErrs writes the reader's errors of rows before row (all: 0).
 	writeErrs := func(row int) {
 		n := 0
 		for n < len(readErrs) && (row == 0 || readErrs[n].Row < row) {
+			sum.RowErrors++
+			cur.ErrorsRow = max(cur.ErrorsRow, readErrs[n].Row)
 			ew.Write(&readErrs[n]) // buffered; its error surfaces at Flush
 			n++
 		}
@@ -125,6 +161,7 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		return sum, fmt.Errorf("%w: format %q", ErrUnreadable, run.Format)
 	}
 	results := newResultWriter(run.Results, run.Format)
+	results.header = run.Resume != nil
 	// submit commits a record; drain hands every outcome still held to
 	// handle.
 	var submit func(*Record, func(done) error) error
@@ -172,6 +209,18 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		if run.Progress != nil {
 			run.Progress(sum)
 		}
+		if cur.Records++; run.Checkpoint != nil && cur.Records%every == 0 {
+			if err := results.flush(); err != nil {
+				return fmt.Errorf("write results: %w", err)
+			}
+			if err := ew.Flush(); err != nil {
+				return fmt.Errorf("write errors: %w", err)
+			}
+			cur.Summary = sum
+			// Records read ahead of the handled ones are not in it.
+			cur.Summary.Records = cur.Records
+			return run.Checkpoint(cur)
+		}
 		return nil
 	}
 	for {
@@ -191,6 +240,10 @@ func (p *Processor) Process(ctx context.Context, in io.Reader, run Run) (Summary
 		}
 		if err != nil {
 			return sum, err
+		}
+		if skip > 0 {
+			skip-- // handled before the run was interrupted
+			continue
 		}
 		sum.Records++
 		if rec.At.IsZero() {

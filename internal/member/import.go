@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,6 +43,24 @@ type ImportOptions struct {
 	// in, the members of the subset the file did not name leave it
 	// (EndFullSync), counted in ImportStats.LeftSubset.
 	Full bool
+	// Resume continues an import interrupted after the rows up to
+	// Resume.Row were applied and counted in Resume.Stats: those rows are
+	// read past, and the counts go on from there.
+	Resume *ImportCursor
+	// Checkpoint, if set, is called inside every transaction the import
+	// commits, with the cursor the transaction brings the import to and
+	// the rows it rejects (which OnError also receives, after the commit).
+	// What it writes in tx (a job's progress, the rejected rows) is then
+	// exactly as durable as the members, so an import resumed from the
+	// last cursor applies and counts every row once.
+	Checkpoint func(ctx context.Context, tx *sql.Tx, c ImportCursor, rejected []*tabular.RowError) error
+}
+
+// ImportCursor is how far an import got: every row of the file up to Row
+// (a physical line, as in the errors file) is applied and counted in Stats.
+type ImportCursor struct {
+	Row   int         `json:"row"`
+	Stats ImportStats `json:"stats"`
 }
 
 // ImportStats counts what an import did. Rows = Created + Updated +
@@ -89,6 +108,10 @@ type importBatch struct {
 // UpdatePhones.
 func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (ImportStats, error) {
 	var total ImportStats
+	skip := 0
+	if opt.Resume != nil {
+		total, skip = opt.Resume.Stats, opt.Resume.Row
+	}
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 500
 	}
@@ -111,7 +134,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(chunks)
-		readErr <- readChunks(ctx, rd, opt.BatchSize, chunks)
+		readErr <- readChunks(ctx, rd, opt.BatchSize, skip, chunks)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -136,14 +159,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		for b, ok := waiting[next]; ok; b, ok = waiting[next] {
 			delete(waiting, next)
 			next++
-			st, err := s.writeBatch(ctx, b, cm, opt)
+			st, err := s.writeBatch(ctx, b, cm, opt, total)
 			if err != nil {
 				cancel()
 				for range parsed {
 				}
 				return total, err
 			}
-			total.add(st)
+			total = st
 			if opt.OnProgress != nil {
 				opt.OnProgress(total)
 			}
@@ -180,7 +203,8 @@ type parsedChunk struct {
 	batch importBatch
 }
 
-func readChunks(ctx context.Context, rd *tabular.Reader, size int, out chan<- rawChunk) error {
+// readChunks sends the records after row skip in chunks of size.
+func readChunks(ctx context.Context, rd *tabular.Reader, size, skip int, out chan<- rawChunk) error {
 	c := rawChunk{items: make([]rawItem, 0, size)}
 	send := func() bool {
 		select {
@@ -199,10 +223,12 @@ func readChunks(ctx context.Context, rd *tabular.Reader, size int, out chan<- ra
 		var rowErr *tabular.RowError
 		switch {
 		case errors.As(err, &rowErr):
-			c.items = append(c.items, rawItem{err: rowErr})
+			if rowErr.Row > skip {
+				c.items = append(c.items, rawItem{err: rowErr})
+			}
 		case err != nil:
 			return fmt.Errorf("import: %w", err)
-		default:
+		case rec.Row > skip:
 			c.items = append(c.items, rawItem{rec: rec})
 		}
 		if len(c.items) >= size && !send() {
@@ -233,23 +259,40 @@ func (s *Service) cleanChunk(c rawChunk, cm *columnMap) importBatch {
 	return b
 }
 
-// writeBatch reports the batch's rejected rows, then upserts its rows. Rows
-// that repeat a phone or external id already in the batch start a new chunk,
-// so a file is applied as if row by row.
-func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, opt ImportOptions) (ImportStats, error) {
-	var st ImportStats
-	reject := func(e *tabular.RowError) error {
-		st.Rows++
-		st.Rejected++
-		if opt.OnError != nil {
-			return opt.OnError(e)
+// writeBatch applies a batch on top of the counts so far (total) and
+// returns the new counts. Rows that repeat a phone or external id already
+// in the batch start a new chunk, so a file is applied as if row by row.
+// Rejected rows are counted with the first chunk after them, and those
+// after the last chunk in a transaction of their own when there is a
+// Checkpoint, so that every cursor covers exactly the rows before it.
+func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, opt ImportOptions, total ImportStats) (ImportStats, error) {
+	errs := b.errors // in file order
+	// upTo takes the rejected rows up to row.
+	upTo := func(row int) []*tabular.RowError {
+		n := 0
+		for n < len(errs) && errs[n].Row <= row {
+			n++
+		}
+		out := errs[:n]
+		errs = errs[n:]
+		return out
+	}
+	// counted adds the rows rejected before a chunk to st.
+	counted := func(st ImportStats, pre []*tabular.RowError) ImportStats {
+		st.Rows += len(pre)
+		st.Rejected += len(pre)
+		return st
+	}
+	report := func(es []*tabular.RowError) error {
+		if opt.OnError == nil {
+			return nil
+		}
+		for _, e := range es {
+			if err := opt.OnError(e); err != nil {
+				return err
+			}
 		}
 		return nil
-	}
-	for _, e := range b.errors {
-		if err := reject(e); err != nil {
-			return st, err
-		}
 	}
 	start := 0
 	seen := map[string]bool{}
@@ -260,45 +303,70 @@ func (s *Service) writeBatch(ctx context.Context, b importBatch, cm *columnMap, 
 		chunk := b.rows[start:end]
 		start = end
 		clear(seen)
-		res, rejected, err := s.upsertChunk(ctx, chunk, cm, opt)
+		last := chunk[len(chunk)-1].row
+		pre := upTo(last)
+		res, rejected, err := s.upsertChunk(ctx, chunk, cm, opt, func(tx *sql.Tx, res ImportStats, rejected []*tabular.RowError) error {
+			if opt.Checkpoint == nil {
+				return nil
+			}
+			st := counted(total, pre)
+			st.add(counted(res, rejected))
+			return opt.Checkpoint(ctx, tx, ImportCursor{Row: last, Stats: st}, append(slices.Clip(pre), rejected...))
+		})
 		if err != nil {
 			return err
 		}
-		st.add(res)
-		for _, e := range rejected {
-			if err := reject(e); err != nil {
-				return err
-			}
-		}
-		return nil
+		total = counted(total, pre)
+		total.add(counted(res, rejected))
+		return errors.Join(report(pre), report(rejected))
 	}
 	for i, row := range b.rows {
 		keys := []string{"p" + row.profile.Phone, "e" + row.profile.ExternalID}
 		if (row.profile.Phone != "" && seen[keys[0]]) || (row.profile.ExternalID != "" && seen[keys[1]]) {
 			if err := flush(i); err != nil {
-				return st, err
+				return total, err
 			}
 		}
 		seen[keys[0]], seen[keys[1]] = true, true
 	}
 	if err := flush(len(b.rows)); err != nil {
-		return st, err
+		return total, err
 	}
-	return st, nil
+	if len(errs) == 0 {
+		return total, nil
+	}
+	rest := errs
+	st := counted(total, rest)
+	if opt.Checkpoint != nil {
+		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			return opt.Checkpoint(ctx, tx, ImportCursor{Row: rest[len(rest)-1].Row, Stats: st}, rest)
+		}); err != nil {
+			return total, err
+		}
+	}
+	return st, report(rest)
 }
 
 // upsertChunk applies rows with distinct keys in one transaction, retrying
 // when a concurrent writer took one of the codes it drew, or enrolled a phone
 // (or claimed an external id) after the chunk looked its rows up: the retry
 // sees that member and updates it, as if the file had come second.
-func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnMap, opt ImportOptions) (ImportStats, []*tabular.RowError, error) {
+//
+// then, if not nil, is called last in the transaction with what it did.
+func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnMap, opt ImportOptions,
+	then func(*sql.Tx, ImportStats, []*tabular.RowError) error) (ImportStats, []*tabular.RowError, error) {
 	for try := 0; ; try++ {
 		var st ImportStats
 		var rejected []*tabular.RowError
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
-			st, rejected, err = s.upsertTx(ctx, tx, rows, cm, opt)
-			return err
+			if st, rejected, err = s.upsertTx(ctx, tx, rows, cm, opt); err != nil {
+				return err
+			}
+			if then != nil {
+				return then(tx, st, rejected)
+			}
+			return nil
 		})
 		c, _ := store.UniqueViolation(err)
 		raced := c == "members_code_key" || errors.Is(err, ErrPhoneTaken) || errors.Is(err, ErrExternalTaken)

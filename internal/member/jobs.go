@@ -3,15 +3,16 @@ package member
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/job"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/tabular"
@@ -30,81 +31,197 @@ type ImportJob struct {
 	FinishedAt *time.Time  `json:"finished_at,omitempty"`
 }
 
-// Import job states.
+// Import job states. An import waiting for its job's next attempt (after a
+// restart, or a database error) is still running.
 const (
-	JobRunning = "running"
-	JobDone    = "done"
-	JobFailed  = "failed"
+	JobRunning   = "running"
+	JobDone      = "done"
+	JobFailed    = "failed"
+	JobCancelled = "cancelled"
 )
+
+// KindImport is the job kind of an uploaded member file.
+const KindImport = "member.import"
 
 // ErrJobNotFound is returned for an unknown import id.
 var ErrJobNotFound = problem.New(problem.NotFound, "import_not_found", "import not found")
 
-// Jobs runs imports in the background and records them.
+// Jobs runs imports and records them: from the command line, at once
+// (Run); uploaded, as durable jobs (Start) that the job queue resumes
+// after a restart from their last committed chunk.
 type Jobs struct {
-	svc *Service
-	wg  sync.WaitGroup
+	svc   *Service
+	queue *job.Queue
 }
 
-// NewJobs returns a runner for s. Call FailInterrupted at start and Wait at
-// shutdown.
+// NewJobs returns a runner for s. Call FailInterrupted at start; UseQueue
+// before Start.
 func NewJobs(s *Service) *Jobs { return &Jobs{svc: s} }
 
-// FailInterrupted marks imports left running by a previous process as
-// failed. Re-running the file is safe: imports are idempotent.
+// UseQueue makes Start enqueue uploads on q, and q run them.
+func (j *Jobs) UseQueue(q *job.Queue) {
+	j.queue = q
+	q.Handle(KindImport, j.runJob)
+}
+
+// FailInterrupted marks imports left running by a command-line import that
+// died as failed (an upload is a job, which resumes). Re-running the file
+// is safe: imports are idempotent.
 func (j *Jobs) FailInterrupted(ctx context.Context) error {
-	_, err := j.svc.db.W.ExecContext(ctx, `UPDATE imports SET status = 'failed', error = 'interrupted by a restart; import the file again', finished_at = $1
-		WHERE status = 'running'`, nowUTC(j.svc.opt.Now))
+	_, err := j.svc.db.W.ExecContext(ctx, `UPDATE imports SET status = 'failed', error = 'interrupted; import the file again', finished_at = $1
+		WHERE status = 'running' AND id NOT IN (SELECT id FROM jobs)`, nowUTC(j.svc.opt.Now))
 	return err
 }
 
 // Run imports r synchronously, recording the job and its rejected rows.
 // opt.OnError and opt.OnProgress are still called, after the recording.
 func (j *Jobs) Run(ctx context.Context, r io.Reader, filename string, opt ImportOptions) (*ImportJob, error) {
-	job, err := j.create(ctx, filename, opt.Source)
+	job, err := j.create(ctx, nil, filename, opt.Source)
 	if err != nil {
 		return nil, err
 	}
 	return j.run(ctx, job, r, opt)
 }
 
-// Start records a job and imports the file at path in the background,
-// removing the file when done. ctx bounds the import (the server's lifetime).
-// Only opt's Source, NoWelcome and UpdatePhones are used: the job records
-// the rejected rows and the progress itself.
+// importPayload is what an import job needs: the upload, which stays in
+// the data folder until the job ends, and the options.
+type importPayload struct {
+	Path         string `json:"path"`
+	NoWelcome    bool   `json:"no_welcome,omitempty"`
+	UpdatePhones bool   `json:"update_phones,omitempty"`
+}
+
+// Start records an import of the file at path and enqueues its job, which
+// removes the file when it ends. The file must be in this node's data
+// folder: it is the job's input until then, across restarts. Only opt's
+// Source, NoWelcome and UpdatePhones are used.
 func (j *Jobs) Start(ctx context.Context, path, filename string, opt ImportOptions) (*ImportJob, error) {
-	job, err := j.create(ctx, filename, opt.Source)
+	if j.queue == nil {
+		return nil, errors.New("member imports: no job queue")
+	}
+	var rec *ImportJob
+	err := j.svc.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if rec, err = j.create(ctx, tx, filename, opt.Source); err != nil {
+			return err
+		}
+		return job.Enqueue(ctx, tx, job.Spec{ID: rec.ID, Kind: KindImport, Node: j.queue.Node(),
+			Payload: importPayload{Path: path, NoWelcome: opt.NoWelcome, UpdatePhones: opt.UpdatePhones}}, rec.StartedAt)
+	})
 	if err != nil {
 		return nil, err
 	}
-	// The caller gets a copy: the import goroutine goes on writing job's
-	// stats and status while the caller encodes its answer.
-	started := *job
-	j.wg.Add(1)
-	go func() {
-		defer j.wg.Done()
-		defer os.Remove(path)
-		f, err := os.Open(path)
-		if err != nil {
-			j.finish(context.WithoutCancel(ctx), job, fmt.Errorf("open upload: %w", err))
-			return
-		}
-		defer f.Close()
-		opt := ImportOptions{Source: opt.Source, NoWelcome: opt.NoWelcome, UpdatePhones: opt.UpdatePhones}
-		if _, err := j.run(ctx, job, f, opt); err != nil {
-			j.svc.opt.Log.Error("import failed", "import", job.ID, "err", err)
-		}
-	}()
-	return &started, nil
+	j.queue.Wake()
+	return rec, nil
 }
 
-// Wait blocks until background imports have stopped.
-func (j *Jobs) Wait() { j.wg.Wait() }
+// runJob is the import job's handler: it imports the upload from the
+// cursor its last run committed, writing the rejected rows, the counts and
+// the cursor in each chunk's transaction.
+func (j *Jobs) runJob(ctx context.Context, r *job.Run) error {
+	var p importPayload
+	if err := r.Payload(&p); err != nil {
+		return err
+	}
+	rec, err := j.Get(ctx, r.Job.ID)
+	if err != nil {
+		return err
+	}
+	opt := ImportOptions{Source: rec.Source, NoWelcome: p.NoWelcome, UpdatePhones: p.UpdatePhones}
+	var cur ImportCursor
+	if ok, err := r.Resume(&cur); err != nil {
+		return err
+	} else if ok {
+		opt.Resume = &cur
+		j.svc.opt.Log.Info("import resumed", "import", rec.ID, "after_row", cur.Row, "attempt", r.Job.Attempts)
+	}
+	opt.Checkpoint = func(ctx context.Context, tx *sql.Tx, c ImportCursor, rejected []*tabular.RowError) error {
+		if len(rejected) > 0 {
+			if err := insertImportErrors(ctx, tx, j.svc.db.Dialect, rec.ID, rejected); err != nil {
+				return err
+			}
+		}
+		st := c.Stats
+		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_read = $2, created = $3, updated = $4, unchanged = $5, rejected = $6
+			WHERE id = $1`, rec.ID, st.Rows, st.Created, st.Updated, st.Unchanged, st.Rejected); err != nil {
+			return fmt.Errorf("record import progress: %w", err)
+		}
+		return r.Checkpoint(ctx, tx, c)
+	}
+	f, err := os.Open(p.Path)
+	if err != nil {
+		err = job.Permanent(fmt.Errorf("open upload: %w", err))
+		j.finish(context.WithoutCancel(ctx), rec, err)
+		return err
+	}
+	defer f.Close()
+	st, err := j.svc.Import(ctx, f, opt)
+	rec.Stats = st
+	switch {
+	case err == nil:
+		r.SetResult(st)
+	case errors.Is(context.Cause(ctx), job.ErrCancelled):
+		rec.Status = JobCancelled
+	case ctx.Err() != nil:
+		return err // shutdown: the next start resumes
+	case isFileError(err):
+		err = job.Permanent(err)
+	case !r.Last():
+		j.svc.opt.Log.Warn("import will be retried", "import", rec.ID, "err", err)
+		return err
+	}
+	f.Close()
+	os.Remove(p.Path)
+	j.finish(context.WithoutCancel(ctx), rec, err)
+	return err
+}
 
-func (j *Jobs) create(ctx context.Context, filename, source string) (*ImportJob, error) {
+// isFileError tells a file Perk cannot read (retrying will not help) from
+// a database failure.
+func isFileError(err error) bool {
+	var he *tabular.HeaderError
+	return errors.As(err, &he) || errors.Is(err, tabular.ErrNoHeader) || errors.Is(err, tabular.ErrUnsupportedEncoding)
+}
+
+// Cancel stops an upload's import: at once if it waits, or at its next
+// heartbeat. The rows it committed stay.
+func (j *Jobs) Cancel(ctx context.Context, id string) (*ImportJob, error) {
+	rec, err := j.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := job.Cancel(ctx, j.svc.db, id, nowUTC(j.svc.opt.Now))
+	if errors.Is(err, job.ErrNotFound) {
+		return nil, problem.New(problem.Conflict, "import_not_cancellable", "a command-line import cannot be cancelled here")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st == job.Cancelled && rec.Status == JobRunning {
+		// It never ran (or its runner is gone): nobody else removes the upload.
+		if jb, err := job.Get(ctx, j.svc.db, id); err == nil {
+			var p importPayload
+			if json.Unmarshal(jb.Payload, &p) == nil && p.Path != "" {
+				os.Remove(p.Path)
+			}
+		}
+		rec.Status = JobCancelled
+		j.finish(ctx, rec, errors.New("cancelled"))
+	}
+	return j.Get(ctx, id)
+}
+
+// create records an import, in tx if not nil.
+func (j *Jobs) create(ctx context.Context, tx *sql.Tx, filename, source string) (*ImportJob, error) {
 	now := nowUTC(j.svc.opt.Now)
 	job := &ImportJob{ID: id.New("imp", now), Source: source, Filename: filename, Status: JobRunning, StartedAt: now}
-	if _, err := j.svc.db.W.ExecContext(ctx, `INSERT INTO imports (id, source, filename, status, started_at)
+	var e interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	} = j.svc.db.W
+	if tx != nil {
+		e = tx
+	}
+	if _, err := e.ExecContext(ctx, `INSERT INTO imports (id, source, filename, status, started_at)
 		VALUES ($1, $2, $3, $4, $5)`, job.ID, source, filename, job.Status, now); err != nil {
 		return nil, fmt.Errorf("record import: %w", err)
 	}
@@ -117,7 +234,7 @@ func (j *Jobs) run(ctx context.Context, job *ImportJob, r io.Reader, opt ImportO
 		if len(pending) == 0 {
 			return nil
 		}
-		err := insertImportErrors(ctx, j.svc.db, job.ID, pending)
+		err := insertImportErrors(ctx, j.svc.db.W, j.svc.db.Dialect, job.ID, pending)
 		pending = pending[:0]
 		return err
 	}
@@ -154,9 +271,13 @@ func (j *Jobs) run(ctx context.Context, job *ImportJob, r io.Reader, opt ImportO
 func (j *Jobs) finish(ctx context.Context, job *ImportJob, runErr error) {
 	now := nowUTC(j.svc.opt.Now)
 	job.FinishedAt = &now
-	job.Status = JobDone
-	if runErr != nil {
+	switch {
+	case job.Status == JobCancelled:
+		job.Error = "cancelled"
+	case runErr != nil:
 		job.Status, job.Error = JobFailed, runErr.Error()
+	default:
+		job.Status = JobDone
 	}
 	st := job.Stats
 	if _, err := j.svc.db.W.ExecContext(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = $4, rows_read = $5,
@@ -240,7 +361,9 @@ func (j *Jobs) WriteErrors(ctx context.Context, jobID string, w io.Writer) error
 	return ew.Flush()
 }
 
-func insertImportErrors(ctx context.Context, db *store.DB, jobID string, es []*tabular.RowError) error {
+func insertImportErrors(ctx context.Context, e interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, d store.Dialect, jobID string, es []*tabular.RowError) error {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO import_errors (import_id, row_num, col, reason) VALUES `)
 	args := make([]any, 0, len(es)*4)
@@ -248,10 +371,10 @@ func insertImportErrors(ctx context.Context, db *store.DB, jobID string, es []*t
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(" + db.Dialect.Placeholders(len(args)+1, 4) + ")")
+		b.WriteString("(" + d.Placeholders(len(args)+1, 4) + ")")
 		args = append(args, jobID, e.Row, e.Column, e.Reason)
 	}
-	if _, err := db.W.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := e.ExecContext(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("record import errors: %w", err)
 	}
 	return nil

@@ -20,6 +20,10 @@ func NewErrorWriter(w io.Writer) *ErrorWriter {
 	return &ErrorWriter{w: csv.NewWriter(w)}
 }
 
+// Continue makes w go on with a file whose header is written already (a
+// job resumed after a restart appends to its errors file).
+func (w *ErrorWriter) Continue() { w.started = true }
+
 // Write appends one error. A nil error is ignored. Write errors may only
 // surface at Flush, because output is buffered.
 func (w *ErrorWriter) Write(e *RowError) error {

@@ -16,6 +16,7 @@ func (s *Server) registerBatch(api func(string, auth.Permission, apiHandler)) {
 	api("POST /v1/batch/transactions", auth.CampaignsWrite, s.batchTransactions)
 	api("GET /v1/batch/jobs", auth.CampaignsRead, s.batchJobs)
 	api("GET /v1/batch/jobs/{id}", auth.CampaignsRead, s.batchJob)
+	api("POST /v1/batch/jobs/{id}/cancel", auth.CampaignsWrite, s.batchJobCancel)
 	api("GET /v1/batch/jobs/{id}/files/{name}", auth.CampaignsRead, s.batchJobFile)
 	api("GET /v1/batch/reconciliation.csv", auth.CampaignsRead, s.batchReconciliation)
 }
@@ -84,6 +85,17 @@ func (s *Server) batchJobs(w http.ResponseWriter, r *http.Request, _ *auth.Key) 
 
 func (s *Server) batchJob(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
 	job, err := s.opt.Batch.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, job)
+	return nil
+}
+
+// batchJobCancel stops an uploaded transaction file's job; what it
+// committed stays.
+func (s *Server) batchJobCancel(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	job, err := s.opt.Batch.Cancel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/batch"
+	"github.com/perk-platform/perk/internal/job"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -19,7 +22,13 @@ func withBatch(t *testing.T, db *store.DB) func(*web.Options) {
 		proc := batch.NewProcessor(o.Checkout, batch.Options{DB: db})
 		exp := batch.NewExporter(db, o.Campaigns, ledger.Policy{}, nil)
 		o.Batch = batch.NewJobs(db, proc, exp, t.TempDir(), nil, nil)
-		t.Cleanup(o.Batch.Wait)
+		// Uploaded files are durable jobs, on a queue of the test's own.
+		q := job.New(db, job.Options{Node: "test-batch", Poll: 10 * time.Millisecond})
+		o.Batch.UseQueue(q)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); q.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done; o.Batch.Wait() })
 	}
 }
 

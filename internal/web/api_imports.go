@@ -116,6 +116,16 @@ func (s *Server) importStatus(w http.ResponseWriter, r *http.Request, _ *auth.Ke
 	return nil
 }
 
+// importCancel stops an uploaded file's import; the rows it committed stay.
+func (s *Server) importCancel(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	job, err := s.jobs.Cancel(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, job)
+	return nil
+}
+
 func (s *Server) importErrors(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
 	id := r.PathValue("id")
 	if _, err := s.jobs.Get(r.Context(), id); err != nil {

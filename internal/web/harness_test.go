@@ -19,6 +19,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
+	"github.com/perk-platform/perk/internal/job"
 	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
@@ -55,6 +56,10 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "http://perk.test", Programme: "Test Rewards",
 		ConsentVersion: "v1", Log: log})
 	jobs := member.NewJobs(ms)
+	// Uploads run as durable jobs, on a queue of the test's own.
+	queue := job.New(db, job.Options{Node: "test", Log: log, Poll: 10 * time.Millisecond})
+	jobs.UseQueue(queue)
+	queueDone := make(chan struct{})
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "http://perk.test", Programme: "Test Rewards", Log: log})
 	led := ledger.New(db, ledger.Policy{RedeemPoints: 1, RedeemValue: 1}, time.Now)
 	live := web.NewLive()
@@ -100,10 +105,11 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	ws := web.New(ctx, db, ms, jobs, keys, opt)
 	srv := httptest.NewServer(ws.Handler())
 	e.routes = ws.APIRoutes()
+	go func() { defer close(queueDone); queue.Run(ctx) }()
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
-		jobs.Wait()
+		<-queueDone
 	})
 	srvURL = srv.URL
 	e.url, e.members, e.campaigns, e.ledger, e.referrals = srvURL, ms, camps, led, refs

@@ -64,7 +64,7 @@ func TestJoin_TakesTheProgrammeLocale(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		srv := httptest.NewServer(web.New(ctx, db, ms, jobs, auth.NewService(db, nil), web.Options{Programme: "Perk Récompenses",
 			ConsentWording: "Oui", Symbology: barcode.Code128, UploadDir: t.TempDir(), JoinPerMinute: 100, Log: log}).Handler())
-		t.Cleanup(func() { srv.Close(); cancel(); jobs.Wait() })
+		t.Cleanup(func() { srv.Close(); cancel() })
 
 		status, page := postForm(t, &env{t: t, url: srv.URL}, "/join", url.Values{"phone": {"06 12 34 56 78"}, "consent": {"yes"}}, nil)
 		if status != 200 {

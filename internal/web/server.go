@@ -215,6 +215,7 @@ func (s *Server) Handler() http.Handler {
 		api("GET /v1/crm/export/{feed}", auth.MembersRead, s.crmFeed)
 	}
 	api("GET /v1/imports/{id}", auth.MembersRead, s.importStatus)
+	api("POST /v1/imports/{id}/cancel", auth.MembersWrite, s.importCancel)
 	api("GET /v1/imports/{id}/errors.csv", auth.MembersRead, s.importErrors)
 	api("GET /v1/sms/outbox", auth.MembersRead, s.listOutbox)
 	api("GET /v1/sms/inbox", auth.MembersRead, s.listInbox)
