@@ -120,6 +120,14 @@ func cmdServe(ctx context.Context, args []string) error {
 	b := thisBuild()
 	log.Info("perk starting", append(c.logAttrs(db), "version", b.Version, "commit", b.Revision)...)
 	reg := newRegistry(db)
+	// The event stream's day partitions (PostgreSQL) are made before
+	// anything can write an event: a partition created while a row is being
+	// routed to the default one fails that row's transaction (SQLSTATE
+	// 23514), which was an enrolment's answer 500 on the first request.
+	events := event.NewService(db, event.Options{SessionGap: c.SessionGap, Retention: c.EventsRetention, Log: log})
+	if _, err := events.Maintain(ctx); err != nil {
+		return fmt.Errorf("events maintenance: %w", err)
+	}
 
 	if err := c.loadTexts(log); err != nil {
 		return err
@@ -205,7 +213,6 @@ func cmdServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer waitFolder()
-	events := event.NewService(db, event.Options{SessionGap: c.SessionGap, Retention: c.EventsRetention, Log: log})
 	maintainDone := make(chan struct{})
 	go func() { defer close(maintainDone); maintainEvents(ctx, events, time.Hour, log) }()
 	defer func() { <-maintainDone }()
@@ -283,22 +290,22 @@ func cmdMigrate(ctx context.Context, args []string) error {
 }
 
 // maintainEvents keeps the event stream's storage (day partitions ahead,
-// retention) every so often, from the start.
+// retention) every so often; serve runs the first one before it starts.
 func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		m, err := s.Maintain(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("events maintenance", "err", err)
 		case len(m.Created)+len(m.Dropped) > 0 || m.Deleted > 0:
 			log.Info("events maintenance", "created", m.Created, "dropped", m.Dropped, "deleted", m.Deleted)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
 		}
 	}
 }
