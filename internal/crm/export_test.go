@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -279,4 +281,51 @@ func TestFeed_RecordsThousandsOfChangesOfOneTransaction(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestExport_AnotherDatabasesTransactionDoesNotHoldItBack: a long
+// transaction of another database on the same PostgreSQL server (an
+// analytics job, another programme's Perk) cannot write this log, so the
+// export does not wait for it; the snapshot's xmin alone would have held
+// every later change back until it ended.
+func TestExport_AnotherDatabasesTransactionDoesNotHoldItBack(t *testing.T) {
+	db := storetest.Engine(t, "postgres")
+	w := newWorld(t, db)
+	ctx := context.Background()
+	ann := w.enrol(t, "+447700900101", "CRM-1", "Ann")
+	start := w.exportTo(t, "", outfile.CSV)
+
+	u, err := url.Parse(os.Getenv("PERK_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/postgres" // present on every server
+	other, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	slow, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Rollback()
+	var xid string // pg_current_xact_id gives the transaction an id, as a write would
+	if err := slow.QueryRowContext(ctx, `SELECT pg_current_xact_id()::text`).Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
+
+	feed := crm.NewFeed(db, w.clk.Now)
+	if err := db.Tx(ctx, func(tx *sql.Tx) error {
+		return feed.Record(ctx, tx, change.Event{Type: change.PointsChanged, MemberID: ann.ID,
+			Data: map[string]any{"points": 1, "entries": []map[string]any{{"id": "later", "kind": "adjust", "points": 1, "reason": "later"}}}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The export waits for this database's writers in flight (other tests
+	// share it), not for the other database's.
+	got := w.exportTo(t, start.manifest.Cursor, outfile.CSV).project("points", "reason")
+	if want := []string{"later"}; !slices.Equal(got, want) {
+		t.Errorf("with transaction %s open in database postgres the export read %q, want %q", xid, got, want)
+	}
 }

@@ -142,9 +142,17 @@ func (d Dialect) LockKeys(ctx context.Context, tx *sql.Tx, space int32, keys []s
 // AUTOINCREMENT seq is in commit order and the boundary is the next seq. On
 // PostgreSQL a sequence value is taken at INSERT, not at commit, so the
 // position is the writing transaction's id (column tx) and the boundary is
-// the snapshot's xmin: every transaction below it has committed or rolled
-// back. A long transaction holds the boundary back (the rows wait for the
-// next export); it never lets one through twice or not at all.
+// the oldest transaction of the snapshot still in progress that may be
+// writing to this database (its xmax when there is none): every transaction
+// below it has committed or rolled back, or works in another database and
+// cannot write the log. A transaction is left out only when
+// pg_stat_activity shows it in another database; one it cannot place (a
+// prepared transaction, a backend already on to its next transaction) holds
+// the boundary back. So a long transaction of another database on the same
+// server (an analytics job, another Perk) no longer holds exports back, as
+// the snapshot's xmin did. A long transaction of this database still does
+// (the rows wait for the next export); it never lets one through twice or
+// not at all.
 func (d Dialect) LogPosition() string {
 	if d == Postgres {
 		return "tx"
@@ -155,7 +163,14 @@ func (d Dialect) LogPosition() string {
 // LogBoundary: see LogPosition. table is a constant of the caller's.
 func (d Dialect) LogBoundary(table string) string {
 	if d == Postgres {
-		return `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+		// An xid8 in the snapshot is matched to a backend's 32-bit xid by
+		// its low 32 bits; xids are unique while in progress.
+		return `SELECT COALESCE(
+	(SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+		WHERE a.backend_xid IS NOT NULL AND a.datname <> current_database()
+		  AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+	pg_snapshot_xmax(pg_current_snapshot())::text::bigint)`
 	}
 	return `SELECT COALESCE(MAX(seq), 0) + 1 FROM ` + table
 }
