@@ -42,6 +42,7 @@ type Config struct {
 	JoinPerMinute   int
 	IngestRate      int           // event batches per minute per address for public ingest keys
 	SessionGap      time.Duration // inactivity that ends a shopper's session
+	AbandonAfter    time.Duration // time after a cart without a purchase that raises cart_abandoned
 	EventsRetention time.Duration // how long events are kept; 0 keeps them for ever
 	MetricsAddr     string
 	LookupRate      int

@@ -29,7 +29,7 @@ func (c *Config) journeys(db *store.DB, log *slog.Logger, campaigns *campaign.Se
 		return nil, fmt.Errorf("--default-zone: %w", err)
 	}
 	opt := journey.Options{Log: log, Zone: zone, Webhooks: c.webhooks(db, log), Links: sl, PublicURL: c.PublicURL,
-		Programme: c.Programme}
+		Programme: c.Programme, AbandonAfter: c.AbandonAfter}
 	if campaigns != nil {
 		opt.Offers = campaigns
 	}
