@@ -104,6 +104,14 @@ func Start(tb testing.TB, opt Options) *Kannel {
 		}
 		return err == nil
 	})
+	// smsbox opens its sendsms port before it has finished setting up its
+	// link to bearerbox: a sendsms in that window panicked smsbox once in CI
+	// ("lock_out: Assertion `conn != NULL' failed" in write_to_bearerbox).
+	// Its heartbeat starts after the link is set up.
+	k.WaitFor(tb, "smsbox's link to bearerbox", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(k.dir, "smsbox.log"))
+		return strings.Contains(string(b), "heartbeat_thread")
+	})
 	for _, mo := range opt.MO[min(1, len(opt.MO)):] {
 		k.SendMO(tb, mo)
 	}
