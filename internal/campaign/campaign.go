@@ -109,15 +109,26 @@ const campaignCols = `id, spec, status, ended_reason, starts_at, ends_at, redemp
 type scanner interface{ Scan(...any) error }
 
 func (s *Service) scan(row scanner) (*Campaign, error) {
+	c, spec, err := s.scanRaw(row)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
+		return nil, fmt.Errorf("campaign %s: stored spec: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// scanRaw reads a campaign row but leaves its spec undecoded, returning the
+// stored text: the live set's reload reuses the spec (and the compiled
+// campaign) of a row whose text has not changed.
+func (s *Service) scanRaw(row scanner) (*Campaign, string, error) {
 	var c Campaign
 	var spec, status string
 	var launched sql.NullTime
 	if err := row.Scan(&c.ID, &spec, &status, &c.EndedReason, &c.Start, &c.End, &c.Redemptions, &c.DiscountGiven,
 		&c.PointsGiven, &c.AudienceSize, &c.ControlSize, &c.Version, &c.CreatedAt, &c.UpdatedAt, &launched); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
-		return nil, fmt.Errorf("campaign %s: stored spec: %w", c.ID, err)
+		return nil, "", err
 	}
 	c.Start, c.End, c.CreatedAt, c.UpdatedAt = c.Start.UTC(), c.End.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	if launched.Valid {
@@ -128,7 +139,7 @@ func (s *Service) scan(row scanner) (*Campaign, error) {
 	if c.Status == Ended && c.EndedReason == "" {
 		c.EndedReason = "finished"
 	}
-	return &c, nil
+	return &c, spec, nil
 }
 
 func effectiveStatus(stored Status, start, end, now time.Time) Status {

@@ -210,7 +210,12 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	if err != nil {
 		return nil, err
 	}
-	res := engine.Evaluate(p.basket(req, m, now), st.candidates(live, nil), s.engineOptions(explain))
+	b := p.basket(req, m, now)
+	cands := st.candidatesFor(live, &b, nil)
+	if explain {
+		cands = st.candidates(live, nil) // an explanation names every campaign
+	}
+	res := engine.Evaluate(b, cands, s.engineOptions(explain))
 	resp := s.response(req, p, m, res)
 	if explain {
 		resp.Items = p.explain()
