@@ -137,7 +137,8 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	if err != nil {
 		return nil, false, err
 	}
-	res := engine.Evaluate(p.basket(req, m, now), st.candidates(live, exhausted), s.engineOptions(false))
+	b := p.basket(req, m, now)
+	res := engine.Evaluate(b, st.candidatesFor(live, &b, exhausted), s.engineOptions(false))
 
 	// Take every applying campaign's limits before writing anything else;
 	// a limit that is gone restarts the commit without that campaign.
