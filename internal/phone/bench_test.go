@@ -18,3 +18,29 @@ func BenchmarkTimeZone(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseZone is what an import asks of every row, through the fast
+// path and through libphonenumber alone (the "before"), over the forms a
+// CRM file holds.
+func BenchmarkParseZone(b *testing.B) {
+	inputs := []string{"07400 123456", "+44 7400 123456", "07412345678", "0044 7412 345678", "+44 (0)7400 123457"}
+	b.Run("fast", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, _, err := ParseZone(inputs[i%len(inputs)], "GB"); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("libphonenumber", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			n, num, err := parseLib(inputs[i%len(inputs)], "GB")
+			if err != nil || zoneOf(num) == "" || n == "" {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
