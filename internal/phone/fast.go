@@ -25,7 +25,7 @@ type fastRegion struct {
 	md   *phonenumbers.PhoneMetadata
 	cc   int
 	ccS  string
-	idd  string // international prefix, a digit literal
+	idd  string   // international prefix, a digit literal
 	nat  []string // national prefix for parsing: digit literals, in the pattern's order
 	ok   bool     // idd and nat are literals and there is no transform rule
 	desc [numDescs]fastDesc
