@@ -358,9 +358,9 @@ func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnM
 	for try := 0; ; try++ {
 		var st ImportStats
 		var rejected []*tabular.RowError
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := s.importTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 			var err error
-			if st, rejected, err = s.upsertTx(ctx, tx, rows, cm, opt); err != nil {
+			if st, rejected, err = s.upsertTx(ctx, conn, tx, rows, cm, opt); err != nil {
 				return err
 			}
 			if then != nil {
@@ -377,7 +377,16 @@ func (s *Service) upsertChunk(ctx context.Context, rows []importRow, cm *columnM
 	}
 }
 
-func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm *columnMap, opt ImportOptions) (ImportStats, []*tabular.RowError, error) {
+// importTx runs fn in a write transaction; on PostgreSQL it also gives fn
+// the connection the transaction is on, for COPY (nil on SQLite).
+func (s *Service) importTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	if s.db.Dialect == store.Postgres {
+		return s.db.ConnTx(ctx, fn)
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return fn(nil, tx) })
+}
+
+func (s *Service) upsertTx(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []importRow, cm *columnMap, opt ImportOptions) (ImportStats, []*tabular.RowError, error) {
 	var st ImportStats
 	var rejected []*tabular.RowError
 	now := nowUTC(s.opt.Now)
@@ -500,10 +509,10 @@ func (s *Service) upsertTx(ctx context.Context, tx *sql.Tx, rows []importRow, cm
 		}
 		st.Updated++
 	}
-	if err := insertMembers(ctx, tx, d, inserts, opt.Sync); err != nil {
+	if err := insertMembers(ctx, conn, tx, d, inserts, opt.Sync); err != nil {
 		return st, nil, err
 	}
-	if err := insertConsents(ctx, tx, d, consents, opt.Source, s.opt.ConsentVersion, now); err != nil {
+	if err := insertConsents(ctx, conn, tx, d, consents, opt.Source, s.opt.ConsentVersion, now); err != nil {
 		return st, nil, err
 	}
 	if !opt.NoWelcome {

@@ -66,7 +66,18 @@ func parse(raw, region string) (Number, *phonenumbers.PhoneNumber, error) {
 	if len(s) > maxInput {
 		return "", nil, ErrTooLong
 	}
-	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	region = strings.ToUpper(region)
+	num, err, handled := fastNumber(s, region)
+	if !handled {
+		num, err = phonenumbers.Parse(s, region)
+	}
+	return check(num, err, false)
+}
+
+// check turns what libphonenumber's Parse (or fastNumber) gave into Perk's
+// answer: the number, or the reason it is refused. libOnly leaves the digit
+// automata out, for the reference the fast path is tested against.
+func check(num *phonenumbers.PhoneNumber, err error, libOnly bool) (Number, *phonenumbers.PhoneNumber, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
@@ -94,7 +105,17 @@ func parse(raw, region string) (Number, *phonenumbers.PhoneNumber, error) {
 	}
 	// GetNumberType is UNKNOWN exactly when IsValidNumber is false; asking
 	// once halves the cost of the pattern matching, the bulk of an import.
-	switch phonenumbers.GetNumberType(num) {
+	// The digit automata answer it without the library's regexps where
+	// they cover the number's regions.
+	var t phonenumbers.PhoneNumberType
+	ok := false
+	if !libOnly {
+		t, ok = fastNumberType(int(num.GetCountryCode()), phonenumbers.GetNationalSignificantNumber(num))
+	}
+	if !ok {
+		t = phonenumbers.GetNumberType(num)
+	}
+	switch t {
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 	case phonenumbers.UNKNOWN:
 		return "", nil, ErrInvalid
