@@ -68,7 +68,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		// The replay check made above is not made again in the
 		// transaction: the basket's insert finds a commit of the same id
 		// that came first (storeBasket) and answers as it did.
-		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err = s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 			return s.batchChanges(ctx, tx, func(ctx context.Context) error {
 				var err error
 				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
