@@ -55,8 +55,8 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 	exhausted := map[string]engine.Reason{}
 	for attempt := 0; ; attempt++ {
 		var resp *Response
-		var ended, replayed bool
-		var moved []string // campaigns a new commit redeemed; nil for a replay
+		var ended bool
+		var moved []string // campaigns the commit redeemed
 		// The live set is read before the transaction: on PostgreSQL reads
 		// and writes share one pool, and a transaction waiting for a second
 		// connection could wait for ever once every connection is a
@@ -104,10 +104,8 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		if moved != nil {
 			s.opt.OnChange(moved...)
 		}
-		if !replayed {
-			s.noteUnknown(p, req.Store, s.opt.Now().UTC())
-		}
-		return resp, replayed, nil
+		s.noteUnknown(p, req.Store, s.opt.Now().UTC())
+		return resp, false, nil
 	}
 }
 
