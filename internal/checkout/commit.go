@@ -55,8 +55,8 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 	exhausted := map[string]engine.Reason{}
 	for attempt := 0; ; attempt++ {
 		var resp *Response
-		var ended, replayed bool
-		var moved []string // campaigns a new commit redeemed; nil for a replay
+		var ended bool
+		var moved []string // campaigns the commit redeemed
 		// The live set is read before the transaction: on PostgreSQL reads
 		// and writes share one pool, and a transaction waiting for a second
 		// connection could wait for ever once every connection is a
@@ -65,13 +65,12 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		if err != nil {
 			return nil, false, err
 		}
-		err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-			var err error
-			if resp, err = storedCommit(ctx, tx, req, h); resp != nil || err != nil {
-				replayed = resp != nil
-				return err
-			}
+		// The replay check made above is not made again in the
+		// transaction: the basket's insert finds a commit of the same id
+		// that came first (storeBasket) and answers as it did.
+		err = s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 			return s.batchChanges(ctx, tx, func(ctx context.Context) error {
+				var err error
 				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
 				if err != nil {
 					return err
@@ -80,6 +79,10 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 				return s.recordCommit(ctx, tx, m, resp)
 			})
 		})
+		var first *firstCommit
+		if errors.As(err, &first) {
+			return first.resp, true, nil
+		}
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()
 			s.campaigns.Invalidate()
@@ -101,10 +104,8 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		if moved != nil {
 			s.opt.OnChange(moved...)
 		}
-		if !replayed {
-			s.noteUnknown(p, req.Store, s.opt.Now().UTC())
-		}
-		return resp, replayed, nil
+		s.noteUnknown(p, req.Store, s.opt.Now().UTC())
+		return resp, false, nil
 	}
 }
 
@@ -167,9 +168,22 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	}
 
 	resp := s.response(req, p, m, res)
-	basketID, memberID, err := s.payAndStore(ctx, tx, req, p, h, m, res, resp, now)
-	if err != nil {
+	var memberID sql.NullString
+	if m != nil {
+		memberID = sql.NullString{String: m.ID, Valid: true}
+	}
+	if err := s.payWithPoints(ctx, tx, req, m, resp, now); err != nil {
 		return nil, false, err
+	}
+	// The basket is written once, with its answer, after everything that
+	// decides the answer; only a free-content code, which points at its
+	// basket, needs the basket first (and its answer written after).
+	basketID := id.New("bsk", now)
+	early := slices.ContainsFunc(resp.Benefits, func(b Benefit) bool { return b.Kind == engine.FreeContent })
+	if early {
+		if err := s.storeBasket(ctx, tx, basketID, req, h, memberID, resp, nil, now); err != nil {
+			return nil, false, err
+		}
 	}
 	gave := map[string]bool{} // campaigns that gave the shopper something
 	for i := range resp.Benefits {
@@ -187,20 +201,6 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 		}
 		if b.Discount > 0 || b.Points > 0 || b.Content != "" {
 			gave[b.CampaignID] = true
-		}
-	}
-	for i := range resp.Benefits {
-		b := &resp.Benefits[i]
-		if !gave[b.CampaignID] {
-			// Only a free gift from a dry pool: no redemption (docs/figures.md).
-			continue
-		}
-		shares, _ := json.Marshal(b.Lines)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO redemptions (basket_id, offer_id, campaign_id, member_id, store_id, kind, discount, points,
-			lines, content_code, period, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			basketID, b.OfferID, b.CampaignID, memberID, req.Store, string(b.Kind), b.Discount, b.Points, string(shares),
-			b.Content, periods[b.CampaignID], now); err != nil {
-			return nil, false, fmt.Errorf("store redemption: %w", err)
 		}
 	}
 	resp.ReceiptText = receipt(resp, s.cur)
@@ -245,10 +245,108 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
 		return nil, false, err
 	}
-	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
+	if early {
+		if err := storeResponse(ctx, tx, basketID, resp); err != nil {
+			return nil, false, err
+		}
+	} else if err := s.storeBasket(ctx, tx, basketID, req, h, memberID, resp, resp, now); err != nil {
+		return nil, false, err
+	}
+	if err := insertLines(ctx, tx, basketID, p, res, resp.PointsEarned); err != nil {
+		return nil, false, err
+	}
+	if err := insertRedemptions(ctx, tx, basketID, memberID, req.Store, resp, gave, periods, now); err != nil {
 		return nil, false, err
 	}
 	return resp, ended, nil
+}
+
+// insertRedemptions records, in one statement, a redemption for each
+// benefit of a campaign that gave the shopper something.
+func insertRedemptions(ctx context.Context, tx *sql.Tx, basketID string, memberID sql.NullString, storeID string, resp *Response,
+	gave map[string]bool, periods map[string]string, now time.Time) error {
+	var args []any
+	n := 0
+	for i := range resp.Benefits {
+		b := &resp.Benefits[i]
+		if !gave[b.CampaignID] {
+			// Only a free gift from a dry pool: no redemption (docs/figures.md).
+			continue
+		}
+		shares, _ := json.Marshal(b.Lines)
+		args = append(args, basketID, b.OfferID, b.CampaignID, memberID, storeID, string(b.Kind), b.Discount, b.Points, string(shares),
+			b.Content, periods[b.CampaignID], now)
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO redemptions (basket_id, offer_id, campaign_id, member_id, store_id, kind, discount, points,
+		lines, content_code, period, created_at) VALUES `+store.Values(n, 12), args...); err != nil {
+		return fmt.Errorf("store redemptions: %w", err)
+	}
+	return nil
+}
+
+// firstCommit is the answer stored for a transaction that another commit of
+// the same id stored first; the commit that finds it answers with it.
+type firstCommit struct{ resp *Response }
+
+func (e *firstCommit) Error() string { return "transaction already committed" }
+
+// storeBasket inserts the basket with its answer (nil: none yet, for
+// storeResponse to write). A basket of the same store and transaction id
+// already there (committed, or earlier in the same chunk) makes it return
+// that basket's answer as a *firstCommit, or ErrConflict for another body.
+func (s *Service) storeBasket(ctx context.Context, tx *sql.Tx, basketID string, req *Request, h string, memberID sql.NullString,
+	resp, answer *Response, now time.Time) error {
+	body := ""
+	if answer != nil {
+		b, err := json.Marshal(answer)
+		if err != nil {
+			return err
+		}
+		body = string(b)
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
+		points_earned, points_redeemed, points_value, status, request_hash, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'committed', $12, $13, $14)
+		ON CONFLICT (store_id, transaction_id) DO NOTHING`,
+		basketID, req.Store, req.TransactionID, req.Terminal, memberID, resp.Currency, resp.Subtotal, resp.TotalDiscount,
+		resp.PointsEarned, resp.PointsRedeemed, resp.PointsValue, h, body, now)
+	if err != nil {
+		return fmt.Errorf("store basket: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store basket: %w", err)
+	} else if n == 1 {
+		return nil
+	}
+	first, err := storedCommit(ctx, tx, req, h)
+	if err != nil {
+		return err
+	}
+	if first == nil {
+		return fmt.Errorf("store basket: transaction %s neither stored nor found", req.TransactionID)
+	}
+	return &firstCommit{first}
+}
+
+// payWithPoints pays with the points the request asks to pay with, if any.
+func (s *Service) payWithPoints(ctx context.Context, tx *sql.Tx, req *Request, m *member.Member, resp *Response, now time.Time) error {
+	if req.RedeemPoints <= 0 || m == nil {
+		return nil
+	}
+	value := s.ledger.Policy().Value(req.RedeemPoints)
+	if value > resp.Total {
+		return ErrPointsOverTotal
+	}
+	if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
+		return err
+	}
+	resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
+	resp.AmountDue = resp.Total - value
+	return nil
 }
 
 // payAndStore pays with points if asked and stores the basket and its
@@ -260,16 +358,8 @@ func (s *Service) payAndStore(ctx context.Context, tx *sql.Tx, req *Request, p *
 	if m != nil {
 		memberID = sql.NullString{String: m.ID, Valid: true}
 	}
-	if req.RedeemPoints > 0 && m != nil {
-		value := s.ledger.Policy().Value(req.RedeemPoints)
-		if value > resp.Total {
-			return "", memberID, ErrPointsOverTotal
-		}
-		if _, err := s.ledger.Redeem(ctx, tx, m.ID, req.RedeemPoints, "paid at the till", req.TransactionID, now); err != nil {
-			return "", memberID, err
-		}
-		resp.PointsRedeemed, resp.PointsValue = req.RedeemPoints, value
-		resp.AmountDue = resp.Total - value
+	if err := s.payWithPoints(ctx, tx, req, m, resp, now); err != nil {
+		return "", memberID, err
 	}
 	basketID := id.New("bsk", now)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO baskets (id, store_id, transaction_id, terminal, member_id, currency, gross, discount,
@@ -294,24 +384,15 @@ func storeResponse(ctx context.Context, tx *sql.Tx, basketID string, resp *Respo
 	return nil
 }
 
-// earn writes the base points and each campaign's points as ledger entries.
+// earn writes the base points and each campaign's points as ledger
+// entries, in one ledger write.
 func (s *Service) earn(ctx context.Context, tx *sql.Tx, memberID, txnID string, res engine.Result, now time.Time) error {
-	if res.BasePoints > 0 {
-		if _, err := s.ledger.Earn(ctx, tx, ledger.Credit{MemberID: memberID, Kind: ledger.KindEarn, Points: res.BasePoints,
-			Reason: "purchase", TransactionID: txnID}, now); err != nil {
-			return err
-		}
-	}
+	cs := []ledger.Credit{{MemberID: memberID, Kind: ledger.KindEarn, Points: res.BasePoints, Reason: "purchase", TransactionID: txnID}}
 	for _, b := range res.Benefits {
-		if b.Points <= 0 {
-			continue
-		}
-		if _, err := s.ledger.Earn(ctx, tx, ledger.Credit{MemberID: memberID, Kind: ledger.KindBonus, Points: b.Points,
-			Reason: b.Description, TransactionID: txnID, CampaignID: b.CampaignID}, now); err != nil {
-			return err
-		}
+		cs = append(cs, ledger.Credit{MemberID: memberID, Kind: ledger.KindBonus, Points: b.Points,
+			Reason: b.Description, TransactionID: txnID, CampaignID: b.CampaignID})
 	}
-	return nil
+	return s.ledger.EarnAll(ctx, tx, memberID, cs, now)
 }
 
 // insertLines stores each line with its discount and its share of the

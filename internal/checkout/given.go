@@ -105,7 +105,7 @@ func (s *Service) CommitGiven(ctx context.Context, req *Request, given []Given) 
 		return nil, err
 	}
 	var out *GivenResult
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 		resp, err := storedCommit(ctx, tx, req, h)
 		if resp != nil || err != nil {
 			out, err = s.replayGiven(ctx, tx, req, resp, err)

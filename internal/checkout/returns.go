@@ -143,7 +143,7 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 	var resp *ReturnResponse
 	var moved []string
 	replay := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 	var resp *ReturnResponse
 	var moved []string
 	replay := false
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 		b, err := lockBasket(ctx, tx, req.Store, req.TransactionID)
 		if err != nil {
 			return err

@@ -36,6 +36,14 @@ type account struct {
 // or anything before it fails, the savepoint is rolled back, so tx is left
 // as it was and stays usable.
 func (l *Ledger) write(ctx context.Context, tx *sql.Tx, memberID string, now time.Time, fn func(a *account) error) (err error) {
+	return l.writeAccount(ctx, tx, memberID, now, true, fn)
+}
+
+// writeAccount is write, expiring due lots first only if expire is set: a
+// write that only adds points draws on no lot, so what is due can wait for
+// the next write that spends or takes back (each expires first) or for
+// ExpireDue, and the balance never counts an expired lot either way.
+func (l *Ledger) writeAccount(ctx context.Context, tx *sql.Tx, memberID string, now time.Time, expire bool, fn func(a *account) error) (err error) {
 	if memberID == "" {
 		return ErrMemberNotFound
 	}
@@ -57,8 +65,10 @@ func (l *Ledger) write(ctx context.Context, tx *sql.Tx, memberID string, now tim
 	if err := a.lock(); err != nil {
 		return err
 	}
-	if err := a.expireDue(); err != nil {
-		return err
+	if expire {
+		if err := a.expireDue(); err != nil {
+			return err
+		}
 	}
 	if fn != nil {
 		if err := fn(a); err != nil {
@@ -181,9 +191,13 @@ func plan(lots []lot, want int64) (draws []draw, taken int64) {
 	return draws, taken
 }
 
-const insertEntry = `INSERT INTO points_entries (id, member_id, kind, points, reason, transaction_id, campaign_id,
-	operator, created_at, available_at, expires_at, shortfall, debt)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+const (
+	insertEntryHead = `INSERT INTO points_entries (id, member_id, kind, points, reason, transaction_id, campaign_id,
+	operator, created_at, available_at, expires_at, shortfall, debt) VALUES `
+	insertEntry   = insertEntryHead + `($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+	insertLotHead = `INSERT INTO points_lots (entry_id, member_id, transaction_id, remaining, available_at, expires_at) VALUES `
+	insertLot     = insertLotHead + `($1, $2, $3, $4, $5, $6)`
+)
 
 func (a *account) insert(e *Entry) error {
 	e.ID = id.New("pts", a.now)
@@ -243,13 +257,58 @@ func (a *account) credit(e Entry, availableAt time.Time) (Entry, error) {
 	if err := a.insert(&e); err != nil {
 		return e, err
 	}
-	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO points_lots (entry_id, member_id, transaction_id, remaining, available_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, e.ID, a.member, store.NullString(e.TransactionID), e.Points,
+	if _, err := a.tx.ExecContext(a.ctx, insertLot, e.ID, a.member, store.NullString(e.TransactionID), e.Points,
 		e.AvailableAt, nullTime(e.ExpiresAt)); err != nil {
 		return e, fmt.Errorf("open lot: %w", err)
 	}
 	a.held += e.Points
 	return e, a.repay(e)
+}
+
+// creditAll writes es (each Points > 0) as lots available at availableAt[i],
+// like credit one by one, in one INSERT of the entries and one of their lots
+// when the member owes nothing (a debt is repaid entry by entry, as credit
+// does). It refuses the lot, with ErrBalanceLimit, if they would take the
+// member past MaxBalance.
+func (a *account) creditAll(es []Entry, availableAt []time.Time) error {
+	if a.debt != 0 || len(es) == 1 {
+		for i := range es {
+			if _, err := a.credit(es[i], availableAt[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var total int64
+	for _, e := range es {
+		total += e.Points
+	}
+	if err := a.roomFor(total); err != nil {
+		return err
+	}
+	entries := make([]any, 0, 13*len(es))
+	lots := make([]any, 0, 6*len(es))
+	for i := range es {
+		e := &es[i]
+		e.ID, e.MemberID, e.CreatedAt = id.New("pts", a.now), a.member, a.now
+		e.AvailableAt = availableAt[i]
+		if a.p.ExpireAfter > 0 {
+			e.ExpiresAt = e.AvailableAt.Add(a.p.ExpireAfter)
+		}
+		entries = append(entries, e.ID, e.MemberID, string(e.Kind), e.Points, e.Reason,
+			store.NullString(e.TransactionID), store.NullString(e.CampaignID), store.NullString(e.Operator),
+			e.CreatedAt, nullTime(e.AvailableAt), nullTime(e.ExpiresAt), e.Shortfall, e.Debt)
+		lots = append(lots, e.ID, a.member, store.NullString(e.TransactionID), e.Points, e.AvailableAt, nullTime(e.ExpiresAt))
+	}
+	if _, err := a.tx.ExecContext(a.ctx, insertEntryHead+store.Values(len(es), 13), entries...); err != nil {
+		return fmt.Errorf("insert entries: %w", err)
+	}
+	if _, err := a.tx.ExecContext(a.ctx, insertLotHead+store.Values(len(es), 6), lots...); err != nil {
+		return fmt.Errorf("open lots: %w", err)
+	}
+	a.written = append(a.written, es...)
+	a.held += total
+	return nil
 }
 
 // roomFor checks that n more points keep the member within MaxBalance.

@@ -45,6 +45,46 @@ func (l *Ledger) Earn(ctx context.Context, tx *sql.Tx, c Credit, now time.Time) 
 	return e.ID, nil
 }
 
+// EarnAll adds the credits of one member's purchase (its base points and
+// each campaign's bonus) as Earn would one by one, but in one write: one
+// account lock and one INSERT of the entries and one of their lots, and no
+// look for due lots (a credit spends none; see writeAccount). Credits with
+// Points <= 0 are skipped. Any credit that Earn would refuse refuses them
+// all, and then nothing is written.
+func (l *Ledger) EarnAll(ctx context.Context, tx *sql.Tx, memberID string, cs []Credit, now time.Time) error {
+	now = utc(now)
+	var es []Entry
+	var at []time.Time
+	for _, c := range cs {
+		if c.Points <= 0 {
+			continue
+		}
+		if c.Points > MaxPoints {
+			return problem.InvalidField("points", "points_invalid", nil, "must be at most %d", MaxPoints)
+		}
+		if c.Kind == "" {
+			c.Kind = KindEarn
+		}
+		if c.Kind != KindEarn && c.Kind != KindBonus {
+			return problem.InvalidField("kind", "kind_invalid", nil, "must be %s or %s, not %q", KindEarn, KindBonus, c.Kind)
+		}
+		availableAt := now
+		if c.Kind == KindEarn || c.TransactionID != "" {
+			availableAt = now.Add(l.p.PendingFor)
+		}
+		es = append(es, Entry{Kind: c.Kind, Points: c.Points, Reason: c.Reason, TransactionID: c.TransactionID, CampaignID: c.CampaignID})
+		at = append(at, availableAt)
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	err := l.writeAccount(ctx, tx, memberID, now, false, func(a *account) error { return a.creditAll(es, at) })
+	if err != nil {
+		return fmt.Errorf("ledger: earn: %w", err)
+	}
+	return nil
+}
+
 // Refund gives back points that transactionID paid with (a return or a
 // void): a refund entry opening a lot available at once and expiring
 // ExpireAfter from now. It gives back at most what the transaction redeemed

@@ -23,8 +23,9 @@
 // bonus is pending too when it belongs to a transaction; one without (a
 // birthday bonus), refunds and adjustments are available at once. A lot
 // expires ExpireAfter after it becomes available (never when 0): the first
-// write for the member at or after that time, or ExpireDue, writes an expire
-// entry for what is left of it.
+// write for the member at or after that time that may spend or take back
+// points (every write but EarnAll, the till's earn, which only adds), or
+// ExpireDue, writes an expire entry for what is left of it.
 //
 // # Balance
 //
@@ -63,8 +64,8 @@
 // The write methods take a *sql.Tx so the checkout can record points in the
 // same transaction as the basket. Each first updates the member's
 // points_accounts row (on PostgreSQL the row lock serialises concurrent
-// writers for one member; SQLite has one writer anyway), then expires what
-// is due, and runs inside a savepoint: a call that fails, for instance with
+// writers for one member; SQLite has one writer anyway), then (but for
+// EarnAll) expires what is due, and runs inside a savepoint: a call that fails, for instance with
 // ErrInsufficientPoints, leaves the caller's transaction as it found it and
 // still usable. Update, Adjust and ExpireDue open their own transactions.
 package ledger

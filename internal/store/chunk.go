@@ -27,6 +27,10 @@ type Chunk struct {
 	units int
 	split bool
 	after []func()
+	// broken is set when a savepoint could not be rolled back or released:
+	// the transaction may no longer hold what the units before wrote (SQLite
+	// rolls a whole transaction back when an interrupted write fails).
+	broken bool
 }
 
 type chunkKey struct{}
@@ -114,15 +118,21 @@ func (c *Chunk) inChunk(ctx context.Context, fn func(*sql.Tx) error) (err error)
 			return
 		}
 		// fn failed or panicked: undo its writes and keep the chunk going.
-		if _, rerr := c.tx.ExecContext(context.WithoutCancel(ctx), `ROLLBACK TO SAVEPOINT unit`); rerr != nil && err == nil {
-			err = fmt.Errorf("store: rollback to savepoint: %w", rerr)
+		if _, rerr := c.tx.ExecContext(context.WithoutCancel(ctx), `ROLLBACK TO SAVEPOINT unit`); rerr != nil {
+			c.broken = true
+			if err == nil {
+				err = fmt.Errorf("store: rollback to savepoint: %w", rerr)
+			}
 		}
-		c.tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT unit`)
+		if _, rerr := c.tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT unit`); rerr != nil {
+			c.broken = true
+		}
 	}()
 	if err := fn(c.tx); err != nil {
 		return err
 	}
-	if _, err := c.tx.ExecContext(ctx, `RELEASE SAVEPOINT unit`); err != nil {
+	if _, err := c.tx.ExecContext(context.WithoutCancel(ctx), `RELEASE SAVEPOINT unit`); err != nil {
+		c.broken = true
 		return fmt.Errorf("store: release savepoint: %w", err)
 	}
 	done = true

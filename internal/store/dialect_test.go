@@ -126,3 +126,20 @@ func TestDialect_LockKeysHoldsEachKeyUntilTheTransactionEnds(t *testing.T) {
 		}
 	})
 }
+
+func TestValues(t *testing.T) {
+	tests := []struct {
+		rows, cols int
+		want       string
+	}{
+		{1, 1, "($1)"},
+		{1, 3, "($1, $2, $3)"},
+		{2, 2, "($1, $2), ($3, $4)"},
+		{3, 1, "($1), ($2), ($3)"},
+	}
+	for _, tt := range tests {
+		if got := store.Values(tt.rows, tt.cols); got != tt.want {
+			t.Errorf("Values(%d, %d) = %q, want %q", tt.rows, tt.cols, got, tt.want)
+		}
+	}
+}

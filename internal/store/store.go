@@ -35,8 +35,9 @@ type DB struct {
 	Dialect Dialect
 	// Read runs constant queries on R as statements prepared once per
 	// connection: for the hot reads of a till request.
-	Read *Prepared
-	dsn  string
+	Read  *Prepared
+	dsn   string
+	group *group // SQLite's group commit (group.go)
 }
 
 // IsPostgres reports whether the DSN names a PostgreSQL database.
@@ -78,7 +79,7 @@ func openPostgres(dsn string) (*DB, error) {
 	pool.SetMaxOpenConns(20)
 	pool.SetMaxIdleConns(20)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{R: pool, W: pool, Dialect: Postgres, Read: newPrepared(pool), dsn: dsn}, nil
+	return &DB{R: pool, W: pool, Dialect: Postgres, Read: newPrepared(pool), dsn: dsn, group: newGroup()}, nil
 }
 
 func openSQLite(path string) (*DB, error) {
@@ -115,7 +116,7 @@ func openSQLite(path string) (*DB, error) {
 	// Keep them all: a new SQLite connection starts with a cold page cache
 	// and re-reads the schema (14% of evaluate CPU at the default of 2 idle).
 	r.SetMaxIdleConns(8)
-	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path}, nil
+	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path, group: newGroup()}, nil
 }
 
 // Close closes both pools.
@@ -145,10 +146,15 @@ func (db *DB) Redacted() string {
 // Tx runs fn in a write transaction, committing if fn returns nil and rolling
 // back otherwise, also when fn panics (the panic then goes on), so a panic
 // never keeps the transaction and its connection (on SQLite, the one writer).
-// Under a Chunk's context it runs fn in a savepoint of the chunk instead.
+// Under a Chunk's context it runs fn in a savepoint of the chunk instead;
+// on SQLite under GroupCommit, in a savepoint of a chunk it may share with
+// other callers (group.go).
 func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if c, ok := ctx.Value(chunkKey{}).(*Chunk); ok && c.db == db {
 		return c.inChunk(ctx, fn)
+	}
+	if db.Dialect == SQLite && ctx.Value(groupKey{}) != nil {
+		return db.groupTx(ctx, fn)
 	}
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
