@@ -170,19 +170,16 @@ func startSMPP(ctx context.Context, url string, queue *sms.Queue, inbound func(c
 		return nil, 0, fmt.Errorf("--sms: %w", err)
 	}
 	cfg.Log, cfg.Registry = log, reg
-	parallel = cfg.Window
-	if parallel <= 0 {
-		parallel = 10
-	}
-	client := smpp.New(cfg, inbound)
-	// Receipts are stored before the SMSC is acknowledged.
-	client.SetReceiptHandler(queue.Delivered)
+	binds := smpp.NewBinds(cfg, inbound)
+	// Receipts are stored before the SMSC is acknowledged, all those
+	// waiting in one transaction.
+	binds.SetReceiptBatchHandler(queue.DeliveredBatch)
 	wg.Go(func() {
-		if err := client.Run(ctx); err != nil {
+		if err := binds.Run(ctx); err != nil {
 			log.Error("smpp client stopped", "err", err)
 		}
 	})
-	return client, parallel, nil
+	return binds, binds.Window(), nil
 }
 
 // contactPolicy is the contact policy of --quiet-hours, --frequency-cap
