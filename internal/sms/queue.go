@@ -90,8 +90,11 @@ func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond
 // due is the condition of a row a sender may claim: queued and due, or
 // claimed by a sender whose lease ran out. It is repeated in the outer
 // UPDATE so that on PostgreSQL a row another sender claimed meanwhile is
-// re-checked after its lock and skipped, never claimed twice.
-const due = `status IN ('queued', 'sending') AND send_after <= $1`
+// re-checked after its lock and skipped, never claimed twice. There status
+// is written status || '' so that no planner picks the (status,
+// send_after) index for the re-check: SQLite did, and read every due row to
+// test each against the ids.
+const due = `status || '' IN ('queued', 'sending') AND send_after <= $1`
 
 // Claim reserves up to n due messages, oldest first, in one statement.
 // The due rows are looked up per status, each an ordered range of the
