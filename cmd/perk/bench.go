@@ -15,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--tags] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags]")
+		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--tags] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags] | perk bench sms --db DB [-n N] [--binds B] [--window W] | perk bench smsc")
 		return errUsage
 	}
 	switch args[0] {
@@ -27,6 +27,10 @@ func cmdBench(ctx context.Context, args []string) error {
 		return benchCheckout(ctx, args[1:])
 	case "gen-data":
 		return benchGenData(ctx, args[1:])
+	case "sms":
+		return benchSMS(ctx, args[1:])
+	case "smsc":
+		return benchSMSC(args[1:])
 	}
 	return fmt.Errorf("unknown bench command %q", args[0])
 }

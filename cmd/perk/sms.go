@@ -107,29 +107,10 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	case c.SMS == "sim":
 		st.sim = sim.New(nil)
 		gw = st.sim
-	case strings.HasPrefix(c.SMS, "smpp://"):
-		cfg, err := smpp.ParseURL(c.SMS)
-		if err != nil {
-			return nil, fmt.Errorf("--sms: %w", err)
+	case strings.HasPrefix(c.SMS, "smpp://"), strings.HasPrefix(c.SMS, "smpps://"):
+		if gw, parallel, err = startSMPP(ctx, c.SMS, queue, inbound, log, reg, &st.wg); err != nil {
+			return nil, err
 		}
-		cfg.Log, cfg.Registry = log, reg
-		// Messages in flight or accepted but unrecorded never exceed
-		// Parallel, so a crash repeats at most one window.
-		parallel = cfg.Window
-		if parallel <= 0 {
-			parallel = 10
-		}
-		client := smpp.New(cfg, inbound)
-		// Receipts are stored before the SMSC is acknowledged.
-		client.SetReceiptHandler(queue.Delivered)
-		st.wg.Add(1)
-		go func() {
-			defer st.wg.Done()
-			if err := client.Run(ctx); err != nil {
-				log.Error("smpp client stopped", "err", err)
-			}
-		}()
-		gw = client
 	case strings.HasPrefix(c.SMS, "kannel://"):
 		raw := c.SMS
 		if !strings.Contains(raw, "public=") {
@@ -175,6 +156,30 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	}()
 	log.Info("sms gateway", "gateway", gw.Name(), "quiet_hours", pcfg.Window.String(), "frequency_cap", pcfg.Cap.String())
 	return st, nil
+}
+
+// startSMPP starts the SMPP client(s) of url, which stop with ctx (wg
+// waits for them), storing receipts in queue before the SMSC is
+// acknowledged. parallel is how many messages the sender may have in
+// flight: messages in flight or accepted but unrecorded never exceed it,
+// so a crash repeats at most one window.
+func startSMPP(ctx context.Context, url string, queue *sms.Queue, inbound func(context.Context, sms.Inbound) error,
+	log *slog.Logger, reg prometheus.Registerer, wg *sync.WaitGroup) (gw sms.Gateway, parallel int, err error) {
+	cfg, err := smpp.ParseURL(url)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--sms: %w", err)
+	}
+	cfg.Log, cfg.Registry = log, reg
+	binds := smpp.NewBinds(cfg, inbound)
+	// Receipts are stored before the SMSC is acknowledged, all those
+	// waiting in one transaction.
+	binds.SetReceiptBatchHandler(queue.DeliveredBatch)
+	wg.Go(func() {
+		if err := binds.Run(ctx); err != nil {
+			log.Error("smpp client stopped", "err", err)
+		}
+	})
+	return binds, binds.Window(), nil
 }
 
 // contactPolicy is the contact policy of --quiet-hours, --frequency-cap

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
@@ -57,6 +58,11 @@ type Queue struct {
 	maxAttempts int
 	metrics     *Metrics        // receipts; nil records nothing
 	changes     change.Recorder // receipts' sms.delivered and sms.failed; nil reports nothing
+
+	rec      recorder // group commit of acceptances and receipts
+	stmts    sync.Map // statement name -> *sql.Stmt prepared on db.W (see prepare)
+	prepMu   sync.Mutex
+	prepared bool // guarded by prepMu
 }
 
 // SetChanges makes the queue report delivery receipts (sms.delivered,
@@ -71,7 +77,8 @@ func NewQueue(db *store.DB, now func() time.Time, lease time.Duration, maxAttemp
 	if now == nil {
 		now = time.Now
 	}
-	return &Queue{db: db, now: now, lease: lease, maxAttempts: maxAttempts}
+	return &Queue{db: db, now: now, lease: lease, maxAttempts: maxAttempts,
+		rec: recorder{accepting: map[string]int{}, parked: map[string][]pendingReceipt{}}}
 }
 
 // SetMetrics makes the queue count the receipts it records in m. Call it
@@ -83,17 +90,26 @@ func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond
 // due is the condition of a row a sender may claim: queued and due, or
 // claimed by a sender whose lease ran out. It is repeated in the outer
 // UPDATE so that on PostgreSQL a row another sender claimed meanwhile is
-// re-checked after its lock and skipped, never claimed twice.
-const due = `status IN ('queued', 'sending') AND send_after <= $1`
+// re-checked after its lock and skipped, never claimed twice. There status
+// is written status || '' so that no planner picks the (status,
+// send_after) index for the re-check: SQLite did, and read every due row to
+// test each against the ids.
+const due = `status || '' IN ('queued', 'sending') AND send_after <= $1`
 
 // Claim reserves up to n due messages, oldest first, in one statement.
+// The due rows are looked up per status, each an ordered range of the
+// (status, send_after) index read for at most n rows, and then updated by
+// id: asking for both statuses at once made the database read every due
+// row to sort them, so the claim slowed down with the queue's depth. The
+// statement text does not depend on n, so it is prepared once.
 func (q *Queue) Claim(ctx context.Context, n int) ([]Message, error) {
 	now := q.utc()
 	token := id.Token(10)
-	rows, err := q.db.W.QueryContext(ctx, `UPDATE sms_outbox SET status = 'sending', send_after = $2, claim_token = $3
-		WHERE id IN (SELECT id FROM sms_outbox WHERE `+due+` ORDER BY send_after LIMIT $4) AND `+due+`
-		RETURNING id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose, campaign_id, attempts`,
-		now, now.Add(q.lease), token, n)
+	if err := q.prepare(ctx); err != nil {
+		return nil, fmt.Errorf("sms claim: %w", err)
+	}
+	st, _ := q.stmts.Load("claim")
+	rows, err := st.(*sql.Stmt).QueryContext(ctx, now, now.Add(q.lease), token, n)
 	if err != nil {
 		return nil, fmt.Errorf("sms claim: %w", err)
 	}
@@ -114,6 +130,18 @@ func (q *Queue) Claim(ctx context.Context, n int) ([]Message, error) {
 	return out, nil
 }
 
+// claimSQL is Claim's statement.
+func (q *Queue) claimSQL() string {
+	byStatus := func(status string) string {
+		return `SELECT id, send_after FROM (SELECT id, send_after FROM sms_outbox WHERE status = '` + status + `' AND send_after <= $1
+			ORDER BY send_after LIMIT $4)`
+	}
+	return `UPDATE sms_outbox SET status = 'sending', send_after = $2, claim_token = $3
+		WHERE id IN (SELECT id FROM (` + byStatus("queued") + ` AS q UNION ALL ` + byStatus("sending") + ` AS s) AS d
+			ORDER BY send_after LIMIT $4) AND ` + due + `
+		RETURNING id, COALESCE(member_id, ''), COALESCE(to_phone, ''), body, kind, purpose, campaign_id, attempts`
+}
+
 // SentResult is one message a gateway accepted.
 type SentResult struct {
 	Message   Message
@@ -126,79 +154,19 @@ func (q *Queue) Sent(ctx context.Context, m Message, gatewayID string, segments 
 	return q.SentBatch(ctx, []SentResult{{m, gatewayID, segments}})
 }
 
-// SentBatch records accepted messages in one transaction, and applies the
-// receipts of any that arrived first. A message whose claim was lost is
-// skipped and reported with ErrLeaseLost; the others are recorded.
+// SentBatch records accepted messages, in one transaction with whatever
+// else is waiting to be recorded (see recorder), and applies the receipts
+// of any that arrived first. A message whose claim was lost is skipped and
+// reported with ErrLeaseLost; the others are recorded.
 func (q *Queue) SentBatch(ctx context.Context, rs []SentResult) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	now := q.utc()
-	var recorded int64
-	var early map[string]int // receipts that were waiting for these messages, by state
-	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
-		ids := make([]string, len(rs))
-		for i, r := range rs {
-			ids[i] = r.GatewayID
-		}
-		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
-			return err
-		}
-		// One UPDATE for the whole batch: a round trip per message was the
-		// bottleneck on PostgreSQL. The rows are a UNION ALL of SELECTs
-		// because SQLite cannot name the columns of a VALUES list.
-		var b strings.Builder
-		args := []any{now}
-		b.WriteString(`UPDATE sms_outbox SET status = 'sent', gateway_message_id = v.gid, segments = v.seg, sent_at = $1,
-			attempts = attempts + 1, last_error = '' FROM (`)
-		for i, r := range rs {
-			if i > 0 {
-				b.WriteString(" UNION ALL ")
-			}
-			n := len(args)
-			fmt.Fprintf(&b, "SELECT $%d AS id, $%d AS tok, $%d AS gid, CAST($%d AS INTEGER) AS seg", n+1, n+2, n+3, n+4)
-			args = append(args, r.Message.ID, r.Message.token, r.GatewayID, r.Segments)
-		}
-		b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok
-			RETURNING sms_outbox.id`)
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return err
-		}
-		kept := map[string]bool{}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			kept[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		recorded = int64(len(kept))
-		var es []smsEvent
-		for _, r := range rs {
-			if kept[r.Message.ID] {
-				es = append(es, smsEvent{typ: event.SMSSent, messageID: r.Message.ID, memberID: r.Message.MemberID,
-					campaign: r.Message.Campaign, detail: r.Message.Purpose, at: now})
-			}
-		}
-		if err := recordSMS(ctx, tx, q.db.Dialect, es); err != nil {
-			return err
-		}
-		early, err = q.applyEarlyReceipts(ctx, tx, ids)
-		return err
-	})
+	lost, err := q.record(ctx, rs, nil)
 	if err != nil {
-		return fmt.Errorf("sms sent: %w", err)
+		return err
 	}
-	for state, n := range early {
-		q.metrics.receipt(state, n)
-	}
-	if lost := len(rs) - int(recorded); lost > 0 {
+	if lost > 0 {
 		return fmt.Errorf("sms sent: %d of %d messages: %w", lost, len(rs), ErrLeaseLost)
 	}
 	return nil

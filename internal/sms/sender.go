@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/phone"
@@ -80,7 +81,7 @@ type Sender struct {
 	wake chan struct{}
 }
 
-// NewSender returns a sender with the defaults (100 ms poll, 200 a batch,
+// NewSender returns a sender with the defaults (100 ms poll, 1,000 a batch,
 // 64 in flight).
 func NewSender(q *Queue, gw Gateway, p Policy, log *slog.Logger, now func() time.Time) *Sender {
 	if now == nil {
@@ -89,7 +90,7 @@ func NewSender(q *Queue, gw Gateway, p Policy, log *slog.Logger, now func() time
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Sender{Queue: q, Gateway: gw, Policy: p, Log: log, Now: now, Poll: 100 * time.Millisecond, Batch: 200,
+	return &Sender{Queue: q, Gateway: gw, Policy: p, Log: log, Now: now, Poll: 100 * time.Millisecond, Batch: 1000,
 		Parallel: 64, wake: make(chan struct{}, 1)}
 }
 
@@ -202,21 +203,37 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 			}()
 		}
 	}()
+	// Acceptances are recorded as they come, without waiting for the last
+	// record: the queue commits all the records waiting at once (and the
+	// receipts with them), while the window stays full.
+	var mu sync.Mutex // guards errs from here on
+	var records sync.WaitGroup
 	pending := make([]SentResult, 0, max(s.Parallel, 1))
 	flush := func() {
-		if err := s.Queue.SentBatch(ctx, pending); err != nil {
-			errs = append(errs, err)
+		if len(pending) == 0 {
+			return
 		}
-		for range pending {
-			<-slots
-		}
-		pending = pending[:0]
+		batch := pending
+		pending = make([]SentResult, 0, cap(pending))
+		records.Go(func() {
+			err := s.Queue.SentBatch(ctx, batch)
+			mu.Lock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+			for range batch {
+				<-slots
+			}
+		})
 	}
 	for range approved {
 		o := <-outcomes
+		mu.Lock()
 		if o.err != nil {
 			errs = append(errs, o.err)
 		}
+		mu.Unlock()
 		if o.r != nil {
 			pending = append(pending, *o.r)
 		} else {
@@ -229,6 +246,7 @@ func (s *Sender) Once(ctx context.Context) (int, error) {
 		}
 	}
 	flush()
+	records.Wait()
 	return len(msgs), errors.Join(errs...)
 }
 
@@ -265,6 +283,9 @@ func (s *Sender) send(ctx context.Context, m Message) (*SentResult, error) {
 	sub, err := s.Gateway.Send(ctx, m)
 	took := time.Since(start)
 	if err == nil {
+		// Before the receipt can be handled: it waits for this record in
+		// memory rather than in sms_early_receipts.
+		s.Queue.Accepting(sub.GatewayID)
 		s.Metrics.send(s.Gateway.Name(), took, sub.Segments, "")
 		return &SentResult{Message: m, GatewayID: sub.GatewayID, Segments: sub.Segments}, nil
 	}

@@ -27,13 +27,14 @@ type Client struct {
 	log       *slog.Logger
 	onInbound func(context.Context, sms.Inbound) error
 
-	receipts  chan sms.Receipt
-	onReceipt func(context.Context, sms.Receipt) error // if set, receipts go here instead of the channel
-	window    chan struct{}                            // a slot per outstanding submit_sm
-	tps       *rate.Limiter                            // submit_sm per second (Config.TPS)
-	reasm     *gsm.Reassembler
-	seq       atomic.Uint32
-	ref       atomic.Uint32 // concatenation references
+	receipts   chan sms.Receipt
+	onReceipt  func(context.Context, sms.Receipt) error   // if set, receipts go here instead of the channel
+	onReceipts func(context.Context, []sms.Receipt) error // if set, receipts go here, many at a time
+	window     chan struct{}                              // a slot per outstanding submit_sm
+	tps        *rate.Limiter                              // submit_sm per second (Config.TPS)
+	reasm      *gsm.Reassembler
+	seq        atomic.Uint32
+	ref        atomic.Uint32 // concatenation references
 
 	minBackoff, maxBackoff time.Duration // fields so tests can shorten them
 	now                    func() time.Time
@@ -93,6 +94,15 @@ func (c *Client) Receipts() <-chan sms.Receipt { return c.receipts }
 // answered ESME_RX_T_APPN, so the SMSC delivers it again). Receipts then no
 // longer appear on Receipts. Call it before Run.
 func (c *Client) SetReceiptHandler(f func(context.Context, sms.Receipt) error) { c.onReceipt = f }
+
+// SetReceiptBatchHandler is SetReceiptHandler for many receipts at once:
+// every receipt waiting on the connection is handed to f in one call, and
+// all are acknowledged once f returns nil (all answered ESME_RX_T_APPN if
+// it fails). f may be called from several binds' goroutines at once. Call
+// it before Run.
+func (c *Client) SetReceiptBatchHandler(f func(context.Context, []sms.Receipt) error) {
+	c.onReceipts = f
+}
 
 var (
 	_ sms.Gateway       = (*Client)(nil)

@@ -1,6 +1,7 @@
 package smpp
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -22,6 +23,14 @@ type Config struct {
 	TPS    int // submit_sm per second; 0 means no limit
 	Window int // most submit_sm awaiting a response; 0 means 10
 
+	// Binds is how many transceiver binds NewBinds keeps to the SMSC,
+	// each with its own Window (the protocol's limit is per bind, and
+	// operators give several); 0 means 1. TPS is per bind.
+	Binds int
+
+	// TLS, if set, makes the connection SMPP over TLS (smpps://).
+	TLS *tls.Config
+
 	// ReceiptIDs says how receipts' message ids are matched to
 	// submit_sm_resp's; "" means IDExact, as the SMSC wrote them.
 	ReceiptIDs IDMatch
@@ -40,6 +49,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Window <= 0 {
 		c.Window = 10
+	}
+	if c.Binds <= 0 {
+		c.Binds = 1
 	}
 	if c.ReceiptIDs == "" {
 		c.ReceiptIDs = IDExact
@@ -61,9 +73,11 @@ func (c Config) withDefaults() Config {
 
 // ParseURL reads a connection URL:
 //
-//	smpp://system_id:password@host:2775?system_type=&source=PERK&tps=100&window=50&bind=trx&receipt_ids=exact
+//	smpp://system_id:password@host:2775?system_type=&source=PERK&tps=100&window=50&binds=1&bind=trx&receipt_ids=exact
 //
-// The port defaults to 2775 (the IANA port for SMPP). bind may only be trx
+// The port defaults to 2775 (the IANA port for SMPP). smpps:// is SMPP over
+// TLS, verified against the system's roots, port 3550 by default (IANA's
+// ssmpp). binds is how many binds to keep (see Config.Binds). bind may only be trx
 // (a transceiver: one connection both sends and receives), since the client
 // needs receipts and MO on the connection it submits on. receipt_ids is
 // exact (the default), dec, hex or dec2hex (see IDMatch). Credentials are
@@ -73,8 +87,8 @@ func ParseURL(raw string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("smpp url: %w", err)
 	}
-	if u.Scheme != "smpp" {
-		return Config{}, fmt.Errorf("smpp url: scheme %q, want smpp", u.Scheme)
+	if u.Scheme != "smpp" && u.Scheme != "smpps" {
+		return Config{}, fmt.Errorf("smpp url: scheme %q, want smpp or smpps", u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return Config{}, fmt.Errorf("smpp url: no host")
@@ -82,8 +96,14 @@ func ParseURL(raw string) (Config, error) {
 	port := u.Port()
 	if port == "" {
 		port = "2775"
+		if u.Scheme == "smpps" {
+			port = "3550"
+		}
 	}
 	c := Config{Addr: net.JoinHostPort(u.Hostname(), port)}
+	if u.Scheme == "smpps" {
+		c.TLS = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	}
 	if u.User != nil {
 		c.SystemID = u.User.Username()
 		c.Password, _ = u.User.Password()
@@ -103,6 +123,9 @@ func ParseURL(raw string) (Config, error) {
 		return Config{}, err
 	}
 	if c.Window, err = intParam(q, "window"); err != nil {
+		return Config{}, err
+	}
+	if c.Binds, err = intParam(q, "binds"); err != nil {
 		return Config{}, err
 	}
 	if s := q.Get("receipt_ids"); s != "" {

@@ -2,9 +2,11 @@ package smpp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -13,7 +15,12 @@ import (
 func (c *Client) connect(ctx context.Context) (bool, error) {
 	bctx, cancel := context.WithTimeout(ctx, c.cfg.BindTimeout)
 	defer cancel()
-	var d net.Dialer
+	var d interface {
+		DialContext(context.Context, string, string) (net.Conn, error)
+	} = &net.Dialer{}
+	if c.cfg.TLS != nil {
+		d = &tls.Dialer{Config: c.cfg.TLS}
+	}
 	conn, err := d.DialContext(bctx, "tcp", c.cfg.Addr)
 	if err != nil {
 		return false, fmt.Errorf("smpp dial: %w", err)
@@ -22,21 +29,30 @@ func (c *Client) connect(ctx context.Context) (bool, error) {
 	defer s.close(errors.New("connection finished"))
 
 	// Requests from the SMSC that may block (deliver_sm runs onInbound and
-	// waits for the receipt reader) are handled in order on their own
-	// goroutine, so the reader keeps matching submit_sm_resp meanwhile.
-	delivers := make(chan PDU, 64)
+	// stores receipts) are handled on their own goroutine, all those
+	// waiting at a time, so the reader keeps matching submit_sm_resp
+	// meanwhile: it never waits for the store, which would stall the
+	// submit window. The queue is bounded by the SMSC's own window of
+	// unacknowledged deliver_sm.
+	delivers := newPDUQueue()
 	go func() {
-		for p := range delivers {
+		for {
+			ps, ok := delivers.take()
+			if !ok {
+				return
+			}
 			select {
 			case <-s.done:
-				continue // unacknowledged: the SMSC will deliver it again
+				continue // unacknowledged: the SMSC will deliver them again
 			default:
 			}
-			s.write(PDU{Command: DeliverSMResp, Seq: p.Seq, Status: c.deliver(ctx, p.SM)})
+			for i, st := range c.deliverBatch(ctx, ps) {
+				s.write(PDU{Command: DeliverSMResp, Seq: ps[i].Seq, Status: st})
+			}
 		}
 	}()
 	go func() {
-		defer close(delivers)
+		defer delivers.close()
 		s.read(func(p PDU) { c.request(s, p, delivers) })
 	}()
 
@@ -52,7 +68,7 @@ func (c *Client) connect(ctx context.Context) (bool, error) {
 }
 
 // request answers a request from the SMSC. It runs on the reader goroutine.
-func (c *Client) request(s *session, p PDU, delivers chan<- PDU) {
+func (c *Client) request(s *session, p PDU, delivers *pduQueue) {
 	switch p.Command {
 	case EnquireLink:
 		s.write(PDU{Command: EnquireLinkResp, Seq: p.Seq})
@@ -62,10 +78,7 @@ func (c *Client) request(s *session, p PDU, delivers chan<- PDU) {
 		s.write(PDU{Command: UnbindResp, Seq: p.Seq})
 		s.close(errors.New("unbound by the SMSC"))
 	case DeliverSM:
-		select {
-		case delivers <- p:
-		case <-s.done:
-		}
+		delivers.put(p)
 	default:
 		s.write(PDU{Command: GenericNack, Status: StatusInvCmdID, Seq: p.Seq})
 	}
@@ -103,4 +116,54 @@ func (c *Client) unbind(s *session) {
 		c.log.Warn("smpp unbind", "err", err)
 	}
 	s.close(errors.New("unbound"))
+}
+
+// pduQueue is an unbounded queue of PDUs from one writer to one reader,
+// who takes everything waiting at once.
+type pduQueue struct {
+	mu     sync.Mutex
+	ps     []PDU // guarded by mu
+	closed bool  // guarded by mu
+	ready  chan struct{}
+}
+
+func newPDUQueue() *pduQueue { return &pduQueue{ready: make(chan struct{}, 1)} }
+
+func (q *pduQueue) put(p PDU) {
+	q.mu.Lock()
+	q.ps = append(q.ps, p)
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *pduQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+func (q *pduQueue) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for PDUs and returns all that are waiting; false once the
+// queue is closed and empty.
+func (q *pduQueue) take() ([]PDU, bool) {
+	for {
+		q.mu.Lock()
+		ps, closed := q.ps, q.closed
+		q.ps = nil
+		q.mu.Unlock()
+		if len(ps) > 0 {
+			return ps, true
+		}
+		if closed {
+			return nil, false
+		}
+		<-q.ready
+	}
 }
