@@ -10,12 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
-	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
-	"github.com/perk-platform/perk/internal/sms"
-	"github.com/perk-platform/perk/internal/sms/compose"
 )
 
 // run is one advance of one enrolment inside its transaction.
@@ -267,27 +265,22 @@ func (r *run) sms(ctx context.Context, st *Step) (outcome, msgID string, err err
 	if err != nil {
 		return "", "", err
 	}
-	token, err := member.CardTokenTx(ctx, r.tx, r.e.memberID, r.now)
-	if err != nil {
-		return "", "", err
-	}
-	d := compose.Data{FirstName: w.first, LastName: w.last, Name: strings.TrimSpace(w.first + " " + w.last), Code: w.code,
-		CardURL: strings.TrimRight(r.s.opt.PublicURL, "/") + "/c/" + token, Programme: r.s.opt.Programme, Attributes: w.attrs}
-	body, err := tmpl.Render(d, func(u string) (string, error) {
-		if r.s.opt.Links == nil {
-			return u, nil
-		}
-		return r.s.opt.Links.Shorten(ctx, r.tx, links.Link{URL: u, MemberID: r.e.memberID})
-	})
-	if err != nil {
-		return "", "", err
-	}
-	msgID, err = sms.Enqueue(ctx, r.tx, sms.Outbound{MemberID: r.e.memberID, To: w.phone, Body: body, Kind: sms.Marketing,
-		Purpose: "journey:" + r.e.journey}, r.now)
+	msgID, err = campaign.QueueText(ctx, r.tx, tmpl, w.recipient(r.e.memberID), r.s.textOptions(r.e.journey), r.now)
 	if err != nil {
 		return "", "", err
 	}
 	return "queued", msgID, nil
+}
+
+// recipient is who a text is written for.
+func (w *shopper) recipient(memberID string) campaign.Recipient {
+	return campaign.Recipient{MemberID: memberID, Phone: w.phone, FirstName: w.first, LastName: w.last, Code: w.code, Attributes: w.attrs}
+}
+
+// textOptions is how the journey's texts are written: as campaigns', under
+// the purpose "journey:NAME".
+func (s *Service) textOptions(journey string) campaign.TextOptions {
+	return campaign.TextOptions{PublicURL: s.opt.PublicURL, Programme: s.opt.Programme, Links: s.opt.Links, Purpose: "journey:" + journey}
 }
 
 // zone is the member's time zone: their own, else their number's, else the
