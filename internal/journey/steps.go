@@ -205,19 +205,31 @@ func (r *run) shopper(ctx context.Context) (*shopper, error) {
 	if r.who != nil {
 		return r.who, nil
 	}
+	w, err := readShopper(ctx, r.tx, r.e.memberID)
+	if err != nil {
+		return nil, err
+	}
+	r.who = w
+	return w, nil
+}
+
+// readShopper reads what steps need of a member; one erased (or gone)
+// reads as status "erased".
+func readShopper(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, memberID string) (*shopper, error) {
 	var w shopper
 	var tags, attrs string
-	err := r.tx.QueryRowContext(ctx, `SELECT status, COALESCE(phone, ''), first_name, last_name, code, timezone, tags, attributes
-		FROM members WHERE id = $1`, r.e.memberID).Scan(&w.status, &w.phone, &w.first, &w.last, &w.code, &w.zone, &tags, &attrs)
+	err := q.QueryRowContext(ctx, `SELECT status, COALESCE(phone, ''), first_name, last_name, code, timezone, tags, attributes
+		FROM members WHERE id = $1`, memberID).Scan(&w.status, &w.phone, &w.first, &w.last, &w.code, &w.zone, &tags, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		w.status = "erased"
 	} else if err != nil {
-		return nil, fmt.Errorf("journey: read member %s: %w", r.e.memberID, err)
+		return nil, fmt.Errorf("journey: read member %s: %w", memberID, err)
 	} else {
 		_ = json.Unmarshal([]byte(tags), &w.tags) // written by the member package: always valid
 		_ = json.Unmarshal([]byte(attrs), &w.attrs)
 	}
-	r.who = &w
 	return &w, nil
 }
 
