@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/journey"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // TestCLI_Journeys: apply is idempotent, get -o yaml prints a file that
@@ -52,6 +60,69 @@ func TestCLI_Journeys(t *testing.T) {
 			again, errOut, err := perk(t, env, "journeys", "apply", "-f", printed)
 			if err != nil || strings.Count(again, "unchanged") != 2 {
 				t.Errorf("the printed journeys do not apply back unchanged: %v\n%s%s\n%s", err, again, errOut, out)
+			}
+		})
+	}
+}
+
+// TestCLI_JourneysMoveAndDryRun: a dry run prints what a member's recorded
+// events would have done (writing nothing), and move takes the members at
+// a step of version 1 to version 2.
+func TestCLI_JourneysMoveAndDryRun(t *testing.T) {
+	const v1 = "name: hello\ntrigger: {event: app_opened}\nsteps:\n  - {id: pause, wait: 2h}\n  - {id: text, sms: 'Hi {{.FirstName}}'}\n"
+	v2 := strings.Replace(v1, "2h", "1h", 1)
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			env := []string{"PERK_DB=" + dsn(t)}
+			dir := t.TempDir()
+			f1, f2 := filepath.Join(dir, "v1.yaml"), filepath.Join(dir, "v2.yaml")
+			os.WriteFile(f1, []byte(v1), 0o644)
+			os.WriteFile(f2, []byte(v2), 0o644)
+			if out, errOut, err := perk(t, env, "journeys", "apply", "-f", f1, "--launch"); err != nil {
+				t.Fatalf("apply: %v %s%s", err, out, errOut)
+			}
+			db, err := store.Open(ctx, strings.TrimPrefix(env[0], "PERK_DB="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ms := member.NewService(db, member.Options{Region: "GB"})
+			ann, err := ms.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: "+447700900123", FirstName: "Ann"},
+				Channel: member.ChannelAPI, Consent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened := event.Event{EventID: "open-1", Type: "app_opened", Time: time.Now().UTC(), Channel: event.App, MemberID: ann.Member.ID}
+			if err := db.Tx(ctx, func(tx *sql.Tx) error { return event.Record(ctx, tx, db.Dialect, opened) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := journey.NewService(db, journey.Options{}).Poll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			steps := []struct {
+				args []string
+				want string
+				fail bool
+			}{
+				{[]string{"journeys", "dry-run", "hello", "--member", "+447700900123"}, "pause                    wait       due", false},
+				{[]string{"journeys", "dry-run", "hello", "--member", "+447700900123", "--until", time.Now().Add(3 * time.Hour).UTC().Format(time.RFC3339)},
+					`text                     sms        queued  "Hi Ann"`, false},
+				{[]string{"journeys", "dry-run", "hello"}, "", true},
+				{[]string{"journeys", "apply", "-f", f2}, "hello updated (version 2, live)", false},
+				{[]string{"journeys", "move", "hello", "--from", "pause", "--to", "pause"}, "", true},
+				{[]string{"journeys", "move", "hello", "--from", "1:pause", "--to", "pause"}, "hello: 1 moved from version 1 step pause to version 2 step pause", false},
+				{[]string{"journeys", "move", "hello", "--from", "1:pause", "--to", "pause"}, "hello: 0 moved", false},
+			}
+			for _, st := range steps {
+				out, errOut, err := perk(t, env, st.args...)
+				if (err != nil) != st.fail || !strings.Contains(out, st.want) {
+					t.Errorf("perk %s: err %v\n%s%s", strings.Join(st.args, " "), err, out, errOut)
+				}
+			}
+			var texts int
+			if err := db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'journey:hello'`).Scan(&texts); err != nil || texts != 0 {
+				t.Errorf("texts queued by dry runs and a move: %d %v", texts, err)
 			}
 		})
 	}

@@ -41,7 +41,7 @@ Usage:
   perk crm offers FILE                       give a CRM file's personal offers (one member and offer a row)
   perk crm export --out DIR [--since CURSOR] the CRM feed files keyed by CRM id, by cursor, with a manifest
   perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
-  perk journeys apply -f FILE | get | launch | stop | counts NAME   journeys: automation on the event stream
+  perk journeys apply -f FILE | get | launch | stop | counts | move | dry-run NAME   journeys: automation on the event stream
   perk referrals apply -f FILE | get | report   the referral programme: rewards, caps, budget; its report
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages

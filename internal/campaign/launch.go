@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
-	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/sms/compose"
 )
 
@@ -152,30 +150,11 @@ func (s *Service) insertMembers(ctx context.Context, tx *sql.Tx, rows []any) err
 
 // announce renders and queues one member's announcement.
 func (s *Service) announce(ctx context.Context, tx *sql.Tx, c *Campaign, tmpl *compose.Template, m audienceMember) (string, error) {
-	token := m.token
-	if token == "" {
-		var err error
-		if token, err = member.CardTokenTx(ctx, tx, m.id, s.now()); err != nil {
-			return "", err
-		}
-	}
 	attrs := map[string]string{}
 	_ = json.Unmarshal([]byte(m.attrs), &attrs) // written by the member package, always an object
-	d := compose.Data{
-		FirstName: m.first, LastName: m.last, Name: strings.TrimSpace(m.first + " " + m.last), Code: m.code,
-		CardURL: strings.TrimRight(s.opt.PublicURL, "/") + "/c/" + token, Programme: s.opt.Programme, Attributes: attrs,
-	}
-	body, err := tmpl.Render(d, func(u string) (string, error) {
-		if s.opt.Links == nil {
-			return u, nil
-		}
-		return s.opt.Links.Shorten(ctx, tx, links.Link{URL: u, MemberID: m.id, Campaign: c.ID})
-	})
-	if err != nil {
-		return "", err
-	}
-	return sms.Enqueue(ctx, tx, sms.Outbound{MemberID: m.id, To: m.phone, Body: body, Kind: sms.Marketing,
-		Purpose: "campaign", Campaign: c.ID}, s.now())
+	return QueueText(ctx, tx, tmpl, Recipient{MemberID: m.id, Phone: m.phone, FirstName: m.first, LastName: m.last, Code: m.code,
+		CardToken: m.token, Attributes: attrs}, TextOptions{PublicURL: s.opt.PublicURL, Programme: s.opt.Programme, Links: s.opt.Links,
+		Campaign: c.ID, Purpose: "campaign"}, s.now())
 }
 
 func boolInt(b bool) int {

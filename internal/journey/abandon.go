@@ -57,27 +57,71 @@ func (s *Service) watchCart(ctx context.Context, tx *sql.Tx, e *event.Event) err
 		}
 		return err
 	case e.Purchase():
-		var seq int64
-		var abandoned int
-		err := tx.QueryRowContext(ctx, `SELECT cart_seq, abandoned FROM cart_watch WHERE person = $1`, who).Scan(&seq, &abandoned)
-		if err == sql.ErrNoRows {
-			return nil
-		}
+		people, err := buyers(ctx, tx, e)
 		if err != nil {
 			return fmt.Errorf("watch cart: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM cart_watch WHERE person = $1`, who); err != nil {
-			return fmt.Errorf("watch cart: %w", err)
+		for _, who := range people {
+			if err := s.endCart(ctx, tx, who, e); err != nil {
+				return err
+			}
 		}
-		if abandoned == 0 {
-			return nil
-		}
-		props, _ := json.Marshal(map[string]any{"cart_event": seq, "purchase_event": e.Seq, "purchase_type": e.Type})
-		return event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("%s:%s:%d", CartRecovered, who, seq),
-			Type: CartRecovered, Time: e.Time, ReceivedAt: s.now(), Channel: e.Channel, MemberID: e.MemberID,
-			AnonymousID: anonOnly(e.MemberID, e.AnonymousID), Properties: props})
 	}
 	return nil
+}
+
+// buyers is every person whose cart a purchase ends: the buyer as the
+// event names them, the anonymous id it carries, and every anonymous id
+// tied to the member, so a visitor who put something in a cart before
+// being identified and buys afterwards as the member is not told they
+// abandoned it.
+func buyers(ctx context.Context, tx *sql.Tx, e *event.Event) ([]string, error) {
+	out := []string{person(e)}
+	if e.MemberID == "" {
+		return out, nil
+	}
+	if e.AnonymousID != "" {
+		out = append(out, "anon:"+e.AnonymousID)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT anonymous_id FROM identities WHERE member_id = $1 ORDER BY anonymous_id`, e.MemberID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		if a != e.AnonymousID {
+			out = append(out, "anon:"+a)
+		}
+	}
+	return out, rows.Err()
+}
+
+// endCart ends who's cart watch on purchase e, and raises cart_recovered
+// when the cart had been abandoned.
+func (s *Service) endCart(ctx context.Context, tx *sql.Tx, who string, e *event.Event) error {
+	var seq int64
+	var abandoned int
+	err := tx.QueryRowContext(ctx, `SELECT cart_seq, abandoned FROM cart_watch WHERE person = $1`, who).Scan(&seq, &abandoned)
+	if err == sql.ErrNoRows || (err == nil && seq > e.Seq) {
+		return nil // no cart, or one put together after this purchase
+	}
+	if err != nil {
+		return fmt.Errorf("watch cart: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM cart_watch WHERE person = $1`, who); err != nil {
+		return fmt.Errorf("watch cart: %w", err)
+	}
+	if abandoned == 0 {
+		return nil
+	}
+	props, _ := json.Marshal(map[string]any{"cart_event": seq, "purchase_event": e.Seq, "purchase_type": e.Type})
+	return event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("%s:%s:%d", CartRecovered, who, seq),
+		Type: CartRecovered, Time: e.Time, ReceivedAt: s.now(), Channel: e.Channel, MemberID: e.MemberID,
+		AnonymousID: anonOnly(e.MemberID, e.AnonymousID), Properties: props})
 }
 
 // Abandon raises cart_abandoned for the carts whose time has come without
@@ -114,13 +158,17 @@ func (s *Service) Abandon(ctx context.Context) (int, error) {
 		}
 		n = len(cs)
 		for _, c := range cs {
-			col, key := "member_id", c.member
-			if key == "" {
-				col, key = "anonymous_id", c.anon
+			if c.member == "" {
+				// A visitor identified since: their purchase is the
+				// member's, and so is the abandonment.
+				if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(member_id), '') FROM identities WHERE anonymous_id = $1`,
+					c.anon).Scan(&c.member); err != nil {
+					return err
+				}
 			}
 			var bought int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE `+col+` = $1 AND id > $2 AND type IN ($3, $4)`,
-				key, c.seq, event.OrderPlaced, event.BasketCommitted).Scan(&bought); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE (member_id = $1 OR anonymous_id = $2) AND id > $3
+				AND type IN ($4, $5)`, c.member, c.anon, c.seq, event.OrderPlaced, event.BasketCommitted).Scan(&bought); err != nil {
 				return err
 			}
 			if bought > 0 {

@@ -3,6 +3,7 @@ package journey
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -92,4 +93,69 @@ func TestAbandon_APurchaseTheReaderHasNotReachedStillCounts(t *testing.T) {
 			t.Fatalf("%d cart_abandoned for a cart that was bought", n)
 		}
 	})
+}
+
+// A visitor's cart, put together before they were identified, belongs to
+// the member they turn out to be: their purchase as the member ends it (no
+// false abandonment), and without a purchase the abandonment is raised for
+// the member, whose journeys then see it.
+func TestAbandon_AnAnonymousCartIsEndedByThePurchaseOfTheMemberItIdentifiesAs(t *testing.T) {
+	cases := []struct {
+		name string
+		// buy records the purchase of the identified member, or nothing.
+		buy          string
+		readBetween  bool // the reader reads the purchase before the timer looks
+		wantAbandon  int
+		wantMemberAb int // cart_abandoned events carrying the member
+	}{
+		{name: "bought at the till, read before the timer", buy: event.BasketCommitted, readBetween: true},
+		{name: "bought online, the reader lagging behind the timer", buy: event.OrderPlaced},
+		{name: "no purchase: abandoned, as the member", wantAbandon: 1, wantMemberAb: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				f := newFixture(t, db)
+				f.apply(Definition{Name: "win-back", Trigger: Filter{Event: CartAbandoned}, Steps: []Step{{ID: "text", SMS: "Your basket misses you"}}})
+				ann := f.member(1, member.Profile{FirstName: "Ann"})
+				record := func(e event.Event) {
+					t.Helper()
+					f.seq++
+					e.EventID, e.Time, e.Channel, e.Source = fmt.Sprintf("anon-%d", f.seq), f.clock.Now(), event.Web, event.SourceAPI
+					if err := db.Tx(context.Background(), func(tx *sql.Tx) error { return event.Record(context.Background(), tx, db.Dialect, e) }); err != nil {
+						t.Fatal(err)
+					}
+				}
+				record(event.Event{Type: event.CartUpdated, AnonymousID: "browser-9"})
+				f.poll() // the cart is watched under the anonymous id
+				f.clock.Advance(10 * time.Minute)
+				record(event.Event{Type: event.Identified, AnonymousID: "browser-9", MemberID: ann})
+				f.poll()
+				f.clock.Advance(30 * time.Minute)
+				if c.buy != "" {
+					f.event(ann, c.buy, "") // as the member only: no anonymous id on it
+					if c.readBetween {
+						f.poll()
+					}
+				}
+				f.clock.Advance(2 * time.Hour)
+				if _, err := f.journeys.Abandon(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				f.poll()
+				if n := f.count(`SELECT COUNT(*) FROM events WHERE type = $1`, CartAbandoned); n != c.wantAbandon {
+					t.Errorf("cart_abandoned: %d, want %d", n, c.wantAbandon)
+				}
+				if n := f.count(`SELECT COUNT(*) FROM events WHERE type = $1 AND member_id = $2`, CartAbandoned, ann); n != c.wantMemberAb {
+					t.Errorf("cart_abandoned of Ann: %d, want %d", n, c.wantMemberAb)
+				}
+				if got := len(f.texts(ann)); got != c.wantMemberAb {
+					t.Errorf("win-back texts to Ann: %d, want %d", got, c.wantMemberAb)
+				}
+				if n := f.count(`SELECT COUNT(*) FROM cart_watch WHERE abandoned = 0`); n != 0 {
+					t.Errorf("%d carts still watched", n)
+				}
+			})
+		})
+	}
 }

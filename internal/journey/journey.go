@@ -48,15 +48,20 @@ type Definition struct {
 }
 
 // Filter selects events: a type and filters on its fields, written as in
-// funnels ("campaign", "channel", "store", "properties.<name>").
+// funnels ("campaign", "channel", "store", "properties.<name>"). As a
+// trigger it may instead be a segment.
 type Filter struct {
-	Event string            `json:"event" yaml:"event"`
+	Event string            `json:"event,omitempty" yaml:"event,omitempty"`
 	Where map[string]string `json:"where,omitempty" yaml:"where,omitempty"`
+	// Segment, only in a trigger, enters a member when they come to match
+	// it, an audience filter as campaigns write it (see Segments); it
+	// matches no event.
+	Segment *campaign.Filter `json:"segment,omitempty" yaml:"segment,omitempty"`
 }
 
 // Matches reports whether e passes f: the funnels' definition of a filter.
 func (f Filter) Matches(e *event.Event) bool {
-	return funnel.Step{Types: []string{f.Event}, Where: f.Where}.Matches(e)
+	return f.Segment == nil && funnel.Step{Types: []string{f.Event}, Where: f.Where}.Matches(e)
 }
 
 // Goal is the event a journey is for. Within bounds the time from entry to
@@ -201,7 +206,14 @@ func (d *Definition) Validate() error {
 	if !nameRule.MatchString(d.Name) {
 		return invalid("name", "name is 1-64 lower-case letters, digits, - or _")
 	}
-	if err := checkFilter("trigger", d.Trigger); err != nil {
+	if d.Trigger.Segment != nil {
+		if d.Trigger.Event != "" || len(d.Trigger.Where) > 0 {
+			return invalid("trigger", "a trigger is an event or a segment, not both")
+		}
+		if err := campaign.CheckFilter("trigger.segment", d.Trigger.Segment); err != nil {
+			return err
+		}
+	} else if err := checkFilter("trigger", d.Trigger); err != nil {
 		return err
 	}
 	switch d.Reentry {
@@ -257,6 +269,9 @@ func (d *Definition) Validate() error {
 }
 
 func checkFilter(field string, f Filter) error {
+	if f.Segment != nil {
+		return invalid(field+".segment", "only a trigger may be a segment")
+	}
 	if f.Event == "" || len(f.Event) > 64 {
 		return invalid(field+".event", "an event type of 1-64 characters is required")
 	}

@@ -65,6 +65,9 @@ type Options struct {
 	// by the same person cart_abandoned is raised (DefaultAbandonAfter if
 	// zero).
 	AbandonAfter time.Duration
+	// SegmentEvery is how often segment triggers are evaluated (a minute
+	// if zero).
+	SegmentEvery time.Duration
 }
 
 // Service stores journeys and runs them.
@@ -72,9 +75,11 @@ type Service struct {
 	db  *store.DB
 	opt Options
 
-	mu       sync.Mutex            // guards versions and gapSince
+	mu       sync.Mutex            // guards versions, gapSince and segmentsAt
 	versions map[verKey]Definition // immutable once written, so cached for good
 	gapSince map[int64]time.Time   // a missing event id and when it was first seen
+	// segmentsAt is when the last segment pass began.
+	segmentsAt time.Time
 }
 
 type verKey struct {
@@ -101,6 +106,9 @@ func NewService(db *store.DB, opt Options) *Service {
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5
+	}
+	if opt.SegmentEvery <= 0 {
+		opt.SegmentEvery = time.Minute
 	}
 	if opt.AbandonAfter <= 0 {
 		opt.AbandonAfter = DefaultAbandonAfter
@@ -249,6 +257,12 @@ func (s *Service) setStatus(ctx context.Context, name, to string, from ...string
 				return err
 			}
 			extra = `, launched_seq = (SELECT COALESCE(MAX(id), 0) FROM events)`
+			// A segment trigger starts from who matches at this launch.
+			for _, t := range []string{"journey_segment_passes", "journey_segment_members"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE journey = $1`, name); err != nil {
+					return err
+				}
+			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE journeys SET status = $2, updated_at = $3`+extra+` WHERE name = $1`, name, to, s.now())
 		return err

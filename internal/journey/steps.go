@@ -10,12 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
-	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
-	"github.com/perk-platform/perk/internal/sms"
-	"github.com/perk-platform/perk/internal/sms/compose"
 )
 
 // run is one advance of one enrolment inside its transaction.
@@ -207,19 +205,31 @@ func (r *run) shopper(ctx context.Context) (*shopper, error) {
 	if r.who != nil {
 		return r.who, nil
 	}
+	w, err := readShopper(ctx, r.tx, r.e.memberID)
+	if err != nil {
+		return nil, err
+	}
+	r.who = w
+	return w, nil
+}
+
+// readShopper reads what steps need of a member; one erased (or gone)
+// reads as status "erased".
+func readShopper(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, memberID string) (*shopper, error) {
 	var w shopper
 	var tags, attrs string
-	err := r.tx.QueryRowContext(ctx, `SELECT status, COALESCE(phone, ''), first_name, last_name, code, timezone, tags, attributes
-		FROM members WHERE id = $1`, r.e.memberID).Scan(&w.status, &w.phone, &w.first, &w.last, &w.code, &w.zone, &tags, &attrs)
+	err := q.QueryRowContext(ctx, `SELECT status, COALESCE(phone, ''), first_name, last_name, code, timezone, tags, attributes
+		FROM members WHERE id = $1`, memberID).Scan(&w.status, &w.phone, &w.first, &w.last, &w.code, &w.zone, &tags, &attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		w.status = "erased"
 	} else if err != nil {
-		return nil, fmt.Errorf("journey: read member %s: %w", r.e.memberID, err)
+		return nil, fmt.Errorf("journey: read member %s: %w", memberID, err)
 	} else {
 		_ = json.Unmarshal([]byte(tags), &w.tags) // written by the member package: always valid
 		_ = json.Unmarshal([]byte(attrs), &w.attrs)
 	}
-	r.who = &w
 	return &w, nil
 }
 
@@ -267,27 +277,22 @@ func (r *run) sms(ctx context.Context, st *Step) (outcome, msgID string, err err
 	if err != nil {
 		return "", "", err
 	}
-	token, err := member.CardTokenTx(ctx, r.tx, r.e.memberID, r.now)
-	if err != nil {
-		return "", "", err
-	}
-	d := compose.Data{FirstName: w.first, LastName: w.last, Name: strings.TrimSpace(w.first + " " + w.last), Code: w.code,
-		CardURL: strings.TrimRight(r.s.opt.PublicURL, "/") + "/c/" + token, Programme: r.s.opt.Programme, Attributes: w.attrs}
-	body, err := tmpl.Render(d, func(u string) (string, error) {
-		if r.s.opt.Links == nil {
-			return u, nil
-		}
-		return r.s.opt.Links.Shorten(ctx, r.tx, links.Link{URL: u, MemberID: r.e.memberID})
-	})
-	if err != nil {
-		return "", "", err
-	}
-	msgID, err = sms.Enqueue(ctx, r.tx, sms.Outbound{MemberID: r.e.memberID, To: w.phone, Body: body, Kind: sms.Marketing,
-		Purpose: "journey:" + r.e.journey}, r.now)
+	msgID, err = campaign.QueueText(ctx, r.tx, tmpl, w.recipient(r.e.memberID), r.s.textOptions(r.e.journey), r.now)
 	if err != nil {
 		return "", "", err
 	}
 	return "queued", msgID, nil
+}
+
+// recipient is who a text is written for.
+func (w *shopper) recipient(memberID string) campaign.Recipient {
+	return campaign.Recipient{MemberID: memberID, Phone: w.phone, FirstName: w.first, LastName: w.last, Code: w.code, Attributes: w.attrs}
+}
+
+// textOptions is how the journey's texts are written: as campaigns', under
+// the purpose "journey:NAME".
+func (s *Service) textOptions(journey string) campaign.TextOptions {
+	return campaign.TextOptions{PublicURL: s.opt.PublicURL, Programme: s.opt.Programme, Links: s.opt.Links, Purpose: "journey:" + journey}
 }
 
 // zone is the member's time zone: their own, else their number's, else the

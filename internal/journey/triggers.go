@@ -124,23 +124,8 @@ func startCursor(ctx context.Context, tx *sql.Tx) error {
 // past; it may also never come (a rollback, a resend the unique index
 // refused). So a gap holds the reader back for GapWait, then is read past.
 func (s *Service) nextEvents(ctx context.Context, tx *sql.Tx, cursor int64) ([]event.Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, type, occurred_at, channel, COALESCE(member_id, ''), COALESCE(anonymous_id, ''),
-		campaign, store_id, properties FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, readBatch)
+	out, err := readEvents(tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, readBatch))
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []event.Event
-	for rows.Next() {
-		var e event.Event
-		var ch, props string
-		if err := rows.Scan(&e.Seq, &e.Type, &e.Time, &ch, &e.MemberID, &e.AnonymousID, &e.Campaign, &e.Store, &props); err != nil {
-			return nil, err
-		}
-		e.Channel, e.Properties, e.Time = event.Channel(ch), json.RawMessage(props), e.Time.UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	now := s.opt.Now()
@@ -161,6 +146,28 @@ func (s *Service) nextEvents(ctx context.Context, tx *sql.Tx, cursor int64) ([]e
 		prev = e.Seq
 	}
 	return out, nil
+}
+
+// eventCols are the columns of events that triggers, waits and goals read.
+const eventCols = `id, type, occurred_at, channel, COALESCE(member_id, ''), COALESCE(anonymous_id, ''), campaign, store_id, properties`
+
+// readEvents scans rows of eventCols.
+func readEvents(rows *sql.Rows, err error) ([]event.Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []event.Event
+	for rows.Next() {
+		var e event.Event
+		var ch, props string
+		if err := rows.Scan(&e.Seq, &e.Type, &e.Time, &ch, &e.MemberID, &e.AnonymousID, &e.Campaign, &e.Store, &props); err != nil {
+			return nil, err
+		}
+		e.Channel, e.Properties, e.Time = event.Channel(ch), json.RawMessage(props), e.Time.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // liveJourneys reads the live journeys at their current versions.

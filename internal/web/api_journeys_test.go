@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/journey"
@@ -57,6 +58,28 @@ func TestAPI_JourneysDefineLaunchAndCount(t *testing.T) {
 		st, b, _ := e.do("GET", "/v1/journeys/cart/counts", auth.RoleReporting, nil)
 		if st != 200 || !strings.Contains(string(b), `"entered":1`) || !strings.Contains(string(b), `{"version":2,"step":"pause","kind":"wait","at":1`) {
 			t.Fatalf("counts: %d %s", st, b)
+		}
+		v3 := strings.Replace(def, "waiting", "really waiting", 1)
+		for _, st := range []struct {
+			say, method, path string
+			role              auth.Role
+			body              string
+			status            int
+			has               string
+		}{
+			{"dry run by phone: Ann entered, her pause still to come", "POST", "/v1/journeys/cart/dry-run", auth.RoleReporting,
+				`{"member":"+447700900123"}`, 200, `"steps":[{"at":"` + eventsNow.Add(2*time.Hour).UTC().Format(time.RFC3339) + `","step":"pause","kind":"wait","outcome":"due"}]`},
+			{"dry run of nobody", "POST", "/v1/journeys/cart/dry-run", auth.RoleReporting, `{}`, 422, `"field":"member"`},
+			{"dry run of a stranger", "POST", "/v1/journeys/cart/dry-run", auth.RoleReporting, `{"member":"+447700900999"}`, 404, ""},
+			{"version 3", "PUT", "/v1/journeys/cart", auth.RoleManager, v3, 200, `"version":3`},
+			{"a reporting key may not move", "POST", "/v1/journeys/cart/move", auth.RoleReporting, `{"from_version":2,"from_step":"pause","to_step":"pause"}`, 403, ""},
+			{"move to a step that is not there", "POST", "/v1/journeys/cart/move", auth.RoleManager, `{"from_version":2,"from_step":"pause","to_step":"nap"}`, 422, `"field":"to_step"`},
+			{"move Ann to version 3", "POST", "/v1/journeys/cart/move", auth.RoleManager, `{"from_version":2,"from_step":"pause","to_step":"pause"}`, 200, `"to_version":3,"to_step":"pause","moved":1`},
+		} {
+			status, body, _ := e.do(st.method, st.path, st.role, st.body)
+			if status != st.status || !strings.Contains(string(body), st.has) {
+				t.Errorf("%s: %d %s", st.say, status, body)
+			}
 		}
 		if st, b, _ := e.do("DELETE", "/v1/journeys/cart", auth.RoleManager, nil); st != 409 {
 			t.Fatalf("deleting a journey with members: %d %s", st, b)
