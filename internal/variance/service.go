@@ -593,7 +593,7 @@ func (s *Service) emit(ctx context.Context, tx *sql.Tx, a Alert, corrections []s
 	if err != nil {
 		return err
 	}
-	err = event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("variance-%s-%d", a.CampaignID, a.ID),
+	err = event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("perk:variance:%s:%d", a.CampaignID, a.ID),
 		Type: event.CampaignVariance, Time: a.RaisedAt, Campaign: a.CampaignID, Store: a.StoreID, Properties: props})
 	if err != nil {
 		return err
