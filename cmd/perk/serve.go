@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/variance"
 	"github.com/perk-platform/perk/internal/web"
 	"github.com/perk-platform/perk/internal/webhook"
 )
@@ -224,6 +225,12 @@ func cmdServe(ctx context.Context, args []string) error {
 	rollupDone := make(chan struct{})
 	go func() { defer close(rollupDone); funnels.KeepRollup(ctx, funnelRollupEvery, log) }()
 	defer func() { <-rollupDone }()
+	// The variance monitor keeps live campaigns' hourly actuals and raises
+	// their alerts (docs/variance.md).
+	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log)})
+	varianceDone := make(chan struct{})
+	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery) }()
+	defer func() { <-varianceDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
@@ -233,7 +240,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue, Referrals: loy.referrals,
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: events, IngestPerMinute: c.IngestRate,
-		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil),
+		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil), Variance: vari,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -274,6 +281,10 @@ func cmdServe(ctx context.Context, args []string) error {
 // funnelRollupEvery is how often the server folds new events into the
 // funnel rollup.
 const funnelRollupEvery = 10 * time.Second
+
+// varianceEvery is how often the variance monitor passes over the live
+// campaigns: each pass reads only the rows of the last few hours.
+const varianceEvery = time.Minute
 
 func cmdMigrate(ctx context.Context, args []string) error {
 	var c Config

@@ -30,12 +30,15 @@ const (
 	// JourneyWebhook is a journey's webhook step: data names the journey,
 	// its version, the step and the name the step gives the call.
 	JourneyWebhook = "journey.webhook"
+	// CampaignVariance is a live campaign departing from its norm (package
+	// variance): raised once per stage, store and level until it clears.
+	CampaignVariance = "campaign.variance"
 )
 
 // Types lists every event type, in the order documentation shows them.
 var Types = []string{MemberCreated, MemberUpdated, MemberOptedOut, MemberErased, ConsentChanged,
 	TransactionCommitted, TransactionReturned, TransactionVoided, OfferRedeemed, PointsChanged,
-	SMSDelivered, SMSFailed, JourneyWebhook}
+	SMSDelivered, SMSFailed, JourneyWebhook, CampaignVariance}
 
 // Event is one change. Data is marshalled to JSON as the payload's data;
 // MemberID, when set, is the member it is about: the recorder adds the

@@ -59,6 +59,9 @@ const (
 	BasketReturned  = "basket_returned"
 	OfferRedeemed   = "offer_redeemed"
 	IdentityMerged  = "identity_merged"
+	// CampaignVariance is a variance alert on a live campaign (package
+	// variance): about a campaign and a store, not a person.
+	CampaignVariance = "campaign_variance"
 )
 
 // Source says who wrote an event.
@@ -91,7 +94,7 @@ type Event struct {
 // merge): only those open or extend a session.
 func (e *Event) Shopper() bool {
 	switch e.Type {
-	case SMSSent, SMSDelivered, SMSFailed, IdentityMerged:
+	case SMSSent, SMSDelivered, SMSFailed, IdentityMerged, CampaignVariance:
 		return false
 	}
 	return true

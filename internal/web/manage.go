@@ -16,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report"
+	"github.com/perk-platform/perk/internal/variance"
 )
 
 // The campaign manager pages (/manage/...) are the operator's forms over
@@ -359,10 +360,17 @@ func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request, _ *auth.
 	for i, d := range o.NewByDay {
 		labels[i], totals[i] = d.Day[8:], d.Total
 	}
+	var alerts []variance.Alert
+	if s.opt.Variance != nil {
+		if alerts, err = s.opt.Variance.AllOpenAlerts(r.Context()); err != nil {
+			return err
+		}
+	}
 	s.render(w, r, http.StatusOK, "manage_overview", struct {
 		page
-		O     *report.Overview
-		Chart template.HTML
-	}{s.page("Overview"), o, barChart("New members per day, last 14 days", labels, Series{Name: "new members", Values: totals, Class: "s1"})})
+		O      *report.Overview
+		Alerts []variance.Alert
+		Chart  template.HTML
+	}{s.page("Overview"), o, alerts, barChart("New members per day, last 14 days", labels, Series{Name: "new members", Values: totals, Class: "s1"})})
 	return nil
 }

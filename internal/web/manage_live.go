@@ -15,6 +15,8 @@ import (
 type liveData struct {
 	R     *report.CampaignReport
 	Chart template.HTML
+	// Variance is the campaign against its norm; nil without the service.
+	Variance *varianceData
 }
 
 // campaignLive computes the panel's data: the report and its chart.
@@ -37,7 +39,11 @@ func (s *Server) campaignLive(r *http.Request, id string) (*liveData, error) {
 	}
 	chart := barChart("Messages delivered and redemptions per "+rep.Series.Bucket, labels,
 		Series{Name: "delivered", Values: delivered, Class: "s3"}, Series{Name: "redemptions", Values: redemptions, Class: "s1"})
-	return &liveData{R: rep, Chart: chart}, nil
+	vd, err := s.varianceLive(r, id)
+	if err != nil {
+		return nil, err
+	}
+	return &liveData{R: rep, Chart: chart, Variance: vd}, nil
 }
 
 // renderLive renders the panel alone, as the SSE stream sends it.

@@ -35,6 +35,7 @@ import (
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/variance"
 	"github.com/perk-platform/perk/internal/webhook"
 )
 
@@ -82,6 +83,9 @@ type Options struct {
 	Funnels *funnel.Service
 	// Journeys serves /v1/journeys; left out when nil.
 	Journeys *journey.Service
+	// Variance serves the campaign variance view (API, live panel,
+	// corrections, the overview's alerts); left out when nil.
+	Variance *variance.Service
 	// IngestPerMinute bounds the batches a client address sends with a
 	// public ingest key (zero: DefaultIngestPerMinute).
 	IngestPerMinute int
@@ -307,6 +311,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.opt.Journeys != nil {
 			s.registerJourneys(api)
+		}
+		if s.opt.Variance != nil {
+			s.registerVariance(api, form)
 		}
 		if s.opt.Catalogue != nil {
 			s.registerCataloguePages(page)

@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/variance"
+	"github.com/perk-platform/perk/internal/web"
+)
+
+// varianceEnv is the harness with the variance service wired as perk serve
+// wires it, and a campaign launched five hours ago whose deliveries never
+// came: its target says 300 by the end of hour 3.
+func varianceEnv(t *testing.T, db *store.DB) (*env, *variance.Service, string) {
+	t.Helper()
+	var vs *variance.Service
+	e := newEnv(t, db, func(o *web.Options) {
+		vs = variance.NewService(db, o.Campaigns, variance.Options{})
+		o.Variance = vs
+	})
+	ctx := t.Context()
+	for i := range 3 {
+		if _, err := e.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("07400 22345%d", i)},
+			Channel: member.ChannelAPI, Consent: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().UTC()
+	c, err := e.campaigns.Create(ctx, campaign.Spec{Name: "Stalled", Start: now.Add(-6 * time.Hour).Format(time.RFC3339),
+		End: now.Add(72 * time.Hour).Format(time.RFC3339), Audience: campaign.Audience{Kind: campaign.AudienceAll},
+		Message: "10% off", Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.campaigns.Launch(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Launched five hours ago: the queue never delivered.
+	if _, err := db.W.Exec(`UPDATE campaigns SET launched_at = $2 WHERE id = $1`, c.ID, now.Add(-5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := vs.SetTarget(ctx, c.ID, variance.Delivered, []variance.TargetPoint{{Hour: 3, Cumulative: 300}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vs.Check(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	return e, vs, c.ID
+}
+
+// TestVarianceAPI_FaultyCampaignIsRed: GET /v1/campaigns/{id}/variance
+// (checked against docs/openapi.yaml by the harness) shows deliveries red
+// with their alert; PUT a target answers with it; a bad stage is refused.
+func TestVarianceAPI_FaultyCampaignIsRed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e, _, id := varianceEnv(t, db)
+		st, body, _ := e.do("GET", "/v1/campaigns/"+id+"/variance", auth.RoleReporting, nil)
+		if st != 200 {
+			t.Fatalf("variance: %d %s", st, body)
+		}
+		var v struct {
+			Source string `json:"source"`
+			Stages []struct {
+				Stage string `json:"stage"`
+				Worst string `json:"worst"`
+			} `json:"stages"`
+			Alerts []struct {
+				Stage string `json:"stage"`
+				Level string `json:"level"`
+			} `json:"alerts"`
+		}
+		jsonUnmarshal(t, body, &v)
+		if v.Source != "target" || len(v.Stages) != 1 || v.Stages[0].Worst != "red" || len(v.Alerts) != 1 || v.Alerts[0].Level != "red" {
+			t.Fatalf("variance = %s", body)
+		}
+		for _, tc := range []struct {
+			stage string
+			want  int
+		}{{"redemptions", 200}, {"visits", 400}} {
+			st, body, _ := e.do("PUT", "/v1/campaigns/"+id+"/variance/targets/"+tc.stage, auth.RoleManager,
+				map[string]any{"points": []map[string]any{{"hour": 24, "cumulative": 2}}})
+			if st != tc.want {
+				t.Errorf("PUT target %s: %d %s", tc.stage, st, body)
+			}
+		}
+		if st, _, _ := e.do("GET", "/v1/campaigns/nope/variance", auth.RoleReporting, nil); st != 404 {
+			t.Errorf("unknown campaign: %d", st)
+		}
+	})
+}
+
+// TestVariancePage_InChromium: a faulty campaign's page shows its
+// deliveries red, the alert with its corrections, and the overview lists
+// the alert; pausing from the corrections pauses it.
+func TestVariancePage_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e, _, id := varianceEnv(t, db)
+	email := e.newOperator(auth.RoleManager)
+	b := newBrowser(t)
+	err := chromedp.Do(b,
+		chromedp.Navigate(e.url+"/manage/campaigns/"+id),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword),
+		chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#stage-delivered")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var level string
+	if err := chromedp.Do(b, chromedp.AttributeValue(chromedp.CSS("#stage-delivered"), "data-level", &level, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if level != "red" {
+		t.Errorf("deliveries shown %q, want red", level)
+	}
+	if got := text(t, b, "#variance-alerts"); !strings.Contains(got, "Messages delivered") || !strings.Contains(got, "red") {
+		t.Errorf("alerts = %q", got)
+	}
+	if got := text(t, b, "#variance-findings"); !strings.Contains(got, "resend") || !strings.Contains(got, "pause") {
+		t.Errorf("corrections offered = %q", got)
+	}
+	if got := text(t, b, "#corrections"); !strings.Contains(got, "Resend to those not delivered") || !strings.Contains(got, "Extend") {
+		t.Errorf("correction forms = %q", got)
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "variance-red-360")
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#fix-pause-button")), chromedp.WaitVisible(chromedp.CSS("#notice"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#campaign-status"); got != "paused" {
+		t.Errorf("status after pausing from the corrections = %q", got)
+	}
+	if c, err := e.campaigns.Get(context.Background(), id); err != nil || c.Status != campaign.Paused {
+		t.Errorf("stored status %v %v", c, err)
+	}
+	if err := chromedp.Do(b, chromedp.Navigate(e.url+"/manage/"), chromedp.WaitVisible(chromedp.CSS("#overview-alerts"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, b, "#overview-alerts"); !strings.Contains(got, "Stalled") || !strings.Contains(got, "red") {
+		t.Errorf("overview alerts = %q", got)
+	}
+}
