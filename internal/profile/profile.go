@@ -143,7 +143,7 @@ func GetAt(ctx context.Context, db *store.DB, memberID string, now time.Time) (P
 	p.Segment = Segment(seg)
 	p.LastPurchase, p.SegmentSince, p.UpdatedAt = utcPtr(last), utcPtr(since), utcPtr(updated)
 	p.UsualInterval = float64(interval) / 86400
-	p.Overdue = overdueAfter > 0 && overdueAfter <= now.Unix()
+	p.Overdue = overdue(overdueAfter, now.Unix())
 	p.SMS.ClickRate, p.SMS.RedemptionRate = ratio(p.SMS.Clicks, p.SMS.Received), ratio(p.SMS.Redemptions, p.SMS.Received)
 	p.Points.RedemptionRatio = ratio(p.Points.Redeemed, p.Points.Earned)
 	rows, err := db.R.QueryContext(ctx, `SELECT kind, name, share FROM member_affinities WHERE member_id = $1
@@ -188,4 +188,20 @@ func utcPtr(t sql.NullTime) *time.Time {
 	}
 	u := t.Time.UTC()
 	return &u
+}
+
+// Get is the package's Get on the service's database and clock.
+func (s *Service) Get(ctx context.Context, memberID string) (Profile, error) {
+	return GetAt(ctx, s.db, memberID, s.opt.Now())
+}
+
+// overdue is the one definition of overdue: no visit since overdue_after
+// (the last purchase plus k times the usual interval), for a member with
+// an interval. OverdueSQL says the same in SQL.
+func overdue(after, now int64) bool { return after > 0 && after <= now }
+
+// OverdueSQL is the condition that the member_profiles row under alias is
+// overdue at the Unix time bound to placeholder now (as Profile.Overdue).
+func OverdueSQL(alias, now string) string {
+	return alias + ".overdue_after > 0 AND " + alias + ".overdue_after <= " + now
 }

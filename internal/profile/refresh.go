@@ -352,7 +352,7 @@ func (s *Service) raiseEntered(ctx context.Context, tx *sql.Tx, sc scope, now ti
 				return n, fmt.Errorf("profile: entered: %w", err)
 			}
 			props, _ := json.Marshal(map[string]string{"segment": seg})
-			evs = append(evs, event.Event{EventID: "perk:segment_entered:" + id + ":" + stamp, Type: SegmentEntered,
+			evs = append(evs, event.Event{EventID: "perk:segment_entered:" + id + ":" + seg + ":" + stamp, Type: SegmentEntered,
 				Time: now, MemberID: id, Properties: props})
 			after = id
 		}
