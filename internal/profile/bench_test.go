@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -160,4 +162,43 @@ func serverCPU(b *testing.B, db *store.DB) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100
+}
+
+// BenchmarkCommit_ProfileQueue is what the incremental hook costs a till's
+// commit: a member's basket of two lines committed with the hook off
+// (checkout.Options.NoProfiles) and on (one upsert into profile_queue in
+// the commit's transaction). Reports this process's CPU per commit (user +
+// sys; on SQLite the database's work is in it, on PostgreSQL it is not).
+//
+//	go test -run '^$' -bench Commit_ProfileQueue -benchtime 2000x ./internal/profile/
+func BenchmarkCommit_ProfileQueue(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/hook=%v", engine, on), func(b *testing.B) {
+				db := storetest.Engine(b, engine)
+				w := newWorld(b, db, profile.Options{})
+				co := w.checkout
+				if !on {
+					co = checkout.NewService(db, w.members, w.campaigns, w.ledger, checkout.Options{Currency: "GBP", BaseEarn: 1,
+						Now: w.clock.Now, NoProfiles: true})
+				}
+				const members = 200
+				ms := make([]*member.Member, members)
+				for i := range ms {
+					ms[i] = w.enrol(b, 1000+i)
+				}
+				ctx := context.Background()
+				cpu := cpuNow()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					req := &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(ms[i%members].Code)), Currency: "GBP",
+						TransactionID: fmt.Sprintf("B-%d", i), Items: []checkout.Item{item(1, "BREAD", 2, 200), item(2, "COFFEE", 1, 400)}}
+					if _, err := co.Commit(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric((cpuNow()-cpu)*1e6/float64(b.N), "cpu-µs/op")
+			})
+		}
+	}
 }

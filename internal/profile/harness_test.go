@@ -44,7 +44,7 @@ var catalogue = map[string]struct {
 	"SOAP":   {[]string{"home"}, ""},
 }
 
-func newWorld(t *testing.T, db *store.DB, opt profile.Options) *world {
+func newWorld(t testing.TB, db *store.DB, opt profile.Options) *world {
 	t.Helper()
 	c := testenv.NewClock(t0)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -64,14 +64,14 @@ func newWorld(t *testing.T, db *store.DB, opt profile.Options) *world {
 	return w
 }
 
-func (w *world) exec(t *testing.T, q string, args ...any) {
+func (w *world) exec(t testing.TB, q string, args ...any) {
 	t.Helper()
 	if _, err := w.db.W.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
 
-func (w *world) enrol(t *testing.T, i int) *member.Member {
+func (w *world) enrol(t testing.TB, i int) *member.Member {
 	t.Helper()
 	e, err := w.members.Enrol(context.Background(), member.EnrolRequest{Profile: member.Profile{Phone: fmt.Sprintf("+4477009%05d", i), FirstName: "Ann"},
 		Channel: member.ChannelAPI, Source: "test", Consent: true})
