@@ -110,7 +110,7 @@ func generate(b *testing.B, db *store.DB, n int, now time.Time) int64 {
 		`INSERT INTO baskets (id, store_id, transaction_id, member_id, currency, gross, discount, points_earned, points_redeemed,
 			points_value, status, request_hash, response, created_at, voided_at)
 			SELECT 'bsk_' || ` + pad("s.i", 10) + `, 'S' || (s.i % 20 + 1), 'T' || s.i,
-				'mem_' || ` + pad(fmt.Sprintf("(s.i * 7919 %% %d) + 1", n), 10) + `, 'GBP', 1000, 0, 10, 0, 0,
+				'mem_' || ` + pad(fmt.Sprintf("((s.i * 7919 %% %d) + 1)", n), 10) + `, 'GBP', 1000, 0, 10, 0, 0,
 				CASE WHEN s.i % 100 = 0 THEN 'voided' ELSE 'committed' END, '', '', ` + ts("(s.i * 104729) % (86400 * 400)") + `, NULL
 			FROM ` + seq(strconv.FormatInt(nb, 10)),
 		`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points, returned_qty)
