@@ -50,6 +50,7 @@ type Config struct {
 	BatchDir        string // the managed service's watched folder
 	OfferExport     string // "daily 05:00": offer files into its outbox
 	BatchWorkers    int    // baskets of a transaction file committed at once
+	Profiles        profileConfig
 
 	SMS          string
 	QuietHours   string

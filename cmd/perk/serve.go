@@ -37,6 +37,7 @@ const journeyTick = time.Second
 func serveFlags(fs *flag.FlagSet, c *Config) {
 	commonFlags(fs, c)
 	publicURLFlags(fs, c)
+	profileServeFlags(fs, c)
 	boolFlag(fs, &c.Demo, "demo", "PERK_DEMO", false, "seed a demo programme (stores, members, campaigns and four weeks of baskets and messages) if the database is empty")
 	boolFlag(fs, &c.DoubleOptIn, "double-opt-in", "PERK_DOUBLE_OPT_IN", false, "web sign-ups confirm by SMS link or YES reply")
 	strFlag(fs, &c.Barcode, "barcode", "PERK_BARCODE", "code128", "barcode symbology: code128 or ean8")
@@ -231,6 +232,12 @@ func cmdServe(ctx context.Context, args []string) error {
 	varianceDone := make(chan struct{})
 	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery) }()
 	defer func() { <-varianceDone }()
+	// Profiles: the queue the tills fill is drained every few seconds, and
+	// everything is recomputed nightly.
+	profiles := c.profiles(db, log)
+	profilesDone := make(chan struct{})
+	go func() { defer close(profilesDone); profiles.Run(ctx, profileDrainEvery, c.Profiles.RefreshHour) }()
+	defer func() { <-profilesDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
@@ -241,6 +248,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: events, IngestPerMinute: c.IngestRate,
 		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil), Variance: vari,
+		Profiles: profiles,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -121,6 +122,24 @@ func audienceQuery(d store.Dialect, cid string, a Audience, loc *time.Location, 
 			cond += " AND b.created_at >= " + q.arg(now.Add(-time.Duration(f.BoughtDays)*24*time.Hour))
 		}
 		q.where = append(q.where, cond+" AND ("+strings.Join(or, " OR ")+"))")
+	}
+	if len(f.RFMSegments) > 0 {
+		q.where = append(q.where, "EXISTS (SELECT 1 FROM member_profiles p WHERE p.member_id = m.id AND p.segment IN ("+q.in(f.RFMSegments)+"))")
+	}
+	if a := f.Affinity; a != nil {
+		kind, name := "category", a.Category
+		if a.Brand != "" {
+			kind, name = "brand", a.Brand
+		}
+		q.where = append(q.where, "EXISTS (SELECT 1 FROM member_affinities a WHERE a.member_id = m.id AND a.kind = "+q.arg(kind)+
+			" AND a.name = "+q.arg(name)+" AND a.share >= "+q.arg(a.AtLeast)+")")
+	}
+	if f.Overdue != nil {
+		cond := "EXISTS (SELECT 1 FROM member_profiles p WHERE p.member_id = m.id AND " + profile.OverdueSQL("p", q.arg(now.Unix())) + ")"
+		if !*f.Overdue {
+			cond = "NOT " + cond
+		}
+		q.where = append(q.where, cond)
 	}
 	return q, nil
 }

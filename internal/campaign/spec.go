@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/sms/compose"
 )
 
@@ -80,6 +81,20 @@ type Filter struct {
 	BoughtSKUs         []string          `json:"bought_skus,omitempty" yaml:"bought_skus,omitempty"`
 	BoughtCategories   []string          `json:"bought_categories,omitempty" yaml:"bought_categories,omitempty"`
 	BoughtDays         int               `json:"bought_days,omitempty" yaml:"bought_days,omitempty"` // window for Bought*; 0 = ever
+	// RFMSegments, Affinity and Overdue are read from the members' stored
+	// profiles (package profile, docs/profiles.md): a member without one
+	// is in no segment, has no affinity and is not overdue.
+	RFMSegments []string        `json:"rfm_segment,omitempty" yaml:"rfm_segment,omitempty"`
+	Affinity    *AffinityFilter `json:"affinity,omitempty" yaml:"affinity,omitempty"`
+	Overdue     *bool           `json:"overdue,omitempty" yaml:"overdue,omitempty"`
+}
+
+// AffinityFilter selects members whose decayed share of spend in one
+// category (a catalogue path) or one brand is at least AtLeast (0-1].
+type AffinityFilter struct {
+	Category string  `json:"category,omitempty" yaml:"category,omitempty"`
+	Brand    string  `json:"brand,omitempty" yaml:"brand,omitempty"`
+	AtLeast  float64 `json:"at_least" yaml:"at_least"`
 }
 
 // Ranges of a campaign's own figures; its benefits and conditions have the
@@ -296,6 +311,19 @@ func (f *Filter) validate() error {
 	}
 	if f.SpendAtLeast > 0 && f.SpendDays == 0 {
 		return problem.InvalidField("audience.filter.spend_days", "required", nil, "is required with spend_at_least")
+	}
+	for _, seg := range f.RFMSegments {
+		if !profile.Segment(seg).Valid() {
+			return problem.InvalidField("audience.filter.rfm_segment", "segment_invalid", nil, "%q is not one of the ten RFM segments", seg)
+		}
+	}
+	if a := f.Affinity; a != nil {
+		if (a.Category == "") == (a.Brand == "") {
+			return problem.InvalidField("audience.filter.affinity", "filter_invalid", nil, "needs exactly one of category and brand")
+		}
+		if !(a.AtLeast > 0 && a.AtLeast <= 1) {
+			return problem.InvalidField("audience.filter.affinity.at_least", "filter_invalid", nil, "must be a share above 0 and at most 1")
+		}
 	}
 	for k := range f.Attributes {
 		if k == "" || len(k) > 64 {

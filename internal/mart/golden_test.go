@@ -75,6 +75,14 @@ func fixture(t *testing.T, db *store.DB) {
 			('ref_1', 'K7QM2P', 'mem_a', 'mem_b', 'web', 'rewarded', 'rewarded', 'bsk_1', 800, 250, $1, $2, $3),
 			('ref_2', 'K7QM2P', 'mem_a', NULL, 'sms', 'refused', 'refused: already a member', NULL, 0, 0, $4, NULL, NULL)`,
 			[]any{at(2, 23, 59), at(32, 23, 59), at(5, 11, 0), at(6, 8, 0)}},
+		// Ann's profile as a refresh on the 6th would leave it.
+		{`INSERT INTO member_profiles (member_id, last_purchase, frequency, monetary, r_score, f_score, m_score, segment,
+			segment_since, preferred_store, avg_basket, visit_days, usual_interval, overdue_after, sms_received, sms_clicks,
+			sms_redemptions, points_earned, points_redeemed, points_balance, refreshed_at)
+			VALUES ('mem_a', $1, 1, 550, 5, 1, 1, 'new', $2, 'S1', 550, 1, 0, 0, 1, 1, 1, 8, 0, 8, $2),
+			('mem_b', NULL, 0, 0, 0, 0, 0, '', NULL, '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, $2)`, []any{at(5, 11, 0), at(6, 3, 0)}},
+		{`INSERT INTO member_affinities (member_id, kind, name, share) VALUES ('mem_a', 'category', 'bakery', 1),
+			('mem_a', 'category', 'fresh', 0.2727272727), ('mem_a', 'brand', 'Hovis; Ltd', 0.5)`, nil},
 		{`INSERT INTO referral_rewards (referral_id, role, member_id, kind, points, cost, clawed_back, created_at) VALUES
 			('ref_1', 'referrer', 'mem_a', 'points', 500, 500, 0, $1), ('ref_1', 'friend', 'mem_b', 'points', 200, 200, 0, $1)`,
 			[]any{at(5, 11, 0)}},

@@ -182,6 +182,8 @@ func (e *exporter) rows(ctx context.Context, t Table, emit func(Row) error) erro
 		return e.referrals(ctx, emit)
 	case DimMember.Name:
 		return e.members(ctx, emit)
+	case DimMemberProfile.Name:
+		return e.profiles(ctx, emit)
 	case DimCampaign.Name:
 		return e.campaigns(ctx, emit)
 	case DimChannel.Name:

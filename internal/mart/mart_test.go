@@ -69,6 +69,7 @@ func TestExport_TablesMatchTheSource(t *testing.T) {
 			"fact_transaction_line": count(t, db, `SELECT COUNT(*) FROM basket_lines`),
 			"fact_referral":         count(t, db, `SELECT COUNT(*) FROM referrals`),
 			"dim_member":            count(t, db, `SELECT COUNT(*) FROM members`),
+			"dim_member_profile":    count(t, db, `SELECT COUNT(*) FROM member_profiles`),
 			"dim_campaign":          count(t, db, `SELECT COUNT(*) FROM campaigns`),
 			"dim_store":             count(t, db, `SELECT COUNT(*) FROM stores`),
 			"dim_channel":           5,
@@ -231,11 +232,12 @@ func TestExport_SinceCutsFactsNotDimensions(t *testing.T) {
 				OR EXISTS (SELECT 1 FROM basket_returns r WHERE r.basket_id = b.id AND r.created_at >= $1)`, s),
 			"fact_transaction_line": count(t, db, `SELECT COUNT(*) FROM basket_lines l JOIN baskets b ON b.id = l.basket_id
 				WHERE b.created_at >= $1 OR b.voided_at >= $1`, s),
-			"dim_member":   count(t, db, `SELECT COUNT(*) FROM members`),
-			"dim_campaign": count(t, db, `SELECT COUNT(*) FROM campaigns`),
-			"dim_store":    2,
-			"dim_channel":  5,
-			"dim_date":     2, // the voided basket of the 23rd is exported again
+			"dim_member":         count(t, db, `SELECT COUNT(*) FROM members`),
+			"dim_member_profile": count(t, db, `SELECT COUNT(*) FROM member_profiles`),
+			"dim_campaign":       count(t, db, `SELECT COUNT(*) FROM campaigns`),
+			"dim_store":          2,
+			"dim_channel":        5,
+			"dim_date":           2, // the voided basket of the 23rd is exported again
 		}
 		// What day 2 did: one message (the thanks), a reply, a redemption,
 		// an opt-out and the erasure's withdrawal, a new basket and a voided one.

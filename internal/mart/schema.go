@@ -85,7 +85,7 @@ var (
 // Tables lists every table of the mart in the order an export writes them:
 // facts first (they decide which dates dim_date covers), dim_date last.
 var Tables = []Table{FactContact, FactResponse, FactTransaction, FactTransactionLine, FactReferral,
-	DimMember, DimCampaign, DimChannel, DimStore, DimDate}
+	DimMember, DimMemberProfile, DimCampaign, DimChannel, DimStore, DimDate}
 
 // channels are the fixed rows of dim_channel: how members enrol and give or
 // withdraw consent (member.Channel), and the channel of outbound contact.

@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/mart"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
@@ -187,6 +188,9 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	must(err)
 	_, err = db.W.Exec(`INSERT INTO sms_inbox (id, from_phone, to_addr, body, keyword, member_id, received_at)
 		VALUES ('mo_2', $1, '60777', 'what is this', '', $2, $3)`, string(w.members[1].Phone), w.members[1].ID, c.Now())
+	must(err)
+	// Profiles as the nightly refresh leaves them, for dim_member_profile.
+	_, err = profile.NewService(db, profile.Options{Now: c.Now}, log).Refresh(ctx)
 	must(err)
 	c.Set(w.day2.Add(10 * time.Hour))
 	return w

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -23,6 +24,10 @@ type Overview struct {
 	SMSSent      int64       `json:"sms_sent"`      // messages queued today and sent
 	SMSDelivered int64       `json:"sms_delivered"` // of those, delivered
 	Since        time.Time   `json:"since"`         // the start of "today" in the programme's zone, as UTC
+	// RFM is the grid of members' stored profiles (package profile) and
+	// Movement how they moved between segments since the end of last month.
+	RFM      []profile.Cell   `json:"rfm"`
+	Movement profile.Movement `json:"segment_movement"`
 }
 
 // DayCounts is one day's enrolments by channel.
@@ -67,6 +72,12 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
 		FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1`, o.Since).Scan(&o.SMSSent, &o.SMSDelivered); err != nil {
 		return nil, fmt.Errorf("overview sms: %w", err)
+	}
+	if o.RFM, err = profile.Grid(ctx, db); err != nil {
+		return nil, err
+	}
+	if o.Movement, err = profile.Movements(ctx, db); err != nil {
+		return nil, err
 	}
 	first := today.AddDate(0, 0, -(days - 1))
 	rows, err := q.QueryContext(ctx, `SELECT enrolled_at, channel FROM members WHERE enrolled_at >= $1`, first.UTC())

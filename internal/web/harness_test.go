@@ -23,6 +23,7 @@ import (
 	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
@@ -96,6 +97,9 @@ func newEnv(t *testing.T, db *store.DB, mutate ...func(*web.Options)) *env {
 	}
 	if opt.Funnels == nil {
 		opt.Funnels = funnel.NewService(db, opt.Now)
+	}
+	if opt.Profiles == nil {
+		opt.Profiles = profile.NewService(db, profile.Options{Now: opt.Now}, log)
 	}
 	if opt.Journeys == nil {
 		opt.Journeys = journey.NewService(db, journey.Options{Now: opt.Now, Offers: camps})

@@ -9,6 +9,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 )
@@ -89,6 +90,14 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Op
 			return err
 		}
 	}
+	var prof *profile.Profile
+	if s.opt.Profiles != nil {
+		p, err := s.opt.Profiles.Get(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		prof = &p
+	}
 	s.render(w, r, http.StatusOK, "manage_member", struct {
 		page
 		M         memberRow
@@ -98,7 +107,8 @@ func (s *Server) manageMember(w http.ResponseWriter, r *http.Request, _ *auth.Op
 		History   *report.History
 		Stream    *memberEvents
 		Referrals *referral.Mine
-	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history, stream, refs})
+		Profile   *profile.Profile
+	}{s.page("Member " + string(m.Code)), masked(m), consents, bal, entries.Entries, history, stream, refs, prof})
 	return nil
 }
 

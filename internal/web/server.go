@@ -31,6 +31,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/sms"
@@ -104,6 +105,9 @@ type Options struct {
 	// referral link and share button on the card page, and ?ref= on /join;
 	// left out when nil.
 	Referrals *referral.Service
+	// Profiles serves members' refined profiles and their refresh; left
+	// out when nil.
+	Profiles *profile.Service
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -322,6 +326,9 @@ func (s *Server) Handler() http.Handler {
 			s.registerReferrals(api, page, form)
 			mux.Handle("POST /c/{token}/shared", csrf.Handler(http.HandlerFunc(s.cardShared)))
 		}
+	}
+	if s.opt.Profiles != nil {
+		s.registerProfiles(api)
 	}
 	if s.opt.GatewayCallbacks != nil {
 		mux.Handle("/kannel/", s.opt.GatewayCallbacks)

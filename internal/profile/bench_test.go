@@ -1,0 +1,204 @@
+package profile_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/profile"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+)
+
+// BenchmarkRefresh runs the full refresh over PERK_BENCH_PROFILE_MEMBERS
+// members (default 20,000) with five baskets each on average (two lines a
+// basket, over 400 days, 1% voided, one in twenty with a unit returned),
+// a points earning and lot per member, on both engines
+// (PERK_BENCH_PROFILE_ENGINES, default "sqlite,postgres"). The history is
+// generated in bulk by SQL straight into the tables, not through the till,
+// and is logged with its time. Besides ns/op it reports this process's CPU
+// seconds per refresh (user+sys, getrusage) and, on PostgreSQL, the server
+// backend's: the pool is one connection with parallel query off, so one
+// backend does all the work (read from /proc).
+//
+//	PERK_BENCH_PROFILE_MEMBERS=1000000 go test -run '^$' -bench Refresh -benchtime 1x -timeout 3h ./internal/profile/
+func BenchmarkRefresh(b *testing.B) {
+	n := 20_000
+	if v, err := strconv.Atoi(os.Getenv("PERK_BENCH_PROFILE_MEMBERS")); err == nil && v > 0 {
+		n = v
+	}
+	engines := "sqlite,postgres"
+	if v := os.Getenv("PERK_BENCH_PROFILE_ENGINES"); v != "" {
+		engines = v
+	}
+	for _, engine := range strings.Split(engines, ",") {
+		db := storetest.Engine(b, engine)
+		if engine == "postgres" {
+			db.R.SetMaxOpenConns(1)
+			if _, err := db.W.Exec(`SET max_parallel_workers_per_gather = 0`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		start := time.Now()
+		baskets := generate(b, db, n, now)
+		b.Logf("%s: wrote %d members, %d baskets in %s", engine, n, baskets, time.Since(start).Round(time.Millisecond))
+		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }}, nil)
+		b.Run(fmt.Sprintf("%s/%d", engine, n), func(b *testing.B) {
+			ctx := context.Background()
+			cpu, server := cpuNow(), serverCPU(b, db)
+			b.ResetTimer()
+			var res profile.Result
+			for range b.N {
+				var err error
+				if res, err = s.Refresh(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric((cpuNow()-cpu)/float64(b.N), "cpu-s/op")
+			if engine == "postgres" {
+				b.ReportMetric((serverCPU(b, db)-server)/float64(b.N), "server-cpu-s/op")
+			}
+			b.Logf("%d members, %d scored, %d entered a segment", res.Members, res.Scored, res.Entered)
+		})
+	}
+}
+
+// generate writes n members and about 5n baskets by SQL, returning the
+// baskets written.
+func generate(b *testing.B, db *store.DB, n int, now time.Time) int64 {
+	b.Helper()
+	seq := func(count string) string {
+		if db.Dialect == store.Postgres {
+			return `(SELECT generate_series AS i FROM generate_series(1, ` + count + `)) s`
+		}
+		return `(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < ` + count + `) SELECT i FROM r) s`
+	}
+	// ts is the timestamp secs seconds before now, in each engine's stored form.
+	ts := func(secs string) string {
+		if db.Dialect == store.Postgres {
+			return `(TIMESTAMPTZ '` + now.Format(time.RFC3339) + `' - (` + secs + `) * INTERVAL '1 second')`
+		}
+		return `(strftime('%Y-%m-%d %H:%M:%S', ` + strconv.FormatInt(now.Unix(), 10) + ` - (` + secs + `), 'unixepoch') || '+00:00')`
+	}
+	pad := func(col string, w int) string {
+		if db.Dialect == store.Postgres {
+			return `lpad(CAST(` + col + ` AS TEXT), ` + strconv.Itoa(w) + `, '0')`
+		}
+		return `substr('000000000000' || ` + col + `, -` + strconv.Itoa(w) + `)`
+	}
+	nb := int64(n) * 5
+	cats := `CASE s.i % 5 WHEN 0 THEN '["food","food/bakery"]' WHEN 1 THEN '["drinks","drinks/coffee"]' WHEN 2 THEN '["home"]'
+		WHEN 3 THEN '["food","food/dairy"]' ELSE '["drinks","drinks/tea"]' END`
+	stmts := []string{
+		`INSERT INTO stores (id, name, timezone, created_at) SELECT 'S' || s.i, 'Store', 'UTC', ` + ts("0") + ` FROM ` + seq("20"),
+		`INSERT INTO products (sku, name, categories, price, currency, brand) SELECT 'P' || s.i, 'P', '[]', 100, 'GBP', 'B' || (s.i % 10)
+			FROM ` + seq("50"),
+		`INSERT INTO members (id, code, phone, channel, status, enrolled_at, updated_at)
+			SELECT 'mem_' || ` + pad("s.i", 10) + `, ` + pad("s.i", 8) + `, '+44770' || ` + pad("s.i", 7) + `, 'api', 'active', ` +
+			ts("86400 * 500") + `, ` + ts("86400 * 500") + ` FROM ` + seq(strconv.Itoa(n)),
+		// Baskets: member by a multiplicative hash so members get 0 to ~12
+		// baskets; age spread over 400 days.
+		`INSERT INTO baskets (id, store_id, transaction_id, member_id, currency, gross, discount, points_earned, points_redeemed,
+			points_value, status, request_hash, response, created_at, voided_at)
+			SELECT 'bsk_' || ` + pad("s.i", 10) + `, 'S' || (s.i % 20 + 1), 'T' || s.i,
+				'mem_' || ` + pad(fmt.Sprintf("((s.i * 7919 %% %d) + 1)", n), 10) + `, 'GBP', 1000, 0, 10, 0, 0,
+				CASE WHEN s.i % 100 = 0 THEN 'voided' ELSE 'committed' END, '', '', ` + ts("(s.i * 104729) % (86400 * 400)") + `, NULL
+			FROM ` + seq(strconv.FormatInt(nb, 10)),
+		`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points, returned_qty)
+			SELECT 'bsk_' || ` + pad("s.i", 10) + `, 1, 'P' || (s.i % 50 + 1), ` + cats + `, 1 + s.i % 3, 100 + (s.i % 7) * 50, 0, 5,
+				CASE WHEN s.i % 20 = 0 THEN 1 ELSE 0 END FROM ` + seq(strconv.FormatInt(nb, 10)),
+		`INSERT INTO basket_lines (basket_id, line, sku, categories, quantity, unit_price, discount, points, returned_qty)
+			SELECT 'bsk_' || ` + pad("s.i", 10) + `, 2, 'P' || ((s.i * 3) % 50 + 1), ` + strings.ReplaceAll(cats, "s.i % 5", "(s.i + 2) % 5") + `,
+				1, 250, 0, 5, 0 FROM ` + seq(strconv.FormatInt(nb, 10)),
+		`INSERT INTO points_entries (id, member_id, kind, points, reason, created_at, available_at)
+			SELECT 'pe_' || s.i, 'mem_' || ` + pad("s.i", 10) + `, 'earn', 50, 'purchase', ` + ts("86400") + `, ` + ts("86400") + ` FROM ` + seq(strconv.Itoa(n)),
+		`INSERT INTO points_lots (entry_id, member_id, remaining, available_at)
+			SELECT 'pe_' || s.i, 'mem_' || ` + pad("s.i", 10) + `, 50, ` + ts("86400") + ` FROM ` + seq(strconv.Itoa(n)),
+	}
+	for _, q := range stmts {
+		t := time.Now()
+		if _, err := db.W.Exec(q); err != nil {
+			b.Fatalf("%s: %v", q, err)
+		}
+		b.Logf("%s in %s", strings.Fields(q)[2], time.Since(t).Round(time.Millisecond))
+	}
+	if _, err := db.W.Exec(`ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	return nb
+}
+
+// cpuNow is this process's user+sys CPU time so far, in seconds.
+func cpuNow() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// serverCPU is the user+sys CPU time of the PostgreSQL backend serving the
+// pool's one connection, in seconds (0 on SQLite), from /proc/PID/stat.
+func serverCPU(b *testing.B, db *store.DB) float64 {
+	if db.Dialect != store.Postgres {
+		return 0
+	}
+	var pid int
+	if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Skipf("the server's CPU is not readable here: %v", err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100
+}
+
+// BenchmarkCommit_ProfileQueue is what the incremental hook costs a till's
+// commit: a member's basket of two lines committed with the hook off
+// (checkout.Options.NoProfiles) and on (one upsert into profile_queue in
+// the commit's transaction). Reports this process's CPU per commit (user +
+// sys; on SQLite the database's work is in it, on PostgreSQL it is not).
+//
+//	go test -run '^$' -bench Commit_ProfileQueue -benchtime 2000x ./internal/profile/
+func BenchmarkCommit_ProfileQueue(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		for _, on := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/hook=%v", engine, on), func(b *testing.B) {
+				db := storetest.Engine(b, engine)
+				w := newWorld(b, db, profile.Options{})
+				co := w.checkout
+				if !on {
+					co = checkout.NewService(db, w.members, w.campaigns, w.ledger, checkout.Options{Currency: "GBP", BaseEarn: 1,
+						Now: w.clock.Now, NoProfiles: true})
+				}
+				const members = 200
+				ms := make([]*member.Member, members)
+				for i := range ms {
+					ms[i] = w.enrol(b, 1000+i)
+				}
+				ctx := context.Background()
+				cpu := cpuNow()
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					req := &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(ms[i%members].Code)), Currency: "GBP",
+						TransactionID: fmt.Sprintf("B-%d", i), Items: []checkout.Item{item(1, "BREAD", 2, 200), item(2, "COFFEE", 1, 400)}}
+					if _, err := co.Commit(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric((cpuNow()-cpu)*1e6/float64(b.N), "cpu-µs/op")
+			})
+		}
+	}
+}
