@@ -86,14 +86,6 @@ func (s *Service) Launch(ctx context.Context, spec CampaignSpec) (*Launched, err
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	body, _ := json.Marshal(spec)
-	now := s.now()
-	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO nbo_campaigns (name, spec, launched_at) VALUES ($1, $2, $3)`, spec.Name, string(body), now); err != nil {
-		if _, ok := store.UniqueViolation(err); ok {
-			return nil, ErrCampaignExists
-		}
-		return nil, fmt.Errorf("nbo: launch %s: %w", spec.Name, err)
-	}
 	s.invalidate()
 	l, err := s.current(ctx)
 	if err != nil {
@@ -101,6 +93,14 @@ func (s *Service) Launch(ctx context.Context, spec CampaignSpec) (*Launched, err
 	}
 	if len(l.pool) < spec.K {
 		return nil, problem.New(problem.Conflict, "pool_too_small", fmt.Sprintf("the pool has %d offers, fewer than k = %d", len(l.pool), spec.K))
+	}
+	body, _ := json.Marshal(spec)
+	now := s.now()
+	if _, err := s.db.W.ExecContext(ctx, `INSERT INTO nbo_campaigns (name, spec, launched_at) VALUES ($1, $2, $3)`, spec.Name, string(body), now); err != nil {
+		if _, ok := store.UniqueViolation(err); ok {
+			return nil, ErrCampaignExists
+		}
+		return nil, fmt.Errorf("nbo: launch %s: %w", spec.Name, err)
 	}
 	ids, err := s.audience(ctx, spec)
 	if err != nil {
