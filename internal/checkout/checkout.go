@@ -55,6 +55,11 @@ type Options struct {
 	// transactions (package referral: a friend's qualifying purchase, its
 	// clawback); nil tells no one.
 	Referrals Referrals
+	// NoProfiles leaves members' profiles alone: a commit, return or void
+	// of a member's basket otherwise queues the member's profile for the
+	// incremental update (profile.Enqueue, one statement). For benchmarks
+	// of the commit without it.
+	NoProfiles bool
 }
 
 // Referrals is what the checkout tells the referral programme. Both run in

@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -243,6 +244,11 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	}
 	if err := s.recordBasket(ctx, tx, basketID, req, resp, memberID.String, gave, now); err != nil {
 		return nil, false, err
+	}
+	if memberID.Valid && !s.opt.NoProfiles {
+		if err := profile.Enqueue(ctx, tx, memberID.String, now); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
 		return nil, false, err

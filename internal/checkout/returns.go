@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -471,6 +472,11 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 	}
 	if err := s.recordReturn(ctx, tx, b, resp, now); err != nil {
 		return nil, nil, err
+	}
+	if b.memberID != "" && !s.opt.NoProfiles {
+		if err := profile.Enqueue(ctx, tx, b.memberID, now); err != nil {
+			return nil, nil, err
+		}
 	}
 	return resp, campaigns, nil
 }

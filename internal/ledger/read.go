@@ -17,13 +17,36 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-const balanceQuery = `SELECT
+// LotsAvailable is the condition on a points_lots row that it counts in a
+// member's available balance at the time bound to placeholder now: the
+// one definition of the balance, which the profiles' points figures build
+// on too.
+func LotsAvailable(now string) string {
+	return `remaining > 0 AND available_at <= ` + now + ` AND (expires_at IS NULL OR expires_at > ` + now + `)`
+}
+
+// LotsPending is the condition on a points_lots row that it is held (not
+// yet available) at now.
+func LotsPending(now string) string {
+	return `remaining > 0 AND available_at > ` + now + ` AND (expires_at IS NULL OR expires_at > ` + now + `)`
+}
+
+// Lifetime sums, over points_entries rows, the points a member earned for
+// good: earnings and bonuses net of what returns took back (Balance.Lifetime).
+const Lifetime = `CAST(COALESCE(SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points
+		WHEN kind = 'reverse' THEN points - shortfall ELSE 0 END), 0) AS BIGINT)`
+
+// Redeemed sums, over points_entries rows, the points a member spent net of
+// those a return or void gave back (redeem entries are negative, refunds
+// positive).
+const Redeemed = `CAST(COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points WHEN kind = 'refund' THEN -points ELSE 0 END), 0) AS BIGINT)`
+
+var balanceQuery = `SELECT
 	(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
-		WHERE member_id = $1 AND remaining > 0 AND available_at <= $2 AND (expires_at IS NULL OR expires_at > $2)),
+		WHERE member_id = $1 AND ` + LotsAvailable("$2") + `),
 	(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
-		WHERE member_id = $1 AND remaining > 0 AND available_at > $2 AND (expires_at IS NULL OR expires_at > $2)),
-	(SELECT CAST(COALESCE(SUM(CASE WHEN kind IN ('earn', 'bonus') THEN points
-		WHEN kind = 'reverse' THEN points - shortfall ELSE 0 END), 0) AS BIGINT) FROM points_entries WHERE member_id = $1),
+		WHERE member_id = $1 AND ` + LotsPending("$2") + `),
+	(SELECT ` + Lifetime + ` FROM points_entries WHERE member_id = $1),
 	COALESCE((SELECT debt FROM points_accounts WHERE member_id = $1), 0)`
 
 // Balance returns the member's balance now, from the read pool. A member

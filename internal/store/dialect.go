@@ -53,6 +53,17 @@ func (d Dialect) JSONArrayHasAny(col, list string) string {
 	return fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(%s) j WHERE j.value IN (%s))", col, list)
 }
 
+// JSONArrayElements is a FROM item listing, one row each in column
+// alias.value, the strings of the JSON array held (as text) in column col:
+// "FROM t, " + JSONArrayElements("t.cats", "c") reads every element of every
+// row's array.
+func (d Dialect) JSONArrayElements(col, alias string) string {
+	if d == Postgres {
+		return fmt.Sprintf("jsonb_array_elements_text(%s::jsonb) AS %s(value)", col, alias)
+	}
+	return fmt.Sprintf("json_each(%s) AS %s", col, alias)
+}
+
 // JSONField is the value, as text, of a top-level key of the JSON object in
 // column col (stored as text). key is a placeholder bound to JSONFieldKey of
 // the key's name: the engines name a key differently.

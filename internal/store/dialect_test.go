@@ -57,6 +57,13 @@ func TestDialect_FragmentsMeanTheSameOnBothEngines(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Errorf("TimeParam: %d rows, %v; want 1", n, err)
 		}
+		// The elements of an array, one row each.
+		var elems string
+		err = db.R.QueryRowContext(ctx, `SELECT COUNT(*), MIN(e.value) || MAX(e.value) FROM dialect_rows r, `+
+			d.JSONArrayElements("r.tags", "e")).Scan(&n, &elems)
+		if err != nil || n != 2 || elems != "staffvip" {
+			t.Errorf("JSONArrayElements: %d rows (%q), %v; want 2 (staff, vip)", n, elems, err)
+		}
 	})
 }
 

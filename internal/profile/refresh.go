@@ -1,0 +1,374 @@
+package profile
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/ledger"
+	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// SegmentEntered is the type of the event a member raises on entering a
+// segment, with properties {"segment"}: journeys trigger on it.
+const SegmentEntered = "segment_entered"
+
+// Service refreshes and updates profiles.
+type Service struct {
+	db  *store.DB
+	opt Options
+	log *slog.Logger
+}
+
+// NewService returns a Service over db; a nil log discards.
+func NewService(db *store.DB, opt Options, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, opt: opt.withDefaults(), log: log}
+}
+
+// Options returns the service's options with their defaults filled in.
+func (s *Service) Options() Options { return s.opt }
+
+// Result says what a refresh or a drain did.
+type Result struct {
+	Members  int64     `json:"members"`  // profiles written
+	Scored   int64     `json:"scored"`   // members with a purchase, placed in quintiles
+	Entered  int64     `json:"entered"`  // members who entered a segment (segment_entered events)
+	Cuts     [3]Cuts   `json:"cuts"`     // recency (Unix seconds), frequency, monetary
+	At       time.Time `json:"at"`       // the time the profiles are as of
+	Snapshot string    `json:"snapshot"` // the month whose end-of-month segments this refresh kept, if any
+}
+
+// state is the last refresh's, which the incremental pass scores against.
+type state struct {
+	At   time.Time
+	Cuts [3]Cuts
+}
+
+// scope restricts the statements to some members: every member when ids
+// is nil.
+type scope struct {
+	ids []string
+}
+
+// on is the condition on column col, with placeholders from $from; "" for
+// every member.
+func (sc scope) on(col string, from int) string {
+	if sc.ids == nil {
+		return ""
+	}
+	return " AND " + col + " IN (" + store.Postgres.Placeholders(from, len(sc.ids)) + ")"
+}
+
+func (sc scope) args(head ...any) []any {
+	for _, id := range sc.ids {
+		head = append(head, id)
+	}
+	return head
+}
+
+// Refresh recomputes every member's profile from history, re-derives the
+// quintile cut points and scores and segments everyone against them, raises
+// segment_entered for members whose segment changed, and keeps last month's
+// segments when this is the month's first refresh. It runs in one
+// transaction: readers see the old profiles or the new ones.
+func (s *Service) Refresh(ctx context.Context) (Result, error) {
+	now := s.opt.Now().UTC()
+	res := Result{At: now}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM member_profiles WHERE member_id IN (SELECT id FROM members WHERE status = 'erased')`); err != nil {
+			return fmt.Errorf("profile: drop erased: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities`); err != nil {
+			return fmt.Errorf("profile: clear affinities: %w", err)
+		}
+		if res.Members, err = s.aggregate(ctx, tx, scope{}, now); err != nil {
+			return err
+		}
+		if err := s.affinities(ctx, tx, scope{}, now); err != nil {
+			return err
+		}
+		st := state{At: now}
+		if res.Scored, st.Cuts, err = s.cuts(ctx, tx); err != nil {
+			return err
+		}
+		res.Cuts = st.Cuts
+		if res.Entered, err = s.score(ctx, tx, scope{}, st, now); err != nil {
+			return err
+		}
+		cuts, _ := json.Marshal(st.Cuts)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM profile_state`); err != nil {
+			return fmt.Errorf("profile: state: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_state (id, refreshed_at, window_days, cuts) VALUES (1, $1, $2, $3)`,
+			now, int(s.opt.Window/(24*time.Hour)), string(cuts)); err != nil {
+			return fmt.Errorf("profile: state: %w", err)
+		}
+		// Whatever was queued is now computed.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM profile_queue WHERE queued_at <= $1`, now); err != nil {
+			return fmt.Errorf("profile: clear queue: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	s.log.InfoContext(ctx, "profiles refreshed", "members", res.Members, "scored", res.Scored, "entered", res.Entered)
+	return res, nil
+}
+
+// snapshot keeps every member's segment at the end of the month of the
+// previous refresh, once, when this refresh is the first of a later month.
+func (s *Service) snapshot(ctx context.Context, tx *sql.Tx, now time.Time) (string, error) {
+	var prev sql.NullTime
+	err := tx.QueryRowContext(ctx, `SELECT refreshed_at FROM profile_state WHERE id = 1`).Scan(&prev)
+	if err == sql.ErrNoRows || (err == nil && !prev.Valid) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("profile: previous refresh: %w", err)
+	}
+	month := prev.Time.UTC().Format("2006-01")
+	if month == now.Format("2006-01") {
+		return "", nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_snapshots WHERE month = $1`, month); err != nil {
+		return "", fmt.Errorf("profile: snapshot: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO profile_snapshots (month, member_id, segment)
+		SELECT $1, member_id, segment FROM member_profiles WHERE segment <> ''`, month); err != nil {
+		return "", fmt.Errorf("profile: snapshot: %w", err)
+	}
+	return month, nil
+}
+
+// committedIn is the condition on baskets b of the member baskets that
+// count: committed (not voided), from $2 (the window's start) to $1 (now).
+const committedIn = `b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at >= $2 AND b.created_at <= $1`
+
+// aggregate upserts the profiles' figures (everything but scores and
+// affinities) of the members in sc. Parameters: $1 now, $2 window start,
+// $3 k in thousandths; then the scope's ids.
+func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+	d := s.db.Dialect
+	q := `WITH bk AS (
+		SELECT b.id, b.member_id, b.store_id, b.created_at, CAST(SUM(` + figures.LineNet + `) AS BIGINT) AS net
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
+		WHERE ` + committedIn + sc.on("b.member_id", 4) + `
+		GROUP BY b.id, b.member_id, b.store_id, b.created_at),
+	win AS (SELECT member_id, COUNT(*) AS freq, CAST(SUM(net) AS BIGINT) AS monetary FROM bk GROUP BY member_id),
+	lastb AS (SELECT b.member_id, MAX(b.created_at) AS last FROM baskets b
+		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 4) + `
+		GROUP BY b.member_id),
+	st AS (SELECT member_id, store_id,
+		ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY COUNT(*) DESC, SUM(net) DESC, store_id) AS rn
+		FROM bk GROUP BY member_id, store_id),
+	days AS (SELECT DISTINCT member_id, ` + d.EpochBucket("created_at", 86400) + ` AS d FROM bk),
+	gaps AS (SELECT member_id, d - LAG(d) OVER (PARTITION BY member_id ORDER BY d) AS gap FROM days),
+	gr AS (SELECT member_id, gap, ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY gap) AS rn,
+		COUNT(*) OVER (PARTITION BY member_id) AS n FROM gaps WHERE gap IS NOT NULL),
+	med AS (SELECT member_id, CAST(AVG(gap) * 86400 AS BIGINT) AS secs FROM gr
+		WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY member_id),
+	vd AS (SELECT member_id, COUNT(*) AS n FROM days GROUP BY member_id),
+	sms AS (SELECT member_id, SUM(CASE WHEN type = 'sms_delivered' THEN 1 ELSE 0 END) AS recv,
+		SUM(CASE WHEN type = 'link_clicked' THEN 1 ELSE 0 END) AS clicks FROM events
+		WHERE member_id IS NOT NULL AND type IN ('sms_delivered', 'link_clicked') AND occurred_at >= $2 AND occurred_at <= $1` +
+		sc.on("member_id", 4) + ` GROUP BY member_id),
+	red AS (SELECT member_id, COUNT(*) AS n FROM (SELECT DISTINCT r.member_id, r.basket_id, r.campaign_id FROM redemptions r
+		WHERE r.member_id IS NOT NULL AND r.created_at >= $2 AND r.created_at <= $1 AND ` + figures.Standing + sc.on("r.member_id", 4) + `) x
+		GROUP BY member_id),
+	pts AS (SELECT member_id, ` + ledger.Lifetime + ` AS earned, ` + ledger.Redeemed + ` AS redeemed FROM points_entries
+		WHERE 1 = 1` + sc.on("member_id", 4) + ` GROUP BY member_id),
+	bal AS (SELECT member_id, CAST(SUM(remaining) AS BIGINT) AS balance FROM points_lots
+		WHERE ` + ledger.LotsAvailable("$1") + sc.on("member_id", 4) + ` GROUP BY member_id)
+	INSERT INTO member_profiles (member_id, last_purchase, frequency, monetary, preferred_store, avg_basket, visit_days,
+		usual_interval, overdue_after, sms_received, sms_clicks, sms_redemptions, points_earned, points_redeemed,
+		points_balance, refreshed_at)
+	SELECT m.id, lastb.last, COALESCE(win.freq, 0), COALESCE(win.monetary, 0), COALESCE(st.store_id, ''),
+		CASE WHEN win.freq > 0 THEN win.monetary / win.freq ELSE 0 END, COALESCE(vd.n, 0), COALESCE(med.secs, 0),
+		CASE WHEN med.secs > 0 THEN ` + d.EpochBucket("lastb.last", 1) + ` + med.secs * $3 / 1000 ELSE 0 END,
+		COALESCE(sms.recv, 0), COALESCE(sms.clicks, 0), COALESCE(red.n, 0), COALESCE(pts.earned, 0), COALESCE(pts.redeemed, 0),
+		COALESCE(bal.balance, 0), ` + d.TimeParam("$1") + `
+	FROM members m
+	LEFT JOIN win ON win.member_id = m.id
+	LEFT JOIN lastb ON lastb.member_id = m.id
+	LEFT JOIN st ON st.member_id = m.id AND st.rn = 1
+	LEFT JOIN med ON med.member_id = m.id
+	LEFT JOIN vd ON vd.member_id = m.id
+	LEFT JOIN sms ON sms.member_id = m.id
+	LEFT JOIN red ON red.member_id = m.id
+	LEFT JOIN pts ON pts.member_id = m.id
+	LEFT JOIN bal ON bal.member_id = m.id
+	WHERE m.status <> 'erased'` + sc.on("m.id", 4) + `
+	ON CONFLICT (member_id) DO UPDATE SET last_purchase = excluded.last_purchase, frequency = excluded.frequency,
+		monetary = excluded.monetary, preferred_store = excluded.preferred_store, avg_basket = excluded.avg_basket,
+		visit_days = excluded.visit_days, usual_interval = excluded.usual_interval, overdue_after = excluded.overdue_after,
+		sms_received = excluded.sms_received, sms_clicks = excluded.sms_clicks, sms_redemptions = excluded.sms_redemptions,
+		points_earned = excluded.points_earned, points_redeemed = excluded.points_redeemed,
+		points_balance = excluded.points_balance, refreshed_at = excluded.refreshed_at`
+	r, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window), int64(s.opt.OverdueFactor*1000))...)
+	if err != nil {
+		return 0, fmt.Errorf("profile: aggregate: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
+
+// affinities writes the top N categories and brands of the members in sc
+// (whose old rows the caller deleted): each line's net spend, decayed by
+// its age with the half-life, as a share of the member's decayed spend. A
+// line counts toward each of its categories (the catalogue's path and its
+// parents). Parameters: $1 now, $2 window start, $3 now in Unix seconds,
+// $4 the half-life in seconds, $5 N; then the scope's ids.
+func (s *Service) affinities(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) error {
+	d := s.db.Dialect
+	with := `WITH lw AS (
+		SELECT b.member_id, l.categories, l.sku, (` + figures.LineNet + `) *
+			power(CAST(0.5 AS DOUBLE PRECISION), CAST($3 - ` + d.EpochBucket("b.created_at", 1) + ` AS DOUBLE PRECISION) / $4) AS v
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
+		WHERE ` + committedIn + sc.on("b.member_id", 7) + `),
+	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),`
+	rank := `,
+	rk AS (SELECT a.member_id, a.name, a.s / tot.t AS share,
+		ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY a.s DESC, a.name) AS rn
+		FROM a JOIN tot ON tot.member_id = a.member_id WHERE tot.t > 0 AND a.s > 0)
+	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, $5, name, share FROM rk WHERE rn <= $6`
+	stmts := map[string]string{
+		kindCategory: with + ` a AS (SELECT lw.member_id, c.value AS name, SUM(lw.v) AS s FROM lw, ` +
+			d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value)` + rank,
+		kindBrand: with + ` a AS (SELECT lw.member_id, p.brand AS name, SUM(lw.v) AS s FROM lw JOIN products p ON p.sku = lw.sku
+			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand)` + rank,
+	}
+	for _, kind := range []string{kindCategory, kindBrand} {
+		if _, err := tx.ExecContext(ctx, stmts[kind], sc.args(now, now.Add(-s.opt.Window), now.Unix(),
+			s.opt.HalfLife.Seconds(), kind, s.opt.TopN)...); err != nil {
+			return fmt.Errorf("profile: %s affinities: %w", kind, err)
+		}
+	}
+	return nil
+}
+
+// dims are the three scored values of a member_profiles row: recency (the
+// last purchase in Unix seconds), frequency and monetary value.
+func dims(d store.Dialect) [3]string {
+	return [3]string{d.EpochBucket("last_purchase", 1), "frequency", "monetary"}
+}
+
+// cuts computes the quintile cut points of the three dimensions over the
+// members who have bought, one sort each.
+func (s *Service) cuts(ctx context.Context, tx *sql.Tx) (int64, [3]Cuts, error) {
+	var out [3]Cuts
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM member_profiles WHERE last_purchase IS NOT NULL`).Scan(&n); err != nil {
+		return 0, out, fmt.Errorf("profile: count scored: %w", err)
+	}
+	if n == 0 {
+		return 0, out, nil
+	}
+	pos := Positions(int(n))
+	for i, v := range dims(s.db.Dialect) {
+		rows, err := tx.QueryContext(ctx, `SELECT rn, v FROM (SELECT `+v+` AS v, ROW_NUMBER() OVER (ORDER BY `+v+`) - 1 AS rn
+			FROM member_profiles WHERE last_purchase IS NOT NULL) x WHERE rn IN ($1, $2, $3, $4)`, pos[0], pos[1], pos[2], pos[3])
+		if err != nil {
+			return 0, out, fmt.Errorf("profile: cuts: %w", err)
+		}
+		at := map[int64]int64{}
+		for rows.Next() {
+			var rn, val int64
+			if err := rows.Scan(&rn, &val); err != nil {
+				rows.Close()
+				return 0, out, fmt.Errorf("profile: cuts: %w", err)
+			}
+			at[rn] = val
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, out, fmt.Errorf("profile: cuts: %w", err)
+		}
+		for k, p := range pos {
+			out[i][k] = at[int64(p)]
+		}
+	}
+	return n, out, nil
+}
+
+// score sets the scores and segment of the members in sc against st's cut
+// points, stamps segment_since where the segment changed, and raises
+// segment_entered for those who entered one. It returns how many did.
+func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now time.Time) (int64, error) {
+	dm := dims(s.db.Dialect)
+	var sets [3]string
+	for i := range dm {
+		sets[i] = "CASE WHEN last_purchase IS NULL THEN 0 ELSE " + st.Cuts[i].scoreSQL(dm[i]) + " END"
+	}
+	q := `UPDATE member_profiles SET r_score = s.r, f_score = s.f, m_score = s.m, segment = s.seg,
+		segment_since = CASE WHEN s.seg = member_profiles.segment THEN member_profiles.segment_since WHEN s.seg = '' THEN NULL ELSE $1 END
+	FROM (SELECT member_id, r, f, m, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT member_id, ` +
+		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + `) y) s
+	WHERE s.member_id = member_profiles.member_id
+		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
+			OR s.seg <> member_profiles.segment)`
+	if _, err := tx.ExecContext(ctx, q, sc.args(now)...); err != nil {
+		return 0, fmt.Errorf("profile: score: %w", err)
+	}
+	return s.raiseEntered(ctx, tx, sc, now)
+}
+
+// enteredPage is how many segment_entered events are read and written at a
+// time.
+const enteredPage = 2000
+
+// raiseEntered writes a segment_entered event, through event.Record, for
+// each member of sc whose segment this pass changed (segment_since = now),
+// a page at a time by member id.
+func (s *Service) raiseEntered(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+	var n int64
+	after := ""
+	stamp := strconv.FormatInt(now.UnixMilli(), 10)
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT member_id, segment FROM member_profiles
+			WHERE segment_since = $1 AND segment <> '' AND member_id > $2`+sc.on("member_id", 4)+`
+			ORDER BY member_id LIMIT $3`, sc.args(now, after, enteredPage)...)
+		if err != nil {
+			return n, fmt.Errorf("profile: entered: %w", err)
+		}
+		var evs []event.Event
+		for rows.Next() {
+			var id, seg string
+			if err := rows.Scan(&id, &seg); err != nil {
+				rows.Close()
+				return n, fmt.Errorf("profile: entered: %w", err)
+			}
+			props, _ := json.Marshal(map[string]string{"segment": seg})
+			evs = append(evs, event.Event{EventID: "perk:segment_entered:" + id + ":" + stamp, Type: SegmentEntered,
+				Time: now, MemberID: id, Properties: props})
+			after = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, fmt.Errorf("profile: entered: %w", err)
+		}
+		if len(evs) == 0 {
+			return n, nil
+		}
+		if err := event.Record(ctx, tx, s.db.Dialect, evs...); err != nil {
+			return n, fmt.Errorf("profile: entered: %w", err)
+		}
+		n += int64(len(evs))
+		if len(evs) < enteredPage {
+			return n, nil
+		}
+	}
+}
