@@ -43,6 +43,7 @@ Usage:
   perk funnels apply -f FILE | get | report NAME | campaign ID   funnels over the event stream
   perk journeys apply -f FILE | get | launch | stop | counts NAME   journeys: automation on the event stream
   perk referrals apply -f FILE | get | report   the referral programme: rewards, caps, budget; its report
+  perk nbo pool apply -f FILE [--replace] | pool get | rules refresh   the next-best-offer pool and association rules
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
@@ -119,6 +120,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdJourneys(ctx, rest)
 	case "referrals":
 		return cmdReferrals(ctx, rest)
+	case "nbo":
+		return cmdNBO(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":

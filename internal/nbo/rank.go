@@ -11,6 +11,7 @@ import (
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/profile"
 )
 
 // NextOffer is one ranked offer as the API shows it.
@@ -163,6 +164,15 @@ func (s *Service) features(ctx context.Context, l *loaded, memberID string) (*Fe
 	rows.Close()
 	f.Share = shares(spend, total)
 	f.Segment = SegmentOf(int64(len(recent)))
+	// The refined profile's RFM segment, once it has one, replaces the
+	// stand-in.
+	p, err := profile.GetAt(ctx, s.db, memberID, now)
+	if err != nil {
+		return nil, fmt.Errorf("nbo: member profile: %w", err)
+	}
+	if p.Segment != "" {
+		f.Segment = string(p.Segment)
+	}
 	if f.History, err = s.history(ctx, l, memberID); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // Stand-in segments, by the committed baskets of the last SegmentWindow,
-// used until refined profiles give RFM segments (docs/nbo.md).
+// for members whose refined profile (package profile) has no RFM segment
+// yet (docs/nbo.md).
 const (
 	SegmentNone       = "none"       // no basket in the window
 	SegmentOccasional = "occasional" // 1 or 2
@@ -50,5 +51,22 @@ func (s *Service) segments(ctx context.Context, tx *sql.Tx, now time.Time) (map[
 		}
 		out[id] = SegmentOf(n)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// Refined profiles' RFM segments replace the stand-ins where they exist.
+	prof, err := tx.QueryContext(ctx, `SELECT member_id, segment FROM member_profiles WHERE segment <> ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer prof.Close()
+	for prof.Next() {
+		var id, seg string
+		if err := prof.Scan(&id, &seg); err != nil {
+			return nil, err
+		}
+		out[id] = seg
+	}
+	return out, prof.Err()
 }
