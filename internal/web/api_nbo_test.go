@@ -25,7 +25,7 @@ func nboOffer(name, category string, amount, cost int64) map[string]any {
 	now := time.Now().UTC()
 	return map[string]any{"name": name, "description": name, "cost": cost,
 		"benefit": map[string]any{"kind": "amount_off", "amount": amount, "scope": map[string]any{"categories": []string{category}}},
-		"start": now.Add(-time.Hour).Format(time.RFC3339), "end": now.Add(30 * 24 * time.Hour).Format(time.RFC3339)}
+		"start":   now.Add(-time.Hour).Format(time.RFC3339), "end": now.Add(30 * 24 * time.Hour).Format(time.RFC3339)}
 }
 
 // TestNBO_API_PoolRankingRulesAndCampaign drives the next-best-offer API
@@ -56,7 +56,9 @@ func TestNBO_API_PoolRankingRulesAndCampaign(t *testing.T) {
 			{"a name twice", map[string]any{"offers": []any{nboOffer("Twice", "bakery", 5, 1), nboOffer("Twice", "dairy", 5, 1)}}, "offers[1].name"},
 		} {
 			st, body, _ := e.do("PUT", "/v1/nbo/pool", auth.RoleManager, tc.body)
-			if p := decode[struct{ Error struct{ Code, Message, Field string } }](t, body); st != http.StatusUnprocessableEntity || p.Error.Field != tc.field {
+			if p := decode[struct {
+				Error struct{ Code, Message, Field string }
+			}](t, body); st != http.StatusUnprocessableEntity || p.Error.Field != tc.field {
 				t.Errorf("%s: %d %s, want 422 on %s", tc.name, st, body, tc.field)
 			}
 		}
