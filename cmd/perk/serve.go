@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/nbo"
 	"github.com/perk-platform/perk/internal/variance"
 	"github.com/perk-platform/perk/internal/web"
 	"github.com/perk-platform/perk/internal/webhook"
@@ -238,6 +239,12 @@ func cmdServe(ctx context.Context, args []string) error {
 	profilesDone := make(chan struct{})
 	go func() { defer close(profilesDone); profiles.Run(ctx, profileDrainEvery, c.Profiles.RefreshHour) }()
 	defer func() { <-profilesDone }()
+	// The next best offer ranks the wallet's offers with the pool; its
+	// association rules are mined again nightly.
+	offersNBO := nbo.NewService(db, loy.campaigns, nbo.Options{Wallet: loy.checkout, Log: log})
+	nboDone := make(chan struct{})
+	go func() { defer close(nboDone); offersNBO.Run(ctx, 24*time.Hour) }()
+	defer func() { <-nboDone }()
 	srv := web.New(ctx, db, members, jobs, keys, web.Options{
 		Programme: c.Programme, Locale: c.Locale, ConsentWording: c.ConsentWording, DoubleOptIn: c.DoubleOptIn, Symbology: sym,
 		UploadDir: filepath.Join(c.DataDir, "uploads"), JoinPerMinute: c.JoinPerMinute, Log: log,
@@ -248,7 +255,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: events, IngestPerMinute: c.IngestRate,
 		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil), Variance: vari,
-		Profiles: profiles,
+		Profiles: profiles, NBO: offersNBO,
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)

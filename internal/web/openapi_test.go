@@ -79,7 +79,7 @@ func TestOpenAPI_CoversEveryRoute(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		// Every optional part of the API on: a part added to Options
 		// that registers routes belongs here too.
-		e := newEnv(t, db, withBatch(t, db), withWebhooks(db), withCRMFeed(db))
+		e := newEnv(t, db, withBatch(t, db), withWebhooks(db), withCRMFeed(db), withNBO(db))
 		ops := operations(t)
 		routes := map[string]string{}
 		for _, r := range e.routes {

@@ -31,6 +31,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
+	"github.com/perk-platform/perk/internal/nbo"
 	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
@@ -108,6 +109,10 @@ type Options struct {
 	// Profiles serves members' refined profiles and their refresh; left
 	// out when nil.
 	Profiles *profile.Service
+	// NBO is the next best offer: the pool, rules, a member's ranked offers
+	// and next_best_offer campaigns (API), and the order of the card's
+	// offers; left out when nil.
+	NBO *nbo.Service
 	// MetricsElsewhere leaves /metrics off this handler because it is served
 	// on a listener of its own (MetricsHandler); otherwise /metrics needs a
 	// key with the metrics:read permission (admin or reporting).
@@ -265,6 +270,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	if s.opt.Catalogue != nil {
 		s.registerCatalogue(api)
+	}
+	if s.opt.NBO != nil {
+		s.registerNBO(api)
 	}
 	mux.Handle("/v1/", s.apiNotFound())
 
