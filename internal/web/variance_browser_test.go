@@ -119,11 +119,7 @@ func TestVariancePage_InChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var level string
-	if err := chromedp.Do(b, chromedp.AttributeValue(chromedp.CSS("#stage-delivered"), "data-level", &level, nil)); err != nil {
-		t.Fatal(err)
-	}
-	if level != "red" {
+	if level := text(t, b, "#stage-delivered .status"); level != "red" {
 		t.Errorf("deliveries shown %q, want red", level)
 	}
 	if got := text(t, b, "#variance-alerts"); !strings.Contains(got, "Messages delivered") || !strings.Contains(got, "red") {
