@@ -185,7 +185,7 @@ func BenchmarkCommit_ProfileQueue(b *testing.B) {
 				const members = 200
 				ms := make([]*member.Member, members)
 				for i := range ms {
-					ms[i] = w.enrol(b, 1000+i)
+					ms[i] = w.enrol(b, 500+i) // +447700900500 on: the drama range
 				}
 				ctx := context.Background()
 				cpu := cpuNow()
