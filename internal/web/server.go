@@ -185,6 +185,11 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	if opt.IngestPerMinute == 0 {
 		opt.IngestPerMinute = DefaultIngestPerMinute
 	}
+	if s.opt.Variance == nil && s.opt.Campaigns != nil {
+		// The variance view reads what the monitor stored; without one it
+		// still serves (no norm, nothing judged until a monitor runs).
+		s.opt.Variance = variance.NewService(db, s.opt.Campaigns, variance.Options{Now: s.opt.Now, Log: s.opt.Log})
+	}
 	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
 	return s
