@@ -361,7 +361,7 @@ func (s *Server) manageOverview(w http.ResponseWriter, r *http.Request, _ *auth.
 		labels[i], totals[i] = d.Day[8:], d.Total
 	}
 	var alerts []variance.Alert
-	if s.opt.Variance != nil {
+	if s.varianceUI {
 		if alerts, err = s.opt.Variance.AllOpenAlerts(r.Context()); err != nil {
 			return err
 		}

@@ -151,6 +151,9 @@ type Server struct {
 	lookups *lookupLimiter
 	// ingestRL limits public ingest keys per key and client address.
 	ingestRL *rateLimiter
+	// varianceUI: the live panel and the overview show the variance view
+	// (Options.Variance was given, as perk serve gives it).
+	varianceUI bool
 	// routes are the /v1 routes Handler registered last (APIRoutes).
 	routes []Route
 	// ctx bounds background work started by requests (upload imports).
@@ -193,6 +196,13 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	}
 	if opt.IngestPerMinute == 0 {
 		opt.IngestPerMinute = DefaultIngestPerMinute
+	}
+	s.varianceUI = s.opt.Variance != nil
+	if s.opt.Variance == nil && s.opt.Campaigns != nil {
+		// The variance API reads what the monitor stored; without one it
+		// still serves (no norm, nothing judged until a monitor runs). The
+		// pages show the view only when a service was given.
+		s.opt.Variance = variance.NewService(db, s.opt.Campaigns, variance.Options{Now: s.opt.Now, Log: s.opt.Log})
 	}
 	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })

@@ -118,7 +118,7 @@ type stageChart struct {
 }
 
 func (s *Server) varianceLive(r *http.Request, id string) (*varianceData, error) {
-	if s.opt.Variance == nil {
+	if !s.varianceUI {
 		return nil, nil
 	}
 	v, err := s.opt.Variance.View(r.Context(), id)
