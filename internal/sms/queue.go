@@ -91,7 +91,7 @@ func (q *Queue) utc() time.Time { return q.now().UTC().Truncate(time.Microsecond
 // claimed by a sender whose lease ran out. It is repeated in the outer
 // UPDATE so that on PostgreSQL a row another sender claimed meanwhile is
 // re-checked after its lock and skipped, never claimed twice. There status
-// is written status || '' so that no planner picks the (status,
+// is concatenated with an empty string so that no planner picks the (status,
 // send_after) index for the re-check: SQLite did, and read every due row to
 // test each against the ids.
 const due = `status || '' IN ('queued', 'sending') AND send_after <= $1`

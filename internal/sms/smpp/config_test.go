@@ -65,3 +65,28 @@ func TestConfigDefaultsFillOnlyZeroFields(t *testing.T) {
 		t.Errorf("withDefaults replaced ReceiptIDs hex with %q", c.ReceiptIDs)
 	}
 }
+
+func TestParseURLReadsBindsAndTLS(t *testing.T) {
+	for _, tc := range []struct {
+		raw       string
+		addr      string
+		binds     int
+		tls       bool
+		serverFor string
+	}{
+		{"smpp://perk:pw@smsc.example.net?binds=4&window=25", "smsc.example.net:2775", 4, false, ""},
+		{"smpps://perk:pw@smsc.example.net", "smsc.example.net:3550", 0, true, "smsc.example.net"},
+		{"smpps://perk:pw@smsc.example.net:2776?binds=2", "smsc.example.net:2776", 2, true, "smsc.example.net"},
+	} {
+		c, err := ParseURL(tc.raw)
+		if err != nil {
+			t.Fatalf("ParseURL(%q): %v", tc.raw, err)
+		}
+		if c.Addr != tc.addr || c.Binds != tc.binds || (c.TLS != nil) != tc.tls || (c.TLS != nil && c.TLS.ServerName != tc.serverFor) {
+			t.Errorf("ParseURL(%q) = addr %s, binds %d, TLS %+v", tc.raw, c.Addr, c.Binds, c.TLS)
+		}
+	}
+	if _, err := ParseURL("smpp://perk:pw@host?binds=two"); err == nil {
+		t.Error("binds=two accepted")
+	}
+}
