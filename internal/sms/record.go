@@ -91,7 +91,12 @@ func (q *Queue) record(ctx context.Context, sent []SentResult, receipts []Receip
 		round := g.waiting
 		g.waiting = nil
 		g.mu.Unlock()
-		q.commitRound(ctx, round)
+		// The round holds other callers' acceptances and receipts: the
+		// leader's cancellation (a shutdown) must not fail them, or the SMSC
+		// redelivers and the last window is sent again after a restart.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		q.commitRound(rctx, round)
+		cancel()
 		g.mu.Lock()
 	}
 	g.running = false
