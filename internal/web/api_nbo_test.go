@@ -113,7 +113,7 @@ func TestNBO_API_PoolRankingRulesAndCampaign(t *testing.T) {
 		}{
 			{"/v1/members/" + m.Code + "/next-best-offers?k=0", http.StatusUnprocessableEntity},
 			{"/v1/members/" + m.Code + "/next-best-offers?k=x", http.StatusUnprocessableEntity},
-			{"/v1/members/99999997/next-best-offers", http.StatusNotFound},
+			{"/v1/members/99999997/next-best-offers", http.StatusUnprocessableEntity}, // a mistyped code fails its check digit
 			{"/v1/nbo/rules?level=brand", http.StatusUnprocessableEntity},
 			{"/v1/nbo/campaigns/Nothing/report", http.StatusNotFound},
 		} {
