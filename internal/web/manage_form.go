@@ -176,7 +176,8 @@ func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 			PointsAtLeast: r.optInt(p + "points_at_least"), PointsBelow: r.optInt(p + "points_below"),
 			LastPurchaseAfter: r.text(p + "last_purchase_after"), LastPurchaseBefore: r.text(p + "last_purchase_before"),
 			SpendDays: r.int(p + "spend_days"), SpendAtLeast: r.money(p + "spend_at_least"),
-			BoughtSKUs: r.list(p + "bought_skus"), BoughtCategories: r.list(p + "bought_categories"), BoughtDays: r.int(p + "bought_days")}
+			BoughtSKUs: r.list(p + "bought_skus"), BoughtCategories: r.list(p + "bought_categories"), BoughtDays: r.int(p + "bought_days"),
+			RFMSegments: r.list(p + "rfm_segment"), Affinity: r.affinity(p + "affinity."), Overdue: r.yesNo(p + "overdue")}
 	}
 	for i := range f.rows {
 		b := func(field string) string { return f.B(i, field) }

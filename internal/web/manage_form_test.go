@@ -27,7 +27,8 @@ const everyFieldJSON = `{"name": "Weekend treats API", "description": "Treats fo
 	"audience": {"kind": "filter", "filter": {"tags": ["coffee", "cake"], "home_stores": ["S001"], "statuses": ["active"],
 		"channels": ["sms", "web"], "attributes": {"tier": "gold"}, "enrolled_after": "2025-01-01", "enrolled_before": "2029-12-31",
 		"points_at_least": 0, "points_below": 5000, "last_purchase_after": "2029-06-01", "last_purchase_before": "2029-12-01", "spend_days": 90, "spend_at_least": 2000,
-		"bought_skus": ["LATTE"], "bought_categories": ["bakery"], "bought_days": 30}},
+		"bought_skus": ["LATTE"], "bought_categories": ["bakery"], "bought_days": 30,
+		"rfm_segment": ["at_risk", "cant_lose"], "affinity": {"category": "bakery", "at_least": 0.2}, "overdue": true}},
 	"benefits": [
 		{"kind": "percent_off", "percent": 20, "scope": {"skus": ["LATTE", "MOCHA"]}},
 		{"kind": "amount_off", "amount": 150, "description": "1.50 off cake", "scope": {"categories": ["cake"]}},
@@ -53,6 +54,8 @@ func everyFieldForm() url.Values {
 		"audience.filter.last_purchase_after": {"2029-06-01"}, "audience.filter.last_purchase_before": {"2029-12-01"}, "audience.filter.spend_days": {"90"},
 		"audience.filter.spend_at_least": {"20.00"}, "audience.filter.bought_skus": {"LATTE"},
 		"audience.filter.bought_categories": {"bakery"}, "audience.filter.bought_days": {"30"},
+		"audience.filter.rfm_segment": {"at_risk, cant_lose"}, "audience.filter.affinity.category": {"bakery"},
+		"audience.filter.affinity.at_least": {"0.2"}, "audience.filter.overdue": {"yes"},
 		"rows":             {"10"},
 		"benefits[0].kind": {"percent_off"}, "benefits[0].percent": {"20"}, "benefits[0].scope.skus": {"LATTE, MOCHA"},
 		"benefits[1].kind": {"amount_off"}, "benefits[1].amount": {"1.50"}, "benefits[1].description": {"1.50 off cake"},
@@ -274,7 +277,9 @@ func TestCampaignForm_EveryFieldCampaignSetsEveryFieldOfTheSpec(t *testing.T) {
 				}
 			}
 		default:
-			if v.IsZero() && !strings.HasSuffix(path, "PointsAtLeast") {
+			// PointsAtLeast 0 is set yet zero; an affinity is by category
+			// or by brand, never both.
+			if v.IsZero() && !strings.HasSuffix(path, "PointsAtLeast") && !strings.HasSuffix(path, "Affinity.Brand") {
 				t.Errorf("%s is not set", path)
 			}
 		}

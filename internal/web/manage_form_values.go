@@ -59,6 +59,40 @@ func (r *formReader) optInt(name string) *int64 {
 	return &n
 }
 
+// affinity reads the profile affinity filter (category or brand, and the
+// least share as a fraction such as 0.2); nil when all three are empty.
+func (r *formReader) affinity(prefix string) *campaign.AffinityFilter {
+	a := campaign.AffinityFilter{Category: r.text(prefix + "category"), Brand: r.text(prefix + "brand")}
+	share := r.text(prefix + "at_least")
+	if a.Category == "" && a.Brand == "" && share == "" {
+		return nil
+	}
+	if share != "" {
+		v, err := strconv.ParseFloat(share, 64)
+		if err != nil {
+			r.bad(prefix+"at_least", "number_invalid", err, "must be a share such as 0.2")
+		}
+		a.AtLeast = v
+	}
+	return &a
+}
+
+// yesNo reads a select of "yes", "no" or "" (either: nil).
+func (r *formReader) yesNo(name string) *bool {
+	switch r.text(name) {
+	case "":
+		return nil
+	case "yes":
+		t := true
+		return &t
+	case "no":
+		f := false
+		return &f
+	}
+	r.bad(name, "choice_invalid", nil, "must be yes, no or empty")
+	return nil
+}
+
 // money reads an amount in the programme's currency as minor units.
 func (r *formReader) money(name string) int64 {
 	v := r.text(name)
@@ -164,6 +198,15 @@ func formFromSpec(sp campaign.Spec, cur money.Currency) *campaignForm {
 		list(p+"bought_skus", fl.BoughtSKUs)
 		list(p+"bought_categories", fl.BoughtCategories)
 		num(p+"bought_days", int64(fl.BoughtDays))
+		list(p+"rfm_segment", fl.RFMSegments)
+		if a := fl.Affinity; a != nil {
+			set(p+"affinity.category", a.Category)
+			set(p+"affinity.brand", a.Brand)
+			set(p+"affinity.at_least", strconv.FormatFloat(a.AtLeast, 'f', -1, 64))
+		}
+		if fl.Overdue != nil {
+			set(p+"overdue", map[bool]string{true: "yes", false: "no"}[*fl.Overdue])
+		}
 	}
 	f := &campaignForm{v: v, rows: len(sp.Benefits) + 1, errs: map[string]string{}}
 	for i, b := range sp.Benefits {

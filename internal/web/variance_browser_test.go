@@ -87,7 +87,7 @@ func TestVarianceAPI_FaultyCampaignIsRed(t *testing.T) {
 		for _, tc := range []struct {
 			stage string
 			want  int
-		}{{"redemptions", 200}, {"visits", 400}} {
+		}{{"redemptions", 200}, {"visits", 422}} {
 			st, body, _ := e.do("PUT", "/v1/campaigns/"+id+"/variance/targets/"+tc.stage, auth.RoleManager,
 				map[string]any{"points": []map[string]any{{"hour": 24, "cumulative": 2}}})
 			if st != tc.want {
