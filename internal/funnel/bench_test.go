@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
 )
 
 // BenchmarkBuyPipeline runs a campaign's buy pipeline over a stream of
@@ -57,23 +57,23 @@ func BenchmarkBuyPipeline(b *testing.B) {
 			bulkWorld(b, db, n)
 			b.Logf("wrote %d events in %s", n, time.Since(start).Round(time.Millisecond))
 			s := NewService(db, nil)
-			cpu, server := cpuNow(), serverCPU(b, db)
+			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
 			start = time.Now()
 			folded, err := s.Refresh(ctx)
 			if err != nil || folded != n {
 				b.Fatal(folded, err)
 			}
 			b.Logf("rollup of %d events: %s wall, %.1f s CPU here, %.1f s server", folded, time.Since(start).Round(time.Millisecond),
-				cpuNow()-cpu, serverCPU(b, db)-server)
+				testenv.ProcessCPU().Seconds()-cpu, testenv.BackendCPU(b, db).Seconds()-server)
 			analyze(b, db)
 			if os.Getenv("PERK_BENCH_FUNNEL_STREAM") == "1" {
-				cpu, server, start = cpuNow(), serverCPU(b, db), time.Now()
+				cpu, server, start = testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds(), time.Now()
 				r, err := s.runStream(ctx, benchDef, t0, t0.Add(30*24*time.Hour))
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.Logf("from the stream: %s wall, %.2f s CPU here, %.2f s server; %v", time.Since(start).Round(time.Millisecond),
-					cpuNow()-cpu, serverCPU(b, db)-server, countsOf(r.Groups[0]))
+					testenv.ProcessCPU().Seconds()-cpu, testenv.BackendCPU(b, db).Seconds()-server, countsOf(r.Groups[0]))
 			}
 			report(b, s)
 		})
@@ -85,7 +85,7 @@ var benchDef = BuyPipeline("c3", 7*24*time.Hour)
 // report times b.N buy-pipeline reports from the rollup.
 func report(b *testing.B, s *Service) {
 	ctx := context.Background()
-	cpu, server := cpuNow(), serverCPU(b, s.db)
+	cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, s.db).Seconds()
 	b.ResetTimer()
 	var r Report
 	var err error
@@ -96,9 +96,9 @@ func report(b *testing.B, s *Service) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric((cpuNow()-cpu)/float64(b.N), "cpu-s/op")
+	b.ReportMetric((testenv.ProcessCPU().Seconds()-cpu)/float64(b.N), "cpu-s/op")
 	if s.db.Dialect == store.Postgres {
-		b.ReportMetric((serverCPU(b, s.db)-server)/float64(b.N), "server-cpu-s/op")
+		b.ReportMetric((testenv.BackendCPU(b, s.db).Seconds()-server)/float64(b.N), "server-cpu-s/op")
 	}
 	start := time.Now()
 	if _, err := s.Run(ctx, benchDef, t0, t0.Add(30*24*time.Hour)); err != nil {
@@ -192,33 +192,4 @@ func analyze(b *testing.B, db *store.DB) {
 	if _, err := db.W.Exec(q); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// cpuNow is this process's user+sys CPU time so far, in seconds.
-func cpuNow() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// serverCPU is the user+sys CPU time of the PostgreSQL backend serving the
-// pool's one connection, in seconds (0 on SQLite), from /proc/PID/stat.
-func serverCPU(b *testing.B, db *store.DB) float64 {
-	if db.Dialect != store.Postgres {
-		return 0
-	}
-	var pid int
-	if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Skipf("the server's CPU is not readable here: %v", err)
-	}
-	// Fields after the command's closing parenthesis; utime and stime are
-	// the 14th and 15th of the whole line, in clock ticks (100 a second).
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100
 }

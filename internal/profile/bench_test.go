@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
 )
 
 // BenchmarkRefresh runs the full refresh over PERK_BENCH_PROFILE_MEMBERS
@@ -53,7 +53,7 @@ func BenchmarkRefresh(b *testing.B) {
 		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }}, nil)
 		b.Run(fmt.Sprintf("%s/%d", engine, n), func(b *testing.B) {
 			ctx := context.Background()
-			cpu, server := cpuNow(), serverCPU(b, db)
+			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
 			b.ResetTimer()
 			var res profile.Result
 			for range b.N {
@@ -63,9 +63,9 @@ func BenchmarkRefresh(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric((cpuNow()-cpu)/float64(b.N), "cpu-s/op")
+			b.ReportMetric((testenv.ProcessCPU().Seconds()-cpu)/float64(b.N), "cpu-s/op")
 			if engine == "postgres" {
-				b.ReportMetric((serverCPU(b, db)-server)/float64(b.N), "server-cpu-s/op")
+				b.ReportMetric((testenv.BackendCPU(b, db).Seconds()-server)/float64(b.N), "server-cpu-s/op")
 			}
 			b.Logf("%d members, %d scored, %d entered a segment", res.Members, res.Scored, res.Entered)
 		})
@@ -137,33 +137,6 @@ func generate(b *testing.B, db *store.DB, n int, now time.Time) int64 {
 	return nb
 }
 
-// cpuNow is this process's user+sys CPU time so far, in seconds.
-func cpuNow() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// serverCPU is the user+sys CPU time of the PostgreSQL backend serving the
-// pool's one connection, in seconds (0 on SQLite), from /proc/PID/stat.
-func serverCPU(b *testing.B, db *store.DB) float64 {
-	if db.Dialect != store.Postgres {
-		return 0
-	}
-	var pid int
-	if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Skipf("the server's CPU is not readable here: %v", err)
-	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100
-}
-
 // BenchmarkCommit_ProfileQueue is what the incremental hook costs a till's
 // commit: a member's basket of two lines committed with the hook off
 // (checkout.Options.NoProfiles) and on (one upsert into profile_queue in
@@ -188,7 +161,7 @@ func BenchmarkCommit_ProfileQueue(b *testing.B) {
 					ms[i] = w.enrol(b, 500+i) // +447700900500 on: the drama range
 				}
 				ctx := context.Background()
-				cpu := cpuNow()
+				cpu := testenv.ProcessCPU().Seconds()
 				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
 					req := &checkout.Request{Store: "S1", Terminal: "T1", Member: checkout.Key(string(ms[i%members].Code)), Currency: "GBP",
@@ -197,7 +170,7 @@ func BenchmarkCommit_ProfileQueue(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric((cpuNow()-cpu)*1e6/float64(b.N), "cpu-µs/op")
+				b.ReportMetric((testenv.ProcessCPU().Seconds()-cpu)*1e6/float64(b.N), "cpu-µs/op")
 			})
 		}
 	}

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
 	"github.com/perk-platform/perk/internal/variance"
 )
 
@@ -37,7 +34,7 @@ func BenchmarkView_MillionAudience(b *testing.B) {
 		v := variance.NewService(db, camps, variance.Options{Now: clk.Now})
 		b.Run(engine, func(b *testing.B) {
 			ctx := context.Background()
-			cpu, server := cpuNow(), serverCPU(b, db)
+			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
 			var view *variance.View
 			for b.Loop() {
 				var err error
@@ -48,9 +45,9 @@ func BenchmarkView_MillionAudience(b *testing.B) {
 			if view.Hours != 168 || len(view.Stages) != 5 || len(view.Stores) != 50 {
 				b.Fatalf("view of %d hours, %d stages, %d stores", view.Hours, len(view.Stages), len(view.Stores))
 			}
-			b.ReportMetric((cpuNow()-cpu)*1000/float64(b.N), "cpu-ms/op")
+			b.ReportMetric((testenv.ProcessCPU().Seconds()-cpu)*1000/float64(b.N), "cpu-ms/op")
 			if engine == "postgres" {
-				b.ReportMetric((serverCPU(b, db)-server)*1000/float64(b.N), "server-cpu-ms/op")
+				b.ReportMetric((testenv.BackendCPU(b, db).Seconds()-server)*1000/float64(b.N), "server-cpu-ms/op")
 			}
 		})
 	}
@@ -104,30 +101,4 @@ func millionCampaign(b *testing.B, db *store.DB, launch time.Time) string {
 		b.Fatal(err)
 	}
 	return id
-}
-
-func cpuNow() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// serverCPU is the user+sys CPU time of the PostgreSQL backend serving the
-// read pool's one connection, in seconds (0 on SQLite), from /proc/PID/stat.
-func serverCPU(b *testing.B, db *store.DB) float64 {
-	if db.Dialect != store.Postgres {
-		return 0
-	}
-	var pid int
-	if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Skipf("the server's CPU is not readable here: %v", err)
-	}
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100
 }
