@@ -17,6 +17,7 @@ import (
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/money"
+	"github.com/perk-platform/perk/internal/nbo"
 	"github.com/perk-platform/perk/internal/referral"
 	"github.com/perk-platform/perk/internal/report"
 	"github.com/perk-platform/perk/internal/store"
@@ -67,6 +68,9 @@ type loyalty struct {
 	ledger    *ledger.Ledger
 	checkout  *checkout.Service
 	referrals *referral.Service
+	// nbo ranks offers; its wallet is the checkout's, best offer first,
+	// for the card page and the OFFERS reply.
+	nbo       *nbo.Service
 	catalogue *catalogue.Catalogue
 	reports   *report.Service
 	// live wakes dashboard pages when a till moves a campaign.
@@ -97,7 +101,8 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	members.SetReferrals(refs)
 	o.checkout.Referrals = refs
 	co := checkout.NewService(db, members, camps, led, o.checkout)
-	return &loyalty{campaigns: camps, ledger: led, checkout: co, referrals: refs, catalogue: cat, reports: report.NewService(db, camps, time.Now), live: live,
+	return &loyalty{campaigns: camps, ledger: led, checkout: co, referrals: refs, catalogue: cat,
+		nbo: nbo.NewService(db, camps, nbo.Options{Wallet: co, Log: log}), reports: report.NewService(db, camps, time.Now), live: live,
 		currency: o.currency}, nil
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
-	"github.com/perk-platform/perk/internal/nbo"
 	"github.com/perk-platform/perk/internal/variance"
 	"github.com/perk-platform/perk/internal/web"
 	"github.com/perk-platform/perk/internal/webhook"
@@ -175,7 +174,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	catalogueDone := make(chan struct{})
 	go func() { defer close(catalogueDone); loy.catalogue.Run(ctx, 5*time.Second) }()
 	defer func() { <-catalogueDone }()
-	smsStack, err := c.startSMS(ctx, db, members, loy.checkout, loy.referrals, loy.campaigns, log, reg)
+	smsStack, err := c.startSMS(ctx, db, members, loy.nbo, loy.referrals, loy.campaigns, log, reg)
 	if err != nil {
 		return err
 	}
@@ -241,7 +240,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	defer func() { <-profilesDone }()
 	// The next best offer ranks the wallet's offers with the pool; its
 	// association rules are mined again nightly.
-	offersNBO := nbo.NewService(db, loy.campaigns, nbo.Options{Wallet: loy.checkout, Log: log})
+	offersNBO := loy.nbo
 	nboDone := make(chan struct{})
 	go func() { defer close(nboDone); offersNBO.Run(ctx, 24*time.Hour) }()
 	defer func() { <-nboDone }()

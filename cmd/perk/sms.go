@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
@@ -61,7 +60,7 @@ type smsStack struct {
 func (s *smsStack) wait() { s.wg.Wait() }
 
 // newRouter builds the keyword router from the configuration.
-func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checkout.Service, refs *referral.Service, log *slog.Logger, wake func()) (*router.Router, error) {
+func (c *Config) newRouter(db *store.DB, members *member.Service, wallet router.Wallets, refs *referral.Service, log *slog.Logger, wake func()) (*router.Router, error) {
 	// The texts, with the keyword file's replies, are the member service's
 	// (loadTexts).
 	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet, Referrals: refs}
@@ -79,7 +78,7 @@ func (c *Config) newRouter(db *store.DB, members *member.Service, wallet *checko
 
 // startSMS starts the gateway and the sender, which stop with ctx. Their
 // series, and the queue's, go to reg.
-func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet *checkout.Service, refs *referral.Service, camps sms.Campaigns,
+func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Service, wallet router.Wallets, refs *referral.Service, camps sms.Campaigns,
 	log *slog.Logger, reg prometheus.Registerer) (*smsStack, error) {
 	pol, pcfg, err := c.contactPolicy()
 	if err != nil {
@@ -293,7 +292,7 @@ func smsCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rt, err := c.newRouter(db, members, loy.checkout, loy.referrals, log, nil)
+	rt, err := c.newRouter(db, members, loy.nbo, loy.referrals, log, nil)
 	if err != nil {
 		return err
 	}

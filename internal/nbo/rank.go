@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/perk-platform/perk/internal/catalogue"
+	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/profile"
@@ -40,6 +42,49 @@ const MaxK = 50
 // the wallet: active campaigns they are in with uses left) and the pool's
 // offers they do not hold yet, by expected incremental value.
 func (s *Service) Rank(ctx context.Context, m *member.Member, k int) ([]NextOffer, error) {
+	var w *checkout.Wallet
+	if s.opt.Wallet != nil {
+		var err error
+		if w, err = s.opt.Wallet.Wallet(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	return s.rank(ctx, m, w, true, k)
+}
+
+// Wallet is the checkout's wallet of the member with its offers in the
+// ranking's order (best first; the pool's offers they do not hold are not
+// theirs, so not in it), for the card page and the OFFERS reply. Offers
+// the ranking leaves out keep the checkout's order after the ranked ones.
+func (s *Service) Wallet(ctx context.Context, m *member.Member) (*checkout.Wallet, error) {
+	if s.opt.Wallet == nil {
+		return nil, fmt.Errorf("nbo: no checkout to read the wallet from")
+	}
+	w, err := s.opt.Wallet.Wallet(ctx, m)
+	if err != nil || len(w.Offers) < 2 {
+		return w, err
+	}
+	ranked, err := s.rank(ctx, m, w, false, MaxK)
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[string]int, len(ranked))
+	for _, r := range ranked {
+		pos[r.CampaignID] = r.Rank
+	}
+	at := func(o checkout.Offer) int {
+		if p, ok := pos[o.CampaignID]; ok {
+			return p
+		}
+		return MaxK + 1
+	}
+	slices.SortStableFunc(w.Offers, func(a, b checkout.Offer) int { return at(a) - at(b) })
+	return w, nil
+}
+
+// rank ranks the offers of w (nil: none) and, withPool, the pool's offers
+// the member does not hold yet.
+func (s *Service) rank(ctx context.Context, m *member.Member, w *checkout.Wallet, withPool bool, k int) ([]NextOffer, error) {
 	l, err := s.current(ctx)
 	if err != nil {
 		return nil, err
@@ -51,11 +96,7 @@ func (s *Service) Rank(ctx context.Context, m *member.Member, k int) ([]NextOffe
 	var cands []Candidate
 	var groups []string
 	held := map[string]bool{}
-	if s.opt.Wallet != nil {
-		w, err := s.opt.Wallet.Wallet(ctx, m)
-		if err != nil {
-			return nil, err
-		}
+	if w != nil {
 		for _, o := range w.Offers {
 			g, err := s.campaignGiven(ctx, l, o.CampaignID)
 			if err != nil {
@@ -70,7 +111,7 @@ func (s *Service) Rank(ctx context.Context, m *member.Member, k int) ([]NextOffe
 		}
 	}
 	for i, o := range l.pool {
-		if !held[o.Name] {
+		if withPool && !held[o.Name] {
 			cands = append(cands, Candidate{Source: SourcePool, Name: o.Name, Offer: o})
 			groups = append(groups, l.groups[i])
 		}

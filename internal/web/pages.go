@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -285,7 +286,11 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Checkout != nil {
 		// The card still shows without points and offers if they fail: the
 		// barcode is what the shopper needs at the till.
-		if wallet, err = s.opt.Checkout.Wallet(r.Context(), m); err != nil {
+		wallets := walletSource(s.opt.Checkout)
+		if s.opt.NBO != nil {
+			wallets = s.opt.NBO // the same offers, best first
+		}
+		if wallet, err = wallets.Wallet(r.Context(), m); err != nil {
 			s.log.ErrorContext(r.Context(), "card wallet", "member", m.ID, "err", err)
 		}
 	}
@@ -306,6 +311,12 @@ func (s *Server) cardPage(w http.ResponseWriter, r *http.Request) {
 		IdentifyToken string // for /perk.js on the page, if a retailer's page embeds it
 		Referral      *cardReferral
 	}{s.page("Your card"), m, img, wallet, memberZone(m), s.identifyToken(r, m.ID), share})
+}
+
+// walletSource gives a member's wallet: the checkout's, or the next best
+// offer's, which orders the same offers by its ranking.
+type walletSource interface {
+	Wallet(ctx context.Context, m *member.Member) (*checkout.Wallet, error)
 }
 
 // memberZone is the member's time zone for dates on their pages.

@@ -46,11 +46,18 @@ type Options struct {
 	Log      *slog.Logger
 	Wake     func() // called after a reply is queued (the sender's Wake)
 	// Wallet answers POINTS and OFFERS; without it they get the help text.
-	Wallet *checkout.Service
+	// The checkout's wallet lists offers soonest ending first; the next best
+	// offer's (nbo.Service) lists the same offers best first.
+	Wallet Wallets
 	// Referrals answers INVITE with the member's own link and reads a
 	// referral code after JOIN (JOIN K7QM2P) or on its own; without it
 	// INVITE gets the help text and a code is read as a name.
 	Referrals *referral.Service
+}
+
+// Wallets gives a member's points and the offers they hold.
+type Wallets interface {
+	Wallet(ctx context.Context, m *member.Member) (*checkout.Wallet, error)
 }
 
 // Router handles inbound messages.
@@ -118,7 +125,13 @@ func (r *Router) wallet(ctx context.Context, kw keyword.Keyword, m *member.Membe
 	parts := make([]string, len(w.Offers))
 	for i, o := range w.Offers {
 		// Ends is exclusive: the last day is the one before it.
-		item := texts.Data{Description: o.Description, Until: o.Ends.Add(-time.Nanosecond).In(r.zone(m))}
+		desc := o.Description
+		if desc == "" {
+			// A personal offer whose wording is its name (checkout.Wallet
+			// leaves the description empty so the card does not repeat it).
+			desc = o.Name
+		}
+		item := texts.Data{Description: desc, Until: o.Ends.Add(-time.Nanosecond).In(r.zone(m))}
 		if parts[i], _, err = r.render(texts.OfferItem, m, item); err != nil {
 			return "", "", err
 		}
