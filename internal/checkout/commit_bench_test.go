@@ -11,9 +11,6 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/url"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,7 +202,7 @@ func tillBenchDB(b *testing.B, engine string) (*store.DB, func() time.Duration, 
 			if err := rows.Scan(&pid); err != nil {
 				b.Fatal(err)
 			}
-			if t, ok := procCPU(pid); ok {
+			if t, err := testenv.PIDCPU(pid); err == nil {
 				seen[pid] = t
 			}
 		}
@@ -215,26 +212,6 @@ func tillBenchDB(b *testing.B, engine string) (*store.DB, func() time.Duration, 
 		}
 		return total
 	}, &sent
-}
-
-// procCPU reads a process's user+sys CPU time from /proc/PID/stat (fields
-// 14 and 15, in ticks of 1/100 s).
-func procCPU(pid int) (time.Duration, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, false
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
 // countingProxy forwards connections to the PostgreSQL server at addr and
