@@ -91,12 +91,19 @@ func tokenMAC(key []byte, member string, expiry int64) string {
 // IdentifyToken issues a token that lets a browser holding it identify as
 // member (a member id) through a public key, for IdentifyTokenTTL.
 func (s *Service) IdentifyToken(ctx context.Context, member string) (string, error) {
+	t, _, err := s.IssueIdentifyToken(ctx, member)
+	return t, err
+}
+
+// IssueIdentifyToken is IdentifyToken with the moment the token stops
+// working, for a retailer's backend that hands it to its own page or app.
+func (s *Service) IssueIdentifyToken(ctx context.Context, member string) (string, time.Time, error) {
 	key, err := s.identifyKey(ctx)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	exp := s.Now().Add(IdentifyTokenTTL).Unix()
-	return "v1." + member + "." + strconv.FormatInt(exp, 10) + "." + tokenMAC(key, member, exp), nil
+	return "v1." + member + "." + strconv.FormatInt(exp, 10) + "." + tokenMAC(key, member, exp), time.Unix(exp, 0).UTC(), nil
 }
 
 // verifyToken returns the member id a token was issued for, or one of the

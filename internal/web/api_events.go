@@ -29,6 +29,7 @@ func (s *Server) registerEvents(mux *http.ServeMux, api func(string, auth.Permis
 	api("GET /v1/members/{key}/timeline", auth.MembersRead, s.memberTimeline)
 	api("GET /v1/members/{key}/sessions", auth.MembersRead, s.memberSessions)
 	api("GET /v1/members/{key}/identity-conflicts", auth.MembersRead, s.memberConflicts)
+	api("POST /v1/members/{key}/identify-token", auth.EventsWrite, s.mintIdentifyToken)
 	mux.HandleFunc("GET /perk.js", s.perkJS)
 }
 
@@ -123,6 +124,32 @@ func (s *Server) memberTimeline(w http.ResponseWriter, r *http.Request, _ *auth.
 		return err
 	}
 	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// errPublicKeyMints refuses an identify token to a public key: the token is
+// the proof a public key lacks, so a key anyone can copy must not make one.
+var errPublicKeyMints = problem.New(problem.Forbidden, "public_key_cannot_mint",
+	"a public ingest key cannot mint identify tokens; call from your backend with a secret key")
+
+// mintIdentifyToken issues an identify token for a member to a retailer's
+// backend (its signed-in shopper), which hands it to its page's
+// perk.identify(token) or its app, so the browser can be tied to the member
+// with the public key. A secret key with events:write can already name the
+// member in events itself, so minting grants it nothing new.
+func (s *Server) mintIdentifyToken(w http.ResponseWriter, r *http.Request, key *auth.Key) error {
+	if key.Role == auth.RoleIngest {
+		return errPublicKeyMints
+	}
+	m, err := s.lookup(r)
+	if err != nil {
+		return err
+	}
+	token, expires, err := s.opt.Events.IssueIdentifyToken(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"member_id": m.ID, "identify_token": token, "expires_at": expires})
 	return nil
 }
 

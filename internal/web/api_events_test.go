@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -221,4 +222,63 @@ func mustToken(t *testing.T, s *event.Service, member string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestAPI_ABackendMintsAnIdentifyTokenForItsShopper: a retailer's backend
+// that knows its signed-in shopper asks Perk for a token with its secret key
+// and hands it to its page, whose /perk.js identifies the browser with the
+// public key; the public key itself cannot mint one.
+func TestAPI_ABackendMintsAnIdentifyTokenForItsShopper(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		clock := testenv.NewClock(eventsNow)
+		events := event.NewService(db, event.Options{Now: clock.Now})
+		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now; o.Events = events })
+		ann := e.enrol("+447700900123")
+		for _, tc := range []struct {
+			say    string
+			role   auth.Role
+			key    string
+			status int
+			code   string
+		}{
+			{"a manager's backend, by code", auth.RoleManager, ann.Code, 201, ""},
+			{"a till's key, by member id", auth.RolePOS, ann.ID, 201, ""},
+			{"the public key", auth.RoleIngest, ann.Code, 403, "public_key_cannot_mint"},
+			{"a reporting key", auth.RoleReporting, ann.Code, 403, "forbidden"},
+			{"a mistyped code", auth.RoleManager, "99999999", 422, "code_invalid"},
+			{"a number that is nobody's", auth.RoleManager, "+447700900999", 404, "member_not_found"},
+		} {
+			st, res, _ := e.do("POST", "/v1/members/"+tc.key+"/identify-token", tc.role, "")
+			if st != tc.status {
+				t.Errorf("%s: %d %s, want %d", tc.say, st, res, tc.status)
+				continue
+			}
+			if tc.code != "" {
+				if code, _ := errorOf(t, res); code != tc.code {
+					t.Errorf("%s: %s, want %s", tc.say, code, tc.code)
+				}
+				continue
+			}
+			var got struct {
+				MemberID      string    `json:"member_id"`
+				IdentifyToken string    `json:"identify_token"`
+				ExpiresAt     time.Time `json:"expires_at"`
+			}
+			if err := json.Unmarshal(res, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.MemberID != ann.ID || !got.ExpiresAt.Equal(clock.Now().Add(event.IdentifyTokenTTL).Truncate(time.Second)) {
+				t.Errorf("%s: %+v, want Ann's token expiring in an hour", tc.say, got)
+			}
+			// The page sends it with the public key: this browser is now Ann.
+			anon := "browser-" + string(tc.role)
+			body := `{"events":[` + eventJSON("id-"+anon, "identified", 0, `"anonymous_id":"`+anon+`","identify_token":"`+got.IdentifyToken+`"`, `{}`) + `]}`
+			if st, res, _ := e.do("POST", "/v1/events?write_key="+e.keys[auth.RoleIngest], "", body); st != 200 {
+				t.Fatalf("%s: identify with the minted token: %d %s", tc.say, st, res)
+			}
+			if who, err := events.Identity(context.Background(), anon); err != nil || who != ann.ID {
+				t.Errorf("%s: the browser belongs to %q (%v), want Ann", tc.say, who, err)
+			}
+		}
+	})
 }
