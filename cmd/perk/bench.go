@@ -15,7 +15,7 @@ import (
 
 func cmdBench(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--tags] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags] | perk bench sms --db DB [-n N] [--binds B] [--window W] | perk bench smsc")
+		fmt.Fprintln(os.Stderr, "usage: perk bench gen-members [--rows N] [--bad F] [--seed S] [--tags] [--out FILE] | perk bench http --key KEY [flags] | perk bench checkout --key POS_KEY [flags] | perk bench gen-data --db DB [flags] | perk bench sms --db DB [-n N] [--binds B] [--window W] | perk bench smsc | perk bench events --key KEY [-c C] [-n N] [--batch B] [--server-pid PID] [--db DB]")
 		return errUsage
 	}
 	switch args[0] {
@@ -31,6 +31,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		return benchSMS(ctx, args[1:])
 	case "smsc":
 		return benchSMSC(args[1:])
+	case "events":
+		return benchEvents(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown bench command %q", args[0])
 }

@@ -157,7 +157,7 @@ func benchSMS(ctx context.Context, args []string) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	cpu, backends := rusageCPU()-cpu0, backendCPU(ctx, db)-backends0
+	cpu, backends := rusageCPU()-cpu0, backendCPU(ctx, db).since(backends0)
 	cancel()
 	wg.Wait()
 	stdin.Close()
@@ -183,30 +183,57 @@ func rusageCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// backendCPU is the CPU used so far by the PostgreSQL backends connected to
-// db's database (from /proc, so the server must run on this machine); 0 on
-// SQLite.
-func backendCPU(ctx context.Context, db *store.DB) time.Duration {
+// backends is the CPU so far of each PostgreSQL backend connected to a
+// database, by process id.
+type backends map[int]time.Duration
+
+// backendCPU reads the CPU used so far by the PostgreSQL backends connected
+// to db's database (from /proc, so the server must run on this machine);
+// none on SQLite.
+func backendCPU(ctx context.Context, db *store.DB) backends {
+	b := backends{}
 	if db.Dialect != store.Postgres {
-		return 0
+		return b
 	}
 	rows, err := db.R.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	if err != nil {
-		return 0
+		return b
 	}
 	defer rows.Close()
-	var total time.Duration
 	for rows.Next() {
 		var pid int
 		rows.Scan(&pid)
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
+		if d, err := pidCPU(pid); err == nil {
+			b[pid] = d
 		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		u, _ := strconv.Atoi(f[11])
-		s, _ := strconv.Atoi(f[12])
-		total += time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
 	}
-	return total
+	return b
+}
+
+// since is the CPU the backends of now used after before was read. A
+// backend that connected in between counts whole; one that disconnected
+// is lost with what it used since before (an undercount), since its
+// process is gone: a plain difference of sums would go negative instead.
+func (now backends) since(before backends) time.Duration {
+	var d time.Duration
+	for pid, cpu := range now {
+		d += cpu - before[pid]
+	}
+	return d
+}
+
+// pidCPU is the user+system CPU so far of a process on this machine, from
+// /proc/PID/stat.
+func pidCPU(pid int) (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return time.Duration(u+s) * time.Second / 100, nil // USER_HZ is 100 on Linux
 }

@@ -62,6 +62,8 @@ func (r *runner) next(w int, codes []string) nextFunc {
 		}
 	case r.opts.Scenario.checkout():
 		return r.checkoutWorker(w).next
+	case r.opts.Scenario == ScenarioEvents:
+		return r.eventsWorker(w).next
 	}
 	cursor := w * len(codes) / r.opts.Concurrency // spread workers over the codes
 	return func(ctx context.Context) (*http.Request, int, error) {

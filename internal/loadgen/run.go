@@ -41,6 +41,7 @@ type Options struct {
 	Codes       []string        // lookup and checkout: member codes to use instead of enrolling Setup members
 	PhoneSeed   int64           // so concurrent or repeated runs use different phones
 	Checkout    CheckoutOptions // the checkout scenarios' baskets
+	Events      EventsOptions   // ScenarioEvents' batches
 	Client      *http.Client    // optional; by default one tuned for Concurrency keep-alive connections
 }
 
@@ -92,6 +93,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	codes := opts.Codes
 	var err error
 	switch {
+	case opts.Scenario == ScenarioEvents:
+		err = wrap("probe", r.probeEvents(ctx))
 	case opts.Scenario == ScenarioEnrol:
 		_, err = r.enrolOnce(ctx)
 		err = wrap("probe", err)
@@ -127,14 +130,19 @@ func (o *Options) fill() error {
 	switch {
 	case o.BaseURL == "":
 		return errors.New("loadgen: BaseURL is required")
-	case o.Scenario != ScenarioEnrol && o.Scenario != ScenarioLookup && !o.Scenario.checkout():
-		return fmt.Errorf("loadgen: unknown scenario %q (want %s, %s, %s, %s or %s)", o.Scenario,
-			ScenarioEnrol, ScenarioLookup, ScenarioEvaluate, ScenarioCommit, ScenarioMixed)
+	case o.Scenario != ScenarioEnrol && o.Scenario != ScenarioLookup && o.Scenario != ScenarioEvents && !o.Scenario.checkout():
+		return fmt.Errorf("loadgen: unknown scenario %q (want %s, %s, %s, %s, %s or %s)", o.Scenario,
+			ScenarioEnrol, ScenarioLookup, ScenarioEvaluate, ScenarioCommit, ScenarioMixed, ScenarioEvents)
 	case o.Concurrency < 0 || o.Duration < 0 || o.MaxRequests < 0 || o.Setup < 0:
 		return errors.New("loadgen: Concurrency, Duration, MaxRequests and Setup must not be negative")
 	}
 	if o.Scenario.checkout() {
 		if err := o.Checkout.fill(); err != nil {
+			return err
+		}
+	}
+	if o.Scenario == ScenarioEvents {
+		if err := o.Events.fill(); err != nil {
 			return err
 		}
 	}
