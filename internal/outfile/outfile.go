@@ -17,6 +17,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // Format is an export file's format.
@@ -83,7 +85,7 @@ func (s *Stream) Write(r Row) error {
 	if s.enc != nil {
 		return s.enc.Encode(r)
 	}
-	return s.cw.Write(r.CSV())
+	return s.cw.Write(tabular.DefuseAll(r.CSV())) // files for people's spreadsheets too; JSON Lines is for machines
 }
 
 // Rows is how many rows were written.

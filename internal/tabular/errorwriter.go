@@ -33,7 +33,7 @@ func (w *ErrorWriter) Write(e *RowError) error {
 	if e == nil {
 		return nil
 	}
-	w.rec = [3]string{strconv.Itoa(e.Row), defuse(e.Column), defuse(e.Reason)}
+	w.rec = [3]string{strconv.Itoa(e.Row), Defuse(e.Column), Defuse(e.Reason)}
 	return w.w.Write(w.rec[:])
 }
 
@@ -55,17 +55,51 @@ func (w *ErrorWriter) start() error {
 	return w.w.Write([]string{"row", "column", "reason"})
 }
 
-// defuse stops a spreadsheet from running a cell as a formula (CSV
-// injection). Column names and reasons can echo text from the imported file,
-// and the errors file is meant to be opened in Excel. A leading apostrophe
-// is what Excel itself uses to mark text.
-func defuse(s string) string {
+// Defuse stops a spreadsheet from running a cell as a formula (CSV
+// injection): a cell that starts with =, +, -, @, a tab or a carriage return
+// gets a leading apostrophe, which is what Excel itself uses to mark text.
+// Names, tags, reasons and offer texts can echo what a shopper or a file
+// typed, and the files Perk writes are opened in Excel. A cell that is a
+// plain number ("+447700900123", "-350", "2.5") is left as it is: a
+// spreadsheet reads it as the number it is and runs nothing, and a machine
+// reading the file must get the same digits.
+func Defuse(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
 	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
+		if !plainNumber(s) {
+			return "'" + s
+		}
 	}
 	return s
+}
+
+// plainNumber reports whether s is an optional sign, digits, and optionally
+// a decimal point and more digits.
+func plainNumber(s string) bool {
+	if s[0] == '+' || s[0] == '-' {
+		s = s[1:]
+	}
+	digits, point := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			digits++
+		case c == '.' && !point && digits > 0 && i < len(s)-1:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// DefuseAll is Defuse on every cell of rec, in place; it returns rec.
+func DefuseAll(rec []string) []string {
+	for i, c := range rec {
+		rec[i] = Defuse(c)
+	}
+	return rec
 }

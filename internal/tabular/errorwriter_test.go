@@ -97,3 +97,30 @@ func TestErrorWriter_FlushReportsWriteFailure(t *testing.T) {
 		t.Errorf("Flush = %v, want disk full", err)
 	}
 }
+
+// Defuse marks as text what a spreadsheet would run as a formula, and leaves
+// numbers (phones in E.164, negative amounts) as the digits a machine reads.
+func TestDefuse(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"Ann", "Ann"},
+		{"=HYPERLINK(\"http://evil\",\"x\")", "'=HYPERLINK(\"http://evil\",\"x\")"},
+		{"@SUM(A1:A9)", "'@SUM(A1:A9)"},
+		{"+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"},
+		{"-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"},
+		{"\t=1+1", "'\t=1+1"},
+		{"\r=1+1", "'\r=1+1"},
+		{"+447700900123", "+447700900123"},
+		{"-350", "-350"},
+		{"-2.5", "-2.5"},
+		{"+", "'+"},
+		{"-.5", "'-.5"},
+		{"-5.", "'-5."},
+		{"-1.2.3", "'-1.2.3"},
+		{"12=3", "12=3"}, // only the first character makes a formula
+	} {
+		if got := Defuse(tc.in); got != tc.want {
+			t.Errorf("Defuse(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
