@@ -44,6 +44,7 @@ type Config struct {
 	SessionGap      time.Duration // inactivity that ends a shopper's session
 	AbandonAfter    time.Duration // time after a cart without a purchase that raises cart_abandoned
 	EventsRetention time.Duration // how long events are kept; 0 keeps them for ever
+	CRMFeedKeep     time.Duration // how long the CRM feed's log keeps a change; 0 keeps them for ever
 	MetricsAddr     string
 	LookupRate      int
 	LookupBurst     int

@@ -21,6 +21,7 @@ import (
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/links"
 	"github.com/perk-platform/perk/internal/member"
+	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/variance"
 	"github.com/perk-platform/perk/internal/web"
 	"github.com/perk-platform/perk/internal/webhook"
@@ -50,6 +51,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	intFlag(fs, &c.IngestRate, "ingest-rate", "PERK_INGEST_RATE", web.DefaultIngestPerMinute, "event batches a client address may send per minute with a public ingest key")
 	durationFlag(fs, &c.SessionGap, "session-gap", "PERK_SESSION_GAP", event.DefaultSessionGap, "inactivity that ends a shopper's session")
 	durationFlag(fs, &c.AbandonAfter, "cart-abandon-after", "PERK_CART_ABANDON_AFTER", journey.DefaultAbandonAfter, "time after a cart_updated with no purchase by the same person that raises cart_abandoned")
+	daysFlag(fs, &c.CRMFeedKeep, "crm-feed-retention", "PERK_CRM_FEED_RETENTION", 90*24*time.Hour, "how long the CRM feed keeps a change (90d); an export from a cursor older than that is refused as expired; 0 keeps them for ever")
 	daysFlag(fs, &c.EventsRetention, "events-retention", "PERK_EVENTS_RETENTION", 400*24*time.Hour, "how long events are kept, by whole UTC days (400d); older ones are dropped and refused; 0 keeps them for ever")
 	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
 	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")
@@ -218,7 +220,10 @@ func cmdServe(ctx context.Context, args []string) error {
 	}
 	defer waitFolder()
 	maintainDone := make(chan struct{})
-	go func() { defer close(maintainDone); maintainEvents(ctx, events, time.Hour, log) }()
+	go func() {
+		defer close(maintainDone)
+		maintainEvents(ctx, events, time.Hour, func(now time.Time) { c.pruneCRMFeed(ctx, db, now, log) }, log)
+	}()
 	defer func() { <-maintainDone }()
 	// The funnel rollup follows the event stream, so a report has little
 	// left to fold (it folds the rest itself).
@@ -316,9 +321,24 @@ func cmdMigrate(ctx context.Context, args []string) error {
 	return nil
 }
 
+// pruneCRMFeed drops the CRM feed's changes older than --crm-feed-retention.
+func (c *Config) pruneCRMFeed(ctx context.Context, db *store.DB, now time.Time, log *slog.Logger) {
+	if c.CRMFeedKeep <= 0 {
+		return
+	}
+	n, err := crm.Prune(ctx, db, now, c.CRMFeedKeep)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		log.Error("crm feed prune", "err", err)
+	case n > 0:
+		log.Info("crm feed pruned", "deleted", n, "kept", c.CRMFeedKeep.String())
+	}
+}
+
 // maintainEvents keeps the event stream's storage (day partitions ahead,
-// retention) every so often; serve runs the first one before it starts.
-func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, log *slog.Logger) {
+// retention) every so often, and prunes the other logs kept for a time
+// (also); serve runs the first events maintenance before it starts.
+func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, also func(time.Time), log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -327,6 +347,7 @@ func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, 
 			return
 		case <-t.C:
 		}
+		also(time.Now())
 		m, err := s.Maintain(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

@@ -19,6 +19,10 @@ var (
 	ErrCursorInvalid = problem.InvalidField("since", "cursor_invalid", nil, "is not a cursor an earlier CRM export gave")
 	ErrUntilInvalid  = problem.InvalidField("until", "cursor_invalid", nil, "is not a cursor an earlier CRM export gave, or is before since")
 	ErrUntilAhead    = problem.InvalidField("until", "cursor_ahead", nil, "is beyond what is final yet; use a cursor an export gave")
+	// ErrCursorExpired: changes after the cursor were pruned (Prune), so
+	// an export from it would miss them; the CRM re-reads its members
+	// instead (the members API, or an export without since).
+	ErrCursorExpired = problem.InvalidField("since", "cursor_expired", nil, "is older than the feed keeps (perk serve --crm-feed-retention); export without since and re-read members")
 	ErrUnknownFeed   = problem.InvalidField("feed", "feed_unknown", nil, "is not a CRM feed (members, consents, transactions, lines, redemptions, returns, points, messages)")
 )
 
@@ -106,6 +110,18 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 	if err := tx.QueryRowContext(ctx, e.db.Dialect.LogBoundary(feedTable)).Scan(&final); err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("crm export: %w", err)
+	}
+	if since != "" {
+		var pruned int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), -1) FROM crm_feed_pruned`).Scan(&pruned)
+		if err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("crm export: %w", err)
+		}
+		if from <= pruned { // a row at from..pruned may be gone
+			tx.Rollback()
+			return nil, ErrCursorExpired
+		}
 	}
 	switch {
 	case until == "":
