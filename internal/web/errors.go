@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,10 @@ type errorBody struct {
 }
 
 // statusOf maps a problem kind to its HTTP status; the only place that does.
+// statusClientClosed is the status recorded for a request whose client
+// went away before the answer (nginx's convention; never seen by a client).
+const statusClientClosed = 499
+
 func statusOf(k problem.Kind) int {
 	switch k {
 	case problem.Invalid:
@@ -51,6 +56,14 @@ func statusOf(k problem.Kind) int {
 // with their detail and shown to the client only as "internal error".
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var p *problem.Error
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client hung up (a load test's end, a till's timeout): the work
+		// was rolled back with the request, nobody reads this answer, and
+		// it is not the server failing, so not a 500 in the logs and
+		// metrics: 499, nginx's "client closed request".
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if !errors.As(err, &p) {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "err", err)
 		p = problem.New(problem.Internal, "internal", "internal error")
