@@ -163,9 +163,9 @@ func (r *run) end(reason string) {
 // log writes the step's row: the fire-once record, and what counts read.
 func (r *run) log(ctx context.Context, st *Step, outcome, msgID string) error {
 	e := r.e
-	_, err := r.tx.ExecContext(ctx, `INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, message_id, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.id, e.stepsRun, e.journey, e.version, st.ID, st.Kind(), outcome,
-		sql.NullString{String: msgID, Valid: msgID != ""}, r.now)
+	_, err := r.tx.ExecContext(ctx, `INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, message_id, at, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, e.id, e.stepsRun, e.journey, e.version, st.ID, st.Kind(), outcome,
+		sql.NullString{String: msgID, Valid: msgID != ""}, r.now, e.dueAt)
 	if err != nil {
 		return fmt.Errorf("journey: log step %s: %w", st.ID, err)
 	}
