@@ -97,11 +97,15 @@ func (s *Service) Poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c, err := s.CampaignLaunches(ctx)
+		if err != nil {
+			return err
+		}
 		m, err := s.RunDue(ctx)
 		if err != nil {
 			return err
 		}
-		if n == 0 && a == 0 && g == 0 && m == 0 {
+		if n == 0 && a == 0 && g == 0 && c == 0 && m == 0 {
 			return nil
 		}
 	}

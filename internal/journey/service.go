@@ -257,6 +257,17 @@ func (s *Service) setStatus(ctx context.Context, name, to string, from ...string
 				return err
 			}
 			extra = `, launched_seq = (SELECT COALESCE(MAX(id), 0) FROM events)`
+			var version int
+			if err := tx.QueryRowContext(ctx, `SELECT version FROM journeys WHERE name = $1`, name).Scan(&version); err != nil {
+				return err
+			}
+			def, err := s.version(ctx, tx, name, version)
+			if err != nil {
+				return err
+			}
+			if err := skipEarlierLaunch(ctx, tx, name, def); err != nil {
+				return err
+			}
 			// A segment trigger starts from who matches at this launch.
 			for _, t := range []string{"journey_segment_passes", "journey_segment_members"} {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE journey = $1`, name); err != nil {
