@@ -100,9 +100,10 @@ func (s *Service) launchPage(ctx context.Context, tx *sql.Tx, l live) (int, erro
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&seq); err != nil {
 		return 0, err
 	}
+	q := newStmts(tx)
 	for _, m := range ids {
 		// "Since entering" is after the stream's position now.
-		if err := s.enrol(ctx, tx, l, &event.Event{MemberID: m, Seq: seq}); err != nil {
+		if err := s.enrol(ctx, q, l, &event.Event{MemberID: m, Seq: seq}); err != nil {
 			return 0, err
 		}
 	}

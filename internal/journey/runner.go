@@ -212,7 +212,7 @@ func (s *Service) advance(ctx context.Context, enrolmentID, token string) error 
 		given = true
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		r := &run{s: s, tx: tx, e: e, def: &def, now: s.now()}
+		r := &run{s: s, tx: tx, q: newStmts(tx), e: e, def: &def, now: s.now()}
 		if err := r.steps(ctx, given); err != nil {
 			return err
 		}
@@ -225,8 +225,9 @@ func (s *Service) advance(ctx context.Context, enrolmentID, token string) error 
 // offer step, whose offer is given outside the transaction.
 func (s *Service) advanceBatch(ctx context.Context, ids []string, token string) error {
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q := newStmts(tx)
 		for _, id := range ids {
-			e, err := s.load(ctx, tx, id, token)
+			e, err := s.load(ctx, q, id, token)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // ended (a goal) or claimed by another runner meanwhile
 			}
@@ -240,7 +241,7 @@ func (s *Service) advanceBatch(ctx context.Context, ids []string, token string) 
 			if !e.holdout && e.step < len(def.Steps) && def.Steps[e.step].Offer != nil {
 				return errOfferInBatch
 			}
-			r := &run{s: s, tx: tx, e: e, def: &def, now: s.now()}
+			r := &run{s: s, tx: tx, q: q, e: e, def: &def, now: s.now()}
 			if err := r.steps(ctx, false); err != nil {
 				return err
 			}

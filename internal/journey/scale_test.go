@@ -48,10 +48,17 @@ func BenchmarkJourneyScale(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	rate := 100
+	if v := os.Getenv("PERK_BENCH_JOURNEY_STEADY_RATE"); v != "" {
+		var err error
+		if rate, err = strconv.Atoi(v); err != nil || rate < 0 {
+			b.Fatalf("PERK_BENCH_JOURNEY_STEADY_RATE=%q: members a second, 0 for no steady phase", v)
+		}
+	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
 			for range b.N {
-				scaleRun(b, engine, n, wait)
+				scaleRun(b, engine, n, wait, rate)
 			}
 		})
 	}
@@ -106,7 +113,10 @@ func backendsCPU(b *testing.B, db *store.DB, app string, into map[int]time.Durat
 	}
 }
 
-func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
+// steadyFor is how long the steady phase enters members.
+const steadyFor = 30 * time.Second
+
+func scaleRun(b *testing.B, engine string, n int, wait time.Duration, rate int) {
 	b.StopTimer()
 	ctx := context.Background()
 	db, app := benchDB(b, engine)
@@ -114,7 +124,11 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("mem_scale%07d", i)
 	}
-	insertMembersBulk(b, db, ids)
+	steady := make([]string, rate*int(steadyFor/time.Second))
+	for i := range steady {
+		steady[i] = fmt.Sprintf("mem_steady%07d", i)
+	}
+	insertMembersBulk(b, db, append(ids, steady...))
 	svc := NewService(db, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	def := Definition{Name: "scale", Trigger: Filter{Event: "bench_entered"}, Steps: []Step{
 		{ID: "pause", Wait: Duration(wait)},
@@ -130,15 +144,19 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 	}
 	// Everyone's trigger is in the stream before the runner starts: they
 	// enter at once.
-	for i := 0; i < n; i += 1000 {
-		evs := make([]event.Event, 0, 1000)
-		for _, m := range ids[i:min(i+1000, n)] {
-			evs = append(evs, event.Event{EventID: "enter-" + m, Type: "bench_entered", Time: time.Now().UTC(), Channel: event.App, MemberID: m})
-		}
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { return event.Record(ctx, tx, db.Dialect, evs...) }); err != nil {
-			b.Fatal(err)
+	enter := func(ids []string) {
+		for i := 0; i < len(ids); i += 1000 {
+			evs := make([]event.Event, 0, 1000)
+			for _, m := range ids[i:min(i+1000, len(ids))] {
+				evs = append(evs, event.Event{EventID: "enter-" + m, Type: "bench_entered", Time: time.Now().UTC(), Channel: event.App, MemberID: m})
+			}
+			if err := db.Tx(ctx, func(tx *sql.Tx) error { return event.Record(ctx, tx, db.Dialect, evs...) }); err != nil {
+				b.Error(err)
+				return
+			}
 		}
 	}
+	enter(ids)
 
 	before := map[int]time.Duration{}
 	backendsCPU(b, db, app, before)
@@ -147,28 +165,44 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); svc.Run(runCtx, time.Second) }()
-	deadline := time.Now().Add(10*wait + time.Duration(n)*2*time.Millisecond)
-	for {
-		var ended int
-		if err := db.R.QueryRow(`SELECT COUNT(*) FROM journey_enrolments WHERE state = 'ended'`).Scan(&ended); err != nil {
-			b.Fatal(err)
+	ended := func(want int) {
+		deadline := time.Now().Add(10*wait + time.Duration(n)*2*time.Millisecond)
+		for {
+			var ended int
+			if err := db.R.QueryRow(`SELECT COUNT(*) FROM journey_enrolments WHERE state = 'ended'`).Scan(&ended); err != nil {
+				b.Fatal(err)
+			}
+			if ended == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				stop()
+				<-done
+				b.Fatalf("%d of %d ended by the deadline", ended, want)
+			}
+			time.Sleep(time.Second)
 		}
-		if ended == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			stop()
-			<-done
-			b.Fatalf("%d of %d ended by the deadline", ended, n)
-		}
-		time.Sleep(time.Second)
 	}
-	stop()
-	<-done
+	ended(n)
 	b.StopTimer()
 	cpu, wall := testenv.ProcessCPU()-cpu0, time.Since(start)
 	after := map[int]time.Duration{}
 	backendsCPU(b, db, app, after)
+
+	// The steady phase: rate members a second enter for steadyFor, the
+	// load a programme sees day to day; their timers are the steady
+	// state's lag.
+	if len(steady) > 0 {
+		tick := time.NewTicker(time.Second)
+		for i := 0; i < len(steady); i += rate {
+			enter(steady[i : i+rate])
+			<-tick.C
+		}
+		tick.Stop()
+		ended(n + len(steady))
+	}
+	stop()
+	<-done
 	var server time.Duration
 	for pid, d := range after {
 		server += d - before[pid] // a backend started since counts from 0
@@ -176,16 +210,17 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 
 	// Every member ran every step once: the run is only a measure if it
 	// did the work.
+	all := n + len(steady)
 	checks := []struct {
 		q    string
 		want int
 	}{
-		{`SELECT COUNT(*) FROM journey_steps`, 4 * n},
-		{`SELECT COUNT(*) FROM journey_steps WHERE kind = 'sms' AND outcome = 'queued'`, n},
-		{`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'journey:scale'`, n},
-		{`SELECT COUNT(*) FROM members WHERE CAST(tags AS TEXT) LIKE '%reminded%'`, n},
-		{`SELECT COUNT(*) FROM journey_steps WHERE kind = 'wait_for' AND outcome = 'timeout'`, n},
-		{`SELECT COUNT(*) FROM journey_enrolments WHERE exit_reason = 'completed'`, n},
+		{`SELECT COUNT(*) FROM journey_steps`, 4 * all},
+		{`SELECT COUNT(*) FROM journey_steps WHERE kind = 'sms' AND outcome = 'queued'`, all},
+		{`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'journey:scale'`, all},
+		{`SELECT COUNT(*) FROM members WHERE CAST(tags AS TEXT) LIKE '%reminded%'`, all},
+		{`SELECT COUNT(*) FROM journey_steps WHERE kind = 'wait_for' AND outcome = 'timeout'`, all},
+		{`SELECT COUNT(*) FROM journey_enrolments WHERE exit_reason = 'completed'`, all},
 	}
 	for _, c := range checks {
 		var got int
@@ -196,14 +231,19 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 			b.Fatalf("%s: %d, want %d", c.q, got, c.want)
 		}
 	}
-	steps := 4 * n
+	steps := 4 * n // the burst's, which the CPU figures are for
 	// The runner's work is the 4 logged steps and the start of each of the
 	// two timers (a claim that logs nothing): 6 advances a member.
 	for _, kind := range []string{"wait", "wait_for"} {
-		p50, p99, mx := lags(b, db, kind)
-		b.Logf("%s %s: %d members, timer lag p50 %v p99 %v max %v", engine, kind, n, p50, p99, mx)
-		b.ReportMetric(float64(p99)/1e6, kind+"-lag-p99-ms")
-		b.ReportMetric(float64(mx)/1e6, kind+"-lag-max-ms")
+		p50, p99, mx := lags(b, db, kind, "mem_scale%")
+		b.Logf("%s %s: burst of %d members, timer lag p50 %v p99 %v max %v", engine, kind, n, p50, p99, mx)
+		b.ReportMetric(float64(p99)/1e6, kind+"-burst-lag-p99-ms")
+		if len(steady) > 0 {
+			p50, p99, mx := lags(b, db, kind, "mem_steady%")
+			b.Logf("%s %s: steady %d members a second for %v, timer lag p50 %v p99 %v max %v", engine, kind, rate, steadyFor, p50, p99, mx)
+			b.ReportMetric(float64(p99)/1e6, kind+"-steady-lag-p99-ms")
+			b.ReportMetric(float64(mx)/1e6, kind+"-steady-lag-max-ms")
+		}
 	}
 	b.Logf("%s: %d members, %d steps logged, wall %v, cpu %v (%.0f µs/step), server cpu %v (%.0f µs/step)", engine, n, steps,
 		wall.Round(time.Millisecond), cpu, float64(cpu.Microseconds())/float64(steps), server, float64(server.Microseconds())/float64(steps))
@@ -213,8 +253,9 @@ func scaleRun(b *testing.B, engine string, n int, wait time.Duration) {
 
 // lags is the distribution of how late the steps of a kind ran after they
 // were due.
-func lags(b *testing.B, db *store.DB, kind string) (p50, p99, mx time.Duration) {
-	rows, err := db.R.Query(`SELECT at, due_at FROM journey_steps WHERE kind = $1`, kind)
+func lags(b *testing.B, db *store.DB, kind, members string) (p50, p99, mx time.Duration) {
+	rows, err := db.R.Query(`SELECT l.at, l.due_at FROM journey_steps l JOIN journey_enrolments e ON e.id = l.enrolment_id
+		WHERE l.kind = $1 AND e.member_id LIKE $2`, kind, members)
 	if err != nil {
 		b.Fatal(err)
 	}
