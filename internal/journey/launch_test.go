@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -89,6 +91,53 @@ func TestCampaignLaunch_TheLaunchedAudienceEntersOnceEach(t *testing.T) {
 		f.poll()
 		if got := f.count(`SELECT COUNT(*) FROM journey_enrolments`); got != treated+members {
 			t.Errorf("after a restart: %d enrolments, want %d", got, treated+members)
+		}
+	})
+}
+
+// Each logged step records when it was due beside when it ran: a timer's
+// lag is their difference, which the scale benchmark measures. Steps run
+// in the same claim share its due time.
+func TestRunner_LogsWhenEachStepWasDue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ann := f.member(1, member.Profile{FirstName: "Ann"})
+		f.apply(Definition{Name: "lag", Trigger: Filter{Event: "app_opened"}, Steps: []Step{
+			{ID: "hi", SMS: "Hi {{.FirstName}}"},
+			{ID: "pause", Wait: dur(time.Hour)},
+			{ID: "tag", Tag: &TagChange{Add: []string{"waited"}}},
+		}})
+		f.event(ann, "app_opened", "")
+		f.advance(3 * time.Second) // the member enters, due at once, when the runner reads the event
+		entered := f.clock.Now()
+		f.advance(time.Hour + 4*time.Second) // the runner comes 4 s after the wait ended
+		want := []struct {
+			step     string
+			due, ran time.Time
+		}{
+			{"hi", entered, entered},
+			{"pause", entered.Add(time.Hour), entered.Add(time.Hour + 4*time.Second)},
+			{"tag", entered.Add(time.Hour), entered.Add(time.Hour + 4*time.Second)},
+		}
+		rows, err := db.R.Query(`SELECT step, due_at, at FROM journey_steps ORDER BY n`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		i := 0
+		for ; rows.Next(); i++ {
+			var step string
+			var due, ran time.Time
+			if err := rows.Scan(&step, &due, &ran); err != nil {
+				t.Fatal(err)
+			}
+			if i >= len(want) || step != want[i].step || !due.Equal(want[i].due) || !ran.Equal(want[i].ran) {
+				t.Errorf("log row %d: %s due %v ran %v", i, step, due.UTC(), ran.UTC())
+				continue
+			}
+		}
+		if i != len(want) {
+			t.Errorf("%d log rows, want %d", i, len(want))
 		}
 	})
 }
