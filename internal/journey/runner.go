@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Enrolment states and the reasons one ends.
@@ -39,8 +41,14 @@ const due = `state = 'active' AND next_at <= $1 AND (lease_until IS NULL OR leas
 func (s *Service) RunDue(ctx context.Context) (int, error) {
 	now := s.now()
 	token := id.Token(10)
+	// On PostgreSQL concurrent claimers skip each other's rows instead of
+	// queueing on them and then finding them taken.
+	skip := ""
+	if s.db.Dialect == store.Postgres {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := s.db.W.QueryContext(ctx, `UPDATE journey_enrolments SET claim_token = $2, lease_until = $3
-		WHERE id IN (SELECT id FROM journey_enrolments WHERE `+due+` ORDER BY next_at LIMIT $4) AND `+due+` RETURNING id`,
+		WHERE id IN (SELECT id FROM journey_enrolments WHERE `+due+` ORDER BY next_at LIMIT $4`+skip+`) AND `+due+` RETURNING id`,
 		now, token, now.Add(s.opt.Lease), claimBatch)
 	if err != nil {
 		return 0, fmt.Errorf("journey: claim: %w", err)
@@ -81,6 +89,26 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
+// runDue runs Workers claims at once: one on SQLite, whose single writer
+// would only queue them.
+func (s *Service) runDue(ctx context.Context) (int, error) {
+	if s.opt.Workers <= 1 {
+		return s.RunDue(ctx)
+	}
+	var wg sync.WaitGroup
+	ns := make([]int, s.opt.Workers)
+	errs := make([]error, s.opt.Workers)
+	for i := range s.opt.Workers {
+		wg.Go(func() { ns[i], errs[i] = s.RunDue(ctx) })
+	}
+	wg.Wait()
+	n := 0
+	for _, k := range ns {
+		n += k
+	}
+	return n, errors.Join(errs...)
+}
+
 // Poll reads the stream and runs due enrolments until both are caught up:
 // one tick of the runner.
 func (s *Service) Poll(ctx context.Context) error {
@@ -101,7 +129,7 @@ func (s *Service) Poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m, err := s.RunDue(ctx)
+		m, err := s.runDue(ctx)
 		if err != nil {
 			return err
 		}

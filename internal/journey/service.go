@@ -65,6 +65,10 @@ type Options struct {
 	// by the same person cart_abandoned is raised (DefaultAbandonAfter if
 	// zero).
 	AbandonAfter time.Duration
+	// Workers is how many claims of due members run at once: 4 on
+	// PostgreSQL if zero (each on its own connection), always 1 on SQLite,
+	// which has one writer.
+	Workers int
 	// SegmentEvery is how often segment triggers are evaluated (a minute
 	// if zero).
 	SegmentEvery time.Duration
@@ -106,6 +110,12 @@ func NewService(db *store.DB, opt Options) *Service {
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 4
+	}
+	if db.Dialect != store.Postgres {
+		opt.Workers = 1
 	}
 	if opt.SegmentEvery <= 0 {
 		opt.SegmentEvery = time.Minute
