@@ -43,6 +43,7 @@ type Config struct {
 	IngestRate      int           // event batches per minute per address for public ingest keys
 	SessionGap      time.Duration // inactivity that ends a shopper's session
 	AbandonAfter    time.Duration // time after a cart without a purchase that raises cart_abandoned
+	JourneyLease    time.Duration // how long a journey runner owns the enrolments it claimed
 	EventsRetention time.Duration // how long events are kept; 0 keeps them for ever
 	CRMFeedKeep     time.Duration // how long the CRM feed's log keeps a change; 0 keeps them for ever
 	MetricsAddr     string

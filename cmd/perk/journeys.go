@@ -36,7 +36,7 @@ func (c *Config) journeys(db *store.DB, log *slog.Logger, campaigns *campaign.Se
 		return nil, fmt.Errorf("--default-zone: %w", err)
 	}
 	opt := journey.Options{Log: log, Zone: zone, Webhooks: c.webhooks(db, log), Links: sl, PublicURL: c.PublicURL,
-		Programme: c.Programme, AbandonAfter: c.AbandonAfter}
+		Programme: c.Programme, AbandonAfter: c.AbandonAfter, Lease: c.JourneyLease}
 	if campaigns != nil {
 		opt.Offers = campaigns
 	}
@@ -167,7 +167,7 @@ func cmdJourneys(ctx context.Context, args []string) error {
 			return journey.EncodeYAML(os.Stdout, defs...)
 		}
 		for _, j := range list {
-			fmt.Printf("%-32s v%-3d %-8s %d steps, trigger %s\n", j.Name, j.Version, j.Status, len(j.Definition.Steps), j.Definition.Trigger.Event)
+			fmt.Printf("%-32s v%-3d %-8s %d steps, trigger %s\n", j.Name, j.Version, j.Status, len(j.Definition.Steps), triggerText(j.Definition.Trigger))
 		}
 		return nil
 	case "launch", "stop":
@@ -289,4 +289,15 @@ func printDryRun(d *journey.DryRun) {
 			fmt.Printf("%s  goal reached\n", e.ConvertedAt.Format(time.RFC3339))
 		}
 	}
+}
+
+// triggerText is how the journeys list names a trigger.
+func triggerText(f journey.Filter) string {
+	switch {
+	case f.CampaignLaunch != "":
+		return "campaign launch " + f.CampaignLaunch
+	case f.Segment != nil:
+		return "segment"
+	}
+	return f.Event
 }

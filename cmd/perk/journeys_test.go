@@ -35,10 +35,11 @@ func TestCLI_Journeys(t *testing.T) {
 				want string
 				fail bool
 			}{
-				{[]string{"journeys", "apply", "-f", good}, "cart-reminder created (version 1, draft)\ncoffee-lovers created (version 1, draft)\n", false},
+				{[]string{"journeys", "apply", "-f", good}, "cart-reminder created (version 1, draft)\ncoffee-lovers created (version 1, draft)\nspring-follow-up created (version 1, draft)\n", false},
 				{[]string{"journeys", "apply", "-f", good, "--launch"}, "cart-reminder unchanged (version 1, draft), launched\n", false},
 				{[]string{"journeys", "apply", "-f", bad}, "", true},
 				{[]string{"journeys", "get"}, "cart-reminder                    v1   live     5 steps, trigger cart_updated\n", false},
+				{[]string{"journeys", "get"}, "spring-follow-up                 v1   live     2 steps, trigger campaign launch spring-sale\n", false},
 				{[]string{"journeys", "counts", "cart-reminder"}, "cart-reminder: 0 entered, 0 inside\n", false},
 				{[]string{"journeys", "stop", "cart-reminder"}, "cart-reminder stopped (version 1)\n", false},
 				{[]string{"journeys", "stop", "cart-reminder"}, "", true}, // already stopped
@@ -58,7 +59,7 @@ func TestCLI_Journeys(t *testing.T) {
 			}
 			os.WriteFile(printed, []byte(out), 0o644)
 			again, errOut, err := perk(t, env, "journeys", "apply", "-f", printed)
-			if err != nil || strings.Count(again, "unchanged") != 2 {
+			if err != nil || strings.Count(again, "unchanged") != 3 {
 				t.Errorf("the printed journeys do not apply back unchanged: %v\n%s%s\n%s", err, again, errOut, out)
 			}
 		})

@@ -52,6 +52,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	durationFlag(fs, &c.SessionGap, "session-gap", "PERK_SESSION_GAP", event.DefaultSessionGap, "inactivity that ends a shopper's session")
 	durationFlag(fs, &c.AbandonAfter, "cart-abandon-after", "PERK_CART_ABANDON_AFTER", journey.DefaultAbandonAfter, "time after a cart_updated with no purchase by the same person that raises cart_abandoned")
 	daysFlag(fs, &c.CRMFeedKeep, "crm-feed-retention", "PERK_CRM_FEED_RETENTION", 90*24*time.Hour, "how long the CRM feed keeps a change (90d); an export from a cursor older than that is refused as expired; 0 keeps them for ever")
+	durationFlag(fs, &c.JourneyLease, "journey-lease", "PERK_JOURNEY_LEASE", 30*time.Second, "how long a journey runner owns the members it claimed: after a crash, their steps wait this long for another runner")
 	daysFlag(fs, &c.EventsRetention, "events-retention", "PERK_EVENTS_RETENTION", 400*24*time.Hour, "how long events are kept, by whole UTC days (400d); older ones are dropped and refused; 0 keeps them for ever")
 	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
 	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")

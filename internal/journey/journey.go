@@ -57,11 +57,16 @@ type Filter struct {
 	// it, an audience filter as campaigns write it (see Segments); it
 	// matches no event.
 	Segment *campaign.Filter `json:"segment,omitempty" yaml:"segment,omitempty"`
+	// CampaignLaunch, only in a trigger, enters the audience of a campaign
+	// (its id or name) when it launches: the treated members it resolved,
+	// and for an audience of all members the ones it announced to (see
+	// CampaignLaunches); it matches no event.
+	CampaignLaunch string `json:"campaign_launch,omitempty" yaml:"campaign_launch,omitempty"`
 }
 
 // Matches reports whether e passes f: the funnels' definition of a filter.
 func (f Filter) Matches(e *event.Event) bool {
-	return f.Segment == nil && funnel.Step{Types: []string{f.Event}, Where: f.Where}.Matches(e)
+	return f.Segment == nil && f.CampaignLaunch == "" && funnel.Step{Types: []string{f.Event}, Where: f.Where}.Matches(e)
 }
 
 // Goal is the event a journey is for. Within bounds the time from entry to
@@ -206,7 +211,14 @@ func (d *Definition) Validate() error {
 	if !nameRule.MatchString(d.Name) {
 		return invalid("name", "name is 1-64 lower-case letters, digits, - or _")
 	}
-	if d.Trigger.Segment != nil {
+	if c := d.Trigger.CampaignLaunch; c != "" {
+		if d.Trigger.Event != "" || len(d.Trigger.Where) > 0 || d.Trigger.Segment != nil {
+			return invalid("trigger", "a trigger is one of an event, a segment or a campaign launch")
+		}
+		if len(c) > 200 || strings.TrimSpace(c) != c {
+			return invalid("trigger.campaign_launch", "a campaign's id or name: 1-200 characters, no surrounding spaces")
+		}
+	} else if d.Trigger.Segment != nil {
 		if d.Trigger.Event != "" || len(d.Trigger.Where) > 0 {
 			return invalid("trigger", "a trigger is an event or a segment, not both")
 		}
@@ -271,6 +283,9 @@ func (d *Definition) Validate() error {
 func checkFilter(field string, f Filter) error {
 	if f.Segment != nil {
 		return invalid(field+".segment", "only a trigger may be a segment")
+	}
+	if f.CampaignLaunch != "" {
+		return invalid(field+".campaign_launch", "only a trigger may be a campaign launch")
 	}
 	if f.Event == "" || len(f.Event) > 64 {
 		return invalid(field+".event", "an event type of 1-64 characters is required")

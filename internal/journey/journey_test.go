@@ -44,6 +44,13 @@ func TestValidate_NamesTheOffendingField(t *testing.T) {
 		{"bad name", func(d *Definition) { d.Name = "Cart Reminder" }, "name"},
 		{"no trigger", func(d *Definition) { d.Trigger.Event = "" }, "trigger.event"},
 		{"unknown filter", func(d *Definition) { d.Trigger.Where = map[string]string{"colour": "red"} }, "trigger.where"},
+		{"event and campaign launch", func(d *Definition) { d.Trigger.CampaignLaunch = "spring-sale" }, "trigger"},
+		{"segment and campaign launch", func(d *Definition) {
+			d.Trigger = Filter{CampaignLaunch: "spring-sale", Segment: &campaign.Filter{Tags: []string{"vip"}}}
+		}, "trigger"},
+		{"campaign launch padded", func(d *Definition) { d.Trigger = Filter{CampaignLaunch: " spring-sale"} }, "trigger.campaign_launch"},
+		{"campaign launch as goal", func(d *Definition) { d.Goal.CampaignLaunch = "spring-sale" }, "goal.campaign_launch"},
+		{"campaign launch awaited", func(d *Definition) { d.Steps[2].WaitFor.CampaignLaunch = "spring-sale" }, "steps[2].wait_for.campaign_launch"},
 		{"bad reentry", func(d *Definition) { d.Reentry = "sometimes" }, "reentry"},
 		{"cooldown without reentry", func(d *Definition) { d.Cooldown = dur(time.Hour) }, "cooldown"},
 		{"goal without event", func(d *Definition) { d.Goal.Event = "" }, "goal.event"},

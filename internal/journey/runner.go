@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Enrolment states and the reasons one ends.
@@ -39,8 +41,14 @@ const due = `state = 'active' AND next_at <= $1 AND (lease_until IS NULL OR leas
 func (s *Service) RunDue(ctx context.Context) (int, error) {
 	now := s.now()
 	token := id.Token(10)
+	// On PostgreSQL concurrent claimers skip each other's rows instead of
+	// queueing on them and then finding them taken.
+	skip := ""
+	if s.db.Dialect == store.Postgres {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := s.db.W.QueryContext(ctx, `UPDATE journey_enrolments SET claim_token = $2, lease_until = $3
-		WHERE id IN (SELECT id FROM journey_enrolments WHERE `+due+` ORDER BY next_at LIMIT $4) AND `+due+` RETURNING id`,
+		WHERE id IN (SELECT id FROM journey_enrolments WHERE `+due+` ORDER BY next_at LIMIT $4`+skip+`) AND `+due+` RETURNING id`,
 		now, token, now.Add(s.opt.Lease), claimBatch)
 	if err != nil {
 		return 0, fmt.Errorf("journey: claim: %w", err)
@@ -58,6 +66,16 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("journey: claim: %w", err)
 	}
+	// One transaction for the whole claim: a commit per member made the
+	// runner fire timers slower than it started them, so a burst of entries
+	// came due faster than it could run them (docs/benchmarks.md). If any
+	// member's step fails, the batch rolls back and each is run alone, so
+	// one failure neither blocks nor repeats the others.
+	if err := s.advanceBatch(ctx, ids, token); err == nil {
+		return len(ids), nil
+	} else if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
 	for _, e := range ids {
 		if err := s.advance(ctx, e, token); err != nil {
 			if ctx.Err() != nil {
@@ -69,6 +87,26 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 		}
 	}
 	return len(ids), nil
+}
+
+// runDue runs Workers claims at once: one on SQLite, whose single writer
+// would only queue them.
+func (s *Service) runDue(ctx context.Context) (int, error) {
+	if s.opt.Workers <= 1 {
+		return s.RunDue(ctx)
+	}
+	var wg sync.WaitGroup
+	ns := make([]int, s.opt.Workers)
+	errs := make([]error, s.opt.Workers)
+	for i := range s.opt.Workers {
+		wg.Go(func() { ns[i], errs[i] = s.RunDue(ctx) })
+	}
+	wg.Wait()
+	n := 0
+	for _, k := range ns {
+		n += k
+	}
+	return n, errors.Join(errs...)
 }
 
 // Poll reads the stream and runs due enrolments until both are caught up:
@@ -87,31 +125,60 @@ func (s *Service) Poll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m, err := s.RunDue(ctx)
+		c, err := s.CampaignLaunches(ctx)
 		if err != nil {
 			return err
 		}
-		if n == 0 && a == 0 && g == 0 && m == 0 {
+		m, err := s.runDue(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 && a == 0 && g == 0 && c == 0 && m == 0 {
 			return nil
 		}
 	}
 }
 
-// Run polls every interval until ctx ends. Errors are logged and retried at
-// the next tick: the state is in the database, so nothing is lost.
+// Run polls every interval until ctx ends, and sooner when a timer falls
+// due before the next tick: a wait ends within milliseconds of its time, not
+// up to a tick late. Errors are logged and retried at the next tick: the
+// state is in the database, so nothing is lost.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
-			s.opt.Log.Error("journeys", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		wait := every
+		if err := s.Poll(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.opt.Log.Error("journeys", "err", err)
+		} else if next, ok, err := s.nextDue(ctx); err == nil && ok {
+			wait = min(every, max(next.Sub(s.opt.Now()), minWait))
+		}
+		t.Reset(wait)
 	}
+}
+
+// minWait is the shortest pause between two polls, so a timer held by
+// another runner's lease does not make this one spin.
+const minWait = 5 * time.Millisecond
+
+// nextDue is when the next enrolment no runner holds falls due, if one will
+// after now (one due already is another runner's, or was just run).
+func (s *Service) nextDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullTime
+	err := s.db.R.QueryRowContext(ctx, `SELECT MIN(next_at) FROM journey_enrolments WHERE state = 'active' AND next_at > $1`,
+		s.now()).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return next.Time.UTC(), true, nil
 }
 
 // enrolment is the state a runner advances.
@@ -120,7 +187,10 @@ type enrolment struct {
 	version, step, stepsRun, attempts int
 	holdout, waiting, woken           bool
 	enteredAt, nextAt                 time.Time
-	state, exitReason                 string
+	// dueAt is when this claim was due: the steps it runs log it beside
+	// the time they ran, which is the timers' lag.
+	dueAt             time.Time
+	state, exitReason string
 }
 
 func (s *Service) load(ctx context.Context, q interface {
@@ -129,14 +199,14 @@ func (s *Service) load(ctx context.Context, q interface {
 	var e enrolment
 	var hold, waiting, woken int
 	err := q.QueryRowContext(ctx, `SELECT id, journey, version, member_id, holdout, step, waiting, woken, waiting_for,
-		steps_run, attempts, entered_at FROM journey_enrolments WHERE id = $1 AND claim_token = $2 AND state = 'active'`,
+		steps_run, attempts, entered_at, next_at FROM journey_enrolments WHERE id = $1 AND claim_token = $2 AND state = 'active'`,
 		enrolmentID, token).Scan(&e.id, &e.journey, &e.version, &e.memberID, &hold, &e.step, &waiting, &woken,
-		&e.waitingFor, &e.stepsRun, &e.attempts, &e.enteredAt)
+		&e.waitingFor, &e.stepsRun, &e.attempts, &e.enteredAt, &e.dueAt)
 	if err != nil {
 		return nil, err
 	}
 	e.holdout, e.waiting, e.woken, e.state = hold == 1, waiting == 1, woken == 1, stateActive
-	e.enteredAt = e.enteredAt.UTC()
+	e.enteredAt, e.dueAt = e.enteredAt.UTC(), e.dueAt.UTC()
 	return &e, nil
 }
 
@@ -170,13 +240,48 @@ func (s *Service) advance(ctx context.Context, enrolmentID, token string) error 
 		given = true
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		r := &run{s: s, tx: tx, e: e, def: &def, now: s.now()}
+		r := &run{s: s, tx: tx, q: newStmts(tx), e: e, def: &def, now: s.now()}
 		if err := r.steps(ctx, given); err != nil {
 			return err
 		}
 		return r.save(ctx, token)
 	})
 }
+
+// advanceBatch advances the claimed enrolments in one transaction, as
+// advance does each; it refuses a batch in which a member stands at an
+// offer step, whose offer is given outside the transaction.
+func (s *Service) advanceBatch(ctx context.Context, ids []string, token string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q := newStmts(tx)
+		for _, id := range ids {
+			e, err := s.load(ctx, q, id, token)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // ended (a goal) or claimed by another runner meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			def, err := s.version(ctx, tx, e.journey, e.version)
+			if err != nil {
+				return err
+			}
+			if !e.holdout && e.step < len(def.Steps) && def.Steps[e.step].Offer != nil {
+				return errOfferInBatch
+			}
+			r := &run{s: s, tx: tx, q: q, e: e, def: &def, now: s.now()}
+			if err := r.steps(ctx, false); err != nil {
+				return err
+			}
+			if err := r.save(ctx, token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var errOfferInBatch = errors.New("journey: an offer step is run alone")
 
 // RetryAfter is how long a failed step waits before it is tried again.
 const RetryAfter = time.Minute

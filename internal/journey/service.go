@@ -65,6 +65,10 @@ type Options struct {
 	// by the same person cart_abandoned is raised (DefaultAbandonAfter if
 	// zero).
 	AbandonAfter time.Duration
+	// Workers is how many claims of due members run at once: 4 on
+	// PostgreSQL if zero (each on its own connection), always 1 on SQLite,
+	// which has one writer.
+	Workers int
 	// SegmentEvery is how often segment triggers are evaluated (a minute
 	// if zero).
 	SegmentEvery time.Duration
@@ -106,6 +110,12 @@ func NewService(db *store.DB, opt Options) *Service {
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 4
+	}
+	if db.Dialect != store.Postgres {
+		opt.Workers = 1
 	}
 	if opt.SegmentEvery <= 0 {
 		opt.SegmentEvery = time.Minute
@@ -257,6 +267,17 @@ func (s *Service) setStatus(ctx context.Context, name, to string, from ...string
 				return err
 			}
 			extra = `, launched_seq = (SELECT COALESCE(MAX(id), 0) FROM events)`
+			var version int
+			if err := tx.QueryRowContext(ctx, `SELECT version FROM journeys WHERE name = $1`, name).Scan(&version); err != nil {
+				return err
+			}
+			def, err := s.version(ctx, tx, name, version)
+			if err != nil {
+				return err
+			}
+			if err := skipEarlierLaunch(ctx, tx, name, def); err != nil {
+				return err
+			}
 			// A segment trigger starts from who matches at this launch.
 			for _, t := range []string{"journey_segment_passes", "journey_segment_members"} {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE journey = $1`, name); err != nil {

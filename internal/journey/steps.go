@@ -20,6 +20,7 @@ import (
 type run struct {
 	s   *Service
 	tx  *sql.Tx
+	q   *stmts // the statements run on tx, prepared once per transaction
 	e   *enrolment
 	def *Definition
 	now time.Time
@@ -163,9 +164,9 @@ func (r *run) end(reason string) {
 // log writes the step's row: the fire-once record, and what counts read.
 func (r *run) log(ctx context.Context, st *Step, outcome, msgID string) error {
 	e := r.e
-	_, err := r.tx.ExecContext(ctx, `INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, message_id, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.id, e.stepsRun, e.journey, e.version, st.ID, st.Kind(), outcome,
-		sql.NullString{String: msgID, Valid: msgID != ""}, r.now)
+	_, err := r.q.ExecContext(ctx, `INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, message_id, at, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, e.id, e.stepsRun, e.journey, e.version, st.ID, st.Kind(), outcome,
+		sql.NullString{String: msgID, Valid: msgID != ""}, r.now, e.dueAt)
 	if err != nil {
 		return fmt.Errorf("journey: log step %s: %w", st.ID, err)
 	}
@@ -183,7 +184,7 @@ func (r *run) save(ctx context.Context, token string) error {
 	} else {
 		ended = r.now
 	}
-	res, err := r.tx.ExecContext(ctx, `UPDATE journey_enrolments SET step = $3, waiting = $4, woken = $5, waiting_for = $6,
+	res, err := r.q.ExecContext(ctx, `UPDATE journey_enrolments SET step = $3, waiting = $4, woken = $5, waiting_for = $6,
 		steps_run = $7, next_at = $8, state = $9, exit_reason = $10, ended_at = $11, attempts = 0, last_error = '',
 		claim_token = NULL, lease_until = NULL
 		WHERE id = $1 AND claim_token = $2 AND state = 'active'`,
@@ -205,7 +206,7 @@ func (r *run) shopper(ctx context.Context) (*shopper, error) {
 	if r.who != nil {
 		return r.who, nil
 	}
-	w, err := readShopper(ctx, r.tx, r.e.memberID)
+	w, err := readShopper(ctx, r.q, r.e.memberID)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +238,7 @@ func readShopper(ctx context.Context, q interface {
 func (r *run) holds(ctx context.Context, c Condition) (bool, error) {
 	if c.EventSeen != "" {
 		var n int
-		err := r.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE member_id = $1 AND type = $2 AND id > $3`,
+		err := r.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE member_id = $1 AND type = $2 AND id > $3`,
 			r.e.memberID, c.EventSeen, r.triggerSeq(ctx)).Scan(&n)
 		return n > 0, err
 	}
@@ -255,7 +256,7 @@ func (r *run) holds(ctx context.Context, c Condition) (bool, error) {
 // entering" means after it.
 func (r *run) triggerSeq(ctx context.Context) int64 {
 	var seq int64
-	_ = r.tx.QueryRowContext(ctx, `SELECT trigger_seq FROM journey_enrolments WHERE id = $1`, r.e.id).Scan(&seq)
+	_ = r.q.QueryRowContext(ctx, `SELECT trigger_seq FROM journey_enrolments WHERE id = $1`, r.e.id).Scan(&seq)
 	return seq
 }
 
@@ -325,4 +326,45 @@ func NextLocal(now time.Time, loc *time.Location, hhmm string) time.Time {
 		}
 	}
 	return now.Add(24 * time.Hour).UTC() // unreachable: one of three days is later
+}
+
+// stmts prepares each statement once per transaction and reuses it for
+// every member the transaction advances: on SQLite, parsing the same
+// statements again for each member was a third of the runner's CPU
+// (docs/benchmarks.md). Statements close with the transaction.
+type stmts struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newStmts(tx *sql.Tx) *stmts { return &stmts{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (c *stmts) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.m[q]; ok {
+		return st, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.m[q] = st
+	return st, nil
+}
+
+// ExecContext runs q as tx.ExecContext does.
+func (c *stmts) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := c.prepare(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryRowContext runs q as tx.QueryRowContext does.
+func (c *stmts) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := c.prepare(ctx, q)
+	if err != nil {
+		return c.tx.QueryRowContext(ctx, q, args...) // returns the same error through Scan
+	}
+	return st.QueryRowContext(ctx, args...)
 }

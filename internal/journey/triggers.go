@@ -50,6 +50,7 @@ func (s *Service) ReadEvents(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		q := newStmts(tx)
 		for i := range evs {
 			e := &evs[i]
 			if err := s.watchCart(ctx, tx, e); err != nil {
@@ -70,7 +71,7 @@ func (s *Service) ReadEvents(ctx context.Context) (int, error) {
 			}
 			for _, l := range lives {
 				if e.Seq > l.launchedSeq && l.def.Trigger.Matches(e) {
-					if err := s.enrol(ctx, tx, l, e); err != nil {
+					if err := s.enrol(ctx, q, l, e); err != nil {
 						return err
 					}
 				}
@@ -328,7 +329,7 @@ func (s *Service) wake(ctx context.Context, tx *sql.Tx, e *event.Event) error {
 // enrol enters the member of e into l unless the re-entry rule refuses;
 // a holdout member is enrolled too (to be counted) but runs no step, and
 // stays for the goal's window.
-func (s *Service) enrol(ctx context.Context, tx *sql.Tx, l live, e *event.Event) error {
+func (s *Service) enrol(ctx context.Context, tx execQuerier, l live, e *event.Event) error {
 	var active, total int
 	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = $3 THEN 1 ELSE 0 END), 0)
 		FROM journey_enrolments WHERE member_id = $1 AND journey = $2`, e.MemberID, l.name, stateActive).Scan(&total, &active)
@@ -361,6 +362,12 @@ func (s *Service) enrol(ctx context.Context, tx *sql.Tx, l live, e *event.Event)
 		trigger_seq, entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		id.New("jen", now), l.name, l.version, e.MemberID, boolInt(hold), stateActive, next, e.Seq, now)
 	return err
+}
+
+// execQuerier is a transaction, or its statements prepared once (stmts).
+type execQuerier interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // InHoldout reports whether the member is in the journey's holdout of pct
