@@ -137,6 +137,9 @@ func (s *Service) loadLive(ctx context.Context, prev *LiveSet) (*LiveSet, error)
 				s.opt.Log.ErrorContext(ctx, "campaign spec does not decode; left out", "campaign", c.ID, "err", err)
 				continue
 			}
+			if c.Spec.Kind != KindStandard {
+				continue // gives no benefit of its own at the tills
+			}
 			if l, err = s.compile(c); err != nil {
 				// A stored campaign that no longer compiles (the engine grew
 				// stricter) must not take the tills down with it.

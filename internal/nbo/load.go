@@ -31,6 +31,9 @@ type given struct {
 	kind    engine.Kind
 	benefit engine.Benefit
 	desc    string
+	// none: the campaign gives nothing itself (a next_best_offer
+	// campaign, whose offers are the personal-offer campaigns it gave).
+	none bool
 }
 
 func (l *loaded) categories(sku string) []string { return l.products[sku] }
@@ -159,13 +162,16 @@ func (s *Service) loadCampaigns(ctx context.Context, tx *sql.Tx, l *loaded, _ ti
 		if err := json.Unmarshal([]byte(body), &spec); err != nil {
 			return fmt.Errorf("campaign %s: %w", id, err)
 		}
+		if spec.Kind != campaign.KindStandard {
+			continue // gives nothing itself: its members are not offers given
+		}
 		l.campaigns[id] = describeCampaign(&spec, l.categories)
 	}
 	return rows.Err()
 }
 
 func describeCampaign(spec *campaign.Spec, categories func(string) []string) given {
-	g := given{name: spec.Name, desc: spec.Description}
+	g := given{name: spec.Name, desc: spec.Description, none: spec.Kind != campaign.KindStandard}
 	if len(spec.Benefits) > 0 {
 		g.benefit = spec.Benefits[0]
 		g.kind = g.benefit.Kind

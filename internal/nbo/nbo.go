@@ -64,7 +64,11 @@ func NewService(db *store.DB, campaigns *campaign.Service, opt Options) *Service
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	return &Service{db: db, campaigns: campaigns, opt: opt}
+	s := &Service{db: db, campaigns: campaigns, opt: opt}
+	if campaigns != nil {
+		campaigns.RegisterKind(KindNextBestOffer, s.launchCampaign)
+	}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC() }
