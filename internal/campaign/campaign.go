@@ -165,7 +165,7 @@ func (s *Service) prepare(spec Spec) (Window, string, error) {
 	if err != nil {
 		return Window{}, "", err
 	}
-	body, err := json.Marshal(spec)
+	body, err := json.Marshal(spec.normal())
 	return w, string(body), err
 }
 

@@ -87,7 +87,7 @@ type CampaignReport struct {
 	// conversion and spend (the random arm is its control group).
 	NextBestOffer *NextBestOfferUplift `json:"next_best_offer,omitempty"`
 	PerStore      []StoreFigures       `json:"per_store"`
-	Series   Series         `json:"series"`
+	Series        Series               `json:"series"`
 }
 
 // Messages counts the campaign's messages (sms_outbox rows with its
