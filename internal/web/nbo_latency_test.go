@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -84,13 +86,28 @@ func nboLatency(t *testing.T, db *store.DB, n, requests int) {
 
 		key := func(i int) string { return nboMemberID(i%n + 1) }
 		t0 = time.Now()
+		// A plain client: the harness's check of each response against
+		// docs/openapi.yaml would be counted in the process's CPU (the
+		// first request goes through it).
 		get := func(i int) {
-			st, body, _ := e.do("GET", "/v1/members/"+key(i)+"/next-best-offers?k=5", auth.RoleReporting, nil)
-			if st != 200 {
-				t.Fatalf("next best offers: %d %s", st, body)
+			if i == 0 {
+				st, body, _ := e.do("GET", "/v1/members/"+key(i)+"/next-best-offers?k=5", auth.RoleReporting, nil)
+				if st != 200 {
+					t.Fatalf("next best offers: %d %s", st, body)
+				}
+				return
 			}
-			if got := decode[struct{ Offers []nbo.NextOffer }](t, body); len(got.Offers) != 5 {
-				t.Fatalf("%d offers, want 5", len(got.Offers))
+			req, _ := http.NewRequest("GET", e.url+"/v1/members/"+key(i)+"/next-best-offers?k=5", nil)
+			req.Header.Set("Authorization", "Bearer "+e.keys[auth.RoleReporting])
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct{ Offers []nbo.NextOffer }
+			err = json.NewDecoder(res.Body).Decode(&got)
+			res.Body.Close()
+			if res.StatusCode != 200 || err != nil || len(got.Offers) != 5 {
+				t.Fatalf("next best offers: %d, %d offers, %v; want 200 and 5", res.StatusCode, len(got.Offers), err)
 			}
 		}
 		get(0)
