@@ -169,7 +169,7 @@ func generateNBO(t *testing.T, db *store.DB, n int, now time.Time) {
 		`INSERT INTO baskets (id, store_id, transaction_id, member_id, currency, gross, discount, points_earned, points_redeemed,
 			points_value, status, request_hash, response, created_at, voided_at)
 			SELECT 'bsk_' || ` + pad("s.i", 26) + `, 'S001', 'NB' || s.i, 'mem_' || ` + pad(fmt.Sprintf("(s.i %% %d) + 1", n), 26) + `,
-				'GBP', 1200, 0, 12, 0, 0, 'committed', '', '', ` + ts("(s.i * 104729) % (86400 * 360)") + `, NULL FROM ` + seq(nb),
+				'GBP', 1200, 0, 12, 0, 0, 'committed', '', '', ` + ts("(CAST(s.i AS BIGINT) * 104729) % (86400 * 360)") + `, NULL FROM ` + seq(nb),
 	}
 	for line := 1; line <= 3; line++ {
 		// Lines 1 and 2 in the member's own categories, line 3 anywhere.
