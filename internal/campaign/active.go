@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/problem"
 )
 
 // Live is a launched campaign ready for the tills.
@@ -209,5 +210,12 @@ func (s *Service) compile(c *Campaign) (*Live, error) {
 }
 
 // Compile prepares any campaign, launched or not, for the engine (used by
-// the simulation of a draft).
-func (s *Service) Compile(c *Campaign) (*Live, error) { return s.compile(c) }
+// the simulation of a draft). A campaign of another kind has no benefits
+// for the engine.
+func (s *Service) Compile(c *Campaign) (*Live, error) {
+	if c.Spec.Kind != KindStandard {
+		return nil, problem.InvalidField("kind", "kind_not_simulated", nil,
+			"a %s campaign has no benefits of its own to simulate: the offers it gives are personal-offer campaigns", c.Spec.Kind)
+	}
+	return s.compile(c)
+}

@@ -185,6 +185,9 @@ func TestNBO_CampaignKind_APILaunchReportAndPage(t *testing.T) {
 		spec["next_best_offer"] = map[string]any{"k": 1, "holdout": 50}
 		js, _ := json.Marshal(spec)
 		c := e.createByAPI(string(js))
+		if st, body, _ := e.do("POST", "/v1/campaigns/"+c.ID+"/simulate?days=7", auth.RoleManager, nil); st != http.StatusUnprocessableEntity {
+			t.Errorf("simulate: %d %s, want 422 (no benefits of its own)", st, body)
+		}
 		st, body, _ = e.do("POST", "/v1/campaigns/"+c.ID+"/launch", auth.RoleManager, nil)
 		if st != http.StatusOK && st != http.StatusCreated {
 			t.Fatalf("launch: %d %s", st, body)
