@@ -42,6 +42,19 @@ type campaignStep struct {
 // what apply takes without a change, mistakes name the document, line and
 // field and apply nothing, and the life-cycle commands and the simulation
 // work on the database directly.
+// nboCampaignYAML is a campaign of kind next_best_offer as `get -o yaml`
+// writes it.
+const nboCampaignYAML = `name: Picks
+start: "2040-05-01"
+end: "2040-06-01"
+audience:
+  kind: all
+kind: next_best_offer
+next_best_offer:
+  k: 2
+  holdout: 20
+`
+
 func TestCLI_Campaigns(t *testing.T) {
 	file := readTestdata(t, "campaigns.yaml")
 	spring, coffee, ok := strings.Cut(file, "\n---\n")
@@ -100,6 +113,15 @@ conditions:
   days: [tue, wed]
 exclusive: true
 `},
+		{name: "a next_best_offer campaign", args: []string{"apply", "-f", "-"}, stdin: nboCampaignYAML,
+			want: "campaign \"Picks\" created (cmp_*)\n"},
+		{name: "its yaml is the file", args: []string{"get", "Picks", "-o", "yaml"}, want: nboCampaignYAML},
+		{name: "applied again unchanged", args: []string{"apply", "-f", "-"}, stdin: nboCampaignYAML,
+			want: "campaign \"Picks\" unchanged (cmp_*)\n"},
+		{name: "a bad k names its field", args: []string{"apply", "-f", "-"}, stdin: strings.Replace(nboCampaignYAML, "k: 2", "k: 20", 1), code: 1,
+			stderr: []string{"next_best_offer.k: must be 1 to 10"}},
+		{name: "launched through the kind's launcher: the pool is empty", args: []string{"launch", "Picks"}, code: 1,
+			stderr: []string{"the pool has 0 offers, fewer than k = 2"}},
 		{name: "delete a draft", args: []string{"delete", "Open day"}, want: "campaign \"Open day\" deleted (cmp_*)\n"},
 		{name: "deleted", args: []string{"get", "Open day"}, code: 1},
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/problem"
 )
 
 // Live is a launched campaign ready for the tills.
@@ -137,6 +138,9 @@ func (s *Service) loadLive(ctx context.Context, prev *LiveSet) (*LiveSet, error)
 				s.opt.Log.ErrorContext(ctx, "campaign spec does not decode; left out", "campaign", c.ID, "err", err)
 				continue
 			}
+			if c.Spec.Kind != KindStandard {
+				continue // gives no benefit of its own at the tills
+			}
 			if l, err = s.compile(c); err != nil {
 				// A stored campaign that no longer compiles (the engine grew
 				// stricter) must not take the tills down with it.
@@ -206,5 +210,12 @@ func (s *Service) compile(c *Campaign) (*Live, error) {
 }
 
 // Compile prepares any campaign, launched or not, for the engine (used by
-// the simulation of a draft).
-func (s *Service) Compile(c *Campaign) (*Live, error) { return s.compile(c) }
+// the simulation of a draft). A campaign of another kind has no benefits
+// for the engine.
+func (s *Service) Compile(c *Campaign) (*Live, error) {
+	if c.Spec.Kind != KindStandard {
+		return nil, problem.InvalidField("kind", "kind_not_simulated", nil,
+			"a %s campaign has no benefits of its own to simulate: the offers it gives are personal-offer campaigns", c.Spec.Kind)
+	}
+	return s.compile(c)
+}

@@ -41,7 +41,17 @@ func (s *Service) Apply(ctx context.Context, spec Spec) (*Campaign, Applied, err
 // SameSpec reports whether two specs are stored the same (as JSON), so that
 // an empty list in a file and a missing one in the database are the same.
 func SameSpec(a, b Spec) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
+	ja, err1 := json.Marshal(a.normal())
+	jb, err2 := json.Marshal(b.normal())
 	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
+}
+
+// normal is the spec as stored: no benefits is one thing (a
+// next_best_offer campaign has none), whether a file wrote "benefits: []"
+// or left it out.
+func (s Spec) normal() Spec {
+	if len(s.Benefits) == 0 {
+		s.Benefits = nil
+	}
+	return s
 }

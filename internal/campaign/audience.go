@@ -245,9 +245,10 @@ func audiencePage(ctx context.Context, tx *sql.Tx, q *query, after string, n int
 }
 
 // dynamic reports whether the audience is whoever is a member at the time
-// (all, open) rather than fixed at launch.
+// (all, open) rather than fixed at launch. A campaign of another kind
+// stores the audience its launcher served, whatever the audience's kind.
 func (c *Campaign) dynamic() bool {
-	return c.Spec.Audience.Kind == AudienceAll || c.Spec.Audience.Kind == AudienceOpen
+	return c.Spec.Kind == KindStandard && (c.Spec.Audience.Kind == AudienceAll || c.Spec.Audience.Kind == AudienceOpen)
 }
 
 // Audience returns the ids of the members a campaign is for now, with

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
@@ -83,6 +84,9 @@ type Service struct {
 	db     *store.DB
 	opt    Options
 	active *activeCache
+
+	kindsMu sync.Mutex // guards kinds
+	kinds   map[string]KindLauncher
 }
 
 // NewService returns a campaign service.
@@ -161,7 +165,7 @@ func (s *Service) prepare(spec Spec) (Window, string, error) {
 	if err != nil {
 		return Window{}, "", err
 	}
-	body, err := json.Marshal(spec)
+	body, err := json.Marshal(spec.normal())
 	return w, string(body), err
 }
 
@@ -321,6 +325,12 @@ func launchedChange(cur *Campaign, next *Spec, w Window, now time.Time) error {
 	}
 	if cur.Spec.Message != next.Message {
 		return fixed("message")
+	}
+	if cur.Spec.Kind != next.Kind {
+		return fixed("kind")
+	}
+	if !reflect.DeepEqual(cur.Spec.NextBestOffer, next.NextBestOffer) {
+		return fixed("next_best_offer") // its offers were given
 	}
 	if !cur.Start.After(now) && !w.Start.Equal(cur.Start) {
 		return problem.InvalidField("start", "fixed_after_start", nil, "cannot change once the campaign has started")

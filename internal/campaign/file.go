@@ -293,6 +293,15 @@ func EncodeYAML(w io.Writer, specs ...Spec) error {
 			return err
 		}
 		flowShortLists(&n)
+		if bs := mapValue(&n, "benefits"); bs != nil && len(bs.Content) == 0 {
+			// None (next_best_offer): left out, as the stored spec has it.
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == "benefits" {
+					n.Content = slices.Delete(n.Content, i, i+2)
+					break
+				}
+			}
+		}
 		// Benefit ids are set by the campaign compiler, so files leave
 		// them out; the spec stores them empty.
 		if bs := mapValue(&n, "benefits"); bs != nil {

@@ -187,6 +187,8 @@ func TestEncodeYAML_RoundTrip(t *testing.T) {
 			ControlGroup: 50, Message: "Hi {{.FirstName}}\n{{link \"https://example.com/x?a=1&b=2\"}}"},
 		{Name: "Plain", Start: "2040-01-01", End: "2040-01-02", Audience: campaign.Audience{Kind: campaign.AudienceOpen},
 			Benefits: []engine.Benefit{{Kind: engine.AmountOff, Amount: 150}}, Limits: campaign.Limits{Budget: 1}},
+		{Name: "Picks", Start: "2040-01-01", End: "2040-02-01", Audience: campaign.Audience{Kind: campaign.AudienceAll},
+			Kind: campaign.KindNextBestOffer, NextBestOffer: &campaign.NextBestOffer{K: 3, Holdout: 20, Announce: true}},
 	}
 	var buf bytes.Buffer
 	if err := campaign.EncodeYAML(&buf, specs...); err != nil {

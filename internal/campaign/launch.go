@@ -32,7 +32,14 @@ const launchPage = 2000
 // transaction: a launch that fails leaves a draft and no messages.
 // Announcements go through the outbox like any marketing message, so the
 // contact policy (quiet hours, frequency caps, opt-outs at send time) applies.
+// A campaign of another kind is launched by its kind's launcher
+// (RegisterKind).
 func (s *Service) Launch(ctx context.Context, cid string) (*Launched, error) {
+	if c, err := s.Get(ctx, cid); err != nil {
+		return nil, err
+	} else if c.Spec.Kind != KindStandard {
+		return s.launchKind(ctx, c)
+	}
 	out := &Launched{}
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

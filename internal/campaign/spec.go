@@ -46,6 +46,11 @@ type Spec struct {
 	// Personal marks the campaign holding a CRM's personal offer
 	// (PersonalOffer): shoppers are shown its description, not its name.
 	Personal bool `json:"personal,omitempty" yaml:"personal,omitempty"`
+	// Kind is what the campaign does: empty gives its benefits to its
+	// audience; next_best_offer gives each member their own offers of the
+	// pool (kind.go).
+	Kind          string         `json:"kind,omitempty" yaml:"kind,omitempty"`
+	NextBestOffer *NextBestOffer `json:"next_best_offer,omitempty" yaml:"next_best_offer,omitempty"`
 }
 
 // Audience kinds.
@@ -221,6 +226,13 @@ func (s *Spec) Validate(def *time.Location) (*engine.Compiled, Window, error) {
 		if strings.TrimSpace(st) == "" {
 			return nil, Window{}, problem.InvalidField(fmt.Sprintf("stores[%d]", i), "store_invalid", nil, "must not be empty")
 		}
+	}
+	if err := s.validateKind(); err != nil {
+		return nil, Window{}, err
+	}
+	if s.Kind == KindNextBestOffer {
+		// Its offers are the pool's, each compiled as its own campaign.
+		return nil, w, nil
 	}
 	c, err := engine.Compile(s.engineCampaign("", w, money.Currency{}))
 	if err != nil {

@@ -86,3 +86,65 @@ func TestSpecValidate_FiguresOutsideTheirRanges(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecValidate_NextBestOfferKind: a campaign of kind next_best_offer
+// needs its k and holdout in range and refuses what would shape benefits
+// of its own (its offers are the pool's), each error naming its field; a
+// standard campaign refuses next_best_offer settings and an unknown kind
+// is refused.
+func TestSpecValidate_NextBestOfferKind(t *testing.T) {
+	nbo := func(edit func(*campaign.Spec)) func(*campaign.Spec) {
+		return func(s *campaign.Spec) {
+			s.Kind, s.Benefits = campaign.KindNextBestOffer, nil
+			s.NextBestOffer = &campaign.NextBestOffer{K: 3, Holdout: 10}
+			if edit != nil {
+				edit(s)
+			}
+		}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*campaign.Spec)
+		field string // "" = valid
+		code  string
+	}{
+		{"k 3, holdout 10, audience all", nbo(nil), "", ""},
+		{"k and holdout at their limits, a filter audience", nbo(func(s *campaign.Spec) {
+			s.NextBestOffer = &campaign.NextBestOffer{K: campaign.MaxNBOK, Holdout: campaign.MaxNBOHoldout, Announce: true}
+			s.Audience = campaign.Audience{Kind: campaign.AudienceFilter, Filter: &campaign.Filter{Tags: []string{"vip"}}}
+		}), "", ""},
+		{"an unknown kind", func(s *campaign.Spec) { s.Kind = "lottery" }, "kind", "kind_invalid"},
+		{"next_best_offer settings on a standard campaign", func(s *campaign.Spec) { s.NextBestOffer = &campaign.NextBestOffer{K: 1} },
+			"next_best_offer", "next_best_offer_unexpected"},
+		{"no settings", nbo(func(s *campaign.Spec) { s.NextBestOffer = nil }), "next_best_offer", "required"},
+		{"k 0", nbo(func(s *campaign.Spec) { s.NextBestOffer.K = 0 }), "next_best_offer.k", "k_invalid"},
+		{"k 11", nbo(func(s *campaign.Spec) { s.NextBestOffer.K = campaign.MaxNBOK + 1 }), "next_best_offer.k", "k_invalid"},
+		{"a negative holdout", nbo(func(s *campaign.Spec) { s.NextBestOffer.Holdout = -1 }), "next_best_offer.holdout", "holdout_invalid"},
+		{"a holdout of 51", nbo(func(s *campaign.Spec) { s.NextBestOffer.Holdout = 51 }), "next_best_offer.holdout", "holdout_invalid"},
+		{"an open audience", nbo(func(s *campaign.Spec) { s.Audience.Kind = campaign.AudienceOpen }), "audience.kind", "audience_invalid"},
+		{"benefits of its own", nbo(func(s *campaign.Spec) { s.Benefits = []engine.Benefit{{Kind: engine.PercentOff, Percent: 10}} }),
+			"benefits", "next_best_offer_field"},
+		{"conditions", nbo(func(s *campaign.Spec) { s.Conditions.MinBasket = 100 }), "conditions", "next_best_offer_field"},
+		{"limits", nbo(func(s *campaign.Spec) { s.Limits.PerMember = 1 }), "limits", "next_best_offer_field"},
+		{"a control group", nbo(func(s *campaign.Spec) { s.ControlGroup = 10 }), "control_group", "next_best_offer_field"},
+		{"a message", nbo(func(s *campaign.Spec) { s.Message = "Hi" }), "message", "next_best_offer_field"},
+		{"stores", nbo(func(s *campaign.Spec) { s.Stores = []string{"S1"} }), "stores", "next_best_offer_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec("Picks")
+			tt.edit(&s)
+			_, _, err := s.Validate(time.UTC)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want it valid", err)
+				}
+				return
+			}
+			pe, ok := err.(*problem.Error)
+			if !ok || pe.Kind != problem.Invalid || pe.Field != tt.field || pe.Code != tt.code {
+				t.Fatalf("Validate = %#v, want a 422 %s on %s", err, tt.code, tt.field)
+			}
+		})
+	}
+}

@@ -31,17 +31,28 @@ type given struct {
 	kind    engine.Kind
 	benefit engine.Benefit
 	desc    string
+	// none: the campaign gives nothing itself (a next_best_offer
+	// campaign, whose offers are the personal-offer campaigns it gave).
+	none bool
 }
 
 func (l *loaded) categories(sku string) []string { return l.products[sku] }
 
-// current returns the cached model, reading it when it is older than
-// Options.ModelTTL or was dropped.
+// current returns the cached model. The first request, and the first after
+// invalidate (a pool write, rules mined, offers given), reads it. Once it is
+// older than Options.ModelTTL it is still served while one goroutine reads
+// the next in the background: the load scans the window's basket lines
+// (seconds for a hundred thousand baskets), which no request should wait for
+// every ten minutes.
 func (s *Service) current(ctx context.Context) (*loaded, error) {
 	s.mu.Lock()
 	l := s.model
+	if l != nil && s.now().Sub(l.at) >= s.opt.ModelTTL && !s.refreshing {
+		s.refreshing = true
+		go s.refresh(context.WithoutCancel(ctx))
+	}
 	s.mu.Unlock()
-	if l != nil && s.now().Sub(l.at) < s.opt.ModelTTL {
+	if l != nil {
 		return l, nil
 	}
 	l, err := s.load(ctx)
@@ -52,6 +63,25 @@ func (s *Service) current(ctx context.Context) (*loaded, error) {
 	s.model = l
 	s.mu.Unlock()
 	return l, nil
+}
+
+// refresh reads the model again in the background and keeps it, unless it
+// was dropped meanwhile (then the next request reads its own).
+func (s *Service) refresh(ctx context.Context) {
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
+	l, err := s.load(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshing = false
+	if err != nil {
+		s.opt.Log.WarnContext(ctx, "next best offer model not refreshed; the previous one is kept", "err", err)
+		return
+	}
+	if s.gen == gen && s.model != nil {
+		s.model = l
+	}
 }
 
 // load reads the programme-wide statistics in one snapshot.
@@ -159,13 +189,16 @@ func (s *Service) loadCampaigns(ctx context.Context, tx *sql.Tx, l *loaded, _ ti
 		if err := json.Unmarshal([]byte(body), &spec); err != nil {
 			return fmt.Errorf("campaign %s: %w", id, err)
 		}
+		if spec.Kind != campaign.KindStandard {
+			continue // gives nothing itself: its members are not offers given
+		}
 		l.campaigns[id] = describeCampaign(&spec, l.categories)
 	}
 	return rows.Err()
 }
 
 func describeCampaign(spec *campaign.Spec, categories func(string) []string) given {
-	g := given{name: spec.Name, desc: spec.Description}
+	g := given{name: spec.Name, desc: spec.Description, none: spec.Kind != campaign.KindStandard}
 	if len(spec.Benefits) > 0 {
 		g.benefit = spec.Benefits[0]
 		g.kind = g.benefit.Kind

@@ -31,8 +31,9 @@ type Options struct {
 	// Window is how far back member features and rules look; 365 days if 0.
 	Window time.Duration
 	// ModelTTL is how long the programme-wide statistics are reused before
-	// they are read again; 10 minutes if 0. Writing the pool, mining rules
-	// and giving offers drop them at once.
+	// they are read again, in the background while the old ones serve; 10
+	// minutes if 0. Writing the pool, mining rules and giving offers drop
+	// them at once.
 	ModelTTL time.Duration
 	// Seed draws the holdout's random offers; 0 draws from the clock.
 	Seed uint64
@@ -46,8 +47,10 @@ type Service struct {
 	campaigns *campaign.Service
 	opt       Options
 
-	mu    sync.Mutex // guards model
-	model *loaded
+	mu         sync.Mutex // guards model, gen and refreshing
+	model      *loaded
+	gen        uint64 // counts invalidations, so a refresh begun before one is dropped
+	refreshing bool   // a refresh is running in the background
 }
 
 // NewService returns the next-best-offer service.
@@ -64,7 +67,11 @@ func NewService(db *store.DB, campaigns *campaign.Service, opt Options) *Service
 	if opt.Log == nil {
 		opt.Log = slog.Default()
 	}
-	return &Service{db: db, campaigns: campaigns, opt: opt}
+	s := &Service{db: db, campaigns: campaigns, opt: opt}
+	if campaigns != nil {
+		campaigns.RegisterKind(KindNextBestOffer, s.launchCampaign)
+	}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC() }
@@ -73,5 +80,6 @@ func (s *Service) now() time.Time { return s.opt.Now().UTC() }
 func (s *Service) invalidate() {
 	s.mu.Lock()
 	s.model = nil
+	s.gen++
 	s.mu.Unlock()
 }

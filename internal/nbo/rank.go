@@ -235,7 +235,7 @@ func (s *Service) history(ctx context.Context, l *loaded, memberID string) ([]Ex
 	err := eachRow(ctx, s.db.R, `SELECT campaign_id FROM campaign_members WHERE member_id = $1 AND control = 0`, []any{memberID},
 		func(id string) error {
 			g, err := s.campaignGiven(ctx, l, id)
-			if err != nil {
+			if err != nil || g.none {
 				return err
 			}
 			out = append(out, Exposure{Group: g.group, Kind: g.kind, Redeemed: redeemed[id]})

@@ -79,9 +79,15 @@ type CampaignReport struct {
 	// treated.
 	RedemptionRate *float64 `json:"redemption_rate"`
 
-	Uplift   Uplift         `json:"uplift"`
-	PerStore []StoreFigures `json:"per_store"`
-	Series   Series         `json:"series"`
+	Uplift Uplift `json:"uplift"`
+	// NextBestOffer is, for a launched campaign of kind next_best_offer,
+	// its ranked arm against its random holdout (NextBestOfferUplift); the
+	// campaign's own redemption figures above are 0, since the offers it
+	// gave are personal-offer campaigns, and Uplift compares the arms'
+	// conversion and spend (the random arm is its control group).
+	NextBestOffer *NextBestOfferUplift `json:"next_best_offer,omitempty"`
+	PerStore      []StoreFigures       `json:"per_store"`
+	Series        Series               `json:"series"`
 }
 
 // Messages counts the campaign's messages (sms_outbox rows with its
@@ -173,6 +179,16 @@ func (s *Service) Campaign(ctx context.Context, campaignID string, opt Options) 
 		}},
 		{"series", func(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
 			return s.series(ctx, c, r, now, opt.Bucket)
+		}},
+		{"next best offer", func(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
+			if c.Spec.Kind != campaign.KindNextBestOffer || !c.Launched() {
+				return nil
+			}
+			n, err := s.nboArms(ctx, c.ID)
+			if err == nil {
+				n.Name, r.NextBestOffer = c.Spec.Name, n
+			}
+			return err
 		}},
 	} {
 		g.Go(func() error {

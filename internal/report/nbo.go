@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/problem"
 )
 
@@ -42,16 +43,37 @@ type NBOArm struct {
 // ErrNBONotFound: no next_best_offer campaign has the name.
 var ErrNBONotFound = problem.New(problem.NotFound, "nbo_campaign_not_found", "no next_best_offer campaign of this name")
 
-// NextBestOffer computes the report of the next_best_offer campaign name.
+// NextBestOffer computes the report of the next_best_offer campaign name
+// (GET /v1/nbo/campaigns/{name}/report): the campaign of kind
+// next_best_offer of that name, or a run launched under that name before
+// such runs were campaigns. It is the section the campaign's own report
+// shows (CampaignReport.NextBestOffer).
 func (s *Service) NextBestOffer(ctx context.Context, name string) (*NextBestOfferUplift, error) {
+	run := name
 	var one int
 	err := s.db.R.QueryRowContext(ctx, `SELECT 1 FROM nbo_campaigns WHERE name = $1`, name).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNBONotFound
-	}
-	if err != nil {
+		c, cerr := s.campaigns.ByName(ctx, name)
+		if errors.Is(cerr, campaign.ErrNotFound) || cerr == nil && (c.Spec.Kind != campaign.KindNextBestOffer || !c.Launched()) {
+			return nil, ErrNBONotFound
+		}
+		if cerr != nil {
+			return nil, fmt.Errorf("report: next best offer %s: %w", name, cerr)
+		}
+		run = c.ID
+	} else if err != nil {
 		return nil, fmt.Errorf("report: next best offer %s: %w", name, err)
 	}
+	out, err := s.nboArms(ctx, run)
+	if err != nil {
+		return nil, err
+	}
+	out.Name = name
+	return out, nil
+}
+
+// nboArms computes the figures of a run (nbo_given.run).
+func (s *Service) nboArms(ctx context.Context, name string) (*NextBestOfferUplift, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT t.arm, COUNT(*), COALESCE(SUM(CASE WHEN t.r > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(t.n), 0), COALESCE(SUM(t.r), 0) FROM (
 			SELECT g.member_id, g.arm, COUNT(*) AS n, SUM(CASE WHEN EXISTS (SELECT 1 FROM redemptions r

@@ -61,6 +61,9 @@ func (s *Service) uplift(ctx context.Context, c *campaign.Campaign, r *CampaignR
 	switch {
 	case c.LaunchedAt == nil:
 		// A draft has no audience yet.
+	case c.Spec.Kind != campaign.KindStandard:
+		// Its launcher stored the audience it served, control rows included.
+		treated, control, err = s.fixedGroups(ctx, c, from, to)
 	case c.Spec.Audience.Kind == campaign.AudienceAll || c.Spec.Audience.Kind == campaign.AudienceOpen:
 		treated, control, err = s.dynamicGroups(ctx, c, from, to)
 	default:

@@ -220,21 +220,26 @@ func TestConsole_PhoneScreenBreaksNoWordAndScrollsOnlyTables_InChromium(t *testi
 // edit form is filled with the whole spec (every benefit, the days, the
 // filter ...), so saving it untouched leaves the campaign as it was.
 func TestCampaignForm_EditShowsEveryFieldAndSavesItUnchanged_InChromium(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
-	before := e.createByAPI(everyFieldJSON)
-	b := e.browse(t, auth.RoleManager, 1280, "/manage/campaigns/"+before.ID+"/edit", "#campaign-form")
-	if got := text(t, b, "h1"); got != "Edit Weekend treats API" {
-		t.Errorf("heading = %q", got)
+	for _, tt := range []struct{ json, heading, shot string }{
+		{everyFieldJSON, "Edit Weekend treats API", "console-edit-every-field-1280"},
+		{everyFieldNBOJSON, "Edit Picks API", "console-edit-next-best-offer-1280"},
+	} {
+		e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
+		before := e.createByAPI(tt.json)
+		b := e.browse(t, auth.RoleManager, 1280, "/manage/campaigns/"+before.ID+"/edit", "#campaign-form")
+		if got := text(t, b, "h1"); got != tt.heading {
+			t.Errorf("heading = %q, want %q", got, tt.heading)
+		}
+		screenshot(t, b, tt.shot)
+		if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS("#campaign-name"))); err != nil {
+			t.Fatal(err)
+		}
+		after, err := e.campaigns.Get(t.Context(), before.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSpec(t, "saved unchanged, the campaign became", after.Spec, "was", before.Spec)
 	}
-	screenshot(t, b, "console-edit-every-field-1280")
-	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS("#campaign-name"))); err != nil {
-		t.Fatal(err)
-	}
-	after, err := e.campaigns.Get(t.Context(), before.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameSpec(t, "saved unchanged, the campaign became", after.Spec, "was", before.Spec)
 }
 
 // TestCampaignForm_BenefitRowShowsTheFieldsOfItsKind_InChromium: a benefit

@@ -143,6 +143,7 @@ var formInputs = []string{
 	"conditions.min_basket", "conditions.require_skus", "conditions.require_categories", "conditions.days",
 	"conditions.from", "conditions.to",
 	"limits.per_member", "limits.per_period", "limits.period", "limits.max_redemptions", "limits.budget",
+	"kind", "next_best_offer", "next_best_offer.k", "next_best_offer.holdout", "next_best_offer.announce",
 }
 
 // benefitInputs are each benefit row's inputs.
@@ -167,6 +168,14 @@ func (f *campaignForm) spec(cur money.Currency) (campaign.Spec, error) {
 		Start: r.text("start"), End: r.text("end"), Stores: r.list("stores"), Priority: r.int("priority"),
 		Exclusive: f.Get("exclusive") != "", ControlGroup: r.int("control_group"), Message: r.text("message"),
 		Personal: f.Get("personal") != ""}
+	sp.Kind = r.text("kind")
+	// The next best offer's settings are read whenever one is typed, so a
+	// standard campaign with them is refused beside them, not cleared.
+	if sp.Kind == campaign.KindNextBestOffer || r.text("next_best_offer.k") != "" || r.text("next_best_offer.holdout") != "" ||
+		f.Get("next_best_offer.announce") != "" {
+		sp.NextBestOffer = &campaign.NextBestOffer{K: r.int("next_best_offer.k"), Holdout: r.int("next_best_offer.holdout"),
+			Announce: f.Get("next_best_offer.announce") != ""}
+	}
 	sp.Audience.Kind = r.text("audience.kind")
 	if sp.Audience.Kind == campaign.AudienceFilter {
 		const p = "audience.filter."

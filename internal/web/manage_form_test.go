@@ -44,6 +44,20 @@ const everyFieldJSON = `{"name": "Weekend treats API", "description": "Treats fo
 	"priority": 7, "exclusive": true, "control_group": 10, "personal": true,
 	"message": "{{.FirstName}}, weekend treats: {{.CardURL}}"}`
 
+// everyFieldNBOJSON and everyFieldNBOForm are a campaign of kind
+// next_best_offer, which sets the fields of the spec everyFieldJSON cannot
+// (a next_best_offer campaign has no benefits, conditions or limits).
+const everyFieldNBOJSON = `{"name": "Picks API", "description": "Your picks", "timezone": "Europe/London",
+	"start": "2030-01-01T09:00", "end": "2030-02-01", "audience": {"kind": "filter", "filter": {"tags": ["coffee"]}},
+	"kind": "next_best_offer", "next_best_offer": {"k": 3, "holdout": 20, "announce": true}}`
+
+func everyFieldNBOForm() url.Values {
+	return url.Values{"name": {"Picks form"}, "description": {"Your picks"}, "timezone": {"Europe/London"},
+		"start": {"2030-01-01T09:00"}, "end": {"2030-02-01"}, "audience.kind": {"filter"}, "audience.filter.tags": {"coffee"},
+		"kind": {"next_best_offer"}, "next_best_offer.k": {"3"}, "next_best_offer.holdout": {"20"}, "next_best_offer.announce": {"on"},
+		"rows": {"1"}, "benefits[0].kind": {""}}
+}
+
 func everyFieldForm() url.Values {
 	return url.Values{"name": {"Weekend treats form"}, "description": {"Treats for the weekend"}, "timezone": {"Europe/London"},
 		"start": {"2030-01-01T09:00"}, "end": {"2030-02-01"}, "stores": {"S001, S002"},
@@ -82,22 +96,45 @@ func everyFieldForm() url.Values {
 // campaign the same JSON makes through the API.
 func TestCampaignForm_CreatesTheSpecTheAPICreates(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t), func(o *web.Options) { o.Currency = money.MustCurrency("GBP") })
-	viaAPI := e.createByAPI(everyFieldJSON)
-	res, page := e.form(e.signIn(auth.RoleManager), "/manage/campaigns", everyFieldForm())
-	id := strings.TrimPrefix(res.Header.Get("Location"), "/manage/campaigns/")
-	if res.StatusCode != http.StatusSeeOther || id == "" {
-		t.Fatalf("form: %d\n%s", res.StatusCode, page)
-	}
-	viaForm, err := e.campaigns.Get(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, _ := e.campaigns.Get(t.Context(), viaAPI.ID)
-	got, want := viaForm.Spec, api.Spec
-	got.Name = want.Name
-	sameSpec(t, "the form made", got, "the API made", want)
-	if len(got.Benefits) != 8 {
-		t.Errorf("%d benefits, want 8 (the blank row is not one)", len(got.Benefits))
+	manager := e.signIn(auth.RoleManager)
+	for _, tt := range []struct {
+		name     string
+		json     string
+		form     url.Values
+		benefits int
+	}{
+		{"every benefit, condition and limit", everyFieldJSON, everyFieldForm(), 8},
+		{"a next_best_offer campaign", everyFieldNBOJSON, everyFieldNBOForm(), 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			viaAPI := e.createByAPI(tt.json)
+			res, page := e.form(manager, "/manage/campaigns", tt.form)
+			id := strings.TrimPrefix(res.Header.Get("Location"), "/manage/campaigns/")
+			if res.StatusCode != http.StatusSeeOther || id == "" {
+				t.Fatalf("form: %d\n%s", res.StatusCode, page)
+			}
+			viaForm, err := e.campaigns.Get(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			api, _ := e.campaigns.Get(t.Context(), viaAPI.ID)
+			got, want := viaForm.Spec, api.Spec
+			got.Name = want.Name
+			sameSpec(t, "the form made", got, "the API made", want)
+			if len(got.Benefits) != tt.benefits {
+				t.Errorf("%d benefits, want %d (a blank row is not one)", len(got.Benefits), tt.benefits)
+			}
+			// The edit form shows the kind's inputs.
+			res, page = e.get(manager, "/manage/campaigns/"+id+"/edit")
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("edit form: %d", res.StatusCode)
+			}
+			for _, want := range []string{`name="kind"`, `name="next_best_offer.k"`, `name="next_best_offer.holdout"`, `name="next_best_offer.announce"`} {
+				if !strings.Contains(page, want) {
+					t.Errorf("edit form lacks %s", want)
+				}
+			}
+		})
 	}
 }
 
@@ -139,6 +176,12 @@ func TestCampaignForm_ShowsTheAPIsMessageBesideTheField(t *testing.T) {
 			"audience-filter-spend_days-error"},
 		{"an announcement that is not a template", map[string]any{"message": "Hi {{.Nope"}, url.Values{"message": {"Hi {{.Nope"}},
 			"message", "message-error"},
+		{"a next best offer of 11 offers a member", map[string]any{"kind": "next_best_offer", "next_best_offer": map[string]any{"k": 11, "holdout": 0}},
+			url.Values{"kind": {"next_best_offer"}, "next_best_offer.k": {"11"}}, "next_best_offer.k", "next_best_offer-k-error"},
+		{"a next best offer with benefits of its own", map[string]any{"kind": "next_best_offer", "next_best_offer": map[string]any{"k": 2, "holdout": 10}},
+			url.Values{"kind": {"next_best_offer"}, "next_best_offer.k": {"2"}, "next_best_offer.holdout": {"10"}}, "benefits", "benefits-error"},
+		{"next best offer settings on a standard campaign", map[string]any{"next_best_offer": map[string]any{"k": 2, "holdout": 10}},
+			url.Values{"next_best_offer.k": {"2"}}, "next_best_offer", "next_best_offer-error"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := map[string]any{"name": "Valid", "start": "2030-01-01", "end": "2030-02-01", "audience": map[string]any{"kind": "all"},
@@ -237,11 +280,19 @@ func sameSpec(t *testing.T, gotIs string, got campaign.Spec, wantIs string, want
 // tests honest as the spec grows: the campaign they type sets every field
 // of the spec (but a benefit's id, which the service assigns), so a field
 // added to campaign.Spec and not to the form fails them.
+//
+// A next_best_offer campaign has no benefits and a standard one no
+// next_best_offer settings, so a field counts as set when everyFieldJSON or
+// everyFieldNBOJSON sets it.
 func TestCampaignForm_EveryFieldCampaignSetsEveryFieldOfTheSpec(t *testing.T) {
-	var sp campaign.Spec
+	var sp, nbo campaign.Spec
 	if err := json.Unmarshal([]byte(everyFieldJSON), &sp); err != nil {
 		t.Fatal(err)
 	}
+	if err := json.Unmarshal([]byte(everyFieldNBOJSON), &nbo); err != nil {
+		t.Fatal(err)
+	}
+	sp.Kind, sp.NextBestOffer = nbo.Kind, nbo.NextBestOffer
 	var unset func(path string, v reflect.Value)
 	unset = func(path string, v reflect.Value) {
 		switch v.Kind() {

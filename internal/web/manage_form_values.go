@@ -171,6 +171,14 @@ func formFromSpec(sp campaign.Spec, cur money.Currency) *campaignForm {
 		set("personal", "on")
 	}
 	set("message", sp.Message)
+	set("kind", sp.Kind)
+	if n := sp.NextBestOffer; n != nil {
+		set("next_best_offer.k", strconv.Itoa(n.K))
+		set("next_best_offer.holdout", strconv.Itoa(n.Holdout))
+		if n.Announce {
+			set("next_best_offer.announce", "on")
+		}
+	}
 	set("audience.kind", sp.Audience.Kind)
 	if fl := sp.Audience.Filter; fl != nil {
 		const p = "audience.filter."
