@@ -14,16 +14,16 @@ import (
 // "held: quiet_hours" ...), so a message the contact policy holds shows
 // here with its reason.
 type StepCount struct {
-	Version int    `json:"version"`
-	Step    string `json:"step"`
-	Kind    string `json:"kind"`
-	// Summary is the step as Step.Describe says it: what it does and
-	// where it goes.
-	Summary  string         `json:"summary"`
+	Version  int            `json:"version"`
+	Step     string         `json:"step"`
+	Kind     string         `json:"kind"`
 	At       int64          `json:"at"`
 	Passed   int64          `json:"passed"`
 	Outcomes map[string]int `json:"outcomes"`
 	Messages map[string]int `json:"messages,omitempty"`
+	// Summary is the step as Step.Describe says it: what it does and
+	// where it goes.
+	Summary string `json:"summary"`
 }
 
 // Group is one side of the goal comparison.
