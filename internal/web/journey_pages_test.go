@@ -62,7 +62,7 @@ func journeyPagesEnv(t *testing.T, db *store.DB) *abandonEnv {
 	for i, m := range treated[:3] {
 		cart(fmt.Sprint("c", i), m)
 	}
-	a.tick() // 19:00: they enter version 1
+	a.tick()                    // 19:00: they enter version 1
 	a.advance(90 * time.Minute) // 20:30: all three wait for a page view
 	if st, body, _ := a.do("POST", "/v1/events", auth.RolePOS, fmt.Sprintf(`{"events":[{"event_id":"pv","type":"page_viewed",
 		"time":%q,"channel":"web","member":%q,"properties":{"url":"https://shop.test/coffee"}}]}`, a.clk.Now().Format(time.RFC3339), treated[0])); st != 200 ||
