@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"fmt"
+	"hash/fnv"
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,11 +105,31 @@ func (s *Server) manageJourney(w http.ResponseWriter, r *http.Request, _ *auth.O
 	if err != nil {
 		return err
 	}
+	_, shown, err := s.renderJourneyPanel(p)
+	if err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "manage_journey", struct {
 		page
-		P *journeyPanel
-	}{s.page("Journey " + p.J.Name), p})
+		P     *journeyPanel
+		Shown string
+	}{s.page("Journey " + p.J.Name), p, shown})
 	return nil
+}
+
+// renderJourneyPanel renders the panel and names what it shows: a hash of
+// the rendering without its time, so the live feed sends a page only what
+// differs from what it has (a redraw as the page opens would replace the
+// panel under the operator's eyes, and under a test's, for nothing).
+func (s *Server) renderJourneyPanel(p *journeyPanel) (html, shown string, err error) {
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, "journey_panel", p); err != nil {
+		return "", "", fmt.Errorf("journey panel: %w", err)
+	}
+	html = buf.String()
+	h := fnv.New64a()
+	h.Write([]byte(strings.Replace(html, p.AsOf.Format(journeyAsOf), "", 1)))
+	return html, strconv.FormatUint(h.Sum64(), 36), nil
 }
 
 // journeyRefresh is how often an open journey page is redrawn: its
@@ -115,7 +138,8 @@ const journeyRefresh = 5 * time.Second
 
 // manageJourneyLive streams the journey page's panel as server-sent events,
 // as the campaign page's live panel is: a rendering every journeyRefresh,
-// sent only when it changed.
+// sent only when it differs from the last one sent, or at first from the
+// one the page shows (?shown=, renderJourneyPanel's name for it).
 func (s *Server) manageJourneyLive(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	p, err := s.journeyPanel(r)
 	if err != nil {
@@ -128,16 +152,13 @@ func (s *Server) manageJourneyLive(w http.ResponseWriter, r *http.Request, _ *au
 	w.WriteHeader(http.StatusOK)
 	tick := time.NewTicker(journeyRefresh)
 	defer tick.Stop()
-	last := ""
+	last := r.URL.Query().Get("shown") // what the page has
 	for {
-		var buf bytes.Buffer
-		if err := s.pages.ExecuteTemplate(&buf, "journey_panel", p); err != nil {
+		html, key, err := s.renderJourneyPanel(p)
+		if err != nil {
 			s.log.ErrorContext(r.Context(), "live journey panel", "err", err)
 			return nil
 		}
-		// The time of the rendering changes every time: compare without it.
-		html := buf.String()
-		key := strings.Replace(html, p.AsOf.Format(journeyAsOf), "", 1)
 		if key != last {
 			last = key
 			w.Write([]byte("event: report\ndata: " + strings.ReplaceAll(html, "\n", "\ndata: ") + "\n\n"))
