@@ -10,7 +10,8 @@ import (
 // TestServe_CartAbandonAfterRaisesCartAbandoned: perk serve's
 // --cart-abandon-after reaches the runner: a member's cart with no purchase
 // becomes cart_abandoned on their timeline after that time, not the default
-// two hours.
+// two hours, and enters the built-in abandonment journey perk serve
+// installs.
 func TestServe_CartAbandonAfterRaisesCartAbandoned(t *testing.T) {
 	for name, dsn := range databases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -44,6 +45,15 @@ func TestServe_CartAbandonAfterRaisesCartAbandoned(t *testing.T) {
 			}
 			until(t, "cart_abandoned on the timeline", time.Minute, func() bool {
 				return strings.Contains(strings.Join(types(), " "), "cart_abandoned")
+			})
+			// The built-in abandonment journey, installed live by perk
+			// serve, takes her in (treated or held out: her id decides).
+			until(t, "Ann in the built-in abandonment journey", time.Minute, func() bool {
+				var c struct {
+					Status  string `json:"status"`
+					Entered int    `json:"entered"`
+				}
+				return api(t, "GET", url+"/v1/journeys/cart-abandonment/counts", key, nil, &c) == 200 && c.Status == "live" && c.Entered == 1
 			})
 		})
 	}

@@ -216,7 +216,7 @@ func cmdJourneys(ctx context.Context, args []string) error {
 }
 
 func printJourneyCounts(r *journey.Report) {
-	fmt.Printf("%s: %d entered, %d inside\n", r.Journey, r.Entered, r.Active)
+	fmt.Printf("%s: %d entered, %d inside (version %d %s)\n", r.Journey, r.Entered, r.Active, r.Version, r.Status)
 	reasons := make([]string, 0, len(r.Ended))
 	for k := range r.Ended {
 		reasons = append(reasons, k)
@@ -226,7 +226,7 @@ func printJourneyCounts(r *journey.Report) {
 		fmt.Printf("  ended %-10s %d\n", k, r.Ended[k])
 	}
 	for _, st := range r.Steps {
-		fmt.Printf("  v%d %-24s %-10s at %-6d passed %-6d %v", st.Version, st.Step, st.Kind, st.At, st.Passed, st.Outcomes)
+		fmt.Printf("  v%d %-24s %-10s at %-6d passed %-6d %v  %s", st.Version, st.Step, st.Kind, st.At, st.Passed, st.Outcomes, st.Summary)
 		if len(st.Messages) > 0 {
 			fmt.Printf(" messages %v", st.Messages)
 		}

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +43,7 @@ func TestCLI_Journeys(t *testing.T) {
 				{[]string{"journeys", "apply", "-f", bad}, "", true},
 				{[]string{"journeys", "get"}, "cart-reminder                    v1   live     5 steps, trigger cart_updated\n", false},
 				{[]string{"journeys", "get"}, "spring-follow-up                 v1   live     2 steps, trigger campaign launch spring-sale\n", false},
-				{[]string{"journeys", "counts", "cart-reminder"}, "cart-reminder: 0 entered, 0 inside\n", false},
+				{[]string{"journeys", "counts", "cart-reminder"}, "cart-reminder: 0 entered, 0 inside (version 1 live)\n", false},
 				{[]string{"journeys", "stop", "cart-reminder"}, "cart-reminder stopped (version 1)\n", false},
 				{[]string{"journeys", "stop", "cart-reminder"}, "", true}, // already stopped
 			}
@@ -124,6 +127,79 @@ func TestCLI_JourneysMoveAndDryRun(t *testing.T) {
 			var texts int
 			if err := db.R.QueryRow(`SELECT COUNT(*) FROM sms_outbox WHERE purpose = 'journey:hello'`).Scan(&texts); err != nil || texts != 0 {
 				t.Errorf("texts queued by dry runs and a move: %d %v", texts, err)
+			}
+		})
+	}
+}
+
+// TestCLI_JourneyCountsAreTheServiceCounts: perk journeys counts -o json
+// prints journey.Service.Counts, the function the API's counts and the
+// journey page show (TestJourneyPages_CountsAreTheAPIsAndTheServices), so
+// the three agree; the table says the same figures.
+func TestCLI_JourneyCountsAreTheServiceCounts(t *testing.T) {
+	const v1 = "name: hello\ntrigger: {event: app_opened}\ngoal: {event: basket_committed}\nholdout: 10\nsteps:\n  - {id: pause, wait: 2h}\n  - {id: text, sms: 'Hi {{.FirstName}}'}\n"
+	v2 := strings.Replace(v1, "2h", "1h", 1)
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			env := []string{"PERK_DB=" + dsn(t)}
+			dir := t.TempDir()
+			f1, f2 := filepath.Join(dir, "v1.yaml"), filepath.Join(dir, "v2.yaml")
+			os.WriteFile(f1, []byte(v1), 0o644)
+			os.WriteFile(f2, []byte(v2), 0o644)
+			db, err := store.Open(ctx, strings.TrimPrefix(env[0], "PERK_DB="))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			ms := member.NewService(db, member.Options{Region: "GB"})
+			js := journey.NewService(db, journey.Options{})
+			enter := func(phone string) {
+				m, err := ms.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: phone, FirstName: "Ann"},
+					Channel: member.ChannelAPI, Consent: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				opened := event.Event{EventID: "open-" + phone, Type: "app_opened", Time: time.Now().UTC(), Channel: event.App, MemberID: m.Member.ID}
+				if err := db.Tx(ctx, func(tx *sql.Tx) error { return event.Record(ctx, tx, db.Dialect, opened) }); err != nil {
+					t.Fatal(err)
+				}
+				if err := js.Poll(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if out, errOut, err := perk(t, env, "journeys", "apply", "-f", f1, "--launch"); err != nil {
+				t.Fatalf("apply: %v %s%s", err, out, errOut)
+			}
+			enter("+447700900123")
+			enter("+447700900124")
+			if out, errOut, err := perk(t, env, "journeys", "apply", "-f", f2); err != nil {
+				t.Fatalf("apply v2: %v %s%s", err, out, errOut)
+			}
+			enter("+447700900125")
+			rep, err := js.Counts(ctx, "hello")
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, err := perk(t, env, "journeys", "counts", "hello", "-o", "json")
+			if err != nil {
+				t.Fatalf("counts: %v %s", err, errOut)
+			}
+			var cli, svc any
+			want, _ := json.Marshal(rep)
+			json.Unmarshal(want, &svc)
+			if err := json.Unmarshal([]byte(out), &cli); err != nil || !reflect.DeepEqual(cli, svc) {
+				t.Errorf("perk journeys counts -o json\n%s\nthe service's counts\n%s", out, want)
+			}
+			table, _, err := perk(t, env, "journeys", "counts", "hello")
+			for _, line := range []string{fmt.Sprintf("hello: %d entered, %d inside (version %d live)", rep.Entered, rep.Active, rep.Version),
+				fmt.Sprintf("  v%d %-24s %-10s at %-6d", rep.Steps[0].Version, rep.Steps[0].Step, rep.Steps[0].Kind, rep.Steps[0].At)} {
+				if err != nil || !strings.Contains(table, line) {
+					t.Errorf("table lacks %q:\n%s", line, table)
+				}
+			}
+			if rep.Entered != 3 || len(rep.Versions) == 0 {
+				t.Errorf("setup: %s", want)
 			}
 		})
 	}

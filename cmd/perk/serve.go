@@ -195,6 +195,13 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The built-in journeys (basket abandonment) are installed live on
+	// the first start; an operator who stops one keeps it stopped.
+	if names, err := journeys.InstallBuiltin(ctx); err != nil {
+		return err
+	} else if len(names) > 0 {
+		log.Info("built-in journeys installed", "journeys", names)
+	}
 	journeysDone := make(chan struct{})
 	go func() { defer close(journeysDone); journeys.Run(ctx, journeyTick) }()
 	defer func() { <-journeysDone }()

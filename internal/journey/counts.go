@@ -21,6 +21,9 @@ type StepCount struct {
 	Passed   int64          `json:"passed"`
 	Outcomes map[string]int `json:"outcomes"`
 	Messages map[string]int `json:"messages,omitempty"`
+	// Summary is the step as Step.Describe says it: what it does and
+	// where it goes.
+	Summary string `json:"summary"`
 }
 
 // Group is one side of the goal comparison.
@@ -30,16 +33,30 @@ type Group struct {
 	Rate      float64 `json:"rate"`
 }
 
+// VersionCount is how many members entered a version of a journey and how
+// many of them are still inside it. Treated members only count: the
+// holdout runs no step of any version.
+type VersionCount struct {
+	Version   int   `json:"version"`
+	Entered   int64 `json:"entered"`
+	Active    int64 `json:"active"`
+	Converted int64 `json:"converted"`
+}
+
 // Report is a journey's counts: members in and out, per step, and the goal
 // for treated members against the holdout, with the uplift's interval.
 type Report struct {
 	Journey string           `json:"journey"`
+	Status  string           `json:"status"`
+	Version int              `json:"version"` // the current version, which members entering now follow
 	Entered int64            `json:"entered"`
 	Active  int64            `json:"active"`
 	Ended   map[string]int64 `json:"ended"` // by reason: completed, exit, goal, holdout, failed
 	Steps   []StepCount      `json:"steps"`
-	Treated Group            `json:"treated"`
-	Holdout Group            `json:"holdout"`
+	// Versions are the treated members per version entered, in order.
+	Versions []VersionCount `json:"versions"`
+	Treated  Group          `json:"treated"`
+	Holdout  Group          `json:"holdout"`
 	// Uplift is the treated conversion rate less the holdout's; nil
 	// without a goal.
 	Uplift *report.Estimate `json:"uplift"`
@@ -51,18 +68,19 @@ func (s *Service) Counts(ctx context.Context, name string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Journey: name, Ended: map[string]int64{}, Steps: []StepCount{}}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT holdout, state, exit_reason, COUNT(*),
+	r := &Report{Journey: name, Status: j.Status, Version: j.Version, Ended: map[string]int64{}, Steps: []StepCount{},
+		Versions: []VersionCount{}}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT version, holdout, state, exit_reason, COUNT(*),
 		SUM(CASE WHEN converted_at IS NOT NULL THEN 1 ELSE 0 END)
-		FROM journey_enrolments WHERE journey = $1 GROUP BY holdout, state, exit_reason`, name)
+		FROM journey_enrolments WHERE journey = $1 GROUP BY version, holdout, state, exit_reason ORDER BY version`, name)
 	if err != nil {
 		return nil, fmt.Errorf("journey: counts: %w", err)
 	}
 	for rows.Next() {
-		var hold int
+		var v, hold int
 		var state, reason string
 		var n, conv int64
-		if err := rows.Scan(&hold, &state, &reason, &n, &conv); err != nil {
+		if err := rows.Scan(&v, &hold, &state, &reason, &n, &conv); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("journey: counts: %w", err)
 		}
@@ -77,6 +95,18 @@ func (s *Service) Counts(ctx context.Context, name string) (*Report, error) {
 			r.Active += n
 		} else {
 			r.Ended[reason] += n
+		}
+		if hold == 1 {
+			continue
+		}
+		if k := len(r.Versions); k == 0 || r.Versions[k-1].Version != v {
+			r.Versions = append(r.Versions, VersionCount{Version: v})
+		}
+		vc := &r.Versions[len(r.Versions)-1]
+		vc.Entered += n
+		vc.Converted += conv
+		if state == stateActive {
+			vc.Active += n
 		}
 	}
 	rows.Close()
@@ -176,6 +206,7 @@ func (s *Service) stepCounts(ctx context.Context, j *Journey, r *Report) error {
 		for i, st := range d.Steps {
 			c := get(v, st.ID)
 			c.Kind = st.Kind()
+			c.Summary = st.Describe()
 			c.At = at[key{v, strconv.Itoa(i)}]
 			r.Steps = append(r.Steps, *c)
 		}

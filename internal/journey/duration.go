@@ -44,3 +44,6 @@ func (d Duration) MarshalYAML() (any, error) { b, _ := d.MarshalText(); return s
 func (d Duration) IsZero() bool { return d == 0 }
 
 func parseTemplate(name, src string) (*compose.Template, error) { return compose.Parse(name, src) }
+
+// String writes d as a file would: 7d, 2h, 90m written 1h30m.
+func (d Duration) String() string { return short(time.Duration(d)) }

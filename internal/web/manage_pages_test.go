@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -49,6 +50,9 @@ func TestManagePages_EachAsksItsPermissionAndAnswersFailuresWithAPage(t *testing
 		{"POST", "/manage/campaigns/" + cid + "/edit", campaignForm, true, http.StatusSeeOther},
 		{"POST", "/manage/campaigns/" + cid + "/simulate", url.Values{"days": {"7"}}, true, http.StatusOK},
 		{"GET", "/manage/campaigns/" + cid + "/live", nil, false, 0}, // a stream: only its refusals are tried
+		{"GET", "/manage/journeys", nil, false, http.StatusOK},
+		{"GET", "/manage/journeys/" + journey.AbandonmentJourney, nil, false, http.StatusNotFound}, // not installed in this harness
+		{"GET", "/manage/journeys/" + journey.AbandonmentJourney + "/live", nil, false, 0},
 	}
 	send := func(c *http.Client, method, path string, form url.Values) (*http.Response, string) {
 		if method == "POST" {

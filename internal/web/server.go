@@ -191,7 +191,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).Funcs(journeyFuncs()).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	if opt.IngestPerMinute == 0 {
@@ -333,6 +333,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.opt.Journeys != nil {
 			s.registerJourneys(api)
+			s.registerJourneyPages(page)
 		}
 		if s.opt.Variance != nil {
 			s.registerVariance(api, form)
