@@ -622,12 +622,74 @@ func (s *Service) CheckLive(ctx context.Context) (int, error) {
 	return raised, nil
 }
 
+// Rebuilt is what a rebuild of the norms did.
+type Rebuilt struct {
+	// Campaigns counts the live campaigns whose buckets were recounted and
+	// whose norm was learned again; Comparables the past campaigns whose
+	// buckets were recounted for it.
+	Campaigns   int `json:"campaigns"`
+	Comparables int `json:"comparables"`
+}
+
+// RebuildNorms is the nightly pass (and perk variance rebuild): for every
+// campaign CheckLive watches, it recounts the buckets of its comparables
+// and its own from their launch, so changes older than the incremental
+// pass's Lookback (a return days later, a late receipt) reach the norms,
+// then learns its norm again. Each past campaign is recounted once.
+func (s *Service) RebuildNorms(ctx context.Context) (*Rebuilt, error) {
+	cs, err := s.campaigns.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	now, done, out := s.now(), map[string]bool{}, &Rebuilt{}
+	for _, c := range cs {
+		if c.LaunchedAt == nil || c.Status == campaign.Scheduled || (c.Status == campaign.Ended && now.Sub(c.End) > 24*time.Hour) {
+			continue
+		}
+		comps, err := s.comparables(ctx, c)
+		if err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		for _, o := range comps {
+			if done[o.ID] {
+				continue
+			}
+			if err := s.Rebuild(ctx, o.ID, *o.LaunchedAt); err != nil {
+				return out, fmt.Errorf("variance: rebuild %s: %w", o.ID, err)
+			}
+			done[o.ID] = true
+			out.Comparables++
+		}
+		if err := s.Rebuild(ctx, c.ID, *c.LaunchedAt); err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		if err := s.Prepare(ctx, c.ID, true); err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		out.Campaigns++
+	}
+	return out, nil
+}
+
 // Run checks the live campaigns every interval until ctx ends; a failed
-// pass is logged and the next one tries again.
-func (s *Service) Run(ctx context.Context, every time.Duration) {
+// pass is logged and the next one tries again. Once a day, at the first
+// pass in the hour nightHour (UTC; -1 never), it rebuilds the norms first.
+func (s *Service) Run(ctx context.Context, every time.Duration, nightHour int) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	lastNight := ""
 	for {
+		now := s.now()
+		if day := now.Format(time.DateOnly); nightHour >= 0 && now.Hour() == nightHour && day != lastNight {
+			lastNight = day
+			if r, err := s.RebuildNorms(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.opt.Log.ErrorContext(ctx, "variance nightly rebuild", "err", err)
+				}
+			} else {
+				s.opt.Log.InfoContext(ctx, "variance norms rebuilt", "campaigns", r.Campaigns, "comparables", r.Comparables)
+			}
+		}
 		if n, err := s.CheckLive(ctx); err != nil {
 			if ctx.Err() == nil {
 				s.opt.Log.ErrorContext(ctx, "variance pass", "err", err)

@@ -52,6 +52,9 @@ func (s Stage) Label() string {
 	case Revenue:
 		return "Revenue"
 	}
+	if l, ok := journeyLabel(s); ok {
+		return l
+	}
 	return string(s)
 }
 
