@@ -14,6 +14,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -25,6 +26,8 @@ type Options struct {
 	// Changes receives a change.CampaignVariance event per alert raised
 	// (the webhooks); nil for none.
 	Changes change.Recorder
+	// Journeys, when set, gives journeys their variance view.
+	Journeys *journey.Service
 }
 
 // Service keeps campaigns' actuals and norms and judges them.

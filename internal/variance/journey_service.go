@@ -1,0 +1,174 @@
+package variance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/perk-platform/perk/internal/journey"
+)
+
+// JourneyCohortWeeks is how many past weeks of a journey's own entrants
+// its norm is learned from: each week is one comparable cohort.
+const JourneyCohortWeeks = 4
+
+// MinCohortEntrants is the entrants below which a past week says too
+// little to be a cohort.
+const MinCohortEntrants = 20
+
+// JourneyView is a journey's variance view: its stages over the window's
+// entrants judged against what its past cohorts did.
+type JourneyView struct {
+	Journey string `json:"journey"`
+	Status  string `json:"status"`
+	Source  string `json:"source"`
+	// Basis names the past weeks the norm was learned from, by the start
+	// of the week's entries.
+	Basis []string `json:"basis"`
+	// From is the start of the window (its entrants are judged); AsOf the
+	// end of its last complete hour.
+	From        time.Time `json:"from"`
+	AsOf        time.Time `json:"as_of"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Result
+}
+
+// journeyQueries count a journey's treated entrants who entered in [$2,
+// $3) and what they did, as rows (stage or step, entry hour, event hour,
+// count).
+func (s *Service) journeyQueries() []string {
+	h := func(col string) string { return s.db.Dialect.EpochBucket(col, 3600) }
+	in := ` FROM journey_enrolments e WHERE e.journey = $1 AND e.holdout = 0 AND e.entered_at >= $2 AND e.entered_at < $3`
+	steps := ` FROM journey_steps l JOIN journey_enrolments e ON e.id = l.enrolment_id
+		WHERE e.journey = $1 AND e.holdout = 0 AND e.entered_at >= $2 AND e.entered_at < $3`
+	sms := ` FROM journey_steps l JOIN journey_enrolments e ON e.id = l.enrolment_id JOIN sms_outbox o ON o.id = l.message_id
+		WHERE e.journey = $1 AND e.holdout = 0 AND e.entered_at >= $2 AND e.entered_at < $3 AND o.status = 'sent'`
+	return []string{
+		`SELECT '` + string(Entered) + `', ` + h("e.entered_at") + `, ` + h("e.entered_at") + `, COUNT(*)` + in + ` GROUP BY 2, 3`,
+		`SELECT '` + string(Conversions) + `', ` + h("e.entered_at") + `, ` + h("e.converted_at") + `, COUNT(*)` + in + ` AND e.converted_at IS NOT NULL GROUP BY 2, 3`,
+		`SELECT '` + string(MessagesSent) + `', ` + h("e.entered_at") + `, ` + h("o.sent_at") + `, COUNT(*)` + sms + ` AND o.sent_at IS NOT NULL GROUP BY 2, 3`,
+		`SELECT '` + string(MessagesDelivered) + `', ` + h("e.entered_at") + `, ` + h("o.delivered_at") + `, COUNT(*)` + sms +
+			` AND o.delivery_state = 'delivered' AND o.delivered_at IS NOT NULL GROUP BY 2, 3`,
+		`SELECT 'step:' || l.step, ` + h("e.entered_at") + `, ` + h("l.at") + `, COUNT(*)` + steps + ` GROUP BY l.step, 2, 3`,
+	}
+}
+
+type journeyRow struct {
+	stage        Stage
+	entry, event int64
+	n            int64
+}
+
+func (s *Service) journeyRows(ctx context.Context, name string, from, to time.Time) ([]journeyRow, error) {
+	var out []journeyRow
+	for _, q := range s.journeyQueries() {
+		rows, err := s.db.R.QueryContext(ctx, q, name, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("variance: journey %s: %w", name, err)
+		}
+		for rows.Next() {
+			var r journeyRow
+			if err := rows.Scan(&r.stage, &r.entry, &r.event, &r.n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("variance: journey %s: %w", name, err)
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("variance: journey %s: %w", name, err)
+		}
+	}
+	return out, nil
+}
+
+// journeyOrder is the stages of a journey's definition in order.
+func journeyOrder(d journey.Definition) []Stage {
+	order := append([]Stage{}, JourneyStages...)
+	for _, st := range d.Steps {
+		order = append(order, StepStage(st.ID))
+	}
+	return order
+}
+
+// JourneyView judges a journey's last JourneyWindow complete hours: the
+// members who entered in them and what they did since, against the
+// journey's own past JourneyCohortWeeks weeks: per entrant for every stage,
+// and for the entries themselves the same hours of those weeks. A journey
+// with no past week of at least MinCohortEntrants entrants is not judged.
+// The queries read only the window's and the cohorts' entrants.
+func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, error) {
+	if s.opt.Journeys == nil {
+		return nil, journey.ErrNotFound
+	}
+	j, err := s.opt.Journeys.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	start := epochHour(now) - JourneyWindow
+	v := &JourneyView{Journey: name, Status: j.Status, Source: SourceNone, Basis: []string{}, From: hourStart(start),
+		AsOf: hourStart(start + JourneyWindow), GeneratedAt: now}
+	order := journeyOrder(j.Definition)
+
+	// The window: entries by their hour, the rest by the event's.
+	rows, err := s.journeyRows(ctx, name, hourStart(start), hourStart(start+JourneyWindow))
+	if err != nil {
+		return nil, err
+	}
+	a := Actuals{Hourly: map[Stage][]int64{}, Stores: map[string][]int64{}}
+	for _, st := range order {
+		a.Hourly[st] = make([]int64, JourneyWindow)
+	}
+	for _, r := range rows {
+		if i := r.event - start; i >= 0 && i < JourneyWindow && a.Hourly[r.stage] != nil {
+			a.Hourly[r.stage][i] += r.n
+		}
+	}
+
+	// The cohorts: each past week's entrants, what they did by hours after
+	// their entry hour, and their entries over the window's hours of that
+	// week.
+	var cohorts []Cohort
+	var weeks []History
+	for k := 1; k <= JourneyCohortWeeks; k++ {
+		wStart := start - int64(k*24*7)
+		// A cohort is the week's entrants that the window's hours of that
+		// week saw enter, followed for JourneyWindow hours.
+		rows, err := s.journeyRows(ctx, name, hourStart(wStart), hourStart(wStart+JourneyWindow))
+		if err != nil {
+			return nil, err
+		}
+		c := Cohort{ID: hourStart(wStart).Format(time.RFC3339), Lagged: map[Stage][]int64{}}
+		entries := make([]int64, JourneyWindow)
+		for _, st := range order {
+			c.Lagged[st] = make([]int64, JourneyWindow)
+		}
+		for _, r := range rows {
+			lag := r.event - r.entry
+			if c.Lagged[r.stage] == nil || lag < 0 || lag >= JourneyWindow {
+				continue
+			}
+			c.Lagged[r.stage][lag] += r.n
+			if r.stage == Entered {
+				c.Entrants += float64(r.n)
+				entries[r.entry-wStart] += r.n
+			}
+		}
+		if c.Entrants < MinCohortEntrants {
+			continue
+		}
+		cohorts = append(cohorts, c)
+		weeks = append(weeks, History{ID: c.ID, Audience: 1, Hourly: map[Stage][]int64{Entered: entries}})
+		v.Basis = append(v.Basis, c.ID)
+	}
+	if len(cohorts) == 0 {
+		v.Result = Result{Hours: JourneyWindow, Stages: []StageResult{}, Stores: []StoreResult{}, Findings: []Finding{}}
+		return v, nil
+	}
+	n := JourneyNorm{Source: SourceHistory, Basis: v.Basis, Lag: LearnLag(cohorts, order[1:], JourneyWindow),
+		Entries: learnStages(weeks, []Stage{Entered}, JourneyWindow)[Entered]}
+	v.Source = SourceHistory
+	v.Result = EvaluateJourney(n, a, JourneyWindow, order)
+	return v, nil
+}

@@ -1,0 +1,117 @@
+package variance_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/journey"
+	"github.com/perk-platform/perk/internal/store"
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/variance"
+)
+
+// TestJourneyView_StepThatStopsIsRed: a journey whose four past weeks
+// entered members who all ran its reminder step two hours after entering
+// and of whom a tenth converted is judged over the last three days from
+// those weeks: with the same entries and the reminder running, every stage
+// is within its norm; when the reminder stops running at hour 30 of the
+// window its step is red with the correction "stop", and the entries are
+// not.
+func TestJourneyView_StepThatStopsIsRed(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		stopsAt   int // the window's hour from which the reminder no longer runs; -1 never
+		wantStep  variance.Level
+		wantAlert bool
+	}{
+		{"the reminder runs", -1, variance.OK, false},
+		{"the reminder stops at hour 30", 30, variance.Red, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				now := time.Date(2026, 11, 30, 12, 30, 0, 0, time.UTC)
+				clk := &clock{t: now}
+				log := slog.New(slog.NewTextHandler(io.Discard, nil))
+				js := journey.NewService(db, journey.Options{Now: clk.Now, Log: log})
+				def := journey.Definition{Name: "carts", Trigger: journey.Filter{Event: "cart_abandoned"},
+					Steps: []journey.Step{{ID: "wait", Wait: journey.Duration(2 * time.Hour)}, {ID: "remind", SMS: "Your cart is waiting"}}}
+				if _, err := js.Apply(ctx, def); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := js.Launch(ctx, "carts"); err != nil {
+					t.Fatal(err)
+				}
+				tx, err := db.W.Begin()
+				if err != nil {
+					t.Fatal(err)
+				}
+				exec := func(q string, args ...any) {
+					t.Helper()
+					if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// Six members enter every hour; each runs "wait" at once and
+				// "remind" two hours later; every tenth converts after 5 hours.
+				windowStart := now.Truncate(time.Hour).Add(-variance.JourneyWindow * time.Hour)
+				n := 0
+				for week := 4; week >= 0; week-- {
+					from := windowStart.Add(-time.Duration(week) * 7 * 24 * time.Hour)
+					for h := range variance.JourneyWindow {
+						for k := range 6 {
+							n++
+							id := fmt.Sprintf("enr%05d", n)
+							at := from.Add(time.Duration(h)*time.Hour + time.Duration(k*9)*time.Minute)
+							var converted any
+							if n%10 == 0 && at.Add(5*time.Hour).Before(now) {
+								converted = at.Add(5 * time.Hour)
+							}
+							exec(`INSERT INTO journey_enrolments (id, journey, version, member_id, state, trigger_seq, entered_at, converted_at)
+								VALUES ($1, 'carts', 1, $2, 'active', 0, $3, $4)`, id, fmt.Sprint("m", n), at, converted)
+							exec(`INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, at) VALUES ($1, 0, 'carts', 1, 'wait', 'wait', 'done', $2)`, id, at)
+							remind := at.Add(2 * time.Hour)
+							stopped := week == 0 && tc.stopsAt >= 0 && !remind.Before(windowStart.Add(time.Duration(tc.stopsAt)*time.Hour))
+							if remind.Before(now.Truncate(time.Hour)) && !stopped {
+								exec(`INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, at) VALUES ($1, 1, 'carts', 1, 'remind', 'sms', 'queued', $2)`, id, remind)
+							}
+						}
+					}
+				}
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
+				}
+				v := variance.NewService(db, campaign.NewService(db, campaign.Options{Now: clk.Now}), variance.Options{Now: clk.Now, Log: log, Journeys: js})
+				view, err := v.JourneyView(ctx, "carts")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if view.Source != variance.SourceHistory || len(view.Basis) != variance.JourneyCohortWeeks {
+					t.Fatalf("norm from %s %v, want the %d past weeks", view.Source, view.Basis, variance.JourneyCohortWeeks)
+				}
+				levels := map[variance.Stage]variance.Level{}
+				for _, st := range view.Stages {
+					levels[st.Stage] = st.Worst
+				}
+				if len(levels) != 6 || levels[variance.Entered] != variance.OK || levels[variance.Conversions] != variance.OK ||
+					levels[variance.StepStage("wait")] != variance.OK || levels[variance.StepStage("remind")] != tc.wantStep {
+					t.Fatalf("levels %v, want entries, conversions and wait ok and remind %s", levels, tc.wantStep)
+				}
+				var found bool
+				for _, f := range view.Findings {
+					if f.Stage == variance.StepStage("remind") && len(f.Corrections) == 1 && f.Corrections[0] == "stop" {
+						found = true
+					}
+				}
+				if found != tc.wantAlert {
+					t.Fatalf("findings %+v: remind flagged with stop %v, want %v", view.Findings, found, tc.wantAlert)
+				}
+			})
+		})
+	}
+}
