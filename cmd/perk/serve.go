@@ -229,7 +229,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	// The variance monitor keeps live campaigns' hourly actuals and raises
 	// their alerts (docs/variance.md); it rebuilds the norms on the
 	// nightly hour of the profiles' refresh.
-	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log)})
+	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log), Journeys: journeys})
 	varianceDone := make(chan struct{})
 	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery, c.Profiles.RefreshHour) }()
 	defer func() { <-varianceDone }()

@@ -2,9 +2,13 @@ package variance
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/perk-platform/perk/internal/change"
+	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/journey"
 )
 
@@ -171,4 +175,116 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 	v.Source = SourceHistory
 	v.Result = EvaluateJourney(n, a, JourneyWindow, order)
 	return v, nil
+}
+
+// JourneyAlerts lists a journey's open alerts, gravest first.
+func (s *Service) JourneyAlerts(ctx context.Context, name string) ([]Alert, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT a.id, a.journey, a.stage, a.level, a.kind, a.message, a.raised_at FROM variance_alerts a
+		WHERE a.journey = $1 AND a.campaign_id = '' AND a.cleared_at IS NULL ORDER BY a.level DESC, a.raised_at, a.id`, name)
+	if err != nil {
+		return nil, fmt.Errorf("variance: journey alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []Alert{}
+	for rows.Next() {
+		var a Alert
+		if err := rows.Scan(&a.ID, &a.Journey, &a.Stage, &a.Level, &a.Kind, &a.Message, &a.RaisedAt); err != nil {
+			return nil, fmt.Errorf("variance: journey alerts: %w", err)
+		}
+		a.RaisedAt = a.RaisedAt.UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CheckJourney judges a journey and reconciles its alerts with the view's
+// findings as Check does a campaign's: a new or graver finding raises an
+// alert with its journey_variance event and journey.variance webhook in
+// one transaction; a finding gone clears its alert. It returns the alerts
+// raised.
+func (s *Service) CheckJourney(ctx context.Context, name string) ([]Alert, error) {
+	v, err := s.JourneyView(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	open, err := s.JourneyAlerts(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[Stage]Alert{}
+	for _, a := range open {
+		byKey[a.Stage] = a
+	}
+	now := s.now()
+	var raised []Alert
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		found := map[Stage]bool{}
+		for _, f := range v.Findings {
+			found[f.Stage] = true
+			cur, ok := byKey[f.Stage]
+			if ok && levelRank(cur.Level) >= f.Level {
+				continue
+			}
+			if ok {
+				if _, err := tx.ExecContext(ctx, `UPDATE variance_alerts SET cleared_at = $2 WHERE id = $1`, cur.ID, now); err != nil {
+					return err
+				}
+			}
+			a := Alert{Journey: name, Stage: f.Stage, Level: f.Level.String(), Kind: f.Kind, Message: f.Message, RaisedAt: now}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO variance_alerts (campaign_id, journey, stage, store_id, level, kind, message, raised_at)
+				VALUES ('', $1, $2, '', $3, $4, $5, $6) RETURNING id`, name, string(a.Stage), a.Level, a.Kind, a.Message, now).Scan(&a.ID); err != nil {
+				return err
+			}
+			data := map[string]any{"alert_id": a.ID, "journey": name, "stage": string(a.Stage), "level": a.Level, "kind": a.Kind,
+				"message": a.Message, "corrections": f.Corrections}
+			props, err := json.Marshal(data)
+			if err != nil {
+				return err
+			}
+			if err := event.Record(ctx, tx, s.db.Dialect, event.Event{EventID: fmt.Sprintf("perk:variance:journey:%s:%d", name, a.ID),
+				Type: event.JourneyVariance, Time: now, Properties: props}); err != nil {
+				return err
+			}
+			if err := change.Record(ctx, s.opt.Changes, tx, change.Event{Type: change.JourneyVariance, Data: data}); err != nil {
+				return err
+			}
+			raised = append(raised, a)
+		}
+		for st, a := range byKey {
+			if !found[st] {
+				if _, err := tx.ExecContext(ctx, `UPDATE variance_alerts SET cleared_at = $2 WHERE id = $1`, a.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("variance: journey alerts: %w", err)
+	}
+	return raised, nil
+}
+
+// CheckJourneys runs CheckJourney over every live journey and returns how
+// many alerts it raised; nothing without Options.Journeys.
+func (s *Service) CheckJourneys(ctx context.Context) (int, error) {
+	if s.opt.Journeys == nil {
+		return 0, nil
+	}
+	js, err := s.opt.Journeys.List(ctx)
+	if err != nil {
+		return 0, err
+	}
+	raised := 0
+	for _, j := range js {
+		if j.Status != journey.Live {
+			continue
+		}
+		as, err := s.CheckJourney(ctx, j.Name)
+		if err != nil {
+			return raised, fmt.Errorf("variance: check journey %s: %w", j.Name, err)
+		}
+		raised += len(as)
+	}
+	return raised, nil
 }

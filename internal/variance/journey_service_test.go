@@ -111,6 +111,30 @@ func TestJourneyView_StepThatStopsIsRed(t *testing.T) {
 				if found != tc.wantAlert {
 					t.Fatalf("findings %+v: remind flagged with stop %v, want %v", view.Findings, found, tc.wantAlert)
 				}
+				// The monitor raises the alert once, with its event; a
+				// second pass raises nothing.
+				raised, err := v.CheckJourney(ctx, "carts")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if again, err := v.CheckJourney(ctx, "carts"); err != nil || len(again) != 0 {
+					t.Fatalf("second pass raised %+v %v", again, err)
+				}
+				var events int
+				if err := db.R.QueryRow(`SELECT COUNT(*) FROM events WHERE type = 'journey_variance'`).Scan(&events); err != nil {
+					t.Fatal(err)
+				}
+				open, err := v.JourneyAlerts(ctx, "carts")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.wantAlert {
+					if len(raised) != 1 || raised[0].Stage != variance.StepStage("remind") || raised[0].Level != "red" || events != 1 || len(open) != 1 {
+						t.Fatalf("raised %+v, %d events, open %+v: want one red alert on remind", raised, events, open)
+					}
+				} else if len(raised) != 0 || events != 0 || len(open) != 0 {
+					t.Fatalf("raised %+v, %d events, open %+v: want none", raised, events, open)
+				}
 			})
 		})
 	}

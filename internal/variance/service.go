@@ -453,16 +453,18 @@ func (s *Service) readNorm(ctx context.Context, id string) (Norm, error) {
 // Alert is a finding raised: kept open, one per campaign, stage and store,
 // until the departure clears.
 type Alert struct {
-	ID           int64      `json:"id"`
-	CampaignID   string     `json:"campaign_id"`
-	CampaignName string     `json:"campaign_name,omitempty"`
-	Stage        Stage      `json:"stage"`
-	StoreID      string     `json:"store_id,omitempty"`
-	Level        string     `json:"level"`
-	Kind         string     `json:"kind"`
-	Message      string     `json:"message"`
-	RaisedAt     time.Time  `json:"raised_at"`
-	ClearedAt    *time.Time `json:"cleared_at,omitempty"`
+	ID           int64  `json:"id"`
+	CampaignID   string `json:"campaign_id"`
+	CampaignName string `json:"campaign_name,omitempty"`
+	// Journey names the journey of a journey's alert (CampaignID empty).
+	Journey   string     `json:"journey,omitempty"`
+	Stage     Stage      `json:"stage"`
+	StoreID   string     `json:"store_id,omitempty"`
+	Level     string     `json:"level"`
+	Kind      string     `json:"kind"`
+	Message   string     `json:"message"`
+	RaisedAt  time.Time  `json:"raised_at"`
+	ClearedAt *time.Time `json:"cleared_at,omitempty"`
 }
 
 const alertCols = `a.id, a.campaign_id, c.name, a.stage, a.store_id, a.level, a.kind, a.message, a.raised_at, a.cleared_at`
@@ -692,6 +694,13 @@ func (s *Service) Run(ctx context.Context, every time.Duration, nightHour int) {
 			} else {
 				s.opt.Log.InfoContext(ctx, "variance norms rebuilt", "campaigns", r.Campaigns, "comparables", r.Comparables)
 			}
+		}
+		if n, err := s.CheckJourneys(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.opt.Log.ErrorContext(ctx, "variance journeys pass", "err", err)
+			}
+		} else if n > 0 {
+			s.opt.Log.InfoContext(ctx, "variance journey alerts raised", "alerts", n)
 		}
 		if n, err := s.CheckLive(ctx); err != nil {
 			if ctx.Err() == nil {
