@@ -35,6 +35,7 @@ type JourneyView struct {
 	AsOf        time.Time `json:"as_of"`
 	GeneratedAt time.Time `json:"generated_at"`
 	Result
+	Alerts []Alert `json:"alerts"`
 }
 
 // journeyQueries count a journey's treated entrants who entered in [$2,
@@ -113,6 +114,9 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 	start := epochHour(now) - JourneyWindow
 	v := &JourneyView{Journey: name, Status: j.Status, Source: SourceNone, Basis: []string{}, From: hourStart(start),
 		AsOf: hourStart(start + JourneyWindow), GeneratedAt: now}
+	if v.Alerts, err = s.JourneyAlerts(ctx, name); err != nil {
+		return nil, err
+	}
 	order := journeyOrder(j.Definition)
 
 	// The window: entries by their hour, the rest by the event's.

@@ -128,7 +128,14 @@ func TestJourneyView_StepThatStopsIsRed(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				all, err := v.AllOpenAlerts(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if tc.wantAlert {
+					if len(all) != 1 || all[0].Journey != "carts" {
+						t.Fatalf("the overview's alerts %+v, want the journey's", all)
+					}
 					if len(raised) != 1 || raised[0].Stage != variance.StepStage("remind") || raised[0].Level != "red" || events != 1 || len(open) != 1 {
 						t.Fatalf("raised %+v, %d events, open %+v: want one red alert on remind", raised, events, open)
 					}

@@ -467,7 +467,7 @@ type Alert struct {
 	ClearedAt *time.Time `json:"cleared_at,omitempty"`
 }
 
-const alertCols = `a.id, a.campaign_id, c.name, a.stage, a.store_id, a.level, a.kind, a.message, a.raised_at, a.cleared_at`
+const alertCols = `a.id, a.campaign_id, COALESCE(c.name, ''), a.journey, a.stage, a.store_id, a.level, a.kind, a.message, a.raised_at, a.cleared_at`
 
 func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 	defer rows.Close()
@@ -475,7 +475,7 @@ func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 	for rows.Next() {
 		var a Alert
 		var cleared sql.NullTime
-		if err := rows.Scan(&a.ID, &a.CampaignID, &a.CampaignName, &a.Stage, &a.StoreID, &a.Level, &a.Kind, &a.Message, &a.RaisedAt, &cleared); err != nil {
+		if err := rows.Scan(&a.ID, &a.CampaignID, &a.CampaignName, &a.Journey, &a.Stage, &a.StoreID, &a.Level, &a.Kind, &a.Message, &a.RaisedAt, &cleared); err != nil {
 			return nil, fmt.Errorf("variance: alerts: %w", err)
 		}
 		a.RaisedAt = a.RaisedAt.UTC()
@@ -498,9 +498,10 @@ func (s *Service) OpenAlerts(ctx context.Context, id string) ([]Alert, error) {
 	return scanAlerts(rows)
 }
 
-// AllOpenAlerts lists every campaign's open alerts, for the overview.
+// AllOpenAlerts lists every campaign's and journey's open alerts, for the
+// overview.
 func (s *Service) AllOpenAlerts(ctx context.Context) ([]Alert, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+alertCols+` FROM variance_alerts a JOIN campaigns c ON c.id = a.campaign_id
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+alertCols+` FROM variance_alerts a LEFT JOIN campaigns c ON c.id = a.campaign_id
 		WHERE a.cleared_at IS NULL ORDER BY a.level DESC, a.raised_at DESC, a.id LIMIT 100`)
 	if err != nil {
 		return nil, fmt.Errorf("variance: alerts: %w", err)

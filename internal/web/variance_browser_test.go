@@ -16,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -209,6 +210,50 @@ func TestCampaignLiveStream_RedrawsOnlyWhatChanged(t *testing.T) {
 			cancel()
 			if err != nil || !strings.HasPrefix(first, tc.want) {
 				t.Errorf("%s: first line %q (%v), want %q", tc.path, first, err, tc.want)
+			}
+		}
+	})
+}
+
+// TestJourneyVarianceAPI: GET /v1/journeys/{name}/variance (checked
+// against docs/openapi.yaml by the harness) answers a journey's view: a
+// journey with no past week of entrants has no norm and judges nothing; an
+// unknown journey is 404.
+func TestJourneyVarianceAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, func(o *web.Options) {
+			o.Journeys = journey.NewService(db, journey.Options{})
+			o.Variance = variance.NewService(db, o.Campaigns, variance.Options{Journeys: o.Journeys})
+		})
+		def := map[string]any{"name": "carts", "trigger": map[string]any{"event": "cart_abandoned"},
+			"steps": []map[string]any{{"id": "wait", "wait": "2h"}, {"id": "remind", "sms": "Your cart is waiting"}}}
+		if st, body, _ := e.do("PUT", "/v1/journeys/carts", auth.RoleManager, def); st != 200 && st != 201 {
+			t.Fatalf("put journey: %d %s", st, body)
+		}
+		for _, tc := range []struct {
+			path   string
+			status int
+			source string
+		}{
+			{"/v1/journeys/carts/variance", 200, "none"},
+			{"/v1/journeys/nope/variance", 404, ""},
+		} {
+			st, body, _ := e.do("GET", tc.path, auth.RoleReporting, nil)
+			if st != tc.status {
+				t.Fatalf("%s: %d %s", tc.path, st, body)
+			}
+			if st != 200 {
+				continue
+			}
+			var v struct {
+				Journey string `json:"journey"`
+				Source  string `json:"source"`
+				Hours   int    `json:"hours"`
+				Stages  []any  `json:"stages"`
+			}
+			jsonUnmarshal(t, body, &v)
+			if v.Journey != "carts" || v.Source != tc.source || v.Hours != variance.JourneyWindow || len(v.Stages) != 0 {
+				t.Fatalf("%s = %s", tc.path, body)
 			}
 		}
 	})
