@@ -258,3 +258,103 @@ func TestJourneyVarianceAPI(t *testing.T) {
 		}
 	})
 }
+
+// journeyVarianceEnv is the harness with a live journey "carts" whose four
+// past weeks entered six members an hour who all ran its reminder two
+// hours later, and whose reminder stopped running at hour 30 of the last
+// three days; the variance service's clock is fixed, so every redraw
+// judges the same hours.
+func journeyVarianceEnv(t *testing.T, db *store.DB) (*env, *journey.Service) {
+	t.Helper()
+	now := time.Now().UTC()
+	var js *journey.Service
+	e := newEnv(t, db, func(o *web.Options) {
+		js = journey.NewService(db, journey.Options{})
+		o.Journeys = js
+		o.Variance = variance.NewService(db, o.Campaigns, variance.Options{Journeys: js, Now: func() time.Time { return now }})
+	})
+	ctx := t.Context()
+	def := journey.Definition{Name: "carts", Trigger: journey.Filter{Event: "cart_abandoned"},
+		Steps: []journey.Step{{ID: "wait", Wait: journey.Duration(2 * time.Hour)}, {ID: "remind", SMS: "Your cart is waiting"}}}
+	if _, err := js.Apply(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Launch(ctx, "carts"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.W.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	windowStart := now.Truncate(time.Hour).Add(-variance.JourneyWindow * time.Hour)
+	n := 0
+	for week := 4; week >= 0; week-- {
+		from := windowStart.Add(-time.Duration(week) * 7 * 24 * time.Hour)
+		for h := range variance.JourneyWindow {
+			for k := range 6 {
+				n++
+				id := fmt.Sprintf("enr%05d", n)
+				at := from.Add(time.Duration(h)*time.Hour + time.Duration(k*9)*time.Minute)
+				exec(`INSERT INTO journey_enrolments (id, journey, version, member_id, state, trigger_seq, entered_at) VALUES ($1, 'carts', 1, $2, 'active', 0, $3)`,
+					id, fmt.Sprint("m", n), at)
+				remind := at.Add(2 * time.Hour)
+				if remind.Before(now.Truncate(time.Hour)) && (week > 0 || remind.Before(windowStart.Add(30*time.Hour))) {
+					exec(`INSERT INTO journey_steps (enrolment_id, n, journey, version, step, kind, outcome, at) VALUES ($1, 1, 'carts', 1, 'remind', 'sms', 'queued', $2)`, id, remind)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return e, js
+}
+
+// TestJourneyVariancePage_InChromium: a journey whose reminder stopped
+// shows the step red on its live page with the correction "stop" offered;
+// stopping it from the page stops the journey; the page fits a phone and
+// passes axe at 360 and 1280 px.
+func TestJourneyVariancePage_InChromium(t *testing.T) {
+	db := storetest.SQLite(t)
+	e, js := journeyVarianceEnv(t, db)
+	email := e.newOperator(auth.RoleManager)
+	b := newBrowser(t)
+	err := chromedp.Do(b,
+		chromedp.Navigate(e.url+"/manage/journeys/carts/variance"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), operatorPassword),
+		chromedp.Click(chromedp.CSS("#sign-in")),
+		chromedp.WaitVisible(chromedp.CSS("#variance-findings")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if level := liveText(t, b, `[id="stage-step:remind"] .status`); level != "red" {
+		t.Errorf("the reminder step shown %q, want red", level)
+	}
+	if level := liveText(t, b, `[id="stage-step:wait"] .status`); level != "ok" {
+		t.Errorf("the wait step shown %q, want ok", level)
+	}
+	if got := liveText(t, b, "#variance-findings"); !strings.Contains(got, "Step remind") || !strings.Contains(got, "stop") {
+		t.Errorf("findings = %q", got)
+	}
+	fitsWidth(t, b)
+	screenshot(t, b, "journey-variance-red-360")
+	checkAxeWidths(t, b, axeScript(t), "journey variance")
+	if err := chromedp.Do(b, chromedp.Click(chromedp.CSS("#fix-stop-button")), chromedp.WaitVisible(chromedp.CSS("#notice"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := liveText(t, b, "#journey-status"); got != "stopped" {
+		t.Errorf("status after stopping from the corrections = %q", got)
+	}
+	if j, err := js.Get(context.Background(), "carts"); err != nil || j.Status != journey.Stopped {
+		t.Errorf("stored journey %v %v", j, err)
+	}
+}
