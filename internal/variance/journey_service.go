@@ -100,7 +100,9 @@ func journeyOrder(d journey.Definition) []Stage {
 // members who entered in them and what they did since, against the
 // journey's own past JourneyCohortWeeks weeks: per entrant for every stage,
 // and for the entries themselves the same hours of those weeks. A journey
-// with no past week of at least MinCohortEntrants entrants is not judged.
+// with no past week of at least MinCohortEntrants entrants borrows the
+// weeks of comparable journeys (the same trigger event) for the stages
+// every journey has; with none either it is not judged.
 // The queries read only the window's and the cohorts' entrants.
 func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, error) {
 	if s.opt.Journeys == nil {
@@ -134,18 +136,64 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 		}
 	}
 
-	// The cohorts: each past week's entrants, what they did by hours after
-	// their entry hour, and their entries over the window's hours of that
-	// week.
+	cohorts, weeks, err := s.cohorts(ctx, name, start, order)
+	if err != nil {
+		return nil, err
+	}
+	n := JourneyNorm{Source: SourceHistory}
+	if len(cohorts) > 0 {
+		n.Lag = LearnLag(cohorts, order[1:], JourneyWindow)
+		n.Entries = learnStages(weeks, []Stage{Entered}, JourneyWindow)[Entered]
+	} else {
+		// A new journey borrows from comparable ones, those with the same
+		// trigger event: per entrant, for the stages every journey has
+		// (its steps are its own, and its entries are not theirs).
+		others, err := s.opt.Journeys.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range others {
+			if o.Name == name || o.Definition.Trigger.Event == "" || o.Definition.Trigger.Event != j.Definition.Trigger.Event {
+				continue
+			}
+			cs, _, err := s.cohorts(ctx, o.Name, start, JourneyStages)
+			if err != nil {
+				return nil, err
+			}
+			for i := range cs {
+				cs[i].ID = o.Name + "@" + cs[i].ID
+			}
+			cohorts = append(cohorts, cs...)
+		}
+		if len(cohorts) > 0 {
+			n.Lag = LearnLag(cohorts, JourneyStages[1:], JourneyWindow)
+		}
+	}
+	if len(cohorts) == 0 {
+		v.Result = Result{Hours: JourneyWindow, Stages: []StageResult{}, Stores: []StoreResult{}, Findings: []Finding{}}
+		return v, nil
+	}
+	for _, c := range cohorts {
+		v.Basis = append(v.Basis, c.ID)
+	}
+	n.Basis, v.Source = v.Basis, SourceHistory
+	v.Result = EvaluateJourney(n, a, JourneyWindow, order)
+	return v, nil
+}
+
+// cohorts are a journey's past JourneyCohortWeeks weeks of entrants, each
+// the members who entered in the window's hours of that week, with what
+// they did by hours after their entry hour (stages of order), and the
+// week's entries by hour. Weeks of fewer than MinCohortEntrants are left
+// out.
+func (s *Service) cohorts(ctx context.Context, name string, start int64, order []Stage) ([]Cohort, []History, error) {
 	var cohorts []Cohort
 	var weeks []History
 	for k := 1; k <= JourneyCohortWeeks; k++ {
 		wStart := start - int64(k*24*7)
-		// A cohort is the week's entrants that the window's hours of that
-		// week saw enter, followed for JourneyWindow hours.
 		rows, err := s.journeyRows(ctx, name, hourStart(wStart), hourStart(wStart+JourneyWindow))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		c := Cohort{ID: hourStart(wStart).Format(time.RFC3339), Lagged: map[Stage][]int64{}}
 		entries := make([]int64, JourneyWindow)
@@ -168,17 +216,8 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 		}
 		cohorts = append(cohorts, c)
 		weeks = append(weeks, History{ID: c.ID, Audience: 1, Hourly: map[Stage][]int64{Entered: entries}})
-		v.Basis = append(v.Basis, c.ID)
 	}
-	if len(cohorts) == 0 {
-		v.Result = Result{Hours: JourneyWindow, Stages: []StageResult{}, Stores: []StoreResult{}, Findings: []Finding{}}
-		return v, nil
-	}
-	n := JourneyNorm{Source: SourceHistory, Basis: v.Basis, Lag: LearnLag(cohorts, order[1:], JourneyWindow),
-		Entries: learnStages(weeks, []Stage{Entered}, JourneyWindow)[Entered]}
-	v.Source = SourceHistory
-	v.Result = EvaluateJourney(n, a, JourneyWindow, order)
-	return v, nil
+	return cohorts, weeks, nil
 }
 
 // JourneyAlerts lists a journey's open alerts, gravest first.

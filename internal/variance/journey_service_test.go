@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +142,99 @@ func TestJourneyView_StepThatStopsIsRed(t *testing.T) {
 					}
 				} else if len(raised) != 0 || events != 0 || len(open) != 0 {
 					t.Fatalf("raised %+v, %d events, open %+v: want none", raised, events, open)
+				}
+			})
+		})
+	}
+}
+
+// TestJourneyView_NewJourneyBorrowsFromComparables: a journey with no past
+// of its own is judged, for the stages every journey has, against the past
+// weeks of a journey with the same trigger event: its entrants converting
+// as theirs did are within the norm, its entrants not converting at all
+// are red; its entries and steps are not judged.
+func TestJourneyView_NewJourneyBorrowsFromComparables(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		converts  bool
+		wantLevel variance.Level
+	}{
+		{"converting as the comparable did", true, variance.OK},
+		{"not converting", false, variance.Red},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				now := time.Date(2026, 11, 30, 12, 30, 0, 0, time.UTC)
+				clk := &clock{t: now}
+				log := slog.New(slog.NewTextHandler(io.Discard, nil))
+				js := journey.NewService(db, journey.Options{Now: clk.Now, Log: log})
+				for _, name := range []string{"carts", "carts-new", "welcome"} {
+					trigger := "cart_abandoned"
+					if name == "welcome" {
+						trigger = "member_joined"
+					}
+					def := journey.Definition{Name: name, Trigger: journey.Filter{Event: trigger}, Steps: []journey.Step{{ID: "remind-" + name, SMS: "Hello"}}}
+					if _, err := js.Apply(ctx, def); err != nil {
+						t.Fatal(err)
+					}
+				}
+				windowStart := now.Truncate(time.Hour).Add(-variance.JourneyWindow * time.Hour)
+				n := 0
+				enter := func(journeyName string, weeks []int, converts bool) {
+					t.Helper()
+					tx, err := db.W.Begin()
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer func() {
+						if err := tx.Commit(); err != nil {
+							t.Fatal(err)
+						}
+					}()
+					for _, week := range weeks {
+						from := windowStart.Add(-time.Duration(week) * 7 * 24 * time.Hour)
+						for h := range variance.JourneyWindow {
+							for k := range 6 {
+								n++
+								at := from.Add(time.Duration(h)*time.Hour + time.Duration(k*9)*time.Minute)
+								var converted any
+								if converts && n%10 == 0 && at.Add(5*time.Hour).Before(now) {
+									converted = at.Add(5 * time.Hour)
+								}
+								if _, err := tx.ExecContext(ctx, `INSERT INTO journey_enrolments (id, journey, version, member_id, state, trigger_seq, entered_at, converted_at)
+									VALUES ($1, $2, 1, $3, 'active', 0, $4, $5)`, fmt.Sprintf("enr%05d", n), journeyName, fmt.Sprint("m", n), at, converted); err != nil {
+									t.Fatal(err)
+								}
+							}
+						}
+					}
+				}
+				enter("carts", []int{4, 3, 2, 1}, true)
+				// A journey of another trigger, never converting: not comparable.
+				enter("welcome", []int{4, 3, 2, 1}, false)
+				enter("carts-new", []int{0}, tc.converts)
+				v := variance.NewService(db, campaign.NewService(db, campaign.Options{Now: clk.Now}), variance.Options{Now: clk.Now, Log: log, Journeys: js})
+				view, err := v.JourneyView(ctx, "carts-new")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if view.Source != variance.SourceHistory || len(view.Basis) != variance.JourneyCohortWeeks {
+					t.Fatalf("norm from %s %v, want the comparable's %d weeks", view.Source, view.Basis, variance.JourneyCohortWeeks)
+				}
+				for _, b := range view.Basis {
+					if !strings.HasPrefix(b, "carts@") {
+						t.Fatalf("basis %v: want only the journey with the same trigger", view.Basis)
+					}
+				}
+				levels := map[variance.Stage]variance.Level{}
+				for _, st := range view.Stages {
+					levels[st.Stage] = st.Worst
+				}
+				_, entered := levels[variance.Entered]
+				_, step := levels[variance.StepStage("remind-carts-new")]
+				if entered || step || levels[variance.Conversions] != tc.wantLevel {
+					t.Fatalf("levels %v: want conversions %s, entries and steps not judged", levels, tc.wantLevel)
 				}
 			})
 		})
