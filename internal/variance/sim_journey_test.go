@@ -94,8 +94,10 @@ func simJourneyNorm(r *rand.Rand) JourneyNorm {
 		fs, fd, fc := factor(0.02), factor(0.02), factor(0.10)
 		c := Cohort{ID: fmt.Sprint("week-", k), Entrants: 3000, Lagged: map[Stage][]int64{}}
 		for d := range JourneyWindow {
-			for st, p := range simEntrantRates(d, fs, fd, fc) {
-				c.Lagged[st] = append(c.Lagged[st], poisson(r, c.Entrants*p))
+			// In a fixed order: the draws must not follow a map's.
+			rates := simEntrantRates(d, fs, fd, fc)
+			for _, st := range simJourneyStages[1:] {
+				c.Lagged[st] = append(c.Lagged[st], poisson(r, c.Entrants*rates[st]))
 			}
 		}
 		cs = append(cs, c)
