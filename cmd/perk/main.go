@@ -45,6 +45,7 @@ Usage:
   perk referrals apply -f FILE | get | report   the referral programme: rewards, caps, budget; its report
   perk profiles refresh                      recompute members' profiles, RFM quintiles and segments now
   perk nbo pool apply -f FILE [--replace] | pool get | rules refresh   the next-best-offer pool and association rules
+  perk variance rebuild                      recount live campaigns' buckets and learn their norms again (nightly in serve)
   perk sms inject --from NUMBER "TEXT"       handle an inbound SMS as if it came from NUMBER
   perk sms outbox [--to NUMBER] [-o json]    list queued and sent messages
   perk sms status [--campaign ID] [-o json]  count messages by status and delivery
@@ -125,6 +126,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdProfiles(ctx, rest)
 	case "nbo":
 		return cmdNBO(ctx, rest)
+	case "variance":
+		return cmdVariance(ctx, rest)
 	case "bench":
 		return cmdBench(ctx, rest)
 	case "sms":

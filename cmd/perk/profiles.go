@@ -34,7 +34,7 @@ func profileFlags(fs *flag.FlagSet, c *Config) {
 func profileServeFlags(fs *flag.FlagSet, c *Config) {
 	profileFlags(fs, c)
 	intFlag(fs, &c.Profiles.RefreshHour, "profile-refresh-hour", "PERK_PROFILE_REFRESH_HOUR", 3,
-		"hour of the day (UTC, 0-23) of the nightly full refresh of members' profiles; -1 never")
+		"hour of the day (UTC, 0-23) of the nightly full refresh of members' profiles and rebuild of the variance norms; -1 never")
 }
 
 // profiles is the profile service for db with the configured settings.

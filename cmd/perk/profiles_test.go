@@ -29,3 +29,28 @@ func TestCLI_ProfilesRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestCLI_VarianceRebuild: perk variance rebuild learns the live campaigns'
+// norms again and says how many; a wrong sub-command is a usage error.
+func TestCLI_VarianceRebuild(t *testing.T) {
+	for name, dsn := range databases(t) {
+		t.Run(name, func(t *testing.T) {
+			env := []string{"PERK_DB=" + dsn(t)}
+			steps := []struct {
+				args []string
+				want string
+				fail bool
+			}{
+				{[]string{"variance", "rebuild"}, "0 campaigns' norms rebuilt from 0 comparable campaigns\n", false},
+				{[]string{"variance", "rebuild", "-o", "json"}, `"campaigns": 0`, false},
+				{[]string{"variance", "refresh"}, "", true},
+			}
+			for _, st := range steps {
+				out, errOut, err := perk(t, env, st.args...)
+				if (err != nil) != st.fail || !strings.Contains(out, st.want) {
+					t.Errorf("perk %s: err %v\n%s%s", strings.Join(st.args, " "), err, out, errOut)
+				}
+			}
+		})
+	}
+}

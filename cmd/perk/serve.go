@@ -240,10 +240,11 @@ func cmdServe(ctx context.Context, args []string) error {
 	go func() { defer close(rollupDone); funnels.KeepRollup(ctx, funnelRollupEvery, log) }()
 	defer func() { <-rollupDone }()
 	// The variance monitor keeps live campaigns' hourly actuals and raises
-	// their alerts (docs/variance.md).
-	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log)})
+	// their alerts (docs/variance.md); it rebuilds the norms on the
+	// nightly hour of the profiles' refresh.
+	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log), Journeys: journeys})
 	varianceDone := make(chan struct{})
-	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery) }()
+	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery, c.Profiles.RefreshHour) }()
 	defer func() { <-varianceDone }()
 	// Profiles: the queue the tills fill is drained every few seconds, and
 	// everything is recomputed nightly.

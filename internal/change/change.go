@@ -33,12 +33,15 @@ const (
 	// CampaignVariance is a live campaign departing from its norm (package
 	// variance): raised once per stage, store and level until it clears.
 	CampaignVariance = "campaign.variance"
+	// JourneyVariance is a live journey departing from its norm, raised
+	// as CampaignVariance is.
+	JourneyVariance = "journey.variance"
 )
 
 // Types lists every event type, in the order documentation shows them.
 var Types = []string{MemberCreated, MemberUpdated, MemberOptedOut, MemberErased, ConsentChanged,
 	TransactionCommitted, TransactionReturned, TransactionVoided, OfferRedeemed, PointsChanged,
-	SMSDelivered, SMSFailed, JourneyWebhook, CampaignVariance}
+	SMSDelivered, SMSFailed, JourneyWebhook, CampaignVariance, JourneyVariance}
 
 // Event is one change. Data is marshalled to JSON as the payload's data;
 // MemberID, when set, is the member it is about: the recorder adds the

@@ -238,7 +238,7 @@ func validChannel(c Channel) bool {
 func reserved(t string) bool {
 	switch t {
 	case SMSSent, SMSDelivered, SMSFailed, SMSReplied, LinkClicked, CardViewed, MemberJoined,
-		MemberOptedOut, BasketCommitted, BasketReturned, OfferRedeemed, IdentityMerged, CampaignVariance:
+		MemberOptedOut, BasketCommitted, BasketReturned, OfferRedeemed, IdentityMerged, CampaignVariance, JourneyVariance:
 		return true
 	}
 	return false

@@ -62,6 +62,9 @@ const (
 	// CampaignVariance is a variance alert on a live campaign (package
 	// variance): about a campaign and a store, not a person.
 	CampaignVariance = "campaign_variance"
+	// JourneyVariance is a variance alert on a live journey (package
+	// variance): about a journey's stage or step, not a person.
+	JourneyVariance = "journey_variance"
 )
 
 // Source says who wrote an event.
@@ -94,7 +97,7 @@ type Event struct {
 // merge): only those open or extend a session.
 func (e *Event) Shopper() bool {
 	switch e.Type {
-	case SMSSent, SMSDelivered, SMSFailed, IdentityMerged, CampaignVariance:
+	case SMSSent, SMSDelivered, SMSFailed, IdentityMerged, CampaignVariance, JourneyVariance:
 		return false
 	}
 	return true

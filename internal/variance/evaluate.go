@@ -156,6 +156,7 @@ func Evaluate(n Norm, audience float64, a Actuals, hours int) Result {
 
 func evalStage(n Norm, st Stage, c Curve, audience float64, a Actuals, hours int) StageResult {
 	sr := StageResult{Stage: st, Label: st.Label(), Points: make([]Point, 0, hours)}
+	warn := FamilySigma(WarnSigma, len(n.Curves))
 	var cum, cusum float64
 	stalled := false
 	for i := range hours {
@@ -167,7 +168,7 @@ func evalStage(n Norm, st Stage, c Curve, audience float64, a Actuals, hours int
 		u := unit(n, st, i)
 		sigma := math.Sqrt(e*u + spread*spread*e*e)
 		p := Point{Hour: i, Actual: cum, Expected: e,
-			WarnLow: max(e-WarnSigma*sigma, 0), WarnHigh: e + WarnSigma*sigma,
+			WarnLow: max(e-warn*sigma, 0), WarnHigh: e + warn*sigma,
 			ControlLow: max(e-ControlSigma*sigma, 0), ControlHigh: e + ControlSigma*sigma}
 		sr.Points = append(sr.Points, p)
 
@@ -187,6 +188,12 @@ func evalStage(n Norm, st Stage, c Curve, audience float64, a Actuals, hours int
 			zh := (x - eh) / math.Sqrt(eh*u+spread*spread*eh*eh)
 			cusum = max(0, cusum-zh-CusumK)
 			stalled = x == 0 && eh >= 10*u
+		} else {
+			// An hour that expects next to nothing (sending is over, the
+			// shops are shut) counts as on pace: without this a sum left
+			// from the stage's busy hours stayed amber for the rest of the
+			// campaign, and was reported as a stall.
+			cusum = max(0, cusum-CusumK)
 		}
 		sr.LastHour, sr.LastHourExpected = x, eh
 		if i == hours-1 {
@@ -194,7 +201,7 @@ func evalStage(n Norm, st Stage, c Curve, audience float64, a Actuals, hours int
 			if e >= MinExpected*u {
 				sr.Judged = true
 				sr.Z = (cum - e) / sigma
-				sr.Level = levelOf(sr.Z)
+				sr.Level = levelOf(sr.Z, warn, ControlSigma)
 			}
 			switch {
 			case stalled || cusum >= CusumRedH:
@@ -208,14 +215,27 @@ func evalStage(n Norm, st Stage, c Curve, audience float64, a Actuals, hours int
 	return sr
 }
 
-func levelOf(z float64) Level {
+func levelOf(z, warn, control float64) Level {
 	switch {
-	case math.Abs(z) >= ControlSigma:
+	case math.Abs(z) >= control:
 		return Red
-	case math.Abs(z) >= WarnSigma:
+	case math.Abs(z) >= warn:
 		return Amber
 	}
 	return OK
+}
+
+// FamilySigma is the two-sided band that k figures judged together cross,
+// any of them, as rarely as one figure crosses sigma (Šidák's correction):
+// a page of 20 stores each held to 2 sigma shows some store amber most of
+// the time even when nothing is wrong. It is sigma for k ≤ 1.
+func FamilySigma(sigma float64, k int) float64 {
+	if k <= 1 {
+		return sigma
+	}
+	alpha := math.Erfc(sigma / math.Sqrt2)
+	each := -math.Expm1(math.Log1p(-alpha) / float64(k))
+	return math.Sqrt2 * math.Erfcinv(each)
 }
 
 func stageFinding(sr StageResult) (Finding, bool) {
@@ -272,6 +292,13 @@ func evalStores(n Norm, a Actuals, hours int) []StoreResult {
 		}
 	}
 	slices.Sort(ids)
+	stores := 0
+	for _, p := range n.StoreShares {
+		if p > 0 {
+			stores++
+		}
+	}
+	warn, control := FamilySigma(WarnSigma, stores), FamilySigma(ControlSigma, stores)
 	totals := make([]float64, hours)
 	for _, hs := range a.Stores {
 		for i := 0; i < hours && i < len(hs); i++ {
@@ -312,7 +339,7 @@ func evalStores(n Norm, a Actuals, hours int) []StoreResult {
 			r.Ratio = float64(r.Redemptions) / r.Expected
 			sigma := math.Sqrt(total*p*(1-p) + StoreSpread*StoreSpread*r.Expected*r.Expected)
 			r.Z = (float64(r.Redemptions) - r.Expected) / sigma
-			r.Level = levelOf(r.Z)
+			r.Level = levelOf(r.Z, warn, control)
 			switch {
 			case cusum >= StoreLLRRed:
 				r.Drift = Red

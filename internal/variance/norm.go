@@ -56,10 +56,12 @@ type History struct {
 // hours. The spread at each hour is their coefficient of variation when
 // there are at least three (floored at MinSpread), DefaultSpread
 // otherwise. Histories with no audience are left out.
-func Learn(hs []History, hours int) map[Stage]Curve {
+func Learn(hs []History, hours int) map[Stage]Curve { return learnStages(hs, Stages, hours) }
+
+func learnStages(hs []History, stages []Stage, hours int) map[Stage]Curve {
 	hours = min(max(hours, 1), MaxHours)
 	out := map[Stage]Curve{}
-	for _, st := range Stages {
+	for _, st := range stages {
 		per := make([][]float64, 0, len(hs))
 		for _, h := range hs {
 			if h.Audience <= 0 {

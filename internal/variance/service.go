@@ -14,6 +14,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/event"
+	"github.com/perk-platform/perk/internal/journey"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -25,6 +26,8 @@ type Options struct {
 	// Changes receives a change.CampaignVariance event per alert raised
 	// (the webhooks); nil for none.
 	Changes change.Recorder
+	// Journeys, when set, gives journeys their variance view.
+	Journeys *journey.Service
 }
 
 // Service keeps campaigns' actuals and norms and judges them.
@@ -450,19 +453,21 @@ func (s *Service) readNorm(ctx context.Context, id string) (Norm, error) {
 // Alert is a finding raised: kept open, one per campaign, stage and store,
 // until the departure clears.
 type Alert struct {
-	ID           int64      `json:"id"`
-	CampaignID   string     `json:"campaign_id"`
-	CampaignName string     `json:"campaign_name,omitempty"`
-	Stage        Stage      `json:"stage"`
-	StoreID      string     `json:"store_id,omitempty"`
-	Level        string     `json:"level"`
-	Kind         string     `json:"kind"`
-	Message      string     `json:"message"`
-	RaisedAt     time.Time  `json:"raised_at"`
-	ClearedAt    *time.Time `json:"cleared_at,omitempty"`
+	ID           int64  `json:"id"`
+	CampaignID   string `json:"campaign_id"`
+	CampaignName string `json:"campaign_name,omitempty"`
+	// Journey names the journey of a journey's alert (CampaignID empty).
+	Journey   string     `json:"journey,omitempty"`
+	Stage     Stage      `json:"stage"`
+	StoreID   string     `json:"store_id,omitempty"`
+	Level     string     `json:"level"`
+	Kind      string     `json:"kind"`
+	Message   string     `json:"message"`
+	RaisedAt  time.Time  `json:"raised_at"`
+	ClearedAt *time.Time `json:"cleared_at,omitempty"`
 }
 
-const alertCols = `a.id, a.campaign_id, c.name, a.stage, a.store_id, a.level, a.kind, a.message, a.raised_at, a.cleared_at`
+const alertCols = `a.id, a.campaign_id, COALESCE(c.name, ''), a.journey, a.stage, a.store_id, a.level, a.kind, a.message, a.raised_at, a.cleared_at`
 
 func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 	defer rows.Close()
@@ -470,7 +475,7 @@ func scanAlerts(rows *sql.Rows) ([]Alert, error) {
 	for rows.Next() {
 		var a Alert
 		var cleared sql.NullTime
-		if err := rows.Scan(&a.ID, &a.CampaignID, &a.CampaignName, &a.Stage, &a.StoreID, &a.Level, &a.Kind, &a.Message, &a.RaisedAt, &cleared); err != nil {
+		if err := rows.Scan(&a.ID, &a.CampaignID, &a.CampaignName, &a.Journey, &a.Stage, &a.StoreID, &a.Level, &a.Kind, &a.Message, &a.RaisedAt, &cleared); err != nil {
 			return nil, fmt.Errorf("variance: alerts: %w", err)
 		}
 		a.RaisedAt = a.RaisedAt.UTC()
@@ -493,9 +498,10 @@ func (s *Service) OpenAlerts(ctx context.Context, id string) ([]Alert, error) {
 	return scanAlerts(rows)
 }
 
-// AllOpenAlerts lists every campaign's open alerts, for the overview.
+// AllOpenAlerts lists every campaign's and journey's open alerts, for the
+// overview.
 func (s *Service) AllOpenAlerts(ctx context.Context) ([]Alert, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+alertCols+` FROM variance_alerts a JOIN campaigns c ON c.id = a.campaign_id
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+alertCols+` FROM variance_alerts a LEFT JOIN campaigns c ON c.id = a.campaign_id
 		WHERE a.cleared_at IS NULL ORDER BY a.level DESC, a.raised_at DESC, a.id LIMIT 100`)
 	if err != nil {
 		return nil, fmt.Errorf("variance: alerts: %w", err)
@@ -622,12 +628,81 @@ func (s *Service) CheckLive(ctx context.Context) (int, error) {
 	return raised, nil
 }
 
+// Rebuilt is what a rebuild of the norms did.
+type Rebuilt struct {
+	// Campaigns counts the live campaigns whose buckets were recounted and
+	// whose norm was learned again; Comparables the past campaigns whose
+	// buckets were recounted for it.
+	Campaigns   int `json:"campaigns"`
+	Comparables int `json:"comparables"`
+}
+
+// RebuildNorms is the nightly pass (and perk variance rebuild): for every
+// campaign CheckLive watches, it recounts the buckets of its comparables
+// and its own from their launch, so changes older than the incremental
+// pass's Lookback (a return days later, a late receipt) reach the norms,
+// then learns its norm again. Each past campaign is recounted once.
+func (s *Service) RebuildNorms(ctx context.Context) (*Rebuilt, error) {
+	cs, err := s.campaigns.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	now, done, out := s.now(), map[string]bool{}, &Rebuilt{}
+	for _, c := range cs {
+		if c.LaunchedAt == nil || c.Status == campaign.Scheduled || (c.Status == campaign.Ended && now.Sub(c.End) > 24*time.Hour) {
+			continue
+		}
+		comps, err := s.comparables(ctx, c)
+		if err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		for _, o := range comps {
+			if done[o.ID] {
+				continue
+			}
+			if err := s.Rebuild(ctx, o.ID, *o.LaunchedAt); err != nil {
+				return out, fmt.Errorf("variance: rebuild %s: %w", o.ID, err)
+			}
+			done[o.ID] = true
+			out.Comparables++
+		}
+		if err := s.Rebuild(ctx, c.ID, *c.LaunchedAt); err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		if err := s.Prepare(ctx, c.ID, true); err != nil {
+			return out, fmt.Errorf("variance: rebuild %s: %w", c.ID, err)
+		}
+		out.Campaigns++
+	}
+	return out, nil
+}
+
 // Run checks the live campaigns every interval until ctx ends; a failed
-// pass is logged and the next one tries again.
-func (s *Service) Run(ctx context.Context, every time.Duration) {
+// pass is logged and the next one tries again. Once a day, at the first
+// pass in the hour nightHour (UTC; -1 never), it rebuilds the norms first.
+func (s *Service) Run(ctx context.Context, every time.Duration, nightHour int) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	lastNight := ""
 	for {
+		now := s.now()
+		if day := now.Format(time.DateOnly); nightHour >= 0 && now.Hour() == nightHour && day != lastNight {
+			lastNight = day
+			if r, err := s.RebuildNorms(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.opt.Log.ErrorContext(ctx, "variance nightly rebuild", "err", err)
+				}
+			} else {
+				s.opt.Log.InfoContext(ctx, "variance norms rebuilt", "campaigns", r.Campaigns, "comparables", r.Comparables)
+			}
+		}
+		if n, err := s.CheckJourneys(ctx); err != nil {
+			if ctx.Err() == nil {
+				s.opt.Log.ErrorContext(ctx, "variance journeys pass", "err", err)
+			}
+		} else if n > 0 {
+			s.opt.Log.InfoContext(ctx, "variance journey alerts raised", "alerts", n)
+		}
 		if n, err := s.CheckLive(ctx); err != nil {
 			if ctx.Err() == nil {
 				s.opt.Log.ErrorContext(ctx, "variance pass", "err", err)

@@ -52,6 +52,9 @@ func (s Stage) Label() string {
 	case Revenue:
 		return "Revenue"
 	}
+	if l, ok := journeyLabel(s); ok {
+		return l
+	}
 	return string(s)
 }
 
@@ -70,7 +73,7 @@ type Level int
 // Levels, in increasing gravity.
 const (
 	OK    Level = iota // within the warning band
-	Amber              // beyond the warning band (2 sigma), or a drift worth a look
+	Amber              // beyond the family-wise warning band, or a drift worth a look
 	Red                // beyond the control limit (3 sigma), or a stall
 )
 
@@ -90,7 +93,9 @@ func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 
 // Thresholds of the method (docs/variance.md says why these values).
 const (
-	// WarnSigma and ControlSigma bound the cumulative count around the norm.
+	// WarnSigma and ControlSigma bound the cumulative count around the
+	// norm. WarnSigma is one figure's: the band a page draws is
+	// FamilySigma(WarnSigma, k) for the k figures judged with it.
 	WarnSigma    = 2.0
 	ControlSigma = 3.0
 	// MinExpected is the expected cumulative count below which a stage is
@@ -120,7 +125,7 @@ const (
 	// StoreLLRAmber and StoreLLRRed are the per-store drift detector's
 	// thresholds on its log-likelihood ratio (e^8: odds of about 3,000 to 1
 	// that the store fell to a third of its pace).
-	StoreLLRAmber = 6.0
+	StoreLLRAmber = 7.0
 	StoreLLRRed   = 8.0
 )
 

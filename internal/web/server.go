@@ -337,6 +337,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		if s.opt.Variance != nil {
 			s.registerVariance(api, form)
+			if s.opt.Journeys != nil {
+				s.registerJourneyVariance(page, form)
+			}
 		}
 		if s.opt.Catalogue != nil {
 			s.registerCataloguePages(page)

@@ -18,6 +18,7 @@ import (
 func (s *Server) registerVariance(api func(string, auth.Permission, apiHandler), form func(string, auth.Permission, pageHandler)) {
 	api("GET /v1/campaigns/{id}/variance", auth.CampaignsRead, s.campaignVariance)
 	api("PUT /v1/campaigns/{id}/variance/targets/{stage}", auth.CampaignsWrite, s.putVarianceTarget)
+	api("GET /v1/journeys/{name}/variance", auth.CampaignsRead, s.journeyVariance)
 	if form != nil {
 		form("POST /manage/campaigns/{id}/variance/{action}", auth.CampaignsWrite, s.manageVarianceAction)
 	}
@@ -25,6 +26,15 @@ func (s *Server) registerVariance(api func(string, auth.Permission, apiHandler),
 
 func (s *Server) campaignVariance(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
 	v, err := s.opt.Variance.View(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) journeyVariance(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	v, err := s.opt.Variance.JourneyView(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return err
 	}

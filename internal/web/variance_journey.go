@@ -1,0 +1,137 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/perk-platform/perk/internal/auth"
+	"github.com/perk-platform/perk/internal/journey"
+	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/variance"
+)
+
+// registerJourneyVariance adds a journey's live variance page, its stream
+// and its corrections (stop, launch again).
+func (s *Server) registerJourneyVariance(page, form func(string, auth.Permission, pageHandler)) {
+	page("GET /manage/journeys/{name}/variance", auth.CampaignsRead, s.manageJourneyVariance)
+	page("GET /manage/journeys/{name}/variance/live", auth.CampaignsRead, s.manageJourneyVarianceLive)
+	form("POST /manage/journeys/{name}/variance/{action}", auth.CampaignsWrite, s.manageJourneyVarianceAction)
+}
+
+// journeyPanel is the journey page's live part.
+type journeyPanel struct {
+	V       *variance.JourneyView
+	Charts  []stageChart
+	Version string
+}
+
+func (s *Server) journeyPanel(r *http.Request, name string) (*journeyPanel, string, error) {
+	v, err := s.opt.Variance.JourneyView(r.Context(), name)
+	if err != nil {
+		return nil, "", err
+	}
+	p := &journeyPanel{V: v}
+	for _, st := range v.Stages {
+		p.Charts = append(p.Charts, stageChart{R: st, Chart: normChart(st)})
+	}
+	var buf bytes.Buffer
+	if err := s.pages.ExecuteTemplate(&buf, "journey_variance_panel", p); err != nil {
+		return nil, "", err
+	}
+	// The view's clock is not on the panel, so the digest of the rendering
+	// changes only with the figures (as liveVersion does for campaigns).
+	sum := sha256.Sum256(buf.Bytes())
+	p.Version = hex.EncodeToString(sum[:12])
+	return p, buf.String(), nil
+}
+
+func (s *Server) manageJourneyVariance(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	return s.showJourneyVariance(w, r, http.StatusOK, "")
+}
+
+func (s *Server) showJourneyVariance(w http.ResponseWriter, r *http.Request, status int, notice string) error {
+	j, err := s.opt.Journeys.Get(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	p, _, err := s.journeyPanel(r, j.Name)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, "manage_journey_variance", struct {
+		page
+		J      *journey.Journey
+		Panel  *journeyPanel
+		Notice string
+	}{s.page("Journey " + j.Name), j, p, notice})
+	return nil
+}
+
+// manageJourneyVarianceLive streams the panel as the campaign page's
+// stream does: every liveRefresh, sent only when its version changed from
+// the last sent (or the page's, ?v=).
+func (s *Server) manageJourneyVarianceLive(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	name := r.PathValue("name")
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return nil
+	}
+	tick := time.NewTicker(liveRefresh)
+	defer tick.Stop()
+	last := r.URL.Query().Get("v")
+	for {
+		p, html, err := s.journeyPanel(r, name)
+		if err != nil {
+			if r.Context().Err() == nil {
+				s.log.ErrorContext(r.Context(), "live journey variance", "journey", name, "err", err)
+			}
+			return nil
+		}
+		if p.Version != last {
+			last = p.Version
+			w.Write([]byte("event: report\ndata: " + strings.ReplaceAll(html, "\n", "\ndata: ") + "\n\n"))
+		} else {
+			w.Write([]byte(": unchanged\n\n"))
+		}
+		if rc.Flush() != nil {
+			return nil
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// manageJourneyVarianceAction is the page's corrections: stop the journey
+// (no one new enters; those inside finish) or launch it again.
+func (s *Server) manageJourneyVarianceAction(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
+	ctx, name := r.Context(), r.PathValue("name")
+	var err error
+	notice := ""
+	switch r.PathValue("action") {
+	case "stop":
+		_, err = s.opt.Journeys.Stop(ctx, name)
+		notice = "Stopped: no one new enters; those inside finish."
+	case "launch":
+		_, err = s.opt.Journeys.Launch(ctx, name)
+		notice = "Launched again."
+	default:
+		return problem.New(problem.NotFound, "no_such_action", "There is no such correction.")
+	}
+	if err != nil {
+		return err // a message page: "Not possible", with why
+	}
+	return s.showJourneyVariance(w, r, http.StatusOK, notice)
+}
