@@ -22,19 +22,19 @@ func (s *Server) registerJourneyVariance(page, form func(string, auth.Permission
 	form("POST /manage/journeys/{name}/variance/{action}", auth.CampaignsWrite, s.manageJourneyVarianceAction)
 }
 
-// journeyPanel is the journey page's live part.
-type journeyPanel struct {
+// journeyVariancePanel is the journey page's live part.
+type journeyVariancePanel struct {
 	V       *variance.JourneyView
 	Charts  []stageChart
 	Version string
 }
 
-func (s *Server) journeyPanel(r *http.Request, name string) (*journeyPanel, string, error) {
+func (s *Server) journeyVariancePanel(r *http.Request, name string) (*journeyVariancePanel, string, error) {
 	v, err := s.opt.Variance.JourneyView(r.Context(), name)
 	if err != nil {
 		return nil, "", err
 	}
-	p := &journeyPanel{V: v}
+	p := &journeyVariancePanel{V: v}
 	for _, st := range v.Stages {
 		p.Charts = append(p.Charts, stageChart{R: st, Chart: normChart(st)})
 	}
@@ -58,14 +58,14 @@ func (s *Server) showJourneyVariance(w http.ResponseWriter, r *http.Request, sta
 	if err != nil {
 		return err
 	}
-	p, _, err := s.journeyPanel(r, j.Name)
+	p, _, err := s.journeyVariancePanel(r, j.Name)
 	if err != nil {
 		return err
 	}
 	s.render(w, r, status, "manage_journey_variance", struct {
 		page
 		J      *journey.Journey
-		Panel  *journeyPanel
+		Panel  *journeyVariancePanel
 		Notice string
 	}{s.page("Journey " + j.Name), j, p, notice})
 	return nil
@@ -88,7 +88,7 @@ func (s *Server) manageJourneyVarianceLive(w http.ResponseWriter, r *http.Reques
 	defer tick.Stop()
 	last := r.URL.Query().Get("v")
 	for {
-		p, html, err := s.journeyPanel(r, name)
+		p, html, err := s.journeyVariancePanel(r, name)
 		if err != nil {
 			if r.Context().Err() == nil {
 				s.log.ErrorContext(r.Context(), "live journey variance", "journey", name, "err", err)
