@@ -126,6 +126,12 @@ func TestJourneyPages_CountsAreTheAPIsAndTheServices(t *testing.T) {
 				t.Errorf("page lacks %q", s)
 			}
 		}
+		// The page leads to the journey's variance view, which answers.
+		if !strings.Contains(page, `href="/manage/journeys/coffee-followup/variance"`) {
+			t.Errorf("the journey page does not link its variance view")
+		} else if res, _ := a.get(c, "/manage/journeys/coffee-followup/variance"); res.StatusCode != 200 {
+			t.Errorf("variance view: %d", res.StatusCode)
+		}
 		// The list's figures are the same function's.
 		_, list := a.get(c, "/manage/journeys")
 		if s := fmt.Sprintf(`<td class="num version">%d</td><td class="num entered">%d</td><td class="num active">%d</td>`, rep.Version, rep.Entered, rep.Active); !strings.Contains(list, s) {

@@ -202,7 +202,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 		// The variance API reads what the monitor stored; without one it
 		// still serves (no norm, nothing judged until a monitor runs). The
 		// pages show the view only when a service was given.
-		s.opt.Variance = variance.NewService(db, s.opt.Campaigns, variance.Options{Now: s.opt.Now, Log: s.opt.Log})
+		s.opt.Variance = variance.NewService(db, s.opt.Campaigns, variance.Options{Now: s.opt.Now, Log: s.opt.Log, Journeys: s.opt.Journeys})
 	}
 	s.ingestRL = newRateLimiter(opt.IngestPerMinute, time.Minute, opt.Now)
 	s.lookups = newLookupLimiter(opt.LookupLimit, opt.Now, opt.Log, func(scope string) { s.metrics.limited.WithLabelValues(scope).Inc() })
