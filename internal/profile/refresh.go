@@ -377,32 +377,28 @@ func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.
 // (whose old rows the caller deleted): each line's net spend, decayed by
 // its age with the half-life, as a share of the member's decayed spend. A
 // line counts toward each of its categories (the catalogue's path and its
-// parents). Parameters: $1 now, $2 window start, $3 now in Unix seconds,
-// $4 the half-life in seconds, $5 N; then the scope's ids.
+// parents). Both kinds are one statement, so the lines are read and
+// decayed once. Parameters: $1 now, $2 window start, $3 now in Unix
+// seconds, $4 the half-life in seconds, $5 N; then the scope's ids.
 func (s *Service) affinities(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) error {
 	d := s.db.Dialect
-	with := `WITH lw AS (
+	q := `WITH lw AS (
 		SELECT b.member_id, l.categories, l.sku, (` + figures.LineNet + `) *
 			power(CAST(0.5 AS DOUBLE PRECISION), CAST($3 - ` + d.EpochBucket("b.created_at", 1) + ` AS DOUBLE PRECISION) / $4) AS v
 		FROM ` + s.baskets(sc) + ` JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + committedIn + sc.on("b.member_id", 7) + `),
-	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),`
-	rank := `,
-	rk AS (SELECT a.member_id, a.name, a.s / tot.t AS share,
-		ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY a.s DESC, a.name) AS rn
+		WHERE ` + committedIn + sc.on("b.member_id", 6) + `),
+	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),
+	a AS (SELECT lw.member_id, CAST('` + kindCategory + `' AS TEXT) AS kind, c.value AS name, SUM(lw.v) AS s
+			FROM lw, ` + d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value
+		UNION ALL
+		SELECT lw.member_id, '` + kindBrand + `', p.brand, SUM(lw.v) FROM lw JOIN products p ON p.sku = lw.sku
+			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand),
+	rk AS (SELECT a.member_id, a.kind, a.name, a.s / tot.t AS share,
+		ROW_NUMBER() OVER (PARTITION BY a.member_id, a.kind ORDER BY a.s DESC, a.name) AS rn
 		FROM a JOIN tot ON tot.member_id = a.member_id WHERE tot.t > 0 AND a.s > 0)
-	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, $5, name, share FROM rk WHERE rn <= $6`
-	stmts := map[string]string{
-		kindCategory: with + ` a AS (SELECT lw.member_id, c.value AS name, SUM(lw.v) AS s FROM lw, ` +
-			d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value)` + rank,
-		kindBrand: with + ` a AS (SELECT lw.member_id, p.brand AS name, SUM(lw.v) AS s FROM lw JOIN products p ON p.sku = lw.sku
-			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand)` + rank,
-	}
-	for _, kind := range []string{kindCategory, kindBrand} {
-		if _, err := tx.ExecContext(ctx, stmts[kind], sc.args(now, now.Add(-s.opt.Window), now.Unix(),
-			s.opt.HalfLife.Seconds(), kind, s.opt.TopN)...); err != nil {
-			return fmt.Errorf("profile: %s affinities: %w", kind, err)
-		}
+	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, kind, name, share FROM rk WHERE rn <= $5`
+	if _, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window), now.Unix(), s.opt.HalfLife.Seconds(), s.opt.TopN)...); err != nil {
+		return fmt.Errorf("profile: affinities: %w", err)
 	}
 	return nil
 }
