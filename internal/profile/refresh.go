@@ -456,10 +456,19 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	for i := range dm {
 		sets[i] = "CASE WHEN last_purchase IS NULL THEN 0 ELSE " + st.Cuts[i].scoreSQL(dm[i]) + " END"
 	}
+	// Both engines flatten the subqueries and evaluate each score's CASE
+	// again in every one of the segment CASE's 25 branches; an OFFSET keeps
+	// the scores computed once a row (half the refresh's server CPU went
+	// to this statement on PostgreSQL at 100,000 members). SQLite needs a
+	// LIMIT before it.
+	fence := " LIMIT -1 OFFSET 0"
+	if s.db.Dialect == store.Postgres {
+		fence = " OFFSET 0"
+	}
 	q := `UPDATE member_profiles SET r_score = s.r, f_score = s.f, m_score = s.m, segment = s.seg,
 		segment_since = CASE WHEN s.seg = member_profiles.segment THEN member_profiles.segment_since WHEN s.seg = '' THEN NULL ELSE $1 END
 	FROM (SELECT member_id, r, f, m, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT member_id, ` +
-		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + `) y) s
+		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + fence + `) y) s
 	WHERE s.member_id = member_profiles.member_id
 		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
 			OR s.seg <> member_profiles.segment)`
