@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -105,7 +106,10 @@ func tillBenchWorld(b *testing.B, db *store.DB) (*checkout.Service, []string) {
 	ms := member.NewService(db, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Bench", Now: clk.Now, Log: log})
 	camps := campaign.NewService(db, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Bench", Now: clk.Now, Log: log})
 	l := ledger.New(db, defaultPolicy, clk.Now)
-	till := checkout.NewService(db, ms, camps, l, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: clk.Now, Log: log})
+	// PERK_BENCH_NO_PROFILES=1 turns the profile hook off, to measure what
+	// it adds to a commit (docs/benchmarks.md, refined profiles).
+	till := checkout.NewService(db, ms, camps, l, checkout.Options{Currency: "GBP", BaseEarn: 1, Now: clk.Now, Log: log,
+		NoProfiles: os.Getenv("PERK_BENCH_NO_PROFILES") == "1"})
 	if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1)`, clk.Now()); err != nil {
 		b.Fatal(err)
 	}

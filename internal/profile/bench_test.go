@@ -74,11 +74,11 @@ func BenchmarkRefresh(b *testing.B) {
 
 // generate writes n members and about 5n baskets by SQL, returning the
 // baskets written.
-func generate(b *testing.B, db *store.DB, n int, now time.Time) int64 {
+func generate(b testing.TB, db *store.DB, n int, now time.Time) int64 {
 	b.Helper()
 	seq := func(count string) string {
 		if db.Dialect == store.Postgres {
-			return `(SELECT generate_series AS i FROM generate_series(1, ` + count + `)) s`
+			return `(SELECT generate_series AS i FROM generate_series(CAST(1 AS BIGINT), ` + count + `)) s`
 		}
 		return `(WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < ` + count + `) SELECT i FROM r) s`
 	}

@@ -31,6 +31,7 @@ const (
 	DefaultHalfLife      = 90 * 24 * time.Hour
 	DefaultTopN          = 5
 	DefaultOverdueFactor = 2.0
+	DefaultRefreshChunk  = 2000
 )
 
 // Options tune the profiles; the zero value of each field is its default.
@@ -46,8 +47,22 @@ type Options struct {
 	// OverdueFactor is k: a member is overdue once no visit came for more
 	// than k times their usual interval.
 	OverdueFactor float64
+	// RefreshChunk is how many members one write transaction of a full
+	// refresh on SQLite computes (the writer is free between two).
+	RefreshChunk int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// betweenChunks, when set (by tests), runs after each write
+	// transaction of a refresh, with the writer free.
+	betweenChunks func()
+}
+
+// afterChunk runs the betweenChunks hook, if any.
+func (o Options) afterChunk() {
+	if o.betweenChunks != nil {
+		o.betweenChunks()
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -62,6 +77,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.OverdueFactor <= 0 {
 		o.OverdueFactor = DefaultOverdueFactor
+	}
+	if o.RefreshChunk <= 0 {
+		o.RefreshChunk = DefaultRefreshChunk
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -54,21 +54,37 @@ type state struct {
 }
 
 // scope restricts the statements to some members: every member when ids
-// is nil.
+// is nil and the scope is not ranged; the members listed in ids; or, when
+// ranged, the members whose id is from lo (inclusive) to hi (exclusive; no
+// upper bound when hi is "").
 type scope struct {
-	ids []string
+	ids    []string
+	ranged bool
+	lo, hi string
 }
 
 // on is the condition on column col, with placeholders from $from; "" for
 // every member.
 func (sc scope) on(col string, from int) string {
-	if sc.ids == nil {
+	switch {
+	case sc.ranged && sc.hi == "":
+		return " AND " + col + " >= $" + strconv.Itoa(from)
+	case sc.ranged:
+		return " AND " + col + " >= $" + strconv.Itoa(from) + " AND " + col + " < $" + strconv.Itoa(from+1)
+	case sc.ids == nil:
 		return ""
 	}
 	return " AND " + col + " IN (" + store.Postgres.Placeholders(from, len(sc.ids)) + ")"
 }
 
 func (sc scope) args(head ...any) []any {
+	if sc.ranged {
+		head = append(head, sc.lo)
+		if sc.hi != "" {
+			head = append(head, sc.hi)
+		}
+		return head
+	}
 	for _, id := range sc.ids {
 		head = append(head, id)
 	}
@@ -78,55 +94,175 @@ func (sc scope) args(head ...any) []any {
 // Refresh recomputes every member's profile from history, re-derives the
 // quintile cut points and scores and segments everyone against them, raises
 // segment_entered for members whose segment changed, and keeps last month's
-// segments when this is the month's first refresh. It runs in one
-// transaction: readers see the old profiles or the new ones.
+// segments when this is the month's first refresh.
+//
+// On PostgreSQL it runs in one transaction: readers see the old profiles or
+// the new ones, and tills never wait for it (they only upsert their own
+// member's profile_queue row, which the refresh touches at its very end).
+// On SQLite, whose one writer a till's commit needs too, it never holds the
+// writer for more than one chunk of Options.RefreshChunk members: their
+// figures and affinities, then (once the new cut points are known, read on
+// the read pool) their scores and segment_entered events, each chunk its own
+// short transaction, so commits at the till go in between. Readers may then
+// see some members refreshed and others not yet, for the length of the run;
+// a member whose basket commits during the run stays queued for Drain.
 func (s *Service) Refresh(ctx context.Context) (Result, error) {
 	now := s.opt.Now().UTC()
 	res := Result{At: now}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
-			return err
+	if s.db.Dialect == store.Postgres {
+		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			// The refresh sorts and hashes the whole history: the default
+			// 4 MB spilled its aggregates and sorts to disk.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+				return fmt.Errorf("profile: work_mem: %w", err)
+			}
+			var err error
+			if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
+				return err
+			}
+			if err := s.prepare(ctx, tx, scope{}); err != nil {
+				return err
+			}
+			if res.Members, err = s.figures(ctx, tx, scope{}, now); err != nil {
+				return err
+			}
+			s.opt.afterChunk()
+			st := state{At: now}
+			if res.Scored, st.Cuts, err = s.cuts(ctx, tx); err != nil {
+				return err
+			}
+			res.Cuts = st.Cuts
+			if res.Entered, err = s.score(ctx, tx, scope{}, st, now); err != nil {
+				return err
+			}
+			s.opt.afterChunk()
+			return s.finish(ctx, tx, st, now)
+		})
+		if err != nil {
+			return Result{}, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM member_profiles WHERE member_id IN (SELECT id FROM members WHERE status = 'erased')`); err != nil {
-			return fmt.Errorf("profile: drop erased: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities`); err != nil {
-			return fmt.Errorf("profile: clear affinities: %w", err)
-		}
-		if res.Members, err = s.aggregate(ctx, tx, scope{}, now); err != nil {
-			return err
-		}
-		if err := s.affinities(ctx, tx, scope{}, now); err != nil {
-			return err
-		}
-		st := state{At: now}
-		if res.Scored, st.Cuts, err = s.cuts(ctx, tx); err != nil {
-			return err
-		}
-		res.Cuts = st.Cuts
-		if res.Entered, err = s.score(ctx, tx, scope{}, st, now); err != nil {
-			return err
-		}
-		cuts, _ := json.Marshal(st.Cuts)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM profile_state`); err != nil {
-			return fmt.Errorf("profile: state: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO profile_state (id, refreshed_at, window_days, cuts) VALUES (1, $1, $2, $3)`,
-			now, int(s.opt.Window/(24*time.Hour)), string(cuts)); err != nil {
-			return fmt.Errorf("profile: state: %w", err)
-		}
-		// Whatever was queued is now computed.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM profile_queue WHERE queued_at <= $1`, now); err != nil {
-			return fmt.Errorf("profile: clear queue: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
+	} else if err := s.refreshChunked(ctx, now, &res); err != nil {
 		return Result{}, err
 	}
 	s.log.InfoContext(ctx, "profiles refreshed", "members", res.Members, "scored", res.Scored, "entered", res.Entered)
 	return res, nil
+}
+
+// refreshChunked is Refresh on SQLite, one bounded write transaction at a
+// time (see Refresh).
+func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result) error {
+	chunks, err := s.chunks(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res.Snapshot, err = s.snapshot(ctx, tx, now)
+		return err
+	}); err != nil {
+		return err
+	}
+	s.opt.afterChunk()
+	for _, sc := range chunks {
+		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := s.prepare(ctx, tx, sc); err != nil {
+				return err
+			}
+			n, err := s.figures(ctx, tx, sc, now)
+			res.Members += n
+			return err
+		}); err != nil {
+			return err
+		}
+		s.opt.afterChunk()
+	}
+	st := state{At: now}
+	// The cut points need every member's new figures, which are all
+	// committed by now: a read, on the read pool.
+	rtx, err := s.db.R.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("profile: begin read: %w", err)
+	}
+	res.Scored, st.Cuts, err = s.cuts(ctx, rtx)
+	rtx.Rollback()
+	if err != nil {
+		return err
+	}
+	res.Cuts = st.Cuts
+	for _, sc := range chunks {
+		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+			n, err := s.score(ctx, tx, sc, st, now)
+			res.Entered += n
+			return err
+		}); err != nil {
+			return err
+		}
+		s.opt.afterChunk()
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.finish(ctx, tx, st, now) })
+}
+
+// chunks splits the members, by id, into ranges of Options.RefreshChunk.
+func (s *Service) chunks(ctx context.Context) ([]scope, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM members) x
+		WHERE rn % $1 = 1 AND rn > 1 ORDER BY id`, s.opt.RefreshChunk)
+	if err != nil {
+		return nil, fmt.Errorf("profile: chunks: %w", err)
+	}
+	defer rows.Close()
+	out := []scope{{ranged: true}}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("profile: chunks: %w", err)
+		}
+		out[len(out)-1].hi = id
+		out = append(out, scope{ranged: true, lo: id})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("profile: chunks: %w", err)
+	}
+	return out, nil
+}
+
+// prepare drops the profiles of erased members and the affinities of the
+// members in sc, which figures writes again.
+func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM member_profiles WHERE member_id IN
+		(SELECT id FROM members WHERE status = 'erased'`+sc.on("id", 1)+`)`, sc.args()...); err != nil {
+		return fmt.Errorf("profile: drop erased: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
+		return fmt.Errorf("profile: clear affinities: %w", err)
+	}
+	return nil
+}
+
+// figures writes the figures and affinities of the members in sc.
+func (s *Service) figures(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+	n, err := s.aggregate(ctx, tx, sc, now)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.affinities(ctx, tx, sc, now)
+}
+
+// finish records the refresh's cut points and clears the queue of what it
+// computed.
+func (s *Service) finish(ctx context.Context, tx *sql.Tx, st state, now time.Time) error {
+	cuts, _ := json.Marshal(st.Cuts)
+	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_state`); err != nil {
+		return fmt.Errorf("profile: state: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO profile_state (id, refreshed_at, window_days, cuts) VALUES (1, $1, $2, $3)`,
+		now, int(s.opt.Window/(24*time.Hour)), string(cuts)); err != nil {
+		return fmt.Errorf("profile: state: %w", err)
+	}
+	// Whatever was queued by now is computed.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM profile_queue WHERE queued_at <= $1`, now); err != nil {
+		return fmt.Errorf("profile: clear queue: %w", err)
+	}
+	return nil
 }
 
 // snapshot keeps every member's segment at the end of the month of the
@@ -158,6 +294,17 @@ func (s *Service) snapshot(ctx context.Context, tx *sql.Tx, now time.Time) (stri
 // count: committed (not voided), from $2 (the window's start) to $1 (now).
 const committedIn = `b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at >= $2 AND b.created_at <= $1`
 
+// baskets is the FROM item of the baskets b of the members in sc. On SQLite
+// a chunk of members must be read through the member index: the planner
+// otherwise picks the window's created_at range, which reads every member's
+// baskets for each chunk.
+func (s *Service) baskets(sc scope) string {
+	if sc.ranged && s.db.Dialect == store.SQLite {
+		return "baskets b INDEXED BY baskets_member_idx"
+	}
+	return "baskets b"
+}
+
 // aggregate upserts the profiles' figures (everything but scores and
 // affinities) of the members in sc. Parameters: $1 now, $2 window start,
 // $3 k in thousandths; then the scope's ids.
@@ -165,11 +312,11 @@ func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.
 	d := s.db.Dialect
 	q := `WITH bk AS (
 		SELECT b.id, b.member_id, b.store_id, b.created_at, CAST(SUM(` + figures.LineNet + `) AS BIGINT) AS net
-		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
+		FROM ` + s.baskets(sc) + ` JOIN basket_lines l ON l.basket_id = b.id
 		WHERE ` + committedIn + sc.on("b.member_id", 4) + `
 		GROUP BY b.id, b.member_id, b.store_id, b.created_at),
 	win AS (SELECT member_id, COUNT(*) AS freq, CAST(SUM(net) AS BIGINT) AS monetary FROM bk GROUP BY member_id),
-	lastb AS (SELECT b.member_id, MAX(b.created_at) AS last FROM baskets b
+	lastb AS (SELECT b.member_id, MAX(b.created_at) AS last FROM ` + s.baskets(sc) + `
 		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 4) + `
 		GROUP BY b.member_id),
 	st AS (SELECT member_id, store_id,
@@ -230,32 +377,28 @@ func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.
 // (whose old rows the caller deleted): each line's net spend, decayed by
 // its age with the half-life, as a share of the member's decayed spend. A
 // line counts toward each of its categories (the catalogue's path and its
-// parents). Parameters: $1 now, $2 window start, $3 now in Unix seconds,
-// $4 the half-life in seconds, $5 N; then the scope's ids.
+// parents). Both kinds are one statement, so the lines are read and
+// decayed once. Parameters: $1 now, $2 window start, $3 now in Unix
+// seconds, $4 the half-life in seconds, $5 N; then the scope's ids.
 func (s *Service) affinities(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) error {
 	d := s.db.Dialect
-	with := `WITH lw AS (
+	q := `WITH lw AS (
 		SELECT b.member_id, l.categories, l.sku, (` + figures.LineNet + `) *
 			power(CAST(0.5 AS DOUBLE PRECISION), CAST($3 - ` + d.EpochBucket("b.created_at", 1) + ` AS DOUBLE PRECISION) / $4) AS v
-		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + committedIn + sc.on("b.member_id", 7) + `),
-	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),`
-	rank := `,
-	rk AS (SELECT a.member_id, a.name, a.s / tot.t AS share,
-		ROW_NUMBER() OVER (PARTITION BY a.member_id ORDER BY a.s DESC, a.name) AS rn
+		FROM ` + s.baskets(sc) + ` JOIN basket_lines l ON l.basket_id = b.id
+		WHERE ` + committedIn + sc.on("b.member_id", 6) + `),
+	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),
+	a AS (SELECT lw.member_id, CAST('` + kindCategory + `' AS TEXT) AS kind, c.value AS name, SUM(lw.v) AS s
+			FROM lw, ` + d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value
+		UNION ALL
+		SELECT lw.member_id, '` + kindBrand + `', p.brand, SUM(lw.v) FROM lw JOIN products p ON p.sku = lw.sku
+			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand),
+	rk AS (SELECT a.member_id, a.kind, a.name, a.s / tot.t AS share,
+		ROW_NUMBER() OVER (PARTITION BY a.member_id, a.kind ORDER BY a.s DESC, a.name) AS rn
 		FROM a JOIN tot ON tot.member_id = a.member_id WHERE tot.t > 0 AND a.s > 0)
-	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, $5, name, share FROM rk WHERE rn <= $6`
-	stmts := map[string]string{
-		kindCategory: with + ` a AS (SELECT lw.member_id, c.value AS name, SUM(lw.v) AS s FROM lw, ` +
-			d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value)` + rank,
-		kindBrand: with + ` a AS (SELECT lw.member_id, p.brand AS name, SUM(lw.v) AS s FROM lw JOIN products p ON p.sku = lw.sku
-			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand)` + rank,
-	}
-	for _, kind := range []string{kindCategory, kindBrand} {
-		if _, err := tx.ExecContext(ctx, stmts[kind], sc.args(now, now.Add(-s.opt.Window), now.Unix(),
-			s.opt.HalfLife.Seconds(), kind, s.opt.TopN)...); err != nil {
-			return fmt.Errorf("profile: %s affinities: %w", kind, err)
-		}
+	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, kind, name, share FROM rk WHERE rn <= $5`
+	if _, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window), now.Unix(), s.opt.HalfLife.Seconds(), s.opt.TopN)...); err != nil {
+		return fmt.Errorf("profile: affinities: %w", err)
 	}
 	return nil
 }
@@ -313,10 +456,19 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	for i := range dm {
 		sets[i] = "CASE WHEN last_purchase IS NULL THEN 0 ELSE " + st.Cuts[i].scoreSQL(dm[i]) + " END"
 	}
+	// Both engines flatten the subqueries and evaluate each score's CASE
+	// again in every one of the segment CASE's 25 branches; an OFFSET keeps
+	// the scores computed once a row (half the refresh's server CPU went
+	// to this statement on PostgreSQL at 100,000 members). SQLite needs a
+	// LIMIT before it.
+	fence := " LIMIT -1 OFFSET 0"
+	if s.db.Dialect == store.Postgres {
+		fence = " OFFSET 0"
+	}
 	q := `UPDATE member_profiles SET r_score = s.r, f_score = s.f, m_score = s.m, segment = s.seg,
 		segment_since = CASE WHEN s.seg = member_profiles.segment THEN member_profiles.segment_since WHEN s.seg = '' THEN NULL ELSE $1 END
 	FROM (SELECT member_id, r, f, m, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT member_id, ` +
-		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + `) y) s
+		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + fence + `) y) s
 	WHERE s.member_id = member_profiles.member_id
 		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
 			OR s.seg <> member_profiles.segment)`
