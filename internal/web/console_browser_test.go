@@ -121,7 +121,7 @@ func TestConsole_WideScreenPutsNavigationAndChartsBesideContent_InChromium(t *te
 		{"overview: new members table beside its chart", "/manage/", "#overview", "#new-by-day", "svg.chart", "console-overview-1280"},
 		{"campaign: uplift table beside the delivery and redemption chart", "/manage/campaigns/" + c.campaignID, "#live", "#uplift", "#live svg.chart", "console-campaign-1280"},
 		{"member: profile and ledger beside the history", "/manage/members/" + c.memberID, "#history", "#profile", "#history", "console-member-1280"},
-		{"campaign form: two columns of fieldsets", "/manage/campaigns/new", "#campaign-form", "#campaign-basics", "#audience", "console-new-campaign-1280"},
+		{"campaign form: two columns of fieldsets", "/manage/campaigns/new", "#campaign-form", "#campaign-basics", "#campaign-kind", "console-new-campaign-1280"},
 		{"campaigns list", "/manage/campaigns", "#campaigns", ".manage-nav", "#campaigns", "console-campaigns-1280"},
 	} {
 		t.Run(p.name, func(t *testing.T) {
