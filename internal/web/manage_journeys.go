@@ -145,43 +145,17 @@ func (s *Server) manageJourneyLive(w http.ResponseWriter, r *http.Request, _ *au
 	if err != nil {
 		return err // before the stream begins: an answer of its own
 	}
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	tick := time.NewTicker(journeyRefresh)
-	defer tick.Stop()
-	last := r.URL.Query().Get("shown") // what the page has
-	for {
-		html, key, err := s.renderJourneyPanel(p)
-		if err != nil {
-			s.log.ErrorContext(r.Context(), "live journey panel", "err", err)
-			return nil
-		}
-		if key != last {
-			last = key
-			w.Write([]byte("event: report\ndata: " + strings.ReplaceAll(html, "\n", "\ndata: ") + "\n\n"))
-		} else {
-			w.Write([]byte(": unchanged\n\n"))
-		}
-		if rc.Flush() != nil {
-			return nil
-		}
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-s.ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-		if p, err = s.journeyPanel(r); err != nil {
-			if r.Context().Err() == nil {
-				s.log.ErrorContext(r.Context(), "live journey report", "journey", r.PathValue("name"), "err", err)
+	s.streamPanel(w, r, journeyRefresh, r.URL.Query().Get("shown"), nil, func() (string, func() (string, error), error) {
+		if p == nil { // every pass but the first, whose panel is read above
+			if p, err = s.journeyPanel(r); err != nil {
+				return "", nil, err
 			}
-			return nil
 		}
-	}
+		html, key, err := s.renderJourneyPanel(p)
+		p = nil
+		return key, func() (string, error) { return html, nil }, err
+	})
+	return nil
 }
 
 // journeyAsOf is how the panel writes the time of its figures.

@@ -95,54 +95,73 @@ const liveRefresh = 10 * time.Second
 // with (?v=). Once the stream has begun, failures are logged and end it.
 func (s *Server) manageCampaignLive(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	id := r.PathValue("id")
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream lives as long as the page
 	var wake <-chan struct{}
 	if s.opt.Live != nil {
 		ch, stop := s.opt.Live.Subscribe(id)
 		defer stop()
 		wake = ch
 	}
+	s.streamPanel(w, r, liveRefresh, r.URL.Query().Get("v"), wake, func() (string, func() (string, error), error) {
+		d, err := s.campaignLive(r, id)
+		if err != nil {
+			return "", nil, err
+		}
+		return d.Version, func() (string, error) { return s.renderLive(d) }, nil
+	})
+	return nil
+}
+
+// streamPanel serves a page's live panel as server-sent events. Every
+// `every`, or when wake fires (coalesced over 200 ms: several tills
+// committing at once make one redraw), next gives the panel's version and
+// a way to render it; a rendering is sent only when the version differs
+// from the last one sent, at first from shown, the one the page was drawn
+// with. A redraw that changes nothing would replace the panel under the
+// reader's eyes (and under a test's, mid-read) for nothing. Once the
+// stream has begun, failures are logged and end it.
+func (s *Server) streamPanel(w http.ResponseWriter, r *http.Request, every time.Duration, shown string, wake <-chan struct{},
+	next func() (version string, render func() (string, error), err error)) {
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream lives as long as the page
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if err := rc.Flush(); err != nil {
-		return nil
+		return
 	}
-	tick := time.NewTicker(liveRefresh)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
-	last := r.URL.Query().Get("v")
+	last := shown
 	for {
-		d, err := s.campaignLive(r, id)
+		version, render, err := next()
 		if err != nil {
 			if r.Context().Err() == nil {
-				s.log.ErrorContext(r.Context(), "live campaign report", "campaign", id, "err", err)
+				s.log.ErrorContext(r.Context(), "live panel", "path", r.URL.Path, "err", err)
 			}
-			return nil
+			return
 		}
-		if d.Version != last {
-			last = d.Version
-			html, err := s.renderLive(d)
+		if version != last {
+			html, err := render()
 			if err != nil {
-				s.log.ErrorContext(r.Context(), "live campaign panel", "err", err)
-				return nil
+				s.log.ErrorContext(r.Context(), "live panel rendering", "path", r.URL.Path, "err", err)
+				return
 			}
+			last = version
 			// An SSE data field ends at a newline: one data line per line.
 			w.Write([]byte("event: report\ndata: " + strings.ReplaceAll(html, "\n", "\ndata: ") + "\n\n"))
 		} else {
 			w.Write([]byte(": unchanged\n\n"))
 		}
 		if rc.Flush() != nil {
-			return nil
+			return
 		}
 		select {
 		case <-r.Context().Done():
-			return nil
+			return
 		case <-s.ctx.Done():
-			return nil
+			return
 		case <-tick.C:
 		case <-wake:
-			// Several tills committing at once make one redraw.
 			time.Sleep(200 * time.Millisecond)
 		}
 	}

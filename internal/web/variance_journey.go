@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/journey"
@@ -76,42 +74,14 @@ func (s *Server) showJourneyVariance(w http.ResponseWriter, r *http.Request, sta
 // the last sent (or the page's, ?v=).
 func (s *Server) manageJourneyVarianceLive(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	name := r.PathValue("name")
-	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return nil
-	}
-	tick := time.NewTicker(liveRefresh)
-	defer tick.Stop()
-	last := r.URL.Query().Get("v")
-	for {
+	s.streamPanel(w, r, liveRefresh, r.URL.Query().Get("v"), nil, func() (string, func() (string, error), error) {
 		p, html, err := s.journeyVariancePanel(r, name)
 		if err != nil {
-			if r.Context().Err() == nil {
-				s.log.ErrorContext(r.Context(), "live journey variance", "journey", name, "err", err)
-			}
-			return nil
+			return "", nil, err
 		}
-		if p.Version != last {
-			last = p.Version
-			w.Write([]byte("event: report\ndata: " + strings.ReplaceAll(html, "\n", "\ndata: ") + "\n\n"))
-		} else {
-			w.Write([]byte(": unchanged\n\n"))
-		}
-		if rc.Flush() != nil {
-			return nil
-		}
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-s.ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+		return p.Version, func() (string, error) { return html, nil }, nil
+	})
+	return nil
 }
 
 // manageJourneyVarianceAction is the page's corrections: stop the journey
