@@ -158,7 +158,9 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 				return
 			}
 			s.opt.Log.Error("journeys", "err", err)
-		} else if next, ok, err := s.nextDue(ctx); err == nil && ok {
+		} else if next, ok, err := s.nextDue(ctx); err != nil {
+			s.opt.Log.Error("journeys: next timer", "err", err) // polls every tick meanwhile
+		} else if ok {
 			wait = min(every, max(next.Sub(s.opt.Now()), minWait))
 		}
 		t.Reset(wait)
@@ -172,13 +174,20 @@ const minWait = 5 * time.Millisecond
 // nextDue is when the next enrolment no runner holds falls due, if one will
 // after now (one due already is another runner's, or was just run).
 func (s *Service) nextDue(ctx context.Context) (time.Time, bool, error) {
-	var next sql.NullTime
-	err := s.db.R.QueryRowContext(ctx, `SELECT MIN(next_at) FROM journey_enrolments WHERE state = 'active' AND next_at > $1`,
-		s.now()).Scan(&next)
-	if err != nil || !next.Valid {
-		return time.Time{}, false, err
+	// The column itself, not MIN(next_at): SQLite's driver turns a stored
+	// time back into a time.Time only for a column it knows is a
+	// TIMESTAMP, and an aggregate's value is text (the runner then polled
+	// only every tick, timers up to a second late).
+	var next time.Time
+	err := s.db.R.QueryRowContext(ctx, `SELECT next_at FROM journey_enrolments
+	WHERE state = 'active' AND next_at > $1 ORDER BY next_at LIMIT 1`, s.now()).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
 	}
-	return next.Time.UTC(), true, nil
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("journeys: next timer: %w", err)
+	}
+	return next.UTC(), true, nil
 }
 
 // enrolment is the state a runner advances.
