@@ -31,6 +31,15 @@ const audienceQuery = `SELECT member_id FROM (
 // last committed page ended. The re-entry rules and the holdout apply as
 // for an event. It returns how many members it considered.
 func (s *Service) CampaignLaunches(ctx context.Context) (int, error) {
+	return s.eachLive(ctx, "campaign launch", func(l live) bool { return l.def.Trigger.CampaignLaunch != "" }, s.launchPage)
+}
+
+// eachLive runs pass over each live journey that wants says is its kind, in
+// a transaction of its own, and adds up the members the passes considered.
+// A pass that finds its cursor moved by another instance is skipped: that
+// instance took the page.
+func (s *Service) eachLive(ctx context.Context, what string, wants func(live) bool,
+	pass func(context.Context, *sql.Tx, live) (int, error)) (int, error) {
 	var lives []live
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -38,23 +47,23 @@ func (s *Service) CampaignLaunches(ctx context.Context) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("journey: campaign launches: %w", err)
+		return 0, fmt.Errorf("journey: %s: %w", what, err)
 	}
 	n := 0
 	for _, l := range lives {
-		if l.def.Trigger.CampaignLaunch == "" {
+		if !wants(l) {
 			continue
 		}
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			k, err := s.launchPage(ctx, tx, l)
+			k, err := pass(ctx, tx, l)
 			n += k
 			return err
 		})
 		if errors.Is(err, errCursorMoved) {
-			continue // another instance took this page
+			continue
 		}
 		if err != nil {
-			return n, fmt.Errorf("journey %s: campaign launch: %w", l.name, err)
+			return n, fmt.Errorf("journey %s: %s: %w", l.name, what, err)
 		}
 	}
 	return n, nil

@@ -3,7 +3,6 @@ package journey
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/event"
@@ -25,30 +24,7 @@ func (s *Service) Segments(ctx context.Context) (int, error) {
 	}
 	s.segmentsAt = now
 	s.mu.Unlock()
-	var lives []live
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		lives, err = s.liveJourneys(ctx, tx)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("journey: segments: %w", err)
-	}
-	n := 0
-	for _, l := range lives {
-		if l.def.Trigger.Segment == nil {
-			continue
-		}
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			k, err := s.segmentPass(ctx, tx, l)
-			n += k
-			return err
-		})
-		if err != nil {
-			return n, fmt.Errorf("journey %s: segment pass: %w", l.name, err)
-		}
-	}
-	return n, nil
+	return s.eachLive(ctx, "segment pass", func(l live) bool { return l.def.Trigger.Segment != nil }, s.segmentPass)
 }
 
 func (s *Service) segmentPass(ctx context.Context, tx *sql.Tx, l live) (int, error) {
