@@ -153,6 +153,43 @@ func TestCatalogue_UnknownSKUsAreCountedAtCommit(t *testing.T) {
 	})
 }
 
+// TestCatalogue_UnknownSKUsOfAChunkThatNeverCommitsAreNotCounted: a
+// transaction file's chunk that is rolled back (a crash, a failed commit) is
+// sent again, so its lines must not have been counted already.
+func TestCatalogue_UnknownSKUsOfAChunkThatNeverCommitsAreNotCounted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, defaultPolicy)
+		cat := withCatalogue(t, w)
+		ctx := context.Background()
+		send := func(commit bool) {
+			ch, err := db.BeginChunk(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.checkout.Commit(ch.Context(ctx), basket("", "T-9", item(1, "NEW", 1, 100))); err != nil {
+				t.Fatal(err)
+			}
+			if commit {
+				err = ch.Commit()
+			} else {
+				err = ch.Rollback()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(false)
+		send(true)
+		got, err := cat.UnknownSKUs(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Lines != 1 {
+			t.Fatalf("unknown SKUs %+v, want NEW once", got)
+		}
+	})
+}
+
 // The store's zone, from the catalogue, decides time-of-day conditions: at
 // 10:00 UTC a 09:00-12:00 offer is on in London and over in Tokyo (19:00).
 func TestCatalogue_TheStoresZoneDrivesTimeConditions(t *testing.T) {

@@ -105,7 +105,10 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		if moved != nil {
 			s.opt.OnChange(moved...)
 		}
-		s.noteUnknown(p, req.Store, s.opt.Now().UTC())
+		// Counted once the basket is durable: a chunk of a transaction file
+		// that never commits is sent again.
+		now := s.opt.Now().UTC()
+		store.OnCommit(ctx, func() { s.noteUnknown(p, req.Store, now) })
 		return resp, false, nil
 	}
 }

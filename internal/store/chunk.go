@@ -27,6 +27,8 @@ type Chunk struct {
 	units int
 	split bool
 	after []func()
+	// committed runs only after a successful Commit (OnCommit).
+	committed []func()
 	// broken is set when a savepoint could not be rolled back or released:
 	// the transaction may no longer hold what the units before wrote (SQLite
 	// rolls a whole transaction back when an interrupted write fails).
@@ -75,7 +77,10 @@ func (c *Chunk) Commit() error {
 	for _, fn := range c.after {
 		fn()
 	}
-	c.after = nil
+	for _, fn := range c.committed {
+		fn()
+	}
+	c.after, c.committed = nil, nil
 	return nil
 }
 
@@ -87,8 +92,23 @@ func (c *Chunk) Rollback() error {
 	for _, fn := range c.after {
 		fn()
 	}
-	c.after = nil
+	c.after, c.committed = nil, nil
 	return err
+}
+
+// OnCommit runs fn once what the caller wrote under ctx is durable: at once
+// outside a chunk (the caller's transaction has committed), after the
+// chunk's commit inside one, and never if the chunk is rolled back. It is for
+// effects outside the database that must follow the writes exactly once,
+// such as counts kept in memory: a unit whose chunk never commits (a crash,
+// a failed commit) is sent again, and counting it at once would count it
+// twice. Unlike AfterCommit it does not split the chunk.
+func OnCommit(ctx context.Context, fn func()) {
+	if c, ok := ctx.Value(chunkKey{}).(*Chunk); ok {
+		c.committed = append(c.committed, fn)
+		return
+	}
+	fn()
 }
 
 // AfterCommit runs fn once what the caller wrote under ctx is committed:

@@ -88,3 +88,45 @@ func TestChunk_AFailingUnitIsRolledBackAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestOnCommit_RunsOnceTheWritesAreDurableAndNeverAfterARollback: outside a
+// chunk at once; in a chunk only after its commit, once, without splitting
+// it; in a chunk that is rolled back, never.
+func TestOnCommit_RunsOnceTheWritesAreDurableAndNeverAfterARollback(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ran := 0
+		store.OnCommit(ctx, func() { ran++ })
+		if ran != 1 {
+			t.Fatalf("outside a chunk: ran %d times, want 1", ran)
+		}
+		for _, tt := range []struct {
+			name   string
+			commit bool
+			want   int
+		}{{"committed", true, 1}, {"rolled back", false, 0}} {
+			t.Run(tt.name, func(t *testing.T) {
+				ch, err := db.BeginChunk(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ran := 0
+				store.OnCommit(ch.Context(ctx), func() { ran++ })
+				if ran != 0 || ch.Split() {
+					t.Fatalf("before the end: ran %d, split %v", ran, ch.Split())
+				}
+				if tt.commit {
+					err = ch.Commit()
+				} else {
+					err = ch.Rollback()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ran != tt.want {
+					t.Errorf("ran %d times, want %d", ran, tt.want)
+				}
+			})
+		}
+	})
+}
