@@ -5,10 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,13 +18,6 @@ import (
 // operation does not: the benchmarks report this process's user+sys CPU
 // and, on PostgreSQL, that of the server processes serving its
 // connections.
-
-// cpuTime is this process's user+sys CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // benchDB opens a migrated database of the engine and returns with it a
 // function giving the CPU time used so far by the PostgreSQL backends
@@ -72,7 +61,7 @@ func benchDB(b *testing.B, engine string) (*store.DB, func() time.Duration) {
 			if err := rows.Scan(&pid); err != nil {
 				b.Fatal(err)
 			}
-			if t, ok := procCPU(pid); ok {
+			if t, err := testenv.PIDCPU(pid); err == nil {
 				seen[pid] = t
 			}
 		}
@@ -83,27 +72,6 @@ func benchDB(b *testing.B, engine string) (*store.DB, func() time.Duration) {
 		}
 		return total
 	}
-}
-
-// procCPU reads a process's user+sys CPU time from /proc/PID/stat (fields
-// 14 and 15, in clock ticks of 1/100 s on Linux).
-func procCPU(pid int) (time.Duration, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The command name (field 2) may hold spaces; fields after it do not.
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, false
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
 // cpuMeter measures the CPU an operation costs: this process's and the
@@ -117,12 +85,12 @@ type cpuMeter struct {
 }
 
 func startCPU(server func() time.Duration) *cpuMeter {
-	return &cpuMeter{server: server, proc0: cpuTime(), server0: server(), wall0: time.Now()}
+	return &cpuMeter{server: server, proc0: testenv.ProcessCPU(), server0: server(), wall0: time.Now()}
 }
 
 func (m *cpuMeter) stop() {
 	m.Wall = time.Since(m.wall0)
-	m.Proc = cpuTime() - m.proc0
+	m.Proc = testenv.ProcessCPU() - m.proc0
 	m.Server = m.server() - m.server0
 }
 
