@@ -102,12 +102,12 @@ func openSQLite(path string) (*DB, error) {
 	// A large page cache on the writer keeps the unique indexes (code, phone,
 	// external id) in memory: with SQLite's 2 MB default a million-member
 	// import slowed to a third of its starting rate as they outgrew it.
-	w, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=cache_size(-131072)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)")
+	w, err := openSQLitePool(base + "&_txlock=immediate&_pragma=cache_size(-131072)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(16384)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := sql.Open("sqlite", base+"&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
+	r, err := openSQLitePool(base + "&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -117,6 +117,16 @@ func openSQLite(path string) (*DB, error) {
 	// and re-reads the schema (14% of evaluate CPU at the default of 2 idle).
 	r.SetMaxIdleConns(8)
 	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path, group: newGroup()}, nil
+}
+
+// openSQLitePool opens a pool of SQLite connections that keep their
+// statements (stmtcache.go).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cachingConnector{c}), nil
 }
 
 // Close closes both pools.
