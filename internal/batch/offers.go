@@ -1,12 +1,15 @@
 package batch
 
 import (
+	"bytes"
+	"encoding/csv"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // Offer is one row of an offer file: an offer open to one member (or, in
@@ -110,4 +113,62 @@ func benefitValue(b engine.Benefit) string {
 		return strconv.Itoa(b.Multiplier)
 	}
 	return ""
+}
+
+// csvOffer is an offer's CSV cells that are the same for every member,
+// encoded once per export: mid is offer_id to valid_to, tail exclusive to
+// require_categories (OfferColumns 3-16 and 20-22).
+type csvOffer struct{ mid, tail []byte }
+
+func csvOffers(offers []Offer) []csvOffer {
+	out := make([]csvOffer, len(offers))
+	for i := range offers {
+		cells := tabular.DefuseAll(offers[i].CSV())
+		out[i] = csvOffer{mid: appendCells(nil, cells[3:17]), tail: appendCells(nil, cells[20:])}
+	}
+	return out
+}
+
+// appendCells appends cells (already defused) as encoding/csv writes a
+// record, without the line end.
+func appendCells(dst []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCell(dst, c)
+	}
+	return dst
+}
+
+// appendText appends a text cell: defused, then encoded as a CSV field.
+func appendText(dst []byte, s string) []byte { return appendCell(dst, tabular.Defuse(s)) }
+
+// appendCell appends one field as encoding/csv writes it. A field of
+// printable ASCII without a comma, quote or backslash that does not start
+// with a space needs no quotes and is copied; any other is handed to
+// encoding/csv itself, so the rules (quoting, doubled quotes, a leading
+// space, `\.`) are exactly its own.
+func appendCell(dst []byte, s string) []byte {
+	if plainCell(s) {
+		return append(dst, s...)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{s}) // a bytes.Buffer does not fail
+	w.Flush()
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+}
+
+func plainCell(s string) bool {
+	if s != "" && s[0] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c > '~', c == ',', c == '"', c == '\\':
+			return false
+		}
+	}
+	return true
 }
