@@ -66,9 +66,9 @@ type liveOffer struct {
 	l      *campaign.Live
 	offers []Offer
 	period string // the current period's key in offer_uses, for a per-period limit
-	// csv holds, per offer, its CSV cells that are the same for every
-	// member, encoded once: offer_id to valid_to, and exclusive to the end.
-	csv []csvOffer
+	// enc holds, per offer, what of its row is the same for every member,
+	// encoded once in the export's format.
+	enc []encodedOffer
 }
 
 // plan is what one export reads once: the store's zone and the campaigns.
@@ -132,8 +132,8 @@ func (e *Exporter) plan(ctx context.Context, opt ExportOptions) (*plan, error) {
 		if lim.PerPeriod > 0 {
 			lo.period = campaign.PeriodKey(lim.Period, p.now, l.Location)
 		}
-		if opt.Format == CSV {
-			lo.csv = csvOffers(lo.offers)
+		if lo.enc, err = encodeOffers(lo.offers, opt.Format); err != nil {
+			return nil, err
 		}
 		p.offers = append(p.offers, lo)
 		p.fixed = p.fixed || !l.Dynamic
@@ -199,27 +199,6 @@ func (p *plan) usesLeft(m *memberState, i int) (int64, bool) {
 		return 0, false
 	}
 	return left, true
-}
-
-// memberOffers lists the offers open to a member now, with their uses left.
-func (p *plan) memberOffers(m *memberState, pol ledger.Policy, action string) []Offer {
-	var out []Offer
-	balance, value := m.balance, pol.Value(m.balance)
-	for i, lo := range p.offers {
-		left, ok := p.usesLeft(m, i)
-		if !ok {
-			continue
-		}
-		for _, o := range lo.offers {
-			o.Action, o.MemberCode, o.Barcode = action, m.code, m.code
-			o.PointsBalance, o.PointsValue = &balance, &value
-			if left > 0 {
-				o.UsesLeft = &left
-			}
-			out = append(out, o)
-		}
-	}
-	return out
 }
 
 // anonymousOffers lists the offers open to every shopper.

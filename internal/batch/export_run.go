@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -62,23 +63,7 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 	if !p.full {
 		action = "replace"
 	}
-	if opt.Format == CSV {
-		err = e.writeCSV(ctx, p, members, action)
-	} else {
-		err = e.eachMember(ctx, p, func(ms *memberState) error {
-			offers := p.memberOffers(ms, e.policy, action)
-			if len(offers) == 0 && !p.full {
-				offers = []Offer{{Action: "remove", MemberCode: ms.code, Barcode: ms.code}}
-			}
-			for i := range offers {
-				if err := members.Write(&offers[i]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err != nil {
+	if err := e.writeMembers(ctx, p, members, opt.Format, action); err != nil {
 		return nil, err
 	}
 	for _, f := range []*outfile.File{members, anon} {
@@ -94,27 +79,69 @@ func (e *Exporter) Export(ctx context.Context, opt ExportOptions) (*Manifest, er
 	return m, nil
 }
 
-// csvFlushAt is how many bytes of encoded rows the CSV writer gathers
+// flushAt is how many bytes of encoded rows the members' writer gathers
 // before it hands them to the file.
-const csvFlushAt = 256 << 10
+const flushAt = 256 << 10
 
-// writeCSV writes the members' rows as CSV straight into bytes: the cells
-// that are the same for every member (the offer's, encoded once by the
-// plan) are copied, the member's code, uses left and points appended. It
-// writes what Offer.CSV through the file's encoding/csv writer would, byte
-// for byte (testdata/export-golden), at a fraction of the CPU: no Offer
-// values, strings or slices per row. Reading and encoding run here while a
-// second goroutine writes and hashes the previous buffer (the file's write
-// calls are most of what is left); two buffers of csvFlushAt bytes bound
-// the memory.
-func (e *Exporter) writeCSV(ctx context.Context, p *plan, f *outfile.File, action string) error {
+// rowParts are the pieces of a member's row around an offer's own
+// (encodedOffer), in one format: head, mid, usesSep [usesKey N], points,
+// tail, end.
+type rowParts struct {
+	head, points     []byte // the member's: action, code and barcode; points balance and value
+	usesSep, usesKey string // before uses left always; before it when it is set
+	end              string
+}
+
+// member builds the member's head and points.
+func (r *rowParts) member(f Format, action, code string, balance, value int64) {
+	if f == CSV {
+		r.head = append(r.head[:0], action...)
+		r.head = append(r.head, ',')
+		start := len(r.head)
+		r.head = appendText(r.head, code)
+		r.head = append(r.head, r.head[start-1:]...) // ",code": the barcode is the code again
+		r.head = append(r.head, ',')
+		r.points = append(r.points[:0], ',')
+		r.points = strconv.AppendInt(r.points, balance, 10)
+		r.points = append(r.points, ',')
+		r.points = strconv.AppendInt(r.points, value, 10)
+		r.points = append(r.points, ',')
+		r.usesSep, r.usesKey, r.end = ",", "", "\n"
+		return
+	}
+	r.head = append(r.head[:0], `{"action":`...)
+	r.head = appendJSONString(r.head, action)
+	if code != "" {
+		r.head = append(r.head, `,"member_code":`...)
+		start := len(r.head)
+		r.head = appendJSONString(r.head, code)
+		r.head = append(r.head, `,"barcode":`...)
+		r.head = append(r.head, r.head[start:len(r.head)-len(`,"barcode":`)]...)
+	}
+	r.points = append(r.points[:0], `,"points_balance":`...)
+	r.points = strconv.AppendInt(r.points, balance, 10)
+	r.points = append(r.points, `,"points_value":`...)
+	r.points = strconv.AppendInt(r.points, value, 10)
+	r.usesSep, r.usesKey, r.end = "", `,"uses_left":`, "}\n"
+}
+
+// writeMembers writes the members' rows straight into bytes: what is the
+// same for every member (the offer's part, encoded once by the plan) is
+// copied, the member's code, uses left and points appended. It writes what
+// Offer values through the file's encoding/csv or encoding/json writer
+// would, byte for byte (testdata/export-golden), at a fraction of the CPU:
+// no Offer values, strings or slices per row. Reading and encoding run here
+// while a second goroutine writes and hashes the previous buffer (the
+// file's write calls are most of what is left); two buffers of flushAt
+// bytes bound the memory.
+func (e *Exporter) writeMembers(ctx context.Context, p *plan, f *outfile.File, format Format, action string) error {
 	type chunk struct {
 		b    []byte
 		rows int64
 	}
 	full, free := make(chan chunk), make(chan []byte, 2)
-	free <- make([]byte, 0, csvFlushAt+64<<10)
-	free <- make([]byte, 0, csvFlushAt+64<<10)
+	free <- make([]byte, 0, flushAt+64<<10)
+	free <- make([]byte, 0, flushAt+64<<10)
 	var failed atomic.Bool
 	werr := make(chan error, 1)
 	go func() {
@@ -130,48 +157,40 @@ func (e *Exporter) writeCSV(ctx context.Context, p *plan, f *outfile.File, actio
 		werr <- err
 	}()
 	buf, rows := <-free, int64(0)
-	var head, points []byte
+	var r rowParts
 	err := e.eachMember(ctx, p, func(ms *memberState) error {
 		if failed.Load() {
 			return errWriterFailed
 		}
-		head = append(head[:0], action...)
-		head = append(head, ',')
-		code := len(head)
-		head = appendText(head, ms.code)
-		head = append(head, ',')
-		head = append(head, head[code:len(head)-1]...) // the barcode: the code again
-		head = append(head, ',')
-		points = append(points[:0], ',')
-		points = strconv.AppendInt(points, ms.balance, 10)
-		points = append(points, ',')
-		points = strconv.AppendInt(points, e.policy.Value(ms.balance), 10)
-		points = append(points, ',')
+		r.member(format, action, ms.code, ms.balance, e.policy.Value(ms.balance))
 		before := rows
 		for i := range p.offers {
 			left, ok := p.usesLeft(ms, i)
 			if !ok {
 				continue
 			}
-			for _, c := range p.offers[i].csv {
-				buf = append(buf, head...)
-				buf = append(buf, c.mid...)
-				buf = append(buf, ',')
+			for _, o := range p.offers[i].enc {
+				buf = append(buf, r.head...)
+				buf = append(buf, o.mid...)
+				buf = append(buf, r.usesSep...)
 				if left > 0 {
+					buf = append(buf, r.usesKey...)
 					buf = strconv.AppendInt(buf, left, 10)
 				}
-				buf = append(buf, points...)
-				buf = append(buf, c.tail...)
-				buf = append(buf, '\n')
+				buf = append(buf, r.points...)
+				buf = append(buf, o.tail...)
+				buf = append(buf, r.end...)
 				rows++
 			}
 		}
 		if rows == before && !p.full {
-			o := Offer{Action: "remove", MemberCode: ms.code, Barcode: ms.code}
-			buf = append(appendCells(buf, tabular.DefuseAll(o.CSV())), '\n')
+			var err error
+			if buf, err = appendRemove(buf, format, ms.code); err != nil {
+				return err
+			}
 			rows++
 		}
-		if len(buf) >= csvFlushAt {
+		if len(buf) >= flushAt {
 			full <- chunk{buf, rows}
 			buf, rows = <-free, 0
 		}
@@ -185,6 +204,19 @@ func (e *Exporter) writeCSV(ctx context.Context, p *plan, f *outfile.File, actio
 		return wErr
 	}
 	return err
+}
+
+// appendRemove appends a delta's row that takes a member's offers away.
+func appendRemove(dst []byte, f Format, code string) ([]byte, error) {
+	o := Offer{Action: "remove", MemberCode: code, Barcode: code}
+	if f == CSV {
+		return append(appendCells(dst, tabular.DefuseAll(o.CSV())), '\n'), nil
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("export offers: %w", err)
+	}
+	return append(append(dst, b...), '\n'), nil
 }
 
 // errWriterFailed stops the reading when the file's writer failed; the

@@ -3,6 +3,8 @@ package batch
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -115,18 +117,73 @@ func benefitValue(b engine.Benefit) string {
 	return ""
 }
 
-// csvOffer is an offer's CSV cells that are the same for every member,
-// encoded once per export: mid is offer_id to valid_to, tail exclusive to
-// require_categories (OfferColumns 3-16 and 20-22).
-type csvOffer struct{ mid, tail []byte }
+// encodedOffer is what of an offer's row is the same for every member,
+// encoded once per export in the file's format: mid is offer_id to
+// valid_to, tail exclusive to require_categories (OfferColumns 3-16 and
+// 20-22). In JSON Lines each holds its fields with a leading comma, or
+// nothing when every one of them is left out.
+type encodedOffer struct{ mid, tail []byte }
 
-func csvOffers(offers []Offer) []csvOffer {
-	out := make([]csvOffer, len(offers))
-	for i := range offers {
-		cells := tabular.DefuseAll(offers[i].CSV())
-		out[i] = csvOffer{mid: appendCells(nil, cells[3:17]), tail: appendCells(nil, cells[20:])}
+func encodeOffers(offers []Offer, f Format) ([]encodedOffer, error) {
+	out := make([]encodedOffer, len(offers))
+	for i, o := range offers {
+		if f == CSV {
+			cells := tabular.DefuseAll(o.CSV())
+			out[i] = encodedOffer{mid: appendCells(nil, cells[3:17]), tail: appendCells(nil, cells[20:])}
+			continue
+		}
+		// The fields as encoding/json writes them in an Offer whose other
+		// fields are empty: {"action":""<fields>}.
+		mid, err := jsonFields(Offer{OfferID: o.OfferID, CampaignID: o.CampaignID, Campaign: o.Campaign, Description: o.Description,
+			Kind: o.Kind, Value: o.Value, SKUs: o.SKUs, Categories: o.Categories, MinBasket: o.MinBasket, Days: o.Days, From: o.From,
+			To: o.To, ValidFrom: o.ValidFrom, ValidTo: o.ValidTo})
+		if err != nil {
+			return nil, err
+		}
+		tail, err := jsonFields(Offer{Exclusive: o.Exclusive, RequireSKUs: o.RequireSKUs, RequireCategory: o.RequireCategory})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = encodedOffer{mid: mid, tail: tail}
 	}
-	return out
+	return out, nil
+}
+
+// jsonFields is o as JSON without its braces and empty action: the set
+// fields, each after a comma.
+func jsonFields(o Offer) ([]byte, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("export offers: %w", err)
+	}
+	const open = `{"action":""`
+	if !bytes.HasPrefix(b, []byte(open)) || !bytes.HasSuffix(b, []byte("}")) {
+		return nil, fmt.Errorf("export offers: unexpected JSON %s", b)
+	}
+	return b[len(open) : len(b)-1], nil
+}
+
+// appendJSONString appends s as encoding/json writes a string (with its
+// HTML escaping): printable ASCII other than a quote, backslash, <, > and
+// & is copied between quotes; any other string is handed to encoding/json.
+func appendJSONString(dst []byte, s string) []byte {
+	if !plainJSON(s) {
+		b, _ := json.Marshal(s) // a string always encodes
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c > '~', c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // appendCells appends cells (already defused) as encoding/csv writes a
