@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,15 +125,17 @@ func BenchmarkOfferExport(b *testing.B) {
 			// Past the campaigns' launch, so a delta is not a whole file.
 			w.clock.Advance(5 * time.Minute)
 			cpu := newCPUMeter(w.db)
-			var fullCPU, delta time.Duration
+			var fullCPU, delta, deltaCPU time.Duration
 			var deltaRows int64
 			b.ResetTimer()
 			for b.Loop() {
 				c0 := cpu.now(b)
+				stop := profile(b, engine+"-full")
 				m, err := w.exporter.Export(ctx, batch.ExportOptions{Format: batch.CSV, Dir: b.TempDir()})
 				if err != nil {
 					b.Fatal(err)
 				}
+				stop()
 				fullCPU += cpu.now(b) - c0
 				if m.Files[0].Rows != int64(campaigns*benchMembers) {
 					b.Fatalf("%d rows", m.Files[0].Rows)
@@ -149,12 +153,16 @@ func BenchmarkOfferExport(b *testing.B) {
 					b.Fatal(err)
 				}
 				w.clock.Advance(2 * time.Minute)
+				c1 := cpu.now(b)
+				stop = profile(b, engine+"-delta")
 				t0 := time.Now()
 				d, err := w.exporter.Export(ctx, batch.ExportOptions{Format: batch.CSV, Dir: b.TempDir(), Since: m.Cursor})
 				if err != nil {
 					b.Fatal(err)
 				}
 				delta += time.Since(t0)
+				stop()
+				deltaCPU += cpu.now(b) - c1
 				if d.Full {
 					b.Fatal("the delta is a whole export")
 				}
@@ -166,8 +174,32 @@ func BenchmarkOfferExport(b *testing.B) {
 			b.ReportMetric(full.Seconds()/float64(b.N), "full_s")
 			b.ReportMetric(fullCPU.Seconds()/float64(b.N), "full_cpu_s")
 			b.ReportMetric(delta.Seconds()/float64(b.N), "delta_s")
+			b.ReportMetric(deltaCPU.Seconds()/float64(b.N), "delta_cpu_s")
 			b.ReportMetric(float64(deltaRows)/float64(b.N), "delta_rows")
 		})
+	}
+}
+
+// profile writes a CPU profile of what runs until the returned stop to
+// $PERK_BENCH_PROFILE/name.prof when that variable names a folder, so the
+// full export and the delta are profiled apart from the data generation.
+func profile(b *testing.B, name string) (stop func()) {
+	dir := os.Getenv("PERK_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, name+".prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

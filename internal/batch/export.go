@@ -65,6 +65,10 @@ func parseCursor(s string) (time.Time, error) {
 type liveOffer struct {
 	l      *campaign.Live
 	offers []Offer
+	period string // the current period's key in offer_uses, for a per-period limit
+	// enc holds, per offer, what of its row is the same for every member,
+	// encoded once in the export's format.
+	enc []encodedOffer
 }
 
 // plan is what one export reads once: the store's zone and the campaigns.
@@ -74,8 +78,9 @@ type plan struct {
 	full    bool
 	loc     *time.Location
 	offers  []liveOffer
-	fixed   bool // some campaign has a fixed audience (campaign_members)
-	limited bool // some campaign has per-member limits (offer_uses)
+	index   map[string]int // campaign id -> position in offers
+	fixed   bool           // some campaign has a fixed audience (campaign_members)
+	limited bool           // some campaign has per-member limits (offer_uses)
 	scope   string
 }
 
@@ -123,58 +128,77 @@ func (e *Exporter) plan(ctx context.Context, opt ExportOptions) (*plan, error) {
 			opt.Store != "" && len(l.Spec.Stores) > 0 && !slices.Contains(l.Spec.Stores, opt.Store):
 			continue
 		}
-		p.offers = append(p.offers, liveOffer{l: l, offers: campaignOffers(e.campaigns.EngineCampaign(l.Campaign), l, p.loc)})
+		lo := liveOffer{l: l, offers: campaignOffers(e.campaigns.EngineCampaign(l.Campaign), l, p.loc)}
+		if lim.PerPeriod > 0 {
+			lo.period = campaign.PeriodKey(lim.Period, p.now, l.Location)
+		}
+		if lo.enc, err = encodeOffers(lo.offers, opt.Format); err != nil {
+			return nil, err
+		}
+		p.offers = append(p.offers, lo)
 		p.fixed = p.fixed || !l.Dynamic
 		p.limited = p.limited || lim.PerMember > 0 || lim.PerPeriod > 0
+	}
+	p.index = make(map[string]int, len(p.offers))
+	for i, lo := range p.offers {
+		p.index[lo.l.ID] = i
 	}
 	return p, nil
 }
 
-// memberState is what one member's offers depend on.
+// Audience marks of memberState.audience, for campaigns with a fixed
+// audience (campaign_members).
+const (
+	notInAudience int8 = iota
+	inAudience
+	inControl
+)
+
+// memberState is what one member's offers depend on. The slices are
+// indexed like plan.offers and reused from page to page, so reading a
+// member allocates only their id and code.
 type memberState struct {
 	id, code string
-	audience map[string]bool             // campaign -> in control group
-	uses     map[string]map[string]int64 // campaign -> period -> uses
+	audience []int8  // fixed audiences: notInAudience, inAudience or inControl
+	total    []int64 // uses ever (offer_uses period "")
+	period   []int64 // uses in the current period (offer_uses period = liveOffer.period)
 	balance  int64
 }
 
-// memberOffers lists the offers open to a member now, with their uses left.
-func (p *plan) memberOffers(m *memberState, pol ledger.Policy, action string) []Offer {
-	var out []Offer
-	balance, value := m.balance, pol.Value(m.balance)
-	for _, lo := range p.offers {
-		l := lo.l
-		if l.Dynamic {
-			if campaign.InControl(l.ID, m.id, l.Spec.ControlGroup) {
-				continue
-			}
-		} else if control, in := m.audience[l.ID]; !in || control {
-			continue
+// reset clears what the previous member in this slot left.
+func (m *memberState) reset() {
+	clear(m.audience)
+	clear(m.total)
+	clear(m.period)
+	m.balance = 0
+}
+
+// usesLeft reports whether the member has the offers of the plan's i-th
+// campaign now, and the uses they have left (-1: unlimited).
+func (p *plan) usesLeft(m *memberState, i int) (int64, bool) {
+	l := p.offers[i].l
+	if l.Dynamic {
+		if l.Spec.ControlGroup > 0 && campaign.InControl(l.ID, m.id, l.Spec.ControlGroup) {
+			return 0, false
 		}
-		left := int64(-1)
-		lim := l.Spec.Limits
-		if lim.PerMember > 0 {
-			left = int64(lim.PerMember) - m.uses[l.ID][""]
-		}
-		if lim.PerPeriod > 0 {
-			p := int64(lim.PerPeriod) - m.uses[l.ID][campaign.PeriodKey(lim.Period, p.now, l.Location)]
-			if left < 0 || p < left {
-				left = p
-			}
-		}
-		if left == 0 || left < -1 {
-			continue
-		}
-		for _, o := range lo.offers {
-			o.Action, o.MemberCode, o.Barcode = action, m.code, m.code
-			o.PointsBalance, o.PointsValue = &balance, &value
-			if left > 0 {
-				o.UsesLeft = &left
-			}
-			out = append(out, o)
+	} else if m.audience[i] != inAudience {
+		return 0, false
+	}
+	left := int64(-1)
+	lim := l.Spec.Limits
+	if lim.PerMember > 0 {
+		left = int64(lim.PerMember) - m.total[i]
+	}
+	if lim.PerPeriod > 0 {
+		p := int64(lim.PerPeriod) - m.period[i]
+		if left < 0 || p < left {
+			left = p
 		}
 	}
-	return out
+	if left == 0 || left < -1 {
+		return 0, false
+	}
+	return left, true
 }
 
 // anonymousOffers lists the offers open to every shopper.

@@ -1,12 +1,17 @@
 package batch
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/tabular"
 )
 
 // Offer is one row of an offer file: an offer open to one member (or, in
@@ -110,4 +115,117 @@ func benefitValue(b engine.Benefit) string {
 		return strconv.Itoa(b.Multiplier)
 	}
 	return ""
+}
+
+// encodedOffer is what of an offer's row is the same for every member,
+// encoded once per export in the file's format: mid is offer_id to
+// valid_to, tail exclusive to require_categories (OfferColumns 3-16 and
+// 20-22). In JSON Lines each holds its fields with a leading comma, or
+// nothing when every one of them is left out.
+type encodedOffer struct{ mid, tail []byte }
+
+func encodeOffers(offers []Offer, f Format) ([]encodedOffer, error) {
+	out := make([]encodedOffer, len(offers))
+	for i, o := range offers {
+		if f == CSV {
+			cells := tabular.DefuseAll(o.CSV())
+			out[i] = encodedOffer{mid: appendCells(nil, cells[3:17]), tail: appendCells(nil, cells[20:])}
+			continue
+		}
+		// The fields as encoding/json writes them in an Offer whose other
+		// fields are empty: {"action":""<fields>}.
+		mid, err := jsonFields(Offer{OfferID: o.OfferID, CampaignID: o.CampaignID, Campaign: o.Campaign, Description: o.Description,
+			Kind: o.Kind, Value: o.Value, SKUs: o.SKUs, Categories: o.Categories, MinBasket: o.MinBasket, Days: o.Days, From: o.From,
+			To: o.To, ValidFrom: o.ValidFrom, ValidTo: o.ValidTo})
+		if err != nil {
+			return nil, err
+		}
+		tail, err := jsonFields(Offer{Exclusive: o.Exclusive, RequireSKUs: o.RequireSKUs, RequireCategory: o.RequireCategory})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = encodedOffer{mid: mid, tail: tail}
+	}
+	return out, nil
+}
+
+// jsonFields is o as JSON without its braces and empty action: the set
+// fields, each after a comma.
+func jsonFields(o Offer) ([]byte, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("export offers: %w", err)
+	}
+	const open = `{"action":""`
+	if !bytes.HasPrefix(b, []byte(open)) || !bytes.HasSuffix(b, []byte("}")) {
+		return nil, fmt.Errorf("export offers: unexpected JSON %s", b)
+	}
+	return b[len(open) : len(b)-1], nil
+}
+
+// appendJSONString appends s as encoding/json writes a string (with its
+// HTML escaping): printable ASCII other than a quote, backslash, <, > and
+// & is copied between quotes; any other string is handed to encoding/json.
+func appendJSONString(dst []byte, s string) []byte {
+	if !plainJSON(s) {
+		b, _ := json.Marshal(s) // a string always encodes
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c > '~', c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// appendCells appends cells (already defused) as encoding/csv writes a
+// record, without the line end.
+func appendCells(dst []byte, cells []string) []byte {
+	for i, c := range cells {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCell(dst, c)
+	}
+	return dst
+}
+
+// appendText appends a text cell: defused, then encoded as a CSV field.
+func appendText(dst []byte, s string) []byte { return appendCell(dst, tabular.Defuse(s)) }
+
+// appendCell appends one field as encoding/csv writes it. A field of
+// printable ASCII without a comma, quote or backslash that does not start
+// with a space needs no quotes and is copied; any other is handed to
+// encoding/csv itself, so the rules (quoting, doubled quotes, a leading
+// space, `\.`) are exactly its own.
+func appendCell(dst []byte, s string) []byte {
+	if plainCell(s) {
+		return append(dst, s...)
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{s}) // a bytes.Buffer does not fail
+	w.Flush()
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
+}
+
+func plainCell(s string) bool {
+	if s != "" && s[0] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < ' ' || c > '~', c == ',', c == '"', c == '\\':
+			return false
+		}
+	}
+	return true
 }
