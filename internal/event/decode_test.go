@@ -1,6 +1,7 @@
 package event
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,125 @@ func TestDecode_KeepsColumnsAndNormalisesTime(t *testing.T) {
 	}
 	if e.Campaign != "xmas" || e.Store != "S1" || e.OrderID != "W-9" || in[0].Member != "12345670" || e.Source != SourceAPI {
 		t.Errorf("event = %+v", e)
+	}
+}
+
+// TestDecodeFast_ReadsWhatEncodingJSONReadsOrLeavesTheBodyToIt holds the
+// hand-written reading of a batch to encoding/json's: a body it takes gives
+// the same events, and one it leaves (anything senders do not usually
+// write) still gets encoding/json's answer through Decode.
+func TestDecodeFast_ReadsWhatEncodingJSONReadsOrLeavesTheBodyToIt(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		fast bool // the hand-written reading takes it
+	}{
+		{"the load generator's batch", string(benchBody(3)), true},
+		{"white space everywhere", " {\n \"events\" : [ { \"event_id\" : \"e\" , \"type\":\"page_viewed\", \"time\" : \"2026-12-05T10:00:00Z\" ,\t\"channel\":\"web\",\"anonymous_id\":\"a\", \"properties\" : { \"url\" : \"/\" } } ] }\r\n", true},
+		{"no events", `{"events":[]}`, true},
+		{"an empty event", `{"events":[{}]}`, true},
+		{"a key twice: the last wins", `{"events":[{"event_id":"a","event_id":"b","time":"2026-12-05T10:00:00Z","time":"2026-12-05T09:00:00+01:00"}]}`, true},
+		{"UTF-8 in strings", `{"events":[{"event_id":"é","anonymous_id":"café ☕","channel":"web"}]}`, true},
+		{"escapes and brackets inside properties' strings", `{"events":[{"event_id":"e","properties":{"title":"a \"quoted\" \\ ]} title","x":[1,{"y":"}"}]}}]}`, true},
+		{"properties not an object", `{"events":[{"event_id":"a","properties":[1,{"a":[]}]},{"event_id":"b","properties":"s"},{"event_id":"c","properties":-12.5e3},{"event_id":"d","properties":true}]}`, true},
+		{"a custom type and an unknown channel", `{"events":[{"event_id":"e","type":"acme.wish","channel":"fax","member":"12345670","identify_token":"v1.x","session_id":"s"}]}`, true},
+		{"a key in capitals", `{"events":[{"Event_ID":"e"}]}`, false},
+		{"an escape in a string", `{"events":[{"event_id":"a\u0041"}]}`, false},
+		{"a null member", `{"events":[{"event_id":"e","member":null}]}`, false},
+		{"null properties", `{"events":[{"event_id":"e","properties":null}]}`, false},
+		{"invalid UTF-8", "{\"events\":[{\"event_id\":\"a\xff\"}]}", false},
+		{"an unknown key", `{"events":[{"event_id":"e","props":{}}]}`, false},
+		{"a bad time", `{"events":[{"event_id":"e","time":"yesterday"}]}`, false},
+		{"a number for an id", `{"events":[{"event_id":7}]}`, false},
+		{"malformed properties", `{"events":[{"event_id":"e","properties":{"a":}}]}`, false},
+		{"a number with a leading zero", `{"events":[{"event_id":"e","properties":01}]}`, false},
+		{"events inside an event", `{"events":[{"events":[]}]}`, false},
+		{"events not a list", `{"events":{}}`, false},
+		{"events null", `{"events":null}`, false},
+		{"another top-level key", `{"events":[],"x":1}`, false},
+		{"trailing bytes", `{"events":[]} x`, false},
+		{"cut short", `{"events":[{"event_id":"e"`, false},
+		{"a trailing comma", `{"events":[{"event_id":"e"},]}`, false},
+		{"not an object", `[]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.body)
+			fast, ok := decodeFast(body)
+			if ok != tt.fast {
+				t.Fatalf("decodeFast took it: %v, want %v", ok, tt.fast)
+			}
+			if ok {
+				whole, wok := decodeWhole(body)
+				if !wok || !reflect.DeepEqual(fast, whole) {
+					t.Fatalf("differs from encoding/json (which took it: %v):\n%+v\n%+v", wok, fast, whole)
+				}
+			}
+			in, rej, err := Decode(body, t0)
+			in2, rej2, err2 := decodeEach(body, t0)
+			if !reflect.DeepEqual(in, in2) || !reflect.DeepEqual(rej, rej2) || !reflect.DeepEqual(err, err2) {
+				t.Fatalf("Decode differs from reading event by event:\n%+v %+v %v\n%+v %+v %v", in, rej, err, in2, rej2, err2)
+			}
+		})
+	}
+}
+
+// TestFastProps_PassesOnlyWhatTheValidatorPasses lists properties the
+// hand-written check passes (the validator must agree) and those it leaves
+// to the validator (to reject, or to read in its more general way).
+func TestFastProps_PassesOnlyWhatTheValidatorPasses(t *testing.T) {
+	tests := []struct {
+		typ, raw string
+		fast     bool
+	}{
+		{PageViewed, `{"url":"https://shop.example/","title":"Coffee & tea","campaign":"xmas","store":"S1"}`, true},
+		{PageViewed, ` { "path" : "/p/1" } `, true},
+		{PageViewed, `{"title":"no url nor path"}`, false},
+		{PageViewed, `{"url":""}`, false},
+		{PageViewed, `{"url":"/","colour":"red"}`, false},
+		{PageViewed, `{"url":"/","URL":"/x"}`, false},
+		{PageViewed, `{"url":"/","url":"/"}`, false},
+		{ProductViewed, `{"sku":"A","price":350,"currency":"GBP","name":"Beans","category":"coffee"}`, true},
+		{ProductViewed, `{"sku":"A","price":-1}`, false},
+		{ProductViewed, `{"sku":"A","price":3.5}`, false},
+		{ProductViewed, `{"sku":"A","price":1e2}`, false},
+		{ProductViewed, `{"sku":"A","price":012}`, false},
+		{ProductViewed, `{"sku":"A","price":null}`, false},
+		{ProductViewed, `{"sku":"A","price":99999999999999999999}`, false},
+		{ProductViewed, `{"name":"no sku"}`, false},
+		{CartUpdated, `{"items":[{"sku":"A","quantity":2,"price":350,"name":"Beans"},{"sku":"B","quantity":1,"price":0}],"cart_id":"c1","total":700}`, true},
+		{CartUpdated, `{"items":[]}`, true},
+		{CartUpdated, `{}`, false},
+		{CartUpdated, `{"items":[{"sku":"A","quantity":0,"price":1}]}`, false},
+		{CartUpdated, `{"items":[{"sku":"","quantity":1,"price":1}]}`, false},
+		{CartUpdated, `{"items":[{"sku":"A","quantity":1,"price":-1}]}`, false},
+		{CartUpdated, `{"items":[{"sku":"A","quantity":1,"colour":"red"}]}`, false},
+		{CartUpdated, `{"items":[{}]}`, false},
+		{CheckoutStarted, `{}`, true},
+		{OrderPlaced, `{"order_id":"W-1","total":700,"items":[{"sku":"A","quantity":1,"price":700}]}`, true},
+		{OrderPlaced, `{"order_id":"W-1"}`, false},
+		{OrderPlaced, `{"total":5}`, false},
+		{AppOpened, `{"app_version":"2.1","os":"android","os_version":"15"}`, true},
+		{AppInstalled, `{"os":7}`, false},
+		{Identified, `{"campaign":"xmas"}`, true},
+		{Identified, `{"url":"/"}`, false},
+		{PageViewed, `{"url":"caf\u00e9"}`, false},
+		{PageViewed, `{"url":"/"} x`, false},
+		{PageViewed, `[{"url":"/"}]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ+" "+tt.raw, func(t *testing.T) {
+			c, ok := fastProps(tt.typ, []byte(tt.raw))
+			if ok != tt.fast {
+				t.Fatalf("fastProps passed it: %v, want %v", ok, tt.fast)
+			}
+			if !ok {
+				return
+			}
+			want, err := standard[tt.typ]([]byte(tt.raw))
+			if err != nil || c != want {
+				t.Fatalf("fastProps gives %+v, the validator %+v, %v", c, want, err)
+			}
+		})
 	}
 }

@@ -19,7 +19,8 @@ func errCode(err error) string {
 // FuzzEvents feeds arbitrary bodies to the batch decoder: it must never
 // panic, every event is either kept or rejected exactly once, and what it
 // keeps satisfies the contract; the one-pass reading of a well-formed batch
-// gives exactly what reading it event by event gives.
+// gives exactly what reading it event by event gives, and the hand-written
+// reading (fastdecode.go), when it takes a body, what encoding/json gives.
 func FuzzEvents(f *testing.F) {
 	f.Add([]byte(batch(ev("e1", PageViewed, 0, map[string]string{"anonymous_id": "a"}, `{"url":"/"}`))))
 	f.Add([]byte(batch(ev("e1", CartUpdated, 0, map[string]string{"member": "12345670"}, `{"items":[{"sku":"A","quantity":1,"price":1}]}`))))
@@ -27,6 +28,12 @@ func FuzzEvents(f *testing.F) {
 	f.Add([]byte(`{"events":[{"event_id":"e","type":"acme.x","time":"2026-12-05T10:00:00Z","channel":"pos","anonymous_id":"a","properties":{"campaign":7}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, rej, err := Decode(body, t0)
+		if fast, ok := decodeFast(body); ok {
+			whole, ok := decodeWhole(body)
+			if !ok || !reflect.DeepEqual(fast, whole) {
+				t.Fatalf("the hand-written reading differs from encoding/json's (ok %v):\n%+v\n%+v", ok, fast, whole)
+			}
+		}
 		if _, whole := decodeWhole(body); whole {
 			in2, rej2, err2 := decodeEach(body, t0)
 			if !reflect.DeepEqual(in, in2) || !reflect.DeepEqual(rej, rej2) || !reflect.DeepEqual(err, err2) {
@@ -53,6 +60,28 @@ func FuzzEvents(f *testing.F) {
 				t.Fatalf("bad rejection %+v", r)
 			}
 			seen[r.Index] = true
+		}
+	})
+}
+
+// FuzzStandardProperties holds the hand-written check of a standard type's
+// properties (fastProps) to the validator's: what it passes, the validator
+// passes too, with the same columns.
+func FuzzStandardProperties(f *testing.F) {
+	types := []string{PageViewed, ProductViewed, CartUpdated, CheckoutStarted, OrderPlaced, AppOpened, AppInstalled, Identified}
+	for i, raw := range []string{`{"url":"/"}`, `{"sku":"A","price":0}`, `{"items":[{"sku":"A","quantity":1,"price":1}],"campaign":"c"}`,
+		`{}`, `{"order_id":"W","total":5,"store":"s"}`, `{"os":"ios"}`, `{"app_version":"1"}`, `{"campaign":"x"}`} {
+		f.Add(uint8(i), []byte(raw))
+	}
+	f.Fuzz(func(t *testing.T, which uint8, raw []byte) {
+		typ := types[int(which)%len(types)]
+		c, ok := fastProps(typ, raw)
+		if !ok {
+			return
+		}
+		want, err := standard[typ](raw)
+		if err != nil || c != want {
+			t.Fatalf("%s %s: fastProps passed %+v, the validator says %+v, %v", typ, raw, c, want, err)
 		}
 	})
 }

@@ -36,6 +36,8 @@ type Service struct {
 	opt   Options
 	parts *partitions
 	sign  signer
+	// inserts are SQLite's prepared multi-row inserts (prepared.go).
+	inserts inserts
 }
 
 // NewService returns a Service on db.
@@ -124,8 +126,11 @@ func (s *Service) ingest(ctx context.Context, in []Incoming, rejected []Rejectio
 		})
 		return res, err
 	}
+	if err := s.inserts.prepare(ctx, s.db); err != nil {
+		return res, err
+	}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		n, err := write(ctx, tx, s.db.Dialect, evs, nil)
+		n, err := write(ctx, tx, s.db.Dialect, evs, func(evs []Event) (int, error) { return s.insertPrepared(ctx, tx, evs) })
 		res.Accepted, res.Duplicates = n, len(evs)-n
 		return err
 	})

@@ -116,9 +116,7 @@ func insert(ctx context.Context, tx *sql.Tx, d store.Dialect, evs []Event) (int,
 		q.WriteByte('(')
 		q.WriteString(d.Placeholders(i*insertCols+1, insertCols))
 		q.WriteByte(')')
-		args = append(args, e.EventID, e.Type, e.Time, e.ReceivedAt, string(e.Channel), e.Source,
-			store.NullString(e.AnonymousID), store.NullString(e.MemberID), store.NullString(e.SessionID),
-			e.Campaign, e.Store, store.NullString(e.OrderID), string(e.Properties))
+		args = appendInsertArgs(args, &e)
 	}
 	res, err := tx.ExecContext(ctx, q.String(), args...)
 	if err != nil {
