@@ -233,7 +233,7 @@ func TestRefresh_InStepsEqualsOnceAtTheEnd(t *testing.T) {
 		if _, err := db.W.Exec(`DELETE FROM funnel_rollup`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.W.Exec(`UPDATE funnel_rollup_state SET done_id = 0`); err != nil {
+		if _, err := db.W.Exec(`UPDATE funnel_rollup_state SET done_tx = 0, done_id = 0`); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.Refresh(ctx); err != nil || n == 0 {
