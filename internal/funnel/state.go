@@ -236,10 +236,11 @@ type personRows struct {
 
 func (s *Service) keepChunk(ctx context.Context, tx *sql.Tx, cur cursor, funnels []tracked, types, people []string) error {
 	d := s.db.Dialect
-	args := append(anySlice(people), anySlice(types)...)
+	// By person only, through the primary key, the types picked here: with
+	// a condition on type too, a planner may walk the entry index (type,
+	// ...) through every person's rows, once per chunk.
 	rows, err := tx.QueryContext(ctx, `SELECT person, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id
-		FROM funnel_rollup WHERE person IN (`+d.Placeholders(1, len(people))+`) AND type IN (`+
-		d.Placeholders(1+len(people), len(types))+`)`, args...)
+		FROM funnel_rollup WHERE person IN (`+d.Placeholders(1, len(people))+`)`, anySlice(people)...)
 	if err != nil {
 		return err
 	}
@@ -252,6 +253,9 @@ func (s *Service) keepChunk(ctx context.Context, tx *sql.Tx, cur cursor, funnels
 		if err := rows.Scan(&p, &e.Type, &e.Campaign, &channel, &e.Store, &n, &firstUS, &e.Seq, &lastUS, &lastID); err != nil {
 			rows.Close()
 			return err
+		}
+		if !slices.Contains(types, e.Type) {
+			continue
 		}
 		e.Channel, e.Time = event.Channel(channel), time.UnixMicro(firstUS).UTC()
 		pr := byPerson[p]
