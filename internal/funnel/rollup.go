@@ -100,10 +100,12 @@ func readCursor(ctx context.Context, q interface {
 // transaction's id (events.tx), up to the oldest transaction of this
 // database still in progress, below which every event is final. An event
 // writer is never waited for, nor made to wait: its events are folded by
-// the first Refresh after it ends. Refresh first waits, up to a second
-// (Service.settle), for the transactions that had written when it was
-// called to end (store.DB.WaitLog), so a report asked right after a write
-// includes it. On SQLite the one writer commits ids in order and the
+// the first Refresh after it ends. Refresh first waits, up to 10 s
+// (Service.settle), for the transactions of this database that had begun
+// writing when it was called to end (store.DB.WaitLog), so a report asked
+// right after a write includes it; they are usually milliseconds away. A
+// longer one (a migration, a bulk import) only delays what is folded: the
+// rest waits for the next Refresh, never skipped nor folded twice. On SQLite the one writer commits ids in order and the
 // position is the id.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
 	d := s.db.Dialect

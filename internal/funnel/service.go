@@ -49,12 +49,13 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now, settle: time.Second, cache: map[string]cachedReport{}}
+	return &Service{db: db, now: now, settle: 10 * time.Second, cache: map[string]cachedReport{}}
 }
 
-// Save validates def and stores it under its name, replacing any before it.
-// It reports whether the definition is new or changed, so applying one file
-// twice says "unchanged".
+// Save validates def and stores it under its name, replacing any before it,
+// and tracks it (Track) when the rollup can answer it, untracking the
+// definition it replaces. It reports whether the definition is new or
+// changed, so applying one file twice says "unchanged".
 func (s *Service) Save(ctx context.Context, def Definition) (changed bool, err error) {
 	if err := def.Validate(); err != nil {
 		return false, err
@@ -70,13 +71,33 @@ func (s *Service) Save(ctx context.Context, def Definition) (changed bool, err e
 		case err == nil && old != string(spec):
 			changed = true
 			_, err = tx.ExecContext(ctx, `UPDATE funnels SET spec = $2, updated_at = $3 WHERE name = $1`, def.Name, string(spec), s.now().UTC())
+			if err == nil {
+				err = untrack(ctx, tx, old)
+			}
 		}
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("funnel: save %s: %w", def.Name, err)
 	}
+	// A stored funnel's reports read its per-person state (runState); it
+	// is computed now for the people the rollup holds, then kept by the
+	// fold.
+	if changed && rollupExact(def) {
+		if _, err := s.Track(ctx, def); err != nil {
+			return true, err
+		}
+	}
 	return changed, nil
+}
+
+// untrack stops keeping the state of the funnel tracked as spec, if any.
+func untrack(ctx context.Context, tx *sql.Tx, spec string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM funnel_state WHERE funnel IN (SELECT id FROM funnel_tracked WHERE spec = $1)`, spec); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM funnel_tracked WHERE spec = $1`, spec)
+	return err
 }
 
 // Get returns the stored definition called name.
