@@ -137,38 +137,12 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 }
 
 // waitInFlight waits, up to wait, until the transactions that had written
-// when it was called have ended (PostgreSQL; SQLite has none in flight by
-// the time a reader runs). It polls, since PostgreSQL tells no one when a
-// transaction ends.
+// when it was called have ended (store.DB.WaitLog).
 func (e *Exporter) waitInFlight(ctx context.Context, wait time.Duration) error {
-	q := e.db.Dialect.LogNext()
-	if q == "" {
-		return nil
-	}
-	var target int64
-	if err := e.db.R.QueryRowContext(ctx, q).Scan(&target); err != nil {
+	if err := e.db.WaitLog(ctx, e.db.Dialect.LogBoundary(feedTable), wait); err != nil {
 		return fmt.Errorf("crm export: %w", err)
 	}
-	timeout := time.NewTimer(wait)
-	defer timeout.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		var final int64
-		if err := e.db.R.QueryRowContext(ctx, e.db.Dialect.LogBoundary(feedTable)).Scan(&final); err != nil {
-			return fmt.Errorf("crm export: %w", err)
-		}
-		if final >= target {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timeout.C:
-			return nil
-		case <-tick.C:
-		}
-	}
+	return nil
 }
 
 // Close ends the read.

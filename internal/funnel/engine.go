@@ -89,19 +89,27 @@ func (c *Counter) add(evs []event.Event, spans []hidden) bool {
 		outs = append(outs, outcome{key, reached, span})
 	}
 	for _, o := range outs {
-		a := c.groups[o.key]
-		if a == nil {
-			a = &acc{counts: make([]int, len(c.def.Steps))}
-			c.groups[o.key] = a
-		}
-		for k := 0; k <= o.reached; k++ {
-			a.counts[k]++
-		}
-		if o.reached == len(c.def.Steps)-1 {
-			a.spans = append(a.spans, o.span)
-		}
+		c.addOutcome(o.key, o.reached, o.span, 1)
 	}
 	return true
+}
+
+// addOutcome counts n people of breakdown value key who reached step
+// reached, taking span from entry to the last step when it is the last.
+func (c *Counter) addOutcome(key string, reached int, span time.Duration, n int) {
+	a := c.groups[key]
+	if a == nil {
+		a = &acc{counts: make([]int, len(c.def.Steps))}
+		c.groups[key] = a
+	}
+	for k := 0; k <= reached; k++ {
+		a.counts[k] += n
+	}
+	if reached == len(c.def.Steps)-1 {
+		for range n {
+			a.spans = append(a.spans, span)
+		}
+	}
 }
 
 // follow walks the steps from the entry at i and returns the last step

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,9 +23,9 @@ import (
 // stream when their steps filter on columns only (rollupExact); run.go says
 // when its answer is exact and what is read from the stream instead.
 //
-// It is kept by Refresh from the events table by arrival id, so the write
-// path knows nothing of it: a late event (occurred long ago) is a new id and
-// folds into its own day's row; a merge (an anonymous id becoming a member)
+// It is kept by Refresh from the events table in commit order (Refresh), so
+// the write path knows nothing of it: a late event (occurred long ago) is a
+// new event and folds into its own day's row; a merge (an anonymous id becoming a member)
 // moves rows of events already folded, and is seen as its identity_merged
 // event, which the stream writes after moving the events. Erasure keeps a
 // member's events and their member id, and the rollup holds nothing else of
@@ -68,93 +69,131 @@ func dayOf(us int64) int64 {
 	return d
 }
 
-// Refresh folds every event that arrived since the last call into the
-// rollup and returns how many it read. It is safe to call from several
-// goroutines and instances at once: each transaction takes the cursor row
-// first, so two never fold the same ids.
+// cursor is the rollup's progress: every event at or before (tx, id) in
+// commit order is folded in (tx is always 0 on SQLite, whose one writer
+// commits ids in order). gen counts the folds, for the report cache.
+type cursor struct{ tx, id, gen int64 }
+
+// readCursor reads the rollup's cursor in q, locking its row when lock is
+// set (PostgreSQL; SQLite's one writer needs none).
+func readCursor(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, d store.Dialect, lock bool) (cursor, error) {
+	text := `SELECT done_tx, done_id, gen FROM funnel_rollup_state WHERE one = 1`
+	if lock && d == store.Postgres {
+		text += ` FOR UPDATE`
+	}
+	var c cursor
+	err := q.QueryRowContext(ctx, text).Scan(&c.tx, &c.id, &c.gen)
+	return c, err
+}
+
+// Refresh folds every event committed since the last call into the rollup
+// (and the tracked funnels' per-person state) and returns how many it read.
+// It is safe to call from several goroutines and instances at once: each
+// transaction takes the cursor row first, so two never fold the same
+// events.
 //
-// Arrival ids are handed out before commit, so on PostgreSQL an id can
-// become visible after a larger one. Refresh therefore first takes a SHARE
-// lock on events for an instant: it waits for the transactions writing
-// events to end and lets none start, so every id up to the largest one then
-// visible is final. It is taken only when there is something new, and
-// released before the folding. On SQLite the one writer commits ids in
-// order.
+// Arrival ids are handed out at INSERT, not at commit, so on PostgreSQL an
+// id can become visible after a larger one. Refresh therefore follows the
+// order the CRM feed does (store.Dialect.LogBoundary): by the writing
+// transaction's id (events.tx), up to the oldest transaction of this
+// database still in progress, below which every event is final. An event
+// writer is never waited for, nor made to wait: its events are folded by
+// the first Refresh after it ends. Refresh first waits, up to 10 s
+// (Service.settle), for the transactions of this database that had begun
+// writing when it was called to end (store.DB.WaitLog), so a report asked
+// right after a write includes it; they are usually milliseconds away. A
+// longer one (a migration, a bulk import) only delays what is folded: the
+// rest waits for the next Refresh, never skipped nor folded twice. On SQLite the one writer commits ids in order and the
+// position is the id.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
-	var done int64
-	if err := s.db.R.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`).Scan(&done); err != nil {
+	d := s.db.Dialect
+	if err := s.db.WaitLog(ctx, d.LogBoundaryOf("events", "id"), s.settle); err != nil {
+		return 0, fmt.Errorf("funnel: rollup: %w", err)
+	}
+	var boundary int64
+	if err := s.db.R.QueryRowContext(ctx, d.LogBoundaryOf("events", "id")).Scan(&boundary); err != nil {
+		return 0, fmt.Errorf("funnel: rollup boundary: %w", err)
+	}
+	c, err := readCursor(ctx, s.db.R, d, false)
+	if err != nil {
 		return 0, fmt.Errorf("funnel: rollup cursor: %w", err)
 	}
-	high, err := s.highWater(ctx, done)
-	if err != nil {
-		return 0, fmt.Errorf("funnel: rollup high water: %w", err)
+	var more bool
+	if err := s.db.R.QueryRowContext(ctx, `SELECT EXISTS (`+s.pendingQuery(1)+`)`, s.pendingArgs(c, boundary)...).Scan(&more); err != nil {
+		return 0, fmt.Errorf("funnel: rollup: %w", err)
 	}
 	total := 0
-	for done < high {
+	for more {
 		var n int
 		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
-			done, n, err = s.refreshChunk(ctx, tx, high)
+			n, err = s.refreshChunk(ctx, tx, boundary)
 			return err
 		})
 		if err != nil {
 			return total, fmt.Errorf("funnel: rollup: %w", err)
 		}
 		total += n
+		more = n == refreshChunk
 	}
 	return total, nil
 }
 
-// highWater is the largest arrival id below which every event is final
-// (committed or never to be), or done when nothing new is visible.
-func (s *Service) highWater(ctx context.Context, done int64) (int64, error) {
-	var high int64
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&high); err != nil {
-		return 0, err
+// pendingQuery selects the next events after a cursor and below a boundary
+// (pendingArgs), in the order they are folded, at most limit of them.
+func (s *Service) pendingQuery(limit int) string {
+	cols := `SELECT id, type, occurred_at, channel, campaign, store_id, COALESCE(member_id, ''), COALESCE(anonymous_id, ''), `
+	if s.db.Dialect == store.Postgres {
+		return cols + `tx FROM events WHERE (tx, id) > ($1, $2) AND tx < $3 ORDER BY tx, id LIMIT ` + strconv.Itoa(limit)
 	}
-	if high <= done || s.db.Dialect != store.Postgres {
-		return max(high, done), nil
-	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `LOCK TABLE events IN SHARE MODE`); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&high)
-	})
-	return high, err
+	return cols + `0 FROM events WHERE id > $1 AND id < $2 ORDER BY id LIMIT ` + strconv.Itoa(limit)
 }
 
-// refreshChunk folds the next ids up to high in tx and moves the cursor.
-func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, high int64) (done int64, n int, err error) {
-	lock := ``
+func (s *Service) pendingArgs(c cursor, boundary int64) []any {
 	if s.db.Dialect == store.Postgres {
-		lock = ` FOR UPDATE`
+		return []any{c.tx, c.id, boundary}
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`+lock).Scan(&done); err != nil {
-		return 0, 0, err
+	return []any{c.id, boundary}
+}
+
+// folded is the condition on events that selects what the rollup at c
+// holds, its placeholders numbered from next on, and its arguments.
+func (s *Service) folded(c cursor, next int) (string, []any) {
+	d := s.db.Dialect
+	if d == store.Postgres {
+		return `(tx, id) <= (` + d.Placeholders(next, 2) + `)`, []any{c.tx, c.id}
 	}
-	if done >= high {
-		return done, 0, nil
-	}
-	until := min(done+refreshChunk, high)
-	rows, err := tx.QueryContext(ctx, `SELECT id, type, occurred_at, channel, campaign, store_id,
-		COALESCE(member_id, ''), COALESCE(anonymous_id, '') FROM events WHERE id > $1 AND id <= $2 ORDER BY id`, done, until)
+	return `id <= ` + d.Placeholders(next, 1), []any{c.id}
+}
+
+// refreshChunk folds the next events below boundary in tx, keeps the
+// tracked funnels' state of the people they touch, and moves the cursor.
+func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, boundary int64) (n int, err error) {
+	c, err := readCursor(ctx, tx, s.db.Dialect, true)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
+	}
+	rows, err := tx.QueryContext(ctx, s.pendingQuery(refreshChunk), s.pendingArgs(c, boundary)...)
+	if err != nil {
+		return 0, err
 	}
 	folded := map[rollupKey]*rollupRow{}
 	type merge struct{ anon, member string }
 	var merges []merge
+	next := c
 	for rows.Next() {
-		var id int64
+		var id, xid int64
 		var at time.Time
 		var k rollupKey
 		var member, anon string
-		if err := rows.Scan(&id, &k.typ, &at, &k.channel, &k.campaign, &k.store, &member, &anon); err != nil {
+		if err := rows.Scan(&id, &k.typ, &at, &k.channel, &k.campaign, &k.store, &member, &anon, &xid); err != nil {
 			rows.Close()
-			return 0, 0, err
+			return 0, err
 		}
 		n++
+		next.tx, next.id = xid, id
 		k.person = member
 		if k.person == "" {
 			k.person = anonPerson(anon)
@@ -173,30 +212,48 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, high int64) (don
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
+	if n == 0 {
+		return 0, nil
+	}
+	next.gen++
 	if err := s.upsert(ctx, tx, folded); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	// A merge moved the anonymous id's events to the member before its
 	// event was written, so the events read above already name the member:
 	// only rows folded before the merge still name the anonymous id.
 	days := map[int64]bool{}
+	touched := map[string]map[string]bool{} // person: types folded or moved
+	touch := func(person, typ string) {
+		if touched[person] == nil {
+			touched[person] = map[string]bool{}
+		}
+		touched[person][typ] = true
+	}
 	for k := range folded {
 		days[k.day] = true
+		touch(k.person, k.typ)
 	}
 	for _, m := range merges {
 		if err := rekey(ctx, tx, anonPerson(m.anon), m.member, days); err != nil {
-			return 0, 0, err
+			return 0, err
 		}
+		touch(anonPerson(m.anon), "")
+		touch(m.member, "")
 	}
-	if err := markDays(ctx, tx, days, until); err != nil {
-		return 0, 0, err
+	if err := markDays(ctx, tx, days, next.gen); err != nil {
+		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE funnel_rollup_state SET done_id = $1 WHERE one = 1`, until); err != nil {
-		return 0, 0, err
+	if _, err := tx.ExecContext(ctx, `UPDATE funnel_rollup_state SET done_tx = $1, done_id = $2, gen = $3 WHERE one = 1`,
+		next.tx, next.id, next.gen); err != nil {
+		return 0, err
 	}
-	return until, n, nil
+	if err := s.keepTracked(ctx, tx, next, touched); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // anonPerson is the person key of an anonymous id never tied to a member,
@@ -241,12 +298,12 @@ func rekey(ctx context.Context, tx *sql.Tx, from, to string, days map[int64]bool
 	return nil
 }
 
-// markDays records that days changed at cursor until, for the report cache.
-func markDays(ctx context.Context, tx *sql.Tx, days map[int64]bool, until int64) error {
+// markDays records that days changed at fold gen, for the report cache.
+func markDays(ctx context.Context, tx *sql.Tx, days map[int64]bool, gen int64) error {
 	if len(days) == 0 {
 		return nil
 	}
-	args := []any{until}
+	args := []any{gen}
 	var q strings.Builder
 	q.WriteString(`INSERT INTO funnel_rollup_days (day, changed_id) VALUES `)
 	for _, d := range slices.Sorted(maps.Keys(days)) {

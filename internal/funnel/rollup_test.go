@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,8 +151,15 @@ func TestRollup_GivesTheStreamsFigures(t *testing.T) {
 // folded under their anonymous id move to the member when the id is tied
 // (the person counts once, with their earlier steps); an event that
 // arrives late, dated in a range already reported, changes the report; in
-// each state the rollup's report equals the stream's.
+// each state the rollup's report equals the stream's, from the rollup's
+// rows and from a tracked funnel's per-person state alike.
 func TestRollup_FollowsMergesAndLateEvents(t *testing.T) {
+	for _, tracked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "rollup rows", true: "tracked"}[tracked], func(t *testing.T) { followsMergesAndLateEvents(t, tracked) })
+	}
+}
+
+func followsMergesAndLateEvents(t *testing.T, tracked bool) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
@@ -161,11 +169,19 @@ func TestRollup_FollowsMergesAndLateEvents(t *testing.T) {
 		if err := def.Validate(); err != nil {
 			t.Fatal(err)
 		}
+		if tracked {
+			if _, err := s.Track(ctx, def); err != nil {
+				t.Fatal(err)
+			}
+		}
 		check := func(step string, want []int, rows int) {
 			t.Helper()
 			stream, err := s.runStream(ctx, def, t0, at(48*60))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if r, _, err := s.runTracked(ctx, def, t0, at(48*60)); err != nil || (r != nil) != tracked {
+				t.Fatalf("%s: from the state %v, %v; want one: %v", step, r, err, tracked)
 			}
 			r, err := s.Run(ctx, def, t0, at(48*60))
 			if err != nil {
@@ -203,11 +219,18 @@ func TestRollup_FollowsMergesAndLateEvents(t *testing.T) {
 }
 
 // TestRefresh_InStepsEqualsOnceAtTheEnd: the rollup folded batch by batch,
-// with merges in between, is the rollup folded from scratch in one go.
+// with merges in between, is the rollup folded from scratch in one go; so
+// is a tracked funnel's per-person state, and both equal the state computed
+// at once when the funnel is tracked after the fact.
 func TestRefresh_InStepsEqualsOnceAtTheEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
+		def := Definition{Name: "carts", Window: Duration(48 * time.Hour), Breakdown: "channel", Steps: []Step{
+			{Types: []string{event.PageViewed}}, {Types: []string{event.CartUpdated}}, {Types: []string{event.BasketCommitted}}}}
+		if _, err := s.Track(ctx, def); err != nil {
+			t.Fatal(err)
+		}
 		r := rand.New(rand.NewPCG(9, 9))
 		for batch := range 12 {
 			var evs []event.Event
@@ -229,19 +252,45 @@ func TestRefresh_InStepsEqualsOnceAtTheEnd(t *testing.T) {
 		if _, err := s.Refresh(ctx); err != nil {
 			t.Fatal(err)
 		}
-		steps := rollupRows(t, db)
+		steps, stepsState := rollupRows(t, db), stateRows(t, db)
 		if _, err := db.W.Exec(`DELETE FROM funnel_rollup`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.W.Exec(`UPDATE funnel_rollup_state SET done_id = 0`); err != nil {
+		if _, err := db.W.Exec(`DELETE FROM funnel_state`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.Exec(`UPDATE funnel_rollup_state SET done_tx = 0, done_id = 0`); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.Refresh(ctx); err != nil || n == 0 {
 			t.Fatal(n, err)
 		}
-		once := rollupRows(t, db)
+		once, onceState := rollupRows(t, db), stateRows(t, db)
 		if !reflect.DeepEqual(steps, once) || len(once) < 100 {
 			t.Errorf("in steps %d rows, at once %d rows; first difference:\n%v", len(steps), len(once), firstDiff(steps, once))
+		}
+		if !reflect.DeepEqual(stepsState, onceState) || len(onceState) < 30 {
+			t.Errorf("state in steps %d rows, at once %d rows; first difference:\n%v", len(stepsState), len(onceState), firstDiff(stepsState, onceState))
+		}
+		if _, err := db.W.Exec(`DELETE FROM funnel_state`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.W.Exec(`DELETE FROM funnel_tracked`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Track(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		// Tracked anew under another id: compare all but the id.
+		after := stateRows(t, db)
+		for i := range after {
+			after[i] = after[i][strings.Index(after[i], " "):]
+		}
+		for i := range onceState {
+			onceState[i] = onceState[i][strings.Index(onceState[i], " "):]
+		}
+		if !reflect.DeepEqual(after, onceState) {
+			t.Errorf("state tracked after the fold %d rows, kept by it %d rows; first difference:\n%v", len(after), len(onceState), firstDiff(after, onceState))
 		}
 		var merged int
 		db.R.QueryRow(`SELECT COUNT(*) FROM events WHERE type = 'identity_merged'`).Scan(&merged)

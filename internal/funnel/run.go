@@ -57,10 +57,11 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	defer tx.Rollback()
-	var done int64
-	if err := tx.QueryRowContext(ctx, `SELECT done_id FROM funnel_rollup_state WHERE one = 1`).Scan(&done); err != nil {
+	cur, err := readCursor(ctx, tx, s.db.Dialect, false)
+	if err != nil {
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
+	done := cur.gen
 	key, valid, err := s.fromCache(ctx, tx, def, from, to)
 	if err != nil {
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
@@ -139,7 +140,7 @@ func (s *Service) runRollup(ctx context.Context, def Definition, from, to time.T
 			members = append(members, p)
 		}
 	}
-	if err := s.histories(ctx, tx, c, def, from, to, members, anons, max(done, 1)); err != nil {
+	if err := s.histories(ctx, tx, c, def, from, to, members, anons, &cur); err != nil {
 		return Report{}, 0, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	r := c.Report()

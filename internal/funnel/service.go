@@ -26,6 +26,9 @@ type Service struct {
 	db  *store.DB
 	now func() time.Time
 
+	// settle bounds how long Refresh waits for event writers in flight.
+	settle time.Duration
+
 	mu    sync.Mutex              // guards cache and hits
 	cache map[string]cachedReport // reports from the rollup, by definition and range
 	hits  int                     // reports answered from cache, for tests
@@ -46,12 +49,13 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now, cache: map[string]cachedReport{}}
+	return &Service{db: db, now: now, settle: 10 * time.Second, cache: map[string]cachedReport{}}
 }
 
-// Save validates def and stores it under its name, replacing any before it.
-// It reports whether the definition is new or changed, so applying one file
-// twice says "unchanged".
+// Save validates def and stores it under its name, replacing any before it,
+// and tracks it (Track) when the rollup can answer it, untracking the
+// definition it replaces. It reports whether the definition is new or
+// changed, so applying one file twice says "unchanged".
 func (s *Service) Save(ctx context.Context, def Definition) (changed bool, err error) {
 	if err := def.Validate(); err != nil {
 		return false, err
@@ -67,13 +71,33 @@ func (s *Service) Save(ctx context.Context, def Definition) (changed bool, err e
 		case err == nil && old != string(spec):
 			changed = true
 			_, err = tx.ExecContext(ctx, `UPDATE funnels SET spec = $2, updated_at = $3 WHERE name = $1`, def.Name, string(spec), s.now().UTC())
+			if err == nil {
+				err = untrack(ctx, tx, old)
+			}
 		}
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("funnel: save %s: %w", def.Name, err)
 	}
+	// A stored funnel's reports read its per-person state (runState); it
+	// is computed now for the people the rollup holds, then kept by the
+	// fold.
+	if changed && rollupExact(def) {
+		if _, err := s.Track(ctx, def); err != nil {
+			return true, err
+		}
+	}
 	return changed, nil
+}
+
+// untrack stops keeping the state of the funnel tracked as spec, if any.
+func untrack(ctx context.Context, tx *sql.Tx, spec string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM funnel_state WHERE funnel IN (SELECT id FROM funnel_tracked WHERE spec = $1)`, spec); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM funnel_tracked WHERE spec = $1`, spec)
+	return err
 }
 
 // Get returns the stored definition called name.
@@ -113,9 +137,10 @@ func (s *Service) List(ctx context.Context) ([]Definition, error) {
 }
 
 // Run computes def over entries in [from, to). A funnel whose steps filter
-// on columns only is answered from the rollup (runRollup), after folding in
-// what arrived since the last refresh; one with property filters reads the
-// stream (runStream). Both give the same figures: the tests hold each to a
+// on columns only is answered, after folding in what arrived since the last
+// refresh, from its per-person state when it is tracked (runState), else
+// from the rollup (runRollup); one with property filters reads the stream
+// (runStream). Both give the same figures: the tests hold each to a
 // plain-SQL recomputation and a Go reference.
 func (s *Service) Run(ctx context.Context, def Definition, from, to time.Time) (Report, error) {
 	if err := def.Validate(); err != nil {
@@ -125,6 +150,12 @@ func (s *Service) Run(ctx context.Context, def Definition, from, to time.Time) (
 	if rollupExact(def) {
 		if _, err := s.Refresh(ctx); err != nil {
 			return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
+		}
+		if r, _, err := s.runTracked(ctx, def, from, to); err != nil || r != nil {
+			if err != nil {
+				return Report{}, err
+			}
+			return *r, nil
 		}
 		r, _, err := s.runRollup(ctx, def, from, to)
 		return r, err
@@ -146,7 +177,7 @@ func (s *Service) runStream(ctx context.Context, def Definition, from, to time.T
 		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	c := NewCounter(def, from, to)
-	if err := s.histories(ctx, s.db.R, c, def, from, to, members, anons, 0); err != nil {
+	if err := s.histories(ctx, s.db.R, c, def, from, to, members, anons, nil); err != nil {
 		return Report{}, fmt.Errorf("funnel: run %s: %w", def.Name, err)
 	}
 	return c.Report(), nil
@@ -159,8 +190,8 @@ type querier interface {
 
 // histories feeds c the events of def's types of the given members and
 // anonymous ids, from `from` to `to` plus the window, 500 people a query;
-// with maxID > 0 only events with ids up to it.
-func (s *Service) histories(ctx context.Context, q querier, c *Counter, def Definition, from, to time.Time, members, anons []string, maxID int64) error {
+// with upTo set only the events the rollup at upTo holds.
+func (s *Service) histories(ctx context.Context, q querier, c *Counter, def Definition, from, to time.Time, members, anons []string, upTo *cursor) error {
 	add := func(_ string, evs []event.Event) { c.Add(evs) }
 	types := def.Types()
 	for _, side := range []struct {
@@ -169,7 +200,7 @@ func (s *Service) histories(ctx context.Context, q querier, c *Counter, def Defi
 	}{{"member_id", members}, {"anonymous_id", anons}} {
 		for start := 0; start < len(side.ids); start += entrantChunk {
 			chunk := side.ids[start:min(start+entrantChunk, len(side.ids))]
-			text, args := s.historyQuery(side.col, chunk, types, from, to.Add(time.Duration(def.Window)), maxID)
+			text, args := s.historyQuery(side.col, chunk, types, from, to.Add(time.Duration(def.Window)), upTo)
 			if err := stream(ctx, q, text, args, add); err != nil {
 				return err
 			}
@@ -225,9 +256,9 @@ func (s *Service) entrants(ctx context.Context, step Step, from, to time.Time) (
 }
 
 // historyQuery reads the events of types of the people in ids (by col) in
-// [from, until] (with ids up to maxID when it is not 0), person by person in
-// stream order.
-func (s *Service) historyQuery(col string, ids, types []string, from, until time.Time, maxID int64) (string, []any) {
+// [from, until] (only those the rollup at upTo holds, when set), person by
+// person in stream order.
+func (s *Service) historyQuery(col string, ids, types []string, from, until time.Time, upTo *cursor) (string, []any) {
 	d := s.db.Dialect
 	person := `member_id`
 	extra := ``
@@ -246,9 +277,10 @@ func (s *Service) historyQuery(col string, ids, types []string, from, until time
 		WHERE occurred_at >= ` + d.Placeholders(1, 1) + ` AND occurred_at <= ` + d.Placeholders(2, 1) + `
 		AND ` + col + ` IN (` + d.Placeholders(3, len(ids)) + `)` + extra + `
 		AND type IN (` + d.Placeholders(3+len(ids), len(types)) + `)`
-	if maxID > 0 {
-		args = append(args, maxID)
-		q += ` AND id <= ` + d.Placeholders(len(args), 1)
+	if upTo != nil {
+		cond, more := s.folded(*upTo, len(args)+1)
+		args = append(args, more...)
+		q += ` AND ` + cond
 	}
 	q += ` ORDER BY ` + col + `, occurred_at, id`
 	return q, args

@@ -172,7 +172,12 @@ func (d Dialect) LogPosition() string {
 }
 
 // LogBoundary: see LogPosition. table is a constant of the caller's.
-func (d Dialect) LogBoundary(table string) string {
+func (d Dialect) LogBoundary(table string) string { return d.LogBoundaryOf(table, "seq") }
+
+// LogBoundaryOf is LogBoundary for a table whose SQLite position column is
+// seq (the events table's is id; on PostgreSQL both keep the writing
+// transaction's id in tx). Both are constants of the caller's.
+func (d Dialect) LogBoundaryOf(table, seq string) string {
 	if d == Postgres {
 		// An xid8 in the snapshot is matched to a backend's 32-bit xid by
 		// its low 32 bits; xids are unique while in progress.
@@ -183,7 +188,7 @@ func (d Dialect) LogBoundary(table string) string {
 		  AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
 	pg_snapshot_xmax(pg_current_snapshot())::text::bigint)`
 	}
-	return `SELECT COALESCE(MAX(seq), 0) + 1 FROM ` + table
+	return `SELECT COALESCE(MAX(` + seq + `), 0) + 1 FROM ` + table
 }
 
 // LogNext is the query giving the position every transaction that has
