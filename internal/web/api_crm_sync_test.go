@@ -17,7 +17,7 @@ import (
 // to POST /v1/crm/syncs is synced in the background as an import job,
 // followed at GET /v1/imports/{id}, which shows the run, the counts and how
 // many members a full sync took out of the subset; its rejected rows are in
-// the job's errors.csv; a bad flag is 400 and a reporting key 403.
+// the job's errors.csv; a bad flag is 422 and a reporting key 403.
 func TestCRMSyncUpload_RunsAsAJobAndShowsWhoLeft(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
@@ -57,7 +57,7 @@ func TestCRMSyncUpload_RunsAsAJobAndShowsWhoLeft(t *testing.T) {
 				t.Errorf("%s in the subset: %v, want %v (tags %v)", ext, got, in, m.Tags)
 			}
 		}
-		if st, out, _ := e.do("POST", "/v1/crm/syncs?full=maybe", auth.RoleManager, full); st != http.StatusBadRequest {
+		if st, out, _ := e.do("POST", "/v1/crm/syncs?full=maybe", auth.RoleManager, full); st != http.StatusUnprocessableEntity {
 			t.Errorf("full=maybe: %d %s", st, out)
 		}
 		if st, out, _ := e.do("POST", "/v1/crm/syncs", auth.RoleReporting, full); st != http.StatusForbidden {
