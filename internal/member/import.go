@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,12 +37,15 @@ type ImportOptions struct {
 	UpdatePhones bool
 	// Sync makes the import a CRM subset sync, this being its run id
 	// (NewSyncRun): every row must name its member by external_id, and every
-	// member named joins the subset (tag SubsetTag, crm_sync = the run), so
-	// EndFullSync can take out those a full sync did not name.
+	// member named joins the subset (tag SubsetTag; crm_sync = the run if
+	// it was not in the subset yet, so that a re-sync writes nothing for
+	// the members it leaves as they are). A resumed sync keeps its run id.
 	Sync string
 	// Full, with Sync, makes the file the whole subset: once every row is
-	// in, the members of the subset the file did not name leave it
-	// (EndFullSync), counted in ImportStats.LeftSubset.
+	// in, the members of the subset whose CRM id no row of the file named
+	// leave it (EndFullSync), counted in ImportStats.LeftSubset. The CRM
+	// ids are kept in memory while the file is read (a resume reads the
+	// rows before its cursor for them), so r must be the whole file.
 	Full bool
 	// Resume continues an import interrupted after the rows up to
 	// Resume.Row were applied and counted in Resume.Stats: those rows are
@@ -132,9 +136,18 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 	chunks := make(chan rawChunk, workers)
 	parsed := make(chan parsedChunk, workers)
 	readErr := make(chan error, 1)
+	// A full sync keeps the CRM ids its file names, from the first row
+	// (those before a resume's cursor too), to tell at the end who left.
+	var names SyncNames
+	var seen func(tabular.Record)
+	if opt.Sync != "" && opt.Full {
+		names = SyncNames{}
+		seen = func(rec tabular.Record) { names.add(strings.Clone(cm.get(rec, "external_id"))) }
+	}
+	lastRow := skip // the last row read; read after readErr
 	go func() {
 		defer close(chunks)
-		readErr <- readChunks(ctx, rd, opt.BatchSize, skip, chunks)
+		readErr <- readChunks(ctx, rd, opt.BatchSize, skip, chunks, seen, &lastRow)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -179,8 +192,19 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opt ImportOptions) (I
 		// Only after the whole file is in: a file that could not be read
 		// to its end must not take the members it did not reach out of the
 		// subset.
-		left, err := s.EndFullSync(ctx, opt.Sync)
-		total.LeftSubset = left
+		// Each transaction that takes members out also moves the cursor
+		// (past the last row) and the count on, so that a run interrupted
+		// here counts every leaver once when resumed.
+		var then func(*sql.Tx, int) error
+		if opt.Checkpoint != nil {
+			st := total
+			then = func(tx *sql.Tx, n int) error {
+				st.LeftSubset += n
+				return opt.Checkpoint(ctx, tx, ImportCursor{Row: max(lastRow, skip), Stats: st}, nil)
+			}
+		}
+		left, err := s.EndFullSync(ctx, names, then)
+		total.LeftSubset += left
 		return total, err
 	}
 	return total, nil
@@ -203,8 +227,10 @@ type parsedChunk struct {
 	batch importBatch
 }
 
-// readChunks sends the records after row skip in chunks of size.
-func readChunks(ctx context.Context, rd *tabular.Reader, size, skip int, out chan<- rawChunk) error {
+// readChunks sends the records after row skip in chunks of size. seen, if
+// not nil, is called with every record, those up to skip included; last is
+// set to the last row read.
+func readChunks(ctx context.Context, rd *tabular.Reader, size, skip int, out chan<- rawChunk, seen func(tabular.Record), last *int) error {
 	c := rawChunk{items: make([]rawItem, 0, size)}
 	send := func() bool {
 		select {
@@ -223,13 +249,20 @@ func readChunks(ctx context.Context, rd *tabular.Reader, size, skip int, out cha
 		var rowErr *tabular.RowError
 		switch {
 		case errors.As(err, &rowErr):
+			*last = max(*last, rowErr.Row)
 			if rowErr.Row > skip {
 				c.items = append(c.items, rawItem{err: rowErr})
 			}
 		case err != nil:
 			return fmt.Errorf("import: %w", err)
-		case rec.Row > skip:
-			c.items = append(c.items, rawItem{rec: rec})
+		default:
+			*last = max(*last, rec.Row)
+			if seen != nil {
+				seen(rec)
+			}
+			if rec.Row > skip {
+				c.items = append(c.items, rawItem{rec: rec})
+			}
 		}
 		if len(c.items) >= size && !send() {
 			return ctx.Err()

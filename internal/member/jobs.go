@@ -21,9 +21,13 @@ import (
 // ImportJob is the record of one member import, whichever way it was started
 // (CLI or upload), so operators can see every import and its rejected rows.
 type ImportJob struct {
-	ID         string      `json:"id"`
-	Source     string      `json:"source,omitempty"`
-	Filename   string      `json:"filename,omitempty"`
+	ID       string `json:"id"`
+	Source   string `json:"source,omitempty"`
+	Filename string `json:"filename,omitempty"`
+	// SyncRun is set when the import is a CRM subset sync: its run id,
+	// which a resumed run keeps. Full: the file is the whole subset.
+	SyncRun    string      `json:"sync_run,omitempty"`
+	Full       bool        `json:"full,omitempty"`
 	Status     string      `json:"status"` // running, done, failed
 	Stats      ImportStats `json:"stats"`
 	Error      string      `json:"error,omitempty"`
@@ -76,7 +80,7 @@ func (j *Jobs) FailInterrupted(ctx context.Context) error {
 // Run imports r synchronously, recording the job and its rejected rows.
 // opt.OnError and opt.OnProgress are still called, after the recording.
 func (j *Jobs) Run(ctx context.Context, r io.Reader, filename string, opt ImportOptions) (*ImportJob, error) {
-	job, err := j.create(ctx, nil, filename, opt.Source)
+	job, err := j.create(ctx, nil, filename, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +93,20 @@ type importPayload struct {
 	Path         string `json:"path"`
 	NoWelcome    bool   `json:"no_welcome,omitempty"`
 	UpdatePhones bool   `json:"update_phones,omitempty"`
+	// Sync and Full make the import a CRM subset sync (ImportOptions):
+	// the run id is drawn once, when the job is enqueued, so that every
+	// run of the job marks the members it names with the same one.
+	Sync string `json:"sync,omitempty"`
+	Full bool   `json:"full,omitempty"`
 }
 
 // Start records an import of the file at path and enqueues its job, which
 // removes the file when it ends. The file must be in this node's data
 // folder: it is the job's input until then, across restarts. Only opt's
-// Source, NoWelcome and UpdatePhones are used.
+// Source, NoWelcome, UpdatePhones, Sync and Full are used: with Sync (a run
+// id from NewSyncRun) the job is a CRM subset sync, resumable like any
+// import, whose Full end (members left out leave the subset) counts every
+// member once however often it is interrupted.
 func (j *Jobs) Start(ctx context.Context, path, filename string, opt ImportOptions) (*ImportJob, error) {
 	if j.queue == nil {
 		return nil, errors.New("member imports: no job queue")
@@ -102,11 +114,12 @@ func (j *Jobs) Start(ctx context.Context, path, filename string, opt ImportOptio
 	var rec *ImportJob
 	err := j.svc.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if rec, err = j.create(ctx, tx, filename, opt.Source); err != nil {
+		if rec, err = j.create(ctx, tx, filename, opt); err != nil {
 			return err
 		}
 		return job.Enqueue(ctx, tx, job.Spec{ID: rec.ID, Kind: KindImport, Node: j.queue.Node(),
-			Payload: importPayload{Path: path, NoWelcome: opt.NoWelcome, UpdatePhones: opt.UpdatePhones}}, rec.StartedAt)
+			Payload: importPayload{Path: path, NoWelcome: opt.NoWelcome, UpdatePhones: opt.UpdatePhones,
+				Sync: opt.Sync, Full: opt.Full && opt.Sync != ""}}, rec.StartedAt)
 	})
 	if err != nil {
 		return nil, err
@@ -127,7 +140,10 @@ func (j *Jobs) runJob(ctx context.Context, r *job.Run) error {
 	if err != nil {
 		return err
 	}
-	opt := ImportOptions{Source: rec.Source, NoWelcome: p.NoWelcome, UpdatePhones: p.UpdatePhones}
+	opt := ImportOptions{Source: rec.Source, NoWelcome: p.NoWelcome, UpdatePhones: p.UpdatePhones, Sync: p.Sync, Full: p.Full}
+	if p.Sync != "" {
+		opt.BatchSize = 5000 // as perk crm sync: a subset file is big and mostly unchanged
+	}
 	var cur ImportCursor
 	if ok, err := r.Resume(&cur); err != nil {
 		return err
@@ -142,8 +158,8 @@ func (j *Jobs) runJob(ctx context.Context, r *job.Run) error {
 			}
 		}
 		st := c.Stats
-		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_read = $2, created = $3, updated = $4, unchanged = $5, rejected = $6
-			WHERE id = $1`, rec.ID, st.Rows, st.Created, st.Updated, st.Unchanged, st.Rejected); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE imports SET rows_read = $2, created = $3, updated = $4, unchanged = $5, rejected = $6,
+			left_subset = $7 WHERE id = $1`, rec.ID, st.Rows, st.Created, st.Updated, st.Unchanged, st.Rejected, st.LeftSubset); err != nil {
 			return fmt.Errorf("record import progress: %w", err)
 		}
 		return r.Checkpoint(ctx, tx, c)
@@ -212,17 +228,18 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (*ImportJob, error) {
 }
 
 // create records an import, in tx if not nil.
-func (j *Jobs) create(ctx context.Context, tx *sql.Tx, filename, source string) (*ImportJob, error) {
+func (j *Jobs) create(ctx context.Context, tx *sql.Tx, filename string, opt ImportOptions) (*ImportJob, error) {
 	now := nowUTC(j.svc.opt.Now)
-	job := &ImportJob{ID: id.New("imp", now), Source: source, Filename: filename, Status: JobRunning, StartedAt: now}
+	job := &ImportJob{ID: id.New("imp", now), Source: opt.Source, Filename: filename, SyncRun: opt.Sync,
+		Full: opt.Sync != "" && opt.Full, Status: JobRunning, StartedAt: now}
 	var e interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	} = j.svc.db.W
 	if tx != nil {
 		e = tx
 	}
-	if _, err := e.ExecContext(ctx, `INSERT INTO imports (id, source, filename, status, started_at)
-		VALUES ($1, $2, $3, $4, $5)`, job.ID, source, filename, job.Status, now); err != nil {
+	if _, err := e.ExecContext(ctx, `INSERT INTO imports (id, source, filename, sync_run, full_sync, status, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, job.ID, job.Source, filename, job.SyncRun, job.Full, job.Status, now); err != nil {
 		return nil, fmt.Errorf("record import: %w", err)
 	}
 	return job, nil
@@ -281,8 +298,8 @@ func (j *Jobs) finish(ctx context.Context, job *ImportJob, runErr error) {
 	}
 	st := job.Stats
 	if _, err := j.svc.db.W.ExecContext(ctx, `UPDATE imports SET status = $2, error = $3, finished_at = $4, rows_read = $5,
-		created = $6, updated = $7, unchanged = $8, rejected = $9 WHERE id = $1`,
-		job.ID, job.Status, job.Error, now, st.Rows, st.Created, st.Updated, st.Unchanged, st.Rejected); err != nil {
+		created = $6, updated = $7, unchanged = $8, rejected = $9, left_subset = $10 WHERE id = $1`,
+		job.ID, job.Status, job.Error, now, st.Rows, st.Created, st.Updated, st.Unchanged, st.Rejected, st.LeftSubset); err != nil {
 		j.svc.opt.Log.Error("record import result", "import", job.ID, "err", err)
 	}
 }
@@ -299,14 +316,15 @@ func (j *Jobs) Get(ctx context.Context, jobID string) (*ImportJob, error) {
 	return job, nil
 }
 
-const jobColumns = `id, source, filename, status, rows_read, created, updated, unchanged, rejected, error, started_at, finished_at`
+const jobColumns = `id, source, filename, sync_run, full_sync, status, rows_read, created, updated, unchanged, rejected, left_subset,
+	error, started_at, finished_at`
 
 func scanJob(row interface{ Scan(...any) error }) (*ImportJob, error) {
 	var job ImportJob
 	var finished sql.NullTime
 	st := &job.Stats
-	if err := row.Scan(&job.ID, &job.Source, &job.Filename, &job.Status, &st.Rows, &st.Created, &st.Updated, &st.Unchanged,
-		&st.Rejected, &job.Error, &job.StartedAt, &finished); err != nil {
+	if err := row.Scan(&job.ID, &job.Source, &job.Filename, &job.SyncRun, &job.Full, &job.Status, &st.Rows, &st.Created,
+		&st.Updated, &st.Unchanged, &st.Rejected, &st.LeftSubset, &job.Error, &job.StartedAt, &finished); err != nil {
 		return nil, err
 	}
 	job.StartedAt = job.StartedAt.UTC()

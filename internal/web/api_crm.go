@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/perk-platform/perk/internal/auth"
@@ -127,7 +128,8 @@ func offerField(err error) error {
 }
 
 // maxSyncBody bounds a synchronous CRM sync request: about 10,000 rows of a
-// typical CRM export. Bigger subsets go through perk crm sync or an import.
+// typical CRM export. Bigger subsets go through POST /v1/crm/syncs (a job) or
+// perk crm sync.
 const maxSyncBody = 8 << 20
 
 // syncSubset upserts the CRM subset from a member file in the body (CSV or
@@ -166,12 +168,50 @@ func (s *Server) syncSubset(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 	switch {
 	case errors.As(err, &tooBig):
 		return &problem.Error{Kind: problem.TooLarge, Code: "body_too_large", Message: fmt.Sprintf(
-			"a sync request is at most %d MB; send a bigger subset with perk crm sync or POST /v1/imports/members", maxSyncBody>>20)}
+			"a sync request is at most %d MB; send a bigger subset with POST /v1/crm/syncs or perk crm sync", maxSyncBody>>20)}
 	case errors.As(err, &header):
 		return problem.InvalidField("file", "header_invalid", err, "%s", header.Reason)
 	case err != nil:
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"stats": st, "errors": rejected})
+	return nil
+}
+
+// uploadSync accepts a CRM subset file of any size (as an import upload:
+// raw body or the multipart part "file") and syncs it in the background as a
+// durable job: POST /v1/crm/syncs?full=&welcome=&update_phones=. It answers
+// 202 with the import record; GET /v1/imports/{id} follows it (and shows
+// left_subset for a full sync), POST /v1/imports/{id}/cancel stops it, and
+// a restart resumes it from its last committed chunk with the same run id.
+func (s *Server) uploadSync(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	full, err := queryBool(r, "full", false)
+	if err != nil {
+		return err
+	}
+	welcome, err := queryBool(r, "welcome", true)
+	if err != nil {
+		return err
+	}
+	updatePhones, err := queryBool(r, "update_phones", false)
+	if err != nil {
+		return err
+	}
+	up, err := s.receiveUpload(w, r, "crm-sync-*.csv")
+	if err != nil {
+		return err
+	}
+	source := up.source
+	if source == "" {
+		source = "crm sync " + up.filename
+	}
+	job, err := s.jobs.Start(s.ctx, up.path, up.filename, member.ImportOptions{Source: source, NoWelcome: !welcome,
+		UpdatePhones: updatePhones, Sync: member.NewSyncRun(s.opt.Now()), Full: full})
+	if err != nil {
+		os.Remove(up.path)
+		return err
+	}
+	w.Header().Set("Location", "/v1/imports/"+job.ID)
+	writeJSON(w, http.StatusAccepted, job)
 	return nil
 }

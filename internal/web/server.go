@@ -234,6 +234,7 @@ func (s *Server) Handler() http.Handler {
 	api("GET /v1/members/{key}/barcode.svg", auth.MembersRead, s.memberBarcode("svg"))
 	api("POST /v1/imports/members", auth.MembersWrite, s.uploadImport)
 	api("PUT /v1/crm/members", auth.MembersWrite, s.syncSubset)
+	api("POST /v1/crm/syncs", auth.MembersWrite, s.uploadSync)
 	if s.opt.CRMFeed != nil {
 		api("GET /v1/crm/export/{feed}", auth.MembersRead, s.crmFeed)
 	}
