@@ -3,6 +3,7 @@ package profile_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -50,7 +51,8 @@ func BenchmarkRefresh(b *testing.B) {
 		start := time.Now()
 		baskets := generate(b, db, n, now)
 		b.Logf("%s: wrote %d members, %d baskets in %s", engine, n, baskets, time.Since(start).Round(time.Millisecond))
-		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }}, nil)
+		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }},
+			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		b.Run(fmt.Sprintf("%s/%d", engine, n), func(b *testing.B) {
 			ctx := context.Background()
 			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()

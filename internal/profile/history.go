@@ -243,11 +243,18 @@ func (f *fold) top(sums map[string]float64) []scored {
 // brand) when it is in the window. Parameters: $1 now, $2 window start,
 // then the scope's from $3.
 func (s *Service) historySQL(sc scope) string {
+	// Grouped by member is all the fold needs, not any collation's order:
+	// PostgreSQL sorts bytes several times faster than by the database's
+	// collation (SQLite compares bytes already).
+	order := "b.member_id"
+	if s.db.Dialect == store.Postgres {
+		order += ` COLLATE "C"`
+	}
 	return `SELECT b.member_id, b.id, b.store_id, b.created_at, l.categories, ` + figures.LineNet + `, COALESCE(p.brand, '')
 		FROM ` + s.baskets(sc) + ` LEFT JOIN basket_lines l ON l.basket_id = b.id AND b.created_at >= $2
 		LEFT JOIN products p ON p.sku = l.sku
 		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 3) + `
-		ORDER BY b.member_id`
+		ORDER BY ` + order
 }
 
 // fetchRows is how many history rows a PostgreSQL cursor fetch reads.
@@ -294,6 +301,12 @@ func (s *Service) history(ctx context.Context, tx *sql.Tx, sc scope, now time.Ti
 		return n, nil
 	}
 	if s.db.Dialect == store.Postgres {
+		// A cursor is planned for its first tenth by default: a nested
+		// loop of index lookups per line, which starts fast and costs far
+		// more to the end. The whole result is read.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL cursor_tuple_fraction = 1.0`); err != nil {
+			return fmt.Errorf("profile: history cursor: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `DECLARE profile_history NO SCROLL CURSOR FOR `+s.historySQL(sc), args...); err != nil {
 			return fmt.Errorf("profile: history cursor: %w", err)
 		}
@@ -362,10 +375,6 @@ func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, ms []fo
 	return nil
 }
 
-// insertRows is how many rows one multi-row INSERT writes (9 columns:
-// 4,500 parameters, under SQLite's limit).
-const insertRows = 500
-
 // bulk writes rows into table.
 func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
@@ -377,18 +386,31 @@ func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table st
 			return err
 		})
 	}
-	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
-	args := make([]any, 0, insertRows*len(cols))
-	for len(rows) > 0 {
-		n := min(len(rows), insertRows)
-		args = args[:0]
-		for _, r := range rows[:n] {
-			args = append(args, r...)
-		}
-		if _, err := tx.ExecContext(ctx, head+store.Values(n, len(cols)), args...); err != nil {
+	// One prepared single-row INSERT, run per row: SQLite parsed a
+	// multi-row VALUES statement for longer than it took to insert its rows.
+	st, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+store.Values(1, len(cols)))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
 			return err
 		}
-		rows = rows[n:]
 	}
 	return nil
+}
+
+// phases adds up the wall time of a refresh's phases, logged at Debug so a
+// benchmark can tell where the time goes.
+type phases struct{ fold, upsert, cuts, score, events time.Duration }
+
+type phasesKey struct{}
+
+// since adds the time since start to the phase field picks, when ctx
+// carries phases.
+func since(ctx context.Context, start time.Time, pick func(*phases) *time.Duration) {
+	if p, ok := ctx.Value(phasesKey{}).(*phases); ok {
+		*pick(p) += time.Since(start)
+	}
 }

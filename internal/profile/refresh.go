@@ -109,6 +109,8 @@ func (sc scope) args(head ...any) []any {
 func (s *Service) Refresh(ctx context.Context) (Result, error) {
 	now := s.opt.Now().UTC()
 	res := Result{At: now}
+	ph := &phases{}
+	ctx = context.WithValue(ctx, phasesKey{}, ph)
 	if s.db.Dialect == store.Postgres {
 		err := s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 			// The refresh sorts and hashes the whole history: the default
@@ -145,6 +147,8 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	s.log.InfoContext(ctx, "profiles refreshed", "members", res.Members, "scored", res.Scored, "entered", res.Entered)
+	s.log.DebugContext(ctx, "profile refresh phases", "fold", ph.fold, "upsert", ph.upsert, "cuts", ph.cuts, "score", ph.score,
+		"events", ph.events)
 	return res, nil
 }
 
@@ -249,9 +253,13 @@ func (s *Service) figures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, sc sc
 			return 0, fmt.Errorf("profile: staging table: %w", err)
 		}
 	}
+	start := time.Now()
 	if err := s.history(ctx, tx, sc, now, func(ms []folded) error { return s.stage(ctx, conn, tx, ms) }); err != nil {
 		return 0, err
 	}
+	since(ctx, start, func(p *phases) *time.Duration { return &p.fold })
+	start = time.Now()
+	defer since(ctx, start, func(p *phases) *time.Duration { return &p.upsert })
 	n, err := s.aggregate(ctx, tx, sc, now)
 	if err != nil {
 		return 0, err
@@ -379,6 +387,7 @@ func dims(d store.Dialect) [3]string {
 // cuts computes the quintile cut points of the three dimensions over the
 // members who have bought, one sort each.
 func (s *Service) cuts(ctx context.Context, tx *sql.Tx) (int64, [3]Cuts, error) {
+	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.cuts })
 	var out [3]Cuts
 	var n int64
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM member_profiles WHERE last_purchase IS NOT NULL`).Scan(&n); err != nil {
@@ -439,9 +448,12 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	WHERE s.member_id = member_profiles.member_id
 		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
 			OR s.seg <> member_profiles.segment)`
+	start := time.Now()
 	if _, err := tx.ExecContext(ctx, q, sc.args(now)...); err != nil {
 		return 0, fmt.Errorf("profile: score: %w", err)
 	}
+	since(ctx, start, func(p *phases) *time.Duration { return &p.score })
+	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.events })
 	return s.raiseEntered(ctx, tx, sc, now)
 }
 
