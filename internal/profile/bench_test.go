@@ -27,7 +27,8 @@ import (
 // and is logged with its time. Besides ns/op it reports this process's CPU
 // seconds per refresh (user+sys, getrusage) and, on PostgreSQL, the server
 // backend's: the pool is one connection with parallel query off, so one
-// backend does all the work (read from /proc).
+// backend does all the work (read from /proc). The refresh logs its phase
+// timings (fold, upsert, cuts, score, events) at Debug on stderr.
 //
 //	PERK_BENCH_PROFILE_MEMBERS=1000000 go test -run '^$' -bench Refresh -benchtime 1x -timeout 3h ./internal/profile/
 func BenchmarkRefresh(b *testing.B) {
