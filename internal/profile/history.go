@@ -52,16 +52,15 @@ var affinityCols = []string{"member_id", "kind", "name", "share"}
 
 // folded is one member's basket-derived figures and affinities.
 type folded struct {
-	member          string
-	last            time.Time
-	freq, monetary  int64
-	store           string
-	avg, visitDays  int64
-	interval        int64 // median seconds between visit days
-	overdueAfter    int64 // Unix seconds; 0 = never
-	categories      []scored
-	brands          []scored
-	hasWindowBasket bool
+	member         string
+	last           time.Time
+	freq, monetary int64
+	store          string
+	avg, visitDays int64
+	interval       int64 // median seconds between visit days
+	overdueAfter   int64 // Unix seconds; 0 = never
+	categories     []scored
+	brands         []scored
 }
 
 type scored struct {
@@ -157,7 +156,7 @@ func (f *fold) add(r *row) error {
 
 // done returns the current member's figures and resets the fold.
 func (f *fold) done() folded {
-	out := folded{member: f.member, last: f.last.UTC(), freq: int64(len(f.bks)), hasWindowBasket: len(f.bks) > 0}
+	out := folded{member: f.member, last: f.last.UTC(), freq: int64(len(f.bks))}
 	clear(f.storeTmp)
 	f.daysTmp = f.daysTmp[:0]
 	for _, b := range f.bks {
