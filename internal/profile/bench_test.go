@@ -3,6 +3,7 @@ package profile_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -26,7 +27,8 @@ import (
 // and is logged with its time. Besides ns/op it reports this process's CPU
 // seconds per refresh (user+sys, getrusage) and, on PostgreSQL, the server
 // backend's: the pool is one connection with parallel query off, so one
-// backend does all the work (read from /proc).
+// backend does all the work (read from /proc). The refresh logs its phase
+// timings (fold, upsert, cuts, score, events) at Debug on stderr.
 //
 //	PERK_BENCH_PROFILE_MEMBERS=1000000 go test -run '^$' -bench Refresh -benchtime 1x -timeout 3h ./internal/profile/
 func BenchmarkRefresh(b *testing.B) {
@@ -50,7 +52,8 @@ func BenchmarkRefresh(b *testing.B) {
 		start := time.Now()
 		baskets := generate(b, db, n, now)
 		b.Logf("%s: wrote %d members, %d baskets in %s", engine, n, baskets, time.Since(start).Round(time.Millisecond))
-		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }}, nil)
+		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }},
+			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		b.Run(fmt.Sprintf("%s/%d", engine, n), func(b *testing.B) {
 			ctx := context.Background()
 			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()

@@ -4,12 +4,14 @@
 // usual interval between visits and whether the member is overdue, response
 // to SMS and points behaviour (docs/profiles.md).
 //
-// Profiles are computed from history by set-based SQL, never per member in
-// Go: Refresh recomputes every member and re-derives the quintiles (nightly
+// Profiles are computed from history in bulk, never by a query per member:
+// the basket-derived figures and affinities from one ordered pass over the
+// baskets and lines folded in Go (history.go), the rest by set-based SQL.
+// Refresh recomputes every member and re-derives the quintiles (nightly
 // and on demand); the checkout enqueues a member whose basket it commits,
 // returns or voids (Enqueue, one statement in its transaction) and Drain
-// recomputes the queued members with the same SQL, scoring them against the
-// last refresh's quintiles. Figures that exist elsewhere come from their one
+// recomputes the queued members with the same code, scoring them against
+// the last refresh's quintiles. Figures that exist elsewhere come from their one
 // definition: spend from report/figures, points from ledger.
 //
 // It is not for deciding offers (nbo) nor for drawing them (web, report).

@@ -109,8 +109,10 @@ func (sc scope) args(head ...any) []any {
 func (s *Service) Refresh(ctx context.Context) (Result, error) {
 	now := s.opt.Now().UTC()
 	res := Result{At: now}
+	ph := &phases{}
+	ctx = context.WithValue(ctx, phasesKey{}, ph)
 	if s.db.Dialect == store.Postgres {
-		err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 			// The refresh sorts and hashes the whole history: the default
 			// 4 MB spilled its aggregates and sorts to disk.
 			if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
@@ -123,7 +125,7 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 			if err := s.prepare(ctx, tx, scope{}); err != nil {
 				return err
 			}
-			if res.Members, err = s.figures(ctx, tx, scope{}, now); err != nil {
+			if res.Members, err = s.figures(ctx, conn, tx, scope{}, now); err != nil {
 				return err
 			}
 			s.opt.afterChunk()
@@ -145,6 +147,8 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	s.log.InfoContext(ctx, "profiles refreshed", "members", res.Members, "scored", res.Scored, "entered", res.Entered)
+	s.log.DebugContext(ctx, "profile refresh phases", "fold", ph.fold, "upsert", ph.upsert, "cuts", ph.cuts, "score", ph.score,
+		"events", ph.events)
 	return res, nil
 }
 
@@ -168,7 +172,7 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 			if err := s.prepare(ctx, tx, sc); err != nil {
 				return err
 			}
-			n, err := s.figures(ctx, tx, sc, now)
+			n, err := s.figures(ctx, nil, tx, sc, now)
 			res.Members += n
 			return err
 		}); err != nil {
@@ -238,13 +242,37 @@ func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope) error {
 	return nil
 }
 
-// figures writes the figures and affinities of the members in sc.
-func (s *Service) figures(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+// figures writes the figures and affinities of the members in sc (whose
+// old affinities the caller deleted): one ordered pass over their history
+// folded in Go (history.go) into profile_stage and member_affinities, then
+// the profile upsert. conn is tx's connection, for COPY on PostgreSQL; nil
+// writes with INSERTs.
+func (s *Service) figures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+	for _, q := range stageDDL(s.db.Dialect) {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, fmt.Errorf("profile: staging table: %w", err)
+		}
+	}
+	start := time.Now()
+	if err := s.history(ctx, tx, sc, now, func(ms []folded) error { return s.stage(ctx, conn, tx, ms) }); err != nil {
+		return 0, err
+	}
+	since(ctx, start, func(p *phases) *time.Duration { return &p.fold })
+	start = time.Now()
+	defer since(ctx, start, func(p *phases) *time.Duration { return &p.upsert })
 	n, err := s.aggregate(ctx, tx, sc, now)
 	if err != nil {
 		return 0, err
 	}
-	return n, s.affinities(ctx, tx, sc, now)
+	if s.db.Dialect == store.Postgres {
+		// ON COMMIT DROP would keep it until the end of a refresh's one
+		// transaction; drop it now so a second use in a transaction can
+		// create it again.
+		if _, err := tx.ExecContext(ctx, `DROP TABLE profile_stage`); err != nil {
+			return 0, fmt.Errorf("profile: staging table: %w", err)
+		}
+	}
+	return n, nil
 }
 
 // finish records the refresh's cut points and clears the queue of what it
@@ -305,102 +333,49 @@ func (s *Service) baskets(sc scope) string {
 	return "baskets b"
 }
 
-// aggregate upserts the profiles' figures (everything but scores and
-// affinities) of the members in sc. Parameters: $1 now, $2 window start,
-// $3 k in thousandths; then the scope's ids.
+// aggregate upserts the profiles' figures (everything but scores) of the
+// members in sc: the basket-derived ones from profile_stage (history), the
+// SMS response, redemptions and points by SQL. Parameters: $1 now, $2
+// window start; then the scope's ids.
 func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
 	d := s.db.Dialect
-	q := `WITH bk AS (
-		SELECT b.id, b.member_id, b.store_id, b.created_at, CAST(SUM(` + figures.LineNet + `) AS BIGINT) AS net
-		FROM ` + s.baskets(sc) + ` JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + committedIn + sc.on("b.member_id", 4) + `
-		GROUP BY b.id, b.member_id, b.store_id, b.created_at),
-	win AS (SELECT member_id, COUNT(*) AS freq, CAST(SUM(net) AS BIGINT) AS monetary FROM bk GROUP BY member_id),
-	lastb AS (SELECT b.member_id, MAX(b.created_at) AS last FROM ` + s.baskets(sc) + `
-		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 4) + `
-		GROUP BY b.member_id),
-	st AS (SELECT member_id, store_id,
-		ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY COUNT(*) DESC, SUM(net) DESC, store_id) AS rn
-		FROM bk GROUP BY member_id, store_id),
-	days AS (SELECT DISTINCT member_id, ` + d.EpochBucket("created_at", 86400) + ` AS d FROM bk),
-	gaps AS (SELECT member_id, d - LAG(d) OVER (PARTITION BY member_id ORDER BY d) AS gap FROM days),
-	gr AS (SELECT member_id, gap, ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY gap) AS rn,
-		COUNT(*) OVER (PARTITION BY member_id) AS n FROM gaps WHERE gap IS NOT NULL),
-	med AS (SELECT member_id, CAST(AVG(gap) * 86400 AS BIGINT) AS secs FROM gr
-		WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 GROUP BY member_id),
-	vd AS (SELECT member_id, COUNT(*) AS n FROM days GROUP BY member_id),
-	sms AS (SELECT member_id, SUM(CASE WHEN type = 'sms_delivered' THEN 1 ELSE 0 END) AS recv,
+	q := `WITH sms AS (SELECT member_id, SUM(CASE WHEN type = 'sms_delivered' THEN 1 ELSE 0 END) AS recv,
 		SUM(CASE WHEN type = 'link_clicked' THEN 1 ELSE 0 END) AS clicks FROM events
 		WHERE member_id IS NOT NULL AND type IN ('sms_delivered', 'link_clicked') AND occurred_at >= $2 AND occurred_at <= $1` +
-		sc.on("member_id", 4) + ` GROUP BY member_id),
+		sc.on("member_id", 3) + ` GROUP BY member_id),
 	red AS (SELECT member_id, COUNT(*) AS n FROM (SELECT DISTINCT r.member_id, r.basket_id, r.campaign_id FROM redemptions r
-		WHERE r.member_id IS NOT NULL AND r.created_at >= $2 AND r.created_at <= $1 AND ` + figures.Standing + sc.on("r.member_id", 4) + `) x
+		WHERE r.member_id IS NOT NULL AND r.created_at >= $2 AND r.created_at <= $1 AND ` + figures.Standing + sc.on("r.member_id", 3) + `) x
 		GROUP BY member_id),
 	pts AS (SELECT member_id, ` + ledger.Lifetime + ` AS earned, ` + ledger.Redeemed + ` AS redeemed FROM points_entries
-		WHERE 1 = 1` + sc.on("member_id", 4) + ` GROUP BY member_id),
+		WHERE 1 = 1` + sc.on("member_id", 3) + ` GROUP BY member_id),
 	bal AS (SELECT member_id, CAST(SUM(remaining) AS BIGINT) AS balance FROM points_lots
-		WHERE ` + ledger.LotsAvailable("$1") + sc.on("member_id", 4) + ` GROUP BY member_id)
+		WHERE ` + ledger.LotsAvailable("$1") + sc.on("member_id", 3) + ` GROUP BY member_id)
 	INSERT INTO member_profiles (member_id, last_purchase, frequency, monetary, preferred_store, avg_basket, visit_days,
 		usual_interval, overdue_after, sms_received, sms_clicks, sms_redemptions, points_earned, points_redeemed,
 		points_balance, refreshed_at)
-	SELECT m.id, lastb.last, COALESCE(win.freq, 0), COALESCE(win.monetary, 0), COALESCE(st.store_id, ''),
-		CASE WHEN win.freq > 0 THEN win.monetary / win.freq ELSE 0 END, COALESCE(vd.n, 0), COALESCE(med.secs, 0),
-		CASE WHEN med.secs > 0 THEN ` + d.EpochBucket("lastb.last", 1) + ` + med.secs * $3 / 1000 ELSE 0 END,
+	SELECT m.id, f.last_purchase, COALESCE(f.frequency, 0), COALESCE(f.monetary, 0), COALESCE(f.preferred_store, ''),
+		COALESCE(f.avg_basket, 0), COALESCE(f.visit_days, 0), COALESCE(f.usual_interval, 0), COALESCE(f.overdue_after, 0),
 		COALESCE(sms.recv, 0), COALESCE(sms.clicks, 0), COALESCE(red.n, 0), COALESCE(pts.earned, 0), COALESCE(pts.redeemed, 0),
 		COALESCE(bal.balance, 0), ` + d.TimeParam("$1") + `
 	FROM members m
-	LEFT JOIN win ON win.member_id = m.id
-	LEFT JOIN lastb ON lastb.member_id = m.id
-	LEFT JOIN st ON st.member_id = m.id AND st.rn = 1
-	LEFT JOIN med ON med.member_id = m.id
-	LEFT JOIN vd ON vd.member_id = m.id
+	LEFT JOIN profile_stage f ON f.member_id = m.id
 	LEFT JOIN sms ON sms.member_id = m.id
 	LEFT JOIN red ON red.member_id = m.id
 	LEFT JOIN pts ON pts.member_id = m.id
 	LEFT JOIN bal ON bal.member_id = m.id
-	WHERE m.status <> 'erased'` + sc.on("m.id", 4) + `
+	WHERE m.status <> 'erased'` + sc.on("m.id", 3) + `
 	ON CONFLICT (member_id) DO UPDATE SET last_purchase = excluded.last_purchase, frequency = excluded.frequency,
 		monetary = excluded.monetary, preferred_store = excluded.preferred_store, avg_basket = excluded.avg_basket,
 		visit_days = excluded.visit_days, usual_interval = excluded.usual_interval, overdue_after = excluded.overdue_after,
 		sms_received = excluded.sms_received, sms_clicks = excluded.sms_clicks, sms_redemptions = excluded.sms_redemptions,
 		points_earned = excluded.points_earned, points_redeemed = excluded.points_redeemed,
 		points_balance = excluded.points_balance, refreshed_at = excluded.refreshed_at`
-	r, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window), int64(s.opt.OverdueFactor*1000))...)
+	r, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window))...)
 	if err != nil {
 		return 0, fmt.Errorf("profile: aggregate: %w", err)
 	}
 	n, _ := r.RowsAffected()
 	return n, nil
-}
-
-// affinities writes the top N categories and brands of the members in sc
-// (whose old rows the caller deleted): each line's net spend, decayed by
-// its age with the half-life, as a share of the member's decayed spend. A
-// line counts toward each of its categories (the catalogue's path and its
-// parents). Both kinds are one statement, so the lines are read and
-// decayed once. Parameters: $1 now, $2 window start, $3 now in Unix
-// seconds, $4 the half-life in seconds, $5 N; then the scope's ids.
-func (s *Service) affinities(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) error {
-	d := s.db.Dialect
-	q := `WITH lw AS (
-		SELECT b.member_id, l.categories, l.sku, (` + figures.LineNet + `) *
-			power(CAST(0.5 AS DOUBLE PRECISION), CAST($3 - ` + d.EpochBucket("b.created_at", 1) + ` AS DOUBLE PRECISION) / $4) AS v
-		FROM ` + s.baskets(sc) + ` JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + committedIn + sc.on("b.member_id", 6) + `),
-	tot AS (SELECT member_id, SUM(v) AS t FROM lw GROUP BY member_id),
-	a AS (SELECT lw.member_id, CAST('` + kindCategory + `' AS TEXT) AS kind, c.value AS name, SUM(lw.v) AS s
-			FROM lw, ` + d.JSONArrayElements("lw.categories", "c") + ` GROUP BY lw.member_id, c.value
-		UNION ALL
-		SELECT lw.member_id, '` + kindBrand + `', p.brand, SUM(lw.v) FROM lw JOIN products p ON p.sku = lw.sku
-			WHERE p.brand <> '' GROUP BY lw.member_id, p.brand),
-	rk AS (SELECT a.member_id, a.kind, a.name, a.s / tot.t AS share,
-		ROW_NUMBER() OVER (PARTITION BY a.member_id, a.kind ORDER BY a.s DESC, a.name) AS rn
-		FROM a JOIN tot ON tot.member_id = a.member_id WHERE tot.t > 0 AND a.s > 0)
-	INSERT INTO member_affinities (member_id, kind, name, share) SELECT member_id, kind, name, share FROM rk WHERE rn <= $5`
-	if _, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window), now.Unix(), s.opt.HalfLife.Seconds(), s.opt.TopN)...); err != nil {
-		return fmt.Errorf("profile: affinities: %w", err)
-	}
-	return nil
 }
 
 // dims are the three scored values of a member_profiles row: recency (the
@@ -412,6 +387,7 @@ func dims(d store.Dialect) [3]string {
 // cuts computes the quintile cut points of the three dimensions over the
 // members who have bought, one sort each.
 func (s *Service) cuts(ctx context.Context, tx *sql.Tx) (int64, [3]Cuts, error) {
+	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.cuts })
 	var out [3]Cuts
 	var n int64
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM member_profiles WHERE last_purchase IS NOT NULL`).Scan(&n); err != nil {
@@ -472,9 +448,12 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	WHERE s.member_id = member_profiles.member_id
 		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
 			OR s.seg <> member_profiles.segment)`
+	start := time.Now()
 	if _, err := tx.ExecContext(ctx, q, sc.args(now)...); err != nil {
 		return 0, fmt.Errorf("profile: score: %w", err)
 	}
+	since(ctx, start, func(p *phases) *time.Duration { return &p.score })
+	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.events })
 	return s.raiseEntered(ctx, tx, sc, now)
 }
 

@@ -1,0 +1,415 @@
+package profile
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/store"
+)
+
+// The basket-derived figures (recency, frequency, monetary value, preferred
+// store, average basket, visit days, usual interval, overdue) and the
+// affinities come from one ordered pass over the history: the member's
+// committed baskets and their lines, read once, sorted by member, and
+// folded in Go one member at a time. Set-based SQL read the same lines
+// once for the figures and again for the affinities, and materialised the
+// basket CTE for each of its uses (window functions for the store, days
+// and gaps, a json_each and a power() per line); at 1,000,000 members that
+// was most of the refresh's CPU on both engines (docs/benchmarks.md,
+// "Profile refresh at 1M members"). The fold's results go to a staging
+// table (profile_stage, temporary) that the profile upsert joins, and the
+// affinities straight to member_affinities, in bulk: COPY on PostgreSQL,
+// multi-row INSERTs on SQLite.
+
+// stageDDL creates the staging table of one transaction's figures.
+func stageDDL(d store.Dialect) []string {
+	cols := `(member_id TEXT PRIMARY KEY, last_purchase %s, frequency BIGINT NOT NULL, monetary BIGINT NOT NULL,
+		preferred_store TEXT NOT NULL, avg_basket BIGINT NOT NULL, visit_days BIGINT NOT NULL, usual_interval BIGINT NOT NULL,
+		overdue_after BIGINT NOT NULL)`
+	if d == store.Postgres {
+		return []string{`CREATE TEMP TABLE profile_stage ` + fmt.Sprintf(cols, "TIMESTAMPTZ") + ` ON COMMIT DROP`}
+	}
+	// SQLite: the write pool is one connection, so the temp table lives as
+	// long as it; each use starts by emptying it.
+	return []string{`CREATE TEMP TABLE IF NOT EXISTS profile_stage ` + fmt.Sprintf(cols, "TIMESTAMP"), `DELETE FROM temp.profile_stage`}
+}
+
+var stageCols = []string{"member_id", "last_purchase", "frequency", "monetary", "preferred_store", "avg_basket", "visit_days",
+	"usual_interval", "overdue_after"}
+
+var affinityCols = []string{"member_id", "kind", "name", "share"}
+
+// folded is one member's basket-derived figures and affinities.
+type folded struct {
+	member         string
+	last           time.Time
+	freq, monetary int64
+	store          string
+	avg, visitDays int64
+	interval       int64 // median seconds between visit days
+	overdueAfter   int64 // Unix seconds; 0 = never
+	categories     []scored
+	brands         []scored
+}
+
+type scored struct {
+	name  string
+	share float64
+}
+
+// basketAcc is one in-window basket of the member being folded.
+type basketAcc struct {
+	store string
+	day   int64
+	net   int64
+}
+
+// fold accumulates one member's rows; reset between members.
+type fold struct {
+	opt       Options
+	now       int64   // Unix seconds
+	halfLife  float64 // seconds
+	k         int64   // overdue factor in thousandths
+	cats      map[string][]string
+	member    string
+	last      time.Time
+	hasLast   bool
+	baskets   map[string]int // basket id -> index in bks
+	bks       []basketAcc
+	catSum    map[string]float64
+	brandSum  map[string]float64
+	tot       float64
+	storeTmp  map[string]*storeAcc
+	daysTmp   []int64
+	gapsTmp   []int64
+	rankedTmp []scored
+}
+
+type storeAcc struct {
+	n   int64
+	net int64
+}
+
+func newFold(opt Options, now time.Time) *fold {
+	return &fold{opt: opt, now: now.Unix(), halfLife: opt.HalfLife.Seconds(), k: int64(opt.OverdueFactor * 1000),
+		cats: map[string][]string{}, baskets: map[string]int{}, catSum: map[string]float64{}, brandSum: map[string]float64{},
+		storeTmp: map[string]*storeAcc{}}
+}
+
+// row is one row of the history query: a committed basket of the member
+// up to now, and one of its lines when the basket is in the window (line
+// false otherwise: such a basket only counts toward the last purchase).
+type row struct {
+	member, basket, store string
+	at                    time.Time
+	line                  bool
+	categories            string
+	net                   int64
+	brand                 string
+}
+
+// add folds r into the current member, which the caller has set.
+func (f *fold) add(r *row) error {
+	if !f.hasLast || r.at.After(f.last) {
+		f.last, f.hasLast = r.at, true
+	}
+	if !r.line {
+		return nil
+	}
+	i, ok := f.baskets[r.basket]
+	if !ok {
+		i = len(f.bks)
+		f.baskets[r.basket] = i
+		f.bks = append(f.bks, basketAcc{store: r.store, day: r.at.Unix() / 86400})
+	}
+	f.bks[i].net += r.net
+	// The line's net spend decayed by its age (whole seconds, as
+	// EpochBucket) with the half-life.
+	v := float64(r.net) * math.Pow(0.5, float64(f.now-r.at.Unix())/f.halfLife)
+	f.tot += v
+	cs, ok := f.cats[r.categories]
+	if !ok {
+		if err := json.Unmarshal([]byte(r.categories), &cs); err != nil {
+			return fmt.Errorf("profile: basket %s: categories: %w", r.basket, err)
+		}
+		f.cats[r.categories] = cs
+	}
+	for _, c := range cs {
+		f.catSum[c] += v
+	}
+	if r.brand != "" {
+		f.brandSum[r.brand] += v
+	}
+	return nil
+}
+
+// done returns the current member's figures and resets the fold.
+func (f *fold) done() folded {
+	out := folded{member: f.member, last: f.last.UTC(), freq: int64(len(f.bks))}
+	clear(f.storeTmp)
+	f.daysTmp = f.daysTmp[:0]
+	for _, b := range f.bks {
+		out.monetary += b.net
+		s := f.storeTmp[b.store]
+		if s == nil {
+			s = &storeAcc{}
+			f.storeTmp[b.store] = s
+		}
+		s.n++
+		s.net += b.net
+		f.daysTmp = append(f.daysTmp, b.day)
+	}
+	if out.freq > 0 {
+		out.avg = out.monetary / out.freq
+	}
+	// Preferred store: most baskets, then most spend, then the first id.
+	var best *storeAcc
+	for id, s := range f.storeTmp {
+		if best == nil || s.n > best.n || (s.n == best.n && (s.net > best.net || (s.net == best.net && id < out.store))) {
+			best, out.store = s, id
+		}
+	}
+	// Visit days and the median gap between consecutive ones.
+	slices.Sort(f.daysTmp)
+	days := slices.Compact(f.daysTmp)
+	out.visitDays = int64(len(days))
+	f.gapsTmp = f.gapsTmp[:0]
+	for i := 1; i < len(days); i++ {
+		f.gapsTmp = append(f.gapsTmp, days[i]-days[i-1])
+	}
+	if n := len(f.gapsTmp); n > 0 {
+		slices.Sort(f.gapsTmp)
+		// The middle gap, or the mean of the two middle ones: in days
+		// times 86,400, an even number, so the halving is exact.
+		out.interval = (f.gapsTmp[(n+1)/2-1] + f.gapsTmp[(n+2)/2-1]) * 86400 / 2
+	}
+	if out.interval > 0 {
+		out.overdueAfter = f.last.Unix() + out.interval*f.k/1000
+	}
+	out.categories = f.top(f.catSum)
+	out.brands = f.top(f.brandSum)
+
+	f.member, f.hasLast, f.last, f.tot = "", false, time.Time{}, 0
+	clear(f.baskets)
+	f.bks = f.bks[:0]
+	clear(f.catSum)
+	clear(f.brandSum)
+	return out
+}
+
+// top is the member's top N of sums as shares of the decayed total, by
+// share then name; none when the total is not positive.
+func (f *fold) top(sums map[string]float64) []scored {
+	if f.tot <= 0 {
+		return nil
+	}
+	r := f.rankedTmp[:0]
+	for name, s := range sums {
+		if s > 0 {
+			r = append(r, scored{name: name, share: s})
+		}
+	}
+	slices.SortFunc(r, func(a, b scored) int {
+		if c := cmp.Compare(b.share, a.share); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.name, b.name)
+	})
+	f.rankedTmp = r
+	if len(r) > f.opt.TopN {
+		r = r[:f.opt.TopN]
+	}
+	out := make([]scored, len(r))
+	for i, a := range r {
+		out[i] = scored{name: a.name, share: a.share / f.tot}
+	}
+	return out
+}
+
+// historySQL reads the committed baskets up to now of the members in sc,
+// by member, each with its lines (their net spend, figures.LineNet, and
+// brand) when it is in the window. Parameters: $1 now, $2 window start,
+// then the scope's from $3.
+func (s *Service) historySQL(sc scope) string {
+	// Grouped by member is all the fold needs, not any collation's order:
+	// PostgreSQL sorts bytes several times faster than by the database's
+	// collation (SQLite compares bytes already).
+	order := "b.member_id"
+	if s.db.Dialect == store.Postgres {
+		order += ` COLLATE "C"`
+	}
+	return `SELECT b.member_id, b.id, b.store_id, b.created_at, l.categories, ` + figures.LineNet + `, COALESCE(p.brand, '')
+		FROM ` + s.baskets(sc) + ` LEFT JOIN basket_lines l ON l.basket_id = b.id AND b.created_at >= $2
+		LEFT JOIN products p ON p.sku = l.sku
+		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 3) + `
+		ORDER BY ` + order
+}
+
+// fetchRows is how many history rows a PostgreSQL cursor fetch reads.
+const fetchRows = 50_000
+
+// flushMembers is how many folded members are written at a time.
+const flushMembers = 5_000
+
+// history folds the history of the members in sc, calling write with the
+// folded members in member order, only when no query is open on tx (so
+// write may use it). On PostgreSQL the query runs as a cursor, fetched a
+// page at a time, so the whole programme's history is never held in
+// memory; on SQLite sc is a chunk, read in one go.
+func (s *Service) history(ctx context.Context, tx *sql.Tx, sc scope, now time.Time, write func([]folded) error) error {
+	f := newFold(s.opt, now)
+	var pending []folded
+	args := sc.args(now, now.Add(-s.opt.Window))
+	var r row
+	var cats sql.NullString
+	var net sql.NullInt64
+	// read scans rows into the fold; it reports how many rows it read.
+	read := func(rows *sql.Rows) (int, error) {
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+			if err := rows.Scan(&r.member, &r.basket, &r.store, &r.at, &cats, &net, &r.brand); err != nil {
+				return n, fmt.Errorf("profile: history: %w", err)
+			}
+			r.line, r.categories, r.net = net.Valid, cats.String, net.Int64
+			if r.member != f.member {
+				if f.member != "" {
+					pending = append(pending, f.done())
+				}
+				f.member = r.member
+			}
+			if err := f.add(&r); err != nil {
+				return n, err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return n, fmt.Errorf("profile: history: %w", err)
+		}
+		return n, nil
+	}
+	if s.db.Dialect == store.Postgres {
+		// A cursor is planned for its first tenth by default: a nested
+		// loop of index lookups per line, which starts fast and costs far
+		// more to the end. The whole result is read.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL cursor_tuple_fraction = 1.0`); err != nil {
+			return fmt.Errorf("profile: history cursor: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DECLARE profile_history NO SCROLL CURSOR FOR `+s.historySQL(sc), args...); err != nil {
+			return fmt.Errorf("profile: history cursor: %w", err)
+		}
+		for {
+			rows, err := tx.QueryContext(ctx, `FETCH `+fmt.Sprint(fetchRows)+` FROM profile_history`)
+			if err != nil {
+				return fmt.Errorf("profile: history fetch: %w", err)
+			}
+			n, err := read(rows)
+			if err != nil {
+				return err
+			}
+			if len(pending) >= flushMembers {
+				if err := write(pending); err != nil {
+					return err
+				}
+				pending = pending[:0]
+			}
+			if n < fetchRows {
+				break
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CLOSE profile_history`); err != nil {
+			return fmt.Errorf("profile: history cursor: %w", err)
+		}
+	} else {
+		rows, err := tx.QueryContext(ctx, s.historySQL(sc), args...)
+		if err != nil {
+			return fmt.Errorf("profile: history: %w", err)
+		}
+		if _, err := read(rows); err != nil {
+			return err
+		}
+	}
+	if f.member != "" {
+		pending = append(pending, f.done())
+	}
+	if len(pending) > 0 {
+		return write(pending)
+	}
+	return nil
+}
+
+// stage writes folded members' figures to profile_stage and their
+// affinities to member_affinities: by COPY when conn (tx's connection) is
+// given on PostgreSQL, by multi-row INSERTs otherwise.
+func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, ms []folded) error {
+	figs := make([][]any, 0, len(ms))
+	var affs [][]any
+	for i := range ms {
+		m := &ms[i]
+		figs = append(figs, []any{m.member, m.last, m.freq, m.monetary, m.store, m.avg, m.visitDays, m.interval, m.overdueAfter})
+		for _, a := range m.categories {
+			affs = append(affs, []any{m.member, kindCategory, a.name, a.share})
+		}
+		for _, a := range m.brands {
+			affs = append(affs, []any{m.member, kindBrand, a.name, a.share})
+		}
+	}
+	if err := s.bulk(ctx, conn, tx, "profile_stage", stageCols, figs); err != nil {
+		return fmt.Errorf("profile: stage figures: %w", err)
+	}
+	if err := s.bulk(ctx, conn, tx, "member_affinities", affinityCols, affs); err != nil {
+		return fmt.Errorf("profile: write affinities: %w", err)
+	}
+	return nil
+}
+
+// bulk writes rows into table.
+func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if conn != nil && s.db.Dialect == store.Postgres {
+		return conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+	}
+	// One prepared single-row INSERT, run per row: SQLite parsed a
+	// multi-row VALUES statement for longer than it took to insert its rows.
+	st, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+store.Values(1, len(cols)))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// phases adds up the wall time of a refresh's phases, logged at Debug so a
+// benchmark can tell where the time goes.
+type phases struct{ fold, upsert, cuts, score, events time.Duration }
+
+type phasesKey struct{}
+
+// since adds the time since start to the phase field picks, when ctx
+// carries phases.
+func since(ctx context.Context, start time.Time, pick func(*phases) *time.Duration) {
+	if p, ok := ctx.Value(phasesKey{}).(*phases); ok {
+		*pick(p) += time.Since(start)
+	}
+}
