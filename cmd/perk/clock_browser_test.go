@@ -172,7 +172,7 @@ func TestServeSimulatedClock_AnAbandonedWebCartIsRemindedWithinQuietHoursAndReco
 			aid := "0123456789abcdef0123456789abcdef"
 			r.events(r.ingest, now, map[string]any{"event_id": "pv-1", "type": "page_viewed", "anonymous_id": aid, "channel": "web",
 				"properties": map[string]any{"url": "https://shop.test/"}})
-			b := browser(t, chromium)
+			b := browserFor(t, chromium, 8*time.Minute)
 			if err := chromedp.Do(b, chromedp.Navigate(cardLink), chromedp.WaitVisible(chromedp.CSS("#member-card"))); err != nil {
 				t.Fatalf("the card link %s: %v", cardLink, err)
 			}
@@ -234,7 +234,7 @@ func TestServeSimulatedClock_AnAbandonedWebCartIsRemindedWithinQuietHoursAndReco
 				t.Errorf("the holdout was texted: %+v", got)
 			}
 			// The simulator's traffic, as the operator sees it.
-			if err := chromedp.Do(b, chromedp.Navigate(r.url+"/sim"), chromedp.WaitVisible(chromedp.CSS("#sim-log"))); err != nil {
+			if err := chromedp.Do(b, chromedp.Navigate(r.url+"/sim"), chromedp.WaitReady(chromedp.CSS("#sim-log"))); err != nil {
 				t.Fatal(err)
 			}
 			simTexts := func(phone string) string {
@@ -322,4 +322,26 @@ func textOf(t *testing.T, b context.Context, sel string) string {
 		t.Fatalf("%s: %v", sel, err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// TestServe_ClockFlagIsRefusedWhenItCannotBeHonoured: a simulated clock
+// with a real SMS gateway (its texts would reach real phones at simulated
+// times) and a --clock perk cannot read stop perk serve before it starts.
+func TestServe_ClockFlagIsRefusedWhenItCannotBeHonoured(t *testing.T) {
+	for _, c := range []struct{ clock, sms, want string }{
+		{"simulated", "smpp://user:secret@127.0.0.1:2775", "--clock simulated needs --sms sim or none, not smpp"},
+		{"simulated:2031-01-14T19:30:00Z", "kannel://127.0.0.1:13013", "needs --sms sim or none, not kannel"},
+		{"simulated:tomorrow", "sim", "--clock: \"simulated:tomorrow\": the start is not an RFC 3339 time"},
+		{"fake", "none", "want real, simulated or simulated:TIME"},
+	} {
+		t.Run(c.clock+" "+c.sms, func(t *testing.T) {
+			_, stderr, err := perk(t, []string{"PERK_DATA_DIR=" + t.TempDir()}, "serve", "--addr", "127.0.0.1:0", "--clock", c.clock, "--sms", c.sms)
+			if err == nil || !strings.Contains(stderr, c.want) {
+				t.Errorf("perk serve --clock %s --sms %s: %v\n%s", c.clock, c.sms, err, stderr)
+			}
+			if strings.Contains(stderr, "secret") {
+				t.Errorf("the error shows the gateway's password:\n%s", stderr)
+			}
+		})
+	}
 }
