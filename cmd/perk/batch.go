@@ -37,9 +37,9 @@ func (c *Config) batchJobs(db *store.DB, loy *loyalty, log *slog.Logger) (*batch
 	if err != nil {
 		return nil, err
 	}
-	proc := batch.NewProcessor(loy.checkout, batch.Options{Log: log, DB: db, Workers: c.BatchWorkers})
-	exp := batch.NewExporter(db, loy.campaigns, pol, time.Now)
-	return batch.NewJobs(db, proc, exp, filepath.Join(c.DataDir, "batch"), time.Now, log), nil
+	proc := batch.NewProcessor(loy.checkout, batch.Options{Log: log, DB: db, Workers: c.BatchWorkers, Now: c.now()})
+	exp := batch.NewExporter(db, loy.campaigns, pol, c.now())
+	return batch.NewJobs(db, proc, exp, filepath.Join(c.DataDir, "batch"), c.now(), log), nil
 }
 
 // startBatchFolder watches --batch-dir until ctx ends; the returned
@@ -61,7 +61,7 @@ func (c *Config) startBatchFolder(ctx context.Context, jobs *batch.Jobs, log *sl
 			return nil, fmt.Errorf("--offer-export: %w", err)
 		}
 	}
-	f, err := batch.NewFolder(jobs, c.BatchDir, batch.FolderOptions{Schedule: sched, Log: log})
+	f, err := batch.NewFolder(jobs, c.BatchDir, batch.FolderOptions{Schedule: sched, Log: log, Now: c.now()})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perk-platform/perk/internal/clock"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/phone"
 	"github.com/perk-platform/perk/internal/sms/texts"
@@ -47,6 +48,7 @@ type Config struct {
 	EventsRetention time.Duration // how long events are kept; 0 keeps them for ever
 	CRMFeedKeep     time.Duration // how long the CRM feed's log keeps a change; 0 keeps them for ever
 	MetricsAddr     string
+	Clock           string // "real", "simulated" or "simulated:RFC3339" (perk serve)
 	LookupRate      int
 	LookupBurst     int
 	BatchDir        string // the managed service's watched folder
@@ -72,6 +74,19 @@ type Config struct {
 	WebhooksAllowPrivate bool
 	wh                   *webhook.Service // see webhooks
 	whDB                 *store.DB
+
+	// simClock is perk serve's simulated clock (--clock simulated); nil is
+	// the wall clock. Every service serve wires reads now().
+	simClock *clock.Simulated
+}
+
+// now is the clock every service of the process reads: the simulated one
+// if --clock asked for it, else the wall clock.
+func (c *Config) now() func() time.Time {
+	if c.simClock != nil {
+		return c.simClock.Now
+	}
+	return time.Now
 }
 
 // commonFlags registers the settings every command needs.
@@ -258,7 +273,7 @@ func (c *Config) memberService(db *store.DB, log *slog.Logger) *member.Service {
 func (c *Config) memberOptions(log *slog.Logger) member.Options {
 	return member.Options{
 		Region: c.Region, PublicURL: c.PublicURL, Programme: c.Programme, ConsentVersion: c.ConsentVersion,
-		Now: time.Now, Log: log, Texts: c.texts,
+		Now: c.now(), Log: log, Texts: c.texts,
 	}
 }
 
@@ -268,7 +283,7 @@ func (c *Config) logAttrs(db *store.DB) []any {
 	return []any{"config", c.ConfigFile, "sms", redactURL(c.SMS), "addr", c.Addr, "public_url", c.PublicURL, "db", db.Redacted(), "data_dir", c.DataDir, "texts", c.Texts,
 		"region", c.Region, "demo", c.Demo, "double_opt_in", c.DoubleOptIn, "barcode", c.Barcode,
 		"programme", c.Programme, "locale", c.Locale, "consent_version", c.ConsentVersion, "join_per_minute", c.JoinPerMinute, "metrics_addr", c.MetricsAddr,
-		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst}
+		"till_lookup_rate", c.LookupRate, "till_lookup_burst", c.LookupBurst, "clock", c.clockName()}
 }
 
 // setup is the shared start of commands that use the database.

@@ -168,8 +168,15 @@ func TestServeDemo_InChromium(t *testing.T) {
 	}
 }
 
-// browser starts headless Chromium for one test.
+// browser starts headless Chromium for one test, for at most 2 minutes.
 func browser(t *testing.T, path string) context.Context {
+	t.Helper()
+	return browserFor(t, path, 2*time.Minute)
+}
+
+// browserFor is browser for a test whose pages take longer than 2
+// minutes in all (a story of many steps on a busy machine).
+func browserFor(t *testing.T, path string, limit time.Duration) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
@@ -179,7 +186,7 @@ func browser(t *testing.T, path string) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)

@@ -51,5 +51,5 @@ func (c *Config) jobQueue(db *store.DB, log *slog.Logger) (*job.Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	return job.New(db, job.Options{Node: node, Log: log, Lease: c.JobLease}), nil
+	return job.New(db, job.Options{Node: node, Log: log, Lease: c.JobLease, Now: c.now()}), nil
 }

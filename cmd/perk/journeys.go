@@ -36,7 +36,7 @@ func (c *Config) journeys(db *store.DB, log *slog.Logger, campaigns *campaign.Se
 		return nil, fmt.Errorf("--default-zone: %w", err)
 	}
 	opt := journey.Options{Log: log, Zone: zone, Webhooks: c.webhooks(db, log), Links: sl, PublicURL: c.PublicURL,
-		Programme: c.Programme, AbandonAfter: c.AbandonAfter, Lease: c.JourneyLease}
+		Programme: c.Programme, AbandonAfter: c.AbandonAfter, Lease: c.JourneyLease, Now: c.now()}
 	if campaigns != nil {
 		opt.Offers = campaigns
 	}

@@ -88,21 +88,21 @@ func (c *Config) meteredLoyalty(db *store.DB, members *member.Service, l *links.
 	if err != nil {
 		return nil, err
 	}
-	o.campaigns.Links, o.campaigns.Log = l, log
+	o.campaigns.Links, o.campaigns.Log, o.campaigns.Now, o.checkout.Now = l, log, c.now(), c.now()
 	camps := campaign.NewService(db, o.campaigns)
-	led := ledger.New(db, o.points, time.Now)
+	led := ledger.New(db, o.points, c.now())
 	led.SetChanges(c.changes(db, log))
 	live := web.NewLive()
-	cat := catalogue.New(db, catalogue.Options{Currency: o.currency.Code, Log: log, Metrics: reg})
+	cat := catalogue.New(db, catalogue.Options{Currency: o.currency.Code, Log: log, Metrics: reg, Now: c.now()})
 	o.checkout.Log, o.checkout.OnChange, o.checkout.Metrics, o.checkout.Catalogue = log, live.Notify, reg, cat
 	o.checkout.Changes = c.changes(db, log)
 	// Referrals hear of sign-ups and of the tills inside their transactions.
-	refs := referral.New(db, led, camps, referral.Options{PublicURL: members.PublicURL(), Log: log})
+	refs := referral.New(db, led, camps, referral.Options{PublicURL: members.PublicURL(), Log: log, Now: c.now()})
 	members.SetReferrals(refs)
 	o.checkout.Referrals = refs
 	co := checkout.NewService(db, members, camps, led, o.checkout)
 	return &loyalty{campaigns: camps, ledger: led, checkout: co, referrals: refs, catalogue: cat,
-		nbo: nbo.NewService(db, camps, nbo.Options{Wallet: co, Log: log}), reports: report.NewService(db, camps, time.Now), live: live,
+		nbo: nbo.NewService(db, camps, nbo.Options{Wallet: co, Log: log, Now: c.now()}), reports: report.NewService(db, camps, c.now()), live: live,
 		currency: o.currency}, nil
 }
 

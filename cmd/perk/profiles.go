@@ -39,7 +39,7 @@ func profileServeFlags(fs *flag.FlagSet, c *Config) {
 
 // profiles is the profile service for db with the configured settings.
 func (c *Config) profiles(db *store.DB, log *slog.Logger) *profile.Service {
-	return profile.NewService(db, profile.Options{Window: c.Profiles.Window, HalfLife: c.Profiles.HalfLife}, log)
+	return profile.NewService(db, profile.Options{Window: c.Profiles.Window, HalfLife: c.Profiles.HalfLife, Now: c.now()}, log)
 }
 
 // profileDrainEvery is how often perk serve brings queued profiles up to

@@ -56,6 +56,7 @@ func serveFlags(fs *flag.FlagSet, c *Config) {
 	daysFlag(fs, &c.EventsRetention, "events-retention", "PERK_EVENTS_RETENTION", 400*24*time.Hour, "how long events are kept, by whole UTC days (400d); older ones are dropped and refused; 0 keeps them for ever")
 	intFlag(fs, &c.LookupRate, "till-lookup-rate", "PERK_TILL_LOOKUP_RATE", web.DefaultLookupRate, "member look-ups a second per pos key, four times that per store; a miss costs ten (0: no limit, for load tests)")
 	intFlag(fs, &c.LookupBurst, "till-lookup-burst", "PERK_TILL_LOOKUP_BURST", web.DefaultLookupBurst, "member look-ups a pos key may make at once")
+	strFlag(fs, &c.Clock, "clock", "PERK_CLOCK", "real", "real, or simulated[:2026-12-07T19:00:00Z] to rehearse journeys and campaigns on a clock that stands still until an admin advances it (POST /v1/clock/advance); only with --sms sim or none")
 	strFlag(fs, &c.MetricsAddr, "metrics-addr", "PERK_METRICS_ADDR", "", "serve /metrics without a key on this address only (default: on --addr, for admin and reporting keys)")
 	smsFlags(fs, c)
 	loyaltyFlags(fs, c)
@@ -101,6 +102,9 @@ func cmdServe(ctx context.Context, args []string) error {
 			c.SMS = "sim"
 		}
 	}
+	if err := c.parseClock(time.Now()); err != nil {
+		return err
+	}
 	sym, err := barcode.ParseSymbology(c.Barcode)
 	if err != nil {
 		return fmt.Errorf("--barcode: %w", err)
@@ -131,7 +135,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	// anything can write an event: a partition created while a row is being
 	// routed to the default one fails that row's transaction (SQLSTATE
 	// 23514), which was an enrolment's answer 500 on the first request.
-	events := event.NewService(db, event.Options{SessionGap: c.SessionGap, Retention: c.EventsRetention, Log: log})
+	events := event.NewService(db, event.Options{SessionGap: c.SessionGap, Retention: c.EventsRetention, Log: log, Now: c.now()})
 	if _, err := events.Maintain(ctx); err != nil {
 		return fmt.Errorf("events maintenance: %w", err)
 	}
@@ -163,13 +167,13 @@ func cmdServe(ctx context.Context, args []string) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	shortLinks := links.NewService(db, c.PublicURL, nil)
+	shortLinks := links.NewService(db, c.PublicURL, c.now())
 	loy, err := c.meteredLoyalty(db, members, shortLinks, log, reg)
 	if err != nil {
 		return err
 	}
-	queue.Handle(ledger.SweepKind, loy.ledger.Sweep(time.Hour, time.Now))
-	if _, err := job.EnqueueOnce(ctx, db, job.Spec{ID: ledger.SweepJobID, Kind: ledger.SweepKind}, time.Now()); err != nil {
+	queue.Handle(ledger.SweepKind, loy.ledger.Sweep(time.Hour, c.now()))
+	if _, err := job.EnqueueOnce(ctx, db, job.Spec{ID: ledger.SweepJobID, Kind: ledger.SweepKind}, c.now()()); err != nil {
 		return err
 	}
 	// The catalogue follows other instances' changes and writes the
@@ -230,19 +234,19 @@ func cmdServe(ctx context.Context, args []string) error {
 	maintainDone := make(chan struct{})
 	go func() {
 		defer close(maintainDone)
-		maintainEvents(ctx, events, time.Hour, func(now time.Time) { c.pruneCRMFeed(ctx, db, now, log) }, log)
+		maintainEvents(ctx, events, time.Hour, c.now(), func(now time.Time) { c.pruneCRMFeed(ctx, db, now, log) }, log)
 	}()
 	defer func() { <-maintainDone }()
 	// The funnel rollup follows the event stream, so a report has little
 	// left to fold (it folds the rest itself).
-	funnels := funnel.NewService(db, nil)
+	funnels := funnel.NewService(db, c.now())
 	rollupDone := make(chan struct{})
 	go func() { defer close(rollupDone); funnels.KeepRollup(ctx, funnelRollupEvery, log) }()
 	defer func() { <-rollupDone }()
 	// The variance monitor keeps live campaigns' hourly actuals and raises
 	// their alerts (docs/variance.md); it rebuilds the norms on the
 	// nightly hour of the profiles' refresh.
-	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log), Journeys: journeys})
+	vari := variance.NewService(db, loy.campaigns, variance.Options{Log: log, Changes: c.changes(db, log), Journeys: journeys, Now: c.now()})
 	varianceDone := make(chan struct{})
 	go func() { defer close(varianceDone); vari.Run(ctx, varianceEvery, c.Profiles.RefreshHour) }()
 	defer func() { <-varianceDone }()
@@ -267,8 +271,9 @@ func cmdServe(ctx context.Context, args []string) error {
 		Registry: reg, Gateway: smsStack.gateway, Currency: loy.currency, Batch: batchJobs, Catalogue: loy.catalogue, Referrals: loy.referrals,
 		Webhooks: hooks, WakeWebhooks: dispatcher.Wake,
 		Events: events, IngestPerMinute: c.IngestRate,
-		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, nil), Variance: vari,
+		Funnels: funnels, Journeys: journeys, CRMFeed: crm.NewExporter(db, c.now()), Variance: vari,
 		Profiles: profiles, NBO: offersNBO,
+		Now: c.now(), Clock: c.simClock, CatchUp: catchUp(events, journeys, smsStack.sender, dispatcher.Wake, queue.Wake),
 	})
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
@@ -347,7 +352,7 @@ func (c *Config) pruneCRMFeed(ctx context.Context, db *store.DB, now time.Time, 
 // maintainEvents keeps the event stream's storage (day partitions ahead,
 // retention) every so often, and prunes the other logs kept for a time
 // (also); serve runs the first events maintenance before it starts.
-func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, also func(time.Time), log *slog.Logger) {
+func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, now func() time.Time, also func(time.Time), log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -356,7 +361,7 @@ func maintainEvents(ctx context.Context, s *event.Service, every time.Duration, 
 			return
 		case <-t.C:
 		}
-		also(time.Now())
+		also(now())
 		m, err := s.Maintain(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:

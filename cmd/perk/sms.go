@@ -54,6 +54,7 @@ type smsStack struct {
 	router  *router.Router
 	handler http.Handler // Kannel's callbacks (/kannel/...), when Kannel is the gateway
 	gateway sms.Gateway  // nil when none sends
+	sender  *sms.Sender  // nil when none sends
 	wg      sync.WaitGroup
 }
 
@@ -63,7 +64,7 @@ func (s *smsStack) wait() { s.wg.Wait() }
 func (c *Config) newRouter(db *store.DB, members *member.Service, wallet router.Wallets, refs *referral.Service, log *slog.Logger, wake func()) (*router.Router, error) {
 	// The texts, with the keyword file's replies, are the member service's
 	// (loadTexts).
-	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet, Referrals: refs}
+	opt := router.Options{Texts: members.Texts(), Log: log, Wake: wake, Wallet: wallet, Referrals: refs, Now: c.now()}
 	if c.Keywords != "" {
 		kc, err := router.LoadConfig(c.Keywords)
 		if err != nil {
@@ -91,7 +92,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		_, err := st.router.Handle(ctx, in)
 		return err
 	}
-	queue := sms.NewQueue(db, nil, c.SMSLease, 8)
+	queue := sms.NewQueue(db, c.now(), c.SMSLease, 8)
 	metrics := sms.NewMetrics(reg)
 	queue.SetMetrics(metrics)
 	queue.SetChanges(c.changes(db, log))
@@ -104,7 +105,7 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 	case c.SMS == "none":
 		// Nothing sends: messages wait in the queue for a gateway.
 	case c.SMS == "sim":
-		st.sim = sim.New(nil)
+		st.sim = sim.New(c.now())
 		gw = st.sim
 	case strings.HasPrefix(c.SMS, "smpp://"), strings.HasPrefix(c.SMS, "smpps://"):
 		if gw, parallel, err = startSMPP(ctx, c.SMS, queue, inbound, log, reg, &st.wg); err != nil {
@@ -140,7 +141,8 @@ func (c *Config) startSMS(ctx context.Context, db *store.DB, members *member.Ser
 		return st, nil
 	}
 	st.gateway = gw
-	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol, camps), log, nil)
+	sender := sms.NewSender(queue, gw, sms.NewContactPolicy(db, pol, camps), log, c.now())
+	st.sender = sender
 	sender.Metrics = metrics
 	if parallel > 0 {
 		sender.Parallel = parallel

@@ -27,7 +27,7 @@ func webhookFlags(fs *flag.FlagSet, c *Config) {
 // change of endpoints here is seen at once by the recorders.
 func (c *Config) webhooks(db *store.DB, log *slog.Logger) *webhook.Service {
 	if c.wh == nil || c.whDB != db {
-		c.wh = webhook.NewService(db, webhook.Options{Log: log, AllowPrivate: c.WebhooksAllowPrivate})
+		c.wh = webhook.NewService(db, webhook.Options{Log: log, AllowPrivate: c.WebhooksAllowPrivate, Now: c.now()})
 		c.whDB = db
 	}
 	return c.wh
@@ -159,5 +159,5 @@ func cmdWebhooks(ctx context.Context, args []string) error {
 // webhooks' outbox and the CRM feed's log, both written in the transaction
 // of the change.
 func (c *Config) changes(db *store.DB, log *slog.Logger) change.Recorder {
-	return change.Multi{c.webhooks(db, log), crm.NewFeed(db, nil)}
+	return change.Multi{c.webhooks(db, log), crm.NewFeed(db, c.now())}
 }

@@ -67,6 +67,7 @@ const (
 	MetricsRead    Permission = "metrics:read"    // the Prometheus /metrics page
 	WebhooksManage Permission = "webhooks:manage" // webhook endpoints, their secrets and deliveries
 	EventsWrite    Permission = "events:write"    // send events to the stream (POST /v1/events)
+	ClockManage    Permission = "clock:manage"    // read and advance perk serve's simulated clock
 
 	CatalogueRead  Permission = "catalogue:read"  // stores, products, unknown SKUs
 	CatalogueWrite Permission = "catalogue:write" // create, change and delete stores and products
@@ -74,7 +75,7 @@ const (
 
 var grants = map[Role][]Permission{
 	RoleAdmin: {MembersRead, MembersEnrol, MembersWrite, MembersErase, CampaignsRead, CampaignsWrite, Checkout, PointsAdjust, MetricsRead, WebhooksManage, EventsWrite,
-		CatalogueRead, CatalogueWrite},
+		CatalogueRead, CatalogueWrite, ClockManage},
 	RoleManager: {MembersRead, MembersEnrol, MembersWrite, CampaignsRead, CampaignsWrite, PointsAdjust, EventsWrite,
 		CatalogueRead, CatalogueWrite},
 	RolePOS:       {MembersEnrol, Checkout, EventsWrite},

@@ -112,6 +112,8 @@ func (s *Service) runDue(ctx context.Context) (int, error) {
 // Poll reads the stream and runs due enrolments until both are caught up:
 // one tick of the runner.
 func (s *Service) Poll(ctx context.Context) error {
+	s.pollMu.Lock()
+	defer s.pollMu.Unlock()
 	for {
 		n, err := s.ReadEvents(ctx)
 		if err != nil {

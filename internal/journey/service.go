@@ -84,6 +84,12 @@ type Service struct {
 	gapSince map[int64]time.Time   // a missing event id and when it was first seen
 	// segmentsAt is when the last segment pass began.
 	segmentsAt time.Time
+
+	// pollMu serialises Poll within the process: the stream's cursor is
+	// read and moved in one transaction without a row lock, so two passes
+	// at once (the runner's tick and a simulated clock's catch-up, perk
+	// serve --clock simulated) would read the same events twice.
+	pollMu sync.Mutex
 }
 
 type verKey struct {

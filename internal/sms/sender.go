@@ -79,6 +79,10 @@ type Sender struct {
 	Metrics  *Metrics      // sends, failures and their latency; nil records nothing
 
 	wake chan struct{}
+	// onceMu serialises Once: the contact policy counts a member's texts
+	// within one batch, so two batches at once (Run's and a simulated
+	// clock's catch-up) could each let a capped member through.
+	onceMu sync.Mutex
 }
 
 // NewSender returns a sender with the defaults (100 ms poll, 1,000 a batch,
@@ -163,6 +167,8 @@ func (s *Sender) receipts(ctx context.Context, rs <-chan Receipt) {
 // lets through are handed to the gateway concurrently, Parallel at a time,
 // so that an SMPP window is actually filled.
 func (s *Sender) Once(ctx context.Context) (int, error) {
+	s.onceMu.Lock()
+	defer s.onceMu.Unlock()
 	msgs, err := s.Queue.Claim(ctx, max(s.Batch, 1))
 	if err != nil {
 		return 0, err

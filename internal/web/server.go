@@ -23,6 +23,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
+	"github.com/perk-platform/perk/internal/clock"
 	"github.com/perk-platform/perk/internal/crm"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/funnel"
@@ -133,7 +134,16 @@ type Options struct {
 	// texts go by it. Latencies (the request log, metrics) are measured on
 	// the wall clock.
 	Now func() time.Time
-	Log *slog.Logger
+	// Clock is perk serve's simulated clock (--clock simulated), whose
+	// Now is also Now: GET /v1/clock reads it, POST /v1/clock/advance moves
+	// it, and the operator pages carry a banner saying the time is
+	// simulated. Nil: the wall clock, which the API refuses to move.
+	Clock *clock.Simulated
+	// CatchUp runs the work that fell due when the simulated clock was
+	// advanced, before the advance answers (perk serve: the journeys, the
+	// SMS sender, the event partitions); nil does nothing.
+	CatchUp func(context.Context) error
+	Log     *slog.Logger
 }
 
 // Server holds the dependencies of the handlers.
@@ -191,7 +201,7 @@ func New(ctx context.Context, db *store.DB, members *member.Service, jobs *membe
 	s := &Server{
 		db: db, members: members, jobs: jobs, keys: keys, opt: opt, log: opt.Log, reg: reg, ctx: ctx,
 		metrics: newMetrics(reg),
-		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).Funcs(journeyFuncs()).ParseFS(templateFS, "templates/*.html")),
+		pages:   template.Must(template.New("").Funcs(templateFuncs(opt.Currency)).Funcs(eventFuncs()).Funcs(journeyFuncs()).Funcs(clockFuncs(opt.Clock)).ParseFS(templateFS, "templates/*.html")),
 		joinRL:  newRateLimiter(opt.JoinPerMinute, time.Minute, opt.Now),
 	}
 	if opt.IngestPerMinute == 0 {
@@ -285,6 +295,8 @@ func (s *Server) Handler() http.Handler {
 	if s.opt.NBO != nil {
 		s.registerNBO(api)
 	}
+	api("GET /v1/clock", auth.ClockManage, s.getClock)
+	api("POST /v1/clock/advance", auth.ClockManage, s.advanceClock)
 	mux.Handle("/v1/", s.apiNotFound())
 
 	// Shopper pages. Forms are protected from cross-site posts by
