@@ -35,7 +35,17 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*Wallet, error)
 	if err != nil {
 		return nil, err
 	}
-	w := &Wallet{Points: bal, Offers: []Offer{}}
+	offers, err := s.Offers(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &Wallet{Points: bal, Offers: offers}, nil
+}
+
+// Offers returns the wallet's offers without its balance, for callers that
+// rank them (next best offers): one query fewer per request.
+func (s *Service) Offers(ctx context.Context, m *member.Member) ([]Offer, error) {
+	w := &Wallet{Offers: []Offer{}}
 	live, err := s.campaigns.Live(ctx)
 	if err != nil {
 		return nil, err
@@ -70,5 +80,5 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*Wallet, error)
 		w.Offers = append(w.Offers, o)
 	}
 	sort.SliceStable(w.Offers, func(i, j int) bool { return w.Offers[i].Ends.Before(w.Offers[j].Ends) })
-	return w, nil
+	return w.Offers, nil
 }

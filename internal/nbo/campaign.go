@@ -197,10 +197,7 @@ func (s *Service) launchCampaign(ctx context.Context, c *campaign.Campaign) ([]c
 	}
 	byOffer := map[int][]pick{}
 	out := make([]campaign.LaunchedMember, 0, len(ids))
-	cands := make([]Candidate, len(l.pool))
-	for i, o := range l.pool {
-		cands[i] = Candidate{Source: SourcePool, Name: o.Name, Offer: o}
-	}
+	cands := l.poolCands
 	index := map[string]int{}
 	for i, o := range l.pool {
 		index[o.Name] = i

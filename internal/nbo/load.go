@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
@@ -18,10 +19,45 @@ type loaded struct {
 	model     *Model
 	at        time.Time
 	pool      []Offer
+	poolCands []Candidate       // the pool's offers as candidates, in pool order
 	groups    []string          // of pool offers
 	personal  map[string]string // personal-offer campaign name -> pool offer name
 	products  map[string][]string
 	campaigns map[string]given // launched campaigns by id
+
+	catMu sync.RWMutex
+	cats  map[string][]string // a line's categories as stored -> expanded (expand)
+}
+
+// maxCachedCategoryLists bounds expand's cache: a programme's lines carry
+// few distinct category lists, but nothing stops a catalogue from having
+// many.
+const maxCachedCategoryLists = 8192
+
+// expand parses a line's categories (a JSON list, as stored) and adds their
+// ancestors (catalogue.Expand), once per distinct list: parsing the JSON of
+// every line of a member's year was a tenth of a ranking's CPU. The slice
+// returned is shared: callers only read it.
+func (l *loaded) expand(raw string) ([]string, error) {
+	l.catMu.RLock()
+	cs, ok := l.cats[raw]
+	l.catMu.RUnlock()
+	if ok {
+		return cs, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+		return nil, fmt.Errorf("line categories %q: %w", raw, err)
+	}
+	cs = catalogue.Expand(cs)
+	l.catMu.Lock()
+	if l.cats == nil {
+		l.cats = map[string][]string{}
+	}
+	if len(l.cats) < maxCachedCategoryLists {
+		l.cats[raw] = cs
+	}
+	l.catMu.Unlock()
+	return cs, nil
 }
 
 // given is what a campaign gave, as the history counts it.
@@ -166,6 +202,7 @@ func (s *Service) loadPool(ctx context.Context, tx *sql.Tx, l *loaded, _ time.Ti
 			return err
 		}
 		l.pool = append(l.pool, o)
+		l.poolCands = append(l.poolCands, Candidate{Source: SourcePool, Name: o.Name, Offer: o})
 		l.groups = append(l.groups, Group(o.Benefit, l.categories))
 		l.personal[o.Personal().Spec().Name] = o.Name
 	}
@@ -244,11 +281,10 @@ func (s *Service) loadSpend(ctx context.Context, tx *sql.Tx, l *loaded, now time
 			last = bid
 			baskets[""]++
 		}
-		var cs []string
-		if err := json.Unmarshal([]byte(cats), &cs); err != nil {
+		cs, err := l.expand(cats)
+		if err != nil {
 			return err
 		}
-		cs = catalogue.Expand(cs)
 		sum[""] += float64(value)
 		for _, c := range cs {
 			sum[c] += float64(value)

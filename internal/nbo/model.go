@@ -238,19 +238,66 @@ func (md *Model) Score(f *Features, c Candidate, group string) Ranked {
 // Rank scores every candidate and returns the best k (all when k <= 0),
 // highest expected value first; ties go to the higher probability, then
 // the name, so a ranking is deterministic.
+//
+// For a best few of many (a request's top 5 of a 200-offer pool) it keeps
+// only each candidate's score, picks the best k of those and scores the k
+// again for their reasons (Score is a pure function, so the second scoring
+// gives the first's figures): sorting 200 full results, each a few hundred
+// bytes with its reasons, was most of the ranking's CPU and allocation.
 func (md *Model) Rank(f *Features, cands []Candidate, groups []string, k int) []Ranked {
-	out := make([]Ranked, len(cands))
-	for i, c := range cands {
-		out[i] = md.Score(f, c, groups[i])
+	if k <= 0 || k >= len(cands) {
+		out := make([]Ranked, len(cands))
+		for i, c := range cands {
+			out[i] = md.Score(f, c, groups[i])
+		}
+		slices.SortFunc(out, func(a, b Ranked) int {
+			return compareRanked(a.Score, a.Reasons.Probability, a.Name, b.Score, b.Reasons.Probability, b.Name)
+		})
+		return out
 	}
-	slices.SortFunc(out, func(a, b Ranked) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(b.Reasons.Probability, a.Reasons.Probability),
-			cmp.Compare(a.Name, b.Name))
-	})
-	if k > 0 && len(out) > k {
-		out = out[:k]
+	type key struct {
+		score, prob float64
+		i           int
+	}
+	before := func(a, b key) bool {
+		return compareRanked(a.score, a.prob, cands[a.i].Name, b.score, b.prob, cands[b.i].Name) < 0
+	}
+	// top holds the best so far in order; a candidate enters it only if it
+	// beats the last.
+	top := make([]key, 0, k+1)
+	for i := range cands {
+		r := md.Score(f, cands[i], groups[i])
+		c := key{r.Score, r.Reasons.Probability, i}
+		if len(top) == k && !before(c, top[k-1]) {
+			continue
+		}
+		j := len(top)
+		for j > 0 && before(c, top[j-1]) {
+			j--
+		}
+		top = slices.Insert(top, j, c)
+		if len(top) > k {
+			top = top[:k]
+		}
+	}
+	out := make([]Ranked, len(top))
+	for n, c := range top {
+		out[n] = md.Score(f, cands[c.i], groups[c.i])
 	}
 	return out
+}
+
+// compareRanked orders two scored candidates: higher expected value first,
+// then higher probability, then name. (Not cmp.Or, which would compare the
+// names of every pair.)
+func compareRanked(scoreA, probA float64, nameA string, scoreB, probB float64, nameB string) int {
+	if c := cmp.Compare(scoreB, scoreA); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(probB, probA); c != 0 {
+		return c
+	}
+	return cmp.Compare(nameA, nameB)
 }
 
 // shares turns spend per category into each category's share of the total

@@ -121,3 +121,47 @@ func TestRank_OrdersByExpectedValueThenProbability(t *testing.T) {
 		t.Fatalf("ranked %v, want cheap then middle (the same chance, less cost)", []string{got[0].Name, got[1].Name})
 	}
 }
+
+// The top k of a request are picked without sorting every candidate; they
+// must be exactly the first k of the full ranking, reasons and all, ties
+// (equal scores, broken by probability then name) included.
+func TestRank_TopKIsTheFullRankingsFirstK(t *testing.T) {
+	md := &Model{Global: 0.1,
+		Spend:    map[string]float64{"a": 1000, "b": 2000, "c": 500},
+		AvgShare: map[string]float64{"a": 0.3, "b": 0.1, "c": 0.2},
+		Segments: map[string]map[string]Count{"x": {"a": {Given: 50, Redeemed: 20}, "b": {Given: 40, Redeemed: 2}}},
+		Priors:   map[string]Beta{"a": {Mean: 0.2, Strength: 10}},
+		Rules:    map[string][]Rule{"c": {{Antecedent: "a", Consequent: "c", Lift: 2}}},
+	}
+	f := &Features{Segment: "x", Share: map[string]float64{"a": 0.6, "b": 0.1}, Bought: map[string]bool{"a": true, "b": true},
+		History: []Exposure{{Group: "b", Kind: engine.AmountOff, Redeemed: true}}}
+	var cands []Candidate
+	var groups []string
+	for i := range 60 {
+		kind := engine.AmountOff
+		if i%3 == 0 {
+			kind = engine.PercentOff
+		}
+		// Costs repeat every 7, groups every 3: many candidates tie on
+		// score and probability and are ordered by name alone.
+		cands = append(cands, Candidate{Name: string(rune('z'-i%26)) + string(rune('a'+i/26)),
+			Offer: Offer{Cost: int64(10 * (i % 7)), Benefit: engine.Benefit{Kind: kind}}})
+		groups = append(groups, []string{"a", "b", "c"}[i%3])
+	}
+	full := md.Rank(f, cands, groups, 0)
+	if len(full) != len(cands) {
+		t.Fatalf("full ranking has %d, want %d", len(full), len(cands))
+	}
+	for _, k := range []int{1, 2, 5, 17, 59, 60, 61} {
+		got := md.Rank(f, cands, groups, k)
+		want := full[:min(k, len(full))]
+		if len(got) != len(want) {
+			t.Fatalf("k=%d: %d ranked, want %d", k, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Name != want[i].Name || got[i].Score != want[i].Score || got[i].Reasons != want[i].Reasons {
+				t.Fatalf("k=%d: #%d is %s (%.4f), want %s (%.4f)", k, i+1, got[i].Name, got[i].Score, want[i].Name, want[i].Score)
+			}
+		}
+	}
+}

@@ -3,17 +3,13 @@ package nbo
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
-	"time"
 
-	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/checkout"
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
-	"github.com/perk-platform/perk/internal/profile"
 )
 
 // NextOffer is one ranked offer as the API shows it.
@@ -42,14 +38,15 @@ const MaxK = 50
 // the wallet: active campaigns they are in with uses left) and the pool's
 // offers they do not hold yet, by expected incremental value.
 func (s *Service) Rank(ctx context.Context, m *member.Member, k int) ([]NextOffer, error) {
-	var w *checkout.Wallet
+	var offers []checkout.Offer
 	if s.opt.Wallet != nil {
 		var err error
-		if w, err = s.opt.Wallet.Wallet(ctx, m); err != nil {
+		// The offers only: the ranking does not need the points balance.
+		if offers, err = s.opt.Wallet.Offers(ctx, m); err != nil {
 			return nil, err
 		}
 	}
-	return s.rank(ctx, m, w, true, k)
+	return s.rank(ctx, m, offers, true, k)
 }
 
 // Wallet is the checkout's wallet of the member with its offers in the
@@ -64,7 +61,7 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*checkout.Walle
 	if err != nil || len(w.Offers) < 2 {
 		return w, err
 	}
-	ranked, err := s.rank(ctx, m, w, false, MaxK)
+	ranked, err := s.rank(ctx, m, w.Offers, false, MaxK)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +79,9 @@ func (s *Service) Wallet(ctx context.Context, m *member.Member) (*checkout.Walle
 	return w, nil
 }
 
-// rank ranks the offers of w (nil: none) and, withPool, the pool's offers
-// the member does not hold yet.
-func (s *Service) rank(ctx context.Context, m *member.Member, w *checkout.Wallet, withPool bool, k int) ([]NextOffer, error) {
+// rank ranks the live offers the member holds and, withPool, the pool's
+// offers they do not hold yet.
+func (s *Service) rank(ctx context.Context, m *member.Member, offers []checkout.Offer, withPool bool, k int) ([]NextOffer, error) {
 	l, err := s.current(ctx)
 	if err != nil {
 		return nil, err
@@ -93,11 +90,17 @@ func (s *Service) rank(ctx context.Context, m *member.Member, w *checkout.Wallet
 	if err != nil {
 		return nil, err
 	}
-	var cands []Candidate
-	var groups []string
-	held := map[string]bool{}
-	if w != nil {
-		for _, o := range w.Offers {
+	// A member who holds no live offer ranks the pool as loaded, without
+	// copying it.
+	cands, groups := l.poolCands, l.groups
+	if len(offers) > 0 || !withPool {
+		n := len(offers)
+		if withPool {
+			n += len(l.pool)
+		}
+		cands, groups = make([]Candidate, 0, n), make([]string, 0, n)
+		held := map[string]bool{}
+		for _, o := range offers {
 			g, err := s.campaignGiven(ctx, l, o.CampaignID)
 			if err != nil {
 				return nil, err
@@ -109,11 +112,11 @@ func (s *Service) rank(ctx context.Context, m *member.Member, w *checkout.Wallet
 				Offer: Offer{Name: o.Name, Description: o.Description, Benefit: g.benefit, Cost: campaignCost(g.benefit, l.model.Spend[g.group])}})
 			groups = append(groups, g.group)
 		}
-	}
-	for i, o := range l.pool {
-		if withPool && !held[o.Name] {
-			cands = append(cands, Candidate{Source: SourcePool, Name: o.Name, Offer: o})
-			groups = append(groups, l.groups[i])
+		for i, o := range l.pool {
+			if withPool && !held[o.Name] {
+				cands = append(cands, l.poolCands[i])
+				groups = append(groups, l.groups[i])
+			}
 		}
 	}
 	ranked := l.model.Rank(f, cands, groups, k)
@@ -163,88 +166,97 @@ func (s *Service) campaignGiven(ctx context.Context, l *loaded, id string) (give
 	return g, nil
 }
 
+// memberQuery reads everything the ranking needs of one member in one
+// statement, so a request makes one round trip for it instead of five
+// (lines, profile, affinities, redemptions, audiences): rows tagged by
+// their first column.
+//
+//	0: a line of a committed basket in the window: basket id, 1 if the
+//	   basket is within SegmentWindow, categories (JSON), value
+//	1: the refined profile's RFM segment, if it has one
+//	2: a campaign the member redeemed (not restored)
+//	3: a campaign whose audience holds the member, not held back
+const memberQuery = `SELECT 0, b.id, CASE WHEN b.created_at >= $3 THEN 1 ELSE 0 END, bl.categories, bl.quantity * bl.unit_price - bl.discount
+		FROM baskets b JOIN basket_lines bl ON bl.basket_id = b.id
+		WHERE b.member_id = $1 AND b.status = 'committed' AND b.created_at >= $2
+	UNION ALL SELECT 1, segment, 0, '', 0 FROM member_profiles WHERE member_id = $1 AND segment <> ''
+	UNION ALL SELECT 2, r.campaign_id, 0, '', 0 FROM baskets b JOIN redemptions r ON r.basket_id = b.id
+		WHERE b.member_id = $1 AND r.restored_at IS NULL
+	UNION ALL SELECT 3, campaign_id, 0, '', 0 FROM campaign_members WHERE member_id = $1 AND control = 0`
+
 // features reads one member's spend by category, segment and offer history
-// with three indexed queries (baskets by member, their lines; campaign
-// audiences by member; redemptions of the member's baskets).
+// (memberQuery: one indexed statement).
 func (s *Service) features(ctx context.Context, l *loaded, memberID string) (*Features, error) {
 	now := s.now()
-	f := &Features{Share: map[string]float64{}, Bought: map[string]bool{}}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT b.id, b.created_at, bl.categories, bl.quantity * bl.unit_price - bl.discount
-		FROM baskets b JOIN basket_lines bl ON bl.basket_id = b.id
-		WHERE b.member_id = $1 AND b.status = 'committed' AND b.created_at >= $2`, memberID, now.Add(-s.opt.Window))
+	f := &Features{}
+	rows, err := s.db.Read.QueryContext(ctx, memberQuery, memberID, now.Add(-s.opt.Window), now.Add(-SegmentWindow))
 	if err != nil {
-		return nil, fmt.Errorf("nbo: member lines: %w", err)
+		return nil, fmt.Errorf("nbo: member features: %w", err)
 	}
 	defer rows.Close()
 	spend := map[string]float64{}
+	bought := map[string]bool{}
 	var total float64
-	recent := map[string]bool{}
+	var recent, redeemed map[string]bool
+	var given []string
+	segment := ""
 	for rows.Next() {
-		var bid, cats string
-		var at time.Time
+		var kind, isRecent int
+		var key, cats string
 		var value int64
-		if err := rows.Scan(&bid, &at, &cats, &value); err != nil {
-			return nil, err
+		if err := rows.Scan(&kind, &key, &isRecent, &cats, &value); err != nil {
+			return nil, fmt.Errorf("nbo: member features: %w", err)
 		}
-		if !at.Before(now.Add(-SegmentWindow)) {
-			recent[bid] = true
-		}
-		var cs []string
-		if err := json.Unmarshal([]byte(cats), &cs); err != nil {
-			return nil, err
-		}
-		total += float64(value)
-		for _, c := range catalogue.Expand(cs) {
-			spend[c] += float64(value)
-			f.Bought[c] = true
+		switch kind {
+		case 0:
+			if isRecent == 1 {
+				if recent == nil {
+					recent = map[string]bool{}
+				}
+				recent[key] = true
+			}
+			cs, err := l.expand(cats)
+			if err != nil {
+				return nil, fmt.Errorf("nbo: member features: %w", err)
+			}
+			total += float64(value)
+			for _, c := range cs {
+				spend[c] += float64(value)
+				bought[c] = true
+			}
+		case 1:
+			segment = key
+		case 2:
+			if redeemed == nil {
+				redeemed = map[string]bool{}
+			}
+			redeemed[key] = true
+		case 3:
+			given = append(given, key)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("nbo: member features: %w", err)
 	}
 	rows.Close()
-	f.Share = shares(spend, total)
+	f.Share, f.Bought = shares(spend, total), bought
 	f.Segment = SegmentOf(int64(len(recent)))
 	// The refined profile's RFM segment, once it has one, replaces the
 	// stand-in.
-	p, err := profile.GetAt(ctx, s.db, memberID, now)
-	if err != nil {
-		return nil, fmt.Errorf("nbo: member profile: %w", err)
+	if segment != "" {
+		f.Segment = segment
 	}
-	if p.Segment != "" {
-		f.Segment = string(p.Segment)
-	}
-	if f.History, err = s.history(ctx, l, memberID); err != nil {
-		return nil, err
+	// After the rows are read: campaignGiven may query.
+	for _, id := range given {
+		g, err := s.campaignGiven(ctx, l, id)
+		if err != nil {
+			return nil, fmt.Errorf("nbo: member offers: %w", err)
+		}
+		if !g.none {
+			f.History = append(f.History, Exposure{Group: g.group, Kind: g.kind, Redeemed: redeemed[id]})
+		}
 	}
 	return f, nil
-}
-
-// history is the offers the member was given (in a launched campaign's
-// audience, not held back) and whether each was redeemed.
-func (s *Service) history(ctx context.Context, l *loaded, memberID string) ([]Exposure, error) {
-	redeemed := map[string]bool{}
-	if err := eachRow(ctx, s.db.R, `SELECT DISTINCT r.campaign_id FROM baskets b JOIN redemptions r ON r.basket_id = b.id
-		WHERE b.member_id = $1 AND r.restored_at IS NULL`, []any{memberID}, func(id string) error {
-		redeemed[id] = true
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("nbo: member redemptions: %w", err)
-	}
-	var out []Exposure
-	err := eachRow(ctx, s.db.R, `SELECT campaign_id FROM campaign_members WHERE member_id = $1 AND control = 0`, []any{memberID},
-		func(id string) error {
-			g, err := s.campaignGiven(ctx, l, id)
-			if err != nil || g.none {
-				return err
-			}
-			out = append(out, Exposure{Group: g.group, Kind: g.kind, Redeemed: redeemed[id]})
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("nbo: member offers: %w", err)
-	}
-	return out, nil
 }
 
 // eachRow runs a query of one text column and calls fn for every row,

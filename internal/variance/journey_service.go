@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/journey"
+	"github.com/perk-platform/perk/internal/problem"
 )
 
 // JourneyCohortWeeks is how many past weeks of a journey's own entrants
@@ -29,6 +32,10 @@ type JourneyView struct {
 	// Basis names the past weeks the norm was learned from, by the start
 	// of the week's entries.
 	Basis []string `json:"basis"`
+	// Norms says, per stage judged, where its norm comes from: history
+	// (learned from past weeks) or target (the operator's, for a stage
+	// history gives no norm).
+	Norms map[Stage]string `json:"norms"`
 	// From is the start of the window (its entrants are judged); AsOf the
 	// end of its last complete hour.
 	From        time.Time `json:"from"`
@@ -87,8 +94,8 @@ func (s *Service) journeyRows(ctx context.Context, name string, from, to time.Ti
 	return out, nil
 }
 
-// journeyOrder is the stages of a journey's definition in order.
-func journeyOrder(d journey.Definition) []Stage {
+// JourneyOrder is the stages of a journey's definition in order.
+func JourneyOrder(d journey.Definition) []Stage {
 	order := append([]Stage{}, JourneyStages...)
 	for _, st := range d.Steps {
 		order = append(order, StepStage(st.ID))
@@ -114,12 +121,12 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 	}
 	now := s.now()
 	start := epochHour(now) - JourneyWindow
-	v := &JourneyView{Journey: name, Status: j.Status, Source: SourceNone, Basis: []string{}, From: hourStart(start),
+	v := &JourneyView{Journey: name, Status: j.Status, Source: SourceNone, Basis: []string{}, Norms: map[Stage]string{}, From: hourStart(start),
 		AsOf: hourStart(start + JourneyWindow), GeneratedAt: now}
 	if v.Alerts, err = s.JourneyAlerts(ctx, name); err != nil {
 		return nil, err
 	}
-	order := journeyOrder(j.Definition)
+	order := JourneyOrder(j.Definition)
 
 	// The window: entries by their hour, the rest by the event's.
 	rows, err := s.journeyRows(ctx, name, hourStart(start), hourStart(start+JourneyWindow))
@@ -140,7 +147,7 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 	if err != nil {
 		return nil, err
 	}
-	n := JourneyNorm{Source: SourceHistory}
+	n := JourneyNorm{Source: SourceHistory, Lag: map[Stage]Curve{}}
 	if len(cohorts) > 0 {
 		n.Lag = LearnLag(cohorts, order[1:], JourneyWindow)
 		n.Entries = learnStages(weeks, []Stage{Entered}, JourneyWindow)[Entered]
@@ -169,16 +176,88 @@ func (s *Service) JourneyView(ctx context.Context, name string) (*JourneyView, e
 			n.Lag = LearnLag(cohorts, JourneyStages[1:], JourneyWindow)
 		}
 	}
-	if len(cohorts) == 0 {
-		v.Result = Result{Hours: JourneyWindow, Stages: []StageResult{}, Stores: []StoreResult{}, Findings: []Finding{}}
-		return v, nil
-	}
 	for _, c := range cohorts {
 		v.Basis = append(v.Basis, c.ID)
 	}
-	n.Basis, v.Source = v.Basis, SourceHistory
+	n.Basis = v.Basis
+	for st := range n.Lag {
+		v.Norms[st] = SourceHistory
+	}
+	if len(n.Entries.Cum) > 0 {
+		v.Norms[Entered] = SourceHistory
+	}
+	// The operator's targets stand in where history gives no norm: every
+	// stage of a journey with no past, its entries and steps when it
+	// borrows, as a campaign's target stands in when it has no comparable.
+	targets, err := s.JourneyTargets(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range order {
+		pts, ok := targets[st]
+		if !ok || v.Norms[st] != "" {
+			continue
+		}
+		// Entries are absolute counts over the window; every other stage
+		// is per entrant, by hours after the entry hour.
+		if st == Entered {
+			n.Entries = TargetCurve(pts, 1, JourneyWindow)
+		} else {
+			n.Lag[st] = TargetCurve(pts, 1, JourneyWindow)
+		}
+		v.Norms[st] = SourceTarget
+	}
+	switch {
+	case len(cohorts) > 0:
+		v.Source = SourceHistory
+	case len(v.Norms) > 0:
+		v.Source = SourceTarget
+	default:
+		v.Result = Result{Hours: JourneyWindow, Stages: []StageResult{}, Stores: []StoreResult{}, Findings: []Finding{}}
+		return v, nil
+	}
+	n.Source = v.Source
 	v.Result = EvaluateJourney(n, a, JourneyWindow, order)
 	return v, nil
+}
+
+// errJourneyStage refuses a stage a journey does not have, naming those
+// it has.
+func errJourneyStage(order []Stage) error {
+	names := make([]string, len(order))
+	for i, st := range order {
+		names[i] = string(st)
+	}
+	return problem.InvalidField("stage", "stage_invalid", nil, "must be one of the journey's stages: %s", strings.Join(names, ", "))
+}
+
+// SetJourneyTarget replaces the operator's target of one stage of a
+// journey: for entered, points of cumulative entries by the end of hour H
+// of the window (JourneyWindow hours); for every other stage, of the
+// cumulative count per entrant by the end of hour H after the entry hour.
+// No points clear it. A stage's norm learned from history still wins while
+// there is history.
+func (s *Service) SetJourneyTarget(ctx context.Context, name string, st Stage, points []TargetPoint) error {
+	if s.opt.Journeys == nil {
+		return journey.ErrNotFound
+	}
+	j, err := s.opt.Journeys.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	order := JourneyOrder(j.Definition)
+	if !slices.Contains(order, st) {
+		return errJourneyStage(order)
+	}
+	if err := checkPoints(points, JourneyWindow); err != nil {
+		return err
+	}
+	return s.writeTarget(ctx, journeyTargets, name, st, points)
+}
+
+// JourneyTargets returns the operator's targets of a journey by stage.
+func (s *Service) JourneyTargets(ctx context.Context, name string) (map[Stage][]TargetPoint, error) {
+	return s.readTargets(ctx, journeyTargets, name)
 }
 
 // cohorts are a journey's past JourneyCohortWeeks weeks of entrants, each

@@ -296,33 +296,14 @@ func (s *Service) SetTarget(ctx context.Context, id string, st Stage, points []T
 	if !validStage(st) {
 		return ErrStage
 	}
-	for i, p := range points {
-		if p.Hour < 0 || p.Hour >= MaxHours {
-			return problem.InvalidField(fmt.Sprintf("points[%d].hour", i), "hour_invalid", nil, "must be from 0 to %d", MaxHours-1)
-		}
-		if p.Cumulative < 0 {
-			return problem.InvalidField(fmt.Sprintf("points[%d].cumulative", i), "cumulative_invalid", nil, "must not be negative")
-		}
+	if err := checkPoints(points, MaxHours); err != nil {
+		return err
 	}
 	if _, err := s.campaigns.Get(ctx, id); err != nil {
 		return err
 	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM variance_targets WHERE campaign_id = $1 AND stage = $2`, id, string(st)); err != nil {
-			return err
-		}
-		var args []any
-		seen := map[int]bool{}
-		for _, p := range points {
-			if !seen[p.Hour] {
-				seen[p.Hour] = true
-				args = append(args, id, string(st), p.Hour, p.Cumulative)
-			}
-		}
-		return insertRows(ctx, tx, s.db.Dialect, `INSERT INTO variance_targets (campaign_id, stage, hour, cumulative) VALUES `, 4, args)
-	})
-	if err != nil {
-		return fmt.Errorf("variance: set target: %w", err)
+	if err := s.writeTarget(ctx, campaignTargets, id, st, points); err != nil {
+		return err
 	}
 	c, err := s.campaigns.Get(ctx, id)
 	if err != nil || c.LaunchedAt == nil {
@@ -333,21 +314,7 @@ func (s *Service) SetTarget(ctx context.Context, id string, st Stage, points []T
 
 // Targets returns the operator's targets of a campaign by stage.
 func (s *Service) Targets(ctx context.Context, id string) (map[Stage][]TargetPoint, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT stage, hour, cumulative FROM variance_targets WHERE campaign_id = $1 ORDER BY stage, hour`, id)
-	if err != nil {
-		return nil, fmt.Errorf("variance: targets: %w", err)
-	}
-	defer rows.Close()
-	out := map[Stage][]TargetPoint{}
-	for rows.Next() {
-		var st Stage
-		var p TargetPoint
-		if err := rows.Scan(&st, &p.Hour, &p.Cumulative); err != nil {
-			return nil, fmt.Errorf("variance: targets: %w", err)
-		}
-		out[st] = append(out[st], p)
-	}
-	return out, rows.Err()
+	return s.readTargets(ctx, campaignTargets, id)
 }
 
 // View is a campaign's variance view: its norm's provenance, the stages

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -19,6 +20,7 @@ func (s *Server) registerVariance(api func(string, auth.Permission, apiHandler),
 	api("GET /v1/campaigns/{id}/variance", auth.CampaignsRead, s.campaignVariance)
 	api("PUT /v1/campaigns/{id}/variance/targets/{stage}", auth.CampaignsWrite, s.putVarianceTarget)
 	api("GET /v1/journeys/{name}/variance", auth.CampaignsRead, s.journeyVariance)
+	api("PUT /v1/journeys/{name}/variance/targets/{stage}", auth.CampaignsWrite, s.putJourneyVarianceTarget)
 	if form != nil {
 		form("POST /manage/campaigns/{id}/variance/{action}", auth.CampaignsWrite, s.manageVarianceAction)
 	}
@@ -43,17 +45,29 @@ func (s *Server) journeyVariance(w http.ResponseWriter, r *http.Request, _ *auth
 }
 
 func (s *Server) putVarianceTarget(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	return putTarget(w, r, r.PathValue("id"), s.opt.Variance.SetTarget, s.opt.Variance.Targets)
+}
+
+func (s *Server) putJourneyVarianceTarget(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
+	return putTarget(w, r, r.PathValue("name"), s.opt.Variance.SetJourneyTarget, s.opt.Variance.JourneyTargets)
+}
+
+// putTarget sets the target of one stage of a campaign or a journey (its
+// owner) and answers with the stage's points as stored.
+func putTarget(w http.ResponseWriter, r *http.Request, owner string,
+	set func(context.Context, string, variance.Stage, []variance.TargetPoint) error,
+	read func(context.Context, string) (map[variance.Stage][]variance.TargetPoint, error)) error {
 	var body struct {
 		Points []variance.TargetPoint `json:"points"`
 	}
 	if err := decodeJSON(w, r, &body); err != nil {
 		return err
 	}
-	id, st := r.PathValue("id"), variance.Stage(r.PathValue("stage"))
-	if err := s.opt.Variance.SetTarget(r.Context(), id, st, body.Points); err != nil {
+	st := variance.Stage(r.PathValue("stage"))
+	if err := set(r.Context(), owner, st, body.Points); err != nil {
 		return err
 	}
-	targets, err := s.opt.Variance.Targets(r.Context(), id)
+	targets, err := read(r.Context(), owner)
 	if err != nil {
 		return err
 	}

@@ -259,6 +259,72 @@ func TestJourneyVarianceAPI(t *testing.T) {
 	})
 }
 
+// TestJourneyVarianceAPI_TargetJudgesANewJourney: PUT
+// /v1/journeys/{name}/variance/targets/{stage} (checked against
+// docs/openapi.yaml by the harness) sets a new journey's targets, refusing
+// a stage it does not have and a point out of the window by their field;
+// the view then judges the stages with a target against it, saying so per
+// stage, and flags the entries red when no one entered.
+func TestJourneyVarianceAPI_TargetJudgesANewJourney(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, func(o *web.Options) {
+			o.Journeys = journey.NewService(db, journey.Options{})
+			o.Variance = variance.NewService(db, o.Campaigns, variance.Options{Journeys: o.Journeys})
+		})
+		def := map[string]any{"name": "carts", "trigger": map[string]any{"event": "cart_abandoned"},
+			"steps": []map[string]any{{"id": "wait", "wait": "2h"}, {"id": "remind", "sms": "Your cart is waiting"}}}
+		if st, body, _ := e.do("PUT", "/v1/journeys/carts", auth.RoleManager, def); st != 200 && st != 201 {
+			t.Fatalf("put journey: %d %s", st, body)
+		}
+		for _, tc := range []struct {
+			name, path string
+			points     []map[string]any
+			status     int
+			field      string
+		}{
+			{"entries", "/v1/journeys/carts/variance/targets/entered", []map[string]any{{"hour": 71, "cumulative": 432}}, 200, ""},
+			{"a step per entrant", "/v1/journeys/carts/variance/targets/step:remind", []map[string]any{{"hour": 2, "cumulative": 1}}, 200, ""},
+			{"a campaign's stage", "/v1/journeys/carts/variance/targets/delivered", nil, 422, "stage"},
+			{"an hour past the window", "/v1/journeys/carts/variance/targets/conversions",
+				[]map[string]any{{"hour": 1, "cumulative": 0.1}, {"hour": 72, "cumulative": 0.2}}, 422, "points[1].hour"},
+			{"an unknown journey", "/v1/journeys/nope/variance/targets/entered", nil, 404, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				st, body, _ := e.do("PUT", tc.path, auth.RoleManager, map[string]any{"points": tc.points})
+				if st != tc.status {
+					t.Fatalf("%d %s, want %d", st, body, tc.status)
+				}
+				if tc.field != "" && !strings.Contains(string(body), `"field":"`+tc.field+`"`) {
+					t.Fatalf("%s: want the field %s named", body, tc.field)
+				}
+				if st == 200 && !strings.Contains(string(body), `"points":[{"hour":`) {
+					t.Fatalf("%s: want the stage's points back", body)
+				}
+			})
+		}
+		st, body, _ := e.do("GET", "/v1/journeys/carts/variance", auth.RoleReporting, nil)
+		if st != 200 {
+			t.Fatalf("variance: %d %s", st, body)
+		}
+		var v struct {
+			Source string            `json:"source"`
+			Norms  map[string]string `json:"norms"`
+			Stages []struct {
+				Stage string `json:"stage"`
+				Worst string `json:"worst"`
+			} `json:"stages"`
+		}
+		jsonUnmarshal(t, body, &v)
+		levels := map[string]string{}
+		for _, s := range v.Stages {
+			levels[s.Stage] = s.Worst
+		}
+		if v.Source != "target" || fmt.Sprint(v.Norms) != "map[entered:target step:remind:target]" || levels["entered"] != "red" || len(levels) != 2 {
+			t.Fatalf("variance = %s: want the two stages with a target judged against it, entries red", body)
+		}
+	})
+}
+
 // journeyVarianceEnv is the harness with a live journey "carts" whose four
 // past weeks entered six members an hour who all ran its reminder two
 // hours later, and whose reminder stopped running at hour 30 of the last

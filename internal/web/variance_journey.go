@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 
 	"github.com/perk-platform/perk/internal/auth"
 	"github.com/perk-platform/perk/internal/journey"
@@ -64,8 +65,9 @@ func (s *Server) showJourneyVariance(w http.ResponseWriter, r *http.Request, sta
 		page
 		J      *journey.Journey
 		Panel  *journeyVariancePanel
+		Stages []variance.Stage // the target form's choice
 		Notice string
-	}{s.page("Journey " + j.Name), j, p, notice})
+	}{s.page("Journey " + j.Name), j, p, variance.JourneyOrder(j.Definition), notice})
 	return nil
 }
 
@@ -85,7 +87,10 @@ func (s *Server) manageJourneyVarianceLive(w http.ResponseWriter, r *http.Reques
 }
 
 // manageJourneyVarianceAction is the page's corrections: stop the journey
-// (no one new enters; those inside finish) or launch it again.
+// (no one new enters; those inside finish) or launch it again; and the
+// operator's target of a stage, for stages history gives no norm: entries
+// reaching a total, or every other stage a count per entrant, within
+// hours (one point, linear from zero as the API's).
 func (s *Server) manageJourneyVarianceAction(w http.ResponseWriter, r *http.Request, _ *auth.Operator) error {
 	ctx, name := r.Context(), r.PathValue("name")
 	var err error
@@ -97,6 +102,14 @@ func (s *Server) manageJourneyVarianceAction(w http.ResponseWriter, r *http.Requ
 	case "launch":
 		_, err = s.opt.Journeys.Launch(ctx, name)
 		notice = "Launched again."
+	case "target":
+		hours, herr := strconv.Atoi(r.PostFormValue("hours"))
+		value, verr := strconv.ParseFloat(r.PostFormValue("value"), 64)
+		if herr != nil || verr != nil || hours <= 0 {
+			return problem.InvalidField("value", "target_invalid", nil, "give a value and a number of hours")
+		}
+		err = s.opt.Variance.SetJourneyTarget(ctx, name, variance.Stage(r.PostFormValue("stage")), []variance.TargetPoint{{Hour: hours - 1, Cumulative: value}})
+		notice = "Target set."
 	default:
 		return problem.New(problem.NotFound, "no_such_action", "There is no such correction.")
 	}
