@@ -132,20 +132,26 @@ func offerField(err error) error {
 // perk crm sync.
 const maxSyncBody = 8 << 20
 
+// syncFlags reads a CRM sync's settings: ?full= (take out the members the
+// file leaves out; default false), ?welcome= (text new members; default
+// true) and ?update_phones= (default false).
+func syncFlags(r *http.Request) (full, welcome, updatePhones bool, err error) {
+	if full, err = queryBool(r, "full", false); err != nil {
+		return
+	}
+	if welcome, err = queryBool(r, "welcome", true); err != nil {
+		return
+	}
+	updatePhones, err = queryBool(r, "update_phones", false)
+	return
+}
+
 // syncSubset upserts the CRM subset from a member file in the body (CSV or
 // TSV, keyed by external_id), synchronously: PUT /v1/crm/members
 // ?full=&welcome=&update_phones=. It answers the stats and every rejected
 // row.
 func (s *Server) syncSubset(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
-	full, err := queryBool(r, "full", false)
-	if err != nil {
-		return err
-	}
-	welcome, err := queryBool(r, "welcome", true)
-	if err != nil {
-		return err
-	}
-	updatePhones, err := queryBool(r, "update_phones", false)
+	full, welcome, updatePhones, err := syncFlags(r)
 	if err != nil {
 		return err
 	}
@@ -185,15 +191,7 @@ func (s *Server) syncSubset(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 // left_subset for a full sync), POST /v1/imports/{id}/cancel stops it, and
 // a restart resumes it from its last committed chunk with the same run id.
 func (s *Server) uploadSync(w http.ResponseWriter, r *http.Request, _ *auth.Key) error {
-	full, err := queryBool(r, "full", false)
-	if err != nil {
-		return err
-	}
-	welcome, err := queryBool(r, "welcome", true)
-	if err != nil {
-		return err
-	}
-	updatePhones, err := queryBool(r, "update_phones", false)
+	full, welcome, updatePhones, err := syncFlags(r)
 	if err != nil {
 		return err
 	}
