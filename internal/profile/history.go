@@ -38,7 +38,10 @@ func stageDDL(d store.Dialect) []string {
 		preferred_store TEXT NOT NULL, avg_basket BIGINT NOT NULL, visit_days BIGINT NOT NULL, usual_interval BIGINT NOT NULL,
 		overdue_after BIGINT NOT NULL)`
 	if d == store.Postgres {
-		return []string{`CREATE TEMP TABLE profile_stage ` + fmt.Sprintf(cols, "TIMESTAMPTZ") + ` ON COMMIT DROP`}
+		// Kept for the connection's life and emptied at each commit: a
+		// table made and dropped in every transaction (Drain runs every few
+		// seconds under till load) would churn the system catalogue.
+		return []string{`CREATE TEMP TABLE IF NOT EXISTS profile_stage ` + fmt.Sprintf(cols, "TIMESTAMPTZ") + ` ON COMMIT DELETE ROWS`}
 	}
 	// SQLite: the write pool is one connection, so the temp table lives as
 	// long as it; each use starts by emptying it.
