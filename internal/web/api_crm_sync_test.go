@@ -16,7 +16,8 @@ import (
 // TestCRMSyncUpload_RunsAsAJobAndShowsWhoLeft: a CRM subset file uploaded
 // to POST /v1/crm/syncs is synced in the background as an import job,
 // followed at GET /v1/imports/{id}, which shows the run, the counts and how
-// many members a full sync took out of the subset; its rejected rows are in
+// many members a full sync took out of the subset (so does the console's
+// imports page); its rejected rows are in
 // the job's errors.csv; a bad flag is 422 and a reporting key 403.
 func TestCRMSyncUpload_RunsAsAJobAndShowsWhoLeft(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -47,6 +48,11 @@ func TestCRMSyncUpload_RunsAsAJobAndShowsWhoLeft(t *testing.T) {
 		st, out, _ = e.do("GET", hdr.Get("Location")+"/errors.csv", auth.RoleReporting, nil)
 		if st != http.StatusOK || !strings.HasPrefix(string(out), "row,column,reason\n4,phone,") {
 			t.Fatalf("errors.csv = %d %q", st, out)
+		}
+		// The console's imports page says it was a full sync and who left.
+		if res, page := e.get(e.signIn(auth.RoleReporting), "/manage/imports"); res.StatusCode != http.StatusOK ||
+			!strings.Contains(page, "CRM sync of the whole subset: 1 left it") {
+			t.Errorf("/manage/imports = %d, without the sync's run and who left:\n%s", res.StatusCode, page)
 		}
 		for ext, in := range map[string]bool{"CRM-1": true, "CRM-2": true, "CRM-3": false} {
 			m, err := e.members.Lookup(ctx, "ext:"+ext)
