@@ -68,6 +68,7 @@ func benchSMS(ctx context.Context, args []string) error {
 	fs.IntVar(&binds, "binds", 1, "SMPP binds")
 	fs.IntVar(&window, "window", 50, "submit_sm window per bind")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the sending (not of the queueing before it) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -140,6 +141,11 @@ func benchSMS(ctx context.Context, args []string) error {
 	}
 	sender := sms.NewSender(queue, gw, nil, log, nil)
 	sender.Parallel = parallel
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		cancel()
+		return err
+	}
 	cpu0, backends0 := rusageCPU(), backendCPU(ctx, db)
 	start := time.Now()
 	wg.Go(func() { sender.Run(rctx) })
@@ -158,6 +164,7 @@ func benchSMS(ctx context.Context, args []string) error {
 	}
 	elapsed := time.Since(start)
 	cpu, backends := rusageCPU()-cpu0, backendCPU(ctx, db).since(backends0)
+	stopProfile()
 	cancel()
 	wg.Wait()
 	stdin.Close()

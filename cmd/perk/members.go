@@ -82,17 +82,11 @@ func importFile(ctx context.Context, c *Config, path, errorsPath, cpuprofile str
 	defer ef.Close()
 	ew := tabular.NewErrorWriter(ef)
 
-	if cpuprofile != "" {
-		pf, err := os.Create(cpuprofile)
-		if err != nil {
-			return nil, err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cpuprofile)
+	if err != nil {
+		return nil, err
 	}
+	defer stopProfile()
 	counter := &countingReader{r: f}
 	prog := newProgress(os.Stderr, info.Size(), counter)
 	jobs := member.NewJobs(c.memberService(db, log))
@@ -178,4 +172,21 @@ func (p *progress) done() {
 	if p.tty {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// startCPUProfile writes a CPU profile to path until the returned function
+// is called; with an empty path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
