@@ -80,6 +80,22 @@ func foldOnce(b *testing.B, engine string, total, backlog int) {
 		cpu, server = cpu+testenv.ProcessCPU()-c0, server+pidsCPU(b, pids)-s0
 		folded += n
 	}
+	// A transaction of another test in the same database can hold the
+	// boundary back past Refresh's wait: what it left is folded next time.
+	for tries := 0; folded < total && tries < 100; tries++ {
+		c0, s0 := testenv.ProcessCPU(), pidsCPU(b, pids)
+		b.StartTimer()
+		n, err := s.Refresh(ctx)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu, server = cpu+testenv.ProcessCPU()-c0, server+pidsCPU(b, pids)-s0
+		folded += n
+		if n == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	if folded != total {
 		b.Fatalf("folded %d events, wrote %d", folded, total)
 	}
