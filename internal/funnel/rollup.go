@@ -345,10 +345,7 @@ func (s *Service) upsert(ctx context.Context, tx *sql.Tx, folded map[rollupKey]*
 	}
 	// In key order, so the statement walks the B-trees forward; one
 	// prepared statement of upsertRows rows reused, and one for the rest.
-	keys := slices.SortedFunc(maps.Keys(folded), func(a, b rollupKey) int {
-		return cmp.Or(cmp.Compare(a.person, b.person), cmp.Compare(a.day, b.day), cmp.Compare(a.typ, b.typ),
-			cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.channel, b.channel), cmp.Compare(a.store, b.store))
-	})
+	keys := slices.SortedFunc(maps.Keys(folded), compareKeys)
 	statement := func(rows int) string {
 		return cols + `VALUES ` + strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), `, rows), `, `) + mergeSet
 	}
@@ -382,6 +379,29 @@ func (s *Service) upsert(ctx context.Context, tx *sql.Tx, folded map[rollupKey]*
 		args = args[:0]
 	}
 	return nil
+}
+
+// compareKeys orders rollup keys as the table's primary key does. It
+// stops at the first column that differs: cmp.Or would compare all six
+// (its arguments are evaluated first), which was a sixth of the fold's CPU
+// on SQLite.
+func compareKeys(a, b rollupKey) int {
+	if c := strings.Compare(a.person, b.person); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.day, b.day); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.typ, b.typ); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.campaign, b.campaign); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.channel, b.channel); c != 0 {
+		return c
+	}
+	return strings.Compare(a.store, b.store)
 }
 
 // KeepRollup calls Refresh every interval until ctx ends, so a report has
