@@ -83,16 +83,14 @@ func (s *Service) recompute(ctx context.Context, tx *sql.Tx, sc scope, now time.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
 	}
-	// Scored against the last refresh's cut points in the upsert itself;
-	// unscored before the first refresh.
+	if _, err := s.figures(ctx, nil, tx, sc, now); err != nil {
+		return err
+	}
 	st, err := loadState(ctx, tx)
-	if err != nil {
+	if err != nil || st == nil {
 		return err
 	}
-	if _, err := s.figures(ctx, nil, tx, sc, now, func() (*state, error) { return st, nil }); err != nil || st == nil {
-		return err
-	}
-	_, err = s.raiseEntered(ctx, tx, sc, now)
+	_, err = s.score(ctx, tx, sc, *st, now)
 	return err
 }
 

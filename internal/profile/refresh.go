@@ -125,26 +125,18 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 			if err := s.prepare(ctx, tx, scope{}); err != nil {
 				return err
 			}
-			// The cut points come from the staged figures, before the
-			// upsert, so each profile row is written once, scores and
-			// segment with its figures, instead of upserted and then
-			// updated again.
-			st := state{At: now}
-			rank := func() (*state, error) {
-				var err error
-				res.Scored, st.Cuts, err = s.cuts(ctx, tx, stagedRanked)
-				return &st, err
+			if res.Members, err = s.figures(ctx, conn, tx, scope{}, now); err != nil {
+				return err
 			}
-			if res.Members, err = s.figures(ctx, conn, tx, scope{}, now, rank); err != nil {
+			s.opt.afterChunk()
+			st := state{At: now}
+			if res.Scored, st.Cuts, err = s.cuts(ctx, tx); err != nil {
 				return err
 			}
 			res.Cuts = st.Cuts
-			s.opt.afterChunk()
-			start := time.Now()
-			if res.Entered, err = s.raiseEntered(ctx, tx, scope{}, now); err != nil {
+			if res.Entered, err = s.score(ctx, tx, scope{}, st, now); err != nil {
 				return err
 			}
-			since(ctx, start, func(p *phases) *time.Duration { return &p.events })
 			s.opt.afterChunk()
 			return s.finish(ctx, tx, st, now)
 		})
@@ -188,7 +180,7 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 			if err := s.prepare(ctx, tx, sc); err != nil {
 				return err
 			}
-			n, err := s.figures(ctx, nil, tx, sc, now, nil)
+			n, err := s.figures(ctx, nil, tx, sc, now)
 			res.Members += n
 			return err
 		}); err != nil {
@@ -203,7 +195,7 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	if err != nil {
 		return fmt.Errorf("profile: begin read: %w", err)
 	}
-	res.Scored, st.Cuts, err = s.cuts(ctx, rtx, profileRanked)
+	res.Scored, st.Cuts, err = s.cuts(ctx, rtx)
 	rtx.Rollback()
 	if err != nil {
 		return err
@@ -266,13 +258,8 @@ func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope) error {
 // old affinities the caller deleted): one ordered pass over their history
 // folded in Go (history.go) into profile_stage and member_affinities, then
 // the profile upsert. conn is tx's connection, for COPY on PostgreSQL; nil
-// writes with INSERTs. rank, when not nil, is called once the figures are
-// staged and returns the cut points to score against (nil: none yet); the
-// upsert then writes the scores, segment and segment_since too, and the
-// caller raises segment_entered (raiseEntered). With no rank, scores are
-// left as they are, for score to set.
-func (s *Service) figures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, sc scope, now time.Time,
-	rank func() (*state, error)) (int64, error) {
+// writes with INSERTs.
+func (s *Service) figures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
 	for _, q := range stageDDL(s.db.Dialect) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, fmt.Errorf("profile: staging table: %w", err)
@@ -283,16 +270,9 @@ func (s *Service) figures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, sc sc
 		return 0, err
 	}
 	since(ctx, start, func(p *phases) *time.Duration { return &p.fold })
-	var st *state
-	if rank != nil {
-		var err error
-		if st, err = rank(); err != nil {
-			return 0, err
-		}
-	}
 	start = time.Now()
 	defer since(ctx, start, func(p *phases) *time.Duration { return &p.upsert })
-	n, err := s.aggregate(ctx, tx, sc, now, st)
+	n, err := s.aggregate(ctx, tx, sc, now)
 	if err != nil {
 		return 0, err
 	}
@@ -365,34 +345,12 @@ func (s *Service) baskets(sc scope) string {
 	return "baskets b"
 }
 
-// aggregate upserts the profiles' figures of the members in sc: the
-// basket-derived ones from profile_stage (history), the SMS response,
-// redemptions and points by SQL; and, when st is not nil, their scores and
-// segment against st's cut points, with segment_since stamped now where
-// the segment changed (as score). Without st the scores are left as they
-// are. Parameters: $1 now, $2 window start; then the scope's ids.
-func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.Time, st *state) (int64, error) {
+// aggregate upserts the profiles' figures (everything but scores) of the
+// members in sc: the basket-derived ones from profile_stage (history), the
+// SMS response, redemptions and points by SQL. Parameters: $1 now, $2
+// window start; then the scope's ids.
+func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
 	d := s.db.Dialect
-	var scoreCols, scoreFrom, scoreSel, scoreFence, scoreSet string
-	if st != nil {
-		// The scores are computed in a fenced subquery, once a row (see
-		// score), and the segment from them around it.
-		dm := [3]string{d.EpochBucket("f.last_purchase", 1), "f.frequency", "f.monetary"}
-		var sets [3]string
-		for i := range dm {
-			sets[i] = "CASE WHEN f.last_purchase IS NULL THEN 0 ELSE " + st.Cuts[i].scoreSQL(dm[i]) + " END"
-		}
-		scoreCols = ", r_score, f_score, m_score, segment, segment_since"
-		scoreFrom = `member_id, last_purchase, frequency, monetary, preferred_store, avg_basket, visit_days, usual_interval,
-			overdue_after, recv, clicks, redemptions, earned, redeemed, balance, refreshed_at, r, f, m, seg,
-			CASE WHEN seg = '' THEN NULL ELSE refreshed_at END FROM (SELECT *, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT `
-		scoreSel = ", " + sets[0] + " AS r, " + sets[1] + " AS f, " + sets[2] + " AS m"
-		// The WHERE tells SQLite's parser that ON CONFLICT is not a join's.
-		scoreFence = fence(d) + `) y) z WHERE 1 = 1`
-		scoreSet = ` r_score = excluded.r_score, f_score = excluded.f_score, m_score = excluded.m_score,
-		segment = excluded.segment, segment_since = CASE WHEN excluded.segment = member_profiles.segment
-			THEN member_profiles.segment_since ELSE excluded.segment_since END,`
-	}
 	q := `WITH sms AS (SELECT member_id, SUM(CASE WHEN type = 'sms_delivered' THEN 1 ELSE 0 END) AS recv,
 		SUM(CASE WHEN type = 'link_clicked' THEN 1 ELSE 0 END) AS clicks FROM events
 		WHERE member_id IS NOT NULL AND type IN ('sms_delivered', 'link_clicked') AND occurred_at >= $2 AND occurred_at <= $1` +
@@ -406,21 +364,19 @@ func (s *Service) aggregate(ctx context.Context, tx *sql.Tx, sc scope, now time.
 		WHERE ` + ledger.LotsAvailable("$1") + sc.on("member_id", 3) + ` GROUP BY member_id)
 	INSERT INTO member_profiles (member_id, last_purchase, frequency, monetary, preferred_store, avg_basket, visit_days,
 		usual_interval, overdue_after, sms_received, sms_clicks, sms_redemptions, points_earned, points_redeemed,
-		points_balance, refreshed_at` + scoreCols + `)
-	SELECT ` + scoreFrom + `m.id AS member_id, f.last_purchase AS last_purchase, COALESCE(f.frequency, 0) AS frequency,
-		COALESCE(f.monetary, 0) AS monetary, COALESCE(f.preferred_store, '') AS preferred_store, COALESCE(f.avg_basket, 0) AS avg_basket,
-		COALESCE(f.visit_days, 0) AS visit_days, COALESCE(f.usual_interval, 0) AS usual_interval,
-		COALESCE(f.overdue_after, 0) AS overdue_after, COALESCE(sms.recv, 0) AS recv, COALESCE(sms.clicks, 0) AS clicks,
-		COALESCE(red.n, 0) AS redemptions, COALESCE(pts.earned, 0) AS earned, COALESCE(pts.redeemed, 0) AS redeemed,
-		COALESCE(bal.balance, 0) AS balance, ` + d.TimeParam("$1") + ` AS refreshed_at` + scoreSel + `
+		points_balance, refreshed_at)
+	SELECT m.id, f.last_purchase, COALESCE(f.frequency, 0), COALESCE(f.monetary, 0), COALESCE(f.preferred_store, ''),
+		COALESCE(f.avg_basket, 0), COALESCE(f.visit_days, 0), COALESCE(f.usual_interval, 0), COALESCE(f.overdue_after, 0),
+		COALESCE(sms.recv, 0), COALESCE(sms.clicks, 0), COALESCE(red.n, 0), COALESCE(pts.earned, 0), COALESCE(pts.redeemed, 0),
+		COALESCE(bal.balance, 0), ` + d.TimeParam("$1") + `
 	FROM members m
 	LEFT JOIN profile_stage f ON f.member_id = m.id
 	LEFT JOIN sms ON sms.member_id = m.id
 	LEFT JOIN red ON red.member_id = m.id
 	LEFT JOIN pts ON pts.member_id = m.id
 	LEFT JOIN bal ON bal.member_id = m.id
-	WHERE m.status <> 'erased'` + sc.on("m.id", 3) + scoreFence + `
-	ON CONFLICT (member_id) DO UPDATE SET` + scoreSet + ` last_purchase = excluded.last_purchase, frequency = excluded.frequency,
+	WHERE m.status <> 'erased'` + sc.on("m.id", 3) + `
+	ON CONFLICT (member_id) DO UPDATE SET last_purchase = excluded.last_purchase, frequency = excluded.frequency,
 		monetary = excluded.monetary, preferred_store = excluded.preferred_store, avg_basket = excluded.avg_basket,
 		visit_days = excluded.visit_days, usual_interval = excluded.usual_interval, overdue_after = excluded.overdue_after,
 		sms_received = excluded.sms_received, sms_clicks = excluded.sms_clicks, sms_redemptions = excluded.sms_redemptions,
@@ -440,22 +396,13 @@ func dims(d store.Dialect) [3]string {
 	return [3]string{d.EpochBucket("last_purchase", 1), "frequency", "monetary"}
 }
 
-// The members the cut points are taken over, who have bought: profileRanked
-// reads their profiles; stagedRanked the figures a refresh has staged and
-// not yet written, of the same members (profile_stage holds every member
-// with a purchase; erased ones have no profile).
-const (
-	profileRanked = `member_profiles WHERE last_purchase IS NOT NULL`
-	stagedRanked  = `profile_stage WHERE last_purchase IS NOT NULL AND member_id IN (SELECT id FROM members WHERE status <> 'erased')`
-)
-
 // cuts computes the quintile cut points of the three dimensions over the
-// members in ranked (profileRanked or stagedRanked), one sort each.
-func (s *Service) cuts(ctx context.Context, tx *sql.Tx, ranked string) (int64, [3]Cuts, error) {
+// members who have bought, one sort each.
+func (s *Service) cuts(ctx context.Context, tx *sql.Tx) (int64, [3]Cuts, error) {
 	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.cuts })
 	var out [3]Cuts
 	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+ranked).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM member_profiles WHERE last_purchase IS NOT NULL`).Scan(&n); err != nil {
 		return 0, out, fmt.Errorf("profile: count scored: %w", err)
 	}
 	if n == 0 {
@@ -464,7 +411,7 @@ func (s *Service) cuts(ctx context.Context, tx *sql.Tx, ranked string) (int64, [
 	pos := Positions(int(n))
 	for i, v := range dims(s.db.Dialect) {
 		rows, err := tx.QueryContext(ctx, `SELECT rn, v FROM (SELECT `+v+` AS v, ROW_NUMBER() OVER (ORDER BY `+v+`) - 1 AS rn
-			FROM `+ranked+`) x WHERE rn IN ($1, $2, $3, $4)`, pos[0], pos[1], pos[2], pos[3])
+			FROM member_profiles WHERE last_purchase IS NOT NULL) x WHERE rn IN ($1, $2, $3, $4)`, pos[0], pos[1], pos[2], pos[3])
 		if err != nil {
 			return 0, out, fmt.Errorf("profile: cuts: %w", err)
 		}
@@ -502,10 +449,14 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	// the scores computed once a row (half the refresh's server CPU went
 	// to this statement on PostgreSQL at 100,000 members). SQLite needs a
 	// LIMIT before it.
+	fence := " LIMIT -1 OFFSET 0"
+	if s.db.Dialect == store.Postgres {
+		fence = " OFFSET 0"
+	}
 	q := `UPDATE member_profiles SET r_score = s.r, f_score = s.f, m_score = s.m, segment = s.seg,
 		segment_since = CASE WHEN s.seg = member_profiles.segment THEN member_profiles.segment_since WHEN s.seg = '' THEN NULL ELSE $1 END
 	FROM (SELECT member_id, r, f, m, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT member_id, ` +
-		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + fence(s.db.Dialect) + `) y) s
+		sets[0] + ` AS r, ` + sets[1] + ` AS f, ` + sets[2] + ` AS m FROM member_profiles WHERE 1 = 1` + sc.on("member_id", 2) + fence + `) y) s
 	WHERE s.member_id = member_profiles.member_id
 		AND (s.r <> member_profiles.r_score OR s.f <> member_profiles.f_score OR s.m <> member_profiles.m_score
 			OR s.seg <> member_profiles.segment)`
@@ -516,15 +467,6 @@ func (s *Service) score(ctx context.Context, tx *sql.Tx, sc scope, st state, now
 	since(ctx, start, func(p *phases) *time.Duration { return &p.score })
 	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.events })
 	return s.raiseEntered(ctx, tx, sc, now)
-}
-
-// fence ends a subquery so that the planner keeps it: an OFFSET, which
-// SQLite takes only after a LIMIT.
-func fence(d store.Dialect) string {
-	if d == store.Postgres {
-		return " OFFSET 0"
-	}
-	return " LIMIT -1 OFFSET 0"
 }
 
 // enteredPage is how many segment_entered events are read and written at a
