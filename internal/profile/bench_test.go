@@ -232,8 +232,31 @@ func BenchmarkRefreshKept(b *testing.B) {
 			b.Logf("%s: wrote %d members, %d baskets in %s", engine, n, baskets, time.Since(start).Round(time.Millisecond))
 			have = n
 		}
-		s := profile.NewService(db, profile.Options{Now: func() time.Time { return now }},
-			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		// On PostgreSQL the refresh's one transaction calls the hook after
+		// the figures (fold, cuts, upsert) and after the scores and events:
+		// log the CPU each part took, the backend's read from /proc.
+		var pid int
+		if engine == "postgres" {
+			if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var lastCPU, lastServer time.Duration
+		mark := func() {
+			lastCPU = testenv.ProcessCPU()
+			if pid != 0 {
+				lastServer, _ = testenv.PIDCPU(pid)
+			}
+		}
+		opt := profile.Options{Now: func() time.Time { return now }}
+		if pid != 0 {
+			opt = profile.WithBetweenChunks(opt, func() {
+				c, sv := lastCPU, lastServer
+				mark()
+				b.Logf("refresh part: process %.2f cpu-s, backend %.2f cpu-s", (lastCPU - c).Seconds(), (lastServer - sv).Seconds())
+			})
+		}
+		s := profile.NewService(db, opt, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		b.Run(fmt.Sprintf("%s/%d", engine, have), func(b *testing.B) {
 			clear := func() {
 				for _, q := range []string{`DELETE FROM member_affinities`, `DELETE FROM member_profiles`, `DELETE FROM profile_state`,
@@ -261,6 +284,7 @@ func BenchmarkRefreshKept(b *testing.B) {
 				b.StopTimer()
 				clear()
 				c0, s0 := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
+				mark()
 				b.StartTimer()
 				if res, err = s.Refresh(ctx); err != nil {
 					b.Fatal(err)

@@ -215,8 +215,9 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 }
 
 // refreshMmap is how much of the SQLite file a refresh maps (address
-// space, not memory: the pages are the OS's file cache).
-const refreshMmap = 64 << 30
+// space, not memory: the pages are the OS's file cache): SQLite's own
+// ceiling (SQLITE_MAX_MMAP_SIZE), which it caps any larger value to.
+const refreshMmap = 0x7fff0000
 
 // chunks splits the members, by id, into ranges of Options.RefreshChunk.
 func (s *Service) chunks(ctx context.Context) ([]scope, error) {
