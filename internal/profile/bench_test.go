@@ -178,3 +178,127 @@ func BenchmarkCommit_ProfileQueue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefreshKept is BenchmarkRefresh over a data set generated once
+// and kept between runs, so refreshes of the same history can be compared
+// (A/B of two builds) without generating it again: a SQLite file named by
+// PERK_BENCH_PROFILE_SQLITE and/or a PostgreSQL database by DSN in
+// PERK_BENCH_PROFILE_PG. Either is generated (PERK_BENCH_PROFILE_MEMBERS,
+// default 20,000) when it has no members yet. Before each refresh the
+// profiles, affinities, refresh state and segment_entered events are
+// cleared, so every run is a first refresh (every buying member enters a
+// segment), as the generated benchmark's is.
+//
+//	mkdir -p /tmp/h4 && psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE perk_h4'
+//	PERK_BENCH_PROFILE_MEMBERS=1000000 PERK_BENCH_PROFILE_SQLITE=/tmp/h4/p.db \
+//	  PERK_BENCH_PROFILE_PG='postgres://postgres@127.0.0.1:5432/perk_h4?sslmode=disable' \
+//	  go test -run '^$' -bench RefreshKept -benchtime 1x -timeout 3h ./internal/profile/
+func BenchmarkRefreshKept(b *testing.B) {
+	n := 20_000
+	if v, err := strconv.Atoi(os.Getenv("PERK_BENCH_PROFILE_MEMBERS")); err == nil && v > 0 {
+		n = v
+	}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		dsn := os.Getenv("PERK_BENCH_PROFILE_SQLITE")
+		if engine == "postgres" {
+			dsn = os.Getenv("PERK_BENCH_PROFILE_PG")
+		}
+		if dsn == "" {
+			continue
+		}
+		ctx := context.Background()
+		db, err := store.Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if engine == "postgres" {
+			db.R.SetMaxOpenConns(1)
+			if _, err := db.W.Exec(`SET max_parallel_workers_per_gather = 0`); err != nil {
+				b.Fatal(err)
+			}
+		}
+		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+		var have int
+		if err := db.R.QueryRow(`SELECT COUNT(*) FROM members`).Scan(&have); err != nil {
+			b.Fatal(err)
+		}
+		if have == 0 {
+			start := time.Now()
+			baskets := generate(b, db, n, now)
+			b.Logf("%s: wrote %d members, %d baskets in %s", engine, n, baskets, time.Since(start).Round(time.Millisecond))
+			have = n
+		}
+		// On PostgreSQL the refresh's one transaction calls the hook after
+		// the figures (fold, cuts, upsert) and after the scores and events:
+		// log the CPU each part took, the backend's read from /proc.
+		var pid int
+		if engine == "postgres" {
+			if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var lastCPU, lastServer time.Duration
+		mark := func() {
+			lastCPU = testenv.ProcessCPU()
+			if pid != 0 {
+				lastServer, _ = testenv.PIDCPU(pid)
+			}
+		}
+		opt := profile.Options{Now: func() time.Time { return now }}
+		if pid != 0 {
+			opt = profile.WithBetweenChunks(opt, func() {
+				c, sv := lastCPU, lastServer
+				mark()
+				b.Logf("refresh part: process %.2f cpu-s, backend %.2f cpu-s", (lastCPU - c).Seconds(), (lastServer - sv).Seconds())
+			})
+		}
+		s := profile.NewService(db, opt, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		b.Run(fmt.Sprintf("%s/%d", engine, have), func(b *testing.B) {
+			clear := func() {
+				for _, q := range []string{`DELETE FROM member_affinities`, `DELETE FROM member_profiles`, `DELETE FROM profile_state`,
+					`DELETE FROM profile_snapshots`, `DELETE FROM event_ids WHERE event_id LIKE 'perk:segment_entered:%'`,
+					`DELETE FROM events WHERE type = 'segment_entered'`} {
+					if engine == "sqlite" && strings.Contains(q, "event_ids") {
+						continue // PostgreSQL's claim table only
+					}
+					if engine == "postgres" && !strings.Contains(q, "WHERE") {
+						q = strings.Replace(q, "DELETE FROM", "TRUNCATE", 1)
+					}
+					if _, err := db.W.Exec(q); err != nil {
+						b.Fatalf("%s: %v", q, err)
+					}
+				}
+				if engine == "postgres" {
+					if _, err := db.W.Exec(`VACUUM ANALYZE`); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			var cpu, server float64
+			var res profile.Result
+			for b.Loop() {
+				b.StopTimer()
+				clear()
+				c0, s0 := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
+				mark()
+				b.StartTimer()
+				if res, err = s.Refresh(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				cpu += testenv.ProcessCPU().Seconds() - c0
+				server += testenv.BackendCPU(b, db).Seconds() - s0
+				b.StartTimer()
+			}
+			b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+			if engine == "postgres" {
+				b.ReportMetric(server/float64(b.N), "server-cpu-s/op")
+			}
+			b.Logf("%d members, %d scored, %d entered a segment", res.Members, res.Scored, res.Entered)
+		})
+	}
+}

@@ -187,3 +187,56 @@ func readHistory(t *testing.T, db *store.DB) ([]*member.Member, []sold) {
 	}
 	return ms, bs
 }
+
+// TestRefresh_SQLiteMapsTheFileOnlyForItsRun checks that the SQLite refresh
+// maps the database file while it runs (its history query reads pages in
+// place) and puts the writer connection back to unmapped when it ends, after
+// a failed refresh too, so the till's commits are as before.
+func TestRefresh_SQLiteMapsTheFileOnlyForItsRun(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail bool // the refresh fails after its first chunk
+	}{{"completes", false}, {"fails", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storetest.SQLite(t)
+			ctx := context.Background()
+			w := newWorld(t, db, profile.Options{})
+			for i := range 4 {
+				w.commit(t, "S1", w.enrol(t, 400+i), fmt.Sprintf("M%d", i), item(1, "BREAD", 1, 200))
+			}
+			mmap := func() int64 {
+				var n int64
+				if err := db.W.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			var during []int64
+			hook := func() {
+				during = append(during, mmap())
+				if tc.fail && len(during) == 2 {
+					// A refresh that fails midway: the profiles table is gone.
+					if _, err := db.W.ExecContext(ctx, `ALTER TABLE member_profiles RENAME TO member_profiles_gone`); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			s := profile.NewService(db, profile.WithBetweenChunks(profile.Options{Now: w.clock.Now, RefreshChunk: 2}, hook), nil)
+			_, err := s.Refresh(ctx)
+			if tc.fail != (err != nil) {
+				t.Fatalf("refresh: err %v, want a failure: %v", err, tc.fail)
+			}
+			if len(during) < 2 {
+				t.Fatalf("the hook ran %d times, want at least 2", len(during))
+			}
+			for i, n := range during {
+				if n <= 0 {
+					t.Errorf("mmap_size during the refresh, after write transaction %d: %d, want the file mapped", i+1, n)
+				}
+			}
+			if n := mmap(); n != 0 {
+				t.Errorf("mmap_size after the refresh: %d, want 0", n)
+			}
+		})
+	}
+}
