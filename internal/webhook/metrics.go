@@ -178,7 +178,10 @@ func (s *Service) depth(ctx context.Context, now time.Time) (depthReading, error
 		return r, err
 	}
 	var oldest time.Time
-	err = s.db.R.QueryRowContext(ctx, `SELECT next_at FROM webhook_deliveries WHERE status = 'pending' AND next_at <= $1
+	// The IN term repeats the due index's condition, so that SQLite, which
+	// does not infer it from status = 'pending', reads that index.
+	err = s.db.R.QueryRowContext(ctx, `SELECT next_at FROM webhook_deliveries WHERE status IN ('pending', 'sending')
+		AND status = 'pending' AND next_at <= $1
 		ORDER BY next_at LIMIT 1`, now).Scan(&oldest)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -30,8 +30,12 @@ type job struct {
 
 // due is the condition of a row a dispatcher may claim: pending and due, or
 // claimed by a dispatcher whose lease ran out (it crashed or was killed).
-// It is repeated in the outer UPDATE so that on PostgreSQL a row claimed by
-// another dispatcher meanwhile is re-checked after its lock and skipped.
+// Its status term is the condition of the partial index on next_at
+// (webhook_deliveries_due_idx), which holds only these rows, so a claim
+// reads the oldest few in order and stops at its LIMIT whatever the
+// backlog. It is repeated in the outer UPDATE so that on PostgreSQL a row
+// claimed by another dispatcher meanwhile is re-checked after its lock and
+// skipped.
 const due = `status IN ('pending', 'sending') AND next_at <= $1`
 
 // claim reserves up to n due deliveries, oldest first, leaving out the
@@ -41,10 +45,8 @@ func (s *Service) claim(ctx context.Context, n int, lease time.Duration, skip []
 	return s.claimIn(ctx, s.db.W, n, lease, skip)
 }
 
-// claimIn is claim through q, a transaction or the writer.
-func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Duration, skip []string) ([]job, error) {
-	now := s.utc()
-	token := id.Token(10)
+// claimQuery is the claim's statement and its arguments.
+func claimQuery(now time.Time, lease time.Duration, token string, n int, skip []string) (string, []any) {
 	args := []any{now, now.Add(lease), token, n}
 	not := ""
 	if len(skip) > 0 {
@@ -55,9 +57,16 @@ func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Dura
 		}
 		not = ` AND endpoint_id NOT IN (` + strings.Join(ph, ", ") + `)`
 	}
-	rows, err := q.QueryContext(ctx, `UPDATE webhook_deliveries SET status = 'sending', next_at = $2, claim_token = $3
-		WHERE id IN (SELECT id FROM webhook_deliveries WHERE `+due+not+` ORDER BY next_at LIMIT $4) AND `+due+`
-		RETURNING id, endpoint_id, event_id, payload, attempts, expires_at`, args...)
+	return `UPDATE webhook_deliveries SET status = 'sending', next_at = $2, claim_token = $3
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE ` + due + not + ` ORDER BY next_at LIMIT $4) AND ` + due + `
+		RETURNING id, endpoint_id, event_id, payload, attempts, expires_at`, args
+}
+
+// claimIn is claim through q, a transaction or the writer.
+func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Duration, skip []string) ([]job, error) {
+	token := id.Token(10)
+	query, args := claimQuery(s.utc(), lease, token, n, skip)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhook claim: %w", err)
 	}
