@@ -90,7 +90,8 @@ const DepthMaxAge = 5 * time.Second
 //	perk_webhook_outbox_deliveries{status="sending"}    claimed by a dispatcher
 //	perk_webhook_outbox_oldest_due_seconds              how long the oldest due delivery has waited (0: none)
 //
-// The queries read only the (status, next_at) index: delivered and dead
+// The queries read only the due index (pending and sending rows by
+// next_at): delivered and dead
 // deliveries are history, counted by perk_webhook_deliveries_total. A
 // reading is reused for DepthMaxAge on the service's clock. If the
 // database does not answer, the series are left out of that scrape and the
