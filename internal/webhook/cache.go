@@ -48,6 +48,7 @@ func (c *cache) get(ctx context.Context, q querier, force bool) (map[string]*End
 	byID := make(map[string]*Endpoint, len(list))
 	subs := map[string][]*Endpoint{}
 	for _, e := range list {
+		e.decodeKeys()
 		byID[e.ID] = e
 		for _, t := range e.EventTypes {
 			subs[t] = append(subs[t], e)

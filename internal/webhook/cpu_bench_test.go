@@ -77,32 +77,48 @@ func benchDB(b *testing.B, engine string) (*store.DB, func() time.Duration) {
 // cpuMeter measures the CPU an operation costs: this process's and the
 // database server's.
 type cpuMeter struct {
-	server         func() time.Duration
-	proc0, server0 time.Duration
-	wall0          time.Time
-	Proc, Server   time.Duration
-	Wall           time.Duration
+	server               func() time.Duration
+	rcv                  *benchReceiver // nil: none
+	proc0, server0, rcv0 time.Duration
+	wall0                time.Time
+	Proc, Server, Rcv    time.Duration
+	Wall                 time.Duration
 }
 
-func startCPU(server func() time.Duration) *cpuMeter {
-	return &cpuMeter{server: server, proc0: testenv.ProcessCPU(), server0: server(), wall0: time.Now()}
+// startCPU starts measuring this process, the database server and, when
+// rcv is not nil, the receiver process.
+func startCPU(server func() time.Duration, rcv *benchReceiver) *cpuMeter {
+	m := &cpuMeter{server: server, rcv: rcv, proc0: testenv.ProcessCPU(), server0: server(), wall0: time.Now()}
+	if rcv != nil {
+		m.rcv0 = rcv.cpu()
+	}
+	return m
 }
 
 func (m *cpuMeter) stop() {
 	m.Wall = time.Since(m.wall0)
 	m.Proc = testenv.ProcessCPU() - m.proc0
 	m.Server = m.server() - m.server0
+	if m.rcv != nil {
+		m.Rcv = m.rcv.cpu() - m.rcv0
+	}
 }
 
-// report adds the CPU per unit (n units, named unit) to b's results: this
-// process's, the server's, and their sum, in microseconds.
+// report adds the CPU per unit (n units, named unit) to b's results, in
+// microseconds: this process's, the server's, and their sum (Perk's cost);
+// the receiver's apart, and everything (Perk and receiver) as all-cpu.
 func (m *cpuMeter) report(b *testing.B, n int, unit string) {
 	if n == 0 {
 		return
 	}
-	b.ReportMetric(float64(m.Proc.Microseconds())/float64(n), "proc-cpu-µs/"+unit)
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+	b.ReportMetric(per(m.Proc), "proc-cpu-µs/"+unit)
 	if m.Server > 0 {
-		b.ReportMetric(float64(m.Server.Microseconds())/float64(n), "db-cpu-µs/"+unit)
+		b.ReportMetric(per(m.Server), "db-cpu-µs/"+unit)
 	}
-	b.ReportMetric(float64((m.Proc+m.Server).Microseconds())/float64(n), "cpu-µs/"+unit)
+	b.ReportMetric(per(m.Proc+m.Server), "cpu-µs/"+unit)
+	if m.rcv != nil {
+		b.ReportMetric(per(m.Rcv), "rcv-cpu-µs/"+unit)
+		b.ReportMetric(per(m.Proc+m.Server+m.Rcv), "all-cpu-µs/"+unit)
+	}
 }

@@ -256,6 +256,13 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	}
 }
 
+// The signature headers' names as net/http writes them.
+var (
+	canonicalID        = http.CanonicalHeaderKey(HeaderID)
+	canonicalTimestamp = http.CanonicalHeaderKey(HeaderTimestamp)
+	canonicalSignature = http.CanonicalHeaderKey(HeaderSignature)
+)
+
 // attempt makes one signed POST. It never fails as such: what went wrong is
 // in the outcome.
 func (d *Dispatcher) attempt(ctx context.Context, j job) outcome {
@@ -266,7 +273,7 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) outcome {
 		o.err, o.gone = err.Error(), errors.Is(err, ErrNotFound)
 		return o
 	}
-	sig, err := SignatureHeader(ep.secrets(at), j.eventID, at, j.payload)
+	keys, err := ep.keys(at)
 	if err != nil {
 		o.err = err.Error()
 		return o
@@ -278,11 +285,16 @@ func (d *Dispatcher) attempt(ctx context.Context, j job) outcome {
 		o.err = err.Error()
 		return o
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Perk-Webhooks/1")
-	req.Header.Set(HeaderID, j.eventID)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(HeaderSignature, sig)
+	// Set in canonical form at once rather than through Header.Set, which
+	// canonicalizes each name again at every attempt; the names go on the
+	// wire the same.
+	req.Header = http.Header{
+		"Content-Type":     {"application/json"},
+		"User-Agent":       {"Perk-Webhooks/1"},
+		canonicalID:        {j.eventID},
+		canonicalTimestamp: {strconv.FormatInt(at.Unix(), 10)},
+		canonicalSignature: {signatureHeader(keys, j.eventID, at.Unix(), j.payload)},
+	}
 	start := time.Now()
 	resp, err := d.client.Do(req)
 	if err == nil {

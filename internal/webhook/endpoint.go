@@ -31,15 +31,36 @@ type Endpoint struct {
 	UpdatedAt     time.Time  `json:"updated_at"`
 
 	secret, previous string // the signing secrets, for the dispatcher
+
+	// The secrets' HMAC keys, decoded once when the dispatcher's cache
+	// loads the endpoint (keyErr if one is not a valid secret).
+	key, previousKey []byte
+	keyErr           error
 }
 
-// secrets are the secrets that sign a delivery at t: the current one, and
-// the previous one during its grace period.
-func (e *Endpoint) secrets(t time.Time) []string {
-	if e.previous != "" && e.PreviousUntil != nil && t.Before(*e.PreviousUntil) {
-		return []string{e.secret, e.previous}
+// decodeKeys fills the endpoint's HMAC keys from its secrets.
+func (e *Endpoint) decodeKeys() {
+	e.key, e.keyErr = secretKey(e.secret)
+	if e.keyErr == nil && e.previous != "" {
+		e.previousKey, e.keyErr = secretKey(e.previous)
 	}
-	return []string{e.secret}
+}
+
+// keys are the HMAC keys that sign a delivery at t: the current secret's,
+// and the previous one's during its grace period.
+func (e *Endpoint) keys(t time.Time) ([][]byte, error) {
+	if e.keyErr != nil {
+		return nil, e.keyErr
+	}
+	if e.rotating(t) {
+		return [][]byte{e.key, e.previousKey}, nil
+	}
+	return [][]byte{e.key}, nil
+}
+
+// rotating is true while a rotated-out secret still signs beside the new one.
+func (e *Endpoint) rotating(t time.Time) bool {
+	return e.previous != "" && e.PreviousUntil != nil && t.Before(*e.PreviousUntil)
 }
 
 // Spec is what a client sets on an endpoint.

@@ -11,3 +11,8 @@ func (s *Service) Claim(ctx context.Context, n int, lease time.Duration) (int, e
 	js, err := s.claim(ctx, n, lease, nil)
 	return len(js), err
 }
+
+// ClaimQuery is the claim's statement and arguments, for a test of its plan.
+func ClaimQuery(now time.Time, n int, skip []string) (string, []any) {
+	return claimQuery(now, time.Minute, "tok", n, skip)
+}

@@ -90,7 +90,8 @@ const DepthMaxAge = 5 * time.Second
 //	perk_webhook_outbox_deliveries{status="sending"}    claimed by a dispatcher
 //	perk_webhook_outbox_oldest_due_seconds              how long the oldest due delivery has waited (0: none)
 //
-// The queries read only the (status, next_at) index: delivered and dead
+// The queries read only the due index (pending and sending rows by
+// next_at): delivered and dead
 // deliveries are history, counted by perk_webhook_deliveries_total. A
 // reading is reused for DepthMaxAge on the service's clock. If the
 // database does not answer, the series are left out of that scrape and the
@@ -178,7 +179,10 @@ func (s *Service) depth(ctx context.Context, now time.Time) (depthReading, error
 		return r, err
 	}
 	var oldest time.Time
-	err = s.db.R.QueryRowContext(ctx, `SELECT next_at FROM webhook_deliveries WHERE status = 'pending' AND next_at <= $1
+	// The IN term repeats the due index's condition, so that SQLite, which
+	// does not infer it from status = 'pending', reads that index.
+	err = s.db.R.QueryRowContext(ctx, `SELECT next_at FROM webhook_deliveries WHERE status IN ('pending', 'sending')
+		AND status = 'pending' AND next_at <= $1
 		ORDER BY next_at LIMIT 1`, now).Scan(&oldest)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

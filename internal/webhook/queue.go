@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
@@ -30,8 +31,12 @@ type job struct {
 
 // due is the condition of a row a dispatcher may claim: pending and due, or
 // claimed by a dispatcher whose lease ran out (it crashed or was killed).
-// It is repeated in the outer UPDATE so that on PostgreSQL a row claimed by
-// another dispatcher meanwhile is re-checked after its lock and skipped.
+// Its status term is the condition of the partial index on next_at
+// (webhook_deliveries_due_idx), which holds only these rows, so a claim
+// reads the oldest few in order and stops at its LIMIT whatever the
+// backlog. It is repeated in the outer UPDATE so that on PostgreSQL a row
+// claimed by another dispatcher meanwhile is re-checked after its lock and
+// skipped.
 const due = `status IN ('pending', 'sending') AND next_at <= $1`
 
 // claim reserves up to n due deliveries, oldest first, leaving out the
@@ -41,10 +46,8 @@ func (s *Service) claim(ctx context.Context, n int, lease time.Duration, skip []
 	return s.claimIn(ctx, s.db.W, n, lease, skip)
 }
 
-// claimIn is claim through q, a transaction or the writer.
-func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Duration, skip []string) ([]job, error) {
-	now := s.utc()
-	token := id.Token(10)
+// claimQuery is the claim's statement and its arguments.
+func claimQuery(now time.Time, lease time.Duration, token string, n int, skip []string) (string, []any) {
 	args := []any{now, now.Add(lease), token, n}
 	not := ""
 	if len(skip) > 0 {
@@ -55,9 +58,16 @@ func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Dura
 		}
 		not = ` AND endpoint_id NOT IN (` + strings.Join(ph, ", ") + `)`
 	}
-	rows, err := q.QueryContext(ctx, `UPDATE webhook_deliveries SET status = 'sending', next_at = $2, claim_token = $3
-		WHERE id IN (SELECT id FROM webhook_deliveries WHERE `+due+not+` ORDER BY next_at LIMIT $4) AND `+due+`
-		RETURNING id, endpoint_id, event_id, payload, attempts, expires_at`, args...)
+	return `UPDATE webhook_deliveries SET status = 'sending', next_at = $2, claim_token = $3
+		WHERE id IN (SELECT id FROM webhook_deliveries WHERE ` + due + not + ` ORDER BY next_at LIMIT $4) AND ` + due + `
+		RETURNING id, endpoint_id, event_id, payload, attempts, expires_at`, args
+}
+
+// claimIn is claim through q, a transaction or the writer.
+func (s *Service) claimIn(ctx context.Context, q querier, n int, lease time.Duration, skip []string) ([]job, error) {
+	token := id.Token(10)
+	query, args := claimQuery(s.utc(), lease, token, n, skip)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("webhook claim: %w", err)
 	}
@@ -137,13 +147,40 @@ func (s *Service) settleClaim(ctx context.Context, os []outcome, n int, lease ti
 	return settled, claimed, nil
 }
 
-// settleTx is settle's work in tx.
-func (s *Service) settleTx(ctx context.Context, tx *sql.Tx, os []outcome) (map[string]string, error) {
-	settled := map[string]string{}
-	if len(os) == 0 {
-		return settled, nil
+// settleSizes are the row counts settle's two statements are written for:
+// a batch is padded up to the next size with rows that match nothing, so a
+// connection runs three texts of each again and again instead of parsing
+// one per batch size (on SQLite a 32-row statement took longer to parse
+// than to run, and a text per size crowded the till's statements out of
+// the statement cache). A bigger batch is settled in chunks of the last.
+var settleSizes = [...]int{8, 32, 128}
+
+// settleSize is the size a chunk of n outcomes is padded to.
+func settleSize(n int) int {
+	for _, s := range settleSizes {
+		if n <= s {
+			return s
+		}
 	}
-	d := s.db.Dialect
+	return settleSizes[len(settleSizes)-1]
+}
+
+// settleSQL holds the texts of settle's statements by dialect and size.
+var settleSQL sync.Map // settleKey -> [2]string
+
+type settleKey struct {
+	d    store.Dialect
+	rows int
+}
+
+// settleQueries returns settle's UPDATE and INSERT for rows rows in d.
+// Each reads its rows from a SELECT ... UNION ALL of parameters; a row
+// whose id is NULL is padding, and matches or inserts nothing.
+func settleQueries(d store.Dialect, rows int) (update, insert string) {
+	k := settleKey{d, rows}
+	if q, ok := settleSQL.Load(k); ok {
+		return q.([2]string)[0], q.([2]string)[1]
+	}
 	n := 0
 	ph := func() string {
 		n++
@@ -153,16 +190,58 @@ func (s *Service) settleTx(ctx context.Context, tx *sql.Tx, os []outcome) (map[s
 		return fmt.Sprintf("$%d", n)
 	}
 	var b strings.Builder
-	args := make([]any, 0, 8*len(os))
-	statuses := make(map[string]string, len(os))
 	b.WriteString(`UPDATE webhook_deliveries SET status = v.st, attempts = v.n, next_at = COALESCE(v.nx, webhook_deliveries.next_at),
 		delivered_at = COALESCE(v.dl, webhook_deliveries.delivered_at), last_code = v.code, last_error = v.err, claim_token = NULL FROM (`)
-	for i, o := range os {
+	for i := range rows {
 		if i > 0 {
 			b.WriteString(" UNION ALL ")
 		}
 		fmt.Fprintf(&b, "SELECT %s AS id, %s AS tok, %s AS st, CAST(%s AS INTEGER) AS n, %s AS nx, %s AS dl, CAST(%s AS INTEGER) AS code, %s AS err",
 			ph(), ph(), ph(), ph(), d.TimeParam(ph()), d.TimeParam(ph()), ph(), ph())
+	}
+	b.WriteString(`) AS v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim_token = v.tok
+		AND webhook_deliveries.status = 'sending' RETURNING webhook_deliveries.id`)
+	update = b.String()
+	n = 0
+	b.Reset()
+	b.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error)
+		SELECT id, n, at, code, lat, err FROM (`)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&b, "SELECT %s AS id, CAST(%s AS INTEGER) AS n, %s AS at, CAST(%s AS INTEGER) AS code, CAST(%s AS BIGINT) AS lat, %s AS err",
+			ph(), ph(), d.TimeParam(ph()), ph(), ph(), ph())
+	}
+	b.WriteString(`) AS v WHERE id IS NOT NULL`)
+	insert = b.String()
+	settleSQL.Store(k, [2]string{update, insert})
+	return update, insert
+}
+
+// settleTx is settle's work in tx.
+func (s *Service) settleTx(ctx context.Context, tx *sql.Tx, os []outcome) (map[string]string, error) {
+	settled := map[string]string{}
+	last := settleSizes[len(settleSizes)-1]
+	for len(os) > 0 {
+		chunk := os[:min(len(os), last)]
+		os = os[len(chunk):]
+		if err := s.settleChunk(ctx, tx, chunk, settled); err != nil {
+			return nil, err
+		}
+	}
+	return settled, nil
+}
+
+// settleChunk settles at most the last of settleSizes outcomes, adding
+// those it settled to settled.
+func (s *Service) settleChunk(ctx context.Context, tx *sql.Tx, os []outcome, settled map[string]string) error {
+	rows := settleSize(len(os))
+	update, insert := settleQueries(s.db.Dialect, rows)
+	const cols = 8
+	args := make([]any, 0, cols*rows)
+	statuses := make(map[string]string, len(os))
+	for _, o := range os {
 		attempt := o.job.attempts + 1
 		var next, delivered sql.NullTime
 		status := StatusDelivered
@@ -177,49 +256,44 @@ func (s *Service) settleTx(ctx context.Context, tx *sql.Tx, os []outcome) (map[s
 		args = append(args, o.job.id, o.job.token, status, attempt, next, delivered, o.code, o.err)
 		statuses[o.job.id] = status
 	}
-	b.WriteString(`) AS v WHERE webhook_deliveries.id = v.id AND webhook_deliveries.claim_token = v.tok
-		AND webhook_deliveries.status = 'sending' RETURNING webhook_deliveries.id`)
-	err := func() error {
-		rows, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
+	for len(args) < cap(args) {
+		args = append(args, nil)
+	}
+	found := 0
+	res, err := tx.QueryContext(ctx, update, args...)
+	if err != nil {
+		return fmt.Errorf("webhook settle: %w", err)
+	}
+	for res.Next() {
+		var id string
+		if err := res.Scan(&id); err != nil {
+			res.Close()
 			return fmt.Errorf("webhook settle: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("webhook settle: %w", err)
-			}
-			settled[id] = statuses[id]
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("webhook settle: %w", err)
-		}
-		if len(settled) == 0 {
-			return nil
-		}
-		const cols = 6
-		var ins strings.Builder
-		vals := make([]any, 0, cols*len(settled))
-		ins.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempt, at, code, latency_us, error) VALUES `)
-		for _, o := range os {
-			if _, ok := settled[o.job.id]; !ok {
-				continue
-			}
-			if len(vals) > 0 {
-				ins.WriteString(", ")
-			}
-			ins.WriteString("(" + d.Placeholders(1+len(vals), cols) + ")")
+		settled[id] = statuses[id]
+		found++
+	}
+	res.Close()
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("webhook settle: %w", err)
+	}
+	if found == 0 {
+		return nil
+	}
+	// The log rows of the attempts settled: a delivery whose claim was
+	// lost is padding here, so no attempt number is logged twice.
+	const logCols = 6
+	vals := make([]any, 0, logCols*rows)
+	for _, o := range os {
+		if _, ok := settled[o.job.id]; ok {
 			vals = append(vals, o.job.id, o.job.attempts+1, o.at, o.code, o.latency.Microseconds(), o.err)
 		}
-		if _, err := tx.ExecContext(ctx, ins.String(), vals...); err != nil {
-			return fmt.Errorf("webhook attempts: %w", err)
-		}
-		return nil
-	}()
-	if err != nil {
-		return nil, err
 	}
-	return settled, nil
+	for len(vals) < cap(vals) {
+		vals = append(vals, nil)
+	}
+	if _, err := tx.ExecContext(ctx, insert, vals...); err != nil {
+		return fmt.Errorf("webhook attempts: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,57 @@
+package webhook_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/webhook"
+)
+
+// TestClaim_ReadsTheOldestDueRowsInOrderWithoutSortingTheBacklog specifies
+// the claim's plan on SQLite, whose planner needs no statistics to choose:
+// the oldest due rows come from the due index in next_at order (no sort of
+// every due row to keep a few), and the rows to update are found by id.
+// A claim that sorted the backlog cost more the further the dispatcher fell
+// behind, which is when it must be cheapest.
+func TestClaim_ReadsTheOldestDueRowsInOrderWithoutSortingTheBacklog(t *testing.T) {
+	db := storetest.SQLite(t)
+	for _, c := range []struct {
+		name string
+		skip []string
+	}{
+		{"every endpoint", nil},
+		{"endpoints at their limit left out", []string{"whe_1", "whe_2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			query, args := webhook.ClaimQuery(t0, 32, c.skip)
+			rows, err := db.R.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(plan, "\n")
+			for _, want := range []string{"USING INDEX webhook_deliveries_due_idx (next_at<?)", "USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("plan lacks %q:\n%s", want, text)
+				}
+			}
+			if strings.Contains(text, "TEMP B-TREE") {
+				t.Errorf("plan sorts the due rows:\n%s", text)
+			}
+		})
+	}
+}
