@@ -1,14 +1,17 @@
 package batch_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,7 +28,31 @@ const benchBaskets = 2000
 // BenchmarkTransactionFile sends a JSON Lines file of benchBaskets
 // operations (sales by members and anonymous shoppers, returns, voids) into
 // a fresh database, then the same file again, and reports baskets/s of each.
+//
+// PERK_BENCH_BASKETS=N (with PERK_BENCH_SHOPPERS members, default 50) runs
+// a file of N operations spread over 25 days instead, so that the
+// campaigns stay live to its end (the default file outlasts their 30 days:
+// most of it commits with no campaign live). PERK_BENCH_FILE=PATH keeps
+// that file on disk and reads it from there, so a 1,000,000-basket run
+// holds neither the operations nor the file in memory: the first run
+// writes it and skips, the next ones measure (peak_rss_MB is then the
+// upload's bound). PERK_BENCH_PROFILE=DIR writes CPU profiles of the two
+// uploads alone.
 func BenchmarkTransactionFile(b *testing.B) {
+	n, shoppers := envInt(b, "PERK_BENCH_BASKETS", 0), envInt(b, "PERK_BENCH_SHOPPERS", 50)
+	path := os.Getenv("PERK_BENCH_FILE")
+	if path != "" && n > 0 {
+		if _, err := os.Stat(path + ".end"); err != nil {
+			keys := make([]string, shoppers)
+			for i := range keys {
+				keys[i] = shopperPhone(i)
+			}
+			if err := writeBenchFile(path, n, keys); err != nil {
+				b.Fatal(err)
+			}
+			b.Skipf("wrote %s (%d operations); run again to measure", path, n)
+		}
+	}
 	for _, bc := range []struct {
 		engine  string
 		workers int
@@ -37,33 +64,68 @@ func BenchmarkTransactionFile(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				w := newWorld(b, storetest.Engine(b, engine))
-				w.seed(50)
-				ops := scenario(benchBaskets, w.phones)
-				w.clock.Set(ops[len(ops)-1].at)
-				file := jsonl(ops)
+				var open func() io.Reader
+				var end time.Time
+				if n == 0 {
+					w.seed(50)
+					ops := scenario(benchBaskets, w.phones)
+					end = ops[len(ops)-1].at
+					file := jsonl(ops)
+					open = func() io.Reader { return bytes.NewReader(file) }
+				} else {
+					w.seed(shoppers)
+					if path == "" {
+						ops := scenarioOver(n, w.phones, 25*24*time.Hour)
+						end = ops[len(ops)-1].at
+						file := jsonl(ops)
+						open = func() io.Reader { return bytes.NewReader(file) }
+					} else {
+						raw, err := os.ReadFile(path + ".end")
+						if err != nil {
+							b.Fatal(err)
+						}
+						if end, err = time.Parse(time.RFC3339Nano, strings.TrimSpace(string(raw))); err != nil {
+							b.Fatal(err)
+						}
+						open = func() io.Reader {
+							f, err := os.Open(path)
+							if err != nil {
+								b.Fatal(err)
+							}
+							b.Cleanup(func() { f.Close() })
+							return f
+						}
+					}
+				}
+				w.clock.Set(end)
 				proc := batch.NewProcessor(w.checkout, batch.Options{Now: w.clock.Now, DB: w.db, Workers: bc.workers})
 				cpu := newCPUMeter(w.db)
 				c0 := cpu.now(b)
+				stop := profile(b, fmt.Sprintf("%s-%d-first", engine, bc.workers))
 				b.StartTimer()
 				t0 := time.Now()
-				sum, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: batch.JSONL})
+				sum, err := proc.Process(context.Background(), open(), batch.Run{Format: batch.JSONL})
 				if err != nil {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
 				b.StopTimer()
+				stop()
 				c1 := cpu.now(b)
+				stop = profile(b, fmt.Sprintf("%s-%d-again", engine, bc.workers))
 				b.StartTimer()
 				t2 := time.Now()
-				re, err := proc.Process(context.Background(), bytes.NewReader(file), batch.Run{Format: batch.JSONL})
+				re, err := proc.Process(context.Background(), open(), batch.Run{Format: batch.JSONL})
 				if err != nil || re.Committed != 0 {
 					b.Fatal(re, err)
 				}
 				again += time.Since(t2)
 				b.StopTimer()
+				stop()
 				c2 := cpu.now(b)
 				first, records = first+t1.Sub(t0), records+sum.Records
 				firstCPU, againCPU = firstCPU+c1-c0, againCPU+c2-c1
+				b.Logf("first %+v; again %+v", sum, re)
 			}
 			b.ReportMetric(float64(records)/first.Seconds(), "baskets/s")
 			b.ReportMetric(float64(records)/again.Seconds(), "reupload_baskets/s")
@@ -71,8 +133,44 @@ func BenchmarkTransactionFile(b *testing.B) {
 			// the figure that holds on a busy machine.
 			b.ReportMetric(float64(firstCPU.Microseconds())/float64(records), "cpu_us/basket")
 			b.ReportMetric(float64(againCPU.Microseconds())/float64(records), "reupload_cpu_us/basket")
+			var ru syscall.Rusage
+			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak_rss_MB") // Maxrss is in KiB on Linux
+			}
 		})
 	}
+}
+
+// envInt is the integer in the environment variable name, or def.
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		b.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
+
+// writeBenchFile writes the file of n operations by shoppers with keys to
+// path, and the time of its last operation to path.end.
+func writeBenchFile(path string, n int, keys []string) error {
+	ops := scenarioOver(n, keys, 25*24*time.Hour)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	writeJSONL(w, ops)
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(path+".end", []byte(ops[len(ops)-1].at.Format(time.RFC3339Nano)), 0o644)
 }
 
 // BenchmarkOfferExport writes a full offer export of PERK_BENCH_MEMBERS

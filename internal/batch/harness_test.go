@@ -69,7 +69,7 @@ func (w *world) seed(n int, specs ...campaign.Spec) {
 	w.t.Helper()
 	ctx := context.Background()
 	for i := range n {
-		ph := fmt.Sprintf("+4477009%05d", i)
+		ph := shopperPhone(i)
 		e, err := w.members.Enrol(ctx, member.EnrolRequest{Profile: member.Profile{Phone: ph, FirstName: "Ann"}, Channel: member.ChannelAPI, Consent: true})
 		if err != nil {
 			w.t.Fatalf("enrol %s: %v", ph, err)
@@ -87,6 +87,9 @@ func (w *world) seed(n int, specs ...campaign.Spec) {
 		w.clock.Advance(time.Second)
 	}
 }
+
+// shopperPhone is the phone number of the i-th member seed enrols.
+func shopperPhone(i int) string { return fmt.Sprintf("+4477009%05d", i) }
 
 func standardCampaigns() []campaign.Spec {
 	return []campaign.Spec{

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -42,13 +43,28 @@ var products = []product{
 // parts of earlier sales (parts of weighed lines too), voids, and a few
 // sales sent twice (a till retrying).
 func scenario(n int, keys []string) []op {
+	return scenarioStep(n, keys, start.Add(30*time.Minute), time.Minute)
+}
+
+// scenarioOver is scenario with its operations spread over about span
+// instead of 25 minutes apart on average, so a big file stays within the
+// campaigns' 30 days. It begins half an hour after seed has enrolled the
+// keys' members (a second apart) and launched the campaigns.
+func scenarioOver(n int, keys []string, span time.Duration) []op {
+	from := start.Add(time.Duration(len(keys))*time.Second + 30*time.Minute)
+	return scenarioStep(n, keys, from, max(span/time.Duration(25*n), time.Millisecond))
+}
+
+// scenarioStep is scenario from a time, with unit for its minute:
+// operations are 5 to 44 units apart.
+func scenarioStep(n int, keys []string, from time.Time, unit time.Duration) []op {
 	r := rand.New(rand.NewPCG(10, uint64(n)))
-	at := start.Add(30 * time.Minute)
+	at := from
 	var ops []op
 	var sales []*checkout.Request
 	returned := map[string]int{}
 	for i := 0; len(ops) < n; i++ {
-		at = at.Add(time.Duration(5+r.IntN(40)) * time.Minute)
+		at = at.Add(time.Duration(5+r.IntN(40)) * unit)
 		roll := r.IntN(100)
 		switch {
 		case roll < 8 && len(sales) > 0:
@@ -97,7 +113,13 @@ func scenario(n int, keys []string) []op {
 // jsonl writes the operations as a JSON Lines transaction file.
 func jsonl(ops []op) []byte {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
+	writeJSONL(&b, ops)
+	return b.Bytes()
+}
+
+// writeJSONL writes the operations to w as a JSON Lines transaction file.
+func writeJSONL(w io.Writer, ops []op) {
+	enc := json.NewEncoder(w)
 	for _, o := range ops {
 		var v any
 		switch {
@@ -122,7 +144,6 @@ func jsonl(ops []op) []byte {
 		}
 		enc.Encode(v)
 	}
-	return b.Bytes()
 }
 
 // csvFile writes the operations as a CSV transaction file, a row per line.

@@ -89,7 +89,7 @@ type Service struct {
 	ledger    *ledger.Ledger
 	opt       Options
 	cur       money.Currency // opt.Currency's decimals, for receipts
-	zones     sync.Map       // store id -> zoneEntry
+	zones     *zoneCache
 	metrics   *metrics
 }
 
@@ -112,7 +112,8 @@ func NewService(db *store.DB, members *member.Service, campaigns *campaign.Servi
 	}
 	// An unknown code (the command line refuses one) prints two decimals.
 	cur, _ := money.ParseCurrency(opt.Currency)
-	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt, cur: cur, metrics: newMetrics(opt.Metrics)}
+	return &Service{db: db, members: members, campaigns: campaigns, ledger: l, opt: opt, cur: cur, metrics: newMetrics(opt.Metrics),
+		zones: &zoneCache{now: opt.Now}}
 }
 
 // Errors callers branch on.
@@ -259,8 +260,8 @@ func (s *Service) response(req *Request, p *prepared, m *member.Member, res engi
 // Zones change rarely, so they are cached for a minute: a till's hot path
 // then reads no store row.
 func (s *Service) storeZone(ctx context.Context, storeID string) (*time.Location, error) {
-	now := s.opt.Now()
-	if z, ok := s.zones.Load(storeID); ok && now.Before(z.(zoneEntry).until) {
+	now := s.zones.now()
+	if z, ok := s.zones.m.Load(storeID); ok && now.Before(z.(zoneEntry).until) {
 		return z.(zoneEntry).loc, nil
 	}
 	loc := time.UTC // an unknown store still trades, in UTC, until the retailer registers it
@@ -275,8 +276,17 @@ func (s *Service) storeZone(ctx context.Context, storeID string) (*time.Location
 			loc = l
 		}
 	}
-	s.zones.Store(storeID, zoneEntry{loc: loc, until: now.Add(time.Minute)})
+	s.zones.m.Store(storeID, zoneEntry{loc: loc, until: now.Add(time.Minute)})
 	return loc, nil
+}
+
+// zoneCache holds the stores' zones. Its entries expire on the clock of the
+// service that made it, which its copies on another clock (WithClock: a
+// transaction file's records, hours or days apart) share: on the records'
+// clock every record of a file read the store row again.
+type zoneCache struct {
+	now func() time.Time
+	m   sync.Map // store id -> zoneEntry
 }
 
 type zoneEntry struct {

@@ -11,7 +11,7 @@ import "time"
 func (s *Service) WithClock(now func() time.Time) *Service {
 	opt := s.opt
 	opt.Now = now
-	return &Service{db: s.db, members: s.members, campaigns: s.campaigns, ledger: s.ledger, opt: opt, cur: s.cur, metrics: s.metrics}
+	return &Service{db: s.db, members: s.members, campaigns: s.campaigns, ledger: s.ledger, opt: opt, cur: s.cur, metrics: s.metrics, zones: s.zones}
 }
 
 // Currency is the programme's currency code, the only one a basket may be in.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/perk-platform/perk/internal/catalogue"
 	"github.com/perk-platform/perk/internal/change"
@@ -457,8 +458,16 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			return nil, nil, err
 		}
 		if restore {
-			if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET restored_at = $3 WHERE basket_id = $1 AND campaign_id = $2`, b.id, cid, now); err != nil {
-				return nil, nil, err
+			// By the primary key (basket, offer): with the campaign in the
+			// WHERE, SQLite's planner chose the campaign's index and read
+			// every redemption of the campaign, a tenth of a file's CPU.
+			args, in := []any{b.id, now}, make([]string, len(rs))
+			for i, r := range rs {
+				args, in[i] = append(args, r.offerID), "$"+strconv.Itoa(3+i)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE redemptions SET restored_at = $2 WHERE basket_id = $1 AND offer_id IN (`+
+				strings.Join(in, ", ")+`)`, args...); err != nil {
+				return nil, nil, fmt.Errorf("restore redemptions: %w", err)
 			}
 			for _, r := range rs {
 				resp.OffersRestored = append(resp.OffersRestored, r.offerID)
