@@ -18,7 +18,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/change"
@@ -115,22 +114,13 @@ func (f *Feed) Record(ctx context.Context, tx *sql.Tx, events ...change.Event) e
 		args = append(args, e.Type, e.MemberID, ext, string(b), now)
 		rows++
 	}
-	// In statements of at most insertRows rows: a file import reports
-	// thousands of changes in one transaction, more than one statement may
-	// bind (SQLite allows 32,766 parameters).
-	for start := 0; start < rows; start += insertRows {
-		n := min(insertRows, rows-start)
-		var q strings.Builder
-		q.WriteString(`INSERT INTO ` + feedTable + ` (type, member_id, external_id, data, at) VALUES `)
-		for i := range n {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + f.db.Dialect.Placeholders(i*feedCols+1, feedCols) + ")")
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args[start*feedCols:(start+n)*feedCols]...); err != nil {
-			return fmt.Errorf("crm feed: %w", err)
-		}
+	// COPY under a bulk writer's context (store.WithCopy: a file import
+	// reports thousands of changes in one transaction), else statements of
+	// at most insertRows rows (SQLite allows 32,766 parameters).
+	err := store.InsertRows(ctx, tx, f.db.Dialect, feedTable, []string{"type", "member_id", "external_id", "data", "at"},
+		rows, insertRows, func(i int) []any { return args[i*feedCols : (i+1)*feedCols] })
+	if err != nil {
+		return fmt.Errorf("crm feed: %w", err)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/event"
@@ -38,22 +37,12 @@ type cardToken struct{ token, memberID string }
 
 // insertCardTokens issues many card links in a few statements.
 func insertCardTokens(ctx context.Context, q querier, d store.Dialect, ts []cardToken, now time.Time) error {
-	const cols, perStmt = 3, 1000
-	for start := 0; start < len(ts); start += perStmt {
-		part := ts[start:min(start+perStmt, len(ts))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO card_tokens (token, member_id, created_at) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, t := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + d.Placeholders(i*cols+1, cols) + ")")
-			args = append(args, t.token, t.memberID, now.UTC())
-		}
-		if _, err := q.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("issue card tokens: %w", err)
-		}
+	at := now.UTC()
+	err := store.InsertRows(ctx, q, d, "card_tokens", []string{"token", "member_id", "created_at"}, len(ts), 1000, func(i int) []any {
+		return []any{ts[i].token, ts[i].memberID, at}
+	})
+	if err != nil {
+		return fmt.Errorf("issue card tokens: %w", err)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package sms
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/perk-platform/perk/internal/id"
@@ -41,23 +40,14 @@ func Enqueue(ctx context.Context, ex execer, o Outbound, now time.Time) (string,
 // EnqueueMany writes messages to the queue in a few statements, in the
 // caller's transaction when ex is one: a bulk import's welcomes.
 func EnqueueMany(ctx context.Context, ex execer, d store.Dialect, os []Outbound, now time.Time) error {
-	const cols, perStmt = 9, 500
 	at := now.UTC()
-	for start := 0; start < len(os); start += perStmt {
-		part := os[start:min(start+perStmt, len(os))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO sms_outbox (id, member_id, to_phone, body, kind, purpose, campaign_id, created_at, send_after) VALUES `)
-		args := make([]any, 0, len(part)*cols)
-		for i, o := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + d.Placeholders(i*cols+1, cols) + ")")
-			args = append(args, id.New("msg", now), store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, o.Campaign, at, at)
-		}
-		if _, err := ex.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("queue %d sms: %w", len(part), err)
-		}
+	err := store.InsertRows(ctx, ex, d, "sms_outbox", []string{"id", "member_id", "to_phone", "body", "kind", "purpose",
+		"campaign_id", "created_at", "send_after"}, len(os), 500, func(i int) []any {
+		o := os[i]
+		return []any{id.New("msg", now), store.NullString(o.MemberID), o.To, o.Body, o.Kind, o.Purpose, o.Campaign, at, at}
+	})
+	if err != nil {
+		return fmt.Errorf("queue %d sms: %w", len(os), err)
 	}
 	return nil
 }
