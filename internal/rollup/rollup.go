@@ -26,11 +26,13 @@ type Execer interface {
 // created_at, one basket and its spend (gross - discount), if the basket is
 // committed (a voided basket contributes nothing) and has a member. Every
 // campaign counts, drafts included, so a launch needs no catching up; only a
-// change of window does (Campaign).
+// change of window does (Campaign). The rows are written in campaign order,
+// so two transactions of one member cannot lock them in opposite orders.
 const basketSpend = `INSERT INTO campaign_spend (campaign_id, member_id, baskets, spend)
 	SELECT c.id, b.member_id, $2, $2 * (b.gross - b.discount)
 	FROM baskets b JOIN campaigns c ON c.starts_at <= b.created_at AND c.ends_at > b.created_at
 	WHERE b.id = $1 AND b.status = 'committed' AND b.member_id IS NOT NULL
+	ORDER BY c.id
 	ON CONFLICT (campaign_id, member_id) DO UPDATE SET baskets = campaign_spend.baskets + excluded.baskets,
 		spend = campaign_spend.spend + excluded.spend`
 
