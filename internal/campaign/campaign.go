@@ -16,6 +16,7 @@ import (
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/rollup"
 	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 )
@@ -187,9 +188,17 @@ func (s *Service) Create(ctx context.Context, spec Spec) (*Campaign, error) {
 	now := s.now()
 	cid := id.New("cmp", now)
 	lim := spec.Limits
-	_, err = s.db.W.ExecContext(ctx, `INSERT INTO campaigns (id, name, status, spec, starts_at, ends_at, max_redemptions, budget, created_at, updated_at)
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO campaigns (id, name, status, spec, starts_at, ends_at, max_redemptions, budget, created_at, updated_at)
 		VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $8)`,
-		cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
+			cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
+		if err != nil {
+			return err
+		}
+		// A window that began in the past already holds baskets: the
+		// uplift's roll-up counts them from the start.
+		return rollup.Campaign(ctx, tx, cid)
+	})
 	if err != nil {
 		if _, ok := store.UniqueViolation(err); ok {
 			return nil, ErrNameTaken
@@ -303,7 +312,11 @@ func (s *Service) Update(ctx context.Context, cid string, spec Spec, version int
 		if _, ok := store.UniqueViolation(err); ok {
 			return ErrNameTaken
 		}
-		return err
+		if err != nil || (w.Start.Equal(cur.Start) && w.End.Equal(cur.End)) {
+			return err
+		}
+		// The window moved: the baskets the uplift counts changed.
+		return rollup.Campaign(ctx, tx, cid)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update campaign: %w", err)
@@ -353,6 +366,9 @@ func (s *Service) Delete(ctx context.Context, cid string) error {
 			return ErrNotDraft
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_lists WHERE campaign_id = $1`, cid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_spend WHERE campaign_id = $1`, cid); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM campaigns WHERE id = $1`, cid)

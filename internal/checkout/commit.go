@@ -18,6 +18,7 @@ import (
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/profile"
+	"github.com/perk-platform/perk/internal/rollup"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -265,6 +266,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 		return nil, false, err
 	}
 	if err := insertRedemptions(ctx, tx, basketID, memberID, req.Store, resp, gave, periods, now); err != nil {
+		return nil, false, err
+	}
+	if err := rollup.AddBasket(ctx, tx, basketID); err != nil {
 		return nil, false, err
 	}
 	return resp, ended, nil

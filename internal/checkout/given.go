@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
+	"github.com/perk-platform/perk/internal/rollup"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -265,6 +266,9 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p
 	resp := s.response(req, p, m, res)
 	basketID, memberID, err := s.payAndStore(ctx, tx, req, p, h, m, res, resp, now)
 	if err != nil {
+		return nil, err
+	}
+	if err := rollup.AddBasket(ctx, tx, basketID); err != nil {
 		return nil, err
 	}
 	perCampaign := map[string][2]int64{}

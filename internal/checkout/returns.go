@@ -15,6 +15,7 @@ import (
 	"github.com/perk-platform/perk/internal/money"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/profile"
+	"github.com/perk-platform/perk/internal/rollup"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -261,6 +262,11 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		now := s.opt.Now().UTC()
 		out, err := json.Marshal(resp)
 		if err != nil {
+			return err
+		}
+		// A voided basket is no spend: its contribution leaves the uplift's
+		// roll-up in this transaction.
+		if err := rollup.RemoveBasket(ctx, tx, b.id); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2, void_response = $3 WHERE id = $1`,

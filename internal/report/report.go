@@ -5,8 +5,11 @@
 //
 // Every figure is an aggregate over the rows the other packages write
 // (sms_outbox, link_clicks, baskets, redemptions, ...), computed when asked
-// with set-based queries; nothing is cached or counted on the side, so a
-// report always equals the sum of the underlying rows.
+// with set-based queries, so a report always equals the sum of the
+// underlying rows. One summary is kept on the side: the uplift reads the
+// per-campaign, per-member spend of package rollup (campaign_spend), which
+// the till keeps in the transaction of each commit and void and which its
+// tests check against a recomputation from the baskets.
 //
 // It is not for writing anything, for rendering (web draws the charts) or for
 // the data-mart export.

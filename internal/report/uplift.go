@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -56,19 +57,7 @@ const groupAgg = `COUNT(*), COALESCE(SUM(CASE WHEN t.n > 0 THEN 1 ELSE 0 END), 0
 func (s *Service) uplift(ctx context.Context, c *campaign.Campaign, r *CampaignReport, now time.Time) error {
 	from, to := window(c, now)
 	r.Uplift.From, r.Uplift.To = from, to
-	var treated, control groupStats
-	var err error
-	switch {
-	case c.LaunchedAt == nil:
-		// A draft has no audience yet.
-	case c.Spec.Kind != campaign.KindStandard:
-		// Its launcher stored the audience it served, control rows included.
-		treated, control, err = s.fixedGroups(ctx, c, from, to)
-	case c.Spec.Audience.Kind == campaign.AudienceAll || c.Spec.Audience.Kind == campaign.AudienceOpen:
-		treated, control, err = s.dynamicGroups(ctx, c, from, to)
-	default:
-		treated, control, err = s.fixedGroups(ctx, c, from, to)
-	}
+	treated, control, err := s.upliftGroups(ctx, c, from, to)
 	if err != nil {
 		return err
 	}
@@ -77,6 +66,159 @@ func (s *Service) uplift(ctx context.Context, c *campaign.Campaign, r *CampaignR
 	u.Conversion = diffProportions(treated, control)
 	u.SpendPerMember = diffMeans(treated, control)
 	return nil
+}
+
+// upliftGroups aggregates the two groups over the window [from, to) from
+// the roll-up campaign_spend (package rollup: a row per member who bought in
+// the campaign's window, kept at commit and void), reading a row per buyer
+// or audience member instead of every basket of the window. The roll-up
+// counts the whole window [start, end) and the uplift's ends at
+// min(end, now): were a committed basket stamped in [to, end) (a clock moved
+// back), the groups are computed from the baskets instead (rawGroups).
+func (s *Service) upliftGroups(ctx context.Context, c *campaign.Campaign, from, to time.Time) (treated, control groupStats, err error) {
+	if c.LaunchedAt == nil {
+		return treated, control, nil // a draft has no audience yet
+	}
+	if !to.After(from) {
+		// Before the start: the roll-up holds nothing either, unless baskets
+		// were stamped ahead of the clock, and the window counts none.
+		return s.rawGroups(ctx, c, from, to)
+	}
+	if to.Before(c.End) {
+		var later int
+		err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM baskets
+			WHERE created_at >= $1 AND created_at < $2 AND status = 'committed' AND member_id IS NOT NULL LIMIT 1) x`, to, c.End).Scan(&later)
+		if err != nil {
+			return treated, control, err
+		}
+		if later > 0 {
+			return s.rawGroups(ctx, c, from, to)
+		}
+	}
+	if dynamicAudience(c) {
+		return s.dynamicGroupsRollup(ctx, c, to)
+	}
+	return s.fixedGroupsRollup(ctx, c)
+}
+
+// rawGroups computes the groups from the window's baskets: the definition
+// the roll-up must agree with (the equivalence tests compare them).
+func (s *Service) rawGroups(ctx context.Context, c *campaign.Campaign, from, to time.Time) (treated, control groupStats, err error) {
+	if c.LaunchedAt == nil {
+		return treated, control, nil
+	}
+	if dynamicAudience(c) {
+		return s.dynamicGroups(ctx, c, from, to)
+	}
+	return s.fixedGroups(ctx, c, from, to)
+}
+
+// dynamicAudience tells whether the campaign's audience is every member
+// (all, open), with rows only for its control group; the launchers of other
+// kinds and audiences store the audience they served, control rows included.
+func dynamicAudience(c *campaign.Campaign) bool {
+	return c.Spec.Kind == campaign.KindStandard &&
+		(c.Spec.Audience.Kind == campaign.AudienceAll || c.Spec.Audience.Kind == campaign.AudienceOpen)
+}
+
+// spendOf joins, per member, the campaign's ($1) roll-up row, if the member
+// bought in the window.
+const spendOf = `LEFT JOIN campaign_spend s ON s.campaign_id = $1 AND s.member_id = %s AND s.baskets > 0`
+
+// fixedGroupsRollup is fixedGroups over the roll-up: one pass over the
+// campaign's audience rows, each with its roll-up row by primary key.
+func (s *Service) fixedGroupsRollup(ctx context.Context, c *campaign.Campaign) (treated, control groupStats, err error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT t.control, `+groupAgg+` FROM (
+		SELECT cm.control, COALESCE(s.baskets, 0) AS n, COALESCE(s.spend, 0) AS s
+		FROM campaign_members cm `+fmt.Sprintf(spendOf, "cm.member_id")+`
+		WHERE cm.campaign_id = $1) t
+		GROUP BY t.control`, c.ID)
+	if err != nil {
+		return treated, control, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ctl int
+		var g groupStats
+		if err := rows.Scan(&ctl, &g.Members, &g.Buyers, &g.Spend, &g.SpendSq); err != nil {
+			return treated, control, err
+		}
+		if ctl == 1 {
+			control = g
+		} else {
+			treated = g
+		}
+	}
+	return treated, control, rows.Err()
+}
+
+// dynamicGroupsRollup is dynamicGroups over the roll-up: the buyers are the
+// campaign's roll-up rows (one per buyer, not one per basket), the control
+// group its launch rows and the members enrolled since launch.
+func (s *Service) dynamicGroupsRollup(ctx context.Context, c *campaign.Campaign, to time.Time) (treated, control groupStats, err error) {
+	var total groupStats
+	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE status <> 'erased' AND enrolled_at < $1`, to).
+		Scan(&total.Members); err != nil {
+		return treated, control, err
+	}
+	err = s.db.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(s.spend), 0), COALESCE(SUM(CAST(s.spend AS DOUBLE PRECISION) * s.spend), 0)
+		FROM campaign_spend s JOIN members m ON m.id = s.member_id
+		WHERE s.campaign_id = $1 AND s.baskets > 0 AND m.status <> 'erased' AND m.enrolled_at < $2`, c.ID, to).
+		Scan(&total.Buyers, &total.Spend, &total.SpendSq)
+	if err != nil {
+		return treated, control, err
+	}
+	err = s.db.R.QueryRowContext(ctx, `SELECT `+groupAgg+` FROM (
+		SELECT COALESCE(s.baskets, 0) AS n, COALESCE(s.spend, 0) AS s
+		FROM campaign_members cm JOIN members m ON m.id = cm.member_id `+fmt.Sprintf(spendOf, "cm.member_id")+`
+		WHERE cm.campaign_id = $1 AND cm.control = 1 AND m.status <> 'erased' AND m.enrolled_at < $2) t`, c.ID, to).
+		Scan(&control.Members, &control.Buyers, &control.Spend, &control.SpendSq)
+	if err != nil {
+		return treated, control, err
+	}
+	if c.LaunchedAt != nil && c.Spec.ControlGroup > 0 && c.LaunchedAt.Before(to) {
+		rows, err := s.db.R.QueryContext(ctx, `SELECT m.id, COALESCE(s.baskets, 0), COALESCE(s.spend, 0)
+			FROM members m `+fmt.Sprintf(spendOf, "m.id")+`
+			WHERE m.enrolled_at >= $3 AND m.enrolled_at < $2 AND m.status <> 'erased'
+			AND NOT EXISTS (SELECT 1 FROM campaign_members cm WHERE cm.campaign_id = $1 AND cm.member_id = m.id)`, c.ID, to, *c.LaunchedAt)
+		if err != nil {
+			return treated, control, err
+		}
+		defer rows.Close()
+		if err := addLateControl(rows, c, &control); err != nil {
+			return treated, control, err
+		}
+	}
+	return subtract(total, control), control, nil
+}
+
+// addLateControl adds to control the members enrolled since launch (rows
+// of id, baskets, spend) whom campaign.InControl holds back, by the same
+// hash the tills use.
+func addLateControl(rows *sql.Rows, c *campaign.Campaign, control *groupStats) error {
+	for rows.Next() {
+		var id string
+		var n, spend int64
+		if err := rows.Scan(&id, &n, &spend); err != nil {
+			return err
+		}
+		if !campaign.InControl(c.ID, id, c.Spec.ControlGroup) {
+			continue
+		}
+		control.Members++
+		if n > 0 {
+			control.Buyers++
+		}
+		control.Spend += spend
+		control.SpendSq += float64(spend) * float64(spend)
+	}
+	return rows.Err()
+}
+
+// subtract is the treated group: everyone less the control group.
+func subtract(total, control groupStats) groupStats {
+	return groupStats{Members: total.Members - control.Members, Buyers: total.Buyers - control.Buyers,
+		Spend: total.Spend - control.Spend, SpendSq: max(total.SpendSq-control.SpendSq, 0)}
 }
 
 // fixedGroups aggregates a fixed audience by its campaign_members rows: one
@@ -149,27 +291,9 @@ func (s *Service) dynamicGroups(ctx context.Context, c *campaign.Campaign, from,
 			return treated, control, err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var n, spend int64
-			if err := rows.Scan(&id, &n, &spend); err != nil {
-				return treated, control, err
-			}
-			if !campaign.InControl(c.ID, id, c.Spec.ControlGroup) {
-				continue
-			}
-			control.Members++
-			if n > 0 {
-				control.Buyers++
-			}
-			control.Spend += spend
-			control.SpendSq += float64(spend) * float64(spend)
-		}
-		if err := rows.Err(); err != nil {
+		if err := addLateControl(rows, c, &control); err != nil {
 			return treated, control, err
 		}
 	}
-	treated = groupStats{Members: total.Members - control.Members, Buyers: total.Buyers - control.Buyers,
-		Spend: total.Spend - control.Spend, SpendSq: max(total.SpendSq-control.SpendSq, 0)}
-	return treated, control, nil
+	return subtract(total, control), control, nil
 }
