@@ -85,8 +85,8 @@ func TestTwoServersNeverOverspendOneCampaign(t *testing.T) {
 				}
 				given += r.TotalDiscount
 			}
-			var counted, rows, rowSum int64
-			db1.R.QueryRow(`SELECT discount_given FROM campaigns WHERE id = $1`, c.ID).Scan(&counted)
+			var rows, rowSum int64
+			counted := counted(t, db1, c.ID).Discount
 			db1.R.QueryRow(`SELECT COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions WHERE campaign_id = $1`, c.ID).Scan(&rows, &rowSum)
 			if given != tt.want || counted != given || rowSum != given || rows != tt.want/100 {
 				t.Fatalf("tills given %d, campaign counts %d, %d redemption rows of %d: want %d given everywhere",
