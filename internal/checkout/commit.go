@@ -29,7 +29,9 @@ var errRetry = errors.New("retry with fresh limits")
 // found no free counter shard: the next attempt takes them carefully.
 type takeAgain struct{ campaignID string }
 
-func (e *takeAgain) Error() string { return "take campaign " + e.campaignID + " totals again carefully" }
+func (e *takeAgain) Error() string {
+	return "take campaign " + e.campaignID + " totals again carefully"
+}
 
 // ErrContentExhausted is returned when a free-content pool has no codes left.
 var ErrContentExhausted = problem.New(problem.Conflict, "content_exhausted", "the free content pool has no codes left")
