@@ -29,7 +29,11 @@ import (
 //     The SKIP LOCKED take never waits but may keep the lock of a row it
 //     looked at and passed over (PostgreSQL keeps the lock of a row that a
 //     concurrent update made fail the condition), so when it finds nothing
-//     the commit starts again and takes carefully: only in shard order. So the take that
+//     the commit starts again and takes carefully: it waits for the first
+//     shard with room in shard order, and only if none has room locks them
+//     all. A careful take holds one shard, not all, or careful commits would
+//     make the quick takes of the next ones fail in turn (seen: a convoy at
+//     2.3 attempts a commit). So the take that
 //     uses the campaign's last redemption or the last of its budget sees the
 //     exact total and ends the campaign, once.
 //   - The rebalance pools what is left and hands it out again, over all the
@@ -114,24 +118,31 @@ func (s *Service) TakeTotals(ctx context.Context, tx *sql.Tx, cid string, discou
 		return s.takeOne(ctx, tx, cid, discount, points, now)
 	}
 	start := rand.IntN(s.counterShards())
+	// Quickly: the first shard with room that nobody holds, from a random
+	// start. Carefully: wait for the first shard with room in shard order
+	// (holding only shards below it, if any), which is safe; and holding one
+	// shard, not all, so a careful commit does not make the next ones fail
+	// their quick take in turn.
+	order, lock := `shard < $4, shard`, `FOR UPDATE SKIP LOCKED`
+	if careful {
+		order, lock = `shard + 0 * $4`, `FOR UPDATE`
+	}
+	err := tx.QueryRowContext(ctx, `UPDATE campaign_counter_shards SET redemptions_used = redemptions_used + 1,
+		discount_used = discount_used + $2, points_given = points_given + $3
+		WHERE campaign_id = $1 AND shard = (SELECT shard FROM campaign_counter_shards
+			WHERE campaign_id = $1 AND (redemptions_allot IS NULL OR redemptions_used + 1 < redemptions_allot)
+			AND (budget_allot IS NULL OR discount_used + $2 < budget_allot)
+			ORDER BY `+order+` LIMIT 1 `+lock+`)
+		AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND status IN ('active', 'scheduled'))
+		RETURNING shard`, cid, discount, points, start).Scan(new(int))
+	if err == nil {
+		return Take{}, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Take{}, fmt.Errorf("take campaign limit: %w", err)
+	}
 	if careful {
 		return s.takeRebalance(ctx, tx, cid, discount, points, start, now)
-	}
-	{
-		err := tx.QueryRowContext(ctx, `UPDATE campaign_counter_shards SET redemptions_used = redemptions_used + 1,
-			discount_used = discount_used + $2, points_given = points_given + $3
-			WHERE campaign_id = $1 AND shard = (SELECT shard FROM campaign_counter_shards
-				WHERE campaign_id = $1 AND (redemptions_allot IS NULL OR redemptions_used + 1 < redemptions_allot)
-				AND (budget_allot IS NULL OR discount_used + $2 < budget_allot)
-				ORDER BY shard < $4, shard LIMIT 1 FOR UPDATE SKIP LOCKED)
-			AND EXISTS (SELECT 1 FROM campaigns WHERE id = $1 AND status IN ('active', 'scheduled'))
-			RETURNING shard`, cid, discount, points, start).Scan(new(int))
-		if err == nil {
-			return Take{}, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return Take{}, fmt.Errorf("take campaign limit: %w", err)
-		}
 	}
 	return Take{}, ErrTakeCarefully
 }
