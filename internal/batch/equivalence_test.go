@@ -193,7 +193,7 @@ func dump(t *testing.T, w *world) map[string][]string {
 	table("points_lots", `SELECT member_id, transaction_id, available_at, expires_at, SUM(remaining) FROM points_lots
 		GROUP BY member_id, transaction_id, available_at, expires_at`)
 	table("points_accounts", `SELECT * FROM points_accounts`)
-	table("campaigns", `SELECT id, status, redemptions, discount_given, points_given, ended_reason, version, updated_at FROM campaigns`)
+	table("campaigns", `SELECT id, status, `+campaign.CountersSQL+`, ended_reason, version, updated_at FROM campaigns`)
 	for name, c := range w.camps {
 		f, err := figures.CampaignFigures(ctx, w.db.R, c.ID)
 		if err != nil {

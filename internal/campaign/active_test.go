@@ -57,7 +57,7 @@ func TestLive_ReloadReusesUnchangedCampaignsAndSeesEveryChange(t *testing.T) {
 		if _, err := other.Update(ctx, b.ID, edited, bc.Version); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.W.ExecContext(ctx, `UPDATE campaigns SET redemptions = 7 WHERE id = $1`, a.ID); err != nil {
+		if _, err := db.W.ExecContext(ctx, `INSERT INTO campaign_counter_shards (campaign_id, shard, redemptions_used) VALUES ($1, 0, 7)`, a.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := live(); got != first {
@@ -72,7 +72,7 @@ func TestLive_ReloadReusesUnchangedCampaignsAndSeesEveryChange(t *testing.T) {
 		case second.ByID[a.ID].Compiled != first.ByID[a.ID].Compiled:
 			t.Error("unchanged campaign A was compiled again")
 		case second.ByID[a.ID].Redemptions != 7:
-			t.Errorf("A's redemptions = %d, want the row's 7", second.ByID[a.ID].Redemptions)
+			t.Errorf("A's redemptions = %d, want its shards' 7", second.ByID[a.ID].Redemptions)
 		case second.ByID[b.ID].Compiled == first.ByID[b.ID].Compiled:
 			t.Error("edited campaign B kept its old compiled form")
 		case second.ByID[b.ID].Compiled.Benefits[0].Percent != 25:

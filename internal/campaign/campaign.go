@@ -78,6 +78,10 @@ type Options struct {
 	Links    *links.Service // shortens {{link}} in announcements; nil leaves addresses as they are
 	Now      func() time.Time
 	Log      *slog.Logger
+	// CounterShards is how many rows a limited campaign's total counters
+	// are spread over on PostgreSQL (DefaultCounterShards when 0); SQLite
+	// always has one.
+	CounterShards int
 }
 
 // Service stores campaigns, computes audiences and launches.
@@ -108,7 +112,9 @@ func NewService(db *store.DB, opt Options) *Service {
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC() }
 
-const campaignCols = `id, spec, status, ended_reason, starts_at, ends_at, redemptions, discount_given, points_given,
+// The counters are the sums over the campaign's counter shards
+// (CountersSQL); the campaigns row's own counters are no longer written.
+const campaignCols = `id, spec, status, ended_reason, starts_at, ends_at, ` + CountersSQL + `,
 	audience_size, control_size, version, created_at, updated_at, launched_at`
 
 type scanner interface{ Scan(...any) error }
@@ -306,11 +312,24 @@ func (s *Service) Update(ctx context.Context, cid string, spec Spec, version int
 			}
 		}
 		lim := spec.Limits
-		_, err = tx.ExecContext(ctx, `UPDATE campaigns SET name = $2, spec = $3, starts_at = $4, ends_at = $5,
+		write := func() error {
+			_, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = $2, spec = $3, starts_at = $4, ends_at = $5,
 			max_redemptions = $6, budget = $7, version = version + 1, updated_at = $8 WHERE id = $1`,
-			cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
-		if _, ok := store.UniqueViolation(err); ok {
-			return ErrNameTaken
+				cid, spec.Name, body, w.Start, w.End, nullPositive(lim.MaxRedemptions), nullPositive(lim.Budget), now)
+			if _, ok := store.UniqueViolation(err); ok {
+				return ErrNameTaken
+			}
+			return err
+		}
+		old := cur.Spec.Limits
+		if cur.Status == Draft || (old.MaxRedemptions == lim.MaxRedemptions && old.Budget == lim.Budget) {
+			// A draft takes nothing: its shards are made at its first take.
+			err = write()
+		} else {
+			// New limits (the variance page's "raise the budget" among
+			// them) are handed out again over the counter shards, so the
+			// allotments sum to them before any till takes again.
+			err = s.reallotLimits(ctx, tx, cid, write)
 		}
 		if err != nil || (w.Start.Equal(cur.Start) && w.End.Equal(cur.End)) {
 			return err
@@ -369,6 +388,9 @@ func (s *Service) Delete(ctx context.Context, cid string) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_spend WHERE campaign_id = $1`, cid); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_counter_shards WHERE campaign_id = $1`, cid); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM campaigns WHERE id = $1`, cid)

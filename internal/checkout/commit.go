@@ -26,6 +26,14 @@ import (
 // limit or budget turned out to be used up when the commit tried to take it.
 var errRetry = errors.New("retry with fresh limits")
 
+// takeAgain restarts a commit whose quick take of a campaign's totals
+// found no free counter shard: the next attempt takes them carefully.
+type takeAgain struct{ campaignID string }
+
+func (e *takeAgain) Error() string {
+	return "take campaign " + e.campaignID + " totals again carefully"
+}
+
 // ErrContentExhausted is returned when a free-content pool has no codes left.
 var ErrContentExhausted = problem.New(problem.Conflict, "content_exhausted", "the free content pool has no codes left")
 
@@ -55,6 +63,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		return nil, false, err
 	}
 	exhausted := map[string]engine.Reason{}
+	careful := map[string]bool{} // campaigns whose totals are taken in shard order (campaign.ErrTakeCarefully)
 	for attempt := 0; ; attempt++ {
 		var resp *Response
 		var ended bool
@@ -73,7 +82,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		err = s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 			return s.batchChanges(ctx, tx, func(ctx context.Context) error {
 				var err error
-				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted)
+				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted, careful)
 				if err != nil {
 					return err
 				}
@@ -84,6 +93,17 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		var first *firstCommit
 		if errors.As(err, &first) {
 			return first.resp, true, nil
+		}
+		var again *takeAgain
+		if errors.As(err, &again) && attempt < 20 {
+			careful[again.campaignID] = true
+			continue
+		}
+		if store.Deadlock(err) && attempt < 20 {
+			// Locks are taken in campaign and shard order, but a return
+			// gives back in its redemptions' order: the loser runs again.
+			s.metrics.retries.Inc()
+			continue
 		}
 		if errors.Is(err, errRetry) && attempt < 20 {
 			s.metrics.retries.Inc()
@@ -137,7 +157,7 @@ func storedCommit(ctx context.Context, q querier, req *Request, h string) (*Resp
 }
 
 func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *prepared, h string, m *member.Member,
-	live *campaign.LiveSet, exhausted map[string]engine.Reason) (*Response, bool, error) {
+	live *campaign.LiveSet, exhausted map[string]engine.Reason, careful map[string]bool) (*Response, bool, error) {
 	now := s.opt.Now().UTC()
 	st, err := loadState(ctx, tx, live, m, now)
 	if err != nil {
@@ -227,7 +247,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	// commits, and every till redeeming the same budgeted campaign waits for
 	// it (on PostgreSQL), so it is taken as late as possible.
 	ended := false
-	for _, cid := range res.Campaigns {
+	// In one order in every commit, so two commits redeeming the same
+	// campaigns never hold each other's shards.
+	for _, cid := range sortedCampaigns(res.Campaigns) {
 		if !gave[cid] {
 			// It gave nothing, so it takes nothing: the member's use
 			// comes back and its totals are not counted.
@@ -237,7 +259,10 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 			continue
 		}
 		a := perCampaign[cid]
-		reason, end, err := takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now)
+		reason, end, err := s.takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now, careful[cid])
+		if errors.Is(err, campaign.ErrTakeCarefully) {
+			return nil, false, &takeAgain{cid}
+		}
 		if err != nil {
 			return nil, false, err
 		}
@@ -444,6 +469,15 @@ func insertLines(ctx context.Context, tx *sql.Tx, basketID string, p *prepared, 
 	return nil
 }
 
+func sortedCampaigns(ids []string) []string {
+	if slices.IsSorted(ids) {
+		return ids
+	}
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return out
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -519,53 +553,26 @@ func giveBackUses(ctx context.Context, tx *sql.Tx, cid string, m *member.Member,
 }
 
 // takeTotals counts one redemption of campaign l against its total limit
-// and budget by an atomic conditional update. It returns the reason when
+// and budget (campaign.Service.TakeTotals: spread over counter shards so
+// concurrent tills do not queue on one row). It returns the reason when
 // one is used up, and whether this redemption reached it (and ended the
 // campaign for everyone).
-func takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, points int64, now time.Time) (engine.Reason, bool, error) {
+func (s *Service) takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, points int64, now time.Time, careful bool) (engine.Reason, bool, error) {
 	lim := l.Spec.Limits
 	if lim.MaxRedemptions == 0 && lim.Budget == 0 {
 		return "", false, nil
 	}
-	var redemptions, given int64
-	err := tx.QueryRowContext(ctx, `UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $2,
-		points_given = points_given + $3
-		WHERE id = $1 AND status IN ('active', 'scheduled') AND (max_redemptions IS NULL OR redemptions < max_redemptions)
-		AND (budget IS NULL OR discount_given + $2 <= budget)
-		RETURNING redemptions, discount_given`, l.ID, discount, points).Scan(&redemptions, &given)
-	if errors.Is(err, sql.ErrNoRows) {
-		if lim.MaxRedemptions > 0 && l.Redemptions+1 >= lim.MaxRedemptions {
+	t, err := s.campaigns.TakeTotals(ctx, tx, l.ID, discount, points, now, careful)
+	if err != nil {
+		return "", false, err
+	}
+	if t.Refused {
+		if t.LimitUsed || (lim.MaxRedemptions > 0 && l.Redemptions+1 >= lim.MaxRedemptions) {
 			return engine.LimitReached, false, nil
 		}
 		return engine.BudgetExhausted, false, nil
 	}
-	if err != nil {
-		return "", false, fmt.Errorf("take campaign limit: %w", err)
-	}
-	reason := ""
-	switch {
-	case lim.MaxRedemptions > 0 && redemptions >= lim.MaxRedemptions:
-		reason = "redemption limit reached"
-	case lim.Budget > 0 && given >= lim.Budget:
-		reason = "budget spent"
-	}
-	if reason == "" {
-		return "", false, nil
-	}
-	// A limit reached ends the offer for everyone at once.
-	if err := endCampaign(ctx, tx, l.ID, reason, now); err != nil {
-		return "", false, err
-	}
-	return "", true, nil
-}
-
-// endCampaign ends a campaign whose total limit or budget is reached.
-func endCampaign(ctx context.Context, tx *sql.Tx, cid, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = 'ended', ended_reason = $2, version = version + 1, updated_at = $3
-		WHERE id = $1`, cid, reason, now); err != nil {
-		return fmt.Errorf("end campaign: %w", err)
-	}
-	return nil
+	return "", t.Ended, nil
 }
 
 // takeUse adds one use of a campaign by a member in a period unless the

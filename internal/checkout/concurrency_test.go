@@ -94,8 +94,7 @@ func TestConcurrentCommitsNeverOverspendABudget(t *testing.T) {
 		if total != 1800 {
 			t.Fatalf("discount given = %d, want 1800 (six uses of 300 within 2000)", total)
 		}
-		var given int64
-		db.R.QueryRow(`SELECT discount_given FROM campaigns WHERE id = $1`, c.ID).Scan(&given)
+		given := counted(t, db, c.ID).Discount
 		if given != total {
 			t.Fatalf("campaign counts %d given, baskets %d", given, total)
 		}

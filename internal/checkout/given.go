@@ -286,7 +286,7 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p
 	for _, cid := range res.Campaigns {
 		t := perCampaign[cid]
 		c := offerCampaign(offers, cid)
-		over, err := takeTotalsAnyway(ctx, tx, c, t[0], t[1], now)
+		over, err := s.takeTotalsAnyway(ctx, tx, c, t[0], t[1], now)
 		if err != nil {
 			return nil, err
 		}

@@ -129,7 +129,7 @@ type overTotal struct {
 // takeTotalsAnyway counts a given redemption against the campaign's total
 // limit and budget, past them too, and ends the campaign when one is
 // reached, as a live commit would.
-func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, discount, points int64, now time.Time) ([]overTotal, error) {
+func (s *Service) takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, discount, points int64, now time.Time) ([]overTotal, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -137,11 +137,8 @@ func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, dis
 	if lim.MaxRedemptions == 0 && lim.Budget == 0 {
 		return nil, nil
 	}
-	var redemptions, given int64
-	var status string
-	err := tx.QueryRowContext(ctx, `UPDATE campaigns SET redemptions = redemptions + 1, discount_given = discount_given + $2,
-		points_given = points_given + $3 WHERE id = $1 RETURNING redemptions, discount_given, status`, c.ID, discount, points).Scan(&redemptions, &given, &status)
-	if errors.Is(err, sql.ErrNoRows) {
+	redemptions, given, err := s.campaigns.TakeTotalsAnyway(ctx, tx, c.ID, discount, points, now)
+	if errors.Is(err, campaign.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -153,18 +150,6 @@ func takeTotalsAnyway(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, dis
 	}
 	if lim.Budget > 0 && given > lim.Budget {
 		over = append(over, overTotal{RuleOverBudget, fmt.Sprintf("%d given of a budget of %d", given, lim.Budget)})
-	}
-	reason := ""
-	switch {
-	case lim.MaxRedemptions > 0 && redemptions >= lim.MaxRedemptions:
-		reason = "redemption limit reached"
-	case lim.Budget > 0 && given >= lim.Budget:
-		reason = "budget spent"
-	}
-	if reason != "" && (status == string(campaign.Active) || status == "scheduled") {
-		if err := endCampaign(ctx, tx, c.ID, reason, now); err != nil {
-			return nil, err
-		}
 	}
 	return over, nil
 }

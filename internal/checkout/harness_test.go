@@ -108,6 +108,17 @@ func wantProblem(t *testing.T, err error, code string) {
 	}
 }
 
+// counted reads a campaign's counted totals, the sums over its counter
+// shards (campaign.CountersSQL).
+func counted(t *testing.T, db *store.DB, cid string) campaign.Counters {
+	t.Helper()
+	c, err := campaign.ReadCounters(context.Background(), db.R, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func balance(t *testing.T, w *world, memberID string) ledger.Balance {
 	t.Helper()
 	b, err := w.ledger.Balance(context.Background(), memberID)

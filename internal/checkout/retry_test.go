@@ -76,7 +76,7 @@ func (s *retrySale) figures(t *testing.T) figures {
 		sql  string
 		dest []any
 	}{
-		{`SELECT discount_given, redemptions FROM campaigns WHERE id = '` + s.campaignID + `'`, []any{&f.DiscountGiven, &f.Redemptions}},
+		{`SELECT ` + campaign.CountersSQL + ` FROM campaigns WHERE id = '` + s.campaignID + `'`, []any{&f.Redemptions, &f.DiscountGiven, new(int64)}},
 		{`SELECT COALESCE(SUM(uses), 0) FROM offer_uses`, []any{&f.Uses}},
 		{`SELECT COUNT(*) FROM points_entries`, []any{&f.Entries}},
 		{`SELECT COALESCE(SUM(returned_qty), 0) FROM basket_lines`, []any{&f.Returned}},

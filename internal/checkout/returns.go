@@ -460,7 +460,7 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 			}
 		}
 		restore := all || back
-		if err := releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, points, restore); err != nil {
+		if err := s.releaseCampaign(ctx, tx, cid, b.memberID, rs[0].period, refunded, points, restore); err != nil {
 			return nil, nil, err
 		}
 		if restore {
@@ -524,18 +524,16 @@ func loadRedemptions(ctx context.Context, tx *sql.Tx, basketID string) ([]*redem
 // counts and the campaign's redemption and points counts. A campaign ended
 // by its limit stays ended: reopening an offer that shoppers were told had
 // run out would surprise them more than it helps.
-func releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded, points int64, restore bool) error {
-	one := 0
+func (s *Service) releaseCampaign(ctx context.Context, tx *sql.Tx, cid, memberID, period string, refunded, points int64, restore bool) error {
+	var one int64
 	if !restore {
 		points = 0
 	} else {
 		one = 1
 	}
 	if refunded != 0 || restore {
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET discount_given = discount_given - $2, redemptions = redemptions - $3,
-			points_given = points_given - $4
-			WHERE id = $1 AND (budget IS NOT NULL OR max_redemptions IS NOT NULL)`, cid, refunded, one, points); err != nil {
-			return fmt.Errorf("release campaign: %w", err)
+		if err := s.campaigns.GiveBack(ctx, tx, cid, one, refunded, points); err != nil {
+			return err
 		}
 	}
 	if restore && memberID != "" {

@@ -49,11 +49,15 @@ func TestTwoServersNeverOverspendOneCampaign(t *testing.T) {
 		name   string
 		limits campaign.Limits
 		want   int64 // discount given in all
+		shards int   // the second server's counter shards (0: the default)
 	}{
 		// £1 off, at most 17 redemptions.
-		{"capped at 17 redemptions", campaign.Limits{MaxRedemptions: 17}, 1700},
+		{"capped at 17 redemptions", campaign.Limits{MaxRedemptions: 17}, 1700, 0},
 		// £1 off, £23 budget: 23 redemptions fit.
-		{"a budget of 2300", campaign.Limits{Budget: 2300}, 2300},
+		{"a budget of 2300", campaign.Limits{Budget: 2300}, 2300, 0},
+		// Both limits, and servers configured with different shard counts
+		// (16 and 4) over the same counters.
+		{"a budget of 2300 and a cap of 40, 16 and 4 shards", campaign.Limits{Budget: 2300, MaxRedemptions: 40}, 2300, 4},
 	}
 	for n, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +66,8 @@ func TestTwoServersNeverOverspendOneCampaign(t *testing.T) {
 			// The second server: its own services over its own pool.
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 			ms := member.NewService(db2, member.Options{Region: "GB", PublicURL: "https://perk.test", Programme: "Test Rewards", Now: w.clock.Now, Log: log})
-			camps := campaign.NewService(db2, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Test Rewards", Now: w.clock.Now, Log: log})
+			camps := campaign.NewService(db2, campaign.Options{Zone: time.UTC, PublicURL: "https://perk.test", Programme: "Test Rewards", Now: w.clock.Now, Log: log,
+				CounterShards: tt.shards})
 			second := checkout.NewService(db2, ms, camps, ledger.New(db2, defaultPolicy, w.clock.Now), checkout.Options{Currency: "GBP", BaseEarn: 1, Now: w.clock.Now, Log: log})
 			servers := []*checkout.Service{w.checkout, second}
 			// Both servers have the campaign live in their caches before
@@ -85,12 +90,21 @@ func TestTwoServersNeverOverspendOneCampaign(t *testing.T) {
 				}
 				given += r.TotalDiscount
 			}
-			var counted, rows, rowSum int64
-			db1.R.QueryRow(`SELECT discount_given FROM campaigns WHERE id = $1`, c.ID).Scan(&counted)
+			var rows, rowSum int64
+			counted := counted(t, db1, c.ID).Discount
 			db1.R.QueryRow(`SELECT COUNT(*), COALESCE(SUM(discount), 0) FROM redemptions WHERE campaign_id = $1`, c.ID).Scan(&rows, &rowSum)
 			if given != tt.want || counted != given || rowSum != given || rows != tt.want/100 {
 				t.Fatalf("tills given %d, campaign counts %d, %d redemption rows of %d: want %d given everywhere",
 					given, counted, rows, rowSum, tt.want)
+			}
+			// The limit was reached once: one end, one version more.
+			var status string
+			var version int64
+			if err := db1.R.QueryRow(`SELECT status, version FROM campaigns WHERE id = $1`, c.ID).Scan(&status, &version); err != nil {
+				t.Fatal(err)
+			}
+			if status != "ended" || version != c.Version+1 {
+				t.Fatalf("campaign %s at version %d after the race, want ended once at %d", status, version, c.Version+1)
 			}
 		})
 	}

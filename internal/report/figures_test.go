@@ -141,7 +141,7 @@ func TestFigures_EveryPlaceAgreesAfterReturnsAndVoids(t *testing.T) {
 
 		// The counters the tills take the budget from agree too.
 		var counter shown
-		if err := db.R.QueryRow(`SELECT redemptions, discount_given, points_given FROM campaigns WHERE id = $1`, bread.ID).
+		if err := db.R.QueryRow(`SELECT `+campaign.CountersSQL+` FROM campaigns WHERE id = $1`, bread.ID).
 			Scan(&counter.redemptions, &counter.discount, &counter.points); err != nil {
 			t.Fatal(err)
 		}

@@ -275,6 +275,14 @@ func (db *DB) Pools() map[string]*sql.DB {
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error { return db.W.PingContext(ctx) }
 
+// Deadlock reports whether err is PostgreSQL's deadlock_detected: the
+// transaction was rolled back to break a cycle of lock waits and may be run
+// again.
+func Deadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
+}
+
 // UniqueViolation reports whether err is a unique-constraint violation and on
 // which constraint, named the PostgreSQL way ("members_phone_key") for both
 // engines, so callers can tell a duplicate phone from a code collision.
