@@ -103,21 +103,50 @@ type Take struct {
 	Ended bool
 }
 
+// TakeMode is how TakeTotals looks for room among a campaign's counter
+// shards on PostgreSQL. A commit starts quick and is sent one step further
+// by ErrTakeCarefully or ErrTakeAll, each time in a new transaction.
+type TakeMode int
+
+const (
+	// TakeQuick takes from the first shard with room that nobody holds,
+	// never waiting and never using a shard's last unit.
+	TakeQuick TakeMode = iota
+	// TakeCareful waits for the first shard with room in shard order.
+	TakeCareful
+	// TakeAll locks every shard in shard order and takes under the exact
+	// total, rebalancing what is left.
+	TakeAll
+)
+
 // ErrTakeCarefully asks the caller of TakeTotals to roll its transaction
-// back and take again with careful set: the quick take found no free shard
+// back and take again with TakeCareful: the quick take found no free shard
 // with room and may hold locks that make waiting unsafe.
 var ErrTakeCarefully = errors.New("campaign counters: take again carefully")
+
+// ErrTakeAll asks the caller of TakeTotals to roll its transaction back and
+// take again with TakeAll: the careful take found no shard with room, and
+// the shards it waited for and passed over stay locked to the end of its
+// transaction, so locking every shard from there could deadlock with
+// another commit doing the same.
+var ErrTakeAll = errors.New("campaign counters: take again under every shard's lock")
 
 // TakeTotals counts one redemption of campaign cid (discount and points)
 // against its total limit and budget inside the commit's transaction tx.
 // The caller skips campaigns with neither, and takes its campaigns in id
-// order. A refusal changes nothing. Without careful it may return
-// ErrTakeCarefully (PostgreSQL only).
-func (s *Service) TakeTotals(ctx context.Context, tx *sql.Tx, cid string, discount, points int64, now time.Time, careful bool) (Take, error) {
+// order. A refusal changes nothing. On PostgreSQL a quick take may return
+// ErrTakeCarefully and a careful one ErrTakeAll; a commit holding nothing
+// of the campaign's shards then locks them all in order, so no two takes
+// of one campaign wait for each other in a cycle.
+func (s *Service) TakeTotals(ctx context.Context, tx *sql.Tx, cid string, discount, points int64, now time.Time, mode TakeMode) (Take, error) {
 	if s.db.Dialect != store.Postgres {
 		return s.takeOne(ctx, tx, cid, discount, points, now)
 	}
 	start := rand.IntN(s.counterShards())
+	if mode == TakeAll {
+		return s.takeRebalance(ctx, tx, cid, discount, points, start, now)
+	}
+	careful := mode == TakeCareful
 	// Quickly: the first shard with room that nobody holds, from a random
 	// start. Carefully: wait for the first shard with room in shard order
 	// (holding only shards below it, if any), which is safe; and holding one
@@ -142,7 +171,7 @@ func (s *Service) TakeTotals(ctx context.Context, tx *sql.Tx, cid string, discou
 		return Take{}, fmt.Errorf("take campaign limit: %w", err)
 	}
 	if careful {
-		return s.takeRebalance(ctx, tx, cid, discount, points, start, now)
+		return Take{}, ErrTakeAll
 	}
 	return Take{}, ErrTakeCarefully
 }

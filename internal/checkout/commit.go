@@ -26,12 +26,16 @@ import (
 // limit or budget turned out to be used up when the commit tried to take it.
 var errRetry = errors.New("retry with fresh limits")
 
-// takeAgain restarts a commit whose quick take of a campaign's totals
-// found no free counter shard: the next attempt takes them carefully.
-type takeAgain struct{ campaignID string }
+// takeAgain restarts a commit whose take of a campaign's totals found no
+// counter shard with room the way it looked (campaign.ErrTakeCarefully,
+// campaign.ErrTakeAll): the next attempt takes them in mode.
+type takeAgain struct {
+	campaignID string
+	mode       campaign.TakeMode
+}
 
 func (e *takeAgain) Error() string {
-	return "take campaign " + e.campaignID + " totals again carefully"
+	return fmt.Sprintf("take campaign %s totals again in mode %d", e.campaignID, e.mode)
 }
 
 // ErrContentExhausted is returned when a free-content pool has no codes left.
@@ -63,7 +67,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		return nil, false, err
 	}
 	exhausted := map[string]engine.Reason{}
-	careful := map[string]bool{} // campaigns whose totals are taken in shard order (campaign.ErrTakeCarefully)
+	modes := map[string]campaign.TakeMode{} // how each campaign's totals are taken (campaign.ErrTakeCarefully, ErrTakeAll)
 	for attempt := 0; ; attempt++ {
 		var resp *Response
 		var ended bool
@@ -82,7 +86,7 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		err = s.db.Tx(store.GroupCommit(ctx), func(tx *sql.Tx) error {
 			return s.batchChanges(ctx, tx, func(ctx context.Context) error {
 				var err error
-				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted, careful)
+				resp, ended, err = s.commitTx(ctx, tx, req, p, h, m, live, exhausted, modes)
 				if err != nil {
 					return err
 				}
@@ -96,12 +100,14 @@ func (s *Service) commit(ctx context.Context, req *Request) (*Response, bool, er
 		}
 		var again *takeAgain
 		if errors.As(err, &again) && attempt < 20 {
-			careful[again.campaignID] = true
+			modes[again.campaignID] = again.mode
 			continue
 		}
 		if store.Deadlock(err) && attempt < 20 {
-			// Locks are taken in campaign and shard order, but a return
-			// gives back in its redemptions' order: the loser runs again.
+			// Commits and returns take counter shards in campaign and
+			// shard order, and a take that would lock every shard starts
+			// again holding none, so this is a safety net for the other
+			// rows a transaction file's chunk holds: the loser runs again.
 			s.metrics.retries.Inc()
 			continue
 		}
@@ -157,7 +163,7 @@ func storedCommit(ctx context.Context, q querier, req *Request, h string) (*Resp
 }
 
 func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *prepared, h string, m *member.Member,
-	live *campaign.LiveSet, exhausted map[string]engine.Reason, careful map[string]bool) (*Response, bool, error) {
+	live *campaign.LiveSet, exhausted map[string]engine.Reason, modes map[string]campaign.TakeMode) (*Response, bool, error) {
 	now := s.opt.Now().UTC()
 	st, err := loadState(ctx, tx, live, m, now)
 	if err != nil {
@@ -259,9 +265,12 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 			continue
 		}
 		a := perCampaign[cid]
-		reason, end, err := s.takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now, careful[cid])
-		if errors.Is(err, campaign.ErrTakeCarefully) {
-			return nil, false, &takeAgain{cid}
+		reason, end, err := s.takeTotals(ctx, tx, live.ByID[cid], a.Discount, a.Points, now, modes[cid])
+		switch {
+		case errors.Is(err, campaign.ErrTakeCarefully):
+			return nil, false, &takeAgain{cid, campaign.TakeCareful}
+		case errors.Is(err, campaign.ErrTakeAll):
+			return nil, false, &takeAgain{cid, campaign.TakeAll}
 		}
 		if err != nil {
 			return nil, false, err
@@ -557,12 +566,12 @@ func giveBackUses(ctx context.Context, tx *sql.Tx, cid string, m *member.Member,
 // concurrent tills do not queue on one row). It returns the reason when
 // one is used up, and whether this redemption reached it (and ended the
 // campaign for everyone).
-func (s *Service) takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, points int64, now time.Time, careful bool) (engine.Reason, bool, error) {
+func (s *Service) takeTotals(ctx context.Context, tx *sql.Tx, l *campaign.Live, discount, points int64, now time.Time, mode campaign.TakeMode) (engine.Reason, bool, error) {
 	lim := l.Spec.Limits
 	if lim.MaxRedemptions == 0 && lim.Budget == 0 {
 		return "", false, nil
 	}
-	t, err := s.campaigns.TakeTotals(ctx, tx, l.ID, discount, points, now, careful)
+	t, err := s.campaigns.TakeTotals(ctx, tx, l.ID, discount, points, now, mode)
 	if err != nil {
 		return "", false, err
 	}

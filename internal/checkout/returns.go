@@ -427,7 +427,11 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 		}
 		byCampaign[r.campaignID] = append(byCampaign[r.campaignID], r)
 	}
-	for _, cid := range campaigns {
+	// Campaigns in id order, as a commit takes them, so a return and a
+	// commit never wait for each other's counter shards in a cycle; the
+	// answer still lists restored offers in their redemptions' order.
+	restored := map[string]bool{}
+	for _, cid := range sortedCampaigns(campaigns) {
 		rs := byCampaign[cid]
 		var refunded, points int64
 		qualifying := map[int]bool{}
@@ -476,8 +480,13 @@ func (s *Service) undo(ctx context.Context, tx *sql.Tx, b *basketRow, txnID, ret
 				return nil, nil, fmt.Errorf("restore redemptions: %w", err)
 			}
 			for _, r := range rs {
-				resp.OffersRestored = append(resp.OffersRestored, r.offerID)
+				restored[r.offerID] = true
 			}
+		}
+	}
+	for _, r := range reds {
+		if restored[r.offerID] {
+			resp.OffersRestored = append(resp.OffersRestored, r.offerID)
 		}
 	}
 	if s.opt.Referrals != nil {
