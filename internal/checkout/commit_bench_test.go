@@ -19,7 +19,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout"
-	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/checkout/checkouttest"
 	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/store"
@@ -113,38 +113,7 @@ func tillBenchWorld(b *testing.B, db *store.DB) (*checkout.Service, []string) {
 	if _, err := db.W.Exec(`INSERT INTO stores (id, name, timezone, created_at) VALUES ('S1', 'High Street', 'Europe/London', $1)`, clk.Now()); err != nil {
 		b.Fatal(err)
 	}
-	cats := func(from, to int) []string {
-		var out []string
-		for i := from; i < to; i++ {
-			out = append(out, fmt.Sprintf("c%02d", i))
-		}
-		return out
-	}
-	skus := func(from, to int) []string {
-		var out []string
-		for i := from; i < to; i++ {
-			out = append(out, fmt.Sprintf("S%03d", i))
-		}
-		return out
-	}
-	specs := []campaign.Spec{
-		{Name: "10% off ten categories", Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 10, Scope: engine.Scope{Categories: cats(0, 10)}}}},
-		{Name: "20% off two", Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 20, Scope: engine.Scope{Categories: cats(10, 12)}}}},
-		{Name: "5 pounds off at 50", Benefits: []engine.Benefit{{Kind: engine.SpendThreshold, Threshold: 5000, Amount: 500}},
-			Limits: campaign.Limits{PerMember: 50}},
-		{Name: "10 pounds off at 150", Benefits: []engine.Benefit{{Kind: engine.SpendThreshold, Threshold: 15000, Amount: 1000}}},
-		{Name: "3 for 2", Benefits: []engine.Benefit{{Kind: engine.BuyXGetY, Buy: 2, Get: 1, Scope: engine.Scope{SKUs: skus(20, 40)}}}},
-		{Name: "second half price", Benefits: []engine.Benefit{{Kind: engine.BuyXGetY, Buy: 1, Get: 1, Percent: 50, Scope: engine.Scope{SKUs: skus(40, 60)}}}},
-		{Name: "double points", Benefits: []engine.Benefit{{Kind: engine.PointsMultiplier, Multiplier: 2}}},
-		{Name: "100 bonus points", Benefits: []engine.Benefit{{Kind: engine.PointsBonus, Points: 100}},
-			Conditions: engine.Conditions{RequireCategories: cats(3, 4)}},
-		{Name: "5% off at 200, budgeted", Benefits: []engine.Benefit{{Kind: engine.SpendThreshold, Threshold: 20000, Percent: 5}},
-			Limits: campaign.Limits{Budget: 1_000_000_000}},
-		{Name: "40% off three", Exclusive: true, Benefits: []engine.Benefit{{Kind: engine.PercentOff, Percent: 40, Scope: engine.Scope{SKUs: skus(197, 200)}}}},
-	}
-	for _, spec := range specs {
-		spec.Start, spec.End = "2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z"
-		spec.Audience.Kind = campaign.AudienceAll
+	for _, spec := range checkouttest.TenCampaigns("2026-11-01T00:00:00Z", "2027-01-01T00:00:00Z") {
 		c, err := camps.Create(ctx, spec)
 		if err != nil {
 			b.Fatalf("create %s: %v", spec.Name, err)

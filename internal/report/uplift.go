@@ -136,20 +136,7 @@ func (s *Service) fixedGroupsRollup(ctx context.Context, c *campaign.Campaign) (
 	if err != nil {
 		return treated, control, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var ctl int
-		var g groupStats
-		if err := rows.Scan(&ctl, &g.Members, &g.Buyers, &g.Spend, &g.SpendSq); err != nil {
-			return treated, control, err
-		}
-		if ctl == 1 {
-			control = g
-		} else {
-			treated = g
-		}
-	}
-	return treated, control, rows.Err()
+	return scanGroups(rows)
 }
 
 // dynamicGroupsRollup is dynamicGroups over the roll-up: the buyers are the
@@ -233,20 +220,7 @@ func (s *Service) fixedGroups(ctx context.Context, c *campaign.Campaign, from, t
 	if err != nil {
 		return treated, control, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var ctl int
-		var g groupStats
-		if err := rows.Scan(&ctl, &g.Members, &g.Buyers, &g.Spend, &g.SpendSq); err != nil {
-			return treated, control, err
-		}
-		if ctl == 1 {
-			control = g
-		} else {
-			treated = g
-		}
-	}
-	return treated, control, rows.Err()
+	return scanGroups(rows)
 }
 
 // dynamicGroups aggregates an audience of kind all or open, which has rows
@@ -296,4 +270,23 @@ func (s *Service) dynamicGroups(ctx context.Context, c *campaign.Campaign, from,
 		}
 	}
 	return subtract(total, control), control, nil
+}
+
+// scanGroups reads the rows of a query grouped by the control flag (control,
+// then groupAgg's columns) into the treated and the control group.
+func scanGroups(rows *sql.Rows) (treated, control groupStats, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var ctl int
+		var g groupStats
+		if err := rows.Scan(&ctl, &g.Members, &g.Buyers, &g.Spend, &g.SpendSq); err != nil {
+			return treated, control, err
+		}
+		if ctl == 1 {
+			control = g
+		} else {
+			treated = g
+		}
+	}
+	return treated, control, rows.Err()
 }
