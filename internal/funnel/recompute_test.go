@@ -180,7 +180,7 @@ func countsOf(g Group) []int {
 // over a stored stream equal two independent recomputations, per campaign
 // and with a breakdown, on both databases.
 func TestRun_EqualsPlainSQLAndAReferenceImplementation(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		people := world(t, db, 400)
 		s := NewService(db, nil)
 		from, to := t0.Add(24*time.Hour), t0.Add(8*24*time.Hour)

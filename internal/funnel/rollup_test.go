@@ -76,7 +76,7 @@ func record(t testing.TB, db *store.DB, evs ...event.Event) {
 // the counts equal the brute-force reference. Some people must be read
 // from the stream (their answer lies inside a row) and most must not.
 func TestRollup_GivesTheStreamsFigures(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		people := denseWorld(t, db, 300)
 		for p, evs := range world(t, db, 200) {
@@ -160,7 +160,7 @@ func TestRollup_FollowsMergesAndLateEvents(t *testing.T) {
 }
 
 func followsMergesAndLateEvents(t *testing.T, tracked bool) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
@@ -223,7 +223,7 @@ func followsMergesAndLateEvents(t *testing.T, tracked bool) {
 // is a tracked funnel's per-person state, and both equal the state computed
 // at once when the funnel is tracked after the fact.
 func TestRefresh_InStepsEqualsOnceAtTheEnd(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		def := Definition{Name: "carts", Window: Duration(48 * time.Hour), Breakdown: "channel", Steps: []Step{
@@ -334,7 +334,7 @@ func firstDiff(a, b []string) string {
 // a merge moving rows of those days makes it computed again (and right),
 // one outside them does not.
 func TestRun_CachesUntilADayItReadsChanges(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }

@@ -22,7 +22,7 @@ import (
 // Some people must be read from the stream (step-1 events on both sides of
 // from in from's day) and most must not.
 func TestTracked_GivesTheStreamsFigures(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		pos := BuyPipeline("c1", 48*time.Hour)
@@ -108,7 +108,7 @@ func TestTracked_GivesTheStreamsFigures(t *testing.T) {
 // TestTrack_RefusesPropertyFilters: a funnel filtering on properties is
 // read from the stream; tracking it is refused, naming the steps.
 func TestTrack_RefusesPropertyFilters(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		def := Definition{Name: "sku", Window: Duration(time.Hour), Steps: []Step{
 			{Types: []string{event.ProductViewed}, Where: map[string]string{"properties.sku": "coffee"}}, {Types: []string{event.OrderPlaced}}}}
 		if _, err := NewService(db, nil).Track(context.Background(), def); !containsField(err, "steps") {
@@ -145,7 +145,7 @@ func stateRows(t *testing.T, db *store.DB) []string {
 // it is folded until it ends, then both are. (SQLite's one writer commits
 // ids in order; a Refresh there queues behind the writer.)
 func TestRefresh_NeitherWaitsForNorSkipsAnOpenWriter(t *testing.T) {
-	db := storetest.Postgres(t)
+	db := storetest.PostgresIsolated(t)
 	ctx := context.Background()
 	s := NewService(db, nil)
 	s.settle = 0 // fold what is final now
@@ -191,7 +191,7 @@ func TestRefresh_NeitherWaitsForNorSkipsAnOpenWriter(t *testing.T) {
 // same name is tracked instead and the old state is dropped, and one that
 // filters on properties is not tracked.
 func TestSave_TracksTheFunnelAndUntracksWhatItReplaces(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		record(t, db,

@@ -33,6 +33,54 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	})
 }
 
+// EachIsolated is Each with PostgreSQL in a database of the test's own
+// instead of a schema of the shared one. Code that reads PostgreSQL's
+// transaction snapshot (store.LogBoundaryOf: the funnel roll-up, the CRM
+// feed) waits for, and then stops below, every transaction open in its
+// database; other tests' transactions in the shared database would hold it
+// back for as long as they run.
+func EachIsolated(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, SQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, PostgresIsolated(t))
+	})
+}
+
+// PostgresIsolated opens a migrated PostgreSQL database made for the test
+// (see EachIsolated) on the server PERK_TEST_POSTGRES names, dropped when
+// the test ends.
+func PostgresIsolated(t testing.TB) *store.DB {
+	t.Helper()
+	base := testenv.Env(t, PostgresEnv, "PostgreSQL")
+	var b [6]byte
+	rand.Read(b[:])
+	name := "perk_test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		admin.Close()
+		t.Fatalf("create database: %v", err)
+	}
+	// Registered before open's cleanups, so it runs after the pool closes.
+	t.Cleanup(func() {
+		admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	u.Path = "/" + name
+	return open(t, u.String())
+}
+
 // Engine opens a fresh migrated database of the named engine, "sqlite" or
 // "postgres", for benchmarks that compare the two.
 func Engine(tb testing.TB, name string) *store.DB {
