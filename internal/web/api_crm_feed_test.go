@@ -33,7 +33,7 @@ func withCRMFeed(db *store.DB) func(*web.Options) {
 // new; until reads another feed over the same changes; mistakes are 422
 // naming the field, and a till's key may not read the feed.
 func TestCRMFeedAPI_StreamsAFeedByCursorWithItsCountAndHash(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db, withCRMFeed(db))
 		ann := e.enrol("07700900601")
 		if _, err := db.W.Exec(`UPDATE members SET external_id = 'CRM-9' WHERE id = $1`, ann.ID); err != nil {

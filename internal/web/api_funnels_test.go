@@ -13,7 +13,7 @@ import (
 )
 
 func TestAPI_FunnelsDefineReportAndDraw(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		clock := testenv.NewClock(eventsNow)
 		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now })
 		def := `{"name":"coffee","window":"1h","steps":[{"name":"saw coffee","types":["product_viewed"],"where":{"properties.sku":"COF"}},{"name":"bought","types":["order_placed"]}]}`
@@ -74,7 +74,7 @@ func TestAPI_FunnelsDefineReportAndDraw(t *testing.T) {
 }
 
 func TestManageMember_ShowsTheStitchedTimelineAndSessions(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		clock := testenv.NewClock(eventsNow)
 		e := newEnv(t, db, func(o *web.Options) { o.Now = clock.Now })
 		ann := e.enrol("+447700900123")

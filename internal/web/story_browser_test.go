@@ -34,7 +34,7 @@ const shopPage = `<!doctype html><html><head><meta name="viewport" content="widt
 // buys at the till. One timeline, one session, and the campaign's buy
 // pipeline counts the shopper once at every step.
 func TestShopperStory_InChromium(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		short := links.NewService(db, "http://perk.test", nil)
 		e := newEnv(t, db, func(o *web.Options) { o.Links = short })

@@ -56,7 +56,14 @@ func EachIsolated(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // the test ends.
 func PostgresIsolated(t testing.TB) *store.DB {
 	t.Helper()
-	base := testenv.Env(t, PostgresEnv, "PostgreSQL")
+	return open(t, IsolatedDSN(t, testenv.Env(t, PostgresEnv, "PostgreSQL")))
+}
+
+// IsolatedDSN creates an empty database on the server at base and returns
+// its DSN; the database is dropped, with any connection left to it, when
+// the test ends.
+func IsolatedDSN(t testing.TB, base string) string {
+	t.Helper()
 	var b [6]byte
 	rand.Read(b[:])
 	name := "perk_test_" + hex.EncodeToString(b[:])
@@ -68,7 +75,7 @@ func PostgresIsolated(t testing.TB) *store.DB {
 		admin.Close()
 		t.Fatalf("create database: %v", err)
 	}
-	// Registered before open's cleanups, so it runs after the pool closes.
+	// Registered before the caller's cleanups, so it runs after them.
 	t.Cleanup(func() {
 		admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
 		admin.Close()
@@ -78,7 +85,7 @@ func PostgresIsolated(t testing.TB) *store.DB {
 		t.Fatalf("parse %s: %v", PostgresEnv, err)
 	}
 	u.Path = "/" + name
-	return open(t, u.String())
+	return u.String()
 }
 
 // Engine opens a fresh migrated database of the named engine, "sqlite" or
