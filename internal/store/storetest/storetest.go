@@ -23,13 +23,20 @@ const PostgresEnv = "PERK_TEST_POSTGRES"
 // Each runs fn once per database as subtests named "sqlite" and "postgres".
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
+	each(t, Postgres, fn)
+}
+
+// each runs fn on SQLite and on the PostgreSQL database postgres opens, side
+// by side.
+func each(t *testing.T, postgres func(testing.TB) *store.DB, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
 		fn(t, SQLite(t))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		fn(t, Postgres(t))
+		fn(t, postgres(t))
 	})
 }
 
@@ -41,14 +48,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // back for as long as they run.
 func EachIsolated(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		fn(t, SQLite(t))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, PostgresIsolated(t))
-	})
+	each(t, PostgresIsolated, fn)
 }
 
 // PostgresIsolated opens a migrated PostgreSQL database made for the test
