@@ -33,7 +33,7 @@ func insertMembers(ctx context.Context, conn *sql.Conn, q querier, d store.Diale
 		for i := range names {
 			names[i] = strings.TrimSpace(names[i])
 		}
-		err := copyRows(ctx, conn, "members", names, len(ms), func(i int) []any {
+		err := store.CopyRows(ctx, conn, "members", names, len(ms), func(i int) []any {
 			args := memberArgs(ms[i])
 			if syncRun != "" {
 				args = append(args, syncRun)
@@ -133,7 +133,7 @@ type consentRow struct {
 
 func insertConsents(ctx context.Context, conn *sql.Conn, q querier, d store.Dialect, cs []consentRow, source, version string, now time.Time) error {
 	if conn != nil && len(cs) > 0 {
-		err := copyRows(ctx, conn, "consents", []string{"member_id", "channel", "action", "method", "source",
+		err := store.CopyRows(ctx, conn, "consents", []string{"member_id", "channel", "action", "method", "source",
 			"wording_version", "created_at", "phone"}, len(cs), func(i int) []any {
 			c := cs[i]
 			return []any{c.memberID, "sms", c.action, "import", source, version, now, store.NullString(c.phone)}

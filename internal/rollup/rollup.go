@@ -12,14 +12,10 @@ package rollup
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-)
 
-// Execer runs a statement: a *sql.Tx (or *sql.DB for a rebuild).
-type Execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+	"github.com/perk-platform/perk/internal/store"
+)
 
 // basketSpend adds $2 times a basket's contribution to campaign_spend: for
 // every campaign whose window [starts_at, ends_at) holds the basket's
@@ -37,7 +33,7 @@ const basketSpend = `INSERT INTO campaign_spend (campaign_id, member_id, baskets
 		spend = campaign_spend.spend + excluded.spend`
 
 // AddBasket counts a basket just stored (call after its row is written).
-func AddBasket(ctx context.Context, tx Execer, basketID string) error {
+func AddBasket(ctx context.Context, tx store.Execer, basketID string) error {
 	if _, err := tx.ExecContext(ctx, basketSpend, basketID, 1); err != nil {
 		return fmt.Errorf("rollup: add basket %s: %w", basketID, err)
 	}
@@ -46,7 +42,7 @@ func AddBasket(ctx context.Context, tx Execer, basketID string) error {
 
 // RemoveBasket takes a basket's contribution out (call before a change of
 // its status, then AddBasket after if it still counts).
-func RemoveBasket(ctx context.Context, tx Execer, basketID string) error {
+func RemoveBasket(ctx context.Context, tx store.Execer, basketID string) error {
 	if _, err := tx.ExecContext(ctx, basketSpend, basketID, -1); err != nil {
 		return fmt.Errorf("rollup: remove basket %s: %w", basketID, err)
 	}
@@ -65,7 +61,7 @@ const spendFrom = `INSERT INTO campaign_spend (campaign_id, member_id, baskets, 
 // Campaign recomputes one campaign's rows from its baskets, after a change of
 // its window (call in the transaction that changes it, after the change).
 // It reads the baskets of the new window once: a rare, operator-made change.
-func Campaign(ctx context.Context, tx Execer, campaignID string) error {
+func Campaign(ctx context.Context, tx store.Execer, campaignID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM campaign_spend WHERE campaign_id = $1`, campaignID); err != nil {
 		return fmt.Errorf("rollup: campaign %s: %w", campaignID, err)
 	}
@@ -77,7 +73,7 @@ func Campaign(ctx context.Context, tx Execer, campaignID string) error {
 
 // Rebuild recomputes every summary from the raw rows, for a loader that
 // writes baskets by SQL (perk bench gen-data) and for tests.
-func Rebuild(ctx context.Context, db Execer) error {
+func Rebuild(ctx context.Context, db store.Execer) error {
 	if _, err := db.ExecContext(ctx, `DELETE FROM campaign_spend`); err != nil {
 		return fmt.Errorf("rollup: rebuild: %w", err)
 	}

@@ -46,14 +46,7 @@ func InsertRows(ctx context.Context, ex Execer, d Dialect, table string, cols []
 		return nil
 	}
 	if c, ok := ctx.Value(copyKey{}).(copyConn); ok && d == Postgres && any(c.tx) == any(ex) {
-		return c.conn.Raw(func(dc any) error {
-			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols,
-				pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
-			if err != nil {
-				return fmt.Errorf("copy %s: %w", table, err)
-			}
-			return nil
-		})
+		return CopyRows(ctx, c.conn, table, cols, n, row)
 	}
 	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
 	for start := 0; start < n; start += perStmt {
@@ -73,4 +66,20 @@ func InsertRows(ctx context.Context, ex Execer, d Dialect, table string, cols []
 		}
 	}
 	return nil
+}
+
+// CopyRows sends n rows of cols to table with PostgreSQL's COPY on conn,
+// inside the transaction conn is in: the server reads them with no
+// statement to parse and no parameters to bind, which is what bulk loading
+// costs at its floor. row(i) gives row i's values in cols order. A unique
+// violation comes back as from an INSERT, so callers map it the same way.
+func CopyRows(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(i int) []any) error {
+	return conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols,
+			pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		return nil
+	})
 }
