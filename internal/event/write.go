@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,40 @@ func Record(ctx context.Context, tx *sql.Tx, d store.Dialect, evs ...Event) erro
 	}
 	_, err := write(ctx, tx, d, evs, nil)
 	return err
+}
+
+// RecordEach writes, inside tx, one of Perk's own events of type typ at
+// time at for each row of sel, a SELECT of (event_id, member_id,
+// properties) with parameters args, in the order it gives them: what Record
+// writes for such events, in one statement, for events raised in bulk over
+// a table (a profile refresh's segment_entered, up to one per member) that
+// would otherwise be read into Go and sent back. The rows name members,
+// never anonymous ids, so nothing is tied. A resent event_id is ignored. It
+// returns how many events were new.
+func RecordEach(ctx context.Context, tx *sql.Tx, d store.Dialect, typ string, at time.Time, sel string, args ...any) (int64, error) {
+	pType, pAt := "$"+strconv.Itoa(len(args)+1), "$"+strconv.Itoa(len(args)+2)
+	args = append(args, typ, Normal(at))
+	cols := `INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, member_id, properties)`
+	vals := `CAST(` + pType + ` AS TEXT), ` + d.TimeParam(pAt) + `, ` + d.TimeParam(pAt) + `, '', '` + SourcePerk + `', `
+	var q string
+	if d == store.Postgres {
+		// As insertArrays: claim each id in event_ids, insert the events
+		// whose claim was new.
+		q = `WITH s (event_id, member_id, properties) AS (` + sel + `),
+		b AS (SELECT event_id, member_id, properties, ROW_NUMBER() OVER () AS ord FROM s),
+		fresh AS (INSERT INTO event_ids (event_id, occurred_at) SELECT event_id, ` + d.TimeParam(pAt) + ` FROM b
+			ON CONFLICT (event_id) DO NOTHING RETURNING event_id)
+		` + cols + ` SELECT b.event_id, ` + vals + `b.member_id, b.properties FROM b JOIN fresh ON fresh.event_id = b.event_id ORDER BY ord`
+	} else {
+		// OR IGNORE, not an upsert clause: see insert.
+		q = `WITH s (event_id, member_id, properties) AS (` + sel + `) ` + strings.Replace(cols, "INSERT", "INSERT OR IGNORE", 1) +
+			` SELECT event_id, ` + vals + `member_id, properties FROM s`
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("event: record %s: %w", typ, err)
+	}
+	return res.RowsAffected()
 }
 
 // write resolves anonymous events to the members their ids are tied to,

@@ -42,12 +42,6 @@ func BenchmarkRefresh(b *testing.B) {
 	}
 	for _, engine := range strings.Split(engines, ",") {
 		db := storetest.Engine(b, engine)
-		if engine == "postgres" {
-			db.R.SetMaxOpenConns(1)
-			if _, err := db.W.Exec(`SET max_parallel_workers_per_gather = 0`); err != nil {
-				b.Fatal(err)
-			}
-		}
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 		start := time.Now()
 		baskets := generate(b, db, n, now)
@@ -56,7 +50,7 @@ func BenchmarkRefresh(b *testing.B) {
 			slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 		b.Run(fmt.Sprintf("%s/%d", engine, n), func(b *testing.B) {
 			ctx := context.Background()
-			cpu, server := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
+			cpu, server := testenv.ProcessCPU().Seconds(), serverCPU(b, engine)
 			b.ResetTimer()
 			var res profile.Result
 			for range b.N {
@@ -68,7 +62,7 @@ func BenchmarkRefresh(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric((testenv.ProcessCPU().Seconds()-cpu)/float64(b.N), "cpu-s/op")
 			if engine == "postgres" {
-				b.ReportMetric((testenv.BackendCPU(b, db).Seconds()-server)/float64(b.N), "server-cpu-s/op")
+				b.ReportMetric((serverCPU(b, engine)-server)/float64(b.N), "server-cpu-s/op")
 			}
 			b.Logf("%d members, %d scored, %d entered a segment", res.Members, res.Scored, res.Entered)
 		})
@@ -215,12 +209,6 @@ func BenchmarkRefreshKept(b *testing.B) {
 		if _, err := db.Migrate(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if engine == "postgres" {
-			db.R.SetMaxOpenConns(1)
-			if _, err := db.W.Exec(`SET max_parallel_workers_per_gather = 0`); err != nil {
-				b.Fatal(err)
-			}
-		}
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 		var have int
 		if err := db.R.QueryRow(`SELECT COUNT(*) FROM members`).Scan(&have); err != nil {
@@ -234,26 +222,18 @@ func BenchmarkRefreshKept(b *testing.B) {
 		}
 		// On PostgreSQL the refresh's one transaction calls the hook after
 		// the figures (fold, cuts, upsert) and after the scores and events:
-		// log the CPU each part took, the backend's read from /proc.
-		var pid int
-		if engine == "postgres" {
-			if err := db.R.QueryRow(`SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-				b.Fatal(err)
-			}
-		}
-		var lastCPU, lastServer time.Duration
+		// log the CPU each part took, the server's read from /proc.
+		var lastCPU time.Duration
+		var lastServer float64
 		mark := func() {
-			lastCPU = testenv.ProcessCPU()
-			if pid != 0 {
-				lastServer, _ = testenv.PIDCPU(pid)
-			}
+			lastCPU, lastServer = testenv.ProcessCPU(), serverCPU(b, engine)
 		}
 		opt := profile.Options{Now: func() time.Time { return now }}
-		if pid != 0 {
+		if engine == "postgres" {
 			opt = profile.WithBetweenChunks(opt, func() {
 				c, sv := lastCPU, lastServer
 				mark()
-				b.Logf("refresh part: process %.2f cpu-s, backend %.2f cpu-s", (lastCPU - c).Seconds(), (lastServer - sv).Seconds())
+				b.Logf("refresh part: process %.2f cpu-s, server %.2f cpu-s", (lastCPU - c).Seconds(), lastServer-sv)
 			})
 		}
 		s := profile.NewService(db, opt, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -283,7 +263,7 @@ func BenchmarkRefreshKept(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				clear()
-				c0, s0 := testenv.ProcessCPU().Seconds(), testenv.BackendCPU(b, db).Seconds()
+				c0, s0 := testenv.ProcessCPU().Seconds(), serverCPU(b, engine)
 				mark()
 				b.StartTimer()
 				if res, err = s.Refresh(ctx); err != nil {
@@ -291,7 +271,7 @@ func BenchmarkRefreshKept(b *testing.B) {
 				}
 				b.StopTimer()
 				cpu += testenv.ProcessCPU().Seconds() - c0
-				server += testenv.BackendCPU(b, db).Seconds() - s0
+				server += serverCPU(b, engine) - s0
 				b.StartTimer()
 			}
 			b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
@@ -301,4 +281,15 @@ func BenchmarkRefreshKept(b *testing.B) {
 			b.Logf("%d members, %d scored, %d entered a segment", res.Members, res.Scored, res.Entered)
 		})
 	}
+}
+
+// serverCPU is, on PostgreSQL, the CPU seconds of every server process so
+// far (testenv.ServerCPU: the refresh reads on one connection and writes on
+// another, and the read may run parallel workers); 0 on SQLite, whose work
+// is in this process.
+func serverCPU(b *testing.B, engine string) float64 {
+	if engine != "postgres" {
+		return 0
+	}
+	return testenv.ServerCPU(b).Seconds()
 }

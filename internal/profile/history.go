@@ -259,95 +259,63 @@ func (s *Service) historySQL(sc scope) string {
 		ORDER BY ` + order
 }
 
-// fetchRows is how many history rows a PostgreSQL cursor fetch reads.
-const fetchRows = 50_000
-
-// flushMembers is how many folded members are written at a time.
+// flushMembers is how many folded members a reader hands on at a time.
 const flushMembers = 5_000
 
-// history folds the history of the members in sc, calling write with the
-// folded members in member order, only when no query is open on tx (so
-// write may use it). On PostgreSQL the query runs as a cursor, fetched a
-// page at a time, so the whole programme's history is never held in
-// memory; on SQLite sc is a chunk, read in one go.
-func (s *Service) history(ctx context.Context, tx *sql.Tx, sc scope, now time.Time, write func([]folded) error) error {
+// querier is what the history is read through: the caller's write
+// transaction, or a connection or transaction of the read pool.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// history folds the history of the members in sc and hands the folded
+// members, in member order, to emit: every `every` members while the query
+// is still open when every > 0 (emit must then not use q), or all at once
+// after the query is closed when every is 0 (emit may use q: the in-line
+// case, for a few hundred members). Rows are streamed, never held: the
+// whole programme's history passes through a bounded fold.
+func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Time, every int, emit func([]folded) error) error {
 	f := newFold(s.opt, now)
 	var pending []folded
-	args := sc.args(now, now.Add(-s.opt.Window))
 	var r row
 	var cats sql.NullString
 	var net sql.NullInt64
-	// read scans rows into the fold; it reports how many rows it read.
-	read := func(rows *sql.Rows) (int, error) {
-		defer rows.Close()
-		n := 0
-		for rows.Next() {
-			n++
-			if err := rows.Scan(&r.member, &r.basket, &r.store, &r.at, &cats, &net, &r.brand); err != nil {
-				return n, fmt.Errorf("profile: history: %w", err)
-			}
-			r.line, r.categories, r.net = net.Valid, cats.String, net.Int64
-			if r.member != f.member {
-				if f.member != "" {
-					pending = append(pending, f.done())
-				}
-				f.member = r.member
-			}
-			if err := f.add(&r); err != nil {
-				return n, err
-			}
-		}
-		if err := rows.Err(); err != nil {
-			return n, fmt.Errorf("profile: history: %w", err)
-		}
-		return n, nil
+	rows, err := q.QueryContext(ctx, s.historySQL(sc), sc.args(now, now.Add(-s.opt.Window))...)
+	if err != nil {
+		return fmt.Errorf("profile: history: %w", err)
 	}
-	if s.db.Dialect == store.Postgres {
-		// A cursor is planned for its first tenth by default: a nested
-		// loop of index lookups per line, which starts fast and costs far
-		// more to the end. The whole result is read.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL cursor_tuple_fraction = 1.0`); err != nil {
-			return fmt.Errorf("profile: history cursor: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DECLARE profile_history NO SCROLL CURSOR FOR `+s.historySQL(sc), args...); err != nil {
-			return fmt.Errorf("profile: history cursor: %w", err)
-		}
-		for {
-			rows, err := tx.QueryContext(ctx, `FETCH `+fmt.Sprint(fetchRows)+` FROM profile_history`)
-			if err != nil {
-				return fmt.Errorf("profile: history fetch: %w", err)
-			}
-			n, err := read(rows)
-			if err != nil {
-				return err
-			}
-			if len(pending) >= flushMembers {
-				if err := write(pending); err != nil {
-					return err
-				}
-				pending = pending[:0]
-			}
-			if n < fetchRows {
-				break
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `CLOSE profile_history`); err != nil {
-			return fmt.Errorf("profile: history cursor: %w", err)
-		}
-	} else {
-		rows, err := tx.QueryContext(ctx, s.historySQL(sc), args...)
-		if err != nil {
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&r.member, &r.basket, &r.store, &r.at, &cats, &net, &r.brand); err != nil {
 			return fmt.Errorf("profile: history: %w", err)
 		}
-		if _, err := read(rows); err != nil {
+		r.line, r.categories, r.net = net.Valid, cats.String, net.Int64
+		if r.member != f.member {
+			if f.member != "" {
+				pending = append(pending, f.done())
+				if every > 0 && len(pending) >= every {
+					if err := emit(pending); err != nil {
+						return err
+					}
+					// emit owns what it was given.
+					pending = make([]folded, 0, every)
+				}
+			}
+			f.member = r.member
+		}
+		if err := f.add(&r); err != nil {
 			return err
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("profile: history: %w", err)
+	}
+	rows.Close()
 	if f.member != "" {
 		pending = append(pending, f.done())
 	}
 	if len(pending) > 0 {
-		return write(pending)
+		return emit(pending)
 	}
 	return nil
 }
@@ -405,7 +373,9 @@ func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table st
 
 // phases adds up the wall time of a refresh's phases, logged at Debug so a
 // benchmark can tell where the time goes.
-type phases struct{ fold, upsert, cuts, score, events time.Duration }
+// fold is the whole figures pass and includes stage, the time spent
+// writing what the fold produced.
+type phases struct{ fold, stage, upsert, cuts, score, events time.Duration }
 
 type phasesKey struct{}
 

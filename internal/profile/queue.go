@@ -83,7 +83,7 @@ func (s *Service) recompute(ctx context.Context, tx *sql.Tx, sc scope, now time.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
 	}
-	if _, err := s.figures(ctx, nil, tx, sc, now); err != nil {
+	if _, err := s.figures(ctx, nil, tx, sc, now, s.inline(ctx, tx, sc, now)); err != nil {
 		return err
 	}
 	st, err := loadState(ctx, tx)

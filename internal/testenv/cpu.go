@@ -56,3 +56,52 @@ func BackendCPU(tb testing.TB, db *store.DB) time.Duration {
 	}
 	return d
 }
+
+// ServerCPU is the CPU time of every PostgreSQL process on this machine:
+// the live ones' own, plus what the postmaster's exited children (backends
+// and parallel workers) used, from its cutime and cstime. A benchmark whose
+// work spreads over several connections or parallel workers reads the
+// server's share of it as the difference of two calls, on a machine where
+// nothing else uses PostgreSQL. It skips the benchmark when no PostgreSQL
+// process is visible (a server on another machine).
+func ServerCPU(tb testing.TB) time.Duration {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		tb.Skipf("the server's CPU is not readable here: %v", err)
+	}
+	var total time.Duration
+	seen := false
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		open, close := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+		if open < 0 || close < open || string(raw[open+1:close]) != "postgres" {
+			continue
+		}
+		seen = true
+		// After the command: state, ppid, ..., utime (12th), stime,
+		// cutime, cstime (15th), in clock ticks (100 a second).
+		f := strings.Fields(string(raw[close+2:]))
+		if len(f) < 15 {
+			continue
+		}
+		ticks := func(i int) time.Duration {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			return time.Duration(v) * 10 * time.Millisecond
+		}
+		total += ticks(11) + ticks(12)
+		if parent, err := os.ReadFile("/proc/" + f[1] + "/comm"); err != nil || strings.TrimSpace(string(parent)) != "postgres" {
+			total += ticks(13) + ticks(14) // the postmaster: its reaped children
+		}
+	}
+	if !seen {
+		tb.Skip("no PostgreSQL process on this machine: the server's CPU is not readable here")
+	}
+	return total
+}
