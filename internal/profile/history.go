@@ -28,12 +28,19 @@ import (
 // and gaps, a json_each and a power() per line); at 1,000,000 members that
 // was most of the refresh's CPU on both engines (docs/benchmarks.md,
 // "Profile refresh at 1M members"). The fold's results go to a staging
-// table (profile_stage, temporary) that the profile upsert joins, and the
+// table (temporary) that the profile upsert joins, and the
 // affinities straight to member_affinities, in bulk: COPY on PostgreSQL,
 // multi-row INSERTs on SQLite.
 
-// stageDDL creates the staging table of one transaction's figures.
-func stageDDL(d store.Dialect) []string {
+// The staging tables: a refresh's, and the drain's (on SQLite both on the
+// one write connection, and an on-demand refresh may run beside the drain).
+const (
+	refreshStage = "refresh_stage"
+	drainStage   = "profile_stage"
+)
+
+// stageDDL creates the staging table named table, or empties it.
+func stageDDL(d store.Dialect, table string) []string {
 	cols := `(member_id TEXT PRIMARY KEY, last_purchase %s, frequency BIGINT NOT NULL, monetary BIGINT NOT NULL,
 		preferred_store TEXT NOT NULL, avg_basket BIGINT NOT NULL, visit_days BIGINT NOT NULL, usual_interval BIGINT NOT NULL,
 		overdue_after BIGINT NOT NULL)`
@@ -41,11 +48,11 @@ func stageDDL(d store.Dialect) []string {
 		// Kept for the connection's life and emptied at each commit: a
 		// table made and dropped in every transaction (Drain runs every few
 		// seconds under till load) would churn the system catalogue.
-		return []string{`CREATE TEMP TABLE IF NOT EXISTS profile_stage ` + fmt.Sprintf(cols, "TIMESTAMPTZ") + ` ON COMMIT DELETE ROWS`}
+		return []string{`CREATE TEMP TABLE IF NOT EXISTS ` + table + ` ` + fmt.Sprintf(cols, "TIMESTAMPTZ") + ` ON COMMIT DELETE ROWS`}
 	}
 	// SQLite: the write pool is one connection, so the temp table lives as
 	// long as it; each use starts by emptying it.
-	return []string{`CREATE TEMP TABLE IF NOT EXISTS profile_stage ` + fmt.Sprintf(cols, "TIMESTAMP"), `DELETE FROM temp.profile_stage`}
+	return []string{`CREATE TEMP TABLE IF NOT EXISTS ` + table + ` ` + fmt.Sprintf(cols, "TIMESTAMP"), `DELETE FROM temp.` + table}
 }
 
 var stageCols = []string{"member_id", "last_purchase", "frequency", "monetary", "preferred_store", "avg_basket", "visit_days",
@@ -320,10 +327,10 @@ func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Tim
 	return nil
 }
 
-// stage writes folded members' figures to profile_stage and their
+// stage writes folded members' figures to the staging table and their
 // affinities to member_affinities: by COPY when conn (tx's connection) is
 // given on PostgreSQL, by multi-row INSERTs otherwise.
-func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, ms []folded) error {
+func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, ms []folded) error {
 	figs := make([][]any, 0, len(ms))
 	var affs [][]any
 	for i := range ms {
@@ -336,7 +343,7 @@ func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, ms []fo
 			affs = append(affs, []any{m.member, kindBrand, a.name, a.share})
 		}
 	}
-	if err := s.bulk(ctx, conn, tx, "profile_stage", stageCols, figs); err != nil {
+	if err := s.bulk(ctx, conn, tx, table, stageCols, figs); err != nil {
 		return fmt.Errorf("profile: stage figures: %w", err)
 	}
 	if err := s.bulk(ctx, conn, tx, "member_affinities", affinityCols, affs); err != nil {
@@ -375,7 +382,7 @@ func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table st
 // benchmark can tell where the time goes.
 // fold is the whole figures pass and includes stage, the time spent
 // writing what the fold produced.
-type phases struct{ fold, stage, upsert, cuts, score, events time.Duration }
+type phases struct{ fold, stage, upsert, cuts, events time.Duration }
 
 type phasesKey struct{}
 

@@ -78,19 +78,20 @@ func (s *Service) drainOnce(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// recompute brings the profiles of sc's members up to date in tx.
+// recompute brings the profiles of sc's members up to date in tx, scored
+// against the last refresh's cut points (unscored before the first).
 func (s *Service) recompute(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
 	}
-	if _, err := s.figures(ctx, nil, tx, sc, now, s.inline(ctx, tx, sc, now)); err != nil {
+	if err := s.stageFigures(ctx, nil, tx, drainStage, s.inline(ctx, tx, sc, now)); err != nil {
 		return err
 	}
 	st, err := loadState(ctx, tx)
-	if err != nil || st == nil {
+	if err != nil {
 		return err
 	}
-	_, err = s.score(ctx, tx, sc, *st, now)
+	_, _, err = s.write(ctx, tx, drainStage, sc, now, st)
 	return err
 }
 
