@@ -206,8 +206,11 @@ func BenchmarkRefreshKept(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(ctx); err != nil {
+		migrated := time.Now()
+		if n, err := db.Migrate(ctx); err != nil {
 			b.Fatal(err)
+		} else if n > 0 {
+			b.Logf("%s: %d migrations in %s", engine, n, time.Since(migrated).Round(time.Millisecond))
 		}
 		now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 		var have int

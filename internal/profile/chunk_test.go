@@ -35,7 +35,8 @@ func TestRefresh_TillCommitsDuringARefresh(t *testing.T) {
 		}
 		w.clock.Advance(time.Hour)
 		calls, committed := 0, 0
-		var commitErr error
+		var commitErr, drainErr error
+		var s *profile.Service
 		hook := func() {
 			calls++
 			if calls != 2 { // after the first chunk of figures (SQLite), or after all the figures (PostgreSQL)
@@ -59,14 +60,30 @@ func TestRefresh_TillCommitsDuringARefresh(t *testing.T) {
 			case <-time.After(time.Minute):
 				commitErr = errors.New("the commit did not complete: the refresh holds the writer")
 			}
+			// A drain now would take the member off the queue, and the
+			// refresh would then write their profile again from history
+			// up to its own time, without this basket: it waits, in this
+			// process and (PostgreSQL's advisory lock) in another.
+			drainers := []*profile.Service{s}
+			if db.Dialect == store.Postgres {
+				drainers = append(drainers, profile.NewService(db, profile.Options{Now: w.clock.Now}, nil))
+			}
+			for i, d := range drainers {
+				if n, err := d.Drain(ctx); err != nil || n != 0 {
+					drainErr = fmt.Errorf("drain %d during the refresh: %d members, %v; want none", i+1, n, err)
+				}
+			}
 		}
-		s := profile.NewService(db, profile.WithBetweenChunks(profile.Options{Now: w.clock.Now, RefreshChunk: 3}, hook), nil)
+		s = profile.NewService(db, profile.WithBetweenChunks(profile.Options{Now: w.clock.Now, RefreshChunk: 3}, hook), nil)
 		res, err := s.Refresh(ctx)
 		if err != nil {
 			t.Fatalf("refresh: %v", err)
 		}
 		if commitErr != nil || committed != 1 {
 			t.Fatalf("commit during the refresh: %d committed, err %v", committed, commitErr)
+		}
+		if drainErr != nil {
+			t.Fatal(drainErr)
 		}
 		if res.Members != 9 || res.Scored != 9 {
 			t.Errorf("refresh wrote %d profiles, scored %d; want 9 and 9", res.Members, res.Scored)

@@ -32,11 +32,19 @@ import (
 // affinities straight to member_affinities, in bulk: COPY on PostgreSQL,
 // multi-row INSERTs on SQLite.
 
-// The staging tables: a refresh's, and the drain's (on SQLite both on the
-// one write connection, and an on-demand refresh may run beside the drain).
-const (
-	refreshStage = "refresh_stage"
-	drainStage   = "profile_stage"
+// staging names the tables a pass writes: the temporary table its figures
+// are staged in, and the table its affinities go to.
+type staging struct{ figures, affinities string }
+
+// The passes' tables. The refresh and the drain stage figures apart (on
+// SQLite both use the one write connection, and an on-demand refresh may
+// run beside the drain). On PostgreSQL the refresh writes every affinity
+// into a new table, indexed once it is full and swapped in at the end
+// (swapAffinities).
+var (
+	refreshStaging   = staging{figures: "refresh_stage", affinities: "member_affinities"}
+	pgRefreshStaging = staging{figures: "refresh_stage", affinities: nextAffinities}
+	drainStaging     = staging{figures: "profile_stage", affinities: "member_affinities"}
 )
 
 // stageDDL creates the staging table named table, or empties it.
@@ -327,10 +335,10 @@ func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Tim
 	return nil
 }
 
-// stage writes folded members' figures to the staging table and their
-// affinities to member_affinities: by COPY when conn (tx's connection) is
+// stage writes folded members' figures and affinities to st's tables: by
+// COPY when conn (tx's connection) is
 // given on PostgreSQL, by multi-row INSERTs otherwise.
-func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, ms []folded) error {
+func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st staging, ms []folded) error {
 	figs := make([][]any, 0, len(ms))
 	var affs [][]any
 	for i := range ms {
@@ -343,10 +351,10 @@ func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table s
 			affs = append(affs, []any{m.member, kindBrand, a.name, a.share})
 		}
 	}
-	if err := s.bulk(ctx, conn, tx, table, stageCols, figs); err != nil {
+	if err := s.bulk(ctx, conn, tx, st.figures, stageCols, figs); err != nil {
 		return fmt.Errorf("profile: stage figures: %w", err)
 	}
-	if err := s.bulk(ctx, conn, tx, "member_affinities", affinityCols, affs); err != nil {
+	if err := s.bulk(ctx, conn, tx, st.affinities, affinityCols, affs); err != nil {
 		return fmt.Errorf("profile: write affinities: %w", err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // DrainBatch is how many queued members one Drain transaction recomputes.
@@ -43,9 +45,25 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 }
 
 func (s *Service) drainOnce(ctx context.Context) (int, error) {
+	if !s.refreshing.TryLock() {
+		return 0, nil // a refresh runs; the queue keeps its members for the next drain
+	}
+	defer s.refreshing.Unlock()
 	now := s.opt.Now().UTC()
 	n := 0
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if s.db.Dialect == store.Postgres {
+			// Not while a refresh runs: it replaces member_affinities, and
+			// what this wrote to the table it drops would be lost. The queue
+			// keeps the members for the next drain.
+			var free bool
+			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, refreshLock).Scan(&free); err != nil {
+				return fmt.Errorf("profile: refresh lock: %w", err)
+			}
+			if !free {
+				return nil
+			}
+		}
 		// The queue rows are deleted before the history is read: a basket
 		// committed after the delete queues its member again (on
 		// PostgreSQL its insert waits for this transaction), and one
@@ -84,14 +102,14 @@ func (s *Service) recompute(ctx context.Context, tx *sql.Tx, sc scope, now time.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
 	}
-	if err := s.stageFigures(ctx, nil, tx, drainStage, s.inline(ctx, tx, sc, now)); err != nil {
+	if err := s.stageFigures(ctx, nil, tx, drainStaging, s.inline(ctx, tx, sc, now)); err != nil {
 		return err
 	}
 	st, err := loadState(ctx, tx)
 	if err != nil {
 		return err
 	}
-	_, _, err = s.write(ctx, tx, drainStage, sc, now, st)
+	_, _, err = s.write(ctx, tx, drainStaging.figures, sc, now, st)
 	return err
 }
 

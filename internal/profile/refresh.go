@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/event"
@@ -24,6 +25,12 @@ type Service struct {
 	db  *store.DB
 	opt Options
 	log *slog.Logger
+	// refreshing is held by a refresh: a second one waits, and a drain in
+	// this process skips its turn rather than write a profile the refresh
+	// is about to write again from older history, after the drain took
+	// the member off the queue. (Across processes on PostgreSQL the
+	// advisory lock refreshLock does the same.)
+	refreshing sync.Mutex
 }
 
 // NewService returns a Service over db; a nil log discards.
@@ -107,6 +114,8 @@ func (sc scope) args(head ...any) []any {
 // see some members refreshed and others not yet, for the length of the run;
 // a member whose basket commits during the run stays queued for Drain.
 func (s *Service) Refresh(ctx context.Context) (Result, error) {
+	s.refreshing.Lock()
+	defer s.refreshing.Unlock()
 	now := s.opt.Now().UTC()
 	res := Result{At: now}
 	ph := &phases{}
@@ -122,19 +131,33 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 			if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
 				return err
 			}
-			if err := s.prepare(ctx, tx, scope{}); err != nil {
+			// A drain waits for the refresh (the affinities it would write
+			// go to the table the refresh replaces): drainOnce.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, refreshLock); err != nil {
+				return fmt.Errorf("profile: refresh lock: %w", err)
+			}
+			if err := s.prepare(ctx, tx, scope{}, false); err != nil {
 				return err
 			}
-			if err := s.stageFigures(ctx, conn, tx, refreshStage, s.readAll(ctx, now)); err != nil {
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE `+nextAffinities+` (LIKE member_affinities INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
+				return fmt.Errorf("profile: new affinities table: %w", err)
+			}
+			if err := s.stageFigures(ctx, conn, tx, pgRefreshStaging, s.readAll(ctx, now)); err != nil {
+				return err
+			}
+			if err := indexAffinities(ctx, tx); err != nil {
 				return err
 			}
 			s.opt.afterChunk()
 			st := state{At: now}
-			if res.Scored, st.Cuts, err = s.cuts(ctx, tx, refreshStage); err != nil {
+			if res.Scored, st.Cuts, err = s.cuts(ctx, tx, pgRefreshStaging.figures); err != nil {
 				return err
 			}
 			res.Cuts = st.Cuts
-			if res.Members, res.Entered, err = s.write(ctx, tx, refreshStage, scope{}, now, &st); err != nil {
+			if res.Members, res.Entered, err = s.write(ctx, tx, pgRefreshStaging.figures, scope{}, now, &st); err != nil {
+				return err
+			}
+			if err := swapAffinities(ctx, tx); err != nil {
 				return err
 			}
 			s.opt.afterChunk()
@@ -177,10 +200,10 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	// The staging table is the write connection's own (temporary) and
 	// outlives the chunks' transactions: every member's figures are staged
 	// before the cut points can be taken.
-	if err := s.initStage(ctx, s.db.W, refreshStage); err != nil {
+	if err := s.initStage(ctx, s.db.W, refreshStaging.figures); err != nil {
 		return err
 	}
-	defer s.db.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM temp.`+refreshStage)
+	defer s.db.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM temp.`+refreshStaging.figures)
 	// One chunk's history is read and folded on a connection of the read
 	// pool while the writer stages the chunk before it.
 	read := func(ctx context.Context, emit func(chunk) error) error {
@@ -206,11 +229,11 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	}
 	write := func(c chunk) error {
 		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			if err := s.prepare(ctx, tx, c.sc); err != nil {
+			if err := s.prepare(ctx, tx, c.sc, true); err != nil {
 				return err
 			}
 			defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.stage })
-			return s.stage(ctx, nil, tx, refreshStage, c.ms)
+			return s.stage(ctx, nil, tx, refreshStaging, c.ms)
 		}); err != nil {
 			return err
 		}
@@ -224,14 +247,14 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	since(ctx, start, func(p *phases) *time.Duration { return &p.fold })
 	st := state{At: now}
 	// The cut points need every member's figures, all staged by now.
-	res.Scored, st.Cuts, err = s.cuts(ctx, s.db.W, refreshStage)
+	res.Scored, st.Cuts, err = s.cuts(ctx, s.db.W, refreshStaging.figures)
 	if err != nil {
 		return err
 	}
 	res.Cuts = st.Cuts
 	for _, sc := range chunks {
 		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			n, e, err := s.write(ctx, tx, refreshStage, sc, now, &st)
+			n, e, err := s.write(ctx, tx, refreshStaging.figures, sc, now, &st)
 			res.Members += n
 			res.Entered += e
 			return err
@@ -241,6 +264,48 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 		s.opt.afterChunk()
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.finish(ctx, tx, st, now) })
+}
+
+// refreshLock is the key of the PostgreSQL advisory lock a refresh holds and
+// a drain must get (pg_try_advisory_xact_lock) to run.
+const refreshLock = 7357014 // beside migrate.go's 7357001 and the others of the 73570xx family
+
+// nextAffinities is the table a refresh on PostgreSQL writes every
+// member's affinities into. Filled without indexes and indexed once, then
+// swapped in for member_affinities at the end of the refresh's
+// transaction, it costs a fraction of deleting every row and inserting
+// them again through two indexes (and leaves no dead rows behind).
+const nextAffinities = "member_affinities_next"
+
+// indexAffinities builds nextAffinities' key and index: those migration
+// 0028 gives member_affinities (TestRefresh_SwapKeepsTheAffinitiesSchema
+// compares them), under names of their own until the swap.
+func indexAffinities(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`ALTER TABLE ` + nextAffinities + ` ADD CONSTRAINT ` + nextAffinities + `_pkey PRIMARY KEY (member_id, kind, name)`,
+		`CREATE INDEX ` + nextAffinities + `_key_idx ON ` + nextAffinities + ` (kind, name, share)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile: index new affinities: %w", err)
+		}
+	}
+	return nil
+}
+
+// swapAffinities replaces member_affinities by nextAffinities. Readers of
+// the table wait from here to the commit, the refresh's last statements.
+func swapAffinities(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`DROP TABLE member_affinities`,
+		`ALTER TABLE ` + nextAffinities + ` RENAME TO member_affinities`,
+		`ALTER TABLE member_affinities RENAME CONSTRAINT ` + nextAffinities + `_pkey TO member_affinities_pkey`,
+		`ALTER INDEX ` + nextAffinities + `_key_idx RENAME TO member_affinities_key_idx`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile: swap affinities: %w", err)
+		}
+	}
+	return nil
 }
 
 // chunk is one chunk's folded members, handed from the reader to the writer.
@@ -297,12 +362,15 @@ func (s *Service) chunks(ctx context.Context) ([]scope, error) {
 	return out, nil
 }
 
-// prepare drops the profiles of erased members and the affinities of the
-// members in sc, which figures writes again.
-func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope) error {
+// prepare drops the profiles of erased members and, with affinities, the
+// affinities of the members in sc, which stageFigures writes again.
+func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope, affinities bool) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_profiles WHERE member_id IN
 		(SELECT id FROM members WHERE status = 'erased'`+sc.on("id", 1)+`)`, sc.args()...); err != nil {
 		return fmt.Errorf("profile: drop erased: %w", err)
+	}
+	if !affinities {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
@@ -323,17 +391,17 @@ func (s *Service) initStage(ctx context.Context, ex store.Execer, table string) 
 // stageFigures stages the figures of members and writes their affinities
 // (the caller deleted their old ones): their history folded in Go
 // (history.go), which feed hands to the write function it is given, goes to
-// the staging table named table and member_affinities. conn is tx's
-// connection, for COPY on PostgreSQL; nil writes with INSERTs.
-func (s *Service) stageFigures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string,
+// st's tables. conn is tx's connection, for COPY on PostgreSQL; nil writes
+// with INSERTs.
+func (s *Service) stageFigures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st staging,
 	feed func(write func([]folded) error) error) error {
-	if err := s.initStage(ctx, tx, table); err != nil {
+	if err := s.initStage(ctx, tx, st.figures); err != nil {
 		return err
 	}
 	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.fold })
 	return feed(func(ms []folded) error {
 		defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.stage })
-		return s.stage(ctx, conn, tx, table, ms)
+		return s.stage(ctx, conn, tx, st, ms)
 	})
 }
 
