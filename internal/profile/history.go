@@ -257,9 +257,12 @@ func (f *fold) top(sums map[string]float64) []scored {
 
 // historySQL reads the committed baskets up to now of the members in sc,
 // by member, each with its lines (their net spend, figures.LineNet, and
-// brand) when it is in the window. Parameters: $1 now, $2 window start,
-// then the scope's from $3.
-func (s *Service) historySQL(sc scope) string {
+// brand) when it is in the window. With byName the brand column is the
+// line's SKU instead, for the caller to name from a map of the catalogue's
+// brands: a full refresh reads every line, and a catalogue lookup per line
+// was as many B-tree descents on SQLite as the lines themselves.
+// Parameters: $1 now, $2 window start, then the scope's from $3.
+func (s *Service) historySQL(sc scope, byName bool) string {
 	// Grouped by member is all the fold needs, not any collation's order:
 	// PostgreSQL sorts bytes several times faster than by the database's
 	// collation (SQLite compares bytes already).
@@ -267,11 +270,35 @@ func (s *Service) historySQL(sc scope) string {
 	if s.db.Dialect == store.Postgres {
 		order += ` COLLATE "C"`
 	}
-	return `SELECT b.member_id, b.id, b.store_id, b.created_at, l.categories, ` + figures.LineNet + `, COALESCE(p.brand, '')
-		FROM ` + s.baskets(sc) + ` LEFT JOIN basket_lines l ON l.basket_id = b.id AND b.created_at >= $2
-		LEFT JOIN products p ON p.sku = l.sku
+	brand, products := `COALESCE(p.brand, '')`, ` LEFT JOIN products p ON p.sku = l.sku`
+	if byName {
+		brand, products = `COALESCE(l.sku, '')`, ``
+	}
+	return `SELECT b.member_id, b.id, b.store_id, b.created_at, l.categories, ` + figures.LineNet + `, ` + brand + `
+		FROM ` + s.baskets(sc) + ` LEFT JOIN basket_lines l ON l.basket_id = b.id AND b.created_at >= $2` + products + `
 		WHERE b.status = 'committed' AND b.member_id IS NOT NULL AND b.created_at <= $1` + sc.on("b.member_id", 3) + `
 		ORDER BY ` + order
+}
+
+// brands reads the catalogue's brands by SKU, for historySQL's byName.
+func brands(ctx context.Context, q querier) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT sku, brand FROM products WHERE brand <> ''`)
+	if err != nil {
+		return nil, fmt.Errorf("profile: brands: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var sku, brand string
+		if err := rows.Scan(&sku, &brand); err != nil {
+			return nil, fmt.Errorf("profile: brands: %w", err)
+		}
+		out[sku] = brand
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("profile: brands: %w", err)
+	}
+	return out, nil
 }
 
 // flushMembers is how many folded members a reader hands on at a time.
@@ -289,13 +316,17 @@ type querier interface {
 // after the query is closed when every is 0 (emit may use q: the in-line
 // case, for a few hundred members). Rows are streamed, never held: the
 // whole programme's history passes through a bounded fold.
-func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Time, every int, emit func([]folded) error) error {
+//
+// byBrand, when not nil, is the catalogue's brands by SKU (brands), which
+// names the lines' brands instead of a join in the query.
+func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Time, byBrand map[string]string, every int,
+	emit func([]folded) error) error {
 	f := newFold(s.opt, now)
 	var pending []folded
 	var r row
 	var cats sql.NullString
 	var net sql.NullInt64
-	rows, err := q.QueryContext(ctx, s.historySQL(sc), sc.args(now, now.Add(-s.opt.Window))...)
+	rows, err := q.QueryContext(ctx, s.historySQL(sc, byBrand != nil), sc.args(now, now.Add(-s.opt.Window))...)
 	if err != nil {
 		return fmt.Errorf("profile: history: %w", err)
 	}
@@ -305,6 +336,9 @@ func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Tim
 			return fmt.Errorf("profile: history: %w", err)
 		}
 		r.line, r.categories, r.net = net.Valid, cats.String, net.Int64
+		if byBrand != nil {
+			r.brand = byBrand[r.brand] // the SKU, named
+		}
 		if r.member != f.member {
 			if f.member != "" {
 				pending = append(pending, f.done())
@@ -371,20 +405,52 @@ func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table st
 			return err
 		})
 	}
-	// One prepared single-row INSERT, run per row: SQLite parsed a
-	// multi-row VALUES statement for longer than it took to insert its rows.
-	st, err := tx.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES `+store.Values(1, len(cols)))
-	if err != nil {
-		return err
+	// Rows go bulkRows at a time through one statement prepared for that
+	// many, the rest one by one: a statement per row cost more in
+	// database/sql and binding than SQLite's insert, and a multi-row
+	// statement of varying size was parsed again for every batch.
+	var one, many *sql.Stmt
+	defer func() {
+		for _, st := range []*sql.Stmt{one, many} {
+			if st != nil {
+				st.Close()
+			}
+		}
+	}()
+	head := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES `
+	args := make([]any, 0, bulkRows*len(cols))
+	for len(rows) >= bulkRows {
+		if many == nil {
+			var err error
+			if many, err = tx.PrepareContext(ctx, head+store.Values(bulkRows, len(cols))); err != nil {
+				return err
+			}
+		}
+		args = args[:0]
+		for _, r := range rows[:bulkRows] {
+			args = append(args, r...)
+		}
+		if _, err := many.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		rows = rows[bulkRows:]
 	}
-	defer st.Close()
 	for _, r := range rows {
-		if _, err := st.ExecContext(ctx, r...); err != nil {
+		if one == nil {
+			var err error
+			if one, err = tx.PrepareContext(ctx, head+store.Values(1, len(cols))); err != nil {
+				return err
+			}
+		}
+		if _, err := one.ExecContext(ctx, r...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// bulkRows is how many rows one of bulk's INSERTs writes on SQLite.
+const bulkRows = 64
 
 // phases adds up the wall time of a refresh's phases, logged at Debug so a
 // benchmark can tell where the time goes.

@@ -216,9 +216,13 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 			return fmt.Errorf("profile: mmap: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
+		byBrand, err := brands(ctx, conn)
+		if err != nil {
+			return err
+		}
 		for _, sc := range chunks {
 			var ms []folded
-			if err := s.history(ctx, conn, sc, now, 0, func(f []folded) error { ms = f; return nil }); err != nil {
+			if err := s.history(ctx, conn, sc, now, byBrand, 0, func(f []folded) error { ms = f; return nil }); err != nil {
 				return err
 			}
 			if err := emit(chunk{sc, ms}); err != nil {
@@ -329,7 +333,11 @@ func (s *Service) readAll(ctx context.Context, now time.Time) func(func([]folded
 			if _, err := rtx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 				return fmt.Errorf("profile: work_mem: %w", err)
 			}
-			return s.history(ctx, rtx, scope{}, now, flushMembers, emit)
+			byBrand, err := brands(ctx, rtx)
+			if err != nil {
+				return err
+			}
+			return s.history(ctx, rtx, scope{}, now, byBrand, flushMembers, emit)
 		}, write)
 	}
 }
@@ -438,7 +446,7 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, table string, sc scope,
 // inline is the feed of a few members' figures (Drain's): their history
 // read in tx itself, then written.
 func (s *Service) inline(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) func(func([]folded) error) error {
-	return func(write func([]folded) error) error { return s.history(ctx, tx, sc, now, 0, write) }
+	return func(write func([]folded) error) error { return s.history(ctx, tx, sc, now, nil, 0, write) }
 }
 
 // piped runs read in a goroutine of its own (on another connection than

@@ -36,3 +36,18 @@ SELECT basket_id, line, sku, categories, quantity, unit_price, discount, points,
 DROP TABLE basket_lines;
 ALTER TABLE basket_lines_by_key RENAME TO basket_lines;
 CREATE INDEX basket_lines_sku_idx ON basket_lines (sku);
+
+-- member_affinities likewise: the refresh writes every member's, and a
+-- rowid table kept its key as an index of its own, a third B-tree per row.
+CREATE TABLE member_affinities_by_key (
+    member_id TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    share     REAL NOT NULL,
+    PRIMARY KEY (member_id, kind, name)
+) WITHOUT ROWID;
+INSERT INTO member_affinities_by_key (member_id, kind, name, share)
+SELECT member_id, kind, name, share FROM member_affinities ORDER BY member_id, kind, name;
+DROP TABLE member_affinities;
+ALTER TABLE member_affinities_by_key RENAME TO member_affinities;
+CREATE INDEX member_affinities_key_idx ON member_affinities (kind, name, share);
