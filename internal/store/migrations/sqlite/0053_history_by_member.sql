@@ -39,6 +39,11 @@ CREATE INDEX basket_lines_sku_idx ON basket_lines (sku);
 
 -- member_affinities likewise: the refresh writes every member's, and a
 -- rowid table kept its key as an index of its own, a third B-tree per row.
+-- Nor is member_affinities_key_idx (kind, name, share) made again: every
+-- query reads affinities by member (an audience's affinity filter is an
+-- EXISTS that SQLite answers by the primary key, the member page and the
+-- data mart by member id), and inserting into it at random places was what
+-- made each chunk of a refresh rewrite pages all over the index.
 CREATE TABLE member_affinities_by_key (
     member_id TEXT NOT NULL,
     kind      TEXT NOT NULL,
@@ -50,4 +55,3 @@ INSERT INTO member_affinities_by_key (member_id, kind, name, share)
 SELECT member_id, kind, name, share FROM member_affinities ORDER BY member_id, kind, name;
 DROP TABLE member_affinities;
 ALTER TABLE member_affinities_by_key RENAME TO member_affinities;
-CREATE INDEX member_affinities_key_idx ON member_affinities (kind, name, share);
