@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/perk-platform/perk/internal/event"
 	"github.com/perk-platform/perk/internal/ledger"
@@ -207,32 +211,43 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 		return err
 	}
 	defer s.db.W.ExecContext(context.WithoutCancel(ctx), `DELETE FROM temp.`+refreshStaging.figures)
-	// One chunk's history is read and folded on a connection of the read
-	// pool while the writer stages the chunk before it.
+	// Chunks' histories are read and folded on connections of the read
+	// pool, one reader a core, while the writer stages the chunks already
+	// read: on SQLite reading (B-tree lookups all over the file) costs
+	// about twice what writing does, and one reader left the writer idle.
+	// Chunks are independent ranges of members, so the order they are
+	// staged in does not matter.
+	byBrand, err := brands(ctx, s.db.R)
+	if err != nil {
+		return err
+	}
 	read := func(ctx context.Context, emit func(chunk) error) error {
-		conn, err := s.db.R.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("profile: read connection: %w", err)
+		var next atomic.Int64
+		g, ctx := errgroup.WithContext(ctx)
+		for range min(runtime.GOMAXPROCS(0), maxReaders) {
+			g.Go(func() error {
+				conn, err := s.db.R.Conn(ctx)
+				if err != nil {
+					return fmt.Errorf("profile: read connection: %w", err)
+				}
+				defer conn.Close()
+				if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(refreshMmap, 10)); err != nil {
+					return fmt.Errorf("profile: mmap: %w", err)
+				}
+				defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
+				for i := next.Add(1) - 1; i < int64(len(chunks)); i = next.Add(1) - 1 {
+					var ms []folded
+					if err := s.history(ctx, conn, chunks[i], now, byBrand, 0, func(f []folded) error { ms = f; return nil }); err != nil {
+						return err
+					}
+					if err := emit(chunk{chunks[i], ms}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
 		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(refreshMmap, 10)); err != nil {
-			return fmt.Errorf("profile: mmap: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
-		byBrand, err := brands(ctx, conn)
-		if err != nil {
-			return err
-		}
-		for _, sc := range chunks {
-			var ms []folded
-			if err := s.history(ctx, conn, sc, now, byBrand, 0, func(f []folded) error { ms = f; return nil }); err != nil {
-				return err
-			}
-			if err := emit(chunk{sc, ms}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return g.Wait()
 	}
 	scored, err := newScoredDims(ctx, s.db.R)
 	if err != nil {
@@ -316,6 +331,10 @@ func swapAffinities(ctx context.Context, tx *sql.Tx) error {
 	}
 	return nil
 }
+
+// maxReaders bounds the readers of a SQLite refresh (one a core up to it):
+// the read pool has 8 connections, which tills' reads need too.
+const maxReaders = 4
 
 // chunk is one chunk's folded members, handed from the reader to the writer.
 type chunk struct {
