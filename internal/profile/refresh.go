@@ -113,11 +113,13 @@ func (sc scope) args(head ...any) []any {
 // member's profile_queue row, which the refresh touches at its very end).
 // On SQLite, whose one writer a till's commit needs too, it never holds the
 // writer for more than one chunk of Options.RefreshChunk members: their
-// figures and affinities, then (once the new cut points are known, read on
-// the read pool) their scores and segment_entered events, each chunk its own
-// short transaction, so commits at the till go in between. Readers may then
-// see some members refreshed and others not yet, for the length of the run;
-// a member whose basket commits during the run stays queued for Drain.
+// affinities and staged figures, then (once every chunk is staged and the
+// cut points are known) their profiles and segment_entered events, each
+// chunk its own short transaction, so commits at the till go in between.
+// Readers may then see some members refreshed and others not yet, for the
+// length of the run; a member whose basket commits during the run stays
+// queued for Drain. On both, the history is read on connections of the read
+// pool while the writer writes (piped), and a drain waits for the refresh.
 func (s *Service) Refresh(ctx context.Context) (Result, error) {
 	s.refreshing.Lock()
 	defer s.refreshing.Unlock()
