@@ -243,7 +243,7 @@ func TestServe_KilledMidBatchFileFinishesItAfterARestart(t *testing.T) {
 				t.Errorf("%d baskets, want %d", n, records-bad)
 			}
 			if n := count(t, db, `SELECT COUNT(*) FROM jobs WHERE state = 'done' AND attempts = 2`); n != 1 {
-				t.Errorf("%d jobs done after two attempts", n)
+				t.Errorf("%d jobs done after two attempts; jobs: %s", n, jobRows(t, db))
 			}
 			var results, errs []byte
 			call2 := func(name string) []byte {
@@ -277,4 +277,25 @@ func TestServe_KilledMidBatchFileFinishesItAfterARestart(t *testing.T) {
 			t.Logf("killed after %d baskets; %d counted unchanged", atKill, sum.Unchanged)
 		})
 	}
+}
+
+// jobRows lists the jobs table's rows (kind, state, attempts, error), for a
+// failure message.
+func jobRows(t *testing.T, db *store.DB) string {
+	t.Helper()
+	rows, err := db.R.Query(`SELECT kind, state, attempts, error FROM jobs ORDER BY created_at`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var kind, state, msg string
+		var attempts int
+		if err := rows.Scan(&kind, &state, &attempts, &msg); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "[%s %s attempts=%d %q] ", kind, state, attempts, msg)
+	}
+	return b.String()
 }
