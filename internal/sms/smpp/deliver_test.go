@@ -132,6 +132,12 @@ func TestClientRebindsAndSendsAfterTheSMSCDropsTheConnection(t *testing.T) {
 	recv(t, srv.binds)
 	srv.drop()
 	recv(t, srv.binds)
+	// The SMSC has the new bind; the client is bound once it has read the
+	// answer (under -race a send could come first: "not bound"). A guard,
+	// not a measure: the poll ends at the first sign of the bound session.
+	for deadline := time.Now().Add(10 * time.Second); !c.Bound() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if _, err := c.Send(context.Background(), msg("447700900123", "after")); err != nil {
 		t.Errorf("Send after reconnect: %v", err)
 	}
