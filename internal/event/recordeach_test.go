@@ -68,5 +68,22 @@ func TestRecordEach_WritesWhatRecordWritesAndIgnoresAResend(t *testing.T) {
 		if len(one) != 3 || !reflect.DeepEqual(one, bulk) {
 			t.Errorf("RecordEach wrote\n%v\nRecord wrote\n%v", bulk, one)
 		}
+		// A run whose ids are partly taken writes the others (on
+		// PostgreSQL the plain claim fails and the tolerant one runs), and
+		// the transaction goes on.
+		addMember(t, db, "mem_4", codeOf(4))
+		var n int64
+		if err := db.Tx(ctx, func(tx *sql.Tx) (err error) {
+			if n, err = RecordEach(ctx, tx, db.Dialect, "segment_entered", t0.Add(123456789), sel, "mem_3"); err != nil {
+				return err
+			}
+			_, err = tx.Exec(`UPDATE members SET first_name = 'After' WHERE id = 'mem_4'`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := rows("bulk:"); n != 1 || len(got) != 4 || got[3][6] != "mem_4" {
+			t.Errorf("with mem_3's id taken: %d new, events %v; want mem_4's alone added", n, got)
+		}
 	})
 }

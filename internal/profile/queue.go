@@ -53,9 +53,9 @@ func (s *Service) drainOnce(ctx context.Context) (int, error) {
 	n := 0
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if s.db.Dialect == store.Postgres {
-			// Not while a refresh runs: it replaces member_affinities, and
-			// what this wrote to the table it drops would be lost. The queue
-			// keeps the members for the next drain.
+			// Not while a refresh runs: it replaces member_profiles and
+			// member_affinities, and what this wrote to the tables it drops
+			// would be lost. The queue keeps the members for the next drain.
 			var free bool
 			if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1)`, refreshLock).Scan(&free); err != nil {
 				return fmt.Errorf("profile: refresh lock: %w", err)

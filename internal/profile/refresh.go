@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,51 +129,7 @@ func (s *Service) Refresh(ctx context.Context) (Result, error) {
 	ph := &phases{}
 	ctx = context.WithValue(ctx, phasesKey{}, ph)
 	if s.db.Dialect == store.Postgres {
-		err := s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
-			// The refresh sorts and hashes the whole history: the default
-			// 4 MB spilled its aggregates and sorts to disk.
-			if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-				return fmt.Errorf("profile: work_mem: %w", err)
-			}
-			var err error
-			if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
-				return err
-			}
-			// A drain waits for the refresh (the affinities it would write
-			// go to the table the refresh replaces): drainOnce.
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, refreshLock); err != nil {
-				return fmt.Errorf("profile: refresh lock: %w", err)
-			}
-			if err := s.prepare(ctx, tx, scope{}, false); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `CREATE TABLE `+nextAffinities+` (LIKE member_affinities INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`); err != nil {
-				return fmt.Errorf("profile: new affinities table: %w", err)
-			}
-			scored, err := newScoredDims(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if err := s.stageFigures(ctx, conn, tx, pgRefreshStaging, scored, s.readAll(ctx, now)); err != nil {
-				return err
-			}
-			if err := indexAffinities(ctx, tx); err != nil {
-				return err
-			}
-			s.opt.afterChunk()
-			st := state{At: now}
-			res.Scored, st.Cuts = scored.cuts(ctx)
-			res.Cuts = st.Cuts
-			if res.Members, res.Entered, err = s.write(ctx, tx, pgRefreshStaging.figures, scope{}, now, &st); err != nil {
-				return err
-			}
-			if err := swapAffinities(ctx, tx); err != nil {
-				return err
-			}
-			s.opt.afterChunk()
-			return s.finish(ctx, tx, st, now)
-		})
-		if err != nil {
+		if err := s.refreshPG(ctx, now, &res); err != nil {
 			return Result{}, err
 		}
 	} else if err := s.refreshChunked(ctx, now, &res); err != nil {
@@ -296,42 +253,195 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 // a drain must get (pg_try_advisory_xact_lock) to run.
 const refreshLock = 7357014 // beside migrate.go's 7357001 and the others of the 73570xx family
 
-// nextAffinities is the table a refresh on PostgreSQL writes every
-// member's affinities into. Filled without indexes and indexed once, then
-// swapped in for member_affinities at the end of the refresh's
-// transaction, it costs a fraction of deleting every row and inserting
-// them again through two indexes (and leaves no dead rows behind).
-const nextAffinities = "member_affinities_next"
+// swapped is a table a refresh on PostgreSQL writes whole under the name
+// next: filled without indexes, indexed once full (a sorted build) and
+// swapped in for the live table at the end of the refresh's transaction.
+// Deleting every row and inserting them again through the indexes cost
+// several times as much and left as many dead rows behind.
+// TestRefresh_SwapKeepsTheSchema checks that the swapped-in table has the
+// columns, key and indexes the migrations give the live one, under the
+// same names.
+type swapped struct {
+	live, next string
+	key        string      // the primary key's columns
+	indexes    [][2]string // the live table's other indexes: name, columns
+}
 
-// indexAffinities builds nextAffinities' key and index: those migration
-// 0028 gives member_affinities (TestRefresh_SwapKeepsTheAffinitiesSchema
-// compares them), under names of their own until the swap.
-func indexAffinities(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
-		`ALTER TABLE ` + nextAffinities + ` ADD CONSTRAINT ` + nextAffinities + `_pkey PRIMARY KEY (member_id, kind, name)`,
-		`CREATE INDEX ` + nextAffinities + `_key_idx ON ` + nextAffinities + ` (kind, name, share)`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("profile: index new affinities: %w", err)
+var (
+	affinitiesSwap = swapped{live: "member_affinities", next: "member_affinities_next", key: "member_id, kind, name",
+		indexes: [][2]string{{"member_affinities_key_idx", "kind, name, share"}}}
+	profilesSwap = swapped{live: "member_profiles", next: "member_profiles_next", key: "member_id",
+		indexes: [][2]string{{"member_profiles_segment_idx", "segment"}}}
+)
+
+// create makes the empty next table, dropping one a failed refresh left.
+func (t swapped) create(ctx context.Context, ex store.Execer) error {
+	for _, q := range []string{`DROP TABLE IF EXISTS ` + t.next,
+		`CREATE TABLE ` + t.next + ` (LIKE ` + t.live + ` INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`} {
+		if _, err := ex.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile: new %s: %w", t.live, err)
 		}
 	}
 	return nil
 }
 
-// swapAffinities replaces member_affinities by nextAffinities. Readers of
-// the table wait from here to the commit, the refresh's last statements.
-func swapAffinities(ctx context.Context, tx *sql.Tx) error {
-	for _, q := range []string{
-		`DROP TABLE member_affinities`,
-		`ALTER TABLE ` + nextAffinities + ` RENAME TO member_affinities`,
-		`ALTER TABLE member_affinities RENAME CONSTRAINT ` + nextAffinities + `_pkey TO member_affinities_pkey`,
-		`ALTER INDEX ` + nextAffinities + `_key_idx RENAME TO member_affinities_key_idx`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("profile: swap affinities: %w", err)
+// index builds the next table's key and indexes, under names of their own
+// until the swap, and gathers its statistics: the planner would otherwise
+// know nothing of the swapped-in table until autovacuum came by.
+func (t swapped) index(ctx context.Context, ex store.Execer) error {
+	qs := []string{`ALTER TABLE ` + t.next + ` ADD CONSTRAINT ` + t.next + `_pkey PRIMARY KEY (` + t.key + `)`}
+	for _, ix := range t.indexes {
+		qs = append(qs, `CREATE INDEX `+ix[0]+`_next ON `+t.next+` (`+ix[1]+`)`)
+	}
+	for _, q := range append(qs, `ANALYZE `+t.next) {
+		if _, err := ex.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile: index new %s: %w", t.live, err)
 		}
 	}
 	return nil
+}
+
+// swap replaces the live table by the next one. Readers of the table wait
+// from here to the commit, the refresh's last statements.
+func (t swapped) swap(ctx context.Context, ex store.Execer) error {
+	qs := []string{`DROP TABLE ` + t.live, `ALTER TABLE ` + t.next + ` RENAME TO ` + t.live,
+		`ALTER TABLE ` + t.live + ` RENAME CONSTRAINT ` + t.next + `_pkey TO ` + t.live + `_pkey`}
+	for _, ix := range t.indexes {
+		qs = append(qs, `ALTER INDEX `+ix[0]+`_next RENAME TO `+ix[0])
+	}
+	for _, q := range qs {
+		if _, err := ex.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("profile: swap %s: %w", t.live, err)
+		}
+	}
+	return nil
+}
+
+// refreshPG is Refresh on PostgreSQL: one transaction (the writer's) that
+// holds the refresh lock, stages the figures, builds the new profiles,
+// raises the events and swaps in the new profiles and affinities. The
+// affinities are written and indexed on a second connection, outside that
+// transaction, so that their index builds run beside the profiles' (the
+// history is read on a third, piped): the swap waits for them. A refresh
+// that fails leaves no half-built table behind but, at worst, the
+// affinities' next table, which the next refresh drops.
+func (s *Service) refreshPG(ctx context.Context, now time.Time, res *Result) (err error) {
+	aconn, err := s.db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("profile: affinities connection: %w", err)
+	}
+	defer aconn.Close()
+	built := false
+	defer func() {
+		if err != nil && built {
+			s.dropNext(aconn, affinitiesSwap)
+		}
+	}()
+	return s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		// The refresh sorts and hashes the whole history: the default
+		// 4 MB spilled its aggregates and sorts to disk.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+			return fmt.Errorf("profile: work_mem: %w", err)
+		}
+		var err error
+		if res.Snapshot, err = s.snapshot(ctx, tx, now); err != nil {
+			return err
+		}
+		// A drain waits for the refresh (what it wrote to the tables the
+		// refresh replaces would be lost): drainOnce.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, refreshLock); err != nil {
+			return fmt.Errorf("profile: refresh lock: %w", err)
+		}
+		built = true
+		if err := affinitiesSwap.create(ctx, aconn); err != nil {
+			return err
+		}
+		if err := profilesSwap.create(ctx, tx); err != nil {
+			return err
+		}
+		if err := s.initStage(ctx, tx, refreshStaging.figures); err != nil {
+			return err
+		}
+		scored, err := newScoredDims(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// The figures go to the staging table in the transaction, the
+		// affinities to their next table on the other connection, side by
+		// side.
+		start := time.Now()
+		err = s.readAll(ctx, now)(func(ms []folded) error {
+			defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.stage })
+			scored.add(ms)
+			figs, affs := rowsOf(ms)
+			var g errgroup.Group
+			g.Go(func() error { return s.bulk(ctx, conn, tx, refreshStaging.figures, stageCols, figs) })
+			g.Go(func() error { return s.bulk(ctx, aconn, nil, affinitiesSwap.next, affinityCols, affs) })
+			return g.Wait()
+		})
+		if err != nil {
+			return fmt.Errorf("profile: stage: %w", err)
+		}
+		since(ctx, start, func(p *phases) *time.Duration { return &p.fold })
+		indexed := make(chan error, 1)
+		go func() { indexed <- affinitiesSwap.index(ctx, aconn) }()
+		// Whatever happens below, the index build is over before the
+		// connection goes back to the pool.
+		waited := false
+		defer func() {
+			if !waited {
+				<-indexed
+			}
+		}()
+		s.opt.afterChunk()
+		st := state{At: now}
+		res.Scored, st.Cuts = scored.cuts(ctx)
+		res.Cuts = st.Cuts
+		start = time.Now()
+		if res.Members, err = s.upsert(ctx, tx, refreshStaging.figures, profilesSwap.next, scope{}, now, &st); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DROP TABLE `+refreshStaging.figures); err != nil {
+			return fmt.Errorf("profile: staging table: %w", err)
+		}
+		if err := profilesSwap.index(ctx, tx); err != nil {
+			return err
+		}
+		since(ctx, start, func(p *phases) *time.Duration { return &p.upsert })
+		start = time.Now()
+		if res.Entered, err = s.raiseEntered(ctx, tx, profilesSwap.next, scope{}, now); err != nil {
+			return err
+		}
+		since(ctx, start, func(p *phases) *time.Duration { return &p.events })
+		waited = true
+		if err := <-indexed; err != nil {
+			return err
+		}
+		for _, t := range []swapped{profilesSwap, affinitiesSwap} {
+			if err := t.swap(ctx, tx); err != nil {
+				return err
+			}
+		}
+		s.opt.afterChunk()
+		return s.finish(ctx, tx, st, now)
+	})
+}
+
+// dropNext drops t's next table after a failed refresh, when no other
+// refresh has started since (which would have made a next table of its
+// own): the refresh lock, taken for the session and let go at once.
+func (s *Service) dropNext(conn *sql.Conn, t swapped) {
+	ctx := context.Background()
+	var free bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, refreshLock).Scan(&free); err != nil || !free {
+		return
+	}
+	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+t.next); err != nil {
+		s.log.Warn("profile: drop the new table of a failed refresh", "table", t.next, "err", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, refreshLock); err != nil {
+		s.log.Warn("profile: refresh lock", "err", err)
+	}
 }
 
 // maxReaders bounds the readers of a SQLite refresh (one a core up to it):
@@ -355,9 +465,15 @@ func (s *Service) readAll(ctx context.Context, now time.Time) func(func([]folded
 			}
 			defer rtx.Rollback()
 			// It sorts and hashes the whole history: the default 4 MB
-			// spills to disk.
-			if _, err := rtx.ExecContext(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
-				return fmt.Errorf("profile: work_mem: %w", err)
+			// spills to disk. It runs without parallel workers: the fold
+			// and the writers keep the other cores busy, and two workers
+			// cost the query a third more CPU (38 CPU-seconds against 29
+			// at 1,000,000 members) for a shorter run it could only have
+			// on an idle machine.
+			for _, q := range []string{`SET LOCAL work_mem = '256MB'`, `SET LOCAL max_parallel_workers_per_gather = 1`} {
+				if _, err := rtx.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("profile: history settings: %w", err)
+				}
 			}
 			byBrand, err := brands(ctx, rtx)
 			if err != nil {
@@ -452,7 +568,7 @@ func (s *Service) stageFigures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, 
 // transaction, and a second use in a transaction creates it again.
 func (s *Service) write(ctx context.Context, tx *sql.Tx, table string, sc scope, now time.Time, st *state) (int64, int64, error) {
 	start := time.Now()
-	n, err := s.upsert(ctx, tx, table, sc, now, st)
+	n, err := s.upsert(ctx, tx, table, "member_profiles", sc, now, st)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -460,7 +576,7 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, table string, sc scope,
 	var entered int64
 	if st != nil {
 		start = time.Now()
-		if entered, err = s.raiseEntered(ctx, tx, sc, now); err != nil {
+		if entered, err = s.raiseEntered(ctx, tx, "member_profiles", sc, now); err != nil {
 			return 0, 0, err
 		}
 		since(ctx, start, func(p *phases) *time.Duration { return &p.events })
@@ -581,9 +697,13 @@ const profileCols = `member_id, last_purchase, frequency, monetary, preferred_st
 // points by SQL, and, when st is not nil, the scores and segment against its
 // cut points, stamping segment_since where the segment changed. A profile
 // row is written once: scoring it in a second UPDATE wrote every row twice
-// (a sixth of the refresh on PostgreSQL at 1,000,000 members). Parameters:
-// $1 now, $2 window start; then the scope's ids.
-func (s *Service) upsert(ctx context.Context, tx *sql.Tx, table string, sc scope, now time.Time, st *state) (int64, error) {
+// (a sixth of the refresh on PostgreSQL at 1,000,000 members). The rows go
+// into member_profiles, or, when into names another table (empty, of the
+// same columns: a refresh's next table, swapped), into that one, with
+// segment_since carried over from member_profiles where the segment is
+// the same (st must then be given). Parameters: $1 now, $2 window start;
+// then the scope's ids.
+func (s *Service) upsert(ctx context.Context, tx *sql.Tx, table, into string, sc scope, now time.Time, st *state) (int64, error) {
 	d := s.db.Dialect
 	q := `WITH sms AS (SELECT member_id, SUM(CASE WHEN type = 'sms_delivered' THEN 1 ELSE 0 END) AS recv,
 		SUM(CASE WHEN type = 'link_clicked' THEN 1 ELSE 0 END) AS clicks FROM events
@@ -632,14 +752,22 @@ func (s *Service) upsert(ctx context.Context, tx *sql.Tx, table string, sc scope
 		if d == store.Postgres {
 			fence = " OFFSET 0"
 		}
-		q += ` INSERT INTO member_profiles (` + profileCols + `, r_score, f_score, m_score, segment, segment_since)
-		SELECT ` + profileCols + `, r, f, m, seg, CASE WHEN seg = '' THEN NULL ELSE ` + d.TimeParam("$1") + ` END
-		FROM (SELECT y.*, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT v.*, ` + score[0] + ` AS r, ` + score[1] + ` AS f, ` +
-			score[2] + ` AS m FROM v` + fence + `) y` + fence + `) z WHERE true
-		ON CONFLICT (member_id) DO UPDATE SET ` + set + `, r_score = excluded.r_score, f_score = excluded.f_score,
-			m_score = excluded.m_score, segment = excluded.segment,
-			segment_since = CASE WHEN excluded.segment = member_profiles.segment THEN member_profiles.segment_since
-				ELSE excluded.segment_since END`
+		scoredRows := `(SELECT y.*, ` + segmentSQL("r", "f", "m") + ` AS seg FROM (SELECT v.*, ` + score[0] + ` AS r, ` + score[1] + ` AS f, ` +
+			score[2] + ` AS m FROM v` + fence + `) y` + fence + `) z`
+		if into != "member_profiles" {
+			q += ` INSERT INTO ` + into + ` (` + profileCols + `, r_score, f_score, m_score, segment, segment_since)
+			SELECT ` + qualified("z", profileCols) + `, r, f, m, seg,
+				CASE WHEN seg = o.segment THEN o.segment_since WHEN seg = '' THEN NULL ELSE ` + d.TimeParam("$1") + ` END
+			FROM ` + scoredRows + ` LEFT JOIN member_profiles o ON o.member_id = z.member_id`
+		} else {
+			q += ` INSERT INTO member_profiles (` + profileCols + `, r_score, f_score, m_score, segment, segment_since)
+			SELECT ` + profileCols + `, r, f, m, seg, CASE WHEN seg = '' THEN NULL ELSE ` + d.TimeParam("$1") + ` END
+			FROM ` + scoredRows + ` WHERE true
+			ON CONFLICT (member_id) DO UPDATE SET ` + set + `, r_score = excluded.r_score, f_score = excluded.f_score,
+				m_score = excluded.m_score, segment = excluded.segment,
+				segment_since = CASE WHEN excluded.segment = member_profiles.segment THEN member_profiles.segment_since
+					ELSE excluded.segment_since END`
+		}
 	}
 	r, err := tx.ExecContext(ctx, q, sc.args(now, now.Add(-s.opt.Window))...)
 	if err != nil {
@@ -647,6 +775,15 @@ func (s *Service) upsert(ctx context.Context, tx *sql.Tx, table string, sc scope
 	}
 	n, _ := r.RowsAffected()
 	return n, nil
+}
+
+// qualified is the comma-separated columns cols, each prefixed with alias.
+func qualified(alias, cols string) string {
+	fs := strings.Split(cols, ",")
+	for i, c := range fs {
+		fs[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(fs, ", ")
 }
 
 // dims are the three scored values of a profile row: recency (the last
@@ -712,17 +849,18 @@ func (d *scoredDims) cuts(ctx context.Context) (int64, [3]Cuts) {
 }
 
 // raiseEntered writes a segment_entered event for each member of sc whose
-// segment this pass changed (segment_since = now), in one statement
+// segment this pass changed (segment_since = now in the profiles table
+// from), in one statement
 // (event.RecordEach): a first refresh raises one per buying member, which
 // read into Go and written back a page at a time was a fifth of the
 // refresh on PostgreSQL at 1,000,000 members. The event id and properties
 // are those event.Record was given before: segments are plain identifiers
 // (score.go), so the JSON needs no escaping.
-func (s *Service) raiseEntered(ctx context.Context, tx *sql.Tx, sc scope, now time.Time) (int64, error) {
+func (s *Service) raiseEntered(ctx context.Context, tx *sql.Tx, from string, sc scope, now time.Time) (int64, error) {
 	stamp := strconv.FormatInt(now.UnixMilli(), 10)
 	sel := `SELECT 'perk:segment_entered:' || member_id || ':' || segment || ':` + stamp + `', member_id,
-		'{"segment":"' || segment || '"}' FROM member_profiles WHERE segment_since = $1 AND segment <> ''` + sc.on("member_id", 2) + `
-		ORDER BY member_id`
+		'{"segment":"' || segment || '"}' FROM ` + from + ` WHERE segment_since = $1 AND segment <> ''` + sc.on("member_id", 2) + `
+		ORDER BY ` + s.db.Dialect.ByteOrder("member_id")
 	n, err := event.RecordEach(ctx, tx, s.db.Dialect, SegmentEntered, now, sel, sc.args(now)...)
 	if err != nil {
 		return 0, fmt.Errorf("profile: entered: %w", err)

@@ -94,6 +94,17 @@ func (d Dialect) EpochBucket(col string, secs int64) string {
 	return "(CAST(strftime('%s', " + col + ") AS INTEGER) / " + s + ")"
 }
 
+// ByteOrder is col, a text column, to sort or group by in the order of its
+// bytes, where any one order will do: PostgreSQL sorts several times
+// faster by bytes than by the database's collation (SQLite compares bytes
+// already).
+func (d Dialect) ByteOrder(col string) string {
+	if d == Postgres {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
 // TimeParam is the placeholder p ("$3") typed as a timestamp, for a SELECT
 // list: PostgreSQL cannot infer the type of a parameter there, while on
 // SQLite a CAST would turn the stored text form into a number.
