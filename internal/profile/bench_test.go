@@ -2,6 +2,7 @@ package profile_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -181,7 +182,12 @@ func BenchmarkCommit_ProfileQueue(b *testing.B) {
 // default 20,000) when it has no members yet. Before each refresh the
 // profiles, affinities, refresh state and segment_entered events are
 // cleared, so every run is a first refresh (every buying member enters a
-// segment), as the generated benchmark's is.
+// segment), as the generated benchmark's is. With
+// PERK_BENCH_PROFILE_NEXT_DAY=1 nothing is cleared and each refresh is the
+// next night's instead: a day after the last refresh (profile_state), with
+// the profiles, affinities and events of the last one in place, so only the
+// members whose segment changed raise an event (the steady state; a first
+// refresh is made first if there was none).
 //
 //	mkdir -p /tmp/h4 && psql -h 127.0.0.1 -U postgres -c 'CREATE DATABASE perk_h4'
 //	PERK_BENCH_PROFILE_MEMBERS=1000000 PERK_BENCH_PROFILE_SQLITE=/tmp/h4/p.db \
@@ -231,6 +237,7 @@ func BenchmarkRefreshKept(b *testing.B) {
 		mark := func() {
 			lastCPU, lastServer = testenv.ProcessCPU(), serverCPU(b, engine)
 		}
+		nextDay := os.Getenv("PERK_BENCH_PROFILE_NEXT_DAY") == "1"
 		opt := profile.Options{Now: func() time.Time { return now }}
 		if engine == "postgres" {
 			opt = profile.WithBetweenChunks(opt, func() {
@@ -263,9 +270,31 @@ func BenchmarkRefreshKept(b *testing.B) {
 			}
 			var cpu, server float64
 			var res profile.Result
+			if nextDay {
+				var last sql.NullTime
+				if err := db.R.QueryRow(`SELECT MAX(refreshed_at) FROM profile_state`).Scan(&last); err != nil {
+					b.Fatal(err)
+				}
+				if !last.Valid {
+					if _, err := s.Refresh(ctx); err != nil {
+						b.Fatal(err)
+					}
+				} else {
+					now = last.Time.UTC()
+				}
+			}
 			for b.Loop() {
 				b.StopTimer()
-				clear()
+				if nextDay {
+					now = now.Add(24 * time.Hour)
+					if engine == "postgres" {
+						if _, err := db.W.Exec(`VACUUM ANALYZE`); err != nil {
+							b.Fatal(err)
+						}
+					}
+				} else {
+					clear()
+				}
 				c0, s0 := testenv.ProcessCPU().Seconds(), serverCPU(b, engine)
 				mark()
 				b.StartTimer()
