@@ -269,7 +269,7 @@ type swapped struct {
 
 var (
 	affinitiesSwap = swapped{live: "member_affinities", next: "member_affinities_next", key: "member_id, kind, name"}
-	profilesSwap = swapped{live: "member_profiles", next: "member_profiles_next", key: "member_id",
+	profilesSwap   = swapped{live: "member_profiles", next: "member_profiles_next", key: "member_id",
 		indexes: [][2]string{{"member_profiles_segment_idx", "segment"}}}
 )
 
