@@ -2,9 +2,9 @@ package profile
 
 import (
 	"cmp"
-	"encoding/binary"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
