@@ -508,15 +508,14 @@ func (s *Service) foldRows(next func(*row) (bool, error), done func() error, now
 	return nil
 }
 
-// stage writes folded members' figures and affinities to st's tables: by
-// COPY when conn (tx's connection) is
-// given on PostgreSQL, by multi-row INSERTs otherwise.
-func (s *Service) stage(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st staging, ms []folded) error {
+// stage writes folded members' figures and affinities to st's tables in tx,
+// by multi-row INSERTs.
+func (s *Service) stage(ctx context.Context, tx *sql.Tx, st staging, ms []folded) error {
 	figs, affs := rowsOf(ms)
-	if err := s.bulk(ctx, conn, tx, st.figures, stageCols, figs); err != nil {
+	if err := s.bulk(ctx, nil, tx, st.figures, stageCols, figs); err != nil {
 		return fmt.Errorf("profile: stage figures: %w", err)
 	}
-	if err := s.bulk(ctx, conn, tx, st.affinities, affinityCols, affs); err != nil {
+	if err := s.bulk(ctx, nil, tx, st.affinities, affinityCols, affs); err != nil {
 		return fmt.Errorf("profile: write affinities: %w", err)
 	}
 	return nil
@@ -539,7 +538,9 @@ func rowsOf(ms []folded) (figs, affs [][]any) {
 	return figs, affs
 }
 
-// bulk writes rows into table.
+// bulk writes rows into table: by COPY on conn when it is given on
+// PostgreSQL (tx is then unused: the rows go in conn's transaction, if it is
+// in one), by INSERTs in tx otherwise.
 func (s *Service) bulk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil

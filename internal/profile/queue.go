@@ -102,7 +102,7 @@ func (s *Service) recompute(ctx context.Context, tx *sql.Tx, sc scope, now time.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
 	}
-	if err := s.stageFigures(ctx, nil, tx, drainStaging, nil, s.inline(ctx, tx, sc, now)); err != nil {
+	if err := s.stageFigures(ctx, tx, drainStaging, s.inline(ctx, tx, sc, now)); err != nil {
 		return err
 	}
 	st, err := loadState(ctx, tx)

@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -215,11 +216,11 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	write := func(c chunk) error {
 		scored.add(c.ms)
 		if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-			if err := s.prepare(ctx, tx, c.sc, true); err != nil {
+			if err := s.prepare(ctx, tx, c.sc); err != nil {
 				return err
 			}
 			defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.stage })
-			return s.stage(ctx, nil, tx, refreshStaging, c.ms)
+			return s.stage(ctx, tx, refreshStaging, c.ms)
 		}); err != nil {
 			return err
 		}
@@ -333,7 +334,7 @@ func (s *Service) refreshPG(ctx context.Context, now time.Time, res *Result) (er
 	built := false
 	defer func() {
 		if err != nil && built {
-			s.dropNext(aconn, affinitiesSwap)
+			s.dropNext(affinitiesSwap)
 		}
 	}()
 	return s.db.ConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
@@ -426,22 +427,37 @@ func (s *Service) refreshPG(ctx context.Context, now time.Time, res *Result) (er
 	})
 }
 
-// dropNext drops t's next table after a failed refresh, when no other
-// refresh has started since (which would have made a next table of its
-// own): the refresh lock, taken for the session and let go at once.
-func (s *Service) dropNext(conn *sql.Conn, t swapped) {
-	ctx := context.Background()
-	var free bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, refreshLock).Scan(&free); err != nil || !free {
+// dropNext drops t's next table after a failed refresh, under the refresh
+// lock (taken for the session, on a connection of its own: a failure may
+// have broken the refresh's), when it gets it within dropWait: the failed
+// refresh's server process may still hold it for a moment, and another
+// refresh, which would be filling a next table of its own, holds it for
+// longer (its next refresh then drops the table before making its own).
+func (s *Service) dropNext(t swapped) {
+	ctx, cancel := context.WithTimeout(context.Background(), dropWait)
+	defer cancel()
+	conn, err := s.db.W.Conn(ctx)
+	if err != nil {
+		s.log.Warn("profile: drop the new table of a failed refresh", "table", t.next, "err", err)
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, refreshLock); err != nil {
+		s.log.Warn("profile: new table of a failed refresh left for the next", "table", t.next, "err", err)
 		return
 	}
 	if _, err := conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+t.next); err != nil {
 		s.log.Warn("profile: drop the new table of a failed refresh", "table", t.next, "err", err)
 	}
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, refreshLock); err != nil {
+	if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, refreshLock); err != nil {
+		// Not back to the pool holding the lock: every refresh would wait.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
 		s.log.Warn("profile: refresh lock", "err", err)
 	}
 }
+
+// dropWait bounds how long dropNext waits for the refresh lock.
+const dropWait = 5 * time.Second
 
 // maxReaders bounds the readers of a SQLite refresh (one a core up to it):
 // the read pool has 8 connections, which tills' reads need too.
@@ -507,15 +523,12 @@ func (s *Service) chunks(ctx context.Context) ([]scope, error) {
 	return out, nil
 }
 
-// prepare drops the profiles of erased members and, with affinities, the
-// affinities of the members in sc, which stageFigures writes again.
-func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope, affinities bool) error {
+// prepare drops the profiles of erased members and the affinities of the
+// members in sc, which the chunk then writes again (SQLite).
+func (s *Service) prepare(ctx context.Context, tx *sql.Tx, sc scope) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_profiles WHERE member_id IN
 		(SELECT id FROM members WHERE status = 'erased'`+sc.on("id", 1)+`)`, sc.args()...); err != nil {
 		return fmt.Errorf("profile: drop erased: %w", err)
-	}
-	if !affinities {
-		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM member_affinities WHERE 1 = 1`+sc.on("member_id", 1), sc.args()...); err != nil {
 		return fmt.Errorf("profile: clear affinities: %w", err)
@@ -534,23 +547,18 @@ func (s *Service) initStage(ctx context.Context, ex store.Execer, table string) 
 }
 
 // stageFigures stages the figures of members and writes their affinities
-// (the caller deleted their old ones): their history folded in Go
-// (history.go), which feed hands to the write function it is given, goes to
-// st's tables, and collects their scored values into scored when it is not
-// nil. conn is tx's connection, for COPY on PostgreSQL; nil writes with
-// INSERTs.
-func (s *Service) stageFigures(ctx context.Context, conn *sql.Conn, tx *sql.Tx, st staging, scored *scoredDims,
-	feed func(write func([]folded) error) error) error {
+// (the caller deleted their old ones), in tx by INSERTs: their history
+// folded in Go (history.go), which feed hands to the write function it is
+// given, goes to st's tables. The drain's; a full refresh stages its own
+// way on each engine.
+func (s *Service) stageFigures(ctx context.Context, tx *sql.Tx, st staging, feed func(write func([]folded) error) error) error {
 	if err := s.initStage(ctx, tx, st.figures); err != nil {
 		return err
 	}
 	defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.fold })
 	return feed(func(ms []folded) error {
 		defer since(ctx, time.Now(), func(p *phases) *time.Duration { return &p.stage })
-		if scored != nil {
-			scored.add(ms)
-		}
-		return s.stage(ctx, conn, tx, st, ms)
+		return s.stage(ctx, tx, st, ms)
 	})
 }
 

@@ -2,8 +2,10 @@ package profile_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/store/storetest"
@@ -58,5 +60,42 @@ func TestRefresh_SwapKeepsTheSchema(t *testing.T) {
 	var n int
 	if err := db.R.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE '%_next'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d next tables left (%v), want none", n, err)
+	}
+}
+
+// A refresh on PostgreSQL that fails part way (here: cancelled once its
+// history is folded and the affinities' new table, made on a connection of
+// its own, is filled) leaves the profiles and affinities as they were and
+// no new table behind, and the next refresh runs.
+func TestRefresh_FailedRefreshLeavesTheTablesAsTheyWere(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := newWorld(t, db, profile.WithBetweenChunks(profile.Options{}, cancel))
+	ann := w.enrol(t, 1)
+	w.commit(t, "S1", ann, "A1", item(1, "BREAD", 3, 150))
+	if _, err := profile.NewService(db, profile.Options{Now: w.clock.Now}, nil).Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := w.get(t, ann)
+	if _, err := w.clock.Advance(24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	w.commit(t, "S1", ann, "A2", item(1, "COFFEE", 5, 300))
+	if _, err := w.profiles.Refresh(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled refresh returned %v, want context.Canceled", err)
+	}
+	if got := w.get(t, ann); !reflect.DeepEqual(got, before) {
+		t.Errorf("after the failed refresh ann's profile is\n%+v\nwant it as it was\n%+v", got, before)
+	}
+	var n int
+	if err := db.R.QueryRow(`SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE '%_next'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d next tables left (%v), want none", n, err)
+	}
+	if _, err := profile.NewService(db, profile.Options{Now: w.clock.Now}, nil).Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.get(t, ann).Categories; len(got) == 0 || got[0].Key != "drinks" {
+		t.Errorf("ann's categories after the next refresh = %v, want drinks first", got)
 	}
 }
