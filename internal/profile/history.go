@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -375,9 +376,11 @@ func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Tim
 		return fmt.Errorf("profile: history: %w", err)
 	}
 	defer rows.Close()
-	// RawBytes: the driver's text is copied into buffers reused row after
-	// row, not made a string each.
-	var member, basket, store, cats, brand sql.RawBytes
+	// The drivers behind database/sql make every text column a string
+	// already: the row views their bytes (read, never written) rather than
+	// copying them again into buffers of its own (sql.RawBytes).
+	var member, basket, store, brand string
+	var cats sql.NullString
 	var net sql.NullInt64
 	next := func(r *row) (bool, error) {
 		if !rows.Next() {
@@ -386,12 +389,15 @@ func (s *Service) history(ctx context.Context, q querier, sc scope, now time.Tim
 		if err := rows.Scan(&member, &basket, &store, &r.at, &cats, &net, &brand); err != nil {
 			return false, err
 		}
-		r.member, r.basket, r.store, r.categories, r.brand = member, basket, store, cats, brand
+		r.member, r.basket, r.store, r.categories, r.brand = view(member), view(basket), view(store), view(cats.String), view(brand)
 		r.line, r.net = net.Valid, net.Int64
 		return true, nil
 	}
 	return s.foldRows(next, func() error { return rows.Close() }, now, byBrand, every, emit)
 }
+
+// view is s's bytes, shared, not copied: for a row, which is only read.
+func view(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // historyPG is history for every member (every > 0) on PostgreSQL, read
 // through pgx itself on conn, in a read-only transaction of its own with
