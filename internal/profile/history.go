@@ -454,7 +454,8 @@ func (s *Service) historyPG(ctx context.Context, conn *sql.Conn, settings []stri
 var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // historyColumns checks that the history query's columns come in the
-// binary forms historyPG decodes: text, timestamptz, text, int8, text.
+// forms historyPG decodes: member, basket and store text, the time a binary
+// timestamptz, categories text, the net a binary int8, brand text.
 func historyColumns(fds []pgconn.FieldDescription) error {
 	want := []uint32{pgtype.TextOID, pgtype.TextOID, pgtype.TextOID, pgtype.TimestamptzOID, pgtype.TextOID, pgtype.Int8OID, pgtype.TextOID}
 	if len(fds) != len(want) {
