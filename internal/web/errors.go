@@ -101,7 +101,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 
 // decodeJSONMax is decodeJSON for a body of up to max bytes (bulk writes).
 func decodeJSONMax(w http.ResponseWriter, r *http.Request, v any, max int64) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	return decodeJSONFrom(http.MaxBytesReader(w, r.Body, max), v, max)
+}
+
+// decodeJSONFrom is decodeJSONMax's decoding of a body read through
+// http.MaxBytesReader(..., max).
+func decodeJSONFrom(body io.Reader, v any, max int64) error {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
