@@ -90,7 +90,7 @@ func (c *cachingConn) stmt(ctx context.Context, query string) (*cachedStmt, erro
 		c.lru.MoveToFront(e)
 		return cs, nil
 	}
-	st, err := c.sqliteConn.PrepareContext(ctx, query)
+	st, err := c.sqliteConn.PrepareContext(ctx, positional(query))
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +121,22 @@ func (c *cachingConn) forget(cs *cachedStmt) {
 	}
 }
 
+// PrepareContext prepares query for database/sql's own prepared
+// statements, which the connection does not keep.
+func (c *cachingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.sqliteConn.PrepareContext(ctx, positional(query))
+}
+
+// Prepare is PrepareContext without a context.
+func (c *cachingConn) Prepare(query string) (driver.Stmt, error) {
+	return c.sqliteConn.Prepare(positional(query))
+}
+
 // ExecContext runs query on its kept statement.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	cs, err := c.stmt(ctx, query)
 	if err != nil || cs == nil {
-		return c.sqliteConn.ExecContext(ctx, query, args)
+		return c.sqliteConn.ExecContext(ctx, positional(query), args)
 	}
 	res, err := cs.st.(driver.StmtExecContext).ExecContext(ctx, args)
 	if err != nil {
@@ -139,7 +150,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	cs, err := c.stmt(ctx, query)
 	if err != nil || cs == nil {
-		return c.sqliteConn.QueryContext(ctx, query, args)
+		return c.sqliteConn.QueryContext(ctx, positional(query), args)
 	}
 	cs.busy = true
 	rows, err := cs.st.(driver.StmtQueryContext).QueryContext(ctx, args)
