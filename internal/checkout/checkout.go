@@ -212,7 +212,7 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 	if err != nil {
 		return nil, err
 	}
-	st, err := loadState(ctx, s.db.Read, live, m, now)
+	st, pts, err := loadStateAndPoints(ctx, s.db.Read, live, m, now, s.ledger.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -227,11 +227,7 @@ func (s *Service) Evaluate(ctx context.Context, req *Request, explain bool) (*Re
 		resp.Items = p.explain()
 	}
 	if m != nil {
-		bal, err := s.ledger.Balance(ctx, m.ID)
-		if err != nil {
-			return nil, err
-		}
-		resp.Member.PointsBalance, resp.Member.PointsPending = bal.Available, bal.Pending
+		resp.Member.PointsBalance, resp.Member.PointsPending = pts.available, pts.pending
 	}
 	return resp, nil
 }

@@ -438,3 +438,48 @@ func TestAFreeGiftFromADryPoolIsNoRedemption(t *testing.T) {
 		}
 	})
 }
+
+// TestEvaluate_PointsAreTheLedgersBalance: the points an evaluate shows,
+// read with the member's campaign state in one statement, are the ledger's
+// Balance (one definition, ledger.SpendableColumns) as points earned on a
+// pending period become available and then expire, with and without live
+// campaigns that need the member's audiences and uses.
+func TestEvaluate_PointsAreTheLedgersBalance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		pol := defaultPolicy
+		pol.PendingFor, pol.ExpireAfter = 24*time.Hour, 72*time.Hour
+		w := newWorld(t, db, pol)
+		ctx := context.Background()
+		m := w.enrol(t, phoneN(1))
+		check := func(when string) {
+			t.Helper()
+			ev, err := w.checkout.Evaluate(ctx, basket(string(m.Code), "", item(1, "TEA", 1, 300)), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := balance(t, w, m.ID)
+			if ev.Member.PointsBalance != want.Available || ev.Member.PointsPending != want.Pending {
+				t.Errorf("%s: evaluate shows %d available, %d pending; the ledger %d and %d",
+					when, ev.Member.PointsBalance, ev.Member.PointsPending, want.Available, want.Pending)
+			}
+		}
+		check("no points, no campaigns")
+		for i, price := range []int64{1250, 4399} {
+			if _, err := w.checkout.Commit(ctx, basket(string(m.Code), fmt.Sprint("T-", i), item(1, "TEA", 1, price))); err != nil {
+				t.Fatal(err)
+			}
+			w.clock.Advance(12 * time.Hour)
+		}
+		check("one lot available, one pending")
+		w.launch(t, campaign.Spec{Name: "Tea once", Benefits: []engine.Benefit{percent(10, "TEA")},
+			Limits: campaign.Limits{PerMember: 1}})
+		check("with a per-member limit live")
+		w.clock.Advance(13 * time.Hour)
+		check("both available")
+		w.clock.Advance(60 * time.Hour)
+		check("the first expired")
+		if b := balance(t, w, m.ID); b.Available == 0 || b.Pending != 0 {
+			t.Fatalf("the walk through time did not reach the states it means to: %+v", b)
+		}
+	})
+}

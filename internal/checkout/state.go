@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/checkout/engine"
+	"github.com/perk-platform/perk/internal/ledger"
 	"github.com/perk-platform/perk/internal/member"
 )
 
@@ -31,39 +33,62 @@ type memberState struct {
 // loadState reads the member's audiences and uses: one indexed query, and
 // none when no live campaign has a fixed audience or a per-member limit.
 func loadState(ctx context.Context, q querier, live *campaign.LiveSet, m *member.Member, now time.Time) (*memberState, error) {
+	st, _, err := readState(ctx, q, live, m, now, time.Time{}, false)
+	return st, err
+}
+
+// loadStateAndPoints is loadState with the member's available and pending
+// points at pointsAt (ledger.SpendableColumns) read in the same statement:
+// the till's evaluate needs both, and each statement of it is a round trip
+// on PostgreSQL and a read transaction on SQLite.
+func loadStateAndPoints(ctx context.Context, q querier, live *campaign.LiveSet, m *member.Member, now, pointsAt time.Time) (*memberState, spendable, error) {
+	return readState(ctx, q, live, m, now, pointsAt, true)
+}
+
+// spendable is a member's available and pending points.
+type spendable struct{ available, pending int64 }
+
+func readState(ctx context.Context, q querier, live *campaign.LiveSet, m *member.Member, now, pointsAt time.Time, points bool) (*memberState, spendable, error) {
 	st := &memberState{member: m, now: now, audience: map[string]bool{}, uses: map[string]map[string]int64{}}
-	if m == nil || len(live.List) == 0 {
-		return st, nil
+	var pts spendable
+	if m == nil {
+		return st, pts, nil
 	}
 	// Only ask what a live campaign needs: most programmes run campaigns
 	// for all members with no per-member limit, and then a till's evaluate
 	// reads neither table.
-	var query string
-	switch {
-	case live.AnyFixed && live.AnyLimited:
-		query = stateAudiences + ` UNION ALL ` + stateUses
-	case live.AnyFixed:
-		query = stateAudiences
-	case live.AnyLimited:
-		query = stateUses
-	default:
-		return st, nil
+	var parts []string
+	args := []any{m.ID}
+	if live.AnyFixed && len(live.List) > 0 {
+		parts = append(parts, stateAudiences)
 	}
-	rows, err := q.QueryContext(ctx, query, st.member.ID)
+	if live.AnyLimited && len(live.List) > 0 {
+		parts = append(parts, stateUses)
+	}
+	if points {
+		parts = append(parts, statePoints)
+		args = append(args, pointsAt)
+	}
+	if len(parts) == 0 {
+		return st, pts, nil
+	}
+	rows, err := q.QueryContext(ctx, strings.Join(parts, ` UNION ALL `), args...)
 	if err != nil {
-		return nil, fmt.Errorf("member audiences and offer uses: %w", err)
+		return nil, pts, fmt.Errorf("member audiences and offer uses: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var cid, period string
-		var use bool
-		var n int64
-		if err := rows.Scan(&cid, &use, &n, &period); err != nil {
-			return nil, fmt.Errorf("member audiences and offer uses: %w", err)
+		var kind int
+		var n, n2 int64
+		if err := rows.Scan(&cid, &kind, &period, &n, &n2); err != nil {
+			return nil, pts, fmt.Errorf("member audiences and offer uses: %w", err)
 		}
 		switch {
+		case kind == rowPoints:
+			pts = spendable{available: n, pending: n2}
 		case live.ByID[cid] == nil:
-		case !use:
+		case kind == rowAudience:
 			st.audience[cid] = n == 1
 		default:
 			if st.uses[cid] == nil {
@@ -72,14 +97,21 @@ func loadState(ctx context.Context, q querier, live *campaign.LiveSet, m *member
 			st.uses[cid][period] = n
 		}
 	}
-	return st, rows.Err()
+	return st, pts, rows.Err()
 }
 
-// The member's state, as rows of (campaign, is a use count, control or
-// uses, period).
+// The member's state, as rows of (campaign, kind, period, control or uses
+// or available points, pending points).
 const (
-	stateAudiences = `SELECT campaign_id, 1 = 0, control, '' FROM campaign_members WHERE member_id = $1`
-	stateUses      = `SELECT campaign_id, 1 = 1, uses, period FROM offer_uses WHERE member_id = $1`
+	rowAudience = 0
+	rowUse      = 1
+	rowPoints   = 2
+)
+
+var (
+	stateAudiences = `SELECT campaign_id, 0, '', control, 0 FROM campaign_members WHERE member_id = $1`
+	stateUses      = `SELECT campaign_id, 1, period, uses, 0 FROM offer_uses WHERE member_id = $1`
+	statePoints    = `SELECT '', 2, '', ` + ledger.SpendableColumns("$1", "$2")
 )
 
 // blocked says why the member may not have campaign l now, "" if they may.

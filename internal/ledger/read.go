@@ -41,13 +41,23 @@ const Lifetime = `CAST(COALESCE(SUM(CASE WHEN kind IN ('earn', 'bonus') THEN poi
 // positive).
 const Redeemed = `CAST(COALESCE(SUM(CASE WHEN kind = 'redeem' THEN -points WHEN kind = 'refund' THEN -points ELSE 0 END), 0) AS BIGINT)`
 
-var balanceQuery = `SELECT
-	(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
-		WHERE member_id = $1 AND ` + LotsAvailable("$2") + `),
-	(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
-		WHERE member_id = $1 AND ` + LotsPending("$2") + `),
+var balanceQuery = `SELECT ` + SpendableColumns("$1", "$2") + `,
 	(SELECT ` + Lifetime + ` FROM points_entries WHERE member_id = $1),
 	COALESCE((SELECT debt FROM points_accounts WHERE member_id = $1), 0)`
+
+// SpendableColumns is the select list of a member's Balance.Available and
+// Balance.Pending at now (parameter references), for a query that reads
+// them with other figures in one statement (the till's evaluate); Balance
+// reads them the same way.
+func SpendableColumns(member, now string) string {
+	return `(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
+		WHERE member_id = ` + member + ` AND ` + LotsAvailable(now) + `),
+	(SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM points_lots
+		WHERE member_id = ` + member + ` AND ` + LotsPending(now) + `)`
+}
+
+// Now is the time Balance reads the balance at.
+func (l *Ledger) Now() time.Time { return l.clock() }
 
 // Balance returns the member's balance now, from the read pool. A member
 // with no points (or no such member) has a zero balance.
