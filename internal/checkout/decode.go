@@ -2,7 +2,8 @@ package checkout
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/perk-platform/perk/internal/jsonscan"
 )
 
 // DecodeRequest reads the JSON body of an evaluate or a commit in one pass,
@@ -21,136 +22,64 @@ import (
 // unknown fields refused) and its strings are text that can be stored
 // (FuzzDecodeCheckoutFast holds it to both).
 func DecodeRequest(b []byte) (Request, bool) {
-	d := fastDecoder{b: b}
+	d := fastDecoder{jsonscan.Scanner{B: b}}
 	req, ok := d.request()
 	if !ok {
 		return Request{}, false
 	}
-	d.space()
-	return req, d.i == len(d.b)
+	d.Space()
+	return req, d.I == len(d.B)
 }
 
 // fastDecoder is DecodeRequest's cursor over the body.
-type fastDecoder struct {
-	b []byte
-	i int
-}
+type fastDecoder struct{ jsonscan.Scanner }
 
-func (d *fastDecoder) space() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+// fields notes the fields of an object read so far, one bit each.
+type fields uint
 
-// next skips white space and consumes c if it comes next.
-func (d *fastDecoder) next(c byte) bool {
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == c {
-		d.i++
-		return true
+// once notes field bit and reports whether it is new: a field given twice
+// is left to encoding/json (the last one wins there).
+func (f *fields) once(bit fields) bool {
+	if *f&bit != 0 {
+		return false
 	}
-	return false
+	*f |= bit
+	return true
 }
 
 // object calls field for each key of an object, the cursor on its value;
 // a key seen twice, or one field does not take, fails it.
 func (d *fastDecoder) object(field func(key []byte) bool) bool {
-	if !d.next('{') {
+	if !d.Byte('{') {
 		return false
 	}
-	if d.next('}') {
+	if d.Byte('}') {
 		return true
 	}
 	for {
-		key, ok := d.raw()
-		if !ok || !d.next(':') || !field(key) {
+		key, ok := d.Str()
+		if !ok || !d.Byte(':') || !field(key) {
 			return false
 		}
-		if d.next('}') {
+		if d.Byte('}') {
 			return true
 		}
-		if !d.next(',') {
+		if !d.Byte(',') {
 			return false
 		}
 	}
-}
-
-// raw reads a string without escapes and returns its bytes.
-func (d *fastDecoder) raw() ([]byte, bool) {
-	if !d.next('"') {
-		return nil, false
-	}
-	start, ascii := d.i, true
-	for ; d.i < len(d.b); d.i++ {
-		switch c := d.b[d.i]; {
-		case c == '"':
-			s := d.b[start:d.i]
-			d.i++
-			return s, ascii || utf8.Valid(s)
-		case c < 0x20 || c == '\\':
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	return nil, false
 }
 
 func (d *fastDecoder) str(dst *string) bool {
-	s, ok := d.raw()
+	s, ok := d.Str()
 	*dst = string(s)
 	return ok
-}
-
-// number reads a JSON number and returns its text.
-func (d *fastDecoder) number() ([]byte, bool) {
-	d.space()
-	b, start := d.b, d.i
-	i := start
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() bool {
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		return i > j
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case !digits():
-		return nil, false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if !digits() {
-			return nil, false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if !digits() {
-			return nil, false
-		}
-	}
-	d.i = i
-	return b[start:i], true
 }
 
 // int64 reads a whole number; a decimal, an exponent or a value out of
 // range is encoding/json's type error to report.
 func (d *fastDecoder) int64(dst *int64) bool {
-	n, ok := d.number()
+	n, ok := d.Number()
 	if !ok {
 		return false
 	}
@@ -169,20 +98,20 @@ func (d *fastDecoder) int(dst *int) bool {
 // array calls elem for each value of an array; [] gives a non-nil empty
 // slice in encoding/json, so empty says whether it was one.
 func (d *fastDecoder) array(elem func() bool) (empty, ok bool) {
-	if !d.next('[') {
+	if !d.Byte('[') {
 		return false, false
 	}
-	if d.next(']') {
+	if d.Byte(']') {
 		return true, true
 	}
 	for {
 		if !elem() {
 			return false, false
 		}
-		if d.next(']') {
+		if d.Byte(']') {
 			return false, true
 		}
-		if !d.next(',') {
+		if !d.Byte(',') {
 			return false, false
 		}
 	}
@@ -190,14 +119,8 @@ func (d *fastDecoder) array(elem func() bool) (empty, ok bool) {
 
 func (d *fastDecoder) request() (Request, bool) {
 	var r Request
-	var seen uint
-	once := func(bit uint) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen fields
+	once := seen.once
 	ok := d.object(func(key []byte) bool {
 		switch string(key) {
 		case "store":
@@ -238,14 +161,8 @@ func (d *fastDecoder) request() (Request, bool) {
 func (d *fastDecoder) item() (Item, bool) {
 	var it Item
 	var quantity []byte
-	var seen uint
-	once := func(bit uint) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen fields
+	once := seen.once
 	ok := d.object(func(key []byte) bool {
 		switch string(key) {
 		case "line":
@@ -272,14 +189,14 @@ func (d *fastDecoder) item() (Item, bool) {
 			if !once(16) {
 				return false
 			}
-			d.space()
-			if d.i < len(d.b) && d.b[d.i] == '"' {
-				start := d.i
-				_, ok := d.raw()
-				quantity = d.b[start:d.i]
+			d.Space()
+			if d.I < len(d.B) && d.B[d.I] == '"' {
+				start := d.I
+				_, ok := d.Str()
+				quantity = d.B[start:d.I]
 				return ok
 			}
-			n, ok := d.number()
+			n, ok := d.Number()
 			quantity = n
 			return ok
 		case "unit":

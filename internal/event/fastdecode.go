@@ -2,7 +2,8 @@ package event
 
 import (
 	"encoding/json"
-	"unicode/utf8"
+
+	"github.com/perk-platform/perk/internal/jsonscan"
 )
 
 // decodeFast reads the batches apps, tills and /perk.js actually send
@@ -17,13 +18,13 @@ import (
 // value): Decode then takes the general path, which explains a bad event.
 // FuzzEvents holds the two to the same answer.
 func decodeFast(body []byte) (evs []wire, ok bool) {
-	p := fastParser{b: body}
-	if !p.byte('{') || !p.key() || p.last != `events` || !p.byte(':') || !p.byte('[') {
+	p := fastParser{Scanner: jsonscan.Scanner{B: body}}
+	if !p.Byte('{') || !p.key() || p.last != `events` || !p.Byte(':') || !p.Byte('[') {
 		return nil, false
 	}
 	evs = make([]wire, 0, min(MaxBatch, len(body)/64+1))
-	if p.peek() == ']' {
-		p.i++
+	if p.Peek() == ']' {
+		p.I++
 	} else {
 		for {
 			var w wire
@@ -31,85 +32,33 @@ func decodeFast(body []byte) (evs []wire, ok bool) {
 				return nil, false
 			}
 			evs = append(evs, w)
-			if p.peek() == ',' {
-				p.i++
+			if p.Peek() == ',' {
+				p.I++
 				continue
 			}
-			if !p.byte(']') {
+			if !p.Byte(']') {
 				return nil, false
 			}
 			break
 		}
 	}
-	if !p.byte('}') {
+	if !p.Byte('}') {
 		return nil, false
 	}
-	p.space()
-	return evs, p.i == len(body)
+	p.Space()
+	return evs, p.I == len(body)
 }
 
-// fastParser walks a body; i is the next byte to read.
+// fastParser walks a body.
 type fastParser struct {
-	b    []byte
-	i    int
+	jsonscan.Scanner
 	last string // the last key read, only while it is one of ours
-}
-
-func (p *fastParser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek skips white space and returns the next byte (0 at the end).
-func (p *fastParser) peek() byte {
-	p.space()
-	if p.i < len(p.b) {
-		return p.b[p.i]
-	}
-	return 0
-}
-
-// byte reads c after white space.
-func (p *fastParser) byte(c byte) bool {
-	if p.peek() != c {
-		return false
-	}
-	p.i++
-	return true
-}
-
-// str reads a string without escapes or control characters, in valid
-// UTF-8, and returns its contents (aliasing the body).
-func (p *fastParser) str() ([]byte, bool) {
-	if !p.byte('"') {
-		return nil, false
-	}
-	start, ascii := p.i, true
-	for ; p.i < len(p.b); p.i++ {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			s := p.b[start:p.i]
-			p.i++
-			return s, ascii || utf8.Valid(s)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
 }
 
 // key reads `"name":`'s name into last when it is one of wire's keys
 // exactly (encoding/json would also match other cases: left to it).
 func (p *fastParser) key() bool {
-	k, ok := p.str()
+	k, ok := p.Str()
 	if !ok {
 		return false
 	}
@@ -142,22 +91,22 @@ func (p *fastParser) key() bool {
 
 // event reads one event object into w.
 func (p *fastParser) event(w *wire) bool {
-	if !p.byte('{') {
+	if !p.Byte('{') {
 		return false
 	}
-	if p.peek() == '}' {
-		p.i++
+	if p.Peek() == '}' {
+		p.I++
 		return true
 	}
 	for {
-		if !p.key() || !p.byte(':') || !p.field(w) {
+		if !p.key() || !p.Byte(':') || !p.field(w) {
 			return false
 		}
-		switch p.peek() {
+		switch p.Peek() {
 		case ',':
-			p.i++
+			p.I++
 		case '}':
-			p.i++
+			p.I++
 			return true
 		default:
 			return false
@@ -170,12 +119,12 @@ func (p *fastParser) event(w *wire) bool {
 func (p *fastParser) field(w *wire) bool {
 	switch p.last {
 	case "properties":
-		p.space()
-		start := p.i
-		if p.peek() == 'n' || !p.skip() {
+		p.Space()
+		start := p.I
+		if p.Peek() == 'n' || !p.skip() {
 			return false // null: left to encoding/json's rules
 		}
-		raw := p.b[start:p.i]
+		raw := p.B[start:p.I]
 		if !json.Valid(raw) {
 			return false
 		}
@@ -184,14 +133,14 @@ func (p *fastParser) field(w *wire) bool {
 		w.Properties = append(json.RawMessage(nil), raw...)
 		return true
 	case "time":
-		p.space()
-		start := p.i
-		if _, ok := p.str(); !ok {
+		p.Space()
+		start := p.I
+		if _, ok := p.Str(); !ok {
 			return false
 		}
-		return w.Time.UnmarshalJSON(p.b[start:p.i]) == nil
+		return w.Time.UnmarshalJSON(p.B[start:p.I]) == nil
 	}
-	s, ok := p.str()
+	s, ok := p.Str()
 	if !ok {
 		return false
 	}
@@ -219,35 +168,35 @@ func (p *fastParser) field(w *wire) bool {
 // skip moves past one JSON value, trusting json.Valid to check it: it only
 // finds where the value ends (strings may hold escapes here).
 func (p *fastParser) skip() bool {
-	switch p.peek() {
+	switch p.Peek() {
 	case '"':
-		for p.i++; p.i < len(p.b); p.i++ {
-			switch p.b[p.i] {
+		for p.I++; p.I < len(p.B); p.I++ {
+			switch p.B[p.I] {
 			case '\\':
-				p.i++
+				p.I++
 			case '"':
-				p.i++
+				p.I++
 				return true
 			}
 		}
 		return false
 	case '{', '[':
 		depth := 0
-		for ; p.i < len(p.b); p.i++ {
-			switch p.b[p.i] {
+		for ; p.I < len(p.B); p.I++ {
+			switch p.B[p.I] {
 			case '{', '[':
 				depth++
 			case '}', ']':
 				depth--
 				if depth == 0 {
-					p.i++
+					p.I++
 					return true
 				}
 			case '"':
 				if !p.skip() {
 					return false
 				}
-				p.i-- // the loop's p.i++ moves past the closing quote
+				p.I-- // the loop's p.I++ moves past the closing quote
 			}
 		}
 		return false
@@ -255,15 +204,15 @@ func (p *fastParser) skip() bool {
 		return false
 	}
 	// A number or a literal: up to the next delimiter.
-	start := p.i
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
+	start := p.I
+	for p.I < len(p.B) {
+		switch p.B[p.I] {
 		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return p.i > start
+			return p.I > start
 		}
-		p.i++
+		p.I++
 	}
-	return p.i > start
+	return p.I > start
 }
 
 // internType returns the standard types without allocating.
@@ -305,22 +254,22 @@ func internChannel(s []byte) Channel {
 // plain digits): ok is true only when they are good. Anything else, or any
 // mistake, is left to the validator, which says what is wrong.
 func fastProps(typ string, raw []byte) (c common, ok bool) {
-	p := fastParser{b: raw}
+	p := fastParser{Scanner: jsonscan.Scanner{B: raw}}
 	var (
 		seen             uint32 // the keys read, one bit each: a repeat is left to encoding/json
 		url, path, sku   bool   // page_viewed needs url or path, product_viewed sku
 		total, items     bool   // present
 		cartType, orderT = typ == CartUpdated || typ == CheckoutStarted || typ == OrderPlaced, typ == OrderPlaced
 	)
-	if !p.byte('{') {
+	if !p.Byte('{') {
 		return c, false
 	}
-	if p.peek() == '}' {
-		p.i++
+	if p.Peek() == '}' {
+		p.I++
 	} else {
 		for {
-			k, ok := p.str()
-			if !ok || !p.byte(':') {
+			k, ok := p.Str()
+			if !ok || !p.Byte(':') {
 				return c, false
 			}
 			bit, kind := propKey(typ, k)
@@ -330,7 +279,7 @@ func fastProps(typ string, raw []byte) (c common, ok bool) {
 			seen |= bit
 			switch kind {
 			case kindString:
-				s, ok := p.str()
+				s, ok := p.Str()
 				if !ok {
 					return c, false
 				}
@@ -360,18 +309,18 @@ func fastProps(typ string, raw []byte) (c common, ok bool) {
 				}
 				items = true
 			}
-			if p.peek() == ',' {
-				p.i++
+			if p.Peek() == ',' {
+				p.I++
 				continue
 			}
-			if !p.byte('}') {
+			if !p.Byte('}') {
 				return c, false
 			}
 			break
 		}
 	}
-	p.space()
-	if p.i != len(raw) {
+	p.Space()
+	if p.I != len(raw) {
 		return c, false
 	}
 	switch {
@@ -457,24 +406,24 @@ func propKey(typ string, k []byte) (bit uint32, kind int) {
 // integer reads a JSON integer that fits an int64 (no fraction, no
 // exponent: encoding/json refuses those for an int64 too).
 func (p *fastParser) integer() (int64, bool) {
-	p.space()
-	start := p.i
-	if p.i < len(p.b) && p.b[p.i] == '-' {
-		p.i++
+	p.Space()
+	start := p.I
+	if p.I < len(p.B) && p.B[p.I] == '-' {
+		p.I++
 	}
-	digits := p.i
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		p.i++
+	digits := p.I
+	for p.I < len(p.B) && p.B[p.I] >= '0' && p.B[p.I] <= '9' {
+		p.I++
 	}
 	switch {
-	case p.i == digits, p.b[digits] == '0' && p.i-digits > 1, p.i-digits > 18:
+	case p.I == digits, p.B[digits] == '0' && p.I-digits > 1, p.I-digits > 18:
 		return 0, false // none, a leading zero, or maybe too big for int64
 	}
 	var n int64
-	for _, d := range p.b[digits:p.i] {
+	for _, d := range p.B[digits:p.I] {
 		n = n*10 + int64(d-'0')
 	}
-	if p.b[start] == '-' {
+	if p.B[start] == '-' {
 		n = -n
 	}
 	return n, true
@@ -483,39 +432,39 @@ func (p *fastParser) integer() (int64, bool) {
 // items reads a cart's lines and checks each as cart does: sku given,
 // quantity at least 1, price not negative.
 func (p *fastParser) items() bool {
-	if !p.byte('[') {
+	if !p.Byte('[') {
 		return false
 	}
-	if p.peek() == ']' {
-		p.i++
+	if p.Peek() == ']' {
+		p.I++
 		return true
 	}
 	for {
 		if !p.item() {
 			return false
 		}
-		if p.peek() == ',' {
-			p.i++
+		if p.Peek() == ',' {
+			p.I++
 			continue
 		}
-		return p.byte(']')
+		return p.Byte(']')
 	}
 }
 
 func (p *fastParser) item() bool {
-	if !p.byte('{') {
+	if !p.Byte('{') {
 		return false
 	}
 	var seen uint8
 	var sku bool
 	var quantity int64
-	if p.peek() == '}' {
-		p.i++
+	if p.Peek() == '}' {
+		p.I++
 		return false // no sku: the validator says so
 	}
 	for {
-		k, ok := p.str()
-		if !ok || !p.byte(':') {
+		k, ok := p.Str()
+		if !ok || !p.Byte(':') {
 			return false
 		}
 		var bit uint8
@@ -525,7 +474,7 @@ func (p *fastParser) item() bool {
 			if string(k) == "name" {
 				bit = 2
 			}
-			s, ok := p.str()
+			s, ok := p.Str()
 			if !ok {
 				return false
 			}
@@ -553,11 +502,11 @@ func (p *fastParser) item() bool {
 			return false
 		}
 		seen |= bit
-		switch p.peek() {
+		switch p.Peek() {
 		case ',':
-			p.i++
+			p.I++
 		case '}':
-			p.i++
+			p.I++
 			return sku && quantity > 0
 		default:
 			return false
