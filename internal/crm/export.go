@@ -97,10 +97,17 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 	if err != nil {
 		return nil, err
 	}
-	if until == "" && r.Wait > 0 {
-		if err := e.waitInFlight(ctx, r.Wait); err != nil {
-			return nil, err
-		}
+	// A boundary read before the snapshot is a floor for the snapshot's own
+	// (store.DB.WaitLog says why it is needed).
+	var floor int64
+	switch {
+	case until == "" && r.Wait > 0:
+		floor, err = e.db.WaitLog(ctx, e.db.Dialect.LogBoundary(feedTable), r.Wait)
+	case until != "" && e.db.Dialect == store.Postgres:
+		err = e.db.R.QueryRowContext(ctx, e.db.Dialect.LogBoundary(feedTable)).Scan(&floor)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("crm export: %w", err)
 	}
 	tx, err := e.db.ReadSnapshot(ctx)
 	if err != nil {
@@ -111,6 +118,7 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 		tx.Rollback()
 		return nil, fmt.Errorf("crm export: %w", err)
 	}
+	final = max(final, floor)
 	if since != "" {
 		var pruned int64
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), -1) FROM crm_feed_pruned`).Scan(&pruned)
@@ -134,15 +142,6 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 		return nil, ErrUntilAhead
 	}
 	return &Read{e: e, tx: tx, since: from, until: to, Since: since, Cursor: e.formatCursor(to)}, nil
-}
-
-// waitInFlight waits, up to wait, until the transactions that had written
-// when it was called have ended (store.DB.WaitLog).
-func (e *Exporter) waitInFlight(ctx context.Context, wait time.Duration) error {
-	if err := e.db.WaitLog(ctx, e.db.Dialect.LogBoundary(feedTable), wait); err != nil {
-		return fmt.Errorf("crm export: %w", err)
-	}
-	return nil
 }
 
 // Close ends the read.

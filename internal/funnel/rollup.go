@@ -109,13 +109,15 @@ func readCursor(ctx context.Context, q interface {
 // position is the id.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
 	d := s.db.Dialect
-	if err := s.db.WaitLog(ctx, d.LogBoundaryOf("events", "id"), s.settle); err != nil {
+	floor, err := s.db.WaitLog(ctx, d.LogBoundaryOf("events", "id"), s.settle)
+	if err != nil {
 		return 0, fmt.Errorf("funnel: rollup: %w", err)
 	}
 	var boundary int64
 	if err := s.db.R.QueryRowContext(ctx, d.LogBoundaryOf("events", "id")).Scan(&boundary); err != nil {
 		return 0, fmt.Errorf("funnel: rollup boundary: %w", err)
 	}
+	boundary = max(boundary, floor)
 	c, err := readCursor(ctx, s.db.R, d, false)
 	if err != nil {
 		return 0, fmt.Errorf("funnel: rollup cursor: %w", err)

@@ -203,9 +203,11 @@ func (d Dialect) LogBoundaryOf(table, seq string) string {
 }
 
 // LogNext is the query giving the position every transaction that has
-// already written is below (PostgreSQL: the next transaction id); once
-// LogBoundary reaches it, all of them have ended. "" on SQLite, whose
-// boundary never waits for anyone.
+// already committed is below (PostgreSQL: the snapshot's xmax, one past the
+// newest transaction to have ended); once LogBoundary reaches it, all the
+// transactions below it have ended too. A writer still in flight with a
+// newer id is not waited for: its rows come in a later read. "" on SQLite,
+// whose boundary never waits for anyone.
 func (d Dialect) LogNext() string {
 	if d == Postgres {
 		return `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`

@@ -11,34 +11,45 @@ import (
 // LogBoundary (or LogBoundaryOf) query. On SQLite it returns at once: the
 // one writer has committed by the time a reader runs. It polls, since
 // PostgreSQL tells no one when a transaction ends; after wait it returns
-// nil and the reader reads what is final, the rest waiting for its next
-// read.
-func (db *DB) WaitLog(ctx context.Context, boundary string, wait time.Duration) error {
+// and the reader reads what is final, the rest waiting for its next read.
+//
+// It returns the highest boundary it read (0 on SQLite), which the caller
+// takes as a floor for the boundary of its own read: every transaction of
+// this database below it had ended when it was read, so its rows are in any
+// later snapshot. The boundary query cannot always tell a transaction of
+// another database from one of this one (pg_stat_activity is read a moment
+// after the snapshot, and a backend that has just committed shows no xid),
+// and holds back for what it cannot place; without the floor, a read right
+// after a wait that saw everything end could stop below the very write it
+// waited for (a CI run did).
+func (db *DB) WaitLog(ctx context.Context, boundary string, wait time.Duration) (int64, error) {
 	q := db.Dialect.LogNext()
 	if q == "" || wait <= 0 {
-		return nil
+		return 0, nil
 	}
 	var target int64
 	if err := db.R.QueryRowContext(ctx, q).Scan(&target); err != nil {
-		return err
+		return 0, err
 	}
 	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	var seen int64
 	for {
 		var final int64
 		if err := db.R.QueryRowContext(ctx, boundary).Scan(&final); err != nil {
-			return err
+			return seen, err
 		}
+		seen = max(seen, final)
 		if final >= target {
-			return nil
+			return seen, nil
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return seen, ctx.Err()
 		case <-timeout.C:
-			return nil
+			return seen, nil
 		case <-tick.C:
 		}
 	}
