@@ -13,6 +13,7 @@ import (
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report/figures"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // Options shape a campaign report.
@@ -209,11 +210,25 @@ func (s *Service) Campaign(ctx context.Context, campaignID string, opt Options) 
 	return r, nil
 }
 
+// The campaign's ($1) messages by status and receipt, and its sent and
+// delivered messages bucketed by secs in [$2, $3): each reads
+// sms_outbox_campaign_idx alone (migration 0055), never a table row per
+// message.
+const messagesByState = `SELECT status, delivery_state, COUNT(*) FROM sms_outbox
+	WHERE campaign_id = $1 GROUP BY status, delivery_state`
+
+func sentSeries(d store.Dialect, secs int64) string {
+	return `SELECT ` + d.EpochBucket("sent_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+		WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2 AND sent_at < $3 GROUP BY 1`
+}
+
+func deliveredSeries(d store.Dialect, secs int64) string {
+	return `SELECT ` + d.EpochBucket("delivered_at", secs) + `, COUNT(*), 0 FROM sms_outbox
+		WHERE campaign_id = $1 AND status = 'sent' AND delivery_state = 'delivered' AND delivered_at >= $2 AND delivered_at < $3 GROUP BY 1`
+}
+
 func (s *Service) messages(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
-	// sms_outbox_campaign_idx (campaign_id, status) finds the rows; the
-	// delivery state is read from each row.
-	rows, err := s.db.R.QueryContext(ctx, `SELECT status, delivery_state, COUNT(*) FROM sms_outbox
-		WHERE campaign_id = $1 GROUP BY status, delivery_state`, c.ID)
+	rows, err := s.db.R.QueryContext(ctx, messagesByState, c.ID)
 	if err != nil {
 		return fmt.Errorf("messages: %w", err)
 	}
@@ -384,12 +399,8 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		sql string
 		add func(b *Bucket, n, sum int64)
 	}{
-		{`SELECT ` + d.EpochBucket("sent_at", secs) + `, COUNT(*), 0 FROM sms_outbox
-			WHERE campaign_id = $1 AND status = 'sent' AND sent_at >= $2 AND sent_at < $3 GROUP BY 1`,
-			func(b *Bucket, n, _ int64) { b.Sent += n }},
-		{`SELECT ` + d.EpochBucket("delivered_at", secs) + `, COUNT(*), 0 FROM sms_outbox
-			WHERE campaign_id = $1 AND status = 'sent' AND delivery_state = 'delivered' AND delivered_at >= $2 AND delivered_at < $3 GROUP BY 1`,
-			func(b *Bucket, n, _ int64) { b.Delivered += n }},
+		{sentSeries(d, secs), func(b *Bucket, n, _ int64) { b.Sent += n }},
+		{deliveredSeries(d, secs), func(b *Bucket, n, _ int64) { b.Delivered += n }},
 		{`SELECT ` + d.EpochBucket("k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
 			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`,
 			func(b *Bucket, n, _ int64) { b.Clicks += n }},

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/perk-platform/perk/internal/campaign"
+	"github.com/perk-platform/perk/internal/store"
 )
 
 // UpliftFromBaskets is the campaign's uplift at the service's now computed
@@ -15,4 +16,16 @@ func (s *Service) UpliftFromBaskets(ctx context.Context, c *campaign.Campaign) (
 	u := Uplift{From: from, To: to, Treated: groupFigures(treated), Control: groupFigures(control)}
 	u.Conversion, u.SpendPerMember = diffProportions(treated, control), diffMeans(treated, control)
 	return u, err
+}
+
+// Queries that must read one index alone, by the index.
+var IndexOnlyQueries = []struct {
+	Name, Index string
+	SQL         func(store.Dialect) string
+	Args        []any
+}{
+	{"messages by state", "sms_outbox_campaign_idx", func(store.Dialect) string { return messagesByState }, []any{"c"}},
+	{"sent series", "sms_outbox_campaign_idx", func(d store.Dialect) string { return sentSeries(d, 3600) }, []any{"c", "2027-01-01", "2027-02-01"}},
+	{"delivered series", "sms_outbox_campaign_idx", func(d store.Dialect) string { return deliveredSeries(d, 86400) }, []any{"c", "2027-01-01", "2027-02-01"}},
+	{"dynamic audience", "members_enrolled_at_idx", func(store.Dialect) string { return audienceMembers }, []any{"2027-01-01"}},
 }

@@ -121,6 +121,10 @@ func dynamicAudience(c *campaign.Campaign) bool {
 		(c.Spec.Audience.Kind == campaign.AudienceAll || c.Spec.Audience.Kind == campaign.AudienceOpen)
 }
 
+// audienceMembers counts a dynamic audience: the members not erased
+// enrolled before $1, from members_enrolled_at_idx alone (migration 0055).
+const audienceMembers = `SELECT COUNT(*) FROM members WHERE status <> 'erased' AND enrolled_at < $1`
+
 // spendOf joins, per member, the campaign's ($1) roll-up row, if the member
 // bought in the window.
 const spendOf = `LEFT JOIN campaign_spend s ON s.campaign_id = $1 AND s.member_id = %s AND s.baskets > 0`
@@ -144,7 +148,7 @@ func (s *Service) fixedGroupsRollup(ctx context.Context, c *campaign.Campaign) (
 // group its launch rows and the members enrolled since launch.
 func (s *Service) dynamicGroupsRollup(ctx context.Context, c *campaign.Campaign, to time.Time) (treated, control groupStats, err error) {
 	var total groupStats
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE status <> 'erased' AND enrolled_at < $1`, to).
+	if err := s.db.R.QueryRowContext(ctx, audienceMembers, to).
 		Scan(&total.Members); err != nil {
 		return treated, control, err
 	}
@@ -232,7 +236,7 @@ func (s *Service) dynamicGroups(ctx context.Context, c *campaign.Campaign, from,
 	var total groupStats
 	// Every member: a count, then the buyers' spend from the window's
 	// baskets (baskets_created_idx), grouped by member.
-	if err := s.db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE status <> 'erased' AND enrolled_at < $1`, to).
+	if err := s.db.R.QueryRowContext(ctx, audienceMembers, to).
 		Scan(&total.Members); err != nil {
 		return treated, control, err
 	}
