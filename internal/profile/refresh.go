@@ -152,7 +152,7 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 	// file: through the page cache each miss is a pread and a copy.
 	// Mapped, the run reads the OS's cached pages in place. The write pool
 	// is one connection, which keeps the setting until it is put back.
-	if _, err := s.db.W.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(refreshMmap, 10)); err != nil {
+	if _, err := s.db.W.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(store.SQLiteMmap, 10)); err != nil {
 		return fmt.Errorf("profile: mmap: %w", err)
 	}
 	defer s.db.W.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
@@ -190,11 +190,7 @@ func (s *Service) refreshChunked(ctx context.Context, now time.Time, res *Result
 				if err != nil {
 					return fmt.Errorf("profile: read connection: %w", err)
 				}
-				defer conn.Close()
-				if _, err := conn.ExecContext(ctx, `PRAGMA mmap_size = `+strconv.FormatInt(refreshMmap, 10)); err != nil {
-					return fmt.Errorf("profile: mmap: %w", err)
-				}
-				defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA mmap_size = 0`)
+				defer conn.Close() // mapped, as every reader is (store.SQLiteMmap)
 				for i := next.Add(1) - 1; i < int64(len(chunks)); i = next.Add(1) - 1 {
 					var ms []folded
 					if err := s.history(ctx, conn, chunks[i], now, byBrand, 0, func(f []folded) error { ms = f; return nil }); err != nil {
@@ -494,11 +490,6 @@ func (s *Service) readAll(ctx context.Context, now time.Time) func(func([]folded
 		}, write)
 	}
 }
-
-// refreshMmap is how much of the SQLite file a refresh maps (address
-// space, not memory: the pages are the OS's file cache): SQLite's own
-// ceiling (SQLITE_MAX_MMAP_SIZE), which it caps any larger value to.
-const refreshMmap = 0x7fff0000
 
 // chunks splits the members, by id, into ranges of Options.RefreshChunk.
 func (s *Service) chunks(ctx context.Context) ([]scope, error) {

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +108,11 @@ func openSQLite(path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	w.SetMaxOpenConns(1)
-	r, err := openSQLitePool(base + "&_pragma=query_only(ON)&_pragma=cache_size(-32768)")
+	// The readers map the file: a report reads B-tree pages all over a file
+	// of gigabytes, and through the page cache every miss is a pread and a
+	// copy (at 100,000 members half of a campaign's revenue query was
+	// system time); mapped, they read the OS's cached pages in place.
+	r, err := openSQLitePool(base + "&_pragma=query_only(ON)&_pragma=cache_size(-32768)&_pragma=mmap_size(" + strconv.FormatInt(SQLiteMmap, 10) + ")")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -118,6 +123,13 @@ func openSQLite(path string) (*DB, error) {
 	r.SetMaxIdleConns(8)
 	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path, group: newGroup()}, nil
 }
+
+// SQLiteMmap is how much of a SQLite file a mapped connection maps (address
+// space, not memory: the pages are the OS's file cache): SQLite's own
+// ceiling (SQLITE_MAX_MMAP_SIZE), which it caps any larger value to. The
+// read pool's connections are always mapped; the writer only for a profile
+// refresh.
+const SQLiteMmap = 0x7fff0000
 
 // openSQLitePool opens a pool of SQLite connections that keep their
 // statements (stmtcache.go).

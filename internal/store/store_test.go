@@ -300,3 +300,33 @@ func TestTx_APanicRollsBackAndFreesTheConnection(t *testing.T) {
 		}
 	})
 }
+
+// TestOpen_SQLiteReadersMapTheFile: every reader maps the file (reports
+// read pages all over it); the writer does not, outside a profile refresh.
+func TestOpen_SQLiteReadersMapTheFile(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	// Hold several readers at once, so the pool opens more than one.
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		c, err := db.R.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		var n int64
+		if err := c.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != store.SQLiteMmap {
+			t.Errorf("reader %d: mmap_size %d, want %d", i, n, int64(store.SQLiteMmap))
+		}
+	}
+	var n int64
+	if err := db.W.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("writer: mmap_size %d (%v), want 0", n, err)
+	}
+}
