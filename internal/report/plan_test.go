@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -19,23 +18,7 @@ func TestPlans_ReportQueriesReadTheIndexAlone(t *testing.T) {
 	db := storetest.SQLite(t)
 	for _, q := range report.IndexOnlyQueries {
 		t.Run(q.Name, func(t *testing.T) {
-			rows, err := db.R.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.SQL(db.Dialect), q.Args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
+			plan := storetest.QueryPlan(t, db, q.SQL(db.Dialect), q.Args...)
 			if got := strings.Join(plan, "; "); !strings.Contains(got, "USING COVERING INDEX "+q.Index+" ") {
 				t.Errorf("plan %q, want a search of the covering index %s", got, q.Index)
 			}

@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -26,23 +25,7 @@ func TestClaim_ReadsTheOldestDueRowsInOrderWithoutSortingTheBacklog(t *testing.T
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			query, args := webhook.ClaimQuery(t0, 32, c.skip)
-			rows, err := db.R.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
+			plan := storetest.QueryPlan(t, db, query, args...)
 			text := strings.Join(plan, "\n")
 			for _, want := range []string{"USING INDEX webhook_deliveries_due_idx (next_at<?)", "USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)"} {
 				if !strings.Contains(text, want) {

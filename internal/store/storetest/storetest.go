@@ -163,3 +163,27 @@ func open(t testing.TB, dsn string) *store.DB {
 	}
 	return db
 }
+
+// QueryPlan is SQLite's EXPLAIN QUERY PLAN of query: each step's detail, in
+// order, for tests that hold a query to the index it must use.
+func QueryPlan(t testing.TB, db *store.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.R.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
