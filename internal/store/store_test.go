@@ -14,6 +14,7 @@ import (
 
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
+	"github.com/perk-platform/perk/internal/testenv"
 )
 
 func TestMigrate_IsIdempotentAndCreatesSchema(t *testing.T) {
@@ -328,5 +329,27 @@ func TestOpen_SQLiteReadersMapTheFile(t *testing.T) {
 	var n int64
 	if err := db.W.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("writer: mmap_size %d (%v), want 0", n, err)
+	}
+}
+
+// TestOpen_PostgresWithoutJIT: the pool's connections run without JIT
+// unless the DSN asks for it (a report's queries spent more compiling than
+// it saved).
+func TestOpen_PostgresWithoutJIT(t *testing.T) {
+	base := storetest.DSN(t, testenv.Env(t, storetest.PostgresEnv, "PostgreSQL"))
+	for _, c := range []struct{ dsn, want string }{
+		{base, "off"},
+		{base + "&jit=on", "on"},
+	} {
+		db, err := store.Open(context.Background(), c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		err = db.R.QueryRowContext(context.Background(), `SHOW jit`).Scan(&jit)
+		db.Close()
+		if err != nil || jit != c.want {
+			t.Errorf("%s: jit = %q (%v), want %q", c.dsn, jit, err, c.want)
+		}
 	}
 }
