@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/perk-platform/perk/internal/profile"
 	"github.com/perk-platform/perk/internal/report/figures"
 	"github.com/perk-platform/perk/internal/store"
@@ -44,64 +46,83 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	o := &Overview{Since: today.UTC()}
 	q := db.R
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0)
-		FROM members WHERE status <> 'erased'`).Scan(&o.Members, &o.OptedIn)
-	if err != nil {
-		return nil, fmt.Errorf("overview members: %w", err)
+	// The parts are independent queries writing separate fields of o: run
+	// them side by side on the read pool, as the campaign report does, so
+	// the page waits for the slowest rather than for the sum.
+	g, gctx := errgroup.WithContext(ctx)
+	row := func(name, query string, args []any, dest ...any) {
+		g.Go(func() error {
+			if err := q.QueryRowContext(gctx, query, args...).Scan(dest...); err != nil {
+				return fmt.Errorf("overview %s: %w", name, err)
+			}
+			return nil
+		})
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM campaigns WHERE status IN ('active', 'scheduled') AND starts_at <= $1 AND ends_at > $1`,
-		now.UTC()).Scan(&o.Campaigns); err != nil {
-		return nil, fmt.Errorf("overview campaigns: %w", err)
-	}
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(DISTINCT b.id), `+figures.Sales+`, COALESCE(SUM(`+figures.LinePoints+`), 0)
+	row("members", `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0)
+		FROM members WHERE status <> 'erased'`, nil, &o.Members, &o.OptedIn)
+	row("campaigns", `SELECT COUNT(*) FROM campaigns WHERE status IN ('active', 'scheduled') AND starts_at <= $1 AND ends_at > $1`,
+		[]any{now.UTC()}, &o.Campaigns)
+	row("baskets", `SELECT COUNT(DISTINCT b.id), `+figures.Sales+`, COALESCE(SUM(`+figures.LinePoints+`), 0)
 		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE b.created_at >= $1 AND b.status = 'committed'`,
-		o.Since).Scan(&o.Transactions, &o.Sales, &o.PointsEarned); err != nil {
-		return nil, fmt.Errorf("overview baskets: %w", err)
-	}
+		[]any{o.Since}, &o.Transactions, &o.Sales, &o.PointsEarned)
 	// A redemption is a campaign's in one basket: counting (basket,
 	// campaign) pairs makes the overview the sum of the campaign reports.
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(d), 0) FROM (SELECT r.basket_id, r.campaign_id, `+figures.Discount+` AS d
+	row("redemptions", `SELECT COUNT(*), COALESCE(SUM(d), 0) FROM (SELECT r.basket_id, r.campaign_id, `+figures.Discount+` AS d
 		FROM redemptions r WHERE r.created_at >= $1 AND `+figures.Standing+` GROUP BY r.basket_id, r.campaign_id) x`,
-		o.Since).Scan(&o.Redemptions, &o.Discount); err != nil {
-		return nil, fmt.Errorf("overview redemptions: %w", err)
-	}
+		[]any{o.Since}, &o.Redemptions, &o.Discount)
 	// send_after >= created_at on every row (a message never becomes due
 	// before it is queued), so the send_after term changes nothing but lets
 	// SQLite range-scan (status, send_after): without it the planner took
 	// that index for status alone and read every sent message (34 s at 10M).
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
-		FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1`, o.Since).Scan(&o.SMSSent, &o.SMSDelivered); err != nil {
-		return nil, fmt.Errorf("overview sms: %w", err)
-	}
-	if o.RFM, err = profile.Grid(ctx, db); err != nil {
+	row("sms", `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
+		FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1`, []any{o.Since}, &o.SMSSent, &o.SMSDelivered)
+	g.Go(func() (err error) {
+		o.RFM, err = profile.Grid(gctx, db)
+		return err
+	})
+	g.Go(func() (err error) {
+		o.Movement, err = profile.Movements(gctx, db)
+		return err
+	})
+	g.Go(func() error {
+		var err error
+		o.NewByDay, err = newByDay(gctx, db, today, loc, days)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	if o.Movement, err = profile.Movements(ctx, db); err != nil {
-		return nil, err
-	}
+	return o, nil
+}
+
+// newByDay counts the enrolments of the days days up to today, by channel.
+func newByDay(ctx context.Context, db *store.DB, today time.Time, loc *time.Location, days int) ([]DayCounts, error) {
 	first := today.AddDate(0, 0, -(days - 1))
-	rows, err := q.QueryContext(ctx, `SELECT enrolled_at, channel FROM members WHERE enrolled_at >= $1`, first.UTC())
+	rows, err := db.R.QueryContext(ctx, `SELECT enrolled_at, channel FROM members WHERE enrolled_at >= $1`, first.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("overview enrolments: %w", err)
 	}
 	defer rows.Close()
-	o.NewByDay = make([]DayCounts, days)
+	out := make([]DayCounts, days)
 	byDay := map[string]*DayCounts{}
-	for d := range o.NewByDay {
+	for d := range out {
 		k := first.AddDate(0, 0, d).Format("2006-01-02")
-		o.NewByDay[d] = DayCounts{Day: k, ByChannel: map[string]int64{}}
-		byDay[k] = &o.NewByDay[d]
+		out[d] = DayCounts{Day: k, ByChannel: map[string]int64{}}
+		byDay[k] = &out[d]
 	}
 	for rows.Next() {
 		var at time.Time
 		var ch string
 		if err := rows.Scan(&at, &ch); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("overview enrolments: %w", err)
 		}
 		if dc := byDay[at.In(loc).Format("2006-01-02")]; dc != nil {
 			dc.ByChannel[ch]++
 			dc.Total++
 		}
 	}
-	return o, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("overview enrolments: %w", err)
+	}
+	return out, nil
 }
