@@ -98,14 +98,13 @@ func (e *Exporter) Open(ctx context.Context, r Range) (*Read, error) {
 		return nil, err
 	}
 	// A boundary read before the snapshot is a floor for the snapshot's own
-	// (store.DB.WaitLog says why it is needed).
-	var floor int64
-	switch {
-	case until == "" && r.Wait > 0:
-		floor, err = e.db.WaitLog(ctx, e.db.Dialect.LogBoundary(feedTable), r.Wait)
-	case until != "" && e.db.Dialect == store.Postgres:
-		err = e.db.R.QueryRowContext(ctx, e.db.Dialect.LogBoundary(feedTable)).Scan(&floor)
+	// (store.DB.WaitLog says why it is needed); a read up to a given until
+	// waits for no one.
+	wait := r.Wait
+	if until != "" {
+		wait = 0
 	}
+	floor, err := e.db.WaitLog(ctx, e.db.Dialect.LogBoundary(feedTable), wait)
 	if err != nil {
 		return nil, fmt.Errorf("crm export: %w", err)
 	}
