@@ -305,6 +305,9 @@ func (s *Service) commitTx(ctx context.Context, tx *sql.Tx, req *Request, p *pre
 	if err := rollup.AddBasket(ctx, tx, basketID); err != nil {
 		return nil, false, err
 	}
+	if err := rollup.AddTally(ctx, tx, s.db.Dialect, basketID); err != nil {
+		return nil, false, err
+	}
 	return resp, ended, nil
 }
 

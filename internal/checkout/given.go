@@ -327,5 +327,8 @@ func (s *Service) commitGivenTx(ctx context.Context, tx *sql.Tx, req *Request, p
 	if err := storeResponse(ctx, tx, basketID, resp); err != nil {
 		return nil, err
 	}
+	if err := rollup.AddTally(ctx, tx, s.db.Dialect, basketID); err != nil {
+		return nil, err
+	}
 	return &GivenResult{Response: resp, Breaches: nonNilBreaches(breaches)}, nil
 }

@@ -168,6 +168,10 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 		if b.status == "voided" {
 			return ErrVoided
 		}
+		tally, err := rollup.TallyOf(ctx, tx, s.db.Dialect, b.id)
+		if err != nil {
+			return err
+		}
 		err = s.batchChanges(ctx, tx, func(ctx context.Context) error {
 			resp, moved, err = s.undo(ctx, tx, b, req.TransactionID, req.ReturnID, req.Items, false)
 			if err != nil {
@@ -181,7 +185,10 @@ func (s *Service) ReturnReplay(ctx context.Context, req *ReturnRequest) (*Return
 		out, _ := json.Marshal(resp)
 		_, err = tx.ExecContext(ctx, `INSERT INTO basket_returns (basket_id, return_id, request_hash, response, refund, points, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, b.id, req.ReturnID, h, string(out), resp.Refund, resp.PointsReversed, s.opt.Now().UTC())
-		return err
+		if err != nil {
+			return err
+		}
+		return rollup.Retally(ctx, tx, s.db.Dialect, b.id, tally)
 	})
 	if err != nil {
 		return nil, false, err
@@ -238,6 +245,10 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		if err != nil {
 			return err
 		}
+		tally, err := rollup.TallyOf(ctx, tx, s.db.Dialect, b.id)
+		if err != nil {
+			return err
+		}
 		var items []ReturnItem
 		for _, ln := range order {
 			l := lines[ln]
@@ -271,7 +282,10 @@ func (s *Service) VoidReplay(ctx context.Context, req *VoidRequest) (*ReturnResp
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE baskets SET status = 'voided', voided_at = $2, void_response = $3 WHERE id = $1`,
 			b.id, now, string(out))
-		return err
+		if err != nil {
+			return err
+		}
+		return rollup.Retally(ctx, tx, s.db.Dialect, b.id, tally)
 	})
 	if err != nil {
 		return nil, false, err

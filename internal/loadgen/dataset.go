@@ -74,7 +74,7 @@ func GenerateDataset(ctx context.Context, db *store.DB, o DatasetOptions) error 
 // rollups computes the report's roll-ups from the rows written by SQL
 // above, as the tills would have kept them.
 func (g *gen) rollups(ctx context.Context) (int, error) {
-	if err := rollup.Rebuild(ctx, g.db.W); err != nil {
+	if err := rollup.Rebuild(ctx, g.db.W, g.db.Dialect); err != nil {
 		return 0, err
 	}
 	var n int

@@ -281,56 +281,26 @@ func (s *Service) redemptions(ctx context.Context, c *campaign.Campaign, r *Camp
 	return nil
 }
 
-// perStore splits redemptions, discount and revenue by store; Revenue is
-// the sum of the stores'.
+// perStore splits redemptions, discount and revenue by store, from the
+// roll-up basket_tally (package rollup: a row per hour and store, kept at
+// commit, return and void); Revenue is the sum of the stores'.
 func (s *Service) perStore(ctx context.Context, c *campaign.Campaign, r *CampaignReport) error {
-	byStore := map[string]*StoreFigures{}
-	get := func(id string) *StoreFigures {
-		f := byStore[id]
-		if f == nil {
-			f = &StoreFigures{StoreID: id}
-			byStore[id] = f
-		}
-		return f
-	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT r.store_id, `+figures.Redemptions+`, `+figures.Discount+`
-		FROM redemptions r WHERE r.campaign_id = $1 AND `+figures.Standing+` GROUP BY r.store_id`, c.ID)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT store_id, SUM(redemptions), SUM(discount), SUM(sales) FROM basket_tally
+		WHERE campaign_id = $1 GROUP BY store_id HAVING SUM(redemptions) <> 0`, c.ID)
 	if err != nil {
 		return fmt.Errorf("per store: %w", err)
-	}
-	for rows.Next() {
-		var id string
-		var n, d int64
-		if err := rows.Scan(&id, &n, &d); err != nil {
-			rows.Close()
-			return fmt.Errorf("per store: %w", err)
-		}
-		f := get(id)
-		f.Redemptions, f.Discount = n, d
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("per store: %w", err)
-	}
-	rows, err = s.db.R.QueryContext(ctx, figures.Revenue, c.ID)
-	if err != nil {
-		return fmt.Errorf("revenue: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		var rev int64
-		if err := rows.Scan(&id, &rev); err != nil {
-			return fmt.Errorf("revenue: %w", err)
+		var f StoreFigures
+		if err := rows.Scan(&f.StoreID, &f.Redemptions, &f.Discount, &f.Revenue); err != nil {
+			return fmt.Errorf("per store: %w", err)
 		}
-		get(id).Revenue = rev
-		r.Revenue += rev
+		r.PerStore = append(r.PerStore, f)
+		r.Revenue += f.Revenue
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("revenue: %w", err)
-	}
-	for _, f := range byStore {
-		r.PerStore = append(r.PerStore, *f)
+		return fmt.Errorf("per store: %w", err)
 	}
 	sortStores(r.PerStore)
 	return nil
@@ -395,39 +365,60 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		return &buckets[n-first]
 	}
 	d := s.db.Dialect
+	// A part with a tally (an hourly roll-up, in columns hour, n, sum over
+	// hours [$2, $3)) reads its whole hours from it and only the partial
+	// hours at the ends of the span from the rows.
 	queries := []struct {
-		sql string
-		add func(b *Bucket, n, sum int64)
+		sql, tally string
+		add        func(b *Bucket, n, sum int64)
 	}{
-		{sentSeries(d, secs), func(b *Bucket, n, _ int64) { b.Sent += n }},
-		{deliveredSeries(d, secs), func(b *Bucket, n, _ int64) { b.Delivered += n }},
+		{sentSeries(d, secs), "", func(b *Bucket, n, _ int64) { b.Sent += n }},
+		{deliveredSeries(d, secs), "", func(b *Bucket, n, _ int64) { b.Delivered += n }},
 		{`SELECT ` + d.EpochBucket("k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
-			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`,
+			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`, "",
 			func(b *Bucket, n, _ int64) { b.Clicks += n }},
 		{`SELECT ` + d.EpochBucket("r.created_at", secs) + `, ` + figures.Redemptions + `, ` + figures.Discount + ` FROM redemptions r
 			WHERE r.campaign_id = $1 AND ` + figures.Standing + ` AND r.created_at >= $2 AND r.created_at < $3 GROUP BY 1`,
+			`SELECT hour, SUM(redemptions), SUM(discount) FROM basket_tally WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour`,
 			func(b *Bucket, n, sum int64) { b.Redemptions += n; b.Discount += sum }},
 	}
+	firstHour, lastHour, edges := hourSplit(from, to)
 	for _, q := range queries {
-		rows, err := s.db.R.QueryContext(ctx, q.sql, c.ID, from, to)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k, n, sum int64
-			if err := rows.Scan(&k, &n, &sum); err != nil {
-				rows.Close()
+		spans := []span{{from, to}}
+		if q.tally != "" {
+			spans = edges
+			if err := s.addRows(ctx, q.tally, secs/3600, at, q.add, c.ID, firstHour, lastHour); err != nil {
 				return err
 			}
-			if b := at(k); b != nil {
-				q.add(b, n, sum)
-			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		for _, sp := range spans {
+			if err := s.addRows(ctx, q.sql, 1, at, q.add, c.ID, sp.From, sp.To); err != nil {
+				return err
+			}
 		}
 	}
 	r.Series.Buckets = buckets
 	return nil
+}
+
+// addRows runs a series query whose rows are (k, n, sum) and adds each row
+// to bucket k / perBucket: 1 for a query bucketed as the series is, 24 for
+// an hourly roll-up's hours in a series by day.
+func (s *Service) addRows(ctx context.Context, query string, perBucket int64, at func(int64) *Bucket,
+	add func(b *Bucket, n, sum int64), args ...any) error {
+	rows, err := s.db.R.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, n, sum int64
+		if err := rows.Scan(&k, &n, &sum); err != nil {
+			return err
+		}
+		if b := at(k / perBucket); b != nil {
+			add(b, n, sum)
+		}
+	}
+	return rows.Err()
 }

@@ -62,14 +62,26 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 		FROM members WHERE status <> 'erased'`, nil, &o.Members, &o.OptedIn)
 	row("campaigns", `SELECT COUNT(*) FROM campaigns WHERE status IN ('active', 'scheduled') AND starts_at <= $1 AND ends_at > $1`,
 		[]any{now.UTC()}, &o.Campaigns)
+	// Today's baskets and redemptions: the whole hours from the roll-up
+	// basket_tally (row '', package rollup), the part of an hour before
+	// the first whole one (a zone off UTC by half an hour) from the rows.
+	firstHour, _, edges := hourSplit(o.Since, time.Time{})
+	edge := o.Since
+	if len(edges) > 0 {
+		edge = edges[0].To
+	}
+	var tallied, raw struct{ baskets, sales, points, redemptions, discount int64 }
+	row("baskets tally", `SELECT COALESCE(SUM(baskets), 0), COALESCE(SUM(sales), 0), COALESCE(SUM(points), 0),
+		COALESCE(SUM(redemptions), 0), COALESCE(SUM(discount), 0) FROM basket_tally WHERE campaign_id = '' AND hour >= $1`,
+		[]any{firstHour}, &tallied.baskets, &tallied.sales, &tallied.points, &tallied.redemptions, &tallied.discount)
 	row("baskets", `SELECT COUNT(DISTINCT b.id), `+figures.Sales+`, COALESCE(SUM(`+figures.LinePoints+`), 0)
-		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE b.created_at >= $1 AND b.status = 'committed'`,
-		[]any{o.Since}, &o.Transactions, &o.Sales, &o.PointsEarned)
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE b.created_at >= $1 AND b.created_at < $2 AND b.status = 'committed'`,
+		[]any{o.Since, edge}, &raw.baskets, &raw.sales, &raw.points)
 	// A redemption is a campaign's in one basket: counting (basket,
 	// campaign) pairs makes the overview the sum of the campaign reports.
 	row("redemptions", `SELECT COUNT(*), COALESCE(SUM(d), 0) FROM (SELECT r.basket_id, r.campaign_id, `+figures.Discount+` AS d
-		FROM redemptions r WHERE r.created_at >= $1 AND `+figures.Standing+` GROUP BY r.basket_id, r.campaign_id) x`,
-		[]any{o.Since}, &o.Redemptions, &o.Discount)
+		FROM redemptions r WHERE r.created_at >= $1 AND r.created_at < $2 AND `+figures.Standing+` GROUP BY r.basket_id, r.campaign_id) x`,
+		[]any{o.Since, edge}, &raw.redemptions, &raw.discount)
 	// send_after >= created_at on every row (a message never becomes due
 	// before it is queued), so the send_after term changes nothing but lets
 	// SQLite range-scan (status, send_after): without it the planner took
@@ -92,6 +104,8 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	o.Transactions, o.Sales, o.PointsEarned = tallied.baskets+raw.baskets, tallied.sales+raw.sales, tallied.points+raw.points
+	o.Redemptions, o.Discount = tallied.redemptions+raw.redemptions, tallied.discount+raw.discount
 	return o, nil
 }
 

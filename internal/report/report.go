@@ -6,10 +6,13 @@
 // Every figure is an aggregate over the rows the other packages write
 // (sms_outbox, link_clicks, baskets, redemptions, ...), computed when asked
 // with set-based queries, so a report always equals the sum of the
-// underlying rows. One summary is kept on the side: the uplift reads the
-// per-campaign, per-member spend of package rollup (campaign_spend), which
-// the till keeps in the transaction of each commit and void and which its
-// tests check against a recomputation from the baskets.
+// underlying rows. Two summaries are kept on the side by package rollup, in
+// the transaction of each commit, return and void, and tested against a
+// recomputation from the baskets: the uplift reads the per-campaign,
+// per-member spend (campaign_spend), and the per-store figures, the
+// redemption series and the overview's today read the basket figures per
+// campaign, hour and store (basket_tally), whole hours from it and partial
+// ones from the rows (hourSplit).
 //
 // It is not for writing anything, for rendering (web draws the charts) or for
 // the data-mart export.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,9 +19,10 @@ import (
 
 // TestUplift_RollupEqualsTheBaskets: through commits, voids, returns, an
 // erasure, campaigns whose window began before they were created or moved
-// while a draft, and a clock set back behind stored baskets, the roll-up
-// kept at the till equals its recomputation from the baskets, and every
-// campaign's report shows the uplift computed from the window's baskets.
+// while a draft, and a clock set back behind stored baskets, the roll-ups
+// kept at the till (campaign_spend, basket_tally) equal their recomputation
+// from the baskets and migration 0056's backfill, and every campaign's
+// report shows the uplift computed from the window's baskets.
 func TestUplift_RollupEqualsTheBaskets(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -74,12 +76,21 @@ func TestUplift_RollupEqualsTheBaskets(t *testing.T) {
 		}
 		for _, step := range steps {
 			step.do(t)
-			kept := spendRows(t, db)
-			if err := rollup.Rebuild(ctx, db.W); err != nil {
+			kept, keptTally := spendRows(t, db), tallyRows(t, db)
+			if err := rollup.Rebuild(ctx, db.W, db.Dialect); err != nil {
 				t.Fatal(err)
 			}
 			if rebuilt := spendRows(t, db); !slices.Equal(kept, rebuilt) {
 				t.Errorf("%s: roll-up kept at the till\n %v\nrecomputed from the baskets\n %v", step.name, kept, rebuilt)
+			}
+			if rebuilt := tallyRows(t, db); !slices.Equal(keptTally, rebuilt) {
+				t.Errorf("%s: basket_tally kept at the till\n %v\nrecomputed from the baskets\n %v", step.name, keptTally, rebuilt)
+			}
+			if backfilled := migrationTally(t, db); !slices.Equal(keptTally, backfilled) {
+				t.Errorf("%s: basket_tally kept at the till\n %v\nfilled by migration 0056\n %v", step.name, keptTally, backfilled)
+			}
+			if campaignRows := slices.IndexFunc(keptTally, func(r string) bool { return !strings.HasPrefix(r, "/") }); campaignRows < 0 {
+				t.Fatalf("%s: basket_tally holds no campaign's row: the test checks nothing: %v", step.name, keptTally)
 			}
 			if len(kept) == 0 {
 				t.Fatalf("%s: the roll-up is empty: the test checks nothing", step.name)
@@ -134,6 +145,55 @@ func spendRows(t *testing.T, db *store.DB) []string {
 		out = append(out, fmt.Sprintf("%s/%s:%d,%d", c, m, n, s))
 	}
 	return out
+}
+
+// tallyRows lists basket_tally's rows that count, summed over shards, in
+// key order.
+func tallyRows(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	rows, err := db.R.Query(`SELECT campaign_id, hour, store_id, SUM(baskets), SUM(redemptions), SUM(sales), SUM(discount), SUM(points)
+		FROM basket_tally GROUP BY campaign_id, hour, store_id ORDER BY campaign_id, hour, store_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c, s string
+		var h, n, r, sales, d, p int64
+		if err := rows.Scan(&c, &h, &s, &n, &r, &sales, &d, &p); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 || r != 0 || sales != 0 || d != 0 || p != 0 {
+			out = append(out, fmt.Sprintf("%s/%d/%s:%d,%d,%d,%d,%d", c, h, s, n, r, sales, d, p))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// migrationTally empties basket_tally and runs migration 0056's backfill,
+// which must fill it as the till keeps it.
+func migrationTally(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	ms, err := store.Migrations(db.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(ms, func(m store.Migration) bool { return m.Version == 56 })
+	if i < 0 {
+		t.Fatal("no migration 0056")
+	}
+	fill := ms[i].SQL[strings.Index(ms[i].SQL, "INSERT INTO basket_tally"):]
+	if _, err := db.W.Exec(`DELETE FROM basket_tally`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.Exec(fill); err != nil {
+		t.Fatalf("migration 0056's backfill: %v", err)
+	}
+	return tallyRows(t, db)
 }
 
 // closeEstimate compares estimates whose sums of squares may be added in

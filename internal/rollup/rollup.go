@@ -1,7 +1,8 @@
-// Package rollup keeps the summaries the campaign report reads in step with
-// the rows they summarise, in the transaction that changes those rows: the
-// uplift's per-campaign, per-member spend (table campaign_spend, migration
-// 0048). A summary is changed by taking a basket's contribution out before a
+// Package rollup keeps the summaries the campaign report and the overview
+// read in step with the rows they summarise, in the transaction that changes
+// those rows: the uplift's per-campaign, per-member spend (table
+// campaign_spend, migration 0048) and the basket figures per campaign, hour
+// and store (basket_tally, migration 0056). A summary is changed by taking a basket's contribution out before a
 // change and putting it back after, with one statement that defines the
 // contribution, so the summary always equals a recomputation from the raw
 // rows (rollup tests and report's equivalence test check it).
@@ -73,12 +74,12 @@ func Campaign(ctx context.Context, tx store.Execer, campaignID string) error {
 
 // Rebuild recomputes every summary from the raw rows, for a loader that
 // writes baskets by SQL (perk bench gen-data) and for tests.
-func Rebuild(ctx context.Context, db store.Execer) error {
+func Rebuild(ctx context.Context, db store.Execer, d store.Dialect) error {
 	if _, err := db.ExecContext(ctx, `DELETE FROM campaign_spend`); err != nil {
 		return fmt.Errorf("rollup: rebuild: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf(spendFrom, `1 = 1`)); err != nil {
 		return fmt.Errorf("rollup: rebuild: %w", err)
 	}
-	return nil
+	return rebuildTally(ctx, db, d)
 }
