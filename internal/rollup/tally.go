@@ -50,29 +50,24 @@ const tallyColumns = `campaign_id, hour, store_id, baskets, redemptions, sales, 
 // tallyParts are the rows of basket_tally's contribution from the raw rows
 // of the baskets that onBasket (on b) and onRedemption (on r) select, built
 // from package figures' definitions so the roll-up is their sum by
-// construction: the basket (committed: its lines) and every redemption in
-// it, both for the row of no campaign, and each campaign's redemption with
-// the basket's revenue.
+// construction: per basket (bk: committed, a basket counts once, as
+// COUNT(DISTINCT b.id) does) and per redemption of a campaign in a basket
+// (rd: one, as figures.Redemptions counts it), each read once, then the
+// basket and its redemptions for the row of no campaign and each campaign's
+// redemption with the basket's revenue.
 func tallyParts(d store.Dialect, onBasket, onRedemption string) string {
-	bh, rh := d.EpochBucket("b.created_at", 3600), d.EpochBucket("r.created_at", 3600)
-	return `SELECT '' AS c, ` + bh + ` AS h, b.store_id AS s, COUNT(DISTINCT b.id) AS n, 0 AS r,
-		` + figures.Sales + ` AS sales, 0 AS discount, COALESCE(SUM(` + figures.LinePoints + `), 0) AS points
-		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + onBasket + ` AND b.status = 'committed' GROUP BY 2, b.store_id
-	UNION ALL
-	SELECT '', p.h, p.s, 0, COUNT(*), 0, SUM(p.discount), 0 FROM (
-		SELECT ` + rh + ` AS h, r.store_id AS s, ` + figures.Discount + ` AS discount FROM redemptions r
-		WHERE ` + onRedemption + ` AND ` + figures.Standing + ` GROUP BY r.basket_id, r.campaign_id, 1, r.store_id) p
-		GROUP BY p.h, p.s
-	UNION ALL
-	SELECT p.campaign_id, p.h, p.s, 0, SUM(p.n), COALESCE(SUM(v.sales), 0), SUM(p.discount), SUM(p.points) FROM (
-		SELECT r.basket_id, r.campaign_id, ` + rh + ` AS h, r.store_id AS s, ` + figures.Redemptions + ` AS n,
+	return `WITH bk AS (SELECT b.id, ` + d.EpochBucket("b.created_at", 3600) + ` AS h, b.store_id AS s, b.status,
+			` + figures.Sales + ` AS sales, COALESCE(SUM(` + figures.LinePoints + `), 0) AS points
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE ` + onBasket + ` GROUP BY b.id, 2, b.store_id, b.status),
+	rd AS (SELECT r.basket_id, r.campaign_id, ` + d.EpochBucket("r.created_at", 3600) + ` AS h, r.store_id AS s,
 			` + figures.Discount + ` AS discount, ` + figures.Points + ` AS points
-		FROM redemptions r WHERE ` + onRedemption + ` AND ` + figures.Standing + `
-		GROUP BY r.basket_id, r.campaign_id, 3, r.store_id) p
-	LEFT JOIN (SELECT b.id, ` + figures.Sales + ` AS sales FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
-		WHERE ` + onBasket + ` AND b.id IN (SELECT r.basket_id FROM redemptions r WHERE ` + onRedemption + `) GROUP BY b.id) v ON v.id = p.basket_id
-	GROUP BY p.campaign_id, p.h, p.s`
+		FROM redemptions r WHERE ` + onRedemption + ` AND ` + figures.Standing + ` GROUP BY r.basket_id, r.campaign_id, 3, r.store_id)
+	SELECT '' AS c, bk.h AS h, bk.s AS s, 1 AS n, 0 AS r, bk.sales AS sales, 0 AS discount, bk.points AS points
+		FROM bk WHERE bk.status = 'committed'
+	UNION ALL
+	SELECT '', rd.h, rd.s, 0, 1, 0, rd.discount, 0 FROM rd
+	UNION ALL
+	SELECT rd.campaign_id, rd.h, rd.s, 0, 1, COALESCE(bk.sales, 0), rd.discount, rd.points FROM rd LEFT JOIN bk ON bk.id = rd.basket_id`
 }
 
 // tallyOf is one basket's ($1) contribution, a row per key, in key order.
