@@ -26,26 +26,18 @@ CREATE TABLE basket_tally (
 
 INSERT INTO basket_tally (campaign_id, hour, store_id, shard, baskets, redemptions, sales, discount, points)
 	SELECT t.c, t.h, t.s, 0, SUM(t.n), SUM(t.r), SUM(t.sales), SUM(t.discount), SUM(t.points)
-	FROM (SELECT '' AS c, CAST(FLOOR(EXTRACT(EPOCH FROM b.created_at) / 3600) AS BIGINT) AS h, b.store_id AS s, COUNT(DISTINCT b.id) AS n, 0 AS r,
-		COALESCE(SUM(CASE WHEN b.status = 'committed' THEN (CASE WHEN l.measure > 0
+	FROM (WITH bk AS (SELECT b.id, CAST(FLOOR(EXTRACT(EPOCH FROM b.created_at) / 3600) AS BIGINT) AS h, b.store_id AS s, b.status,
+			COALESCE(SUM(CASE WHEN b.status = 'committed' THEN (CASE WHEN l.measure > 0
 	THEN l.unit_price - l.unit_price * l.returned_measure / l.measure - (l.discount - l.discount * l.returned_measure / l.measure)
-	ELSE l.unit_price * (l.quantity - l.returned_qty) - (l.discount - l.discount * l.returned_qty / l.quantity) END) ELSE 0 END), 0) AS sales, 0 AS discount, COALESCE(SUM((CASE WHEN l.measure > 0 THEN l.points - l.points * l.returned_measure / l.measure
+	ELSE l.unit_price * (l.quantity - l.returned_qty) - (l.discount - l.discount * l.returned_qty / l.quantity) END) ELSE 0 END), 0) AS sales, COALESCE(SUM((CASE WHEN l.measure > 0 THEN l.points - l.points * l.returned_measure / l.measure
 	ELSE l.points - l.points * l.returned_qty / l.quantity END)), 0) AS points
-		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
-		WHERE 1 = 1 AND b.status = 'committed' GROUP BY 2, b.store_id
-	UNION ALL
-	SELECT '', p.h, p.s, 0, COUNT(*), 0, SUM(p.discount), 0 FROM (
-		SELECT CAST(FLOOR(EXTRACT(EPOCH FROM r.created_at) / 3600) AS BIGINT) AS h, r.store_id AS s, COALESCE(SUM(r.discount - r.discount_returned), 0) AS discount FROM redemptions r
-		WHERE 1 = 1 AND r.restored_at IS NULL AND (r.discount > 0 OR r.points > 0 OR r.content_code <> '') GROUP BY r.basket_id, r.campaign_id, 1, r.store_id) p
-		GROUP BY p.h, p.s
-	UNION ALL
-	SELECT p.campaign_id, p.h, p.s, 0, SUM(p.n), COALESCE(SUM(v.sales), 0), SUM(p.discount), SUM(p.points) FROM (
-		SELECT r.basket_id, r.campaign_id, CAST(FLOOR(EXTRACT(EPOCH FROM r.created_at) / 3600) AS BIGINT) AS h, r.store_id AS s, COUNT(DISTINCT r.basket_id) AS n,
+		FROM baskets b JOIN basket_lines l ON l.basket_id = b.id WHERE 1 = 1 GROUP BY b.id, 2, b.store_id, b.status),
+	rd AS (SELECT r.basket_id, r.campaign_id, CAST(FLOOR(EXTRACT(EPOCH FROM r.created_at) / 3600) AS BIGINT) AS h, r.store_id AS s,
 			COALESCE(SUM(r.discount - r.discount_returned), 0) AS discount, COALESCE(SUM(r.points), 0) AS points
-		FROM redemptions r WHERE 1 = 1 AND r.restored_at IS NULL AND (r.discount > 0 OR r.points > 0 OR r.content_code <> '')
-		GROUP BY r.basket_id, r.campaign_id, 3, r.store_id) p
-	LEFT JOIN (SELECT b.id, COALESCE(SUM(CASE WHEN b.status = 'committed' THEN (CASE WHEN l.measure > 0
-	THEN l.unit_price - l.unit_price * l.returned_measure / l.measure - (l.discount - l.discount * l.returned_measure / l.measure)
-	ELSE l.unit_price * (l.quantity - l.returned_qty) - (l.discount - l.discount * l.returned_qty / l.quantity) END) ELSE 0 END), 0) AS sales FROM baskets b JOIN basket_lines l ON l.basket_id = b.id
-		WHERE 1 = 1 AND b.id IN (SELECT r.basket_id FROM redemptions r WHERE 1 = 1) GROUP BY b.id) v ON v.id = p.basket_id
-	GROUP BY p.campaign_id, p.h, p.s) t GROUP BY t.c, t.h, t.s;
+		FROM redemptions r WHERE 1 = 1 AND r.restored_at IS NULL AND (r.discount > 0 OR r.points > 0 OR r.content_code <> '') GROUP BY r.basket_id, r.campaign_id, 3, r.store_id)
+	SELECT '' AS c, bk.h AS h, bk.s AS s, 1 AS n, 0 AS r, bk.sales AS sales, 0 AS discount, bk.points AS points
+		FROM bk WHERE bk.status = 'committed'
+	UNION ALL
+	SELECT '', rd.h, rd.s, 0, 1, 0, rd.discount, 0 FROM rd
+	UNION ALL
+	SELECT rd.campaign_id, rd.h, rd.s, 0, 1, COALESCE(bk.sales, 0), rd.discount, rd.points FROM rd LEFT JOIN bk ON bk.id = rd.basket_id) t GROUP BY t.c, t.h, t.s;
