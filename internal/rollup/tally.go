@@ -77,14 +77,15 @@ func tallyOf(d store.Dialect) string {
 	FROM (` + tallyParts(d, `b.id = $1`, `r.basket_id = $1`) + `) t GROUP BY t.c, t.h, t.s ORDER BY 1, 2, 3`
 }
 
-// shard is the tally row a transaction writes: on PostgreSQL its backend's,
-// so two tills of one store committing in the same hour do not queue for
-// one row lock (a basket's rows are written last in its transaction, so a
-// shard two backends share costs a short wait, never a deadlock of the
-// rows each holds); SQLite has one writer.
+// shard is the tally row a transaction writes: on PostgreSQL its backend's
+// process id, unique among the connections open at once, so two tills of one
+// store committing in the same hour never queue for one row lock (the rows
+// of an hour and store are at most one per connection that wrote in it); a
+// basket's rows are written last in its transaction and in key order.
+// SQLite has one writer: shard 0.
 func shard(d store.Dialect) string {
 	if d == store.Postgres {
-		return `pg_backend_pid() % 8`
+		return `pg_backend_pid()`
 	}
 	return `0`
 }
