@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/perk-platform/perk/internal/campaign"
 )
 
@@ -150,52 +152,55 @@ func (s *Service) fixedGroupsRollup(ctx context.Context, c *campaign.Campaign) (
 // campaign's roll-up rows (one per buyer, not one per basket), the control
 // group its launch rows and the members enrolled since launch.
 func (s *Service) dynamicGroupsRollup(ctx context.Context, c *campaign.Campaign, to time.Time) (treated, control groupStats, err error) {
-	var total groupStats
-	if err := s.db.R.QueryRowContext(ctx, audienceMembers, to).
-		Scan(&total.Members); err != nil {
-		return treated, control, err
-	}
+	// Five independent reads, side by side on the read pool as the
+	// report's parts are: the uplift waits for the slowest, not the sum.
+	var total, all, out, late groupStats
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return s.db.R.QueryRowContext(gctx, audienceMembers, to).Scan(&total.Members)
+	})
 	// The buyers are every roll-up row less those of members outside the
 	// audience now (erased, or enrolled at or after to): two small sets
 	// read by the enrolment index, instead of a members row for each buyer
 	// (on PostgreSQL with 230,000 buyers, 125-180 ms against 540-660 ms).
-	var all, out groupStats
-	err = s.db.R.QueryRowContext(ctx, `SELECT `+buyersAgg+`
-		FROM campaign_spend s WHERE s.campaign_id = $1 AND s.baskets > 0`, c.ID).
-		Scan(&all.Buyers, &all.Spend, &all.SpendSq)
-	if err != nil {
-		return treated, control, err
+	g.Go(func() error {
+		return s.db.R.QueryRowContext(gctx, `SELECT `+buyersAgg+`
+			FROM campaign_spend s WHERE s.campaign_id = $1 AND s.baskets > 0`, c.ID).
+			Scan(&all.Buyers, &all.Spend, &all.SpendSq)
+	})
+	g.Go(func() error {
+		return s.db.R.QueryRowContext(gctx, `SELECT `+buyersAgg+`
+			FROM members m JOIN campaign_spend s ON s.campaign_id = $1 AND s.member_id = m.id AND s.baskets > 0
+			WHERE m.status = 'erased' OR m.enrolled_at >= $2`, c.ID, to).
+			Scan(&out.Buyers, &out.Spend, &out.SpendSq)
+	})
+	g.Go(func() error {
+		return s.db.R.QueryRowContext(gctx, `SELECT `+groupAgg+` FROM (
+			SELECT COALESCE(s.baskets, 0) AS n, COALESCE(s.spend, 0) AS s
+			FROM campaign_members cm JOIN members m ON m.id = cm.member_id `+fmt.Sprintf(spendOf, "cm.member_id")+`
+			WHERE cm.campaign_id = $1 AND cm.control = 1 AND m.status <> 'erased' AND m.enrolled_at < $2) t`, c.ID, to).
+			Scan(&control.Members, &control.Buyers, &control.Spend, &control.SpendSq)
+	})
+	if c.LaunchedAt != nil && c.Spec.ControlGroup > 0 && c.LaunchedAt.Before(to) {
+		g.Go(func() error {
+			rows, err := s.db.R.QueryContext(gctx, `SELECT m.id, COALESCE(s.baskets, 0), COALESCE(s.spend, 0)
+				FROM members m `+fmt.Sprintf(spendOf, "m.id")+`
+				WHERE m.enrolled_at >= $3 AND m.enrolled_at < $2 AND m.status <> 'erased'
+				AND NOT EXISTS (SELECT 1 FROM campaign_members cm WHERE cm.campaign_id = $1 AND cm.member_id = m.id)`, c.ID, to, *c.LaunchedAt)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			return addLateControl(rows, c, &late)
+		})
 	}
-	err = s.db.R.QueryRowContext(ctx, `SELECT `+buyersAgg+`
-		FROM members m JOIN campaign_spend s ON s.campaign_id = $1 AND s.member_id = m.id AND s.baskets > 0
-		WHERE m.status = 'erased' OR m.enrolled_at >= $2`, c.ID, to).
-		Scan(&out.Buyers, &out.Spend, &out.SpendSq)
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return treated, control, err
 	}
 	buyers := subtract(all, out)
 	total.Buyers, total.Spend, total.SpendSq = buyers.Buyers, buyers.Spend, buyers.SpendSq
-	err = s.db.R.QueryRowContext(ctx, `SELECT `+groupAgg+` FROM (
-		SELECT COALESCE(s.baskets, 0) AS n, COALESCE(s.spend, 0) AS s
-		FROM campaign_members cm JOIN members m ON m.id = cm.member_id `+fmt.Sprintf(spendOf, "cm.member_id")+`
-		WHERE cm.campaign_id = $1 AND cm.control = 1 AND m.status <> 'erased' AND m.enrolled_at < $2) t`, c.ID, to).
-		Scan(&control.Members, &control.Buyers, &control.Spend, &control.SpendSq)
-	if err != nil {
-		return treated, control, err
-	}
-	if c.LaunchedAt != nil && c.Spec.ControlGroup > 0 && c.LaunchedAt.Before(to) {
-		rows, err := s.db.R.QueryContext(ctx, `SELECT m.id, COALESCE(s.baskets, 0), COALESCE(s.spend, 0)
-			FROM members m `+fmt.Sprintf(spendOf, "m.id")+`
-			WHERE m.enrolled_at >= $3 AND m.enrolled_at < $2 AND m.status <> 'erased'
-			AND NOT EXISTS (SELECT 1 FROM campaign_members cm WHERE cm.campaign_id = $1 AND cm.member_id = m.id)`, c.ID, to, *c.LaunchedAt)
-		if err != nil {
-			return treated, control, err
-		}
-		defer rows.Close()
-		if err := addLateControl(rows, c, &control); err != nil {
-			return treated, control, err
-		}
-	}
+	control = groupStats{Members: control.Members + late.Members, Buyers: control.Buyers + late.Buyers,
+		Spend: control.Spend + late.Spend, SpendSq: control.SpendSq + late.SpendSq}
 	return subtract(total, control), control, nil
 }
 
