@@ -147,6 +147,7 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 	var parkedAt map[int]bool // index in rs of each receipt parked
 	counts := map[string]int{}
 	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
+		tc := newTallyChange()
 		ids := make([]string, 0, len(sent)+len(rs))
 		for _, s := range sent {
 			ids = append(ids, s.GatewayID)
@@ -158,7 +159,7 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 			return err
 		}
 		var err error
-		if kept, err = q.updateSent(ctx, tx, sent, now); err != nil {
+		if kept, err = q.updateSent(ctx, tx, tc, sent, now); err != nil {
 			return fmt.Errorf("sms sent: %w", err)
 		}
 		var es []smsEvent
@@ -176,7 +177,7 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 			for i, s := range sent {
 				gids[i] = s.GatewayID
 			}
-			applied, err := q.applyEarlyReceipts(ctx, tx, gids)
+			applied, err := q.applyEarlyReceipts(ctx, tx, tc, gids)
 			if err != nil {
 				return fmt.Errorf("sms sent: %w", err)
 			}
@@ -184,7 +185,10 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 				counts[state] += n
 			}
 		}
-		if matched, err = q.updateReceipts(ctx, tx, rs); err != nil {
+		if matched, err = q.updateReceipts(ctx, tx, tc, rs); err != nil {
+			return err
+		}
+		if err := q.writeTally(ctx, tx, tc); err != nil {
 			return err
 		}
 		g.mu.Lock()
@@ -297,7 +301,9 @@ func (q *Queue) prepare(ctx context.Context) error {
 			ORDER BY u.n`, gatewayIDLocks)
 	}
 	for _, size := range rowCounts {
-		texts[fmt.Sprint("sent", size)] = sentSQL(size)
+		texts[fmt.Sprint("sent", size)] = sentSQL(q.db.Dialect, size)
+		texts[fmt.Sprint("tallyBefore", size)] = tallyBeforeSQL(q.db.Dialect, size)
+		texts[fmt.Sprint("tally", size)] = tallySQL(q.db.Dialect, size)
 		texts[fmt.Sprint("receipts", size)] = receiptsSQL(q.db.Dialect, size)
 		texts[fmt.Sprint("early", size)] = `SELECT gateway_message_id, state, at FROM sms_early_receipts WHERE gateway_message_id IN (` +
 			q.db.Dialect.Placeholders(1, size) + `)`
@@ -313,8 +319,9 @@ func (q *Queue) prepare(ctx context.Context) error {
 	return nil
 }
 
-// sentSQL marks size accepted messages sent ($1 the time).
-func sentSQL(size int) string {
+// sentSQL marks size accepted messages sent ($1 the time), returning what
+// the tally counts of each.
+func sentSQL(d store.Dialect, size int) string {
 	var b strings.Builder
 	b.WriteString(`UPDATE sms_outbox SET status = 'sent', gateway_message_id = v.gid, segments = v.seg, sent_at = $1,
 			attempts = attempts + 1, last_error = '' FROM (`)
@@ -322,7 +329,7 @@ func sentSQL(size int) string {
 		fmt.Fprintf(b, "$%d AS id, $%d AS tok, $%d AS gid, CAST($%d AS INTEGER) AS seg", n, n+1, n+2, n+3)
 	})
 	b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok
-			RETURNING sms_outbox.id`)
+			RETURNING sms_outbox.id, ` + tallyColumns(d, "sms_outbox."))
 	return b.String()
 }
 
@@ -334,7 +341,7 @@ func receiptsSQL(d store.Dialect, size int) string {
 		fmt.Fprintf(b, "$%d AS gid, $%d AS state, %s AS at", n, n+1, d.TimeParam(fmt.Sprintf("$%d", n+2)))
 	})
 	b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
-			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, sms_outbox.delivery_state`)
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, ` + tallyColumns(d, "sms_outbox."))
 	return b.String()
 }
 
@@ -352,8 +359,9 @@ func unionRows(b *strings.Builder, size, first, per int, row func(b *strings.Bui
 }
 
 // updateSent marks accepted messages sent and returns the ids of those
-// whose claim still held.
-func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, now time.Time) (map[string]bool, error) {
+// whose claim still held. Those were 'sending', which the tally does not
+// count, so their state before needs no reading.
+func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, tc *tallyChange, sent []SentResult, now time.Time) (map[string]bool, error) {
 	kept := map[string]bool{}
 	err := inChunks(len(sent), func(lo, hi, size int) error {
 		st, err := q.stmt(ctx, tx, fmt.Sprint("sent", size))
@@ -375,10 +383,15 @@ func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, n
 		defer rows.Close()
 		for rows.Next() {
 			var id string
-			if err := rows.Scan(&id); err != nil {
+			var s tallyState
+			if err := rows.Scan(append([]any{&id}, s.dest()...)...); err != nil {
 				return err
 			}
 			kept[id] = true
+			tc.seen(id, tallyState{})
+			if err := tc.changed(id, s); err != nil {
+				return err
+			}
 		}
 		return rows.Err()
 	})
@@ -387,10 +400,17 @@ func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, n
 
 // updateReceipts applies receipts to the messages their gateway ids name,
 // reporting each change, and returns the gateway ids it matched.
-func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, rs []pendingReceipt) (map[string]bool, error) {
+func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, tc *tallyChange, rs []pendingReceipt) (map[string]bool, error) {
 	matched := map[string]bool{}
 	var events []change.Event
 	var es []smsEvent
+	gids := make([]string, len(rs))
+	for i, p := range rs {
+		gids[i] = p.r.GatewayID
+	}
+	if err := q.readTallyBefore(ctx, tx, tc, gids); err != nil {
+		return nil, err
+	}
 	err := inChunks(len(rs), func(lo, hi, size int) error {
 		st, err := q.stmt(ctx, tx, fmt.Sprint("receipts", size))
 		if err != nil {
@@ -409,11 +429,16 @@ func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, rs []pendingRece
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var g, id, campaign, state string
+			var g, id string
 			var member sql.NullString
-			if err := rows.Scan(&g, &id, &member, &campaign, &state); err != nil {
+			var s tallyState
+			if err := rows.Scan(append([]any{&g, &id, &member}, s.dest()...)...); err != nil {
 				return err
 			}
+			if err := tc.changed(id, s); err != nil {
+				return err
+			}
+			campaign, state := s.campaign, s.delivery
 			matched[g] = true
 			events = appendReceiptEvent(events, id, member.String, state)
 			if typ := receiptEvent(state); typ != "" {
