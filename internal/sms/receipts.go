@@ -68,15 +68,6 @@ func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, tc *tallyCha
 	if len(found) == 0 {
 		return applied, nil
 	}
-	// Usually the messages just recorded as sent, whose state before is
-	// already seen; any other message with the same gateway id is read here.
-	gids := make([]string, len(found))
-	for i, e := range found {
-		gids[i] = e.id
-	}
-	if err := q.readTallyBefore(ctx, tx, tc, gids); err != nil {
-		return nil, err
-	}
 	var events []change.Event
 	for _, e := range found {
 		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1

@@ -158,6 +158,13 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
+		// Before anything changes: every message this round's receipts can
+		// change either has its gateway id already (read here) or is given
+		// it by updateSent below, from 'sending', which counts nothing. A
+		// receipt that came with its acceptance finds no message yet.
+		if err := q.readTallyBefore(ctx, tx, tc, ids); err != nil {
+			return err
+		}
 		var err error
 		if kept, err = q.updateSent(ctx, tx, tc, sent, now); err != nil {
 			return fmt.Errorf("sms sent: %w", err)
@@ -404,13 +411,6 @@ func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, tc *tallyChange,
 	matched := map[string]bool{}
 	var events []change.Event
 	var es []smsEvent
-	gids := make([]string, len(rs))
-	for i, p := range rs {
-		gids[i] = p.r.GatewayID
-	}
-	if err := q.readTallyBefore(ctx, tx, tc, gids); err != nil {
-		return nil, err
-	}
 	err := inChunks(len(rs), func(lo, hi, size int) error {
 		st, err := q.stmt(ctx, tx, fmt.Sprint("receipts", size))
 		if err != nil {

@@ -189,7 +189,7 @@ func tallySQL(d store.Dialect, size int) string {
 }
 
 // readTallyBefore records the state of the messages with gateway ids gids
-// before the transaction changes them.
+// before the transaction changes them (commitRound reads them first).
 func (q *Queue) readTallyBefore(ctx context.Context, tx *sql.Tx, tc *tallyChange, gids []string) error {
 	err := inChunks(len(gids), func(lo, hi, size int) error {
 		st, err := q.stmt(ctx, tx, fmt.Sprint("tallyBefore", size))
