@@ -162,7 +162,11 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 		// change either has its gateway id already (read here) or is given
 		// it by updateSent below, from 'sending', which counts nothing. A
 		// receipt that came with its acceptance finds no message yet.
-		if err := q.readTallyBefore(ctx, tx, tc, ids); err != nil {
+		// A receipt's gateway id is usually also that of an acceptance in
+		// the round: each is looked up once.
+		uniq := slices.Clone(ids)
+		slices.Sort(uniq)
+		if err := q.readTallyBefore(ctx, tx, tc, slices.Compact(uniq)); err != nil {
 			return err
 		}
 		var err error
