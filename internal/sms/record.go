@@ -306,14 +306,13 @@ func (q *Queue) prepare(ctx context.Context) error {
 	if q.prepared {
 		return nil
 	}
-	texts := map[string]string{"claim": q.claimSQL()}
+	texts := map[string]string{"claim": q.claimSQL(), "tallyBefore": tallyBeforeSQL(q.db.Dialect)}
 	if q.db.Dialect == store.Postgres {
 		texts["lock"] = fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext(u.k)) FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n)
 			ORDER BY u.n`, gatewayIDLocks)
 	}
 	for _, size := range rowCounts {
 		texts[fmt.Sprint("sent", size)] = sentSQL(q.db.Dialect, size)
-		texts[fmt.Sprint("tallyBefore", size)] = tallyBeforeSQL(q.db.Dialect, size)
 		texts[fmt.Sprint("tally", size)] = tallySQL(q.db.Dialect, size)
 		texts[fmt.Sprint("receipts", size)] = receiptsSQL(q.db.Dialect, size)
 		texts[fmt.Sprint("early", size)] = `SELECT gateway_message_id, state, at FROM sms_early_receipts WHERE gateway_message_id IN (` +

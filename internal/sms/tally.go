@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -161,9 +162,16 @@ type tallyRow struct {
 	n   tallyCounts
 }
 
-// tallyBeforeSQL reads the state of the messages of size gateway ids.
-func tallyBeforeSQL(d store.Dialect, size int) string {
-	return `SELECT id, ` + tallyColumns(d, "") + ` FROM sms_outbox WHERE gateway_message_id IN (` + d.Placeholders(1, size) + `)`
+// tallyBeforeSQL reads the state of the messages whose gateway ids $1
+// lists: a text array on PostgreSQL, a JSON array on SQLite. One parameter
+// rather than one per id: binding hundreds of parameters cost more than the
+// lookups, which mostly find nothing (see commitRound).
+func tallyBeforeSQL(d store.Dialect) string {
+	list := `SELECT value FROM json_each($1)`
+	if d == store.Postgres {
+		list = `SELECT unnest($1::text[])`
+	}
+	return `SELECT id, ` + tallyColumns(d, "") + ` FROM sms_outbox WHERE gateway_message_id IN (` + list + `)`
 }
 
 // tallySQL adds size rows to the tally, in key order so that two
@@ -191,16 +199,23 @@ func tallySQL(d store.Dialect, size int) string {
 // readTallyBefore records the state of the messages with gateway ids gids
 // before the transaction changes them (commitRound reads them first).
 func (q *Queue) readTallyBefore(ctx context.Context, tx *sql.Tx, tc *tallyChange, gids []string) error {
-	err := inChunks(len(gids), func(lo, hi, size int) error {
-		st, err := q.stmt(ctx, tx, fmt.Sprint("tallyBefore", size))
+	if len(gids) == 0 {
+		return nil
+	}
+	err := func() error {
+		st, err := q.stmt(ctx, tx, "tallyBefore")
 		if err != nil {
 			return err
 		}
-		args := make([]any, size)
-		for i, g := range gids[lo:hi] {
-			args[i] = g
+		var list any = gids
+		if q.db.Dialect != store.Postgres {
+			b, err := json.Marshal(gids)
+			if err != nil {
+				return err
+			}
+			list = string(b)
 		}
-		rows, err := st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, list)
 		if err != nil {
 			return err
 		}
@@ -214,7 +229,7 @@ func (q *Queue) readTallyBefore(ctx context.Context, tx *sql.Tx, tc *tallyChange
 			tc.seen(id, s)
 		}
 		return rows.Err()
-	})
+	}()
 	if err != nil {
 		return fmt.Errorf("sms tally: %w", err)
 	}
