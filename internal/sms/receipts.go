@@ -71,24 +71,23 @@ func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, tc *tallyCha
 	var events []change.Event
 	for _, e := range found {
 		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
-			RETURNING id, member_id, `+tallyColumns(d, ""), e.id, e.state, e.at.UTC())
+			RETURNING id, member_id, campaign_id, `+deliveryColumns(d, ""), e.id, e.state, e.at.UTC())
 		if err != nil {
 			return nil, err
 		}
 		var es []smsEvent
 		for rows.Next() {
-			var id string
+			var id, campaign, state string
 			var member sql.NullString
-			var s tallyState
-			if err := rows.Scan(append([]any{&id, &member}, s.dest()...)...); err != nil {
+			var hour sql.NullInt64
+			if err := rows.Scan(&id, &member, &campaign, &state, &hour); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			if err := tc.changed(id, s); err != nil {
+			if err := tc.delivered(id, state, hour); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			campaign := s.campaign
 			events = appendReceiptEvent(events, id, member.String, e.state)
 			if typ := receiptEvent(e.state); typ != "" {
 				es = append(es, smsEvent{typ: typ, messageID: id, memberID: member.String, campaign: campaign,

@@ -351,7 +351,8 @@ func receiptsSQL(d store.Dialect, size int) string {
 		fmt.Fprintf(b, "$%d AS gid, $%d AS state, %s AS at", n, n+1, d.TimeParam(fmt.Sprintf("$%d", n+2)))
 	})
 	b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
-			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, ` + tallyColumns(d, "sms_outbox."))
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, ` +
+		deliveryColumns(d, "sms_outbox."))
 	return b.String()
 }
 
@@ -432,16 +433,15 @@ func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, tc *tallyChange,
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var g, id string
+			var g, id, campaign, state string
 			var member sql.NullString
-			var s tallyState
-			if err := rows.Scan(append([]any{&g, &id, &member}, s.dest()...)...); err != nil {
+			var hour sql.NullInt64
+			if err := rows.Scan(&g, &id, &member, &campaign, &state, &hour); err != nil {
 				return err
 			}
-			if err := tc.changed(id, s); err != nil {
+			if err := tc.delivered(id, state, hour); err != nil {
 				return err
 			}
-			campaign, state := s.campaign, s.delivery
 			matched[g] = true
 			events = appendReceiptEvent(events, id, member.String, state)
 			if typ := receiptEvent(state); typ != "" {

@@ -137,6 +137,26 @@ func (c *tallyChange) changed(id string, s tallyState) error {
 	return nil
 }
 
+// deliveryColumns is the select list of what a receipt changes, which
+// delivered scans: the rest of the message's state is as seen before.
+func deliveryColumns(d store.Dialect, t string) string {
+	return t + "delivery_state, " + hourOf(d, t+"delivered_at")
+}
+
+// delivered records a receipt's change to a message seen before: its
+// delivery state and the hour of delivered_at.
+func (c *tallyChange) delivered(id, state string, hour sql.NullInt64) error {
+	s, ok := c.after[id]
+	if !ok {
+		if s, ok = c.before[id]; !ok {
+			return fmt.Errorf("sms tally: message %s changed before its state was read", id)
+		}
+	}
+	s.delivery, s.deliveredHour = state, hour
+	c.after[id] = s
+	return nil
+}
+
 // delta is the change to add to the tally, without the keys it leaves as
 // they were, in key order.
 func (c *tallyChange) delta() []tallyRow {
