@@ -30,8 +30,11 @@ import (
 // receipt from counting twice (its second application changes nothing), a
 // receipt moving a message away from delivered from leaving it counted, and
 // a message changed twice in one transaction (an acceptance and its early
-// receipt) from counting its first state. The differences are summed per
-// hour in memory and written with one statement per transaction.
+// receipt) from counting its first state. A round costs two statements
+// more, whatever its size: one reading, before anything changes, the state
+// of the messages its gateway ids name (a message being sent counts nothing
+// before, and the UPDATEs' RETURNING gives the state after), and one adding
+// the differences, summed per campaign and hour in memory.
 
 // tallyShards is how many rows of each (campaign, hour) PostgreSQL writers
 // spread over.
