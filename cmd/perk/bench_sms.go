@@ -85,7 +85,7 @@ func benchSMS(ctx context.Context, args []string) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	for _, t := range []string{"sms_outbox", "sms_early_receipts"} {
+	for _, t := range []string{"sms_outbox", "sms_early_receipts", "sms_tally"} {
 		if _, err := db.W.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return fmt.Errorf("empty %s: %w", t, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/perk-platform/perk/internal/checkout/engine"
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/rollup"
+	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 )
 
@@ -72,9 +73,12 @@ func GenerateDataset(ctx context.Context, db *store.DB, o DatasetOptions) error 
 }
 
 // rollups computes the report's roll-ups from the rows written by SQL
-// above, as the tills would have kept them.
+// above, as the tills and the SMS queue would have kept them.
 func (g *gen) rollups(ctx context.Context) (int, error) {
 	if err := rollup.Rebuild(ctx, g.db.W, g.db.Dialect); err != nil {
+		return 0, err
+	}
+	if err := sms.RebuildTally(ctx, g.db.W, g.db.Dialect); err != nil {
 		return 0, err
 	}
 	var n int

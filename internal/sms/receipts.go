@@ -31,7 +31,7 @@ func (q *Queue) DeliveredBatch(ctx context.Context, rs []Receipt) error {
 
 // applyEarlyReceipts moves waiting receipts onto the messages just recorded
 // as sent, and returns how many of each state it applied.
-func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, gatewayIDs []string) (map[string]int, error) {
+func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, tc *tallyChange, gatewayIDs []string) (map[string]int, error) {
 	d := q.db.Dialect
 	type early struct {
 		id, state string
@@ -65,18 +65,26 @@ func (q *Queue) applyEarlyReceipts(ctx context.Context, tx *sql.Tx, gatewayIDs [
 		return nil, err
 	}
 	applied := map[string]int{}
+	if len(found) == 0 {
+		return applied, nil
+	}
 	var events []change.Event
 	for _, e := range found {
 		rows, err := tx.QueryContext(ctx, `UPDATE sms_outbox SET delivery_state = $2, delivered_at = $3 WHERE gateway_message_id = $1
-			RETURNING id, member_id, campaign_id`, e.id, e.state, e.at.UTC())
+			RETURNING id, member_id, campaign_id, `+deliveryColumns(d, ""), e.id, e.state, e.at.UTC())
 		if err != nil {
 			return nil, err
 		}
 		var es []smsEvent
 		for rows.Next() {
-			var id, campaign string
+			var id, campaign, state string
 			var member sql.NullString
-			if err := rows.Scan(&id, &member, &campaign); err != nil {
+			var hour sql.NullInt64
+			if err := rows.Scan(&id, &member, &campaign, &state, &hour); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if err := tc.delivered(id, state, hour); err != nil {
 				rows.Close()
 				return nil, err
 			}

@@ -147,6 +147,7 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 	var parkedAt map[int]bool // index in rs of each receipt parked
 	counts := map[string]int{}
 	err := q.db.Tx(ctx, func(tx *sql.Tx) error {
+		tc := newTallyChange()
 		ids := make([]string, 0, len(sent)+len(rs))
 		for _, s := range sent {
 			ids = append(ids, s.GatewayID)
@@ -157,8 +158,19 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 		if err := q.lockGatewayIDs(ctx, tx, ids); err != nil {
 			return err
 		}
+		// Before anything changes: every message this round's receipts can
+		// change either has its gateway id already (read here) or is given
+		// it by updateSent below, from 'sending', which counts nothing. A
+		// receipt that came with its acceptance finds no message yet.
+		// A receipt's gateway id is usually also that of an acceptance in
+		// the round: each is looked up once.
+		uniq := slices.Clone(ids)
+		slices.Sort(uniq)
+		if err := q.readTallyBefore(ctx, tx, tc, slices.Compact(uniq)); err != nil {
+			return err
+		}
 		var err error
-		if kept, err = q.updateSent(ctx, tx, sent, now); err != nil {
+		if kept, err = q.updateSent(ctx, tx, tc, sent, now); err != nil {
 			return fmt.Errorf("sms sent: %w", err)
 		}
 		var es []smsEvent
@@ -176,7 +188,7 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 			for i, s := range sent {
 				gids[i] = s.GatewayID
 			}
-			applied, err := q.applyEarlyReceipts(ctx, tx, gids)
+			applied, err := q.applyEarlyReceipts(ctx, tx, tc, gids)
 			if err != nil {
 				return fmt.Errorf("sms sent: %w", err)
 			}
@@ -184,7 +196,10 @@ func (q *Queue) commitRound(ctx context.Context, round []*recordCall) {
 				counts[state] += n
 			}
 		}
-		if matched, err = q.updateReceipts(ctx, tx, rs); err != nil {
+		if matched, err = q.updateReceipts(ctx, tx, tc, rs); err != nil {
+			return err
+		}
+		if err := q.writeTally(ctx, tx, tc); err != nil {
 			return err
 		}
 		g.mu.Lock()
@@ -291,13 +306,14 @@ func (q *Queue) prepare(ctx context.Context) error {
 	if q.prepared {
 		return nil
 	}
-	texts := map[string]string{"claim": q.claimSQL()}
+	texts := map[string]string{"claim": q.claimSQL(), "tallyBefore": tallyBeforeSQL(q.db.Dialect)}
 	if q.db.Dialect == store.Postgres {
 		texts["lock"] = fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, hashtext(u.k)) FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n)
 			ORDER BY u.n`, gatewayIDLocks)
 	}
 	for _, size := range rowCounts {
-		texts[fmt.Sprint("sent", size)] = sentSQL(size)
+		texts[fmt.Sprint("sent", size)] = sentSQL(q.db.Dialect, size)
+		texts[fmt.Sprint("tally", size)] = tallySQL(q.db.Dialect, size)
 		texts[fmt.Sprint("receipts", size)] = receiptsSQL(q.db.Dialect, size)
 		texts[fmt.Sprint("early", size)] = `SELECT gateway_message_id, state, at FROM sms_early_receipts WHERE gateway_message_id IN (` +
 			q.db.Dialect.Placeholders(1, size) + `)`
@@ -313,8 +329,9 @@ func (q *Queue) prepare(ctx context.Context) error {
 	return nil
 }
 
-// sentSQL marks size accepted messages sent ($1 the time).
-func sentSQL(size int) string {
+// sentSQL marks size accepted messages sent ($1 the time), returning what
+// the tally counts of each.
+func sentSQL(d store.Dialect, size int) string {
 	var b strings.Builder
 	b.WriteString(`UPDATE sms_outbox SET status = 'sent', gateway_message_id = v.gid, segments = v.seg, sent_at = $1,
 			attempts = attempts + 1, last_error = '' FROM (`)
@@ -322,7 +339,7 @@ func sentSQL(size int) string {
 		fmt.Fprintf(b, "$%d AS id, $%d AS tok, $%d AS gid, CAST($%d AS INTEGER) AS seg", n, n+1, n+2, n+3)
 	})
 	b.WriteString(`) AS v WHERE sms_outbox.id = v.id AND sms_outbox.status = 'sending' AND sms_outbox.claim_token = v.tok
-			RETURNING sms_outbox.id`)
+			RETURNING sms_outbox.id, ` + tallyColumns(d, "sms_outbox."))
 	return b.String()
 }
 
@@ -334,7 +351,8 @@ func receiptsSQL(d store.Dialect, size int) string {
 		fmt.Fprintf(b, "$%d AS gid, $%d AS state, %s AS at", n, n+1, d.TimeParam(fmt.Sprintf("$%d", n+2)))
 	})
 	b.WriteString(`) AS v WHERE sms_outbox.gateway_message_id = v.gid
-			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, sms_outbox.delivery_state`)
+			RETURNING sms_outbox.gateway_message_id, sms_outbox.id, sms_outbox.member_id, sms_outbox.campaign_id, ` +
+		deliveryColumns(d, "sms_outbox."))
 	return b.String()
 }
 
@@ -352,8 +370,9 @@ func unionRows(b *strings.Builder, size, first, per int, row func(b *strings.Bui
 }
 
 // updateSent marks accepted messages sent and returns the ids of those
-// whose claim still held.
-func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, now time.Time) (map[string]bool, error) {
+// whose claim still held. Those were 'sending', which the tally does not
+// count, so their state before needs no reading.
+func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, tc *tallyChange, sent []SentResult, now time.Time) (map[string]bool, error) {
 	kept := map[string]bool{}
 	err := inChunks(len(sent), func(lo, hi, size int) error {
 		st, err := q.stmt(ctx, tx, fmt.Sprint("sent", size))
@@ -375,10 +394,15 @@ func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, n
 		defer rows.Close()
 		for rows.Next() {
 			var id string
-			if err := rows.Scan(&id); err != nil {
+			var s tallyState
+			if err := rows.Scan(append([]any{&id}, s.dest()...)...); err != nil {
 				return err
 			}
 			kept[id] = true
+			tc.seen(id, tallyState{})
+			if err := tc.changed(id, s); err != nil {
+				return err
+			}
 		}
 		return rows.Err()
 	})
@@ -387,7 +411,7 @@ func (q *Queue) updateSent(ctx context.Context, tx *sql.Tx, sent []SentResult, n
 
 // updateReceipts applies receipts to the messages their gateway ids name,
 // reporting each change, and returns the gateway ids it matched.
-func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, rs []pendingReceipt) (map[string]bool, error) {
+func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, tc *tallyChange, rs []pendingReceipt) (map[string]bool, error) {
 	matched := map[string]bool{}
 	var events []change.Event
 	var es []smsEvent
@@ -411,7 +435,11 @@ func (q *Queue) updateReceipts(ctx context.Context, tx *sql.Tx, rs []pendingRece
 		for rows.Next() {
 			var g, id, campaign, state string
 			var member sql.NullString
-			if err := rows.Scan(&g, &id, &member, &campaign, &state); err != nil {
+			var hour sql.NullInt64
+			if err := rows.Scan(&g, &id, &member, &campaign, &state, &hour); err != nil {
+				return err
+			}
+			if err := tc.delivered(id, state, hour); err != nil {
 				return err
 			}
 			matched[g] = true
