@@ -365,15 +365,14 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 		return &buckets[n-first]
 	}
 	d := s.db.Dialect
-	// A part with a tally (an hourly roll-up, in columns hour, n, sum over
-	// hours [$2, $3)) reads its whole hours from it and only the partial
-	// hours at the ends of the span from the rows.
+	// The messages, and a part with a tally (an hourly roll-up, in columns
+	// hour, n, sum over hours [$2, $3)), read their whole hours from the
+	// roll-up and only the partial hours at the ends of the span from the
+	// rows.
 	queries := []struct {
 		sql, tally string
 		add        func(b *Bucket, n, sum int64)
 	}{
-		{sentSeries(d, secs), "", func(b *Bucket, n, _ int64) { b.Sent += n }},
-		{deliveredSeries(d, secs), "", func(b *Bucket, n, _ int64) { b.Delivered += n }},
 		{`SELECT ` + d.EpochBucket("k.clicked_at", secs) + `, COUNT(*), 0 FROM link_clicks k JOIN short_links l ON l.code = k.code
 			WHERE l.campaign = $1 AND k.clicked_at >= $2 AND k.clicked_at < $3 GROUP BY 1`, "",
 			func(b *Bucket, n, _ int64) { b.Clicks += n }},
@@ -381,6 +380,20 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 			WHERE r.campaign_id = $1 AND ` + figures.Standing + ` AND r.created_at >= $2 AND r.created_at < $3 GROUP BY 1`,
 			`SELECT hour, SUM(redemptions), SUM(discount) FROM basket_tally WHERE campaign_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour`,
 			func(b *Bucket, n, sum int64) { b.Redemptions += n; b.Discount += sum }},
+	}
+	sent, delivered, err := s.messageSeries(ctx, d, c.ID, from, to, secs)
+	if err != nil {
+		return err
+	}
+	for k, n := range sent {
+		if b := at(k); b != nil {
+			b.Sent += n
+		}
+	}
+	for k, n := range delivered {
+		if b := at(k); b != nil {
+			b.Delivered += n
+		}
 	}
 	firstHour, lastHour, edges := hourSplit(from, to)
 	for _, q := range queries {

@@ -14,6 +14,7 @@ import (
 	"github.com/perk-platform/perk/internal/member"
 	"github.com/perk-platform/perk/internal/problem"
 	"github.com/perk-platform/perk/internal/report"
+	"github.com/perk-platform/perk/internal/sms"
 	"github.com/perk-platform/perk/internal/store"
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
@@ -116,6 +117,11 @@ func buildCampaignWorld(t *testing.T, db *store.DB) *campaignWorld {
 		default:
 			w.exec(t, `UPDATE sms_outbox SET status = 'held', held_reason = 'frequency_cap' WHERE id = $1`, id)
 		}
+	}
+	// The messages were settled by SQL, not by the sender's recorder,
+	// which keeps sms_tally: recompute it as the recorder would have kept it.
+	if err := sms.RebuildTally(context.Background(), w.db.W, w.db.Dialect); err != nil {
+		t.Fatal(err)
 	}
 	w.messages = map[string]int64{"total": int64(len(ids)), "queued": int64(len(ids) - 7), "sent": 5, "delivered": 3,
 		"undelivered": 1, "failed": 1, "held": 1}

@@ -82,12 +82,12 @@ func ProgrammeOverview(ctx context.Context, db *store.DB, now time.Time, loc *ti
 	row("redemptions", `SELECT COUNT(*), COALESCE(SUM(d), 0) FROM (SELECT r.basket_id, r.campaign_id, `+figures.Discount+` AS d
 		FROM redemptions r WHERE r.created_at >= $1 AND r.created_at < $2 AND `+figures.Standing+` GROUP BY r.basket_id, r.campaign_id) x`,
 		[]any{o.Since, edge}, &raw.redemptions, &raw.discount)
-	// send_after >= created_at on every row (a message never becomes due
-	// before it is queued), so the send_after term changes nothing but lets
-	// SQLite range-scan (status, send_after): without it the planner took
-	// that index for status alone and read every sent message (34 s at 10M).
-	row("sms", `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
-		FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1`, []any{o.Since}, &o.SMSSent, &o.SMSDelivered)
+	// Today's messages: whole hours from the roll-up sms_tally (package
+	// sms), the partial hour before the first from the messages.
+	g.Go(func() (err error) {
+		o.SMSSent, o.SMSDelivered, err = smsToday(gctx, db, o.Since)
+		return err
+	})
 	g.Go(func() (err error) {
 		o.RFM, err = profile.Grid(gctx, db)
 		return err

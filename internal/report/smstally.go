@@ -103,16 +103,22 @@ func smsToday(ctx context.Context, db *store.DB, since time.Time) (sent, deliver
 	}
 	for _, e := range edges {
 		// Both times at or after since, and the earlier of them before the
-		// first whole hour: one before it with the other at or after
-		// since, or both before it.
-		var n, nd int64
-		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
-			FROM sms_outbox WHERE status = 'sent' AND send_after >= $1 AND created_at >= $1 AND (send_after < $2 OR created_at < $2)`,
-			e.From.UTC(), e.To.UTC()).Scan(&n, &nd); err != nil {
-			return 0, 0, fmt.Errorf("sms today: %w", err)
+		// first whole hour: created before it, or created after it and due
+		// before it (skewed clocks). Two disjoint counts, each a seek of an
+		// index (status, created_at) and (status, send_after), rather than
+		// one OR that reads every sent message.
+		for _, q := range []string{
+			`status = 'sent' AND created_at >= $1 AND created_at < $2 AND send_after >= $1`,
+			`status = 'sent' AND send_after >= $1 AND send_after < $2 AND created_at >= $2`,
+		} {
+			var n, nd int64
+			if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN delivery_state = 'delivered' THEN 1 ELSE 0 END), 0)
+				FROM sms_outbox WHERE `+q, e.From.UTC(), e.To.UTC()).Scan(&n, &nd); err != nil {
+				return 0, 0, fmt.Errorf("sms today: %w", err)
+			}
+			sent += n
+			delivered += nd
 		}
-		sent += n
-		delivered += nd
 	}
 	return sent, delivered, nil
 }

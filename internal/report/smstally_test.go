@@ -68,9 +68,9 @@ func receipt(name, state string, at time.Time) sms.Receipt {
 	return sms.Receipt{GatewayID: "gw-" + name, State: state, At: at}
 }
 
-// tallyRows is sms_tally summed over shards, without the keys whose sums
+// smsTallyRows is sms_tally summed over shards, without the keys whose sums
 // are all zero: "campaign hour sent delivered created_sent created_delivered".
-func tallyRows(t *testing.T, q interface {
+func smsTallyRows(t *testing.T, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) []string {
 	t.Helper()
@@ -112,7 +112,7 @@ func recomputed(t *testing.T, db *store.DB, fill func(tx *sql.Tx) error) []strin
 	if err := fill(tx); err != nil {
 		t.Fatal(err)
 	}
-	return tallyRows(t, tx)
+	return smsTallyRows(t, tx)
 }
 
 // backfill is migration 57's statements after the table's creation.
@@ -161,7 +161,7 @@ func (w *smsWorld) checkTally(t *testing.T, step string) {
 	t.Helper()
 	ctx := context.Background()
 	d := w.db.Dialect
-	kept := tallyRows(t, w.db.R)
+	kept := smsTallyRows(t, w.db.R)
 	rebuilt := recomputed(t, w.db, func(tx *sql.Tx) error { return sms.RebuildTally(ctx, tx, d) })
 	if fmt.Sprint(kept) != fmt.Sprint(rebuilt) {
 		t.Fatalf("after %s: kept tally\n%s\nrebuilt\n%s", step, strings.Join(kept, "\n"), strings.Join(rebuilt, "\n"))

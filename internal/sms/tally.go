@@ -36,10 +36,6 @@ import (
 // before, and the UPDATEs' RETURNING gives the state after), and one adding
 // the differences, summed per campaign and hour in memory.
 
-// tallyShards is how many rows of each (campaign, hour) PostgreSQL writers
-// spread over.
-const tallyShards = 8
-
 // hourOf is the tally's hour of the timestamp column col.
 func hourOf(d store.Dialect, col string) string { return d.EpochBucket(col, 3600) }
 
@@ -202,7 +198,10 @@ func tallyBeforeSQL(d store.Dialect) string {
 func tallySQL(d store.Dialect, size int) string {
 	shard := "0" // SQLite has one writer
 	if d == store.Postgres {
-		shard = fmt.Sprintf("pg_backend_pid() %% %d", tallyShards)
+		// The backend's process id, unique among the open connections:
+		// two writers never share a row, and an hour has at most a row per
+		// connection that wrote in it.
+		shard = "pg_backend_pid()"
 	}
 	var b strings.Builder
 	b.WriteString(`INSERT INTO sms_tally (campaign_id, hour, shard, sent, delivered, created_sent, created_delivered)

@@ -14,8 +14,9 @@
 -- transaction that changes a message's status, sent_at, delivery_state or
 -- delivered_at, by the change it makes (after less before), so a report
 -- reads a row per hour instead of an index entry per message. Writers add to
--- one of a few shards of each key (on PostgreSQL the backend's pid modulo
--- 8) so that concurrent commits do not wait on one hot row; readers sum
+-- a shard of each key of their own (on PostgreSQL the backend's pid,
+-- unique among open connections) so that concurrent commits do not wait on
+-- one hot row; readers sum
 -- the shards. A counter may go negative in one shard (a receipt moving a
 -- message away from delivered); the sums are what count. The backfill
 -- below is sms.RebuildTally's statement: existing databases show the same
