@@ -58,7 +58,10 @@ func TestCampaignKind_NextBestOfferLaunchesWithItsHoldoutAndReports(t *testing.T
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.Audience != 20 || l.Control < 4 || l.Control > 16 || l.Campaign.Status != campaign.Active {
+		// The holdout is drawn by a hash of the campaign's id, a new one each
+		// run: with 20 members in a 50% holdout, 4-16 failed once in about
+		// 400 runs (it did, 3 of 20); 2-18 fails once in about 25,000.
+		if l.Audience != 20 || l.Control < 2 || l.Control > 18 || l.Campaign.Status != campaign.Active {
 			t.Fatalf("launched: audience %d, control %d, status %s; want 20 split about evenly, active", l.Audience, l.Control, l.Campaign.Status)
 		}
 		if _, err := w.campaigns.Launch(ctx, c.ID); err == nil {
