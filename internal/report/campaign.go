@@ -397,15 +397,24 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 	}
 	firstHour, lastHour, edges := hourSplit(from, to)
 	for _, q := range queries {
+		// A row's bucket is k / perBucket: 1 for a query bucketed as the
+		// series is, 24 for an hourly roll-up's hours in a series by day.
+		into := func(perBucket int64) func(k, n, sum int64) {
+			return func(k, n, sum int64) {
+				if b := at(k / perBucket); b != nil {
+					q.add(b, n, sum)
+				}
+			}
+		}
 		spans := []span{{from, to}}
 		if q.tally != "" {
 			spans = edges
-			if err := s.addRows(ctx, q.tally, secs/3600, at, q.add, c.ID, firstHour, lastHour); err != nil {
+			if err := eachRow(ctx, s.db, q.tally, into(secs/3600), c.ID, firstHour, lastHour); err != nil {
 				return err
 			}
 		}
 		for _, sp := range spans {
-			if err := s.addRows(ctx, q.sql, 1, at, q.add, c.ID, sp.From, sp.To); err != nil {
+			if err := eachRow(ctx, s.db, q.sql, into(1), c.ID, sp.From, sp.To); err != nil {
 				return err
 			}
 		}
@@ -414,12 +423,10 @@ func (s *Service) series(ctx context.Context, c *campaign.Campaign, r *CampaignR
 	return nil
 }
 
-// addRows runs a series query whose rows are (k, n, sum) and adds each row
-// to bucket k / perBucket: 1 for a query bucketed as the series is, 24 for
-// an hourly roll-up's hours in a series by day.
-func (s *Service) addRows(ctx context.Context, query string, perBucket int64, at func(int64) *Bucket,
-	add func(b *Bucket, n, sum int64), args ...any) error {
-	rows, err := s.db.R.QueryContext(ctx, query, args...)
+// eachRow runs a series query whose rows are (k, n, sum) and hands each to
+// add.
+func eachRow(ctx context.Context, db *store.DB, query string, add func(k, n, sum int64), args ...any) error {
+	rows, err := db.R.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -429,9 +436,7 @@ func (s *Service) addRows(ctx context.Context, query string, perBucket int64, at
 		if err := rows.Scan(&k, &n, &sum); err != nil {
 			return err
 		}
-		if b := at(k / perBucket); b != nil {
-			add(b, n, sum)
-		}
+		add(k, n, sum)
 	}
 	return rows.Err()
 }

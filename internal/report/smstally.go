@@ -56,7 +56,8 @@ func (s *Service) messageSeries(ctx context.Context, d store.Dialect, campaignID
 			sql string
 			to  map[int64]int64
 		}{{sentSeries(d, secs), sent}, {deliveredSeries(d, secs), delivered}} {
-			if err := addSeries(ctx, s.db, q.sql, q.to, campaignID, e.From.UTC(), e.To.UTC()); err != nil {
+			m := q.to
+			if err := eachRow(ctx, s.db, q.sql, func(k, n, _ int64) { m[k] += n }, campaignID, e.From.UTC(), e.To.UTC()); err != nil {
 				return nil, nil, fmt.Errorf("message series: %w", err)
 			}
 		}
@@ -69,24 +70,6 @@ func (s *Service) messageSeries(ctx context.Context, d store.Dialect, campaignID
 		}
 	}
 	return sent, delivered, nil
-}
-
-// addSeries adds to m the count per bucket of a series query (bucket,
-// count, unused).
-func addSeries(ctx context.Context, db *store.DB, query string, m map[int64]int64, args ...any) error {
-	rows, err := db.R.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b, n, unused int64
-		if err := rows.Scan(&b, &n, &unused); err != nil {
-			return err
-		}
-		m[b] += n
-	}
-	return rows.Err()
 }
 
 // smsToday is the overview's "sms" figures: the messages created and due at
