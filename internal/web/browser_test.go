@@ -25,20 +25,49 @@ import (
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
 	path := testenv.Binary(t, "PERK_TEST_CHROMIUM", "chromium", "headless Chromium")
+	// Chromium's own output goes to a file, shown when the test fails: a
+	// browser that dies (one segfaulted under -race in CI) says why there.
+	logPath := filepath.Join(t.TempDir(), "chromium.log")
+	out, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(360, 800),
+		chromedp.WindowSize(360, 800), chromedp.CombinedOutput(out),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+		out.Close()
+		if t.Failed() {
+			logTail(t, logPath, 40)
+		}
+	})
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// logTail logs the last n lines of the file at path.
+func logTail(t *testing.T, path string, n int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	t.Logf("the last %d lines of chromium's output:\n%s", len(lines), strings.Join(lines, "\n"))
 }
 
 // screenshot saves a full-page PNG in the test's temp dir, or in
