@@ -176,34 +176,43 @@ func bulkWorld(b *testing.B, db *store.DB, n int) {
 	insert := func(k int) string {
 		return `INSERT INTO events (` + strings.Join(cols, ", ") + `) VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", k), ", ")
 	}
-	err := db.Tx(ctx, func(tx *sql.Tx) error {
-		full, err := tx.Prepare(insert(rows))
+	// A transaction per 100,000 events, so the WAL is checkpointed as it
+	// goes (one transaction of 10M events grew it past 1 GB).
+	const perTx = 100_000
+	for start := 0; start < n; start += perTx {
+		end := min(start+perTx, n)
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { return bulkInsert(tx, insert, rows, cols, start, end, next) }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bulkInsert inserts events start to end (next gives their values) by
+// statements of rows rows (insert gives a statement of k rows).
+func bulkInsert(tx *sql.Tx, insert func(k int) string, rows int, cols []string, start, end int, next func(int) []any) error {
+	full, err := tx.Prepare(insert(rows))
+	if err != nil {
+		return err
+	}
+	defer full.Close()
+	args := make([]any, 0, rows*len(cols))
+	for i := start; i < end; {
+		k := min(rows, end-i)
+		args = args[:0]
+		for j := 0; j < k; j++ {
+			args = append(args, next(i+j)...)
+		}
+		if k == rows {
+			_, err = full.Exec(args...)
+		} else {
+			_, err = tx.Exec(insert(k), args...)
+		}
 		if err != nil {
 			return err
 		}
-		defer full.Close()
-		args := make([]any, 0, rows*len(cols))
-		for i := 0; i < n; {
-			k := min(rows, n-i)
-			args = args[:0]
-			for j := 0; j < k; j++ {
-				args = append(args, next(i+j)...)
-			}
-			if k == rows {
-				_, err = full.Exec(args...)
-			} else {
-				_, err = tx.Exec(insert(k), args...)
-			}
-			if err != nil {
-				return err
-			}
-			i += k
-		}
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
+		i += k
 	}
+	return nil
 }
 
 func analyze(b *testing.B, db *store.DB) {
