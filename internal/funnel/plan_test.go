@@ -10,21 +10,26 @@ import (
 	"github.com/perk-platform/perk/internal/store/storetest"
 )
 
-// TestKeepState_SeeksEachPersonWhateverTheStatistics: the two statements
-// the fold runs per 500 people (read their rollup rows, delete their state
-// rows) look each person up in an index even when the tables' statistics
+// TestFold_SeeksWhateverTheStatistics: the fold reads its chunk of pending
+// events in order from an index, stopping at its LIMIT, and the two
+// statements it runs per 500 people (read their rollup rows, delete their
+// state rows) look each person up in an index, even when the tables' statistics
 // were taken while they were nearly empty and the tables have grown a
 // hundredfold since, as in a long fold that autovacuum has not caught up
 // with. On PostgreSQL such a plan once filtered every state row of the
-// funnel against the 500 people, and another hashed the people and scanned
-// the whole rollup: 0.3-0.9 s a statement at 1M events.
-func TestKeepState_SeeksEachPersonWhateverTheStatistics(t *testing.T) {
+// funnel against the 500 people, another hashed the people and scanned
+// the whole rollup (0.3-0.9 s a statement at 1M events), and the pending
+// events were read by a scan of the whole table and a sort (7-14 s a chunk
+// at 10M).
+func TestFold_SeeksWhateverTheStatistics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := NewService(db, nil)
 		grow := func(people int) {
 			t.Helper()
 			for _, q := range []string{
+				`INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, member_id, campaign, properties)
+				SELECT 'e' || g, 'sms_delivered', ` + eventTime(db) + `, ` + eventTime(db) + `, 'sms', 'perk', 'p' || g, 'c1', '{}' FROM ` + series(db, people),
 				`INSERT INTO funnel_rollup (person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id)
 				SELECT 'p' || g, g % 30, 'sms_delivered', 'c1', 'sms', '', 1, g, g, g, g FROM ` + series(db, people),
 				`INSERT INTO funnel_state (funnel, day, person, key, entry_us, last_us, prev_us, reached, span_us)
@@ -42,7 +47,7 @@ func TestKeepState_SeeksEachPersonWhateverTheStatistics(t *testing.T) {
 		if _, err := db.W.ExecContext(ctx, `ANALYZE funnel_state`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.W.ExecContext(ctx, `DELETE FROM funnel_rollup; DELETE FROM funnel_state`); err != nil {
+		if _, err := db.W.ExecContext(ctx, `DELETE FROM funnel_rollup; DELETE FROM funnel_state; DELETE FROM events`); err != nil {
 			t.Fatal(err)
 		}
 		grow(20_000)
@@ -52,19 +57,23 @@ func TestKeepState_SeeksEachPersonWhateverTheStatistics(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name, query string
+			setup       string // run first, in the same transaction
 			args        []any
 			want        []string // each in the plan
 			not         []string // none in the plan
 		}{
-			{"rollup rows", s.rollupOfPeople(), []any{s.peopleArg(people)},
+			{"pending events", s.pendingQuery(2_000), pick(db, []string{pendingByIndex}, []string{""})[0], s.pendingArgs(cursor{id: 100}, 1<<62),
+				pick(db, []string{"Index Scan using", "tx_id_idx"}, []string{"SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}),
+				pick(db, []string{"Seq Scan", "Sort", "Bitmap", "JIT"}, []string{"TEMP B-TREE"})},
+			{"rollup rows", s.rollupOfPeople(), "", []any{s.peopleArg(people)},
 				pick(db, []string{"Index Scan using funnel_rollup_pkey"}, []string{"SEARCH funnel_rollup USING PRIMARY KEY (person=?)"}),
 				pick(db, []string{"Seq Scan on funnel_rollup", "Hash"}, []string{"SCAN funnel_rollup"})},
-			{"state rows deleted", s.deleteStateOfPeople(), []any{1, s.peopleArg(people)},
+			{"state rows deleted", s.deleteStateOfPeople(), "", []any{1, s.peopleArg(people)},
 				pick(db, []string{"Tid Scan on funnel_state", "Index Scan using funnel_state_person_idx"}, []string{"funnel_state_person_idx (funnel=? AND person=?)"}),
 				pick(db, []string{"Seq Scan on funnel_state", "Hash", "Filter"}, []string{"SCAN funnel_state"})},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				plan := explain(t, db, tc.query, tc.args...)
+				plan := explain(t, db, tc.setup, tc.query, tc.args...)
 				for _, w := range tc.want {
 					if !strings.Contains(plan, w) {
 						t.Errorf("plan has no %q:\n%s", w, plan)
@@ -95,9 +104,18 @@ func pick(db *store.DB, postgres, sqlite []string) []string {
 	return sqlite
 }
 
+// eventTime is an event time for series' g: a second apart.
+func eventTime(db *store.DB) string {
+	if db.Dialect == store.Postgres {
+		return `TIMESTAMPTZ '2031-01-01 00:00:00+00' + g * INTERVAL '1 second'`
+	}
+	return `strftime('%Y-%m-%dT%H:%M:%fZ', '2031-01-01', '+' || g || ' seconds')`
+}
+
 // explain is the plan of query as text, with the arguments bound as the
-// fold binds them (PostgreSQL: a custom plan for these values).
-func explain(t *testing.T, db *store.DB, query string, args ...any) string {
+// fold binds them (PostgreSQL: a custom plan for these values), after the
+// setup statements in the same transaction.
+func explain(t *testing.T, db *store.DB, setup, query string, args ...any) string {
 	t.Helper()
 	if db.Dialect != store.Postgres {
 		return strings.Join(storetest.QueryPlan(t, db, query, args...), "\n")
@@ -107,6 +125,11 @@ func explain(t *testing.T, db *store.DB, query string, args ...any) string {
 		t.Fatal(err)
 	}
 	defer tx.Rollback() // EXPLAIN of a DELETE does not run it; roll back anyway
+	if setup != "" {
+		if _, err := tx.Exec(setup); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rows, err := tx.Query(`EXPLAIN `+query, args...)
 	if err != nil {
 		t.Fatal(err)

@@ -153,6 +153,19 @@ func (s *Service) pendingQuery(limit int) string {
 	return cols + `0 FROM events WHERE id > $1 AND id < $2 ORDER BY id LIMIT ` + strconv.Itoa(limit)
 }
 
+// pendingByIndex makes PostgreSQL read the pending events in order from
+// the (tx, id) index and stop at the chunk's LIMIT, whatever the events'
+// statistics say; pendingByIndexEnd restores the settings for the rest of
+// the fold's transaction. After a bulk write (10M events by COPY, not yet
+// analyzed) the planner took the table for a few hundred thousand rows and
+// chose a parallel scan of all of it and a sort, every chunk: 7-14 s a
+// chunk at 10M events, against 0.5 s by the index. (JIT off: the settings
+// raise the plan's cost past jit_above_cost, and compiling it took 21 ms.)
+const (
+	pendingByIndex    = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off`
+	pendingByIndexEnd = `SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT`
+)
+
 func (s *Service) pendingArgs(c cursor, boundary int64) []any {
 	if s.db.Dialect == store.Postgres {
 		return []any{c.tx, c.id, boundary}
@@ -176,6 +189,11 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, boundary int64) 
 	c, err := readCursor(ctx, tx, s.db.Dialect, true)
 	if err != nil {
 		return 0, err
+	}
+	if s.db.Dialect == store.Postgres {
+		if _, err := tx.ExecContext(ctx, pendingByIndex); err != nil {
+			return 0, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, s.pendingQuery(refreshChunk), s.pendingArgs(c, boundary)...)
 	if err != nil {
@@ -215,6 +233,11 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, boundary int64) 
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	if s.db.Dialect == store.Postgres {
+		if _, err := tx.ExecContext(ctx, pendingByIndexEnd); err != nil {
+			return 0, err
+		}
 	}
 	if n == 0 {
 		return 0, nil
