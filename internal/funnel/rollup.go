@@ -153,19 +153,6 @@ func (s *Service) pendingQuery(limit int) string {
 	return cols + `0 FROM events WHERE id > $1 AND id < $2 ORDER BY id LIMIT ` + strconv.Itoa(limit)
 }
 
-// pendingByIndex makes PostgreSQL read the pending events in order from
-// the (tx, id) index and stop at the chunk's LIMIT, whatever the events'
-// statistics say; pendingByIndexEnd restores the settings for the rest of
-// the fold's transaction. After a bulk write (10M events by COPY, not yet
-// analyzed) the planner took the table for a few hundred thousand rows and
-// chose a parallel scan of all of it and a sort, every chunk: 7-14 s a
-// chunk at 10M events, against 0.5 s by the index. (JIT off: the settings
-// raise the plan's cost past jit_above_cost, and compiling it took 21 ms.)
-const (
-	pendingByIndex    = `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off`
-	pendingByIndexEnd = `SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT`
-)
-
 func (s *Service) pendingArgs(c cursor, boundary int64) []any {
 	if s.db.Dialect == store.Postgres {
 		return []any{c.tx, c.id, boundary}
@@ -190,54 +177,46 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, boundary int64) 
 	if err != nil {
 		return 0, err
 	}
-	if s.db.Dialect == store.Postgres {
-		if _, err := tx.ExecContext(ctx, pendingByIndex); err != nil {
-			return 0, err
-		}
-	}
-	rows, err := tx.QueryContext(ctx, s.pendingQuery(refreshChunk), s.pendingArgs(c, boundary)...)
-	if err != nil {
-		return 0, err
-	}
 	folded := map[rollupKey]*rollupRow{}
 	type merge struct{ anon, member string }
 	var merges []merge
 	next := c
-	for rows.Next() {
-		var id, xid int64
-		var at time.Time
-		var k rollupKey
-		var member, anon string
-		if err := rows.Scan(&id, &k.typ, &at, &k.channel, &k.campaign, &k.store, &member, &anon, &xid); err != nil {
-			rows.Close()
-			return 0, err
+	err = s.db.Dialect.InIndexOrder(ctx, tx, func() error {
+		rows, err := tx.QueryContext(ctx, s.pendingQuery(refreshChunk), s.pendingArgs(c, boundary)...)
+		if err != nil {
+			return err
 		}
-		n++
-		next.tx, next.id = xid, id
-		k.person = member
-		if k.person == "" {
-			k.person = anonPerson(anon)
+		defer rows.Close()
+		for rows.Next() {
+			var id, xid int64
+			var at time.Time
+			var k rollupKey
+			var member, anon string
+			if err := rows.Scan(&id, &k.typ, &at, &k.channel, &k.campaign, &k.store, &member, &anon, &xid); err != nil {
+				return err
+			}
+			n++
+			next.tx, next.id = xid, id
+			k.person = member
+			if k.person == "" {
+				k.person = anonPerson(anon)
+			}
+			us := at.UnixMicro()
+			k.day = dayOf(us)
+			r := folded[k]
+			if r == nil {
+				r = &rollupRow{}
+				folded[k] = r
+			}
+			r.fold(us, id)
+			if k.typ == event.IdentityMerged && anon != "" && member != "" {
+				merges = append(merges, merge{anon, member})
+			}
 		}
-		us := at.UnixMicro()
-		k.day = dayOf(us)
-		r := folded[k]
-		if r == nil {
-			r = &rollupRow{}
-			folded[k] = r
-		}
-		r.fold(us, id)
-		if k.typ == event.IdentityMerged && anon != "" && member != "" {
-			merges = append(merges, merge{anon, member})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		return 0, err
-	}
-	if s.db.Dialect == store.Postgres {
-		if _, err := tx.ExecContext(ctx, pendingByIndexEnd); err != nil {
-			return 0, err
-		}
 	}
 	if n == 0 {
 		return 0, nil

@@ -119,13 +119,22 @@ func startCursor(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// nextEventsQuery reads the next events after a cursor, in id order, up to
+// a limit; run in store.Dialect.InIndexOrder, so a backlog just written in
+// bulk is not read whole and sorted for each batch.
+const nextEventsQuery = `SELECT ` + eventCols + ` FROM events WHERE id > $1 ORDER BY id LIMIT $2`
+
 // nextEvents reads the events after cursor up to the first missing id. On
 // PostgreSQL ids are drawn before commit, so a missing id may be a
 // transaction still running, whose event would be skipped for good if read
 // past; it may also never come (a rollback, a resend the unique index
 // refused). So a gap holds the reader back for GapWait, then is read past.
 func (s *Service) nextEvents(ctx context.Context, tx *sql.Tx, cursor int64) ([]event.Event, error) {
-	out, err := readEvents(tx.QueryContext(ctx, `SELECT `+eventCols+` FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, readBatch))
+	var out []event.Event
+	err := s.db.Dialect.InIndexOrder(ctx, tx, func() (err error) {
+		out, err = readEvents(tx.QueryContext(ctx, nextEventsQuery, cursor, readBatch))
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -216,3 +216,25 @@ func (d Dialect) LogNext() string {
 	}
 	return ""
 }
+
+// InIndexOrder runs fn, whose statements read the next rows after a cursor
+// in index order up to a LIMIT, with PostgreSQL's planner kept to such
+// index scans (no sequential or bitmap scans, no sorts, no JIT) for the
+// rest of tx until fn returns, then restores the settings. A table just
+// grown by a bulk write and not yet analyzed is taken for a fraction of its
+// size, and the planner then reads every row past the cursor and sorts
+// them to keep the first LIMIT: on 10M events the funnel fold spent 7-14 s
+// a chunk so, against 0.5 s by the index. SQLite runs fn as it is.
+func (d Dialect) InIndexOrder(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	if d != Postgres {
+		return fn()
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT`)
+	return err
+}

@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/perk-platform/perk/internal/store"
@@ -186,4 +188,64 @@ func QueryPlan(t testing.TB, db *store.DB, query string, args ...any) []string {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// Explain is the plan of query as text, with args bound (on PostgreSQL a
+// custom plan for these values, as a statement run once gets): SQLite's
+// QueryPlan lines, or PostgreSQL's EXPLAIN lines.
+func Explain(t testing.TB, db *store.DB, query string, args ...any) string {
+	t.Helper()
+	return explain(t, db, false, query, args...)
+}
+
+// ExplainInIndexOrder is Explain inside store.Dialect.InIndexOrder.
+func ExplainInIndexOrder(t testing.TB, db *store.DB, query string, args ...any) string {
+	t.Helper()
+	return explain(t, db, true, query, args...)
+}
+
+func explain(t testing.TB, db *store.DB, ordered bool, query string, args ...any) string {
+	t.Helper()
+	if db.Dialect != store.Postgres {
+		return strings.Join(QueryPlan(t, db, query, args...), "\n")
+	}
+	ctx := context.Background()
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() // EXPLAIN of a DELETE does not run it; roll back anyway
+	var lines []string
+	read := func() error {
+		rows, err := tx.QueryContext(ctx, `EXPLAIN `+query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				return err
+			}
+			lines = append(lines, l)
+		}
+		return rows.Err()
+	}
+	if ordered {
+		err = db.Dialect.InIndexOrder(ctx, tx, read)
+	} else {
+		err = read()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Series is a table of the integers g from 1 to n, for INSERT ... SELECT.
+func Series(db *store.DB, n int) string {
+	if db.Dialect == store.Postgres {
+		return fmt.Sprintf(`generate_series(1, %d) AS g`, n)
+	}
+	return fmt.Sprintf(`(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) SELECT g FROM s)`, n)
 }
