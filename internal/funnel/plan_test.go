@@ -29,7 +29,7 @@ func TestFold_SeeksWhateverTheStatistics(t *testing.T) {
 			t.Helper()
 			for _, q := range []string{
 				`INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, member_id, campaign, properties)
-				SELECT 'e' || g, 'sms_delivered', ` + eventTime(db) + `, ` + eventTime(db) + `, 'sms', 'perk', 'p' || g, 'c1', '{}' FROM ` + storetest.Series(db, people),
+				SELECT 'e' || g, 'sms_delivered', ` + storetest.SeriesTime(db) + `, ` + storetest.SeriesTime(db) + `, 'sms', 'perk', 'p' || g, 'c1', '{}' FROM ` + storetest.Series(db, people),
 				`INSERT INTO funnel_rollup (person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id)
 				SELECT 'p' || g, g % 30, 'sms_delivered', 'c1', 'sms', '', 1, g, g, g, g FROM ` + storetest.Series(db, people),
 				`INSERT INTO funnel_state (funnel, day, person, key, entry_us, last_us, prev_us, reached, span_us)
@@ -65,10 +65,10 @@ func TestFold_SeeksWhateverTheStatistics(t *testing.T) {
 			{"pending events", s.pendingQuery(2_000), true, s.pendingArgs(cursor{id: 100}, 1<<62),
 				pick(db, []string{"Index Scan using", "tx_id_idx"}, []string{"SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"}),
 				pick(db, []string{"Seq Scan", "Sort", "Bitmap", "JIT"}, []string{"TEMP B-TREE"})},
-			{"rollup rows", s.rollupOfPeople(), false, []any{s.peopleArg(people)},
+			{"rollup rows", s.rollupOfPeople(), false, []any{db.Dialect.TextListArg(people)},
 				pick(db, []string{"Index Scan using funnel_rollup_pkey"}, []string{"SEARCH funnel_rollup USING PRIMARY KEY (person=?)"}),
 				pick(db, []string{"Seq Scan on funnel_rollup", "Hash"}, []string{"SCAN funnel_rollup"})},
-			{"state rows deleted", s.deleteStateOfPeople(), false, []any{1, s.peopleArg(people)},
+			{"state rows deleted", s.deleteStateOfPeople(), false, []any{1, db.Dialect.TextListArg(people)},
 				pick(db, []string{"Tid Scan on funnel_state", "Index Scan using funnel_state_person_idx"}, []string{"funnel_state_person_idx (funnel=? AND person=?)"}),
 				pick(db, []string{"Seq Scan on funnel_state", "Hash", "Filter"}, []string{"SCAN funnel_state"})},
 		} {
@@ -98,12 +98,4 @@ func pick(db *store.DB, postgres, sqlite []string) []string {
 		return postgres
 	}
 	return sqlite
-}
-
-// eventTime is an event time for series' g: a second apart.
-func eventTime(db *store.DB) string {
-	if db.Dialect == store.Postgres {
-		return `TIMESTAMPTZ '2031-01-01 00:00:00+00' + g * INTERVAL '1 second'`
-	}
-	return `strftime('%Y-%m-%dT%H:%M:%fZ', '2031-01-01', '+' || g || ' seconds')`
 }

@@ -238,7 +238,7 @@ func (s *Service) keepChunk(ctx context.Context, tx *sql.Tx, cur cursor, funnels
 	// By person only, through the primary key, the types picked here: with
 	// a condition on type too, a planner may walk the entry index (type,
 	// ...) through every person's rows, once per chunk.
-	rows, err := tx.QueryContext(ctx, s.rollupOfPeople(), s.peopleArg(people))
+	rows, err := tx.QueryContext(ctx, s.rollupOfPeople(), s.db.Dialect.TextListArg(people))
 	if err != nil {
 		return err
 	}
@@ -335,7 +335,7 @@ func (s *Service) keepChunk(ctx context.Context, tx *sql.Tx, cur cursor, funnels
 		}
 	}
 	for i, f := range funnels {
-		if _, err := tx.ExecContext(ctx, s.deleteStateOfPeople(), f.id, s.peopleArg(people)); err != nil {
+		if _, err := tx.ExecContext(ctx, s.deleteStateOfPeople(), f.id, s.db.Dialect.TextListArg(people)); err != nil {
 			return err
 		}
 		if err := s.insertStates(ctx, tx, f.id, out[i]); err != nil {
@@ -352,8 +352,8 @@ func (s *Service) keepChunk(ctx context.Context, tx *sql.Tx, cur cursor, funnels
 // their size filtered every state row of the funnel against the 500 people
 // (person IN ($2, ..., $501): 0.9 s a statement at 1.2M events) or hashed
 // the people and scanned the whole rollup (0.3 s). The people are one
-// parameter (peopleArg): an array on PostgreSQL, JSON on SQLite, where
-// IN over a subquery probes the index with each value.
+// parameter (store.Dialect.TextListArg); on SQLite IN over its TextList
+// probes the index with each value.
 
 // rollupOfPeople reads the rollup rows of the people in parameter 1. On
 // PostgreSQL a LATERAL subquery (OFFSET 0 keeps it from being flattened
@@ -364,7 +364,7 @@ func (s *Service) rollupOfPeople() string {
 		return `SELECT r.* FROM unnest($1::text[]) AS p(person)
 			CROSS JOIN LATERAL (SELECT ` + cols + ` FROM funnel_rollup WHERE person = p.person OFFSET 0) AS r`
 	}
-	return `SELECT ` + cols + ` FROM funnel_rollup WHERE person IN (SELECT value FROM json_each(?))`
+	return `SELECT ` + cols + ` FROM funnel_rollup WHERE person IN (` + s.db.Dialect.TextList("?") + `)`
 }
 
 // deleteStateOfPeople deletes the state rows of funnel 1 of the people in
@@ -375,17 +375,7 @@ func (s *Service) deleteStateOfPeople() string {
 		return `DELETE FROM funnel_state WHERE ctid = ANY (ARRAY(SELECT r.ctid FROM unnest($2::text[]) AS p(person)
 			CROSS JOIN LATERAL (SELECT ctid FROM funnel_state WHERE funnel = $1 AND person = p.person OFFSET 0) AS r))`
 	}
-	return `DELETE FROM funnel_state WHERE funnel = ? AND person IN (SELECT value FROM json_each(?))`
-}
-
-// peopleArg is people as the one parameter rollupOfPeople and
-// deleteStateOfPeople take.
-func (s *Service) peopleArg(people []string) any {
-	if s.db.Dialect == store.Postgres {
-		return people
-	}
-	b, _ := json.Marshal(people)
-	return string(b)
+	return `DELETE FROM funnel_state WHERE funnel = ? AND person IN (` + s.db.Dialect.TextList("?") + `)`
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -19,10 +19,7 @@ import (
 func TestNextEvents_ReadsTheBacklogInIdOrderWhateverTheStatistics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		at := `TIMESTAMPTZ '2031-01-01 00:00:00+00' + g * INTERVAL '1 second'`
-		if db.Dialect != store.Postgres {
-			at = `strftime('%Y-%m-%dT%H:%M:%fZ', '2031-01-01', '+' || g || ' seconds')`
-		}
+		at := storetest.SeriesTime(db)
 		grow := func(n int) {
 			t.Helper()
 			if _, err := db.W.ExecContext(ctx, `INSERT INTO events (event_id, type, occurred_at, received_at, channel, source, member_id, properties)

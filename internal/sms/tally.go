@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -182,15 +181,10 @@ type tallyRow struct {
 }
 
 // tallyBeforeSQL reads the state of the messages whose gateway ids $1
-// lists: a text array on PostgreSQL, a JSON array on SQLite. One parameter
-// rather than one per id: binding hundreds of parameters cost more than the
-// lookups, which mostly find nothing (see commitRound).
+// lists (store.Dialect.TextList): the look-ups mostly find nothing (see
+// commitRound), so binding an id a parameter would cost more than them.
 func tallyBeforeSQL(d store.Dialect) string {
-	list := `SELECT value FROM json_each($1)`
-	if d == store.Postgres {
-		list = `SELECT unnest($1::text[])`
-	}
-	return `SELECT id, ` + tallyColumns(d, "") + ` FROM sms_outbox WHERE gateway_message_id IN (` + list + `)`
+	return `SELECT id, ` + tallyColumns(d, "") + ` FROM sms_outbox WHERE gateway_message_id IN (` + d.TextList("$1") + `)`
 }
 
 // tallySQL adds size rows to the tally, in key order so that two
@@ -229,15 +223,7 @@ func (q *Queue) readTallyBefore(ctx context.Context, tx *sql.Tx, tc *tallyChange
 		if err != nil {
 			return err
 		}
-		var list any = gids
-		if q.db.Dialect != store.Postgres {
-			b, err := json.Marshal(gids)
-			if err != nil {
-				return err
-			}
-			list = string(b)
-		}
-		rows, err := st.QueryContext(ctx, list)
+		rows, err := st.QueryContext(ctx, q.db.Dialect.TextListArg(gids))
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -215,6 +216,29 @@ func (d Dialect) LogNext() string {
 		return `SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint`
 	}
 	return ""
+}
+
+// TextList is a subquery of the texts in the one parameter p, for
+// "col IN (...)" over a list of any length: unnest of a text array on
+// PostgreSQL, json_each of a JSON array on SQLite (TextListArg gives the
+// value). One parameter rather than one per value: binding hundreds of
+// parameters cost more than the look-ups, and SQLite finds $N by a linear
+// scan.
+func (d Dialect) TextList(p string) string {
+	if d == Postgres {
+		return `SELECT unnest(` + p + `::text[])`
+	}
+	return `SELECT value FROM json_each(` + p + `)`
+}
+
+// TextListArg is vals as the parameter TextList reads: the slice itself on
+// PostgreSQL, a JSON array on SQLite.
+func (d Dialect) TextListArg(vals []string) any {
+	if d == Postgres {
+		return vals
+	}
+	b, _ := json.Marshal(vals) // a []string always encodes
+	return string(b)
 }
 
 // InIndexOrder runs fn, whose statements read the next rows after a cursor

@@ -249,3 +249,12 @@ func Series(db *store.DB, n int) string {
 	}
 	return fmt.Sprintf(`(WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) SELECT g FROM s)`, n)
 }
+
+// SeriesTime is a timestamp for Series' g: g seconds after 2031-01-01 UTC,
+// in the form each database stores.
+func SeriesTime(db *store.DB) string {
+	if db.Dialect == store.Postgres {
+		return `TIMESTAMPTZ '2031-01-01 00:00:00+00' + g * INTERVAL '1 second'`
+	}
+	return `strftime('%Y-%m-%dT%H:%M:%fZ', '2031-01-01', '+' || g || ' seconds')`
+}
