@@ -34,8 +34,15 @@ import (
 // dayMicros is a UTC day in microseconds.
 const dayMicros = int64(24 * time.Hour / time.Microsecond)
 
-// refreshChunk is how many arrival ids one Refresh transaction folds.
-const refreshChunk = 200_000
+// foldChunk is how many events one Refresh transaction folds at most.
+//
+// On SQLite that transaction holds the one writer, 2-4 s for a full
+// chunk. Chunks of 5,000 and 25,000 were tried (docs/benchmarks.md, "The
+// fold's chunk on SQLite"): under `perk bench events` they cut the p99 of
+// an event batch from 1.9-2.5 s to 0.8-1.7 s but ingested 10-15% fewer
+// events for 8-15% more CPU an event, each short commit writing again the
+// random rollup pages a long one writes once; so one size for both.
+const foldChunk = 200_000
 
 // rollupKey is one rollup row's identity.
 type rollupKey struct {
@@ -138,7 +145,7 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 			return total, fmt.Errorf("funnel: rollup: %w", err)
 		}
 		total += n
-		more = n == refreshChunk
+		more = n == s.chunk
 	}
 	return total, nil
 }
@@ -182,7 +189,7 @@ func (s *Service) refreshChunk(ctx context.Context, tx *sql.Tx, boundary int64) 
 	var merges []merge
 	next := c
 	err = s.db.Dialect.InIndexOrder(ctx, tx, func() error {
-		rows, err := tx.QueryContext(ctx, s.pendingQuery(refreshChunk), s.pendingArgs(c, boundary)...)
+		rows, err := tx.QueryContext(ctx, s.pendingQuery(s.chunk), s.pendingArgs(c, boundary)...)
 		if err != nil {
 			return err
 		}

@@ -300,6 +300,57 @@ func TestRefresh_InStepsEqualsOnceAtTheEnd(t *testing.T) {
 	})
 }
 
+// TestRefresh_InChunksEqualsOneChunk: a fold split into many short
+// transactions (as on SQLite, where each holds the one writer and the
+// tills and event batches waiting go in between two) leaves the rollup
+// and the tracked funnels' state exactly as one transaction does, rows
+// folded across a chunk boundary included, and commits once per chunk.
+func TestRefresh_InChunksEqualsOneChunk(t *testing.T) {
+	storetest.EachIsolated(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := NewService(db, nil)
+		def := Definition{Name: "buy", Window: Duration(72 * time.Hour), Breakdown: "campaign", Steps: []Step{
+			{Types: []string{event.SMSDelivered}}, {Types: []string{event.LinkClicked, event.CardViewed}},
+			{Types: []string{event.BasketCommitted, event.OrderPlaced}}}}
+		if _, err := s.Track(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+		world := denseWorld(t, db, 40)
+		total := 0
+		for _, evs := range world {
+			total += len(evs)
+		}
+		fold := func(chunk int) (rollup, state []string, commits int64) {
+			t.Helper()
+			for _, q := range []string{`DELETE FROM funnel_rollup`, `DELETE FROM funnel_state`,
+				`UPDATE funnel_rollup_state SET done_tx = 0, done_id = 0, gen = 0`} {
+				if _, err := db.W.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.chunk = chunk
+			if n, err := s.Refresh(ctx); err != nil || n != total {
+				t.Fatalf("chunks of %d: folded %d of %d events (%v)", chunk, n, total, err)
+			}
+			if err := db.R.QueryRowContext(ctx, `SELECT gen FROM funnel_rollup_state`).Scan(&commits); err != nil {
+				t.Fatal(err)
+			}
+			return rollupRows(t, db), stateRows(t, db), commits
+		}
+		small, smallState, commits := fold(7)
+		one, oneState, _ := fold(total + 1)
+		if want := int64((total + 6) / 7); commits != want {
+			t.Errorf("%d events in chunks of 7: %d commits, want %d", total, commits, want)
+		}
+		if !reflect.DeepEqual(small, one) || len(one) < 100 {
+			t.Errorf("rollup in chunks %d rows, in one %d rows; first difference:\n%v", len(small), len(one), firstDiff(small, one))
+		}
+		if !reflect.DeepEqual(smallState, oneState) || len(oneState) < 20 {
+			t.Errorf("state in chunks %d rows, in one %d rows; first difference:\n%v", len(smallState), len(oneState), firstDiff(smallState, oneState))
+		}
+	})
+}
+
 func rollupRows(t *testing.T, db *store.DB) []string {
 	t.Helper()
 	rows, err := db.R.Query(`SELECT person, day, type, campaign, channel, store_id, n, first_us, first_id, last_us, last_id

@@ -28,6 +28,9 @@ type Service struct {
 
 	// settle bounds how long Refresh waits for event writers in flight.
 	settle time.Duration
+	// chunk is how many events one Refresh transaction folds at most:
+	// foldChunk, smaller in tests of the chunking itself.
+	chunk int
 
 	mu    sync.Mutex              // guards cache and hits
 	cache map[string]cachedReport // reports from the rollup, by definition and range
@@ -49,7 +52,7 @@ func NewService(db *store.DB, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, now: now, settle: 10 * time.Second, cache: map[string]cachedReport{}}
+	return &Service{db: db, now: now, settle: 10 * time.Second, chunk: foldChunk, cache: map[string]cachedReport{}}
 }
 
 // Save validates def and stores it under its name, replacing any before it,
