@@ -40,6 +40,7 @@ type DB struct {
 	Read  *Prepared
 	dsn   string
 	group *group // SQLite's group commit (group.go)
+	ckpt  *checkpointer
 }
 
 // IsPostgres reports whether the DSN names a PostgreSQL database.
@@ -130,7 +131,15 @@ func openSQLite(path string) (*DB, error) {
 	// Keep them all: a new SQLite connection starts with a cold page cache
 	// and re-reads the schema (14% of evaluate CPU at the default of 2 idle).
 	r.SetMaxIdleConns(8)
-	return &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path, group: newGroup()}, nil
+	db := &DB{R: r, W: w, Dialect: SQLite, Read: newPrepared(r), dsn: path, group: newGroup()}
+	if path != ":memory:" {
+		if db.ckpt, err = startCheckpointer(base); err != nil {
+			w.Close()
+			r.Close()
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+	}
+	return db, nil
 }
 
 // SQLiteMmap is how much of a SQLite file a mapped connection maps (address
@@ -150,12 +159,16 @@ func openSQLitePool(dsn string) (*sql.DB, error) {
 	return sql.OpenDB(cachingConnector{c}), nil
 }
 
-// Close closes both pools.
+// Close closes both pools (and stops SQLite's checkpointer).
 func (db *DB) Close() error {
 	if db.Read != nil {
 		db.Read.close()
 	}
-	err := db.W.Close()
+	var err error
+	if db.ckpt != nil {
+		err = db.ckpt.close()
+	}
+	err = errors.Join(err, db.W.Close())
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
 	}
