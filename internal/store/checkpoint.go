@@ -9,8 +9,11 @@ import (
 )
 
 // checkpointEvery is how often a SQLite database's background checkpointer
-// copies the write-ahead log's committed pages into the database file.
-const checkpointEvery = 200 * time.Millisecond
+// copies the write-ahead log's committed pages into the database file. Each
+// run copies again the pages written since the last one, the tills' hot
+// pages among them: every 200 ms cost the till 5% more CPU per commit than
+// no background checkpoints at all, every second 6% less (docs/benchmarks.md).
+const checkpointEvery = time.Second
 
 // checkpointer copies committed WAL frames into a SQLite database file from
 // a connection of its own, beside the writer.
@@ -18,11 +21,10 @@ const checkpointEvery = 200 * time.Millisecond
 // Without it every checkpoint ran inside the commit that pushed the WAL past
 // wal_autocheckpoint (16,384 pages): on the one writer, while the tills, the
 // event batches and the imports queued behind it. Under `perk bench events`
-// those checkpoints were 11% of the server's CPU and one of the stalls of
-// up to 3 s in a batch's latency; in a 1M-member CRM sync, 7% of the CPU.
-// A PASSIVE checkpoint takes SQLite's checkpoint lock, not the write lock,
-// so it runs while the writer commits, on the other core; it copies what
-// no reader still needs and never waits. The writer keeps its
+// those checkpoints were 11% of the server's CPU; in a 1M-member CRM sync,
+// 7% of it. A PASSIVE checkpoint takes SQLite's checkpoint lock, not the
+// write lock, so it runs while the writer commits, on the other core; it
+// copies what no reader still needs and never waits. The writer keeps its
 // wal_autocheckpoint: it then finds little left to copy, and its complete
 // checkpoint is what lets the next transaction start the log over, so the
 // WAL file stays bounded when this one falls behind or is busy.
