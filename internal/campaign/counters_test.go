@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"path"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/perk-platform/perk/internal/campaign"
 	"github.com/perk-platform/perk/internal/store"
@@ -326,4 +328,87 @@ func TestCounters_LimitsChangedMidFlight(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestCounters_ShardsMadeWhileAReadWaitsAreCounted: two servers share one
+// PostgreSQL database, one counting over 4 shards and one over 16. A take
+// (A) of the 4-shard server reads no shards. Before it makes them, another
+// of its takes makes shards 0-3 and commits, and a take (B) of the 16-shard
+// server locks 0-3 and makes 4-15. A finds 0-3 made and its read waits for
+// B, which allots 4-15 part of the limits and commits. A's read began before
+// shards 4-15 were committed, yet A must count them, or it hands out again
+// what they hold and the allotments sum to more than the limits: the
+// overspend TestTwoServersNeverOverspendOneCampaign caught under load.
+func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := context.Background()
+	few := newCounterFixture(t, db, 4, campaign.Limits{Budget: 2300, MaxRedemptions: 40})
+	many := campaign.NewService(db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test", Now: few.clock.Now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: 16})
+	takeB := func(pid chan<- int) error {
+		tx, err := db.W.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		var p int
+		if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&p); err != nil {
+			return err
+		}
+		pid <- p
+		if _, err := many.TakeTotals(ctx, tx, few.c.ID, 100, 1, few.clock.Now(), campaign.TakeAll); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	var aRead, bRead atomic.Bool
+	bPID, bDone := make(chan int, 1), make(chan error, 1)
+	bMade, bGo := make(chan struct{}), make(chan struct{})
+	campaign.SetShardReadHook(t, func(cid string, shards, n int) {
+		switch {
+		case shards == 4 && n == 1 && aRead.CompareAndSwap(false, true):
+			// A has read no shards yet.
+			few.take(t, 100)
+			go func() { bDone <- takeB(bPID) }()
+			<-bMade
+		case shards == 16 && n == 2 && bRead.CompareAndSwap(false, true):
+			// B holds shards 0-3 and has made 4-15.
+			close(bMade)
+			<-bGo
+		}
+	})
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := few.svc.TakeTotals(ctx, tx, few.c.ID, 100, 1, few.clock.Now(), campaign.TakeAll)
+			return err
+		})
+	}()
+	pid := <-bPID
+	// B allots only once A waits for it.
+	for i := 0; ; i++ {
+		var n int
+		if err := db.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&n); err != nil {
+			close(bGo)
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if i == 3000 {
+			close(bGo)
+			t.Fatal("take A never waited for take B")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(bGo)
+	for _, done := range []chan error{bDone, aDone} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := few.check(t)
+	if got.Redemptions != 3 || got.Discount != 300 {
+		t.Fatalf("counted %d redemptions and %d discount, want 3 and 300", got.Redemptions, got.Discount)
+	}
 }
