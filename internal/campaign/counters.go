@@ -231,8 +231,8 @@ type limits struct {
 }
 
 // lockShards locks every counter shard of campaign cid in shard order,
-// making the missing ones of the n it should have first, and reads the
-// campaign's limits once they are held.
+// making n of them first if it has none, and reads the campaign's limits
+// once they are held.
 func (s *Service) lockShards(ctx context.Context, tx *sql.Tx, cid string, n int) ([]shard, limits, error) {
 	var lim limits
 	lock := ""
@@ -267,30 +267,34 @@ func (s *Service) lockShards(ctx context.Context, tx *sql.Tx, cid string, n int)
 	if err != nil {
 		return nil, lim, err
 	}
-	if len(shards) < n {
-		// Missing shards start with nothing allotted: the rebalance that
-		// follows hands them their share.
-		have := map[int]bool{}
-		for _, sh := range shards {
-			have[sh.n] = true
-		}
-		var args []any
+	made := len(shards) == 0 && n > 0
+	if made {
+		// The campaign's first take (or change of limits) makes its
+		// shards, as many as this server counts, with nothing allotted:
+		// the rebalance that follows hands them their share. Only a
+		// transaction holding no shard makes any: one that held some and
+		// made more could wait for another's new shards while that one
+		// waits for the shards it holds (deadlocks seen with servers of
+		// 1, 4, 7 and 16 shards taking from a new campaign,
+		// TestCounters_ServersWithDifferentShardCountsShareOneCampaign).
+		// So a campaign keeps the shards its first takes made, and a
+		// server configured with more or fewer takes from those.
+		args := make([]any, 0, 4*n)
 		for i := range n {
-			if !have[i] {
-				args = append(args, cid, i, 0, 0)
-			}
+			args = append(args, cid, i, 0, 0)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_counter_shards (campaign_id, shard, redemptions_allot, budget_allot)
-			VALUES `+store.Values(len(args)/4, 4)+` ON CONFLICT DO NOTHING`, args...); err != nil {
+			VALUES `+store.Values(n, 4)+` ON CONFLICT DO NOTHING`, args...); err != nil {
 			return nil, lim, fmt.Errorf("make campaign counter shards: %w", err)
 		}
 	}
 	switch {
 	case s.db.Dialect == store.Postgres:
 		// A locking read sees only the shards committed when it began, yet
-		// it may wait for a transaction that made more (a server
-		// configured with more shards) and allotted them part of the
-		// limit; counting without them allots that part a second time
+		// it may wait for a transaction that made more (two first takes
+		// of servers with different counts: the one that waited for the
+		// other's shard 0 makes the rest) and allotted them part of the
+		// limits; counting without them allots that part a second time
 		// (TestTwoServersNeverOverspendOneCampaign, 16 and 4 shards;
 		// TestCounters_ShardsMadeWhileAReadWaitsAreCounted). Every
 		// transaction that allots holds shard 0 to its end, so a read that
@@ -307,7 +311,7 @@ func (s *Service) lockShards(ctx context.Context, tx *sql.Tx, cid string, n int)
 				break
 			}
 		}
-	case len(shards) < n:
+	case made:
 		// SQLite has one writer: what this transaction made is all there is.
 		if shards, err = read(); err != nil {
 			return nil, lim, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path"
@@ -49,13 +50,19 @@ func newCounterFixture(t *testing.T, db *store.DB, shards int, lim campaign.Limi
 // a deadlock between them is a defect, not something to retry.
 func (f *counterFixture) take(t *testing.T, discount int64) campaign.Take {
 	t.Helper()
+	return takeWith(t, f.db, f.svc, f.c.ID, discount, f.clock.Now())
+}
+
+// takeWith is take through svc, a server's campaign service.
+func takeWith(t *testing.T, db *store.DB, svc *campaign.Service, cid string, discount int64, now time.Time) campaign.Take {
+	t.Helper()
 	ctx := context.Background()
 	mode := campaign.TakeQuick
 	for range 20 {
 		var got campaign.Take
-		err := f.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
 			var err error
-			got, err = f.svc.TakeTotals(ctx, tx, f.c.ID, discount, 1, f.clock.Now(), mode)
+			got, err = svc.TakeTotals(ctx, tx, cid, discount, 1, now, mode)
 			return err
 		})
 		switch {
@@ -332,13 +339,14 @@ func TestCounters_LimitsChangedMidFlight(t *testing.T) {
 
 // TestCounters_ShardsMadeWhileAReadWaitsAreCounted: two servers share one
 // PostgreSQL database, one counting over 4 shards and one over 16. A take
-// (A) of the 4-shard server reads no shards. Before it makes them, another
-// of its takes makes shards 0-3 and commits, and a take (B) of the 16-shard
-// server locks 0-3 and makes 4-15. A finds 0-3 made and its read waits for
-// B, which allots 4-15 part of the limits and commits. A's read began before
-// shards 4-15 were committed, yet A must count them, or it hands out again
-// what they hold and the allotments sum to more than the limits: the
-// overspend TestTwoServersNeverOverspendOneCampaign caught under load.
+// (A) of the 4-shard server and a take (B) of the 16-shard one read no
+// shards of a new campaign. Then another take of the 4-shard server makes
+// shards 0-3 and commits, and B makes 4-15 and locks them all. A finds 0-3
+// made and its read waits for B, which allots 4-15 part of the limits and
+// commits. A's read began before shards 4-15 were committed, yet A must
+// count them, or it hands out again what they hold and the allotments sum
+// to more than the limits: the overspend
+// TestTwoServersNeverOverspendOneCampaign caught under load.
 func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
 	db := storetest.Postgres(t)
 	ctx := context.Background()
@@ -361,18 +369,24 @@ func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
 		}
 		return tx.Commit()
 	}
-	var aRead, bRead atomic.Bool
+	var aRead, bRead, bLock atomic.Bool
 	bPID, bDone := make(chan int, 1), make(chan error, 1)
-	bMade, bGo := make(chan struct{}), make(chan struct{})
+	bEmpty, bOn, bMade, bGo := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	campaign.SetShardReadHook(t, func(cid string, shards, n int) {
 		switch {
 		case shards == 4 && n == 1 && aRead.CompareAndSwap(false, true):
-			// A has read no shards yet.
-			few.take(t, 100)
+			// A has read no shards.
 			go func() { bDone <- takeB(bPID) }()
+			<-bEmpty
+			few.take(t, 100) // makes shards 0-3 and commits
+			close(bOn)
 			<-bMade
-		case shards == 16 && n == 2 && bRead.CompareAndSwap(false, true):
-			// B holds shards 0-3 and has made 4-15.
+		case shards == 16 && n == 1 && bRead.CompareAndSwap(false, true):
+			// B has read no shards.
+			close(bEmpty)
+			<-bOn
+		case shards == 16 && n == 2 && bLock.CompareAndSwap(false, true):
+			// B has made shards 4-15 and holds them all.
 			close(bMade)
 			<-bGo
 		}
@@ -410,5 +424,53 @@ func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
 	got, _ := few.check(t)
 	if got.Redemptions != 3 || got.Discount != 300 {
 		t.Fatalf("counted %d redemptions and %d discount, want 3 and 300", got.Redemptions, got.Discount)
+	}
+}
+
+// TestCounters_ServersWithDifferentShardCountsShareOneCampaign: servers
+// configured with 1, 4, 7 and 16 counter shards take from fresh campaigns
+// at once, so they race to make the shards as well as to take, while one
+// of them raises the budget. However the takes interleave, the allotments
+// sum to the limits, the counted discount is exactly what the takes were
+// given, and it never passes the budget.
+func TestCounters_ServersWithDifferentShardCountsShareOneCampaign(t *testing.T) {
+	db := storetest.Postgres(t)
+	for round := range 4 {
+		t.Run(fmt.Sprint("round ", round), func(t *testing.T) { serversShareOneCampaign(t, db) })
+	}
+}
+
+func serversShareOneCampaign(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	{
+		f := newCounterFixture(t, db, 16, campaign.Limits{Budget: 2300, MaxRedemptions: 60})
+		var servers []*campaign.Service
+		for _, n := range []int{1, 4, 7, 16} {
+			servers = append(servers, campaign.NewService(db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test",
+				Now: f.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: n}))
+		}
+		var mu sync.Mutex
+		var given int64
+		var wg sync.WaitGroup
+		for i := range 80 {
+			if i == 15 { // at most 1,500 of the 2,300 given by then
+				if _, err := servers[i%4].RaiseBudget(ctx, f.c.ID, 3100); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wg.Go(func() {
+				if got := takeWith(t, db, servers[i%4], f.c.ID, 100, f.clock.Now()); !got.Refused {
+					mu.Lock()
+					given += 100
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		got, c := f.check(t)
+		if got.Discount != given || given != 3100 || c.Status != campaign.Ended {
+			t.Fatalf("takes given %d, counted %d, campaign %s: want 3100 of the raised budget, counted alike, ended",
+				given, got.Discount, c.Status)
+		}
 	}
 }
