@@ -80,7 +80,9 @@ type Options struct {
 	Log      *slog.Logger
 	// CounterShards is how many rows a limited campaign's total counters
 	// are spread over on PostgreSQL (DefaultCounterShards when 0); SQLite
-	// always has one.
+	// always has one. A campaign keeps the count of the server whose take
+	// made its shards, so a changed setting applies to campaigns that have
+	// not taken yet.
 	CounterShards int
 }
 

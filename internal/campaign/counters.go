@@ -42,6 +42,12 @@ import (
 //   - The limits are read after the shard locks are held, and Update takes
 //     the shard locks before it writes the new limits: a rebalance never
 //     splits an old limit.
+//   - A campaign's shards are made by its first take (or change of
+//     limits), as many as that server counts, by a transaction holding no
+//     shard; servers configured with another count take from those. A
+//     read that locks them all begins once shard 0 is held, so it sees
+//     every shard another server's first take made and allotted while it
+//     waited.
 //   - Going over the limit (a redemption the till gave anyway, a limit
 //     lowered below the use) leaves the whole deficit on shard 0, and a
 //     return gives back to shard 0, so no shard has room while the total
