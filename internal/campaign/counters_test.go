@@ -374,6 +374,7 @@ func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
 	bEmpty, bOn, bMade, bGo := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
 	campaign.SetShardReadHook(t, func(cid string, shards, n int) {
 		switch {
+		case cid != few.c.ID:
 		case shards == 4 && n == 1 && aRead.CompareAndSwap(false, true):
 			// A has read no shards.
 			go func() { bDone <- takeB(bPID) }()
