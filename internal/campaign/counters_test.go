@@ -29,8 +29,7 @@ type counterFixture struct {
 func newCounterFixture(t *testing.T, db *store.DB, shards int, lim campaign.Limits) *counterFixture {
 	t.Helper()
 	f := newFixture(t, db)
-	svc := campaign.NewService(db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test", Now: f.clock.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: shards})
+	svc := f.server(shards)
 	sp := spec("Counted " + path.Base(t.Name()))
 	sp.Limits = lim
 	ctx := context.Background()
@@ -42,6 +41,13 @@ func newCounterFixture(t *testing.T, db *store.DB, shards int, lim campaign.Limi
 		t.Fatal(err)
 	}
 	return &counterFixture{fixture: f, svc: svc, c: c}
+}
+
+// server is the campaign service of a server counting limits over shards
+// counter shards, on the fixture's database and clock.
+func (f *fixture) server(shards int) *campaign.Service {
+	return campaign.NewService(f.db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test", Now: f.clock.Now,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: shards})
 }
 
 // take counts one redemption as a till's commit does: in a transaction of
@@ -351,8 +357,7 @@ func TestCounters_ShardsMadeWhileAReadWaitsAreCounted(t *testing.T) {
 	db := storetest.Postgres(t)
 	ctx := context.Background()
 	few := newCounterFixture(t, db, 4, campaign.Limits{Budget: 2300, MaxRedemptions: 40})
-	many := campaign.NewService(db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test", Now: few.clock.Now,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: 16})
+	many := few.server(16)
 	takeB := func(pid chan<- int) error {
 		tx, err := db.W.BeginTx(ctx, nil)
 		if err != nil {
@@ -448,8 +453,7 @@ func serversShareOneCampaign(t *testing.T, db *store.DB) {
 	f := newCounterFixture(t, db, 16, campaign.Limits{Budget: 2300, MaxRedemptions: 60})
 	var servers []*campaign.Service
 	for _, n := range []int{1, 4, 7, 16} {
-		servers = append(servers, campaign.NewService(db, campaign.Options{PublicURL: "https://perk.test", Programme: "Test",
-			Now: f.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), CounterShards: n}))
+		servers = append(servers, f.server(n))
 	}
 	var mu sync.Mutex
 	var given, back, refused int64
